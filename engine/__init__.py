@@ -1,0 +1,3 @@
+"""perfopt-engine: declarative performance-optimization engine."""
+
+__version__ = "0.1.0"
