@@ -1,0 +1,169 @@
+"""What a run produces (driver -> analysis) and the verdict vocabulary.
+
+``RunResult`` carries live histograms (``engine.native.Histogram``) so the
+analysis stages can query any percentile; the report stage turns everything
+into the JSON document described in docs/REPORT_FORMAT.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the selector imports numpy/native code; keep this module light
+    from engine.native import Histogram
+
+__all__ = [
+    "EXIT_CODES",
+    "JourneyResult",
+    "ResourceSample",
+    "RunInterval",
+    "RunResult",
+    "Status",
+    "Validity",
+]
+
+
+class Status(StrEnum):
+    """Verdict of a check, a gate, a run or a whole apply."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+    INVALID = "INVALID"
+    MANUAL = "MANUAL"
+    NOT_RUN = "NOT_RUN"
+    ABORTED = "ABORTED"
+
+
+EXIT_CODES: Mapping[str, int] = MappingProxyType(
+    {"pass": 0, "gate_failed": 1, "spec_invalid": 2, "run_invalid": 3, "interrupted": 130}
+)
+"""0 all deciding gates pass; 1 a gate failed; 2 spec invalid or usage error; 3 run invalid
+or target unreachable; 130 interrupted (partial results still written)."""
+
+
+@dataclass(frozen=True)
+class JourneyResult:
+    """Totals of one journey over a run. Histogram values are nanoseconds."""
+
+    name: str
+    response: Histogram
+    """Response time measured from the intended send time (includes queueing: no CO)."""
+    service: Histogram
+    """Service time measured from the actual send."""
+    outcomes: Mapping[str, int]
+    """Counts by engine.native.OUTCOME_NAMES (ok, status_4xx, connect, timeout, dropped, ...)."""
+    server_timing: Mapping[str, Histogram] = field(default_factory=dict)
+    """W3C Server-Timing component -> histogram of its reported durations (ns)."""
+
+    @property
+    def requests(self) -> int:
+        """Requests attempted (every outcome, dropped included)."""
+        return sum(self.outcomes.values())
+
+    @property
+    def ok(self) -> int:
+        return self.outcomes.get("ok", 0)
+
+    @property
+    def errors(self) -> int:
+        """Every outcome other than ok (dropped included: the user never got an answer)."""
+        return self.requests - self.ok
+
+
+@dataclass(frozen=True)
+class RunInterval:
+    """One closed interval of a run (default 1 s), all journeys."""
+
+    index: int
+    start_s: float
+    """Offset from the run start, seconds."""
+    duration_s: float
+    target_rate: float | None
+    """Scheduled arrival rate in this interval (open model), requests/s."""
+    response: tuple[str, ...]
+    """Encoded (HdrHistogram V2) response-time histogram per journey, spec journey order."""
+    outcomes: tuple[tuple[int, ...], ...]
+    """Outcome counters per journey, in OUTCOME_NAMES order."""
+
+
+@dataclass(frozen=True)
+class ResourceSample:
+    """A target/machine resource sample (psutil), ``t_s`` from run start."""
+
+    t_s: float
+    cpu_pct: float
+    """Target process tree CPU, percent of one core (200 = two cores busy)."""
+    rss_bytes: int
+    threads: int
+    fds: int
+    connections: int
+    read_bytes: int
+    write_bytes: int
+    ctx_switches: int
+    sys_cpu_pct: float
+    sys_mem_pct: float
+    net_sent_bytes: int
+    net_recv_bytes: int
+
+
+@dataclass(frozen=True)
+class Validity:
+    """Did the run do what it was asked? An invalid run never passes a gate."""
+
+    valid: bool
+    reasons: tuple[str, ...]
+    target_rate: float | None
+    """Mean scheduled rate, requests/s (None in the closed model)."""
+    achieved_rate: float
+    """Requests sent per second of run time."""
+    schedule_lag_p99_s: float
+    schedule_lag_max_s: float
+    dropped: int
+    generator_cpu_pct: float
+    """Generator process CPU over the run, percent of one core per worker."""
+    generator_rss_growth_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one load run measured."""
+
+    profile: str
+    kind: str
+    variant: str
+    """'' for the spec's own target; 'baseline'/'candidate' (+ round) in hypotheses."""
+    target_url: str
+    model: str
+    """'open' or 'closed'."""
+    workers: int
+    started_at: float
+    """Unix time, seconds."""
+    duration_s: float
+    journeys: tuple[JourneyResult, ...]
+    intervals: tuple[RunInterval, ...]
+    validity: Validity
+    aborted: bool = False
+    abort_reason: str = ""
+    resources: tuple[ResourceSample, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return sum(j.requests for j in self.journeys)
+
+    @property
+    def errors(self) -> int:
+        return sum(j.errors for j in self.journeys)
+
+    @property
+    def error_rate(self) -> float:
+        """Errors / requests; 0.0 for an empty run (an empty run is invalid anyway)."""
+        return self.errors / self.requests if self.requests else 0.0
+
+    def journey(self, name: str) -> JourneyResult | None:
+        return next((j for j in self.journeys if j.name == name), None)
