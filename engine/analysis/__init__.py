@@ -1,0 +1,1 @@
+"""Analysis stages: pure functions from run results to checks and verdicts."""
