@@ -9,7 +9,6 @@ to iterate over). Every order has :data:`ITEMS_PER_ORDER` items.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,12 +115,3 @@ def prepare(path: str, size: SeedSize, email_index: bool) -> sqlite3.Connection:
         seed(conn, size)
     set_email_index(conn, email_index)
     return conn
-
-
-def remove_files(path: str) -> None:
-    """Delete a database file and its WAL/SHM companions, ignoring missing ones."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
-            os.unlink(path + suffix)
-        except FileNotFoundError:
-            pass

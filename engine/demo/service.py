@@ -1,0 +1,86 @@
+"""Assemble and run the demo service: database, state, routes, listener.
+
+Computation only; :mod:`engine.demo.cli` parses flags and prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from engine.demo import db
+from engine.demo.handlers import PATTERNS, DemoConfig, DemoState, build_routes, email_worker
+from engine.demo.server import App, Faults, serve
+
+
+class FixError(ValueError):
+    """An unknown pattern name was given to ``--fix``."""
+
+
+def parse_fixes(text: str | Iterable[str]) -> frozenset[str]:
+    """Turn ``"index,join"`` / ``"all"`` / ``""`` / ``"none"`` into pattern names.
+
+    Raises :class:`FixError` naming the unknown entries and the valid ones.
+    """
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = {item.strip().lower() for item in items} - {"", "none"}
+    if "all" in names:
+        return frozenset(PATTERNS)
+    unknown = sorted(names - set(PATTERNS))
+    if unknown:
+        valid = ", ".join([*PATTERNS, "all", "none"])
+        raise FixError(f"unknown pattern(s) {', '.join(unknown)}; expected some of: {valid}")
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """Everything one demo process needs; ``port`` 0 picks a free port."""
+
+    host: str
+    port: int
+    config: DemoConfig
+    size: db.SeedSize = field(default_factory=db.SeedSize)
+    faults: Faults = field(default_factory=Faults)
+
+
+@dataclass(frozen=True)
+class Started:
+    """Facts announced once the service accepts connections."""
+
+    url: str
+    seed_s: float
+    fixes: frozenset[str]
+
+
+async def run_service(opts: DemoOptions, announce: Callable[[Started], None]) -> None:
+    """Seed the database, listen, call ``announce``, serve until SIGINT/SIGTERM.
+
+    Raises OSError when the address cannot be bound.
+    """
+    t0 = time.perf_counter()
+    conn = db.prepare(opts.config.db_path, opts.size, "index" in opts.config.fixes)
+    seed_s = time.perf_counter() - t0
+    state = DemoState(opts.config, conn)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = loop.create_task(email_worker(state))
+    try:
+        server = await serve(App(build_routes(state), opts.faults), opts.host, opts.port)
+        port = server.sockets[0].getsockname()[1]
+        host = f"[{opts.host}]" if ":" in opts.host else opts.host
+        announce(Started(f"http://{host}:{port}", seed_s, opts.config.fixes))
+        await stop.wait()
+        server.close()
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        for c in [conn, *state.pool]:
+            c.close()
