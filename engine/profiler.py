@@ -1,0 +1,284 @@
+"""Sample a target process tree and the machine with psutil in a background thread.
+
+``Sampler(pids or name).start()`` ... ``.stop()`` returns the
+:class:`~engine.result.ResourceSample` series: target CPU (percent of one core,
+summed over the process and all its children), RSS, threads, fds, connections,
+disk bytes and context switches since sampling began, plus machine-wide CPU,
+memory and network bytes since sampling began.
+
+Counters are accumulated per process from deltas, so a child that exits does
+not make a cumulative series go backwards. A process that dies or denies access
+is skipped, never raised; once the whole tree is gone the samples taken so far
+are kept. Memory is bounded: past ``max_samples`` every other sample is dropped
+and the sampling stride doubles, so a 24 h soak keeps an evenly spaced series.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psutil
+
+from engine.result import ResourceSample
+
+__all__ = ["Sampler", "find_processes"]
+
+_GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, ProcessLookupError)
+CONNECTIONS_EVERY = 10
+"""Count connections on every Nth sample only: it reads /proc/net/* and is the costly call."""
+
+
+def find_processes(name: str) -> list[int]:
+    """Pids whose process name (or first command word's basename) equals ``name``."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmd = proc.info.get("cmdline") or []
+        first = cmd[0].rsplit("/", 1)[-1] if cmd else ""
+        if proc.info.get("name") == name or first == name:
+            found.append(proc.pid)
+    return found
+
+
+@dataclass
+class _Proc:
+    """One process of the tree and its last cumulative counter readings."""
+
+    proc: psutil.Process
+    cpu_s: float
+    read: int = 0
+    write: int = 0
+    ctx: int = 0
+
+
+@dataclass
+class _Tree:
+    """Per-process bookkeeping that turns cumulative counters into tree totals."""
+
+    procs: dict[tuple[int, float], _Proc] = field(default_factory=dict)
+    cpu_s: float = 0.0
+    read: int = 0
+    write: int = 0
+    ctx: int = 0
+
+
+def _key(proc: psutil.Process) -> tuple[int, float]:
+    # pid plus create time: a recycled pid is a different process
+    return proc.pid, proc.create_time()
+
+
+def _io(proc: psutil.Process) -> tuple[int, int]:
+    try:
+        io = proc.io_counters()
+    except (*_GONE, AttributeError, NotImplementedError):
+        return 0, 0
+    return int(io.read_bytes), int(io.write_bytes)
+
+
+def _ctx(proc: psutil.Process) -> int:
+    c = proc.num_ctx_switches()
+    return int(c.voluntary + c.involuntary)
+
+
+def _cpu(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return float(t.user + t.system)
+
+
+@dataclass
+class _Reading:
+    """One sample of the tree's gauges."""
+
+    rss: int = 0
+    threads: int = 0
+    fds: int = 0
+    conns: int = 0
+    alive: int = 0
+
+
+class Sampler:
+    """Sample a process tree (and the machine) at a fixed rate in a daemon thread.
+
+    ``target`` is a pid, a sequence of pids, or a process name (resolved at start
+    and again whenever no matching process is alive). ``interval_s`` > 0 is the
+    sampling period (default 0.1 s = 10 Hz). ``t0`` is the ``time.monotonic()``
+    instant that ``t_s`` counts from (default: when ``start`` is called).
+    ``max_samples`` >= 16 bounds memory.
+    """
+
+    def __init__(self, target: int | Sequence[int] | str, interval_s: float = 0.1, *,
+                 t0: float | None = None, max_samples: int = 20_000) -> None:
+        if not interval_s > 0:
+            raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
+        if max_samples < 16:
+            raise ValueError(f"max_samples must be >= 16, got {max_samples!r}")
+        self._name = target if isinstance(target, str) else None
+        self._pids = [] if isinstance(target, str) else (
+            [target] if isinstance(target, int) else list(target))
+        self.interval_s = float(interval_s)
+        self._t0 = t0
+        self._max = max_samples
+        self._samples: list[ResourceSample] = []
+        self._stride = 1
+        self._tick = 0
+        self._tree = _Tree()
+        self._roots: list[psutil.Process] = []
+        self._conns = 0
+        self._net0 = (0, 0)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def samples(self) -> tuple[ResourceSample, ...]:
+        """Samples so far (safe to call while running)."""
+        with self._lock:
+            return tuple(self._samples)
+
+    def start(self) -> Sampler:
+        """Take a first reading and begin sampling in the background; returns self."""
+        if self._thread is not None:
+            raise RuntimeError("Sampler already started")
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+        self._resolve()
+        psutil.cpu_percent(interval=None)  # primes the machine-wide delta
+        net = psutil.net_io_counters()
+        self._net0 = (int(net.bytes_sent), int(net.bytes_recv)) if net else (0, 0)
+        self._last_t = time.monotonic()
+        self._visit()  # baseline readings so the first sample has a delta
+        self._thread = threading.Thread(target=self._loop, name="perfopt-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> tuple[ResourceSample, ...]:
+        """Stop sampling (takes at most one interval) and return every kept sample."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=max(5.0, 10 * self.interval_s))
+        return self.samples
+
+    def _resolve(self) -> None:
+        pids = find_processes(self._name) if self._name is not None else self._pids
+        roots = []
+        for pid in pids:
+            try:
+                roots.append(psutil.Process(pid))
+            except _GONE:
+                continue
+        self._roots = roots
+
+    def _loop(self) -> None:
+        next_at = time.monotonic() + self.interval_s
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            next_at += self.interval_s
+            if next_at < time.monotonic():  # fell behind (suspended, overloaded): skip, don't burst
+                next_at = time.monotonic() + self.interval_s
+            try:
+                self._sample_once()
+            except Exception:  # a sampler must never take the run down
+                continue
+
+    def _sample_once(self) -> None:
+        if self._name is not None and not any(_alive(p) for p in self._roots):
+            self._resolve()
+        now = time.monotonic()
+        cpu_before = self._tree.cpu_s
+        reading = self._visit()
+        wall = max(now - self._last_t, 1e-9)
+        self._last_t = now
+        cpu_pct = 100.0 * (self._tree.cpu_s - cpu_before) / wall
+        self._tick += 1
+        if self._tick % self._stride == 0:
+            self._keep(self._build(now, cpu_pct, reading))
+
+    def _members(self) -> list[psutil.Process]:
+        members: dict[int, psutil.Process] = {}
+        for root in self._roots:
+            try:
+                kids = root.children(recursive=True)
+            except _GONE:
+                continue
+            members[root.pid] = root
+            members.update((k.pid, k) for k in kids)
+        return list(members.values())
+
+    def _visit(self) -> _Reading:
+        """Read every live member; fold counter deltas into the tree totals."""
+        reading = _Reading()
+        count_conns = self._tick % CONNECTIONS_EVERY == 0
+        conns = 0
+        seen: dict[tuple[int, float], _Proc] = {}
+        for proc in self._members():
+            try:
+                with proc.oneshot():
+                    key = _key(proc)
+                    self._fold(seen, key, proc)
+                    reading.rss += int(proc.memory_info().rss)
+                    reading.threads += int(proc.num_threads())
+                    reading.fds += _fds(proc)
+                    conns += _connections(proc) if count_conns else 0
+                    reading.alive += 1
+            except _GONE:
+                continue
+        self._tree.procs = seen
+        if count_conns:
+            self._conns = conns
+        reading.conns = self._conns
+        return reading
+
+    def _fold(self, seen: dict[tuple[int, float], _Proc], key: tuple[int, float],
+              proc: psutil.Process) -> None:
+        cpu, (rd, wr), ctx = _cpu(proc), _io(proc), _ctx(proc)
+        prev = self._tree.procs.get(key)
+        if prev is not None:  # a newly seen process starts its deltas at zero
+            t = self._tree
+            t.cpu_s += max(0.0, cpu - prev.cpu_s)
+            t.read += max(0, rd - prev.read)
+            t.write += max(0, wr - prev.write)
+            t.ctx += max(0, ctx - prev.ctx)
+        seen[key] = _Proc(proc, cpu, rd, wr, ctx)
+
+    def _build(self, now: float, cpu_pct: float, r: _Reading) -> ResourceSample:
+        net = psutil.net_io_counters()
+        sent = int(net.bytes_sent) - self._net0[0] if net else 0
+        recv = int(net.bytes_recv) - self._net0[1] if net else 0
+        t = self._tree
+        return ResourceSample(
+            t_s=now - (self._t0 or now), cpu_pct=cpu_pct, rss_bytes=r.rss, threads=r.threads,
+            fds=r.fds, connections=r.conns, read_bytes=t.read, write_bytes=t.write,
+            ctx_switches=t.ctx, sys_cpu_pct=float(psutil.cpu_percent(interval=None)),
+            sys_mem_pct=float(psutil.virtual_memory().percent),
+            net_sent_bytes=max(0, sent), net_recv_bytes=max(0, recv),
+        )
+
+    def _keep(self, sample: ResourceSample) -> None:
+        with self._lock:
+            self._samples.append(sample)
+            if len(self._samples) >= self._max:
+                # halve the series and the rate: memory stays bounded, spacing stays even
+                self._samples = self._samples[::2]
+                self._stride *= 2
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
+    except _GONE:
+        return False
+
+
+def _fds(proc: psutil.Process) -> int:
+    try:
+        return int(proc.num_fds())
+    except (AttributeError, NotImplementedError):  # Windows has handles, not fds
+        return int(getattr(proc, "num_handles", lambda: 0)())
+
+
+def _connections(proc: psutil.Process) -> int:
+    try:
+        return len(proc.net_connections(kind="inet"))
+    except _GONE:
+        return 0
