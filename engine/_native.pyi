@@ -1,0 +1,128 @@
+"""engine._native: the Cython hot path (engine._pyhdr is its pure-Python twin, same API).
+
+Values are integer nanoseconds by convention. A histogram records values in [0, highest];
+a negative value is counted in ``underflow_count``, one above ``highest`` in
+``overflow_count``; neither raises. Values below ``lowest`` are recorded at the finest
+resolution, 2**floor(log2(lowest)) (512 ns at the default 1 µs).
+"""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from engine._snapshot import IntervalSnapshot
+
+OK: int
+STATUS_1XX: int
+STATUS_2XX: int
+STATUS_3XX: int
+STATUS_4XX: int
+STATUS_5XX: int
+CONNECT: int
+READ: int
+WRITE: int
+TIMEOUT: int
+PROTOCOL: int
+DROPPED: int
+N_OUTCOMES: int
+OUTCOME_NAMES: tuple[str, ...]
+__all__: list[str]
+
+def monotonic_ns() -> int:
+    """Monotonic clock (CLOCK_MONOTONIC) in integer nanoseconds."""
+
+class Histogram:
+    """Log-linear HDR histogram, HdrHistogram-compatible layout and V2 encoding."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __init__(self, lowest: int = 1_000, highest: int = 3_600_000_000_000,
+                 significant_digits: int = 3) -> None:
+        """lowest >= 1; 2*lowest <= highest <= 2**53; significant_digits in 1..5."""
+    @property
+    def lowest(self) -> int: ...
+    @property
+    def highest(self) -> int: ...
+    @property
+    def significant_digits(self) -> int: ...
+    def record(self, value: int, count: int = 1) -> bool:
+        """Add ``count`` >= 1 of ``value``; False if out of range (counted) or count < 1."""
+    def record_corrected(self, value: int, expected_interval: int, count: int = 1) -> bool:
+        """HdrHistogram recordValueWithExpectedInterval: also value - k*interval, k >= 1,
+        while >= interval. Cost is O(buckets touched), not O(value / interval)."""
+    def record_many(self, values: npt.NDArray[Any]) -> int:
+        """Record an integer array; returns the number in range. TypeError for floats."""
+    def add(self, other: Histogram) -> None:
+        """Merge ``other``; a different config is re-recorded by bucket lowest value."""
+    def value_at_percentile(self, percentile: float) -> int:
+        """percentile in [0, 100] (ValueError otherwise); highest equivalent value of the
+        bucket holding sample rank ceil(p/100*total), clamped to [min, max]; 0 when empty;
+        p == 0 gives min."""
+    def values_at_percentiles(self, percentiles: Sequence[float]) -> list[int]:
+        """value_at_percentile for each percentile, in one pass over the counts."""
+    @property
+    def total_count(self) -> int: ...
+    @property
+    def underflow_count(self) -> int: ...
+    @property
+    def overflow_count(self) -> int: ...
+    @property
+    def min(self) -> int: ...
+    @property
+    def max(self) -> int: ...
+    @property
+    def mean(self) -> float: ...
+    @property
+    def stdev(self) -> float: ...
+    @property
+    def relative_error(self) -> float:
+        """1 / 2**(sub-bucket half-count magnitude) (1/1024 at 3 digits): the largest bucket
+        width relative to its lowest value, for values >= 2**unit_magnitude * half count
+        (524_288 ns at defaults); below that the error is absolute, < 2**unit_magnitude."""
+    @property
+    def memory_bytes(self) -> int: ...
+    def reset(self) -> None: ...
+    def copy(self) -> Histogram: ...
+    def counts(self) -> npt.NDArray[np.int64]: ...
+    def recorded(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+    def lowest_equivalent(self, value: int) -> int: ...
+    def highest_equivalent(self, value: int) -> int: ...
+    def encode(self) -> str:
+        """Base64 compressed V2 histoblob ("HISTF..."); excludes out-of-range counts."""
+    @classmethod
+    def decode(cls, data: str | bytes) -> Histogram:
+        """Inverse of encode (reads any HdrHistogram V2 blob); ValueError if invalid."""
+    def _set_out_of_range(self, underflow: int, overflow: int) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class Recorder:
+    """Per-journey response/service histograms, outcome counters, interval snapshots."""
+
+    def __init__(self, journeys: Sequence[str], start_ns: int,
+                 interval_ns: int = 1_000_000_000, lowest: int = 1_000,
+                 highest: int = 3_600_000_000_000, significant_digits: int = 3) -> None: ...
+    @property
+    def journeys(self) -> tuple[str, ...]: ...
+    @property
+    def start_ns(self) -> int: ...
+    @property
+    def interval_ns(self) -> int: ...
+    @property
+    def invalid_count(self) -> int:
+        """Calls ignored for a bad journey index, outcome code or absurd timestamp."""
+    def record(self, journey: int, intended_ns: int, sent_ns: int, done_ns: int,
+               outcome: int) -> None:
+        """Count outcome; record done-intended and done-sent unless CONNECT/DROPPED."""
+    def record_dropped(self, journey: int, intended_ns: int) -> None: ...
+    def tick(self, now_ns: int) -> None: ...
+    def finish(self, end_ns: int) -> None: ...
+    def response(self, journey: int) -> Histogram: ...
+    def service(self, journey: int) -> Histogram: ...
+    def outcomes(self, journey: int) -> list[int]: ...
+    def intervals(self) -> list[IntervalSnapshot]: ...
+    def last_interval(self) -> IntervalSnapshot | None: ...
+    def merge(self, other: Recorder) -> None: ...
+    def to_state(self) -> dict[str, Any]: ...
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Recorder: ...

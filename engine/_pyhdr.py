@@ -1,0 +1,437 @@
+"""Pure-Python twin of engine._native: HDR Histogram, Recorder, monotonic_ns, outcome codes.
+
+Same API and same results as the Cython module (one test suite runs against both); used when
+the extension is missing or PERFOPT_PURE=1. See engine/_native.pyi for the documented API.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from engine import hdr_codec as codec
+from engine._snapshot import (
+    N_OUTCOMES,
+    OUTCOME_NAMES,
+    STATE_VERSION,
+    IntervalSnapshot,
+    hist_from_state,
+    hist_state,
+    merge_snapshot_lists,
+)
+
+__all__ = [
+    "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ",
+    "STATUS_1XX", "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT", "WRITE",
+    "Histogram", "Recorder", "monotonic_ns",
+]
+
+OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX = 0, 1, 2, 3, 4, 5
+CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED = 6, 7, 8, 9, 10, 11
+MAX_GAP_INTERVALS = 1_000_000  # a timestamp further ahead than this is garbage, not a stall
+_NO_MIN = sys.maxsize
+
+
+def monotonic_ns() -> int:
+    """Monotonic clock in integer nanoseconds (CLOCK_MONOTONIC)."""
+    return time.monotonic_ns()
+
+
+class Histogram:
+    """Log-linear HDR histogram of non-negative integers (ns by convention)."""
+
+    def __init__(self, lowest: int = 1_000, highest: int = 3_600_000_000_000,
+                 significant_digits: int = 3) -> None:
+        self._lay = codec.layout(lowest, highest, significant_digits)
+        self._counts = np.zeros(self._lay.counts_len, dtype=np.int64)
+        self._total = self._under = self._over = self._max = 0
+        self._min = _NO_MIN
+
+    lowest = property(lambda self: self._lay.lowest, doc="lowest discernible value")
+    highest = property(lambda self: self._lay.highest, doc="highest recordable value")
+    significant_digits = property(lambda self: self._lay.significant_digits)
+    total_count = property(lambda self: self._total, doc="in-range values recorded")
+    underflow_count = property(lambda self: self._under, doc="values < 0 seen")
+    overflow_count = property(lambda self: self._over, doc="values > highest seen")
+    max = property(lambda self: self._max, doc="largest value recorded, 0 when empty")
+    relative_error = property(lambda self: self._lay.relative_error)
+
+    @property
+    def min(self) -> int:
+        """Smallest value recorded, 0 when empty."""
+        return 0 if self._total == 0 else self._min
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held by the counts array (data and header) plus the object itself."""
+        return sys.getsizeof(self) + sys.getsizeof(self._counts)
+
+    def _index(self, v: int) -> int:
+        lay = self._lay
+        b = (v | lay.sub_bucket_mask).bit_length() - lay.unit_magnitude \
+            - lay.sub_bucket_half_count_magnitude - 1
+        return ((b + 1) << lay.sub_bucket_half_count_magnitude) \
+            + (v >> (b + lay.unit_magnitude)) - lay.sub_bucket_half_count
+
+    def record(self, value: int, count: int = 1) -> bool:
+        """Add ``count`` (>= 1) occurrences of ``value``; False (and counted) if out of range."""
+        if count < 1:
+            return False
+        if value < 0 or value > self._lay.highest:
+            if value < 0:
+                self._under += count
+            else:
+                self._over += count
+            return False
+        self._counts[self._index(value)] += count
+        self._total += count
+        self._min = min(self._min, value)
+        self._max = max(self._max, value)
+        return True
+
+    def record_corrected(self, value: int, expected_interval: int, count: int = 1) -> bool:
+        """Record ``value`` plus the samples coordinated omission hid, as HdrHistogram's
+        recordValueWithExpectedInterval: value - k*interval for every k >= 1 while >= interval."""
+        if not self.record(value, count):
+            return False
+        if expected_interval <= 0 or value <= expected_interval:
+            return True
+        v = value - expected_interval
+        while v >= expected_interval:
+            # add every term of the arithmetic sequence that falls in v's bucket at once
+            i = self._index(v)
+            n = (v - max(int(codec.bucket_values(self._lay)[0][i]), expected_interval)) \
+                // expected_interval + 1
+            self._counts[i] += n * count
+            self._total += n * count
+            v -= n * expected_interval
+        self._min = min(self._min, v + expected_interval)
+        return True
+
+    def record_many(self, values: Any) -> int:
+        """Record every value of an integer numpy array; returns how many were in range."""
+        arr = np.asarray(values)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"record_many expects an integer array, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64, copy=False).ravel()
+        under = int(np.count_nonzero(arr < 0))
+        over = int(np.count_nonzero(arr > self._lay.highest))
+        ok = arr[(arr >= 0) & (arr <= self._lay.highest)] if under or over else arr
+        self._under += under
+        self._over += over
+        if ok.size:
+            self._counts += np.bincount(self._indices(ok), minlength=self._lay.counts_len)
+            self._total += int(ok.size)
+            self._min = min(self._min, int(ok.min()))
+            self._max = max(self._max, int(ok.max()))
+        return int(ok.size)
+
+    def _indices(self, ok: Any) -> Any:
+        lay = self._lay
+        # frexp's exponent is the bit length; exact because values are <= 2**53
+        bits = np.frexp((ok | lay.sub_bucket_mask).astype(np.float64))[1].astype(np.int64)
+        b = bits - lay.unit_magnitude - lay.sub_bucket_half_count_magnitude - 1
+        return ((b + 1) << lay.sub_bucket_half_count_magnitude) \
+            + (ok >> (b + lay.unit_magnitude)) - lay.sub_bucket_half_count
+
+    def add(self, other: Any) -> None:
+        """Merge ``other`` (either twin) into this one; other configs are re-recorded by
+        bucket at each bucket's lowest equivalent value, as HdrHistogram does."""
+        if self._same_config(other):
+            self._counts += other.counts()
+            self._total += other.total_count
+            if other.total_count:
+                self._min = min(self._min, other.min)
+                self._max = max(self._max, other.max)
+        else:
+            values, counts = other._bucket_lows()
+            for v, c in zip(values.tolist(), counts.tolist(), strict=True):
+                self.record(v, c)
+        self._under += other.underflow_count
+        self._over += other.overflow_count
+
+    def _same_config(self, other: Any) -> bool:
+        return bool(self.lowest == other.lowest and self.highest == other.highest
+                    and self.significant_digits == other.significant_digits)
+
+    def _bucket_lows(self) -> tuple[Any, Any]:
+        nz = np.flatnonzero(self._counts)
+        return codec.bucket_values(self._lay)[0][nz], self._counts[nz]
+
+    def value_at_percentile(self, percentile: float) -> int:
+        """Value at ``percentile`` in [0, 100]: the highest equivalent value of the bucket
+        holding the rank-ceil(p/100*total) sample, clamped to [min, max]; 0 when empty."""
+        return self.values_at_percentiles([percentile])[0]
+
+    def values_at_percentiles(self, percentiles: Sequence[float]) -> list[int]:
+        """value_at_percentile for each of ``percentiles`` (any order), in one pass."""
+        ps = [codec.check_percentile(p) for p in percentiles]
+        if self._total == 0:
+            return [0 for _ in ps]
+        lows, widths = codec.bucket_values(self._lay)
+        ranks = np.array([codec.rank_for_percentile(p, self._total) for p in ps], np.int64)
+        idx = np.searchsorted(np.cumsum(self._counts), ranks, side="left")
+        vals = np.clip(lows[idx] + widths[idx] - 1, self._min, self._max).tolist()
+        return [self._min if p == 0.0 else int(v) for p, v in zip(ps, vals, strict=True)]
+
+    @property
+    def mean(self) -> float:
+        """Mean of the bucket median-equivalent values; 0.0 when empty."""
+        if self._total == 0:
+            return 0.0
+        return float(np.dot(self._medians(), self._counts.astype(np.float64))) / self._total
+
+    @property
+    def stdev(self) -> float:
+        """Population standard deviation over bucket median-equivalent values; 0.0 if empty."""
+        if self._total == 0:
+            return 0.0
+        dev = self._medians() - self.mean
+        return math.sqrt(float(np.dot(dev * dev, self._counts.astype(np.float64))) / self._total)
+
+    def _medians(self) -> Any:
+        lows, widths = codec.bucket_values(self._lay)
+        return (lows + (widths >> 1)).astype(np.float64)
+
+    def reset(self) -> None:
+        """Forget every recorded value and out-of-range count."""
+        self._counts[:] = 0
+        self._total = self._under = self._over = self._max = 0
+        self._min = _NO_MIN
+
+    def copy(self) -> Histogram:
+        """An independent histogram with the same configuration and contents."""
+        h = Histogram(self.lowest, self.highest, self.significant_digits)
+        h._counts[:] = self._counts
+        h._total, h._under, h._over = self._total, self._under, self._over
+        h._min, h._max = self._min, self._max
+        return h
+
+    def counts(self) -> Any:
+        """Copy of the bucket counts (int64, length = number of buckets)."""
+        return self._counts.copy()
+
+    def recorded(self) -> tuple[Any, Any]:
+        """(median-equivalent values, counts) of the non-empty buckets, values ascending."""
+        nz = np.flatnonzero(self._counts)
+        return self._medians()[nz].astype(np.int64), self._counts[nz].copy()
+
+    def lowest_equivalent(self, value: int) -> int:
+        """Smallest value sharing ``value``'s bucket (0 <= value <= highest)."""
+        return int(codec.bucket_values(self._lay)[0][self._index(value)])
+
+    def highest_equivalent(self, value: int) -> int:
+        """Largest value sharing ``value``'s bucket (0 <= value <= highest)."""
+        lows, widths = codec.bucket_values(self._lay)
+        i = self._index(value)
+        return int(lows[i] + widths[i] - 1)
+
+    def encode(self) -> str:
+        """Base64 compressed V2 HdrHistogram encoding ("HISTF..."); out-of-range counts
+        and the exact min/max are not part of the format."""
+        return codec.pack(self._lay, codec.encode_counts(self._counts))
+
+    @classmethod
+    def decode(cls, data: str | bytes) -> Histogram:
+        """Histogram from a V2 histoblob (ours or any HdrHistogram's); ValueError if invalid.
+        min/max become the decoded lowest/highest non-empty bucket bounds."""
+        lay, payload = codec.unpack(data)
+        h = cls(lay.lowest, lay.highest, lay.significant_digits)
+        h._counts[:] = codec.decode_counts(payload, lay.counts_len)
+        h._total = int(h._counts.sum())
+        nz = np.flatnonzero(h._counts)
+        if nz.size:
+            lows, widths = codec.bucket_values(lay)
+            h._min = int(lows[nz[0]])
+            h._max = int(lows[nz[-1]] + widths[nz[-1]] - 1)
+        return h
+
+    def _set_out_of_range(self, underflow: int, overflow: int) -> None:
+        self._under, self._over = underflow, overflow
+
+    def __eq__(self, other: object) -> bool:
+        if not hasattr(other, "counts") or not hasattr(other, "significant_digits"):
+            return NotImplemented
+        return (self._same_config(other) and self._under == other.underflow_count  # type: ignore[attr-defined]
+                and self._over == other.overflow_count  # type: ignore[attr-defined]
+                and bool(np.array_equal(self._counts, other.counts())))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Histogram(lowest={self.lowest}, highest={self.highest}, "
+                f"significant_digits={self.significant_digits}, total_count={self._total})")
+
+
+class Recorder:
+    """Per-journey response-time (from intended send) and service-time (from actual send)
+    histograms, outcome counters and per-interval snapshots, for one worker."""
+
+    def __init__(self, journeys: Sequence[str], start_ns: int,
+                 interval_ns: int = 1_000_000_000, lowest: int = 1_000,
+                 highest: int = 3_600_000_000_000, significant_digits: int = 3) -> None:
+        names = _check_recorder_args(journeys, interval_ns)
+        codec.layout(lowest, highest, significant_digits)
+        self._journeys = names
+        self._cfg = (lowest, highest, significant_digits)
+        n = len(names)
+        self._response = [Histogram(*self._cfg) for _ in range(n)]
+        self._service = [Histogram(*self._cfg) for _ in range(n)]
+        self._open = [Histogram(*self._cfg) for _ in range(n)]
+        self._outcomes = [[0] * N_OUTCOMES for _ in range(n)]
+        self._open_outcomes = [[0] * N_OUTCOMES for _ in range(n)]
+        self._start, self._interval = int(start_ns), int(interval_ns)
+        self._index, self._end = 0, self._start + self._interval
+        self._closed: list[IntervalSnapshot] = []
+        self._invalid = 0
+
+    journeys = property(lambda self: self._journeys, doc="journey names, by index")
+    start_ns = property(lambda self: self._start, doc="start of interval 0 (ns)")
+    interval_ns = property(lambda self: self._interval, doc="interval length (ns)")
+    invalid_count = property(lambda self: self._invalid,
+                             doc="calls ignored for a bad journey, outcome or timestamp")
+
+    def record(self, journey: int, intended_ns: int, sent_ns: int, done_ns: int,
+               outcome: int) -> None:
+        """Count ``outcome`` for ``journey``; record latencies unless CONNECT or DROPPED."""
+        if not (0 <= journey < len(self._journeys) and 0 <= outcome < N_OUTCOMES):
+            self._invalid += 1
+            return
+        if done_ns >= self._end and not self._roll(done_ns):
+            self._invalid += 1
+            return
+        self._outcomes[journey][outcome] += 1
+        self._open_outcomes[journey][outcome] += 1
+        if outcome != CONNECT and outcome != DROPPED:
+            self._response[journey].record(done_ns - intended_ns)
+            self._open[journey].record(done_ns - intended_ns)
+            self._service[journey].record(done_ns - sent_ns)
+
+    def record_dropped(self, journey: int, intended_ns: int) -> None:
+        """Count a request the driver never sent (DROPPED), in the interval of intended_ns."""
+        self.record(journey, intended_ns, intended_ns, intended_ns, DROPPED)
+
+    def tick(self, now_ns: int) -> None:
+        """Close every interval that ended at or before ``now_ns``."""
+        if now_ns >= self._end and not self._roll(now_ns):
+            self._invalid += 1
+
+    def finish(self, end_ns: int) -> None:
+        """Close finished intervals and the last partial one [start, end_ns)."""
+        self.tick(end_ns)
+        if end_ns > self._end - self._interval:
+            self._close(end_ns)
+
+    def _roll(self, t: int) -> bool:
+        target = (t - self._start) // self._interval
+        if target - self._index > MAX_GAP_INTERVALS:
+            return False
+        while self._index < target:
+            self._close(self._end)
+        return True
+
+    def _close(self, end_ns: int) -> None:
+        self._closed.append(IntervalSnapshot(
+            self._index, self._end - self._interval, end_ns,
+            tuple(h.encode() for h in self._open),
+            tuple(tuple(o) for o in self._open_outcomes)))
+        for h, o in zip(self._open, self._open_outcomes, strict=True):
+            h.reset()
+            o[:] = [0] * N_OUTCOMES
+        self._index += 1
+        self._end += self._interval
+
+    def response(self, journey: int) -> Histogram:
+        """Response-time histogram of ``journey`` over the whole run (live object)."""
+        return self._response[journey]
+
+    def service(self, journey: int) -> Histogram:
+        """Service-time histogram of ``journey`` over the whole run (live object)."""
+        return self._service[journey]
+
+    def outcomes(self, journey: int) -> list[int]:
+        """Outcome counters of ``journey`` over the whole run, indexed by outcome code."""
+        return list(self._outcomes[journey])
+
+    def intervals(self) -> list[IntervalSnapshot]:
+        """Closed intervals, by index."""
+        return list(self._closed)
+
+    def last_interval(self) -> IntervalSnapshot | None:
+        """Most recently closed interval, or None."""
+        return self._closed[-1] if self._closed else None
+
+    def merge(self, other: Any) -> None:
+        """Add ``other``'s data (same journeys, config and interval); intervals by index."""
+        self._merge_state(other.to_state())
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-able state (encoded histograms, counters, intervals) for moving across
+        processes; from_state rebuilds an equal recorder."""
+        return {
+            "version": STATE_VERSION, "journeys": list(self._journeys),
+            "start_ns": self._start, "interval_ns": self._interval,
+            "config": list(self._cfg), "index": self._index, "invalid": self._invalid,
+            "response": [hist_state(h) for h in self._response],
+            "service": [hist_state(h) for h in self._service],
+            "open": [hist_state(h) for h in self._open],
+            "outcomes": [list(o) for o in self._outcomes],
+            "open_outcomes": [list(o) for o in self._open_outcomes],
+            "intervals": [s.to_dict() for s in self._closed],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Recorder:
+        """Rebuild a recorder from to_state output; ValueError if it is not one."""
+        try:
+            rec = cls(state["journeys"], state["start_ns"], state["interval_ns"], *state["config"])
+            rec._index = int(state["index"])
+            rec._end = rec._start + (rec._index + 1) * rec._interval
+            rec._merge_state(state)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"not a recorder state: {exc!r}") from None
+        return rec
+
+    def _merge_state(self, st: dict[str, Any]) -> None:
+        if (tuple(st["journeys"]) != self._journeys or st["interval_ns"] != self._interval
+                or tuple(st["config"]) != self._cfg or st.get("version") != STATE_VERSION):
+            raise ValueError("can only merge recorders with the same journeys, interval and "
+                             "histogram configuration")
+        for j in range(len(self._journeys)):
+            self._response[j].add(hist_from_state(Histogram, st["response"][j]))
+            self._service[j].add(hist_from_state(Histogram, st["service"][j]))
+            self._outcomes[j] = [a + b for a, b in zip(self._outcomes[j], st["outcomes"][j],
+                                                       strict=True)]
+        self._invalid += int(st["invalid"])
+        theirs = [IntervalSnapshot.from_dict(d) for d in st["intervals"]]
+        self._merge_open(st, theirs)
+        self._closed = merge_snapshot_lists(self._closed, theirs, Histogram.decode)
+
+    def _merge_open(self, st: dict[str, Any], theirs: list[IntervalSnapshot]) -> None:
+        index = int(st["index"])
+        if index > self._index:
+            self._roll(self._start + index * self._interval)
+        if index == self._index:
+            for j in range(len(self._journeys)):
+                self._open[j].add(hist_from_state(Histogram, st["open"][j]))
+                self._open_outcomes[j] = [a + b for a, b in zip(
+                    self._open_outcomes[j], st["open_outcomes"][j], strict=True)]
+        elif any(any(o) for o in st["open_outcomes"]):
+            start = self._start + index * self._interval
+            theirs.append(IntervalSnapshot(
+                index, start, start + self._interval, tuple(h["hist"] for h in st["open"]),
+                tuple(tuple(o) for o in st["open_outcomes"])))
+
+
+def _check_recorder_args(journeys: Sequence[str], interval_ns: int) -> tuple[str, ...]:
+    names = tuple(journeys)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ValueError("journeys must be a non-empty sequence of journey names")
+    if not isinstance(interval_ns, int) or interval_ns <= 0:
+        raise ValueError(f"interval_ns must be a positive integer, got {interval_ns!r}")
+    return names

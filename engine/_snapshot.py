@@ -1,0 +1,94 @@
+"""Per-interval snapshots and the recorder's JSON state, shared by both recorder twins.
+
+Snapshots hold ENCODED histograms so memory stays constant over long soaks: a live
+1 µs-1 h histogram is ~192 KB, an encoded sparse one a few hundred bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+N_OUTCOMES = 12
+OUTCOME_NAMES: tuple[str, ...] = (
+    "ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
+    "connect", "read", "write", "timeout", "protocol", "dropped",
+)
+STATE_VERSION = 1
+
+
+class _Hist(Protocol):
+    def add(self, other: Any) -> None: ...
+    def encode(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class IntervalSnapshot:
+    """One closed interval [start_ns, end_ns) of a recorder (times in ns, monotonic clock).
+
+    ``response`` holds one encoded response-time histogram per journey; ``outcomes`` one
+    tuple of N_OUTCOMES counters per journey, indexed by the outcome codes."""
+
+    index: int
+    start_ns: int
+    end_ns: int
+    response: tuple[str, ...]
+    outcomes: tuple[tuple[int, ...], ...]
+
+    def response_histogram(self, journey: int) -> Any:
+        """Decode journey ``journey``'s response histogram (selected twin's Histogram)."""
+        from engine.native import Histogram
+
+        return Histogram.decode(self.response[journey])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (used by Recorder.to_state)."""
+        return {"index": self.index, "start_ns": self.start_ns, "end_ns": self.end_ns,
+                "response": list(self.response), "outcomes": [list(o) for o in self.outcomes]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IntervalSnapshot:
+        """Inverse of to_dict."""
+        return cls(int(d["index"]), int(d["start_ns"]), int(d["end_ns"]),
+                   tuple(str(r) for r in d["response"]),
+                   tuple(tuple(int(c) for c in o) for o in d["outcomes"]))
+
+
+def merge_snapshots(a: IntervalSnapshot, b: IntervalSnapshot,
+                    decode: Any) -> IntervalSnapshot:
+    """Combine two snapshots of the same interval index (histograms added, counters summed).
+
+    ``decode`` turns an encoded histogram into a Histogram of either twin."""
+    response = []
+    for ea, eb in zip(a.response, b.response, strict=True):
+        h: _Hist = decode(ea)
+        h.add(decode(eb))
+        response.append(h.encode())
+    outcomes = tuple(tuple(x + y for x, y in zip(oa, ob, strict=True))
+                     for oa, ob in zip(a.outcomes, b.outcomes, strict=True))
+    return IntervalSnapshot(a.index, min(a.start_ns, b.start_ns), max(a.end_ns, b.end_ns),
+                            tuple(response), outcomes)
+
+
+def merge_snapshot_lists(ours: Sequence[IntervalSnapshot], theirs: Sequence[IntervalSnapshot],
+                         decode: Any) -> list[IntervalSnapshot]:
+    """Merge two lists of closed intervals by index; the result is sorted by index."""
+    by_index = {s.index: s for s in ours}
+    for s in theirs:
+        mine = by_index.get(s.index)
+        by_index[s.index] = s if mine is None else merge_snapshots(mine, s, decode)
+    return [by_index[i] for i in sorted(by_index)]
+
+
+def hist_state(h: Any) -> dict[str, Any]:
+    """JSON-able form of a histogram: encoding plus the out-of-range counts it cannot hold."""
+    return {"hist": h.encode(), "underflow": int(h.underflow_count),
+            "overflow": int(h.overflow_count)}
+
+
+def hist_from_state(cls: Any, d: dict[str, Any]) -> Any:
+    """Inverse of hist_state for Histogram class ``cls``."""
+    h = cls.decode(d["hist"])
+    h._set_out_of_range(int(d["underflow"]), int(d["overflow"]))
+    return h

@@ -1,0 +1,67 @@
+"""Selector for the hot-path classes: the Cython engine._native, or the pure-Python twin.
+
+Import Histogram, Recorder, monotonic_ns and the outcome codes from here. PERFOPT_PURE=1
+forces the pure twin (engine._pyhdr); otherwise the native module is used when it was built,
+and the pure twin when it was not (the test suite fails in that case, see tests/conftest.py).
+Both twins have the API documented in engine/_native.pyi.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from engine._snapshot import IntervalSnapshot
+
+_API = (
+    "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ", "STATUS_1XX",
+    "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT", "WRITE", "Histogram",
+    "Recorder", "monotonic_ns",
+)
+
+
+def _select() -> tuple[ModuleType, str]:
+    if os.environ.get("PERFOPT_PURE") != "1":
+        try:
+            native = importlib.import_module("engine._native")
+        except ImportError:
+            native = None
+        # an extension built before the histogram existed counts as not built
+        if native is not None and all(hasattr(native, name) for name in _API):
+            return native, "c"
+    return importlib.import_module("engine._pyhdr"), "py"
+
+
+if TYPE_CHECKING:
+    from engine._native import (
+        CONNECT,
+        DROPPED,
+        N_OUTCOMES,
+        OK,
+        OUTCOME_NAMES,
+        PROTOCOL,
+        READ,
+        STATUS_1XX,
+        STATUS_2XX,
+        STATUS_3XX,
+        STATUS_4XX,
+        STATUS_5XX,
+        TIMEOUT,
+        WRITE,
+        Histogram,
+        Recorder,
+        monotonic_ns,
+    )
+
+    IMPLEMENTATION: str
+else:
+    _impl, IMPLEMENTATION = _select()
+    globals().update({name: getattr(_impl, name) for name in _API})
+
+__all__ = [
+    "CONNECT", "DROPPED", "IMPLEMENTATION", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL",
+    "READ", "STATUS_1XX", "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT",
+    "WRITE", "Histogram", "IntervalSnapshot", "Recorder", "monotonic_ns",
+]
