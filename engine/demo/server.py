@@ -300,6 +300,8 @@ class HttpProtocol(asyncio.Protocol):
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
+        if self.parser.should_upgrade():
+            self.error = (400, "protocol upgrade is not supported")
         if self.headers.get("expect", "").lower() == "100-continue" and self.transport:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
@@ -325,6 +327,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _fail(self, status: int, message: str) -> None:
         """Answer a canned error after the queued responses, then close."""
+        if self.broken:
+            return
         self.broken = True
         canned = render(Response(status, {"error": message}), _NO_TIMING, keep_alive=False)
         self._enqueue(_Item(None, close=True, canned=canned))

@@ -1,0 +1,276 @@
+"""Managed targets: start a command, wait until it is ready, always stop it.
+
+:class:`ManagedTarget` runs the command in its own session (so a terminal's
+Ctrl-C reaches only the engine, which then stops the target in order), keeps
+the last lines of its combined stdout/stderr without ever blocking it, and
+stops the whole process tree on exit, error, KeyboardInterrupt or interpreter
+shutdown (atexit).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import IO
+from urllib.parse import urlsplit
+
+import psutil
+
+POLL_S = 0.05  # readiness poll interval
+PROBE_TIMEOUT_S = 1.0  # one readiness probe (connect + response)
+TERM_GRACE_S = 3.0  # SIGTERM -> SIGKILL
+TAIL_LINES = 40
+_MAX_LINE = 8192  # a line longer than this is split; bounds memory per line
+
+
+@dataclass(frozen=True)
+class StartConfig:
+    """How to start and probe a target.
+
+    ``env`` is merged over ``os.environ``. ``ready_url`` is ready on any 2xx/3xx
+    answer to GET; ``ready_tcp`` on an accepted connection; with neither, the
+    target counts as ready once launched. ``ready_timeout_s`` > 0 seconds.
+    """
+
+    command: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    ready_url: str | None = None
+    ready_tcp: tuple[str, int] | None = None
+    ready_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.command:
+            raise ValueError("target start command must not be empty")
+        if not self.ready_timeout_s > 0:
+            raise ValueError(f"ready_timeout_s must be > 0, got {self.ready_timeout_s}")
+        if self.ready_url is not None and urlsplit(self.ready_url).scheme not in ("http", "https"):
+            raise ValueError(f"ready_url must be an http(s) URL, got {self.ready_url!r}")
+
+
+class TargetStartError(Exception):
+    """The target could not be started or never became ready.
+
+    ``output_tail`` holds its last lines of stdout+stderr; ``exit_code`` is set
+    when the process died (negative = killed by that signal).
+    """
+
+    def __init__(self, message: str, output_tail: str = "", exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.output_tail = output_tail
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        if not self.output_tail:
+            return self.message
+        return f"{self.message}\n--- target output (last lines) ---\n{self.output_tail}"
+
+
+def demo_command(port: int, fix: Sequence[str], extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The command that runs the embedded demo service on 127.0.0.1:``port``."""
+    cmd = [sys.executable, "-m", "engine.demo", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--fix", ",".join(fix) or "none"]
+    return (*cmd, *extra)
+
+
+class _Tail:
+    """Reads a pipe in a daemon thread into a bounded deque of lines."""
+
+    def __init__(self, pipe: IO[bytes], keep: int) -> None:
+        self.lines: deque[str] = deque(maxlen=keep)
+        self.thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, pipe: IO[bytes]) -> None:
+        with contextlib.suppress(OSError, ValueError), pipe:
+            for raw in iter(lambda: pipe.readline(_MAX_LINE), b""):
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def text(self, n: int) -> str:
+        return "\n".join(list(self.lines)[-n:])
+
+
+def _probe_http(url: str) -> bool:
+    parts = urlsplit(url)
+    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = cls(parts.hostname or "127.0.0.1", parts.port, timeout=PROBE_TIMEOUT_S)
+    try:
+        conn.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+        return 200 <= conn.getresponse().status < 400
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def _probe_tcp(addr: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(addr, timeout=PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
+_LIVE: set[ManagedTarget] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for target in list(_LIVE):
+        target.stop()
+
+
+class ManagedTarget:
+    """A started target process; use as a context manager.
+
+    ``with ManagedTarget(cfg) as t:`` starts and waits for readiness (raising
+    :class:`TargetStartError`), and stops the process tree on leaving.
+    """
+
+    def __init__(self, config: StartConfig, tail_lines: int = TAIL_LINES) -> None:
+        self.config = config
+        self.tail_lines = tail_lines
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tail: _Tail | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the started command, None before start()."""
+        return self._proc.pid if self._proc else None
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit code once it has exited (negative = signal), else None."""
+        return self._proc.poll() if self._proc else None
+
+    def output_tail(self, lines: int | None = None) -> str:
+        """The last ``lines`` (default: tail_lines) lines of stdout+stderr."""
+        return self._tail.text(lines or self.tail_lines) if self._tail else ""
+
+    def start(self) -> None:
+        """Launch and wait until ready; on any failure the process is stopped."""
+        if self._proc is not None:
+            raise RuntimeError("target already started")
+        self._launch()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self) -> None:
+        cfg = self.config
+        try:
+            self._proc = subprocess.Popen(
+                cfg.command, env={**os.environ, **cfg.env}, cwd=cfg.cwd,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group: we signal the group
+            )
+        except OSError as exc:
+            raise TargetStartError(f"cannot start target {cfg.command[0]!r}: {exc}") from None
+        _LIVE.add(self)
+        assert self._proc.stdout is not None
+        self._tail = _Tail(self._proc.stdout, max(self.tail_lines, 1))
+
+    def _ready(self) -> bool:
+        cfg = self.config
+        if cfg.ready_url is not None and not _probe_http(cfg.ready_url):
+            return False
+        return cfg.ready_tcp is None or _probe_tcp(cfg.ready_tcp)
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self.config.ready_timeout_s
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise self._error(f"target exited with code {code} before it was ready", code)
+            if self._ready():
+                return
+            if time.monotonic() >= deadline:
+                what = self.config.ready_url or self.config.ready_tcp
+                raise self._error(
+                    f"target not ready after {self.config.ready_timeout_s:g} s "
+                    f"(waiting for {what})", None)
+            time.sleep(POLL_S)
+
+    def _error(self, message: str, code: int | None) -> TargetStartError:
+        if self._tail is not None:
+            self._tail.thread.join(timeout=0.5 if code is not None else 0)
+        return TargetStartError(message, self.output_tail(), code)
+
+    def stop(self) -> None:
+        """SIGTERM the process group, SIGKILL what is left after 3 s. Idempotent."""
+        with self._lock:
+            proc = self._proc
+            if proc is None or self not in _LIVE:
+                return
+            tree = _descendants(proc.pid)
+            _signal_group(proc.pid, signal.SIGTERM)
+            _signal_each(tree, signal.SIGTERM)  # children that left the group (setsid)
+            deadline = time.monotonic() + TERM_GRACE_S
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=TERM_GRACE_S)
+            _wait_gone(tree, deadline)
+            _signal_group(proc.pid, signal.SIGKILL)
+            _signal_each(tree, signal.SIGKILL)
+            proc.wait()
+            _LIVE.discard(self)
+        if self._tail is not None:
+            self._tail.thread.join(timeout=1.0)
+
+    def __enter__(self) -> ManagedTarget:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _wait_gone(tree: list[psutil.Process], deadline: float) -> None:
+    while any(_alive(p) for p in tree) and time.monotonic() < deadline:
+        time.sleep(POLL_S / 5)
+
+
+def _alive(p: psutil.Process) -> bool:
+    # Orphans become zombies until init reaps them, which some containers'
+    # init does late; a zombie holds no resources, so it counts as gone.
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _signal_each(tree: list[psutil.Process], sig: signal.Signals) -> None:
+    for p in tree:  # psutil checks the process identity, so a reused pid is safe
+        with contextlib.suppress(psutil.Error):
+            p.send_signal(sig)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    # The group outlives its leader while members remain; ESRCH means all gone.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)

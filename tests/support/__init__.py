@@ -1,0 +1,1 @@
+"""Shared test helpers (fake servers, spec builders, the demo target)."""

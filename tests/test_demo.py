@@ -1,0 +1,267 @@
+"""The embedded demo service: endpoints, Server-Timing, robustness, before/after."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterator
+
+import pytest
+from support.demo import Reply, parse_server_timing, raw_exchange, running_demo
+from support.demo import request as send
+
+from engine.demo.algo import recommend_fast, recommend_slow
+from engine.demo.handlers import PATTERNS
+from engine.demo.service import FixError, parse_fixes
+
+
+@pytest.fixture(scope="module")
+def slow() -> Iterator[str]:
+    with running_demo(fix=()) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def fast() -> Iterator[str]:
+    with running_demo(fix=("all",)) as base:
+        yield base
+
+
+@pytest.fixture(params=["slow", "fast"])
+def base(request: pytest.FixtureRequest) -> str:
+    """Each endpoint test runs against both variants."""
+    return str(request.getfixturevalue(request.param))
+
+
+def get(base: str, path: str) -> Reply:
+    return send(base, "GET", path)
+
+
+def post_json(base: str, path: str, doc: object) -> Reply:
+    return send(base, "POST", path, json.dumps(doc).encode(),
+                   {"Content-Type": "application/json"})
+
+
+# --- every endpoint, both variants ---------------------------------------------
+
+def test_health(base: str) -> None:
+    assert get(base, "/health").status == 200
+    assert get(base, "/health").body == {"status": "ok"}
+
+
+def test_lookup_by_email(base: str) -> None:
+    reply = get(base, "/users?email=u4242@demo.test")
+    assert reply.status == 200
+    user = {"id": 4242, "email": "u4242@demo.test", "name": "User 4242",
+            "created": 1700000000 + 4242 * 37}
+    assert reply.body == {"count": 1, "users": [user]}
+    assert get(base, "/users?email=nobody@demo.test").body == {"count": 0, "users": []}
+    assert get(base, "/users").status == 400
+
+
+def test_user_orders(base: str) -> None:
+    reply = get(base, "/users/7/orders")
+    assert reply.status == 200
+    assert isinstance(reply.body, dict)
+    orders = reply.body["orders"]
+    assert reply.body["count"] == len(orders) == 80
+    assert all(len(o["items"]) == 3 for o in orders)
+    assert [o["id"] for o in orders] == sorted(o["id"] for o in orders)
+    assert set(orders[0]["items"][0]) == {"product_id", "name", "price_cents", "qty"}
+    assert get(base, "/users/99999/orders").body == {"user_id": 99999, "orders": [], "count": 0}
+    assert get(base, "/users/999999999/orders").status == 404
+
+
+def test_orders_identical_in_both_variants(slow: str, fast: str) -> None:
+    assert get(slow, "/users/11/orders").body == get(fast, "/users/11/orders").body
+
+
+def test_stats(base: str) -> None:
+    reply = get(base, "/stats")
+    assert reply.status == 200
+    assert isinstance(reply.body, dict)
+    assert len(reply.body["top_products"]) == 10
+    assert sum(reply.body["orders_by_status"].values()) == 20_000
+
+
+def test_stats_cache_marks_hits(fast: str, slow: str) -> None:
+    get(fast, "/stats")
+    hit = get(fast, "/stats")
+    assert hit.headers.get("x-cache") == "hit"
+    assert "cache" in hit.timing()
+    assert "cache" not in get(slow, "/stats").timing()
+    assert hit.body == get(slow, "/stats").body
+
+
+def test_create_user(base: str) -> None:
+    reply = post_json(base, "/users", {"name": "Ada", "email": "ada@demo.test"})
+    assert reply.status == 201
+    assert isinstance(reply.body, dict)
+    assert reply.body["welcome_email"] in ("sent", "queued")
+    found = get(base, "/users?email=ada@demo.test").body
+    assert isinstance(found, dict) and found["count"] >= 1
+
+
+@pytest.mark.parametrize("doc", [
+    b"not json", b"[]", b'{"name": "x"}', b'{"name": "", "email": "a@b"}',
+    b'{"name": "x", "email": "no-at"}', b"", b"\xff\xfe",
+])
+def test_create_user_rejects_bad_bodies(slow: str, doc: bytes) -> None:
+    reply = send(slow, "POST", "/users", doc)
+    assert reply.status == 400
+    assert isinstance(reply.body, dict) and "error" in reply.body
+
+
+def test_dashboard(base: str) -> None:
+    reply = get(base, "/dashboard")
+    assert reply.status == 200
+    assert isinstance(reply.body, dict)
+    assert set(reply.body["panels"]) == {"inventory", "pricing", "reviews"}
+    assert reply.timing()["ext"] >= 15.0  # the slowest takes 20 ms; timers may fire ~1 ms early
+
+
+def test_recommendations(base: str) -> None:
+    reply = get(base, "/recommendations?n=300")
+    assert reply.status == 200
+    expected = recommend_fast(300)
+    assert reply.body == {"n": 300, "count": len(expected), "sum": sum(expected),
+                          "items": expected[:100]}
+    for bad in ("0", "abc", "5001"):
+        assert get(base, f"/recommendations?n={bad}").status == 400
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 100, 999, 2000])
+def test_recommend_variants_agree(n: int) -> None:
+    fast = recommend_fast(n)
+    assert recommend_slow(n) == fast
+    assert len(set(fast)) == len(fast)
+
+
+def test_user_by_id(base: str) -> None:
+    assert get(base, "/users/77").body == {
+        "id": 77, "email": "u77@demo.test", "name": "User 77", "created": 1700000000 + 77 * 37}
+    assert get(base, "/users/999999999").status == 404
+    assert get(base, "/users/abc").status == 400
+    assert get(base, "/users/0").status == 400
+
+
+def test_index_lists_fixes(fast: str, slow: str) -> None:
+    assert get(fast, "/").body == {"service": "perfopt demo", "fixed": sorted(PATTERNS),
+                                   "patterns": PATTERNS}
+    reply = get(slow, "/")
+    assert isinstance(reply.body, dict) and reply.body["fixed"] == []
+
+
+def test_parse_fixes() -> None:
+    assert parse_fixes("all") == frozenset(PATTERNS)
+    assert parse_fixes(" index, join ,") == {"index", "join"}
+    assert parse_fixes("none") == frozenset()
+    with pytest.raises(FixError, match="bogus"):
+        parse_fixes("index,bogus")
+
+
+# --- Server-Timing --------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/health", "/users?email=u1@demo.test", "/users/3",
+                                  "/users/3/orders", "/stats", "/nope"])
+def test_server_timing_present_and_parseable(base: str, path: str) -> None:
+    reply = get(base, path)
+    timing = reply.timing()
+    assert {"db", "app"} <= set(timing)
+    assert all(v >= 0 for v in timing.values())
+    assert timing["db"] <= timing["app"]
+    for entry in reply.headers["server-timing"].split(", "):
+        assert entry.split("=")[1].count(".") == 1 and len(entry.split(".")[-1]) == 3
+
+
+def test_parse_server_timing_rejects_missing_dur() -> None:
+    assert parse_server_timing("db;dur=1.5, app;desc=x;dur=2") == {"db": 1.5, "app": 2.0}
+    with pytest.raises(ValueError):
+        parse_server_timing("db")
+
+
+# --- robustness -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("payload", "status"), [
+    (b"GARBAGE\r\n\r\n", b"400"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", b"400"),
+    (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"400"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+    (b"POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: 1100000\r\n\r\n" + b"a" * 1_100_000,
+     b"413"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", b"400"),
+    (b"\x00\xff\x10garbage", b"400"),
+], ids=["garbage", "bad-length", "bad-header", "huge-head", "huge-body", "upgrade", "binary"])
+def test_malformed_requests_get_4xx_and_server_survives(
+        slow: str, payload: bytes, status: bytes) -> None:
+    answer = raw_exchange(slow, payload)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]
+    assert b"Connection: close" in answer
+    assert get(slow, "/health").status == 200
+
+
+def test_half_request_then_disconnect_is_harmless(slow: str) -> None:
+    raw_exchange(slow, b"GET /users/1 HTTP/1.1\r\nHost: x\r\nContent-Le", timeout=0.3)
+    assert get(slow, "/health").status == 200
+
+
+def test_keep_alive_and_pipelining_answer_in_order(slow: str) -> None:
+    two = (b"GET /users/5 HTTP/1.1\r\nHost: x\r\n\r\n"
+           b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = raw_exchange(slow, two)
+    first, second = answer.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200") and b"u5@demo.test" in first
+    assert second.startswith(b"404")
+
+
+def test_chunked_request_body_is_accepted(slow: str) -> None:
+    body = b'{"name": "Chunky", "email": "chunky@demo.test"}'
+    head = (b"POST /users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n")
+    half = len(body) // 2
+    chunks = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in (body[:half], body[half:]))
+    payload = head + chunks + b"0\r\n\r\n"
+    assert raw_exchange(slow, payload).startswith(b"HTTP/1.1 201")
+
+
+def test_http10_closes_after_response(slow: str) -> None:
+    answer = raw_exchange(slow, b"GET /health HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"status":"ok"}')
+
+
+def test_wrong_method_is_405(slow: str) -> None:
+    reply = send(slow, "DELETE", "/stats")
+    assert reply.status == 405
+    assert reply.timing()["app"] >= 0
+
+
+# --- the fix makes it faster (behaviour check, generous margin) --------------------
+
+_PROBES = {
+    "index": ("GET", "/users?email=u99001@demo.test"),
+    "join": ("GET", "/users/42/orders"),
+    "cache": ("GET", "/stats"),
+    "async": ("POST", "/users"),
+    "parallel": ("GET", "/dashboard"),
+    "linear": ("GET", "/recommendations?n=2000"),
+    "pool": ("GET", "/users/1234"),
+}
+
+
+def _median_app_ms(base: str, method: str, path: str, n: int = 30) -> float:
+    """Median server-side handling time (Server-Timing app) of n sequential requests."""
+    durations = []
+    for i in range(n):
+        body = json.dumps({"name": f"p{i}", "email": f"p{i}@demo.test"}).encode()
+        reply = send(base, method, path, body if method == "POST" else None)
+        assert reply.status in (200, 201)
+        durations.append(reply.timing()["app"])
+    return statistics.median(durations)
+
+
+@pytest.mark.parametrize("pattern", sorted(_PROBES))
+def test_fix_is_faster(slow: str, fast: str, pattern: str) -> None:
+    method, path = _PROBES[pattern]
+    before = _median_app_ms(slow, method, path)
+    after = _median_app_ms(fast, method, path)
+    assert after * 2 < before, f"{pattern}: before {before:.3f} ms, after {after:.3f} ms"

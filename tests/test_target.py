@@ -1,0 +1,208 @@
+"""Managed targets: start, readiness, failure reports, stop without strays."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+import psutil
+import pytest
+from support.demo import demo_config, free_port, request
+
+from engine.target import ManagedTarget, StartConfig, TargetStartError, demo_command
+
+PY = sys.executable
+
+
+def py(code: str) -> tuple[str, ...]:
+    return (PY, "-c", textwrap.dedent(code))
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_for_line(target: ManagedTarget, prefix: str, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in target.output_tail().splitlines():
+            if line.startswith(prefix):
+                return line
+        time.sleep(0.02)
+    raise AssertionError(f"no line starting with {prefix!r} in: {target.output_tail()!r}")
+
+
+HTTP_SERVER = ("import http.server as h, sys; "
+               "h.test(h.SimpleHTTPRequestHandler, port=int(sys.argv[1]), bind='127.0.0.1')")
+
+
+def test_http_readiness_then_stop() -> None:
+    port = free_port()
+    cfg = StartConfig((PY, "-c", HTTP_SERVER, str(port)),
+                      ready_url=f"http://127.0.0.1:{port}/", ready_timeout_s=20)
+    with ManagedTarget(cfg) as target:
+        pid = target.pid
+        assert pid is not None and alive(pid)
+    assert not alive(pid)
+    assert target.returncode is not None
+
+
+def test_tcp_readiness() -> None:
+    port = free_port()
+    cfg = StartConfig((PY, "-c", HTTP_SERVER, str(port)), ready_tcp=("127.0.0.1", port))
+    with ManagedTarget(cfg) as target:
+        assert target.pid is not None and alive(target.pid)
+    assert not alive(target.pid)
+
+
+def test_demo_target_via_demo_command() -> None:
+    port = free_port()
+    with ManagedTarget(demo_config(port, ["index"], ["--users", "1000"])) as target:
+        reply = request(f"http://127.0.0.1:{port}", "GET", "/")
+        assert isinstance(reply.body, dict) and reply.body["fixed"] == ["index"]
+        assert "listening on http://127.0.0.1:" in target.output_tail()
+    assert target.returncode == 0  # SIGTERM is a clean shutdown for the demo
+
+
+def test_demo_command_shape() -> None:
+    cmd = demo_command(8081, ["index", "join"], ["--leak-kb", "4"])
+    assert cmd[:3] == (PY, "-m", "engine.demo")
+    assert cmd[cmd.index("--port") + 1] == "8081"
+    assert cmd[cmd.index("--fix") + 1] == "index,join"
+    assert cmd[-2:] == ("--leak-kb", "4")
+    assert demo_command(1, [])[-1] == "none"
+
+
+def test_env_and_cwd_reach_the_target(tmp_path: os.PathLike[str]) -> None:
+    code = "import os; print('V=' + os.environ['PERFOPT_T'], 'CWD=' + os.getcwd(), flush=True)"
+    target = ManagedTarget(StartConfig(py(code), env={"PERFOPT_T": "x1"}, cwd=str(tmp_path)))
+    with target:
+        line = wait_for_line(target, "V=")
+    assert line == f"V=x1 CWD={os.path.realpath(tmp_path)}"
+
+
+def test_exits_immediately_reports_tail_and_code() -> None:
+    code = """
+        import sys
+        for i in range(100):
+            print('line', i)
+        print('fatal: config missing', file=sys.stderr)
+        sys.exit(3)
+    """
+    cfg = StartConfig(py(code), ready_tcp=("127.0.0.1", free_port()), ready_timeout_s=60)
+    with pytest.raises(TargetStartError) as info:
+        ManagedTarget(cfg).start()
+    err = info.value
+    assert err.exit_code == 3
+    assert "exited with code 3" in err.message
+    assert "fatal: config missing" in err.output_tail
+    assert "line 99" in err.output_tail and "line 10\n" not in err.output_tail  # bounded tail
+    assert "fatal: config missing" in str(err)
+
+
+def test_never_ready_times_out_and_is_stopped() -> None:
+    cfg = StartConfig(py("import time; print('booting', flush=True); time.sleep(60)"),
+                      ready_url=f"http://127.0.0.1:{free_port()}/health", ready_timeout_s=0.5)
+    target = ManagedTarget(cfg)
+    with pytest.raises(TargetStartError, match=r"not ready after 0\.5 s") as info:
+        target.start()
+    assert info.value.exit_code is None
+    assert target.pid is not None and not alive(target.pid)
+
+
+def test_missing_command_is_a_start_error() -> None:
+    with pytest.raises(TargetStartError, match="cannot start target"):
+        ManagedTarget(StartConfig(("/nonexistent/perfopt-binary",))).start()
+
+
+@pytest.mark.parametrize("bad", [
+    {"command": ()}, {"command": ("x",), "ready_timeout_s": 0},
+    {"command": ("x",), "ready_url": "ftp://h/"},
+])
+def test_config_validation(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        StartConfig(**bad)  # type: ignore[arg-type]
+
+
+SPAWNER = """
+    import os, signal, subprocess, sys, time
+    kid = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
+    escapee = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],
+                               start_new_session=True)
+    print('KIDS', kid.pid, escapee.pid, flush=True)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN) if len(sys.argv) > 1 else None
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("stubborn", [False, True], ids=["polite", "ignores-sigterm"])
+def test_stop_leaves_no_stray_process(stubborn: bool) -> None:
+    command = (*py(SPAWNER), "stubborn") if stubborn else py(SPAWNER)
+    with ManagedTarget(StartConfig(command)) as target:
+        kids = [int(p) for p in wait_for_line(target, "KIDS").split()[1:]]
+        time.sleep(0.1)  # let the stubborn one install its handler
+        assert all(alive(k) for k in kids)
+    assert target.pid is not None
+    assert not alive(target.pid)
+    assert not any(alive(k) for k in kids)
+
+
+def test_stop_is_idempotent_and_safe_before_start() -> None:
+    target = ManagedTarget(StartConfig(py("import time; time.sleep(60)")))
+    target.stop()
+    target.start()
+    target.stop()
+    target.stop()
+    assert target.returncode is not None
+
+
+def test_keyboard_interrupt_inside_block_stops_target() -> None:
+    with pytest.raises(KeyboardInterrupt), \
+            ManagedTarget(StartConfig(py("import time; time.sleep(60)"))) as target:
+        raise KeyboardInterrupt
+    assert target.pid is not None and not alive(target.pid)
+
+
+@pytest.fixture
+def sigalrm_interrupts() -> Iterator[None]:
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.usefixtures("sigalrm_interrupts")
+def test_interrupt_while_waiting_for_readiness_stops_target() -> None:
+    cfg = StartConfig(py("import time; time.sleep(60)"),
+                      ready_tcp=("127.0.0.1", free_port()), ready_timeout_s=30)
+    target = ManagedTarget(cfg)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    with pytest.raises(KeyboardInterrupt):
+        target.start()
+    assert target.pid is not None and not alive(target.pid)
+
+
+def test_chatty_target_is_not_blocked_by_output() -> None:
+    code = """
+        import sys
+        for i in range(200_000):
+            sys.stdout.write('x' * 40 + '\\n')
+        sys.stdout.write('DONE\\n'); sys.stdout.flush()
+        import time; time.sleep(60)
+    """
+    with ManagedTarget(StartConfig(py(code))) as target:
+        wait_for_line(target, "DONE", timeout=30)
+        assert len(target.output_tail().splitlines()) <= 40
