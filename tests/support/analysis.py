@@ -1,0 +1,95 @@
+"""Synthetic RunResults for the analysis tests: histograms from lists of seconds.
+
+``make_run`` builds a run whose journeys, intervals and resource samples are
+exactly what a test says, so verdicts can be asserted without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.native import OUTCOME_NAMES, Histogram
+from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+
+
+def hist(seconds: Sequence[float] | np.ndarray) -> Histogram:
+    """A response-time histogram (ns) holding ``seconds``."""
+    h = Histogram()
+    values = np.round(np.asarray(seconds, dtype=np.float64) * 1e9).astype(np.int64)
+    if values.size:
+        h.record_many(values)
+    return h
+
+
+def spread(center_s: float, n: int, rel: float = 0.1, seed: int = 1) -> np.ndarray:
+    """``n`` latencies around ``center_s`` (uniform +-rel), deterministic."""
+    rng = np.random.default_rng(seed)
+    return np.asarray(center_s * (1 + rel * (2 * rng.random(n) - 1)))
+
+
+def outcomes(ok: int, **errors: int) -> dict[str, int]:
+    """Outcome counters: ``outcomes(90, timeout=10)``."""
+    unknown = set(errors) - set(OUTCOME_NAMES)
+    assert not unknown, f"unknown outcome names {unknown}"
+    return {"ok": ok, **errors}
+
+
+@dataclass
+class J:
+    """One journey of a synthetic run: latencies (s), errors and Server-Timing (s)."""
+
+    name: str
+    latencies: Sequence[float] | np.ndarray
+    errors: Mapping[str, int] = field(default_factory=dict)
+    server_timing: Mapping[str, Sequence[float] | np.ndarray] = field(default_factory=dict)
+
+    def result(self) -> JourneyResult:
+        lat = hist(self.latencies)
+        n_err = sum(self.errors.values())
+        outs = outcomes(max(0, len(self.latencies) - n_err), **self.errors)
+        timing = {k: hist(v) for k, v in self.server_timing.items()}
+        return JourneyResult(self.name, lat, lat.copy(), outs, timing)
+
+
+def interval(index: int, start_s: float, latencies: Sequence[Sequence[float]],
+             errors: Sequence[Mapping[str, int]] | None = None, duration_s: float = 1.0,
+             target_rate: float | None = None) -> RunInterval:
+    """One interval: per journey, latencies (s) and error counters."""
+    errs = errors or [{} for _ in latencies]
+    outs = []
+    for lat, err in zip(latencies, errs, strict=True):
+        counts = outcomes(max(0, len(lat) - sum(err.values())), **err)
+        outs.append(tuple(counts.get(name, 0) for name in OUTCOME_NAMES))
+    return RunInterval(index, start_s, duration_s, target_rate,
+                       tuple(hist(lat).encode() for lat in latencies), tuple(outs))
+
+
+def sample(t_s: float, cpu: float = 10.0, rss: int = 50 << 20, threads: int = 4,
+           fds: int = 20, sys_cpu: float = 30.0, sys_mem: float = 40.0) -> ResourceSample:
+    """A resource sample with defaults for everything a test does not care about."""
+    return ResourceSample(t_s, cpu, rss, threads, fds, 5, 0, 0, 0, sys_cpu, sys_mem, 0, 0)
+
+
+def validity(target_rate: float | None = None, achieved: float = 0.0, valid: bool = True,
+             reasons: Sequence[str] = (), generator_cpu: float = 20.0,
+             generator_rss_growth: int = 0) -> Validity:
+    return Validity(valid, tuple(reasons), target_rate, achieved, 0.001, 0.002, 0,
+                    generator_cpu, generator_rss_growth)
+
+
+def make_run(journeys: Sequence[J], *, duration_s: float = 10.0, rate: float | None = None,
+             kind: str = "baseline", intervals: Sequence[RunInterval] = (),
+             resources: Sequence[ResourceSample] = (), valid: bool = True,
+             reasons: Sequence[str] = (), achieved: float | None = None,
+             generator_cpu: float = 20.0, generator_rss_growth: int = 0,
+             profile: str = "") -> RunResult:
+    """A RunResult with the given journeys; achieved rate defaults to requests / duration."""
+    results = tuple(j.result() for j in journeys)
+    sent = sum(r.requests for r in results)
+    val = validity(rate, sent / duration_s if achieved is None else achieved, valid, reasons,
+                   generator_cpu, generator_rss_growth)
+    return RunResult(profile or kind, kind, "", "http://127.0.0.1:1", "open", 1, 0.0,
+                     duration_s, results, tuple(intervals), val, resources=tuple(resources))
