@@ -1,0 +1,85 @@
+"""Keep secrets out of everything the engine writes (reports, logs, history).
+
+``redact`` replaces the values of sensitive headers/fields anywhere in nested
+data: dict keys, ``[name, value]`` pairs, and ``Name: value`` / ``name=value`` /
+``"name": "value"`` forms inside strings. Names match case-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["ALWAYS_SECRET", "REDACTED", "redact", "secret_names"]
+
+REDACTED = "[REDACTED]"
+ALWAYS_SECRET: tuple[str, ...] = ("authorization", "cookie", "set-cookie", "proxy-authorization")
+
+
+def secret_names(secrets: Iterable[str] = ()) -> frozenset[str]:
+    """Lower-cased names whose values are redacted: the always-secret headers plus ``secrets``."""
+    return frozenset(ALWAYS_SECRET) | {s.strip().lower() for s in secrets if s.strip()}
+
+
+@lru_cache(maxsize=64)
+def _pattern(names: frozenset[str]) -> re.Pattern[str]:
+    # Longest first so "set-cookie" wins over "cookie". A name must not be glued to a
+    # preceding word character or dash ("x-cookie-id" is not "cookie").
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"""(?<![\w-])(?P<name>{alternation})(?![\w-])
+             (?P<sep>["']?\s*(?::|=)\s*)
+             (?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^\r\n]*)""",
+        re.IGNORECASE | re.VERBOSE,
+    )
+
+
+def _replace(match: re.Match[str]) -> str:
+    sep, value = match.group("sep"), match.group("value")
+    if value[:1] in "\"'":
+        quote = value[0]
+        return f"{match.group('name')}{sep}{quote}{REDACTED}{quote}"
+    if "=" in sep and ":" not in sep:
+        # name=value in a query string or cookie list: the value ends at & ; , or space
+        rest = re.split(r"[&;,\s]", value, maxsplit=1)
+        tail = value[len(rest[0]):]
+        return f"{match.group('name')}{sep}{REDACTED}{tail}"
+    return f"{match.group('name')}{sep}{REDACTED}"
+
+
+def _redact_str(text: str, names: frozenset[str], values: Sequence[str]) -> str:
+    for v in values:
+        text = text.replace(v, REDACTED)
+    return _pattern(names).sub(_replace, text)
+
+
+def _walk(obj: Any, names: frozenset[str], values: Sequence[str]) -> Any:
+    if isinstance(obj, str):
+        return _redact_str(obj, names, values)
+    if isinstance(obj, dict):
+        return {k: REDACTED if isinstance(k, str) and k.lower() in names
+                else _walk(v, names, values) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        items = list(obj)
+        if len(items) == 2 and isinstance(items[0], str) and items[0].lower() in names:
+            pair = [items[0], REDACTED]
+            return tuple(pair) if isinstance(obj, tuple) else pair
+        walked = [_walk(i, names, values) for i in items]
+        return tuple(walked) if isinstance(obj, tuple) else walked
+    return obj
+
+
+def redact(obj: Any, secrets: Iterable[str] = (), values: Iterable[str] = ()) -> Any:
+    """A copy of ``obj`` with secret values replaced by ``"[REDACTED]"``.
+
+    ``secrets`` are extra header/field names (case-insensitive) on top of
+    Authorization, Cookie, Set-Cookie and Proxy-Authorization. ``values`` are literal
+    secret strings (e.g. a token read from the environment) removed wherever they
+    appear; values shorter than 4 characters are ignored so "1" does not eat numbers.
+    Non-string scalars are returned as they are.
+    """
+    names = secret_names(secrets)
+    literal = tuple(sorted({v for v in values if len(v) >= 4}, key=len, reverse=True))
+    return _walk(obj, names, literal)

@@ -1,0 +1,218 @@
+"""Report sections about load tests, improvements, ROI and monitoring (Markdown)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.report.fmt import (
+    fmt_bytes,
+    fmt_change,
+    fmt_num,
+    fmt_pct,
+    fmt_rate,
+    fmt_s,
+    fmt_value,
+)
+from engine.report.md_parts import bullets, no_data, table
+
+__all__ = [
+    "improvements", "journey_table", "load_tests", "monitoring", "roi", "server_timing_table",
+    "validity_line",
+]
+
+Doc = Mapping[str, Any]
+KINDS = ("baseline", "stress", "soak", "spike", "capacity")
+
+
+def validity_line(run: Doc) -> str:
+    """One line on whether the run did what it was asked."""
+    v = run["validity"]
+    lag = f"schedule lag p99 {fmt_s(v['schedule_lag_p99_s'])}, max {fmt_s(v['schedule_lag_max_s'])}"
+    if run.get("aborted"):
+        return f"Run `{run['id']}` ABORTED: {run.get('abort_reason') or 'no reason given'}."
+    if v["valid"]:
+        return f"Run `{run['id']}` is valid ({lag}, generator CPU {v['generator_cpu_pct']:.0f}%)."
+    return f"Run `{run['id']}` is INVALID: {'; '.join(v['reasons']) or 'no reason given'} ({lag})."
+
+
+def journey_table(journeys: Sequence[Doc]) -> str:
+    """Per-journey latency and errors."""
+    return table(["Journey", "Requests", "p50", "p95", "p99", "Error rate"],
+                 [[j["name"], f"{j['requests']:,}", fmt_s(j["latency"]["p50"]),
+                   fmt_s(j["latency"]["p95"]), fmt_s(j["latency"]["p99"]),
+                   fmt_pct(j["error_rate"], 3)] for j in journeys])
+
+
+def server_timing_table(spec: Doc) -> str:
+    """Server-Timing breakdown of the first run that has one; '' when none does."""
+    for run in spec.get("runs") or []:
+        rows = [[j["name"], t["component"], fmt_s(t["p50"]), fmt_s(t["p95"]), fmt_s(t["mean"]),
+                 fmt_pct(t["share"], 1)] for j in run["journeys"] for t in j["server_timing"]]
+        if rows:
+            return (f"**Server-Timing breakdown** (run `{run['id']}`; share of the journey's mean "
+                    "response time)\n\n"
+                    + table(["Journey", "Component", "p50", "p95", "Mean", "Share"], rows))
+    return ""
+
+
+def _run_table(runs: Sequence[Doc]) -> str:
+    return table(["Run", "Target rate", "Achieved", "p50", "p95", "p99", "Errors", "Valid"],
+                 [[r["id"], fmt_rate(r["target_rate"]), fmt_rate(r["achieved_rate"]),
+                   fmt_s(r["latency"]["p50"]), fmt_s(r["latency"]["p95"]),
+                   fmt_s(r["latency"]["p99"]), fmt_pct(r["error_rate"], 3),
+                   "aborted" if r.get("aborted") else ("yes" if r["validity"]["valid"] else "NO")]
+                  for r in runs])
+
+
+def _stress(s: Doc) -> str:
+    point = fmt_rate(s["breaking_point_rate"]) if s.get("breaking_point_rate") is not None \
+        else f"not reached (up to {fmt_rate(s['max_rate_tested'])})"
+    lines = [f"Breaking point: {point}; max rate tested {fmt_rate(s['max_rate_tested'])}; "
+             f"failure mode: {s.get('failure_mode') or '—'}; limiting resource: "
+             f"{s.get('limiting_resource') or 'not identified'}."]
+    steps = s.get("steps") or []
+    if steps:
+        heads = ["Rate", "Achieved", "p50", "p95", "p99", "Errors", "CPU", "Within limits"]
+        lines.append(table(heads,
+                           [[fmt_rate(p["rate"]), fmt_rate(p["achieved_rate"]), fmt_s(p.get("p50")),
+                             fmt_s(p["p95"]), fmt_s(p.get("p99")), fmt_pct(p["error_rate"], 3),
+                             _cpu(p.get("cpu_pct")), "yes" if p["passed"] else "NO"]
+                            for p in steps]))
+    if s.get("message"):
+        lines.append(str(s["message"]))
+    return "\n\n".join(lines)
+
+
+def _cpu(v: Any) -> str:
+    return "—" if v is None else f"{float(v):.0f}%"
+
+
+def _soak(s: Doc) -> str:
+    leak, deg = s["leak"], s.get("degradation") or {}
+    slope = leak.get("slope_bytes_per_s")
+    slope_text = "—" if slope is None else f"{fmt_bytes(float(slope) * 3600)}/h"
+    lines = [f"Duration {fmt_s(s['duration_s'])}. Memory: **{leak['verdict']}** "
+             f"(RSS slope {slope_text}). p95 change {fmt_change(deg.get('p95_change'))}, "
+             f"throughput change {fmt_change(deg.get('throughput_change'))}."]
+    windows = s.get("windows") or []
+    if windows:
+        lines.append(table(["t", "p95", "Rate", "RSS"],
+                           [[f"{w['t_s']:g} s", fmt_s(w["p95"]), fmt_rate(w["rate"]),
+                             fmt_bytes(w.get("rss_bytes"))] for w in windows]))
+    return "\n\n".join(lines)
+
+
+def _spike(s: Doc) -> str:
+    recovery = ("recovered in " + fmt_s(s["recovery_time_s"])) if s.get("recovered") and \
+        s.get("recovery_time_s") is not None else ("recovered" if s.get("recovered")
+                                                   else "did NOT recover")
+    return (f"Spike {fmt_rate(s['base_rate'])} → {fmt_rate(s['peak_rate'])}: error rate during "
+            f"{fmt_pct(s['error_rate_during'], 3)}, p99 during {fmt_s(s.get('p99_during'))} "
+            f"(p95 before {fmt_s(s.get('p95_before'))}); {recovery}.")
+
+
+def _capacity(c: Doc) -> str:
+    rows = [[f"{p['multiplier']:g}x", fmt_rate(p["rate"]), fmt_rate(p["achieved_rate"]),
+             fmt_s(p.get("p95")), fmt_pct(p["error_rate"], 3), "PASS" if p["slo_pass"] else "FAIL",
+             _cpu(p.get("cpu_pct")), _money(p.get("cost_per_million"))] for p in c["points"]]
+    cost = f"Cost per hour: {_money(c.get('cost_per_hour'))}.\n\n" if c.get("cost_per_hour") else ""
+    return cost + table(["Load", "Rate", "Achieved", "p95", "Errors", "SLOs", "CPU",
+                         "Cost / 1M requests"], rows)
+
+
+def _money(v: Any) -> str:
+    return "—" if v is None else f"${float(v):,.2f}"
+
+
+_ANALYSIS = {"stress": _stress, "soak": _soak, "spike": _spike, "capacity": _capacity}
+
+
+def _kind_section(spec: Doc, kind: str) -> str:
+    runs = [r for r in spec.get("runs") or [] if r.get("kind") == kind]
+    record = spec.get(kind) if kind != "baseline" else None
+    if not runs and not record:
+        return f"### {kind.capitalize()}\n\n" + no_data(f"No {kind} test in this apply.")
+    parts = [f"### {kind.capitalize()}"]
+    if record:
+        parts.append(_ANALYSIS[kind](record))
+    if runs:
+        parts.append(_run_table(runs))
+        parts += [validity_line(r) for r in runs if not r["validity"]["valid"] or r.get("aborted")]
+    return "\n\n".join(parts)
+
+
+def load_tests(doc: Doc, spec: Doc) -> str:
+    """Results per load test type: baseline, stress, soak, spike, capacity."""
+    return "\n\n".join(_kind_section(spec, k) for k in KINDS)
+
+
+def improvements(doc: Doc, spec: Doc) -> str:
+    """Before/after measurements: hypotheses (A/B) and the regression check vs history."""
+    rows = []
+    for h in spec.get("hypotheses") or []:
+        if h.get("before") is not None and h.get("after") is not None:
+            metric = f"{h['journey']} {h['metric']}" if h.get("journey") else h["metric"]
+            change = (h["after"] - h["before"]) / h["before"] if h["before"] else None
+            rows.append([f"{h['id']}: {metric}", fmt_value(h["metric"], h["before"]),
+                         fmt_value(h["metric"], h["after"]), fmt_change(change), h["verdict"]])
+    for r in (spec.get("regression") or {}).get("checks") or []:
+        metric = f"{r['journey']} {r['metric']}" if r.get("journey") else r["metric"]
+        rows.append([f"vs history: {metric}", fmt_value(r["metric"], r.get("baseline")),
+                     fmt_value(r["metric"], r.get("current")), fmt_change(r.get("change")),
+                     r["status"]])
+    if not rows:
+        return no_data("No before/after measurement in this apply.")
+    return table(["Metric", "Before", "After", "Change", "Verdict"], rows)
+
+
+def roi(doc: Doc, spec: Doc) -> str:
+    """Prioritised optimizations with ROI = impact / effort, and quick wins."""
+    items = sorted(spec.get("priorities") or [], key=lambda p: p["rank"])
+    if not items:
+        return no_data("No optimization was prioritized in this apply.")
+    rows = [[p["rank"], f"{p['id']}: {p['title']}",
+             f"{fmt_pct(p['impact'], 0)} ({p['impact_source']})",
+             f"{p['effort_hours']:g} h", p.get("risk", "—"), fmt_num(p["roi"]), p["tier"]]
+            for p in items]
+    parts = [table(["Rank", "Optimization", "Impact", "Effort", "Risk", "ROI", "Tier"], rows)]
+    wins = [f"{p['id']}: {p['title']}" for p in items if p.get("quick_win")]
+    parts.append("Quick wins: " + (", ".join(wins) if wins else "none."))
+    return "\n\n".join(parts)
+
+
+def monitoring(doc: Doc, spec: Doc) -> str:
+    """Regression vs the recorded history and error-budget burn."""
+    reg = spec.get("regression")
+    parts = []
+    if reg:
+        b = reg["baseline"]
+        window = f" over {b['days']:g} days" if b.get("days") is not None else ""
+        parts.append(f"Regression check vs history: **{reg['status']}** (baseline: {b['mode']}, "
+                     f"{b['runs']} run(s){window}).")
+        checks = reg.get("checks") or []
+        if checks:
+            parts.append(table(
+                ["Metric", "Baseline", "Current", "Change", "95% CI", "Tolerance", "Significant",
+                 "Status"],
+                [[(f"{c['journey']} " if c.get("journey") else "") + c["metric"],
+                  fmt_value(c["metric"], c.get("baseline")),
+                  fmt_value(c["metric"], c.get("current")),
+                  fmt_change(c.get("change")), f"{fmt_change(c.get('ci_low'))} .. "
+                  f"{fmt_change(c.get('ci_high'))}", fmt_change(c.get("tolerance")),
+                  "yes" if c["significant"] else "no", c["status"]] for c in checks]))
+        cps = reg.get("changepoints") or []
+        if cps:
+            parts.append("Change points:\n\n" + bullets(
+                f"{c['metric']} at {c.get('run_id') or c.get('at')}: "
+                f"{fmt_value(c['metric'], c['before'])} → {fmt_value(c['metric'], c['after'])} "
+                f"({fmt_change(c['change'])})" for c in cps))
+    else:
+        parts.append(no_data("No history baseline yet: regression tracking starts with the "
+                             "next recorded run."))
+    burning = [b for b in spec.get("error_budgets") or [] if (b.get("burn_rate") or 0) > 1]
+    if burning:
+        parts.append("Error budget burning faster than allowed: " + ", ".join(
+            f"{b['slo']} (burn rate {float(b['burn_rate']):.2f})" for b in burning) + ".")
+    parts.append("Production SLO compliance over 7-14 days is not measured by this run.")
+    return "\n\n".join(parts)

@@ -1,0 +1,117 @@
+"""Write rendered reports to disk: atomic files, timestamped names, a ``latest`` copy.
+
+Every document passes through ``engine.redact.redact`` before any renderer sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.redact import redact
+
+__all__ = ["FORMATS", "atomic_write", "canonical_format", "report_basename", "write_reports"]
+
+# format -> file extension; aliases map to one canonical name
+FORMATS: Mapping[str, str] = {"markdown": "md", "json": "json", "html": "html", "junit": "xml"}
+_ALIASES: Mapping[str, str] = {"md": "markdown", "xml": "junit"}
+_MAX_NAME = 80
+
+
+def canonical_format(name: str) -> str:
+    """``md``/``markdown`` -> ``markdown``, ``xml``/``junit`` -> ``junit``; ValueError otherwise."""
+    fmt = _ALIASES.get(name.strip().lower(), name.strip().lower())
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {name!r}; expected one of md, markdown, json, "
+                         "html, junit")
+    return fmt
+
+
+def atomic_write(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) so readers see the old file or the whole new one, never a part.
+
+    A temp file in the same directory is written, fsynced and ``os.replace``d over
+    ``path``; on any failure the temp file is removed and the error re-raised.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Make the rename itself durable; not every filesystem allows opening a directory.
+    with contextlib.suppress(OSError):
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "report"
+    return slug[:_MAX_NAME]
+
+
+def report_basename(spec_names: Sequence[str], now: datetime) -> str:
+    """``user-lookup-20261127T150102Z``; several specs join with ``+``."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    joined = "+".join(_slug(n) for n in spec_names) or "report"
+    return f"{joined[:_MAX_NAME]}-{stamp}"
+
+
+def _renderers() -> Mapping[str, Callable[[Mapping[str, Any]], str]]:
+    from engine.report import html, json_format, junit, markdown
+
+    return {"markdown": markdown.render, "json": json_format.render, "html": html.render,
+            "junit": junit.render}
+
+
+def _per_spec(doc: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The document narrowed to one spec (its own verdict), for the per-spec files."""
+    return {**doc, "verdict": spec.get("verdict", doc.get("verdict")), "specs": [spec]}
+
+
+def write_reports(doc: Mapping[str, Any], formats: Iterable[str], out_dir: str | Path,
+                  now: datetime, secrets: Sequence[str] = ()) -> list[Path]:
+    """Render ``doc`` in each format into ``out_dir``; returns the paths written.
+
+    Per spec and format: ``{spec}-{UTC stamp}.{ext}`` and ``{spec}-latest.{ext}``
+    (a copy, not a symlink, so it survives artifact uploads). A document with several
+    specs also gets one combined ``{a+b}-{stamp}.{ext}``. ``secrets`` are extra
+    header/field names to redact (Authorization and Cookie always are).
+    """
+    safe: dict[str, Any] = redact(dict(doc), secrets)
+    renderers = _renderers()
+    out = Path(out_dir)
+    written: list[Path] = []
+    specs = list(safe.get("specs", []))
+    for fmt in dict.fromkeys(canonical_format(f) for f in formats):
+        ext, render = FORMATS[fmt], renderers[fmt]
+        for spec in specs:
+            text = render(_per_spec(safe, spec))
+            base = report_basename([str(spec.get("name", "report"))], now)
+            written.append(atomic_write(out / f"{base}.{ext}", text))
+            written.append(atomic_write(out / f"{_slug(str(spec.get('name')))}-latest.{ext}", text))
+        if len(specs) != 1:
+            base = report_basename([str(s.get("name", "report")) for s in specs], now)
+            written.append(atomic_write(out / f"{base}.{ext}", render(safe)))
+    return written

@@ -1,0 +1,327 @@
+"""Fixed result documents for the report tests, built from real RunResults.
+
+Runs are recorded into ``engine.native.Histogram`` from a seeded RNG, so every
+number is deterministic and comes out of the same ``run_to_doc`` path ``apply``
+uses. ``full_document()`` fills every section of the template; ``minimal_document()``
+has one short baseline run and most sections empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from engine.native import OUTCOME_NAMES, Histogram
+from engine.report.document import empty_spec_report, new_document, run_to_doc
+from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+
+NOW = datetime(2026, 11, 27, 15, 0, 0, tzinfo=UTC)
+T0 = 1_795_791_600.0  # 2026-11-27T15:00:00Z, the fixed start of every fixture run
+SECRET_TOKEN = "s3cr3t-token-4f9a"
+JOURNEYS = (("lookup", 0.8, {"db": 0.55, "app": 0.2}), ("signup", 0.2, {"db": 0.3, "cache": 0.1}))
+_IDX = {name: i for i, name in enumerate(OUTCOME_NAMES)}
+
+
+def _ns(seconds: np.ndarray) -> np.ndarray:
+    return np.maximum(1_000, np.round(seconds * 1e9)).astype(np.int64)
+
+
+def _hist(values_s: np.ndarray) -> Histogram:
+    h = Histogram()
+    if values_s.size:
+        h.record_many(_ns(values_s))
+    return h
+
+
+class _Journey:
+    """Accumulates one journey's totals while intervals are generated."""
+
+    def __init__(self, name: str, timing: dict[str, float]) -> None:
+        self.name, self.timing = name, timing
+        self.response, self.service = Histogram(), Histogram()
+        self.server = {k: Histogram() for k in timing}
+        self.outcomes = dict.fromkeys(OUTCOME_NAMES, 0)
+
+    def result(self) -> JourneyResult:
+        outs = {k: v for k, v in self.outcomes.items() if v}
+        return JourneyResult(self.name, self.response, self.service, outs, self.server)
+
+
+def _second(rng: np.random.Generator, js: list[_Journey], weights: Sequence[float], rate: float,
+            median_s: float, rho: float) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
+    """One 1-second interval at ``rate`` with utilisation ``rho`` (queueing inflates latency)."""
+    enc, outs = [], []
+    for j, w in zip(js, weights, strict=True):
+        n = int(rng.poisson(rate * w))
+        service = rng.lognormal(np.log(median_s), 0.35, n)
+        response = service / max(0.04, 1.0 - min(rho, 0.96))
+        h = _hist(response)
+        enc.append(h.encode())
+        j.response.add(h)
+        j.service.add(_hist(service))
+        for comp, share in j.timing.items():
+            j.server[comp].add(_hist(service * share * rng.uniform(0.8, 1.2, n)))
+        counts = [0] * len(OUTCOME_NAMES)
+        errors = int(rng.binomial(n, min(0.5, 0.001 + max(0.0, rho - 0.85) * 2)))
+        counts[_IDX["timeout" if rho > 0.9 else "status_5xx"]] = errors
+        counts[_IDX["ok"]] = n - errors
+        for name, c in zip(OUTCOME_NAMES, counts, strict=True):
+            j.outcomes[name] += c
+        outs.append(tuple(counts))
+    return tuple(enc), tuple(outs)
+
+
+def make_run(kind: str, rates: Sequence[float], *, seed: int, median_s: float = 0.02,
+             capacity: float = 600.0, variant: str = "", profile: str | None = None,
+             rss: Callable[[int], int] = lambda t: 80_000_000 + 5_000 * t) -> RunResult:
+    """A RunResult of ``len(rates)`` 1-second intervals at the given scheduled rates."""
+    rng = np.random.default_rng(seed)
+    js = [_Journey(name, dict(timing)) for name, _, timing in JOURNEYS]
+    weights = [w for _, w, _ in JOURNEYS]
+    intervals, resources = [], []
+    for t, rate in enumerate(rates):
+        rho = rate / capacity
+        enc, outs = _second(rng, js, weights, rate, median_s, rho)
+        intervals.append(RunInterval(t, float(t), 1.0, float(rate), enc, outs))
+        cpu = min(195.0, 190.0 * rho + float(rng.normal(0, 3)))
+        resources.append(ResourceSample(t + 0.5, round(cpu, 1), rss(t), 8, 40, 12, 0, 0, 100,
+                                        round(cpu / 2, 1), 41.0, 0, 0))
+    sent = sum(sum(o) for iv in intervals for o in iv.outcomes)
+    target = float(np.mean(rates))
+    validity = Validity(True, (), target, sent / len(rates), 0.0004, 0.0021, 0, 23.5, 1_048_576)
+    return RunResult(profile or kind, kind, variant, "http://127.0.0.1:8080", "open", 1,
+                     T0 + 100 * seed, float(len(rates)), tuple(j.result() for j in js),
+                     tuple(intervals), validity, resources=tuple(resources))
+
+
+def _runs() -> dict[str, dict[str, Any]]:
+    steps = [r for r in (200, 300, 400, 500, 600, 700) for _ in range(5)]
+    spike = [100.0] * 10 + [500.0] * 5 + [100.0] * 15
+    specs: dict[str, tuple[str, list[float], dict[str, Any]]] = {
+        "baseline": ("baseline", [200.0] * 30, {"seed": 1}),
+        "stress": ("stress", [float(r) for r in steps], {"seed": 2}),
+        "soak": ("soak", [100.0] * 60, {"seed": 3, "rss": lambda t: 80_000_000 + 400_000 * t}),
+        "spike": ("spike", spike, {"seed": 4}),
+        "capacity": ("capacity", [200.0] * 5 + [600.0] * 5 + [1000.0] * 5, {"seed": 5}),
+        "H1-baseline-1": ("baseline", [150.0] * 10, {"seed": 6, "variant": "baseline"}),
+        "H1-candidate-1": ("baseline", [150.0] * 10,
+                           {"seed": 7, "variant": "candidate", "median_s": 0.008}),
+    }
+    return {rid: run_to_doc(make_run(kind, rates, **kw), rid, ())
+            for rid, (kind, rates, kw) in specs.items()}
+
+
+def _slo_checks(base: dict[str, Any]) -> list[dict[str, Any]]:
+    p95 = base["journeys"][0]["latency"]["p95"]
+    rate, err = base["achieved_rate"], base["error_rate"]
+    return [
+        {"slo": "lookup-p95", "sli": "latency", "journey": "lookup", "metric": "lookup p95",
+         "value": p95, "target": "< 25ms", "value_text": f"{p95 * 1e3:.3g} ms",
+         "status": "PASS" if p95 < 0.025 else "FAIL", "margin": round(1 - p95 / 0.025, 4),
+         "error_bound": 0.001, "message": "" if p95 < 0.025 else
+         f"SLO breached: lookup p95 {p95 * 1e3:.3g}ms exceeds target 25ms"},
+        {"slo": "availability", "sli": "error_rate", "journey": None, "metric": "error_rate",
+         "value": err, "target": "< 0.1%", "value_text": f"{err * 100:.3g}%",
+         "status": "PASS" if err < 0.001 else "FAIL", "margin": round(1 - err / 0.001, 4),
+         "error_bound": None,
+         "message": "" if err < 0.001 else f"SLO breached: error_rate {err * 100:.3g}% exceeds "
+                                           "target < 0.1%"},
+        {"slo": "throughput", "sli": "throughput", "journey": None, "metric": "throughput",
+         "value": rate, "target": ">= 190/s", "value_text": f"{rate:.0f}/s",
+         "status": "PASS" if rate >= 190 else "FAIL", "margin": round(rate / 190 - 1, 4),
+         "error_bound": None, "message": ""},
+    ]
+
+
+def _stress(run: dict[str, Any]) -> dict[str, Any]:
+    steps = []
+    for i in range(0, len(run["intervals"]), 5):
+        ivs = run["intervals"][i:i + 5]
+        sent = sum(iv["rate"] for iv in ivs)
+        errors = sum(iv["errors"] for iv in ivs)
+        p95 = max(iv["p95"] for iv in ivs)
+        steps.append({"rate": ivs[0]["target_rate"], "achieved_rate": sent / 5,
+                      "p50": float(np.median([iv["p50"] for iv in ivs])), "p95": p95,
+                      "p99": max(iv["p99"] for iv in ivs), "error_rate": errors / max(sent, 1),
+                      "cpu_pct": run["resources"][i]["cpu_pct"], "passed": p95 < 0.25})
+    broken = next((s for s in steps if not s["passed"]), None)
+    return {"breaking_point_rate": broken["rate"] if broken else None,
+            "max_rate_tested": steps[-1]["rate"], "failure_mode": "latency",
+            "limiting_resource": "cpu", "steps": steps,
+            "message": "Load test failed: latency p95 > 250ms at 600/s" if broken else ""}
+
+
+def _soak(run: dict[str, Any]) -> dict[str, Any]:
+    windows = [{"t_s": float(t), "p95": max(iv["p95"] for iv in run["intervals"][t:t + 10]),
+                "rate": sum(iv["rate"] for iv in run["intervals"][t:t + 10]) / 10,
+                "rss_bytes": run["resources"][t]["rss_bytes"]} for t in range(0, 60, 10)]
+    return {"duration_s": run["duration_s"], "windows": windows,
+            "leak": {"verdict": "LEAK", "slope_bytes_per_s": 400_000.0, "ci_low": 398_000.0,
+                     "ci_high": 402_000.0, "metric": "rss_bytes"},
+            "degradation": {"p95_change": round(windows[-1]["p95"] / windows[0]["p95"] - 1, 4),
+                            "throughput_change": round(windows[-1]["rate"] / windows[0]["rate"] - 1,
+                                                       4)},
+            "generator_rss_growth_bytes": 1_048_576}
+
+
+def _spike(run: dict[str, Any]) -> dict[str, Any]:
+    during = run["intervals"][10:15]
+    sent = sum(iv["rate"] for iv in during)
+    return {"base_rate": 100.0, "peak_rate": 500.0,
+            "error_rate_during": sum(iv["errors"] for iv in during) / max(sent, 1),
+            "p99_during": max(iv["p99"] for iv in during),
+            "p95_before": max(iv["p95"] for iv in run["intervals"][:10]),
+            "recovery_time_s": 2.0, "recovered": True}
+
+
+def _capacity(run: dict[str, Any]) -> dict[str, Any]:
+    points = []
+    for mult, start in ((1.0, 0), (3.0, 5), (5.0, 10)):
+        ivs = run["intervals"][start:start + 5]
+        sent = sum(iv["rate"] for iv in ivs) / 5
+        err = sum(iv["errors"] for iv in ivs) / max(sent * 5, 1)
+        p95 = max(iv["p95"] for iv in ivs)
+        points.append({"multiplier": mult, "rate": 200.0 * mult, "achieved_rate": sent, "p95": p95,
+                       "error_rate": err, "slo_pass": p95 < 0.025 and err < 0.001,
+                       "cpu_pct": run["resources"][start + 2]["cpu_pct"],
+                       "cost_per_million": round(0.50 / (sent * 3600) * 1e6, 4)})
+    return {"cost_per_hour": 0.50, "points": points}
+
+
+def _hypothesis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    before = runs["H1-baseline-1"]["journeys"][0]["latency"]["p95"]
+    after = runs["H1-candidate-1"]["journeys"][0]["latency"]["p95"]
+    change = after / before - 1
+    return {"id": "H1", "title": "Index users.email", "type": "database",
+            "change_text": "CREATE INDEX users_email ON users(email)",
+            "expectation": "if we add an index on users.email, p95 of lookup drops at least 50%",
+            "metric": "p95", "journey": "lookup", "effort_hours": 4.0, "risk": "low",
+            "status": "IMPLEMENTED", "verdict": "CONFIRMED", "before": before, "after": after,
+            "improvement_pct": round(-change * 100, 2), "improvement_x": round(before / after, 3),
+            "ci_low": round(change - 0.04, 4), "ci_high": round(change + 0.04, 4), "rounds": 1,
+            "requests_needed": None, "message": ""}
+
+
+def _hypothesis_refuted() -> dict[str, Any]:
+    return {"id": "H2", "title": "Cache signup validation", "type": "caching",
+            "change_text": "memoize the e-mail domain check", "expectation":
+            "signup p95 drops at least 30%", "metric": "p95", "journey": "signup",
+            "effort_hours": 16.0, "risk": "medium", "status": "REJECTED", "verdict": "REFUTED",
+            "before": 0.021, "after": 0.0205, "improvement_pct": 2.38, "improvement_x": 1.024,
+            "ci_low": -0.06, "ci_high": 0.01, "rounds": 3, "requests_needed": None,
+            "message": "Optimization did not improve p95 as expected"}
+
+
+def _analysis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    base = runs["baseline"]
+    stress = _stress(runs["stress"])
+    h1 = _hypothesis(runs)
+    db_share = base["journeys"][0]["server_timing"][0]["share"]
+    return {
+        "slo_checks": _slo_checks(base), "stress": stress, "soak": _soak(runs["soak"]),
+        "spike": _spike(runs["spike"]), "capacity": _capacity(runs["capacity"]),
+        "hypotheses": [h1, _hypothesis_refuted()],
+        "error_budgets": [
+            {"slo": "lookup-p95", "target": 0.95, "budget": 0.05, "bad_ratio": 0.031,
+             "burn_rate": 0.62, "consumed": 0.0001, "tier": "ok", "policy": "none"},
+            {"slo": "availability", "target": 0.999, "budget": 0.001, "bad_ratio": 0.0021,
+             "burn_rate": 2.1, "consumed": 0.0004, "tier": "slow-burn", "policy": "ticket"}],
+        "bottlenecks": [
+            {"rank": 1, "name": "db", "kind": "database", "share": db_share,
+             "journeys": ["lookup"], "evidence": [f"Server-Timing db is {db_share:.0%} of lookup "
+                                                  "mean response time", "lookup p95 grows 3x "
+                                                  "from 200/s to 500/s"], "suggestion": "database"},
+            {"rank": 2, "name": "queueing", "kind": "queueing", "share": 0.18,
+             "journeys": ["lookup", "signup"], "evidence": ["schedule lag grows past 500/s"],
+             "suggestion": "async"}],
+        "priorities": [
+            {"rank": 1, "id": "H1", "title": "Index users.email", "type": "database",
+             "impact": round(-float(h1["ci_high"]), 4), "impact_source": "measured",
+             "effort_hours": 4.0, "risk": "low", "roi": round(-float(h1["ci_high"]) / 4.0, 4),
+             "tier": "quick-win", "top": True, "quick_win": True, "matrix_score": 4.4},
+            {"rank": 2, "id": "H2", "title": "Cache signup validation", "type": "caching",
+             "impact": 0.0, "impact_source": "measured", "effort_hours": 16.0, "risk": "medium",
+             "roi": 0.0, "tier": "strategic", "top": False, "quick_win": False,
+             "matrix_score": None}],
+        "messages": [m for m in (c["message"] for c in _slo_checks(base)) if m]
+        + ([stress["message"]] if stress["message"] else [])
+        + ["Performance regression detected: p99 degraded by 21.4%",
+           "Optimization did not improve p95 as expected"],
+    }
+
+
+def _gates_and_checklist() -> dict[str, Any]:
+    gates = [
+        {"name": "slo", "kind": "slo", "status": "FAIL", "message": "1 of 3 SLOs breached",
+         "details": ["availability: FAIL"], "decides_exit": True},
+        {"name": "validity", "kind": "validity", "status": "PASS",
+         "message": "all runs valid", "details": [], "decides_exit": True},
+        {"name": "regression", "kind": "regression", "status": "INCONCLUSIVE",
+         "message": "only 2 baseline runs in the window (need 3)", "details": [],
+         "decides_exit": True},
+        {"name": "error-budget", "kind": "error_budget", "status": "NOT_RUN",
+         "message": "no SLO window elapsed", "details": [], "decides_exit": False},
+        {"name": "hypothesis", "kind": "hypothesis", "status": "INVALID",
+         "message": "H2 candidate run could not keep its rate", "details": [],
+         "decides_exit": True},
+    ]
+    steps = ["Baseline", "Bottlenecks", "Prioritize", "Implement", "Validate", "Monitor"]
+    checklist = [{"step": i + 1, "step_name": s, "criterion": c, "status": st, "evidence": e}
+                 for i, (s, c, st, e) in enumerate(zip(steps, [
+                     "SLIs measured", "top bottlenecks named", "ROI computed",
+                     "hypothesis measured", "load tests pass", "history recorded"],
+                     ["PASS", "PASS", "PASS", "PASS", "FAIL", "MANUAL"],
+                     ["baseline run valid", "2 bottlenecks", "2 options", "H1 confirmed",
+                      "stress broke at 600/s", "production metrics not connected"],
+                     strict=True))]
+    return {"gates": gates, "checklist": checklist}
+
+
+def _regression() -> dict[str, Any]:
+    return {"status": "FAIL", "baseline": {"mode": "window", "runs": 5, "days": 7.0,
+                                           "pinned": None, "hosts_excluded": 0},
+            "checks": [
+                {"metric": "p99", "journey": "lookup", "baseline": 0.0262, "current": 0.0318,
+                 "change": 0.214, "ci_low": 0.15, "ci_high": 0.28, "tolerance": 0.2,
+                 "significant": True, "status": "FAIL",
+                 "message": "Performance regression detected: p99 degraded by 21.4%"},
+                {"metric": "throughput", "journey": None, "baseline": 199.0, "current": 200.3,
+                 "change": 0.0065, "ci_low": -0.01, "ci_high": 0.02, "tolerance": -0.1,
+                 "significant": False, "status": "PASS", "message": ""}],
+            "changepoints": [{"metric": "p99", "run_id": "20261126T1200Z", "at":
+                              "2026-11-26T12:00:00Z", "before": 0.026, "after": 0.0318,
+                              "change": 0.223}]}
+
+
+def full_document() -> dict[str, Any]:
+    """Every section of the template filled (verdict FAIL, exit code 1)."""
+    runs = _runs()
+    spec = empty_spec_report(
+        "user-lookup", "users-api", project="shop", trigger="user-complaint",
+        description="Users report slow profile pages; lookup by e-mail is the suspect.",
+        source="specs/user-lookup.yaml", status="COMPLETE", verdict="FAIL",
+        started_at="2026-11-27T14:50:00Z", finished_at="2026-11-27T15:00:00Z", duration_s=600.0,
+        target={"url": "http://127.0.0.1:8080", "managed": True, "demo_fix": None,
+                "output_tail": "GET /users 200\nAuthorization: Bearer " + SECRET_TOKEN},
+        runs=list(runs.values()), regression=_regression(),
+        lessons=["The e-mail lookup was a full table scan; index it before tuning workers."],
+        next_steps=["Re-run stress after H1 to find the new breaking point.",
+                    "Connect production metrics for the 7-day SLO window."],
+        **_analysis(runs), **_gates_and_checklist())
+    return new_document([spec], verdict="FAIL", exit_code=1, generated_at=NOW, version="0.1.0")
+
+
+def minimal_document() -> dict[str, Any]:
+    """One 10-second baseline run, one gate; every other section empty (verdict PASS)."""
+    run = run_to_doc(make_run("baseline", [50.0] * 10, seed=11), "baseline", ())
+    spec = empty_spec_report(
+        "smoke", "health-endpoint", trigger="proactive", status="IN_PROGRESS", verdict="PASS",
+        started_at="2026-11-27T14:59:50Z", finished_at="2026-11-27T15:00:00Z", duration_s=10.0,
+        target={"url": "http://127.0.0.1:8080", "managed": False, "demo_fix": None,
+                "output_tail": None}, runs=[run],
+        gates=[{"name": "validity", "kind": "validity", "status": "PASS",
+                "message": "all runs valid", "details": [], "decides_exit": True}])
+    return new_document([spec], verdict="PASS", exit_code=0, generated_at=NOW, version="0.1.0")
