@@ -8,6 +8,7 @@ spec loader can turn it into a ``file:line`` message.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
@@ -105,7 +106,7 @@ class Comparison:
         return self.op in ("<", "<=")
 
 
-_OPS = {
+_OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,

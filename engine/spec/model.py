@@ -32,6 +32,7 @@ GATE_KINDS: tuple[str, ...] = (
 )
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
+EMPTY_F: Mapping[str, float] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class StartCommand:
     """A managed target: apply starts ``command``, waits for ``ready``, always stops it."""
 
     command: tuple[str, ...]
-    env: Mapping[str, str] = EMPTY
+    env: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     cwd: str | None = None
     ready: Readiness = Readiness(path="/")
 
@@ -89,7 +90,7 @@ class Request:
 
     method: str
     path: str
-    headers: Mapping[str, str] = EMPTY
+    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     body: str | None = None
     json: str | None = None
     """JSON body as canonical JSON text (templated after serialisation)."""
@@ -265,7 +266,7 @@ class Hypothesis:
     profile: str = "baseline"
     rounds: int = 3
     """A/B pairs run interleaved (A B A B ...)."""
-    scores: Mapping[str, float] = EMPTY
+    scores: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Option-matrix scores 0-5 per criterion (see Spec.criteria)."""
     location: Location | None = None
 
@@ -280,7 +281,7 @@ class Gate:
     abort_delay_s: float = 0.0
     strict: bool = False
     """INCONCLUSIVE counts as a failure when set."""
-    tolerances: Mapping[str, float] = EMPTY
+    tolerances: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Regression tolerances by metric (p50, p95, p99, max: +fraction; throughput: -fraction;
     error_rate: absolute points as a fraction)."""
 
@@ -330,11 +331,11 @@ class Spec:
     secrets: tuple[str, ...] = ()
     """Header and JSON field names whose values never reach a report, log or history."""
     cost_per_hour: float | None = None
-    criteria: Mapping[str, float] = EMPTY
+    criteria: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Option-matrix criteria and weights (sum to 1)."""
     source: Location | None = None
     source_text_hash: str = ""
-    extra: Mapping[str, str] = field(default=EMPTY)
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
     def profile(self, name: str) -> LoadProfile | None:
         """The profile called ``name``, or None."""

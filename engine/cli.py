@@ -1,0 +1,101 @@
+"""Command-line entry point: only dispatches to engine.commands.* (one module per subcommand).
+
+Subcommand modules are imported lazily, so `perfopt-engine validate` never pays
+for numpy, uvloop or the native extension.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from engine import __version__
+
+# name -> (module, one-line help). Modules expose add_arguments(parser) and run(args) -> int,
+# except those marked "register" which add their own (sub)parsers.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": ("engine.commands.apply", "validate specs, drive load, evaluate gates, write reports"),
+    "validate": ("engine.commands.validate", "check specs and print every problem with file:line"),
+    "plan": ("engine.commands.plan", "rank the hypotheses by ROI without running load"),
+    "report": ("engine.commands.report", "re-render a stored RESULT.json as md/html/junit/json"),
+    "history": ("engine.commands.history", "list stored runs, or show one"),
+    "baseline": ("engine.commands.history", "pin, list and unpin named baselines"),
+    "compare": ("engine.commands.history", "compare two stored runs with confidence intervals"),
+    "schema": ("engine.commands.schema", "print the JSON schema of specs (or --report)"),
+    "init": ("engine.commands.init", "write a commented starter spec"),
+    "demo-target": ("engine.demo.cli", "run the embedded demo service (SQLite-backed API)"),
+}
+REGISTERING = {"history", "baseline", "compare"}
+
+EPILOG = """\
+examples:
+  perfopt-engine apply specs/                 run every spec in specs/ (the pre-release gate)
+  perfopt-engine apply specs/x.yaml --dry-run print the plan without sending load
+  perfopt-engine validate specs/              check specs; exit 2 with file:line errors
+  perfopt-engine plan specs/                  rank optimizations by ROI
+  perfopt-engine report reports/x.json --format html
+  perfopt-engine demo-target --port 8080 --fix index
+
+exit codes:
+  0    every deciding gate passed
+  1    a gate failed (SLO breached, regression, refuted hypothesis)
+  2    spec invalid or usage error
+  3    run invalid (measurement not trustworthy) or target unreachable
+  130  interrupted (partial results are still written)
+"""
+
+
+def _root_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perfopt-engine", description="Declarative performance-optimization engine.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"perfopt-engine {__version__}")
+    return parser
+
+
+def _build_parser(command: str | None) -> argparse.ArgumentParser:
+    parser = _root_parser()
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name != command:
+            sub.add_parser(name, help=help_text)
+            continue
+        module = importlib.import_module(module_name)
+        if name in REGISTERING:
+            module.register(sub)
+            continue
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(cmd)
+        cmd.set_defaults(func=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run one subcommand, return its exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = _build_parser(command if command in COMMANDS else None)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse: 0 for --help/--version, 2 for usage errors
+        return int(exc.code or 0)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    """Console-script wrapper that exits with main()'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,1 @@
+"""The spec language perfopt/v1: YAML -> validated frozen records."""

@@ -1,0 +1,173 @@
+"""Load spec files and folders: strictyaml -> coercion -> JSON Schema -> semantic checks -> records.
+
+Every problem in every file is collected (never only the first), each as a
+``SpecError`` naming file, line, column, path and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from engine.spec.build_flow import (
+    build_gates,
+    build_history,
+    build_hypotheses,
+    build_report,
+    build_slis,
+    build_slos,
+)
+from engine.spec.build_load import build_profiles
+from engine.spec.build_target import build_data, build_journeys, build_target
+from engine.spec.coerce import Coercer
+from engine.spec.context import Ctx
+from engine.spec.errors import SpecError
+from engine.spec.model import Spec
+from engine.spec.source import Document, parse_document, read_text, split_documents
+from engine.spec.validate import load_schema, schema_errors
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadResult:
+    """Specs that loaded cleanly, and every problem found in the others."""
+
+    specs: list[Spec] = field(default_factory=list)
+    errors: list[SpecError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def find_spec_files(paths: list[str]) -> tuple[list[Path], list[SpecError]]:
+    """Expand folders (recursively, *.yaml/*.yml, sorted); report missing paths."""
+    files: list[Path] = []
+    errors: list[SpecError] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            if not found:
+                errors.append(SpecError(raw, 1, 1, "", "no *.yaml or *.yml spec files in folder"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            errors.append(SpecError(raw, 1, 1, "", "no such file or folder"))
+    return files, errors
+
+
+def load_paths(paths: list[str]) -> LoadResult:
+    """Load every spec in the given files and folders."""
+    files, errors = find_spec_files(paths)
+    result = LoadResult(errors=errors)
+    for file in files:
+        specs, problems = load_file(file)
+        result.files.append(str(file))
+        result.specs.extend(specs)
+        result.errors.extend(problems)
+    _check_unique_names(result)
+    return result
+
+
+def load_file(path: Path) -> tuple[list[Spec], list[SpecError]]:
+    """All documents of one file."""
+    shown = str(path)
+    text, errors = read_text(path, shown)
+    if text is None:
+        return [], errors
+    documents = split_documents(text)
+    if not documents:
+        return [], [SpecError(shown, 1, 1, "", "file is empty: expected a PerformanceFlow spec "
+                                               "(apiVersion: perfopt/v1)")]
+    specs: list[Spec] = []
+    for index, (first_line, body) in enumerate(documents):
+        parsed = parse_document(shown, index, first_line, body)
+        if isinstance(parsed, SpecError):
+            errors.append(parsed)
+            continue
+        spec, problems = load_document(parsed, path.parent)
+        errors.extend(problems)
+        if spec is not None and not problems:
+            specs.append(spec)
+    return specs, errors
+
+
+def load_text(text: str, name: str = "<spec>", base_dir: Path | None = None) -> tuple[
+        list[Spec], list[SpecError]]:
+    """Load specs from a string (tests, stdin)."""
+    errors: list[SpecError] = []
+    specs: list[Spec] = []
+    for index, (first_line, body) in enumerate(split_documents(text)):
+        parsed = parse_document(name, index, first_line, body)
+        if isinstance(parsed, SpecError):
+            errors.append(parsed)
+            continue
+        spec, problems = load_document(parsed, base_dir or Path.cwd())
+        errors.extend(problems)
+        if spec is not None and not problems:
+            specs.append(spec)
+    return specs, errors
+
+
+def load_document(doc: Document, base_dir: Path) -> tuple[Spec | None, list[SpecError]]:
+    """Coerce, validate against the schema, then build records with semantic checks."""
+    if not isinstance(doc.data, dict):
+        got = "a list" if isinstance(doc.data, list) else f"{str(doc.data)[:40]!r}"
+        return None, [SpecError(doc.file, doc.first_line, 1, "",
+                                f"expected a mapping with apiVersion: perfopt/v1, got {got}")]
+    data = Coercer(load_schema()).coerce(doc.data)
+    errors = schema_errors(doc, data)
+    if errors:
+        return None, errors
+    ctx = Ctx(doc, base_dir)
+    spec = _build(ctx, data)
+    return spec, sorted(ctx.errors, key=lambda e: (e.line, e.column))
+
+
+def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
+    journeys = build_journeys(ctx, data["journeys"])
+    names = {j.name for j in journeys}
+    slis = build_slis(ctx, data.get("slis", []), names)
+    slos = build_slos(ctx, data.get("slos", []), slis, names)
+    profiles = build_profiles(ctx, data["load"])
+    if not profiles:
+        ctx.error(("load",), "expected at least one profile: baseline, stress, soak, spike or capacity")
+    criteria = {str(k): float(v) for k, v in data.get("criteria", {}).items()}
+    _check_weights(ctx, criteria)
+    hypotheses = build_hypotheses(ctx, data.get("hypotheses", []), slos,
+                                  {p.name for p in profiles}, set(criteria), names)
+    meta = data["metadata"]
+    return Spec(
+        name=str(meta["name"]), component=str(meta["component"]), trigger=data["trigger"],
+        target=build_target(ctx, data["target"], ("target",)), journeys=journeys, slos=slos,
+        profiles=profiles, hypotheses=hypotheses,
+        gates=build_gates(ctx, data.get("gates"), bool(hypotheses)), slis=slis,
+        data=build_data(ctx, data.get("data", [])), report=build_report(data.get("report", {})),
+        history=build_history(ctx, data.get("history", {})), project=str(meta.get("project", "")),
+        description=str(meta.get("description", "")),
+        secrets=tuple(str(s) for s in data.get("secrets", [])),
+        cost_per_hour=data.get("cost", {}).get("per_hour"),
+        criteria=MappingProxyType(criteria), source=ctx.location(()),
+        source_text_hash=hashlib.sha256(ctx.doc.text.encode()).hexdigest()[:16])
+
+
+def _check_weights(ctx: Ctx, criteria: dict[str, float]) -> None:
+    if criteria and abs(sum(criteria.values()) - 1.0) > 0.01:
+        ctx.error(("criteria",), f"expected weights summing to 1, got {sum(criteria.values()):g}")
+
+
+def _check_unique_names(result: LoadResult) -> None:
+    seen: dict[str, Spec] = {}
+    for spec in result.specs:
+        if spec.name in seen and spec.source is not None:
+            first = seen[spec.name].source
+            result.errors.append(SpecError(spec.source.file, spec.source.line, 1, "metadata.name",
+                                           f"duplicate spec name {spec.name!r} (first at {first})"))
+        seen.setdefault(spec.name, spec)

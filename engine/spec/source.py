@@ -1,0 +1,120 @@
+"""Read spec files safely and parse each YAML document with strictyaml.
+
+strictyaml rejects the YAML features that make configs ambiguous (anchors,
+tags, duplicate keys, implicit typing); everything arrives as strings with a
+line for every node, which the validator uses to point at the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import strictyaml
+from strictyaml.ruamel.comments import CommentedMap, CommentedSeq
+from strictyaml.ruamel.error import MarkedYAMLError
+
+from engine.spec.errors import SpecError
+
+MAX_BYTES = 1024 * 1024
+"""Specs larger than 1 MiB are rejected before parsing (they are never hand-written)."""
+
+Path_ = tuple[str | int, ...]
+_DOC_SEP = re.compile(r"^---\s*(#.*)?$")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML document: plain data (strings, lists, dicts) and node positions."""
+
+    file: str
+    index: int
+    first_line: int
+    data: Any
+    lines: dict[Path_, tuple[int, int]]
+    text: str
+
+
+def read_text(path: Path, shown: str) -> tuple[str | None, list[SpecError]]:
+    """File contents as text, or the reason it cannot be a spec."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [_err(shown, 1, f"file is {size / 1e6:.1f} MB; a spec may be at most "
+                                         f"{MAX_BYTES // 1024} KiB")]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [_err(shown, 1, f"cannot read file: {exc.strerror or exc}")]
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        return None, [_err(shown, line, "binary data (NUL byte): expected a YAML text file")]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [_err(shown, line, "not UTF-8 text: expected a YAML text file")]
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """Split on ``---`` lines: (first line number, text) per non-empty document."""
+    chunks: list[tuple[int, list[str]]] = [(1, [])]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _DOC_SEP.match(line):
+            chunks.append((number + 1, []))
+        elif line.strip() == "...":
+            continue
+        else:
+            chunks[-1][1].append(line)
+    docs = [(start, "\n".join(lines) + "\n") for start, lines in chunks]
+    return [(start, body) for start, body in docs if _has_content(body)]
+
+
+def _has_content(body: str) -> bool:
+    return any(ln.strip() and not ln.lstrip().startswith("#") for ln in body.splitlines())
+
+
+def parse_document(shown: str, index: int, first_line: int, body: str) -> Document | SpecError:
+    """strictyaml-parse one document; a syntax problem becomes a SpecError."""
+    try:
+        parsed = strictyaml.dirty_load(body, allow_flow_style=True)
+    except MarkedYAMLError as exc:
+        return _yaml_error(shown, first_line, exc)
+    except strictyaml.StrictYAMLError as exc:  # pragma: no cover - other strictyaml errors
+        return _err(shown, first_line, f"invalid YAML: {str(exc).splitlines()[-1]}")
+    lines: dict[Path_, tuple[int, int]] = {(): (first_line, 1)}
+    _index_lines(parsed._chunk.contents, (), first_line - 1, lines)
+    return Document(shown, index, first_line, parsed.data, lines, body)
+
+
+def _yaml_error(shown: str, first_line: int, exc: MarkedYAMLError) -> SpecError:
+    mark = exc.problem_mark or exc.context_mark
+    line = first_line + (mark.line if mark else 0)
+    column = (mark.column + 1) if mark else 1
+    problem = (exc.problem or exc.context or "invalid YAML").strip()
+    if "'\\t'" in problem or "\t" in problem:
+        problem = "a tab character: indent YAML with spaces"
+    context = (exc.context or "").strip()
+    if context and context not in problem and "While" not in context:
+        problem = f"{context}: {problem}"
+    return SpecError(shown, line, column, "", problem)
+
+
+def _index_lines(node: Any, path: Path_, offset: int, out: dict[Path_, tuple[int, int]]) -> None:
+    """Record 1-based (line, column) of every node from ruamel's positions; keys for values."""
+    if isinstance(node, CommentedMap):
+        for key in node:
+            line, col = node.lc.key(key)
+            child = (*path, str(key))
+            out[child] = (line + 1 + offset, col + 1)
+            _index_lines(node[key], child, offset, out)
+    elif isinstance(node, CommentedSeq):
+        for i, item in enumerate(node):
+            line, col = node.lc.item(i)
+            out[(*path, i)] = (line + 1 + offset, col + 1)
+            _index_lines(item, (*path, i), offset, out)
+
+
+def _err(shown: str, line: int, message: str) -> SpecError:
+    return SpecError(shown, line, 1, "", message)
