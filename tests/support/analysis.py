@@ -54,7 +54,8 @@ class J:
         return JourneyResult(self.name, lat, lat.copy(), outs, timing)
 
 
-def interval(index: int, start_s: float, latencies: Sequence[Sequence[float]],
+def interval(index: int, start_s: float,
+             latencies: Sequence[Sequence[float] | np.ndarray],
              errors: Sequence[Mapping[str, int]] | None = None, duration_s: float = 1.0,
              target_rate: float | None = None) -> RunInterval:
     """One interval: per journey, latencies (s) and error counters."""

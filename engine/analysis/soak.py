@@ -1,0 +1,337 @@
+"""Soak analysis: windows over a long constant run, a leak verdict and degradation.
+
+Leak: an ordinary least-squares line through the target's RSS samples (also
+fds and threads) after a warm-up, with a t-interval on the slope whose standard
+error is widened for the lag-1 autocorrelation of the residuals (10 Hz samples
+are far from independent). The verdict is
+
+- ``LEAK`` when the interval excludes zero (lower bound > 0), the growth the
+  slope implies over the analysed span is material (at least
+  ``max(min_growth, min_relative x starting level)``), and the last half of
+  the span still grows (at least 30% of the overall slope: a warm-up that
+  flattened is not a leak);
+- ``NO_LEAK`` when even the upper bound implies immaterial growth;
+- ``INCONCLUSIVE`` otherwise (too few samples, too noisy, or grew then stopped).
+
+Degradation: relative change of p95 and of throughput (ok responses per second)
+from the first to the last windows (the first and last fifth, at least one
+window each).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from scipy import stats as st
+
+from engine.native import Histogram
+from engine.result import ResourceSample, RunResult
+
+__all__ = [
+    "IntervalPoint",
+    "SoakAnalysis",
+    "SoakWindow",
+    "TrendFit",
+    "analyse_soak",
+    "fit_trend",
+    "span",
+    "timeline",
+]
+
+NS = 1e-9
+MIN_POINTS = 8
+CONFIDENCE = 0.95
+# metric -> (minimum absolute growth, minimum growth relative to the starting level)
+MATERIAL: dict[str, tuple[float, float]] = {
+    "rss_bytes": (4 * 2**20, 0.05),
+    "fds": (8.0, 0.10),
+    "threads": (4.0, 0.10),
+}
+GENERATOR_FLAT_BYTES = 16 * 2**20
+
+
+@dataclass(frozen=True)
+class IntervalPoint:
+    """One interval of a run, all journeys merged. Latencies in seconds (None: no response)."""
+
+    index: int
+    t_s: float
+    duration_s: float
+    target_rate: float | None
+    requests: int
+    ok: int
+    p50_s: float | None
+    p95_s: float | None
+    p99_s: float | None
+
+    @property
+    def errors(self) -> int:
+        return self.requests - self.ok
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.requests if self.requests else 0.0
+
+    @property
+    def rate(self) -> float:
+        """Requests per second (every outcome)."""
+        return self.requests / self.duration_s if self.duration_s > 0 else 0.0
+
+
+def _merge(encoded: Sequence[str]) -> Histogram:
+    merged = Histogram()
+    for text in encoded:
+        merged.add(Histogram.decode(text))
+    return merged
+
+
+def _pcts(h: Histogram) -> tuple[float | None, float | None, float | None]:
+    if h.total_count == 0:
+        return None, None, None
+    p50, p95, p99 = h.values_at_percentiles([50.0, 95.0, 99.0])
+    return p50 * NS, p95 * NS, p99 * NS
+
+
+def timeline(run: RunResult) -> tuple[IntervalPoint, ...]:
+    """Every interval of ``run`` as an :class:`IntervalPoint`, in time order."""
+    points = []
+    for iv in run.intervals:
+        requests = sum(sum(o) for o in iv.outcomes)
+        ok = sum(o[0] for o in iv.outcomes if o)  # OUTCOME_NAMES[0] == "ok"
+        points.append(IntervalPoint(iv.index, iv.start_s, iv.duration_s, iv.target_rate,
+                                    requests, ok, *_pcts(_merge(iv.response))))
+    return tuple(points)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Intervals ``start_s <= t_s < end_s`` merged: their histogram and counters."""
+
+    hist: Histogram
+    requests: int
+    ok: int
+    duration_s: float
+
+    @property
+    def error_rate(self) -> float:
+        return (self.requests - self.ok) / self.requests if self.requests else 0.0
+
+    @property
+    def throughput(self) -> float:
+        """Ok responses per second."""
+        return self.ok / self.duration_s if self.duration_s > 0 else 0.0
+
+    def percentile_s(self, p: float) -> float | None:
+        return self.hist.value_at_percentile(p) * NS if self.hist.total_count else None
+
+
+def span(run: RunResult, start_s: float, end_s: float) -> Span:
+    """Merge the intervals of ``run`` that start in [start_s, end_s)."""
+    chosen = [iv for iv in run.intervals if start_s <= iv.start_s < end_s]
+    hist = _merge([e for iv in chosen for e in iv.response])
+    requests = sum(sum(o) for iv in chosen for o in iv.outcomes)
+    ok = sum(o[0] for iv in chosen for o in iv.outcomes if o)
+    return Span(hist, requests, ok, sum(iv.duration_s for iv in chosen))
+
+
+@dataclass(frozen=True)
+class TrendFit:
+    """OLS trend of one resource metric; slope in units per second."""
+
+    metric: str
+    verdict: str
+    """LEAK, NO_LEAK or INCONCLUSIVE."""
+    n: int
+    slope_per_s: float | None
+    ci_low: float | None
+    ci_high: float | None
+    start_value: float | None
+    span_s: float
+    growth: float | None
+    """slope x span: what the line says the metric grew by over the analysed span."""
+    material: float
+    """Growth that counts as material for this metric and level."""
+
+    def to_doc(self) -> dict[str, object]:
+        return {"verdict": self.verdict, "slope_bytes_per_s": self.slope_per_s,
+                "ci_low": self.ci_low, "ci_high": self.ci_high, "metric": self.metric,
+                "growth": self.growth, "n": self.n}
+
+
+def fit_trend(ts: Sequence[float], ys: Sequence[float],
+              confidence: float = CONFIDENCE) -> tuple[float, float, float] | None:
+    """(slope, ci_low, ci_high) of ys against ts, autocorrelation-aware; None if < 3 points
+    or no spread in time."""
+    n = len(ts)
+    if n < 3:
+        return None
+    mt, my = sum(ts) / n, sum(ys) / n
+    sxx = sum((t - mt) ** 2 for t in ts)
+    if sxx <= 0:
+        return None
+    slope = sum((t - mt) * (y - my) for t, y in zip(ts, ys, strict=True)) / sxx
+    res = [y - my - slope * (t - mt) for t, y in zip(ts, ys, strict=True)]
+    ssr = sum(r * r for r in res)
+    r1 = _lag1(res)
+    # an AR(1)-style inflation: n_eff = n (1 - r) / (1 + r)
+    inflate = math.sqrt((1 + r1) / (1 - r1)) if r1 > 0 else 1.0
+    n_eff = max(3.0, n * (1 - r1) / (1 + r1)) if r1 > 0 else float(n)
+    se = math.sqrt(ssr / (n - 2) / sxx) * inflate
+    t = float(st.t.ppf(0.5 + confidence / 2, n_eff - 2 if n_eff > 3 else 1))
+    return slope, slope - t * se, slope + t * se
+
+
+def _lag1(res: Sequence[float]) -> float:
+    den = sum(r * r for r in res)
+    if den <= 0:
+        return 0.0
+    return min(0.99, sum(a * b for a, b in pairwise(res)) / den)
+
+
+def leak_verdict(metric: str, ts: Sequence[float], ys: Sequence[float]) -> TrendFit:
+    """Fit ``ys`` (a resource gauge) against ``ts`` (seconds) and judge it as a leak."""
+    min_abs, min_rel = MATERIAL.get(metric, (0.0, 0.05))
+    span_s = (ts[-1] - ts[0]) if ts else 0.0
+    material = max(min_abs, min_rel * (ys[0] if ys else 0.0))
+    fit = fit_trend(ts, ys) if len(ts) >= MIN_POINTS else None
+    if fit is None:
+        return TrendFit(metric, "INCONCLUSIVE", len(ts), None, None, None,
+                        ys[0] if ys else None, span_s, None, material)
+    slope, low, high = fit
+    verdict = "INCONCLUSIVE"
+    if low > 0 and slope * span_s >= material and _still_growing(ts, ys, slope):
+        verdict = "LEAK"
+    elif high * span_s < material:
+        verdict = "NO_LEAK"
+    return TrendFit(metric, verdict, len(ts), slope, low, high, float(ys[0]), span_s,
+                    slope * span_s, material)
+
+
+def _still_growing(ts: Sequence[float], ys: Sequence[float], slope: float) -> bool:
+    half = len(ts) // 2
+    fit = fit_trend(ts[half:], ys[half:])
+    return fit is not None and fit[0] >= 0.3 * slope
+
+
+@dataclass(frozen=True)
+class SoakWindow:
+    """One window: start (s from run start), p95 (s), throughput (ok/s), mean gauges."""
+
+    t_s: float
+    duration_s: float
+    p95_s: float | None
+    rate: float
+    error_rate: float
+    rss_bytes: int | None
+    fds: float | None
+    threads: float | None
+
+    def to_doc(self) -> dict[str, object]:
+        return {"t_s": self.t_s, "duration_s": self.duration_s, "p95": self.p95_s or 0.0,
+                "rate": self.rate, "error_rate": self.error_rate, "rss_bytes": self.rss_bytes,
+                "fds": self.fds, "threads": self.threads}
+
+
+@dataclass(frozen=True)
+class SoakAnalysis:
+    """Leak verdicts per gauge, degradation and generator memory of a soak run."""
+
+    duration_s: float
+    windows: tuple[SoakWindow, ...]
+    fits: tuple[TrendFit, ...]
+    """rss_bytes, fds, threads (those with samples)."""
+    p95_change: float | None
+    """(last p95 - first p95) / first p95; + = slower."""
+    throughput_change: float | None
+    generator_rss_growth_bytes: int
+    warmup_s: float
+
+    @property
+    def leak(self) -> TrendFit:
+        """The first leaking gauge, else the RSS fit."""
+        leaking = [f for f in self.fits if f.verdict == "LEAK"]
+        rss = [f for f in self.fits if f.metric == "rss_bytes"]
+        if leaking:
+            return leaking[0]
+        if rss:
+            return rss[0]
+        return TrendFit("rss_bytes", "INCONCLUSIVE", 0, None, None, None, None, 0.0, None, 0.0)
+
+    @property
+    def generator_flat(self) -> bool:
+        """The generator's own memory grew by less than 16 MiB."""
+        return self.generator_rss_growth_bytes < GENERATOR_FLAT_BYTES
+
+    def to_doc(self) -> dict[str, object]:
+        """The report's ``Soak`` object (plus ``fits`` and ``generator_flat``)."""
+        return {
+            "duration_s": self.duration_s, "windows": [w.to_doc() for w in self.windows],
+            "leak": self.leak.to_doc(),
+            "degradation": {"p95_change": self.p95_change,
+                            "throughput_change": self.throughput_change},
+            "generator_rss_growth_bytes": self.generator_rss_growth_bytes,
+            "generator_flat": self.generator_flat, "warmup_s": self.warmup_s,
+            "fits": [f.to_doc() for f in self.fits],
+        }
+
+
+def _gauge(samples: Sequence[ResourceSample], name: str) -> list[float]:
+    return [float(getattr(s, name)) for s in samples]
+
+
+def _mean(xs: Sequence[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def _windows(run: RunResult, window_s: float) -> tuple[SoakWindow, ...]:
+    out = []
+    t = 0.0
+    while t < run.duration_s - 1e-9:
+        end = min(t + window_s, run.duration_s)
+        sp = span(run, t, end)
+        res = [s for s in run.resources if t <= s.t_s < end]
+        rss = _mean(_gauge(res, "rss_bytes"))
+        out.append(SoakWindow(t, end - t, sp.percentile_s(95.0), sp.throughput, sp.error_rate,
+                              None if rss is None else int(rss), _mean(_gauge(res, "fds")),
+                              _mean(_gauge(res, "threads"))))
+        t = end
+    return tuple(out)
+
+
+def _change(first: float | None, last: float | None) -> float | None:
+    if first is None or last is None or first <= 0:
+        return None
+    return (last - first) / first
+
+
+def _degradation(run: RunResult, windows: Sequence[SoakWindow],
+                 warmup_s: float) -> tuple[float | None, float | None]:
+    usable = [w for w in windows if w.t_s >= warmup_s] or list(windows)
+    if len(usable) < 2:
+        return None, None
+    k = max(1, len(usable) // 5)
+    first = span(run, usable[0].t_s, usable[k - 1].t_s + usable[k - 1].duration_s)
+    last = span(run, usable[-k].t_s, run.duration_s + 1.0)
+    return (_change(first.percentile_s(95.0), last.percentile_s(95.0)),
+            _change(first.throughput, last.throughput))
+
+
+def analyse_soak(run: RunResult, window_s: float | None = None, *,
+                 warmup_s: float | None = None) -> SoakAnalysis:
+    """Windows, leak fits (RSS, fds, threads) and degradation of a long constant run.
+
+    ``window_s`` > 0 defaults to a tenth of the run (at least 1 s); ``warmup_s``
+    (excluded from the fits and degradation) defaults to 20% of the run.
+    """
+    window = window_s if window_s and window_s > 0 else max(1.0, run.duration_s / 10)
+    warm = warmup_s if warmup_s is not None else 0.2 * run.duration_s
+    windows = _windows(run, window)
+    kept = [s for s in run.resources if s.t_s >= warm and s.rss_bytes > 0]
+    ts = [s.t_s for s in kept]
+    fits = tuple(leak_verdict(m, ts, _gauge(kept, m)) for m in ("rss_bytes", "fds", "threads"))
+    p95_change, tput_change = _degradation(run, windows, warm)
+    return SoakAnalysis(run.duration_s, windows, fits if kept else (), p95_change, tput_change,
+                        int(run.validity.generator_rss_growth_bytes), warm)

@@ -1,0 +1,100 @@
+"""Soak analysis on synthetic runs: leak verdicts and degradation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.analysis.soak import analyse_soak, fit_trend, leak_verdict, timeline
+from engine.result import ResourceSample, RunResult
+from tests.support.analysis import J, interval, make_run, sample, spread
+
+MB = 2**20
+
+
+def _resources(rss: np.ndarray, dt: float = 0.1, fds: int = 20) -> list[ResourceSample]:
+    return [sample(i * dt, rss=int(v), fds=fds) for i, v in enumerate(rss)]
+
+
+def _noise(n: int, sd: float, seed: int = 7) -> np.ndarray:
+    # AR(1) noise like real RSS readings: neighbours are correlated
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n)
+    for i in range(1, n):
+        out[i] = 0.9 * out[i - 1] + rng.normal(0, sd)
+    return out
+
+
+def _run(rss: np.ndarray, p95s: list[float] | None = None, per_s: list[int] | None = None,
+         generator_growth: int = 0) -> RunResult:
+    n_s = int(len(rss) / 10)
+    p95s = p95s or [0.010] * n_s
+    per_s = per_s or [50] * n_s
+    ivs = [interval(i, float(i), [spread(p, k, seed=i)]) for i, (p, k) in
+           enumerate(zip(p95s, per_s, strict=True))]
+    return make_run([J("a", spread(0.01, 100))], duration_s=float(n_s), intervals=ivs,
+                    resources=_resources(rss), generator_rss_growth=generator_growth)
+
+
+def test_growing_rss_is_a_leak() -> None:
+    t = np.arange(600) * 0.1
+    run = _run(50 * MB + 1 * MB * t + _noise(600, 0.3 * MB))
+    soak = analyse_soak(run)
+    assert soak.leak.verdict == "LEAK" and soak.leak.metric == "rss_bytes"
+    assert soak.leak.ci_low is not None and soak.leak.ci_high is not None
+    assert soak.leak.ci_low < 1 * MB < soak.leak.ci_high
+    doc = soak.to_doc()
+    assert doc["leak"]["verdict"] == "LEAK"  # type: ignore[index]
+    assert len(doc["windows"]) == 10  # type: ignore[arg-type]
+
+
+def test_flat_noisy_rss_is_no_leak() -> None:
+    run = _run(50 * MB + _noise(600, 0.3 * MB))
+    soak = analyse_soak(run)
+    assert soak.leak.verdict == "NO_LEAK"
+    assert all(f.verdict == "NO_LEAK" for f in soak.fits)  # fds and threads constant
+
+
+def test_warmup_that_flattens_is_not_a_leak() -> None:
+    t = np.arange(600) * 0.1
+    rss = 50 * MB + 20 * MB * np.minimum(t, 25.0) / 25.0 + _noise(600, 0.1 * MB)
+    soak = analyse_soak(_run(rss))
+    assert soak.leak.verdict != "LEAK"
+
+
+def test_small_growth_is_not_material() -> None:
+    t = np.arange(600) * 0.1
+    soak = analyse_soak(_run(200 * MB + 0.01 * MB * t))  # +0.6 MB over a minute
+    assert soak.leak.verdict == "NO_LEAK"
+
+
+def test_too_few_samples_is_inconclusive() -> None:
+    assert leak_verdict("rss_bytes", [0.0, 1.0], [1.0, 2.0]).verdict == "INCONCLUSIVE"
+    assert fit_trend([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]) is None
+
+
+def test_autocorrelation_widens_the_interval() -> None:
+    t = list(np.arange(300) * 0.1)
+    noise = _noise(300, 1.0)
+    fit = fit_trend(t, list(noise))
+    white = fit_trend(t, list(np.random.default_rng(3).normal(0, noise.std(), 300)))
+    assert fit is not None and white is not None
+    assert (fit[2] - fit[1]) > 2 * (white[2] - white[1])
+
+
+def test_degradation_first_vs_last_windows_and_generator() -> None:
+    p95s = [0.010] * 30 + [0.020] * 30
+    per_s = [50] * 30 + [40] * 30
+    run = _run(50 * MB + _noise(600, 0.1 * MB), p95s, per_s, generator_growth=2 * MB)
+    soak = analyse_soak(run, window_s=6.0)
+    assert soak.p95_change == pytest.approx(1.0, abs=0.15)
+    assert soak.throughput_change == pytest.approx(-0.2, abs=0.02)
+    assert soak.generator_flat and soak.to_doc()["generator_rss_growth_bytes"] == 2 * MB
+
+
+def test_timeline_points() -> None:
+    iv = interval(0, 0.0, [spread(0.01, 90), spread(0.02, 10)], [{"timeout": 9}, {}])
+    run = make_run([J("a", [0.01])], duration_s=1.0, intervals=[iv])
+    (p,) = timeline(run)
+    assert p.requests == 100 and p.errors == 9 and p.error_rate == pytest.approx(0.09)
+    assert p.p95_s is not None and 0.015 < p.p95_s < 0.025
