@@ -1,0 +1,155 @@
+"""Choose the baseline a run is compared against, and judge the flow's step-1 criterion.
+
+Modes (``BaselinePolicy.mode``): ``window`` - every eligible run that started within
+``window_s`` (default 7 days) before now; ``last`` - the ``last`` most recent eligible
+runs; ``pinned`` - the runs pinned under a name (``perfopt-engine baseline pin``).
+Eligible: same spec, profile and variant, status COMPLETE, verdict PASS, valid, and made
+on this host fingerprint unless ``policy.other_hosts`` (the count left out is reported,
+never silently dropped).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.history.fingerprint import HostFingerprint
+from engine.history.store import HistoryStore, StoredRun
+from engine.result import RunResult, Status
+from engine.spec.model import BaselinePolicy
+
+__all__ = [
+    "BASELINE_VERDICTS",
+    "REQUIRED_DAYS",
+    "WINDOW_GRACE_S",
+    "BaselineSelection",
+    "baseline_criterion",
+    "select_baseline",
+]
+
+DAY_S = 86400.0
+REQUIRED_DAYS = 7.0
+"""The flow's step-1 criterion: "baseline metrics collected for at least 7 days"."""
+WINDOW_GRACE_S = 3600.0
+"""Slack for start-time jitter: a nightly job that ran 7 days and 5 minutes ago still
+belongs to a 7-day window, and a baseline reaching back 6 days 23.5 hours counts as 7."""
+BASELINE_VERDICTS = frozenset({"PASS"})
+"""Only passing runs become a baseline: a failed or inconclusive run would let a
+regression slip into the reference it is judged against."""
+
+
+@dataclass(frozen=True)
+class BaselineSelection:
+    """The runs chosen as the baseline and how far back they reach.
+
+    ``days_spanned`` is (evaluated_at - oldest run start) in days, 0 when empty: how long
+    the baseline has been collected for, up to the run being judged.
+    """
+
+    run_ids: tuple[int, ...]
+    runs: tuple[RunResult, ...]
+    mode: str
+    days_spanned: float
+    count: int
+    pinned: str | None
+    hosts_excluded: int
+    """Eligible runs left out because they were made on another host fingerprint."""
+    evaluated_at: float
+    """Unix seconds the selection was made for (the current run's start, or now)."""
+    oldest_at: float | None = None
+    newest_at: float | None = None
+    note: str = ""
+    """Why the selection is empty or smaller than asked, '' otherwise."""
+
+    def to_doc(self) -> dict[str, Any]:
+        """The report's ``regression.baseline`` object (docs/REPORT_FORMAT.md)."""
+        return {"mode": self.mode, "runs": self.count, "days": round(self.days_spanned, 3),
+                "pinned": self.pinned, "hosts_excluded": self.hosts_excluded}
+
+
+def select_baseline(store: HistoryStore, spec_name: str, profile: str,
+                    policy: BaselinePolicy, fingerprint: HostFingerprint, *,
+                    now: float | None = None, variant: str = "",
+                    exclude: Collection[int] = ()) -> BaselineSelection:
+    """Pick the baseline runs for ``spec_name``/``profile`` under ``policy``.
+
+    ``now`` (Unix s, default the wall clock) is the end of the window; ``exclude`` lists
+    run ids never to use (the current run, when it is already recorded).
+    """
+    at = time.time() if now is None else now
+    if policy.mode == "pinned":
+        stored, note = _pinned_candidates(store, spec_name, profile, policy.pinned)
+    else:
+        since = at - policy.window_s - WINDOW_GRACE_S if policy.mode == "window" else None
+        stored = store.runs(spec_name, None, profile=profile, status="COMPLETE", since=since)
+        note = ""
+    stored = [r for r in stored if _eligible(r, variant, exclude) and r.started_at <= at]
+    same_host = [r for r in stored if policy.other_hosts or r.host == fingerprint.hash]
+    if policy.mode == "last":
+        same_host = same_host[:max(0, policy.last)]
+    return _selection(store, same_host, policy, at, len(stored) - len(same_host), note)
+
+
+def _eligible(run: StoredRun, variant: str, exclude: Collection[int]) -> bool:
+    return (run.status == "COMPLETE" and run.variant == variant and run.id not in exclude
+            and (run.verdict or "").upper() in BASELINE_VERDICTS)
+
+
+def _pinned_candidates(store: HistoryStore, spec_name: str, profile: str,
+                       name: str | None) -> tuple[list[StoredRun], str]:
+    pin = store.pinned(name) if name else None
+    if pin is None:
+        return [], f"no baseline pinned as {name!r}" if name else "pinned mode without a name"
+    runs = [store.get(i) for i in pin.run_ids]
+    fitting = [r for r in runs if r.spec == spec_name and r.profile == profile]
+    note = "" if len(fitting) == len(runs) else (
+        f"{len(runs) - len(fitting)} pinned run(s) belong to another spec or profile")
+    return sorted(fitting, key=lambda r: -r.started_at), note
+
+
+def _selection(store: HistoryStore, chosen: Sequence[StoredRun], policy: BaselinePolicy,
+               at: float, excluded: int, note: str) -> BaselineSelection:
+    loaded = [(r, store.load_result(r.id)) for r in chosen]
+    kept = [(r, res) for r, res in loaded if res.validity.valid]
+    starts = [r.started_at for r, _ in kept]
+    if not kept and not note:
+        note = "no eligible runs in history"
+    return BaselineSelection(
+        run_ids=tuple(r.id for r, _ in kept), runs=tuple(res for _, res in kept),
+        mode=policy.mode, days_spanned=(at - min(starts)) / DAY_S if starts else 0.0,
+        count=len(kept), pinned=policy.pinned if policy.mode == "pinned" else None,
+        hosts_excluded=excluded, evaluated_at=at, oldest_at=min(starts, default=None),
+        newest_at=max(starts, default=None), note=note)
+
+
+def baseline_criterion(selection: BaselineSelection) -> tuple[Status, str]:
+    """Step 1's "baseline metrics collected for at least 7 days": PASS only when at least
+    two baseline runs reach back >= 7 days (less one hour of grace); else INCONCLUSIVE
+    with what the baseline does span. Never FAIL: missing history is not a slowdown."""
+    text = _describe(selection)
+    enough = selection.days_spanned * DAY_S >= REQUIRED_DAYS * DAY_S - WINDOW_GRACE_S
+    if selection.count >= 2 and enough:
+        return Status.PASS, text
+    need = "at least 2 runs" if selection.count < 2 else f"{REQUIRED_DAYS:g} days"
+    return Status.INCONCLUSIVE, f"{text}; needs {need}"
+
+
+def _describe(sel: BaselineSelection) -> str:
+    if sel.count == 0:
+        head = f"no baseline runs ({sel.note or 'none eligible'})"
+    else:
+        head = (f"baseline of {sel.count} run(s) spans {sel.days_spanned:.1f} days "
+                f"({_day(sel.oldest_at)} to {_day(sel.newest_at)})")
+    parts = [head, f"mode {sel.mode}" + (f" {sel.pinned!r}" if sel.pinned else "")]
+    if sel.hosts_excluded:
+        parts.append(f"{sel.hosts_excluded} run(s) from another host excluded")
+    if sel.note and sel.count:
+        parts.append(sel.note)
+    return ", ".join(parts)
+
+
+def _day(ts: float | None) -> str:
+    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
