@@ -1,0 +1,240 @@
+# Recorder and outcome codes, part of engine._native (twin: engine._pyhdr.Recorder).
+# The per-request path is Recorder.record_c: plain C arithmetic on preallocated counters
+# and histograms; only closing an interval (once per interval_ns) touches Python objects.
+
+from engine._snapshot import (
+    N_OUTCOMES,
+    OUTCOME_NAMES,
+    STATE_VERSION,
+    IntervalSnapshot,
+    hist_from_state,
+    hist_state,
+    merge_snapshot_lists,
+)
+
+cdef enum:
+    C_CONNECT = 6
+    C_DROPPED = 11
+    C_N_OUTCOMES = 12
+
+OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX = 0, 1, 2, 3, 4, 5
+CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED = 6, 7, 8, 9, 10, 11
+MAX_GAP_INTERVALS = 1_000_000  # a timestamp further ahead than this is garbage, not a stall
+cdef int64_t _MAX_GAP = MAX_GAP_INTERVALS
+
+
+cdef class Recorder:
+    """Per-journey response-time (from intended send) and service-time (from actual send)
+    histograms, outcome counters and per-interval snapshots, for one worker."""
+
+    def __cinit__(self, journeys, int64_t start_ns, interval_ns=1_000_000_000,
+                  int64_t lowest=1_000, int64_t highest=3_600_000_000_000,
+                  int significant_digits=3):
+        names = _check_recorder_args(journeys, interval_ns)
+        _codec.layout(lowest, highest, significant_digits)
+        self._journeys = names
+        self._cfg = (lowest, highest, significant_digits)
+        self._n = len(names)
+        self._response = tuple(Histogram(*self._cfg) for _ in names)
+        self._service = tuple(Histogram(*self._cfg) for _ in names)
+        self._open = tuple(Histogram(*self._cfg) for _ in names)
+        self._outcomes = <int64_t*>calloc(self._n * C_N_OUTCOMES, sizeof(int64_t))
+        self._open_outcomes = <int64_t*>calloc(self._n * C_N_OUTCOMES, sizeof(int64_t))
+        if self._outcomes == NULL or self._open_outcomes == NULL:
+            raise MemoryError()
+        self._start, self._interval = start_ns, interval_ns
+        self._index, self._end = 0, start_ns + interval_ns
+        self._closed = []
+
+    def __dealloc__(self):
+        free(self._outcomes)
+        free(self._open_outcomes)
+
+    def __reduce__(self):
+        return (Recorder.from_state, (self.to_state(),))
+
+    # ---- C hot path -------------------------------------------------------------------
+    cdef void record_c(self, int journey, int64_t intended_ns, int64_t sent_ns,
+                       int64_t done_ns, int outcome) noexcept:
+        cdef Histogram h
+        if journey < 0 or journey >= self._n or outcome < 0 or outcome >= C_N_OUTCOMES:
+            self._invalid += 1
+            return
+        if done_ns >= self._end and not self.roll_c(done_ns):
+            self._invalid += 1
+            return
+        self._outcomes[journey * C_N_OUTCOMES + outcome] += 1
+        self._open_outcomes[journey * C_N_OUTCOMES + outcome] += 1
+        if outcome == C_CONNECT or outcome == C_DROPPED:
+            return
+        h = <Histogram>self._response[journey]
+        h.record_c(done_ns - intended_ns, 1)
+        h = <Histogram>self._open[journey]
+        h.record_c(done_ns - intended_ns, 1)
+        h = <Histogram>self._service[journey]
+        h.record_c(done_ns - sent_ns, 1)
+
+    cdef bint roll_c(self, int64_t t) noexcept:
+        cdef int64_t target = (t - self._start) // self._interval
+        if target - self._index > _MAX_GAP:
+            return False
+        while self._index < target:
+            try:
+                self._close(self._end)
+            except BaseException:
+                # only an allocation failure can get here; drop the snapshot, keep counting
+                self._index += 1
+                self._end += self._interval
+        return True
+
+    cdef int _close(self, int64_t end_ns) except -1:
+        cdef Py_ssize_t j
+        snap = IntervalSnapshot(
+            self._index, self._end - self._interval, end_ns,
+            tuple([(<Histogram>h).encode() for h in self._open]), self._outcome_rows(True))
+        self._closed.append(snap)
+        for j in range(self._n):
+            (<Histogram>self._open[j]).reset_c()
+        memset(self._open_outcomes, 0, self._n * C_N_OUTCOMES * sizeof(int64_t))
+        self._index += 1
+        self._end += self._interval
+        return 0
+
+    def _outcome_rows(self, bint open_interval):
+        cdef int64_t* base = self._open_outcomes if open_interval else self._outcomes
+        cdef Py_ssize_t j, k
+        rows = []
+        for j in range(self._n):
+            rows.append(tuple([base[j * C_N_OUTCOMES + k] for k in range(C_N_OUTCOMES)]))
+        return tuple(rows)
+
+    # ---- Python API (documented in engine/_native.pyi) ----------------------------------
+    @property
+    def journeys(self):
+        return self._journeys
+
+    @property
+    def start_ns(self):
+        return self._start
+
+    @property
+    def interval_ns(self):
+        return self._interval
+
+    @property
+    def invalid_count(self):
+        return self._invalid
+
+    def record(self, int journey, int64_t intended_ns, int64_t sent_ns, int64_t done_ns,
+               int outcome):
+        """Count ``outcome`` for ``journey``; record latencies unless CONNECT or DROPPED."""
+        self.record_c(journey, intended_ns, sent_ns, done_ns, outcome)
+
+    def record_dropped(self, int journey, int64_t intended_ns):
+        """Count a request the driver never sent (DROPPED), in the interval of intended_ns."""
+        self.record_c(journey, intended_ns, intended_ns, intended_ns, C_DROPPED)
+
+    def tick(self, int64_t now_ns):
+        """Close every interval that ended at or before ``now_ns``."""
+        if now_ns >= self._end and not self.roll_c(now_ns):
+            self._invalid += 1
+
+    def finish(self, int64_t end_ns):
+        """Close finished intervals and the last partial one [start, end_ns)."""
+        self.tick(end_ns)
+        if end_ns > self._end - self._interval:
+            self._close(end_ns)
+
+    def response(self, int journey):
+        """Response-time histogram of ``journey`` over the whole run (live object)."""
+        return self._response[journey]
+
+    def service(self, int journey):
+        """Service-time histogram of ``journey`` over the whole run (live object)."""
+        return self._service[journey]
+
+    def outcomes(self, int journey):
+        """Outcome counters of ``journey`` over the whole run, indexed by outcome code."""
+        return list(self._outcome_rows(False)[journey])
+
+    def intervals(self):
+        """Closed intervals, by index."""
+        return list(self._closed)
+
+    def last_interval(self):
+        """Most recently closed interval, or None."""
+        # explicit index: negative indexing is undefined under wraparound=False
+        return self._closed[len(self._closed) - 1] if self._closed else None
+
+    def merge(self, other):
+        """Add ``other``'s data (same journeys, config and interval); intervals by index."""
+        self._merge_state(other.to_state())
+
+    def to_state(self):
+        """JSON-able state for moving across processes; from_state rebuilds an equal one."""
+        return {
+            "version": STATE_VERSION, "journeys": list(self._journeys),
+            "start_ns": self._start, "interval_ns": self._interval,
+            "config": list(self._cfg), "index": self._index, "invalid": self._invalid,
+            "response": [hist_state(h) for h in self._response],
+            "service": [hist_state(h) for h in self._service],
+            "open": [hist_state(h) for h in self._open],
+            "outcomes": [list(o) for o in self._outcome_rows(False)],
+            "open_outcomes": [list(o) for o in self._outcome_rows(True)],
+            "intervals": [s.to_dict() for s in self._closed],
+        }
+
+    @classmethod
+    def from_state(cls, state):
+        """Rebuild a recorder from to_state output; ValueError if it is not one."""
+        cdef Recorder rec
+        try:
+            rec = Recorder(state["journeys"], state["start_ns"], state["interval_ns"],
+                           *state["config"])
+            rec._index = int(state["index"])
+            rec._end = rec._start + (rec._index + 1) * rec._interval
+            rec._merge_state(state)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"not a recorder state: {exc!r}") from None
+        return rec
+
+    def _merge_state(self, st):
+        if (tuple(st["journeys"]) != self._journeys or st["interval_ns"] != self._interval
+                or tuple(st["config"]) != self._cfg or st.get("version") != STATE_VERSION):
+            raise ValueError("can only merge recorders with the same journeys, interval and "
+                             "histogram configuration")
+        cdef Py_ssize_t j, k
+        for j in range(self._n):
+            self._response[j].add(hist_from_state(Histogram, st["response"][j]))
+            self._service[j].add(hist_from_state(Histogram, st["service"][j]))
+            for k in range(C_N_OUTCOMES):
+                self._outcomes[j * C_N_OUTCOMES + k] += int(st["outcomes"][j][k])
+        self._invalid += int(st["invalid"])
+        theirs = [IntervalSnapshot.from_dict(d) for d in st["intervals"]]
+        self._merge_open(st, theirs)
+        self._closed = merge_snapshot_lists(self._closed, theirs, Histogram.decode)
+
+    def _merge_open(self, st, list theirs):
+        cdef int64_t index = int(st["index"]), start
+        cdef Py_ssize_t j, k
+        if index > self._index:
+            self.roll_c(self._start + index * self._interval)
+        if index == self._index:
+            for j in range(self._n):
+                self._open[j].add(hist_from_state(Histogram, st["open"][j]))
+                for k in range(C_N_OUTCOMES):
+                    self._open_outcomes[j * C_N_OUTCOMES + k] += int(st["open_outcomes"][j][k])
+        elif any(any(o) for o in st["open_outcomes"]):
+            start = self._start + index * self._interval
+            theirs.append(IntervalSnapshot(
+                index, start, start + self._interval, tuple(h["hist"] for h in st["open"]),
+                tuple(tuple(o) for o in st["open_outcomes"])))
+
+
+def _check_recorder_args(journeys, interval_ns):
+    names = tuple(journeys)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ValueError("journeys must be a non-empty sequence of journey names")
+    if not isinstance(interval_ns, int) or interval_ns <= 0:
+        raise ValueError(f"interval_ns must be a positive integer, got {interval_ns!r}")
+    return names
