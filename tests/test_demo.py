@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import socket
+import sqlite3
 import statistics
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import psutil
 import pytest
-from support.demo import Reply, parse_server_timing, raw_exchange, running_demo
+from support.demo import Reply, demo_process, free_port, parse_server_timing, raw_exchange, running_demo
 from support.demo import request as send
 
+from engine.demo import cli
 from engine.demo.algo import recommend_fast, recommend_slow
 from engine.demo.handlers import PATTERNS
 from engine.demo.service import FixError, parse_fixes
+from engine.target import ManagedTarget, StartConfig
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +245,39 @@ def test_wrong_method_is_405(slow: str) -> None:
     assert reply.timing()["app"] >= 0
 
 
+# --- planted faults -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[tuple[str, int]]:
+    extra = ("--users", "5000", "--slowdown-pct", "100", "--leak-kb", "512",
+             "--max-inflight", "2")
+    with demo_process(extra=extra) as (base, target):
+        assert target.pid is not None
+        yield base, target.pid
+
+
+def test_max_inflight_answers_503_beyond_limit(faulty: tuple[str, int]) -> None:
+    base, _ = faulty
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: get(base, "/dashboard").status, range(16)))
+    assert set(statuses) == {200, 503}
+    assert get(base, "/health").status == 200
+
+
+def test_slowdown_delays_by_share_of_handling_time(faulty: tuple[str, int]) -> None:
+    timing = get(faulty[0], "/stats").timing()
+    assert timing["app"] >= 1.5 * timing["db"]  # +100% of handling, timers may fire early
+
+
+def test_leak_grows_memory(faulty: tuple[str, int]) -> None:
+    base, pid = faulty
+    before = psutil.Process(pid).memory_info().rss
+    for _ in range(60):
+        get(base, "/health")
+    grown = psutil.Process(pid).memory_info().rss - before
+    assert grown >= 60 * 512 * 1024 * 0.8
+
+
 # --- the fix makes it faster (behaviour check, generous margin) --------------------
 
 _PROBES = {
@@ -265,3 +308,62 @@ def test_fix_is_faster(slow: str, fast: str, pattern: str) -> None:
     before = _median_app_ms(slow, method, path)
     after = _median_app_ms(fast, method, path)
     assert after * 2 < before, f"{pattern}: before {before:.3f} ms, after {after:.3f} ms"
+
+
+# --- CLI and database options -----------------------------------------------------
+
+def test_fix_from_environment() -> None:
+    port = free_port()
+    cfg = StartConfig(
+        (sys.executable, "-m", "engine.demo", "--port", str(port), "--users", "1000"),
+        env={"PERFOPT_DEMO_FIX": "cache,pool"}, ready_url=f"http://127.0.0.1:{port}/health")
+    with ManagedTarget(cfg):
+        reply = get(f"http://127.0.0.1:{port}", "/")
+    assert isinstance(reply.body, dict) and reply.body["fixed"] == ["cache", "pool"]
+
+
+def test_existing_database_is_reused_and_index_follows_fix(tmp_path: Path) -> None:
+    path = str(tmp_path / "demo.db")
+    with running_demo(extra=("--db", path, "--users", "1000")) as base:
+        post_json(base, "/users", {"name": "Kept", "email": "kept@demo.test"})
+    assert _indexes(path) == {"orders_user", "items_order"}
+    with running_demo(fix=("index",), extra=("--db", path, "--users", "50")) as base:
+        found = get(base, "/users?email=kept@demo.test").body
+        assert get(base, "/users/1000").status == 200  # rows of the first run
+    assert isinstance(found, dict) and found["count"] == 1
+    assert "users_email" in _indexes(path)
+
+
+def _indexes(path: str) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_cli_rejects_unknown_pattern(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--fix", "index,warp"]) == 2
+    assert "unknown pattern(s) warp" in capsys.readouterr().err
+
+
+def test_cli_rejects_negative_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--leak-kb", "-1"])
+    assert info.value.code == 2
+    assert "expected a number >= 0" in capsys.readouterr().err
+
+
+def test_cli_reports_unusable_database(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--db", str(tmp_path / "missing" / "x.db"), "--port", "0"]) == 1
+    assert "cannot prepare database" in capsys.readouterr().err
+
+
+def test_cli_reports_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["--port", str(port), "--users", "10", "--orders", "10"]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers

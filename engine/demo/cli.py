@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import tempfile
 
@@ -98,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
             uvloop.run(run_service(opts, _announce))
         except OSError as exc:
             print(f"demo-target: cannot listen on {args.host}:{args.port}: {exc}",
+                  file=sys.stderr)
+            return 1
+        except sqlite3.Error as exc:
+            print(f"demo-target: cannot prepare database {opts.config.db_path}: {exc}",
                   file=sys.stderr)
             return 1
         except KeyboardInterrupt:

@@ -57,21 +57,41 @@ class Started:
     fixes: frozenset[str]
 
 
+EMAIL_WORKERS = 4  # concurrent senders draining the welcome e-mail queue
+
+
 async def run_service(opts: DemoOptions, announce: Callable[[Started], None]) -> None:
     """Seed the database, listen, call ``announce``, serve until SIGINT/SIGTERM.
 
-    Raises OSError when the address cannot be bound.
+    Raises OSError when the address cannot be bound and sqlite3.Error when
+    the database cannot be opened or seeded.
     """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Installed before seeding so a SIGTERM during the seed still ends in a
+    # clean return (and the temp database is removed by the caller).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await _serve_until(stop, opts, announce)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)  # uvloop does not restore them itself
+
+
+async def _serve_until(
+    stop: asyncio.Event, opts: DemoOptions, announce: Callable[[Started], None]
+) -> None:
     t0 = time.perf_counter()
     conn = db.prepare(opts.config.db_path, opts.size, "index" in opts.config.fixes)
     seed_s = time.perf_counter() - t0
     state = DemoState(opts.config, conn)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    worker = loop.create_task(email_worker(state))
+    workers = [loop.create_task(email_worker(state)) for _ in range(EMAIL_WORKERS)]
     try:
+        await asyncio.sleep(0)  # let a signal that arrived while seeding set `stop`
+        if stop.is_set():
+            return
         server = await serve(App(build_routes(state), opts.faults), opts.host, opts.port)
         port = server.sockets[0].getsockname()[1]
         host = f"[{opts.host}]" if ":" in opts.host else opts.host
@@ -79,8 +99,14 @@ async def run_service(opts: DemoOptions, announce: Callable[[Started], None]) ->
         await stop.wait()
         server.close()
     finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
+        await _cancel(workers)
         for c in [conn, *state.pool]:
             c.close()
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -35,8 +35,9 @@ def demo_config(port: int, fix: Sequence[str] = (), extra: Sequence[str] = ()) -
 
 
 @contextlib.contextmanager
-def running_demo(fix: Sequence[str] = (), extra: Sequence[str] = ()) -> Iterator[str]:
-    """Run the demo (retrying once if the port was taken meanwhile); yield its base URL."""
+def demo_process(fix: Sequence[str] = (), extra: Sequence[str] = ()
+                 ) -> Iterator[tuple[str, ManagedTarget]]:
+    """Run the demo (retrying if the port was taken meanwhile); yield (base URL, target)."""
     for attempt in range(3):
         port = free_port()
         target = ManagedTarget(demo_config(port, fix, extra))
@@ -47,10 +48,17 @@ def running_demo(fix: Sequence[str] = (), extra: Sequence[str] = ()) -> Iterator
                 raise
             continue
         try:
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", target
         finally:
             target.stop()
         return
+
+
+@contextlib.contextmanager
+def running_demo(fix: Sequence[str] = (), extra: Sequence[str] = ()) -> Iterator[str]:
+    """Run the demo; yield its base URL (``http://127.0.0.1:PORT``)."""
+    with demo_process(fix, extra) as (base, _):
+        yield base
 
 
 @dataclass(frozen=True)
