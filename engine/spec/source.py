@@ -81,8 +81,11 @@ def parse_document(shown: str, index: int, first_line: int, body: str) -> Docume
         parsed = strictyaml.dirty_load(body, allow_flow_style=True)
     except MarkedYAMLError as exc:
         return _yaml_error(shown, first_line, exc)
-    except strictyaml.StrictYAMLError as exc:  # pragma: no cover - other strictyaml errors
+    except strictyaml.StrictYAMLError as exc:
         return _err(shown, first_line, f"invalid YAML: {str(exc).splitlines()[-1]}")
+    except Exception as exc:  # noqa: BLE001 - strictyaml/ruamel raise assorted errors on garbage
+        return _err(shown, first_line, f"invalid YAML: {_first_line(exc)} (control characters or "
+                                       "malformed text?)")
     lines: dict[Path_, tuple[int, int]] = {(): (first_line, 1)}
     _index_lines(parsed._chunk.contents, (), first_line - 1, lines)
     return Document(shown, index, first_line, parsed.data, lines, body)
@@ -114,6 +117,11 @@ def _index_lines(node: Any, path: Path_, offset: int, out: dict[Path_, tuple[int
             line, col = node.lc.item(i)
             out[(*path, i)] = (line + 1 + offset, col + 1)
             _index_lines(item, (*path, i), offset, out)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _err(shown: str, line: int, message: str) -> SpecError:

@@ -1,0 +1,181 @@
+"""SLO checks and error budgets for one run: pure functions, no printing.
+
+A check is PASS or FAIL only with enough data: a percentile needs at least
+``MIN_TAIL_SAMPLES`` requests expected beyond it, otherwise INCONCLUSIVE. An
+invalid run makes every check INVALID. Latency values carry the histogram's
+relative error bound so the report can put it beside the margin.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from engine.metrics import is_latency, merged_response, metric_value, percentile_of
+from engine.result import RunResult, Status
+from engine.spec.build_flow import metric_name
+from engine.spec.model import Slo
+from engine.units import format_duration, format_rate
+
+MIN_TAIL_SAMPLES = 10
+"""Requests expected beyond a percentile before it may decide a gate (p99 -> 1000 requests)."""
+MIN_REQUESTS = 20
+"""Requests before a ratio SLI (error rate, availability, throughput) may decide a gate."""
+BURN_TIERS = ((14.4, "14.4x fast burn: page (2% of a 30-day budget in 1 h)"),
+              (6.0, "6x burn: page (5% of a 30-day budget in 6 h)"),
+              (1.0, "1x burn: ticket (budget exhausted by the end of the window)"))
+
+
+@dataclass(frozen=True)
+class SloCheck:
+    """One objective judged on one run."""
+
+    slo: str
+    sli: str
+    journey: str | None
+    metric: str
+    value: float | None
+    target: str
+    value_text: str
+    status: Status
+    margin: float | None
+    error_bound: float
+    message: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"slo": self.slo, "sli": self.sli, "journey": self.journey, "metric": self.metric,
+                "value": self.value, "target": self.target, "value_text": self.value_text,
+                "status": str(self.status), "margin": self.margin, "error_bound": self.error_bound,
+                "message": self.message}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Error budget of one SLO as this run would burn it."""
+
+    slo: str
+    target: float
+    budget: float
+    bad_ratio: float
+    burn_rate: float
+    consumed: float
+    tier: str
+    policy: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def format_value(kind: str, value: float) -> str:
+    """Seconds, rates and fractions as people write them."""
+    if kind == "latency":
+        return format_duration(value)
+    if kind == "throughput":
+        return format_rate(value)
+    return f"{value * 100:.3g}%"
+
+
+def metric_label(slo: Slo) -> str:
+    """'lookup p95', 'error_rate', 'checkout throughput'."""
+    name = metric_name(slo.sli)
+    return f"{slo.sli.journey} {name}" if slo.sli.journey else name
+
+
+def check_slo(slo: Slo, run: RunResult) -> SloCheck:
+    """Judge one SLO on one run."""
+    metric = metric_name(slo.sli)
+    label = metric_label(slo)
+    value = metric_value(run, metric, slo.sli.journey)
+    bound = _error_bound(run, metric, slo.sli.journey)
+    base = dict(slo=slo.name, sli=slo.sli.kind, journey=slo.sli.journey, metric=label,
+                value=value, target=slo.objective.text, error_bound=bound)
+    if not run.validity.valid:
+        reasons = "; ".join(run.validity.reasons)
+        return SloCheck(**base, value_text=_text(slo, value), status=Status.INVALID, margin=None,
+                        message=f"run invalid: {reasons}")
+    short = _too_little(run, metric, slo.sli.journey)
+    if value is None or short:
+        return SloCheck(**base, value_text=_text(slo, value), status=Status.INCONCLUSIVE,
+                        margin=None, message=short or "no data for this SLI")
+    return _judged(slo, label, value, base)
+
+
+def _judged(slo: Slo, label: str, value: float, base: dict[str, Any]) -> SloCheck:
+    passed = slo.objective.holds(value)
+    target = slo.objective.value
+    margin = (target - value) / target if slo.objective.upper_bound else (value - target) / target
+    margin = margin if target else 0.0
+    text = _text(slo, value)
+    if passed:
+        note = f"{text} vs {slo.objective.text}"
+        if abs(margin) < base["error_bound"]:
+            note += " (margin within the histogram's error bound)"
+        return SloCheck(**base, value_text=text, status=Status.PASS, margin=margin, message=note)
+    message = f"SLO breached: {label} {text} exceeds target {slo.objective.text}"
+    return SloCheck(**base, value_text=text, status=Status.FAIL, margin=margin, message=message)
+
+
+def _text(slo: Slo, value: float | None) -> str:
+    return "n/a" if value is None else format_value(slo.sli.kind, value)
+
+
+def _error_bound(run: RunResult, metric: str, journey: str | None) -> float:
+    if not is_latency(metric) or not run.journeys:
+        return 0.0
+    return float(merged_response(run, journey).relative_error)
+
+
+def _too_little(run: RunResult, metric: str, journey: str | None) -> str:
+    """A reason the run cannot decide this metric, or ''."""
+    selected = [j for j in run.journeys if journey is None or j.name == journey]
+    requests = sum(j.requests for j in selected)
+    if is_latency(metric) and metric.startswith("p"):
+        tail = 1.0 - percentile_of(metric) / 100.0
+        need = math.ceil(MIN_TAIL_SAMPLES / tail) if tail > 0 else MIN_REQUESTS
+        have = merged_response(run, journey).total_count if selected else 0
+        if have < need:
+            return f"too few requests for {metric}: {have}, need at least {need}"
+        return ""
+    if requests < MIN_REQUESTS:
+        return f"too few requests: {requests}, need at least {MIN_REQUESTS}"
+    return ""
+
+
+def error_budget(slo: Slo, run: RunResult) -> Budget | None:
+    """Budget = 1 - target; burn rate = bad ratio / budget; None for SLIs without a budget."""
+    budget = slo.error_budget
+    if budget is None or budget <= 0 or slo.target is None or run.requests == 0:
+        return None
+    bad = _bad_ratio(slo, run)
+    burn = bad / budget
+    consumed = burn * run.duration_s / slo.window_s if slo.window_s else 0.0
+    return Budget(slo.name, slo.target, budget, bad, burn, consumed, _tier(burn), _policy(burn))
+
+
+def _bad_ratio(slo: Slo, run: RunResult) -> float:
+    if slo.sli.kind == "latency":
+        hist = merged_response(run, slo.sli.journey)
+        return fraction_above(hist, slo.objective.value * 1e9)
+    selected = [j for j in run.journeys if slo.sli.journey is None or j.name == slo.sli.journey]
+    requests = sum(j.requests for j in selected)
+    return sum(j.errors for j in selected) / requests if requests else 0.0
+
+
+def fraction_above(hist: Any, threshold_ns: float) -> float:
+    """Share of recorded values above ``threshold_ns`` (bucket resolution)."""
+    total = int(hist.total_count)
+    if total == 0:
+        return 0.0
+    values, counts = hist.recorded()
+    return float(counts[values > threshold_ns].sum()) / total
+
+
+def _tier(burn: float) -> str:
+    return next((label for limit, label in BURN_TIERS if burn >= limit), "under 1x: within budget")
+
+
+def _policy(burn: float) -> str:
+    if burn >= 1.0:
+        return "budget exhausted at this burn rate: stop feature work, prioritise reliability"
+    return "budget healthy: OK to take risks (ship features, run experiments)"

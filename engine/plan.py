@@ -1,0 +1,157 @@
+"""Plan stage: which runs a spec and its trigger call for (printed by ``apply --dry-run``).
+
+The trigger shapes the default: capacity-planning runs stress and capacity,
+proactive runs soak and spike, and so on (``TRIGGER_PROFILES``). Profiles the
+spec defines but the trigger does not call for are listed as skipped with the
+flag that runs them. Hypotheses always run (step 4 of the flow).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from engine.spec.model import Hypothesis, LoadProfile, Spec
+
+TRIGGER_PROFILES: dict[str, tuple[str, ...]] = {
+    "slo-breach": ("baseline", "stress"),
+    "capacity-planning": ("baseline", "stress", "capacity"),
+    "cost-reduction": ("baseline", "capacity"),
+    "user-complaint": ("baseline", "spike"),
+    "proactive": ("baseline", "soak", "spike"),
+    "new-feature": ("baseline", "stress", "spike"),
+}
+MAX_STRESS_STEPS = 20
+"""A stress profile without max_rate stops after this many steps (every run is bounded)."""
+TARGET_START_S = 3.0
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One thing apply will do for a spec."""
+
+    kind: str
+    """'profile' (baseline/soak/spike), 'stress', 'capacity' or 'hypothesis'."""
+    profile: LoadProfile
+    description: str
+    est_seconds: float
+    hypothesis: Hypothesis | None = None
+
+
+@dataclass(frozen=True)
+class SpecPlan:
+    spec: Spec
+    steps: tuple[PlannedStep, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    @property
+    def est_seconds(self) -> float:
+        return sum(s.est_seconds for s in self.steps) + TARGET_START_S
+
+
+def stress_rates(profile: LoadProfile) -> list[float]:
+    """The arrival rates a stress profile steps through (bounded)."""
+    start, step = profile.start_rate or 0.0, profile.step_rate or 0.0
+    if step <= 0:
+        return [start]
+    if profile.max_rate is not None:
+        count = min(MAX_STRESS_STEPS, int(math.floor((profile.max_rate - start) / step + 1e-9)) + 1)
+    else:
+        count = MAX_STRESS_STEPS
+    return [start + i * step for i in range(max(1, count))]
+
+
+def capacity_base_rate(spec: Spec, profile: LoadProfile) -> float | None:
+    """Capacity multiplies its own ``base`` rate, else the baseline profile's rate."""
+    if profile.rate:
+        return profile.rate
+    baseline = spec.profile("baseline")
+    return baseline.rate if baseline else None
+
+
+def profile_seconds(profile: LoadProfile) -> float:
+    """Planned wall time of a single-run profile."""
+    if profile.stages:
+        return sum(s.duration_s for s in profile.stages)
+    return profile.ramp_up_s + profile.duration_s
+
+
+def plan_spec(spec: Spec, only: set[str] | None = None, hypotheses: bool = True) -> SpecPlan:
+    """Steps for one spec: the trigger's profiles (or ``only``), then hypotheses."""
+    wanted = set(only) if only else set(TRIGGER_PROFILES[spec.trigger])
+    steps: list[PlannedStep] = []
+    skipped: list[tuple[str, str]] = []
+    for profile in spec.profiles:
+        if profile.kind not in wanted:
+            skipped.append((profile.name, f"not called for by trigger {spec.trigger}; "
+                                          f"run it with --profile {profile.name}"))
+            continue
+        step = _profile_step(spec, profile)
+        if isinstance(step, str):
+            skipped.append((profile.name, step))
+        else:
+            steps.append(step)
+    if hypotheses:
+        steps.extend(_hypothesis_step(spec, h) for h in spec.hypotheses)
+    return SpecPlan(spec, tuple(steps), tuple(skipped))
+
+
+def _profile_step(spec: Spec, profile: LoadProfile) -> PlannedStep | str:
+    if profile.kind == "stress":
+        rates = stress_rates(profile)
+        secs = len(rates) * (profile.step_duration_s or 0.0)
+        desc = (f"stress: {rates[0]:g}/s -> up to {rates[-1]:g}/s in {len(rates)} steps of "
+                f"{profile.step_duration_s:g}s, until an SLO breaks")
+        return PlannedStep("stress", profile, desc, secs)
+    if profile.kind == "capacity":
+        base = capacity_base_rate(spec, profile)
+        if base is None:
+            return "capacity needs load.capacity.base or a baseline rate to multiply"
+        mults = ", ".join(f"{m:g}x" for m in profile.multipliers)
+        desc = f"capacity: {base:g}/s x ({mults}), {profile.duration_s:g}s each"
+        return PlannedStep("capacity", profile, desc, len(profile.multipliers) * profile.duration_s)
+    return PlannedStep("profile", profile, f"{profile.kind}: {_shape_text(profile)}",
+                       profile_seconds(profile))
+
+
+def _shape_text(p: LoadProfile) -> str:
+    if p.stages:
+        return f"{len(p.stages)} stages over {profile_seconds(p):g}s"
+    if p.rate_csv:
+        return f"replay {p.rate_csv}"
+    if p.peak_rate is not None:
+        return (f"{p.base_rate:g}/s, jump to {p.peak_rate:g}/s for {p.spike_s:g}s, "
+                f"{p.after_s:g}s recovery")
+    if p.vus:
+        return f"{p.vus} virtual users for {p.duration_s:g}s (closed model)"
+    ramp = f" after {p.ramp_up_s:g}s ramp" if p.ramp_up_s else ""
+    return f"{p.rate:g}/s for {p.duration_s:g}s{ramp} (open model)"
+
+
+def _hypothesis_step(spec: Spec, h: Hypothesis) -> PlannedStep:
+    profile = spec.profile(h.profile) or spec.profiles[0]
+    runs = 2 * h.rounds
+    desc = (f"hypothesis {h.id} ({h.type}): {h.title}; {h.rounds} A/B rounds interleaved on "
+            f"{profile.name}, expects {h.expect.metric} {_expect_text(h)}")
+    return PlannedStep("hypothesis", profile, desc, runs * profile_seconds(profile) + runs,
+                       hypothesis=h)
+
+
+def _expect_text(h: Hypothesis) -> str:
+    if h.expect.change is not None:
+        return f"change {h.expect.change.text}"
+    return h.expect.value.text if h.expect.value else ""
+
+
+def render_plan(plans: list[SpecPlan]) -> str:
+    """Text of the plan for --dry-run."""
+    lines: list[str] = []
+    for plan in plans:
+        lines.append(f"{plan.spec.name} ({plan.spec.source}) trigger={plan.spec.trigger} "
+                     f"target={plan.spec.target.url}")
+        lines.extend(f"  {i}. {step.description}" for i, step in enumerate(plan.steps, 1))
+        lines.extend(f"  - skip {name}: {why}" for name, why in plan.skipped)
+        lines.append(f"  estimated time: {plan.est_seconds:.0f}s")
+    total = sum(p.est_seconds for p in plans)
+    lines.append(f"{len(plans)} spec(s), estimated {total:.0f}s in all")
+    return "\n".join(lines)
