@@ -224,6 +224,14 @@ def test_keep_alive_and_pipelining_answer_in_order(slow: str) -> None:
     assert second.startswith(b"404")
 
 
+def test_peer_that_never_reads_does_not_stall_others(slow: str) -> None:
+    host, port = slow.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=1.0) as stuck:
+        with contextlib.suppress(TimeoutError):
+            stuck.sendall(b"GET /users/1/orders HTTP/1.1\r\nHost: x\r\n\r\n" * 20_000)
+        assert get(slow, "/health").status == 200
+
+
 def test_chunked_request_body_is_accepted(slow: str) -> None:
     body = b'{"name": "Chunky", "email": "chunky@demo.test"}'
     head = (b"POST /users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"

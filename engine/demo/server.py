@@ -253,6 +253,8 @@ class HttpProtocol(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
         self.broken = False
         self.paused = False
+        self.writable = asyncio.Event()  # cleared while the peer is not reading
+        self.writable.set()
         self._reset()
 
     def _reset(self) -> None:
@@ -276,6 +278,12 @@ class HttpProtocol(asyncio.Protocol):
     def _drop_queue(self) -> None:
         self.app.inflight -= sum(1 for item in self.queue if item.raw is not None)
         self.queue.clear()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
 
     def data_received(self, data: bytes) -> None:
         if self.broken:
@@ -343,6 +351,10 @@ class HttpProtocol(asyncio.Protocol):
 
     async def _drain(self) -> None:
         while self.queue and self.transport is not None:
+            # A peer that sends but never reads must not grow our output buffer.
+            await self.writable.wait()
+            if not self.queue:
+                break
             item = self.queue.popleft()
             out = item.canned
             if item.raw is not None:
