@@ -43,6 +43,7 @@ def atomic_write(path: str | Path, text: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, _file_mode(target))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -54,6 +55,16 @@ def atomic_write(path: str | Path, text: str) -> Path:
         raise
     _fsync_dir(target.parent)
     return target
+
+
+def _file_mode(target: Path) -> int:
+    # mkstemp creates 0600; a report should get the mode a plain open() would give it
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -79,10 +90,14 @@ def report_basename(spec_names: Sequence[str], now: datetime) -> str:
 
 
 def _renderers() -> Mapping[str, Callable[[Mapping[str, Any]], str]]:
-    from engine.report import html, json_format, junit, markdown
+    # imported here so writing one format does not import every renderer's dependencies
+    import engine.report.html as html_report
+    import engine.report.json_format as json_report
+    import engine.report.junit as junit_report
+    import engine.report.markdown as markdown_report
 
-    return {"markdown": markdown.render, "json": json_format.render, "html": html.render,
-            "junit": junit.render}
+    return {"markdown": markdown_report.render, "json": json_report.render,
+            "html": html_report.render, "junit": junit_report.render}
 
 
 def _per_spec(doc: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:

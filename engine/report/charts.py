@@ -1,0 +1,138 @@
+"""The report's charts as inline SVG, each a pure function of one document part."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.report.fmt import primary_runs
+from engine.report.svg import Axis, HLine, Series, line_chart
+from engine.units import UnitError, parse_comparison
+
+__all__ = [
+    "cpu_chart", "distribution_chart", "latency_chart", "rss_chart", "stress_chart",
+    "throughput_chart",
+]
+
+Doc = Mapping[str, Any]
+MS = 1e3
+MIB = 1024 * 1024
+_PCT_AXIS = Axis("percentile", fmt=lambda p: f"{round(p, 6):g}%", scale="percentile")
+
+
+def _time(run: Doc, t_s: float) -> float:
+    return t_s / 60.0 if run["duration_s"] > 600 else t_s
+
+
+def _time_axis(run: Doc) -> Axis:
+    return Axis("time since start (min)" if run["duration_s"] > 600 else "time since start (s)")
+
+
+def _slo_lines(spec: Doc) -> list[HLine]:
+    lines = []
+    for c in spec.get("slo_checks") or []:
+        if c.get("sli") != "latency":
+            continue
+        try:
+            cmp = parse_comparison(str(c["target"]), "duration")
+        except UnitError:
+            continue
+        lines.append(HLine(cmp.value * MS, f"{c['metric']} target {c['target']}"))
+    return lines
+
+
+def latency_chart(spec: Doc, run: Doc) -> str:
+    """p50/p95/p99 per interval (ms) with latency SLO targets as reference lines."""
+    ivs = run.get("intervals") or []
+    series = [Series(name, [(_time(run, iv["t_s"]), iv[key] * MS) for iv in ivs], color=color,
+                     area=key == "p99")
+              for name, key, color in (("p50", "p50", "#16a34a"), ("p95", "p95", "#2563eb"),
+                                       ("p99", "p99", "#9333ea"))]
+    return line_chart(series, title=f"Latency percentiles over time · {run['id']}",
+                      x=_time_axis(run), y=Axis("latency (ms)"), hlines=_slo_lines(spec),
+                      chart_id=f"latency-{run['id']}")
+
+
+def throughput_chart(run: Doc) -> str:
+    """Sent requests/s and target rate (left) and errors/s (right) per interval."""
+    ivs = run.get("intervals") or []
+    series = [Series("throughput", [(_time(run, iv["t_s"]), iv["rate"]) for iv in ivs],
+                     color="#2563eb", area=True)]
+    if any(iv.get("target_rate") is not None for iv in ivs):
+        series.append(Series("target rate", [(_time(run, iv["t_s"]), iv["target_rate"])
+                                             for iv in ivs if iv.get("target_rate") is not None],
+                             color="#64748b", dashed=True))
+    series.append(Series("errors/s", [(_time(run, iv["t_s"]), iv["errors"] / (iv["duration_s"] or 1))
+                                      for iv in ivs], color="#dc2626", axis="right"))
+    return line_chart(series, title=f"Throughput and errors over time · {run['id']}",
+                      x=_time_axis(run), y=Axis("requests/s"), y2=Axis("errors/s"),
+                      chart_id=f"throughput-{run['id']}")
+
+
+def distribution_chart(spec: Doc) -> str:
+    """Percentile spectrum of each primary run and each A/B side (ms, log-tail x axis)."""
+    # stress, spike and capacity runs mix several rates: their spectra are not comparable
+    runs = [r for r in primary_runs(spec) if r.get("kind") in ("baseline", "soak")]
+    runs += [r for r in spec.get("runs") or [] if r.get("variant") and r not in runs][:4]
+    series = [Series(r["id"], [(p, v * MS) for p, v in r.get("spectrum") or []],
+                     dashed=r.get("variant") == "baseline") for r in runs[:7]]
+    return line_chart(series, title="Latency distribution (percentile spectrum)", x=_PCT_AXIS,
+                      y=Axis("latency (ms)"), chart_id="distribution")
+
+
+def stress_chart(stress: Doc) -> str:
+    """Latency vs achieved throughput over the stress steps, error rate on the right."""
+    steps = sorted(stress.get("steps") or [], key=lambda s: s["achieved_rate"])
+    series = [Series(key, [(s["achieved_rate"], s[key] * MS) for s in steps if s.get(key) is not None],
+                     color=color) for key, color in (("p50", "#16a34a"), ("p95", "#2563eb"),
+                                                     ("p99", "#9333ea"))]
+    series.append(Series("error rate", [(s["achieved_rate"], s["error_rate"] * 100) for s in steps],
+                         color="#dc2626", axis="right", dashed=True))
+    return line_chart(series, title="Stress: latency vs throughput", x=Axis("achieved requests/s"),
+                      y=Axis("latency (ms)"), y2=Axis("error rate (%)"), chart_id="stress")
+
+
+def _resource_runs(spec: Doc) -> list[Doc]:
+    return [r for r in primary_runs(spec) if r.get("resources")]
+
+
+def cpu_chart(spec: Doc) -> str:
+    """Target process CPU (% of one core) over time, one line per primary run."""
+    series = [Series(r["id"], [(s["t_s"], s["cpu_pct"]) for s in r["resources"]])
+              for r in _resource_runs(spec)]
+    return line_chart(series, title="Target CPU over time", x=Axis("time since start (s)"),
+                      y=Axis("CPU (% of one core)"), chart_id="cpu")
+
+
+def rss_chart(spec: Doc) -> str:
+    """Target resident memory (MiB) over time, one line per primary run."""
+    series = [Series(r["id"], [(s["t_s"], s["rss_bytes"] / MIB) for s in r["resources"]])
+              for r in _resource_runs(spec)]
+    return line_chart(series, title="Target memory (RSS) over time", x=Axis("time since start (s)"),
+                      y=Axis("RSS (MiB)"), chart_id="rss")
+
+
+def has_resources(spec: Doc) -> bool:
+    """True when any primary run carries target resource samples."""
+    return bool(_resource_runs(spec))
+
+
+def glance_charts(spec: Doc) -> Sequence[str]:
+    """The at-a-glance set: latency, throughput, distribution, stress curve, CPU and RSS."""
+    runs = primary_runs(spec)
+    charts: list[str] = []
+    if runs:
+        charts += [latency_chart(spec, runs[0]), throughput_chart(runs[0]), distribution_chart(spec)]
+    if spec.get("stress") and (spec["stress"].get("steps") or []):
+        charts.append(stress_chart(spec["stress"]))
+    if has_resources(spec):
+        charts += [cpu_chart(spec), rss_chart(spec)]
+    return charts
+
+
+def load_test_charts(spec: Doc) -> Sequence[str]:
+    """Latency and throughput over time for each non-baseline primary run."""
+    charts: list[str] = []
+    for run in primary_runs(spec)[1:]:
+        charts += [latency_chart(spec, run), throughput_chart(run)]
+    return charts
