@@ -440,3 +440,13 @@ cdef void _decode_counts(bytes payload, int64_t* counts, Py_ssize_t n) except *:
             raise ValueError("HdrHistogram payload has more counts than its header allows")
         counts[idx] = value
         idx += 1
+
+
+def _bench_record_c(Histogram h, values):
+    """Benchmark helper (engine.bench): one C-level record_c call per value, as a Cython
+    driver would make them; not part of the API."""
+    cdef const int64_t[::1] mv = np.ascontiguousarray(values, dtype=np.int64)
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(mv.shape[0]):
+            h.record_c(mv[i], 1)

@@ -238,3 +238,14 @@ def _check_recorder_args(journeys, interval_ns):
     if not isinstance(interval_ns, int) or interval_ns <= 0:
         raise ValueError(f"interval_ns must be a positive integer, got {interval_ns!r}")
     return names
+
+
+def _bench_recorder_c(Recorder r, values, int64_t start_ns, int64_t step_ns):
+    """Benchmark helper (engine.bench): one Recorder.record_c per latency in ``values``,
+    requests ``step_ns`` apart from ``start_ns``, alternating journeys; not part of the API."""
+    cdef const int64_t[::1] mv = np.ascontiguousarray(values, dtype=np.int64)
+    cdef Py_ssize_t i
+    cdef int64_t t
+    for i in range(mv.shape[0]):
+        t = start_ns + i * step_ns
+        r.record_c(<int>(i % r._n), t, t + 1_000, t + mv[i], 0)
