@@ -81,6 +81,9 @@ class JourneyBreakdown:
 
     journey: str
     requests: int
+    """Requests attempted (every outcome)."""
+    responses: int
+    """Responses timed (the response histogram's count)."""
     response_mean_s: float
     response_p50_s: float
     response_p95_s: float
@@ -91,6 +94,11 @@ class JourneyBreakdown:
     unaccounted_share: float
     """Fraction of the response mean not reported by the server (queueing, network)."""
     enclosing: str | None = None
+
+    @property
+    def total_s(self) -> float:
+        """Latency summed over the journey's responses, seconds."""
+        return self.responses * self.response_mean_s
 
     @property
     def dominant(self) -> ComponentShare | None:
@@ -163,7 +171,7 @@ def breakdown(journey: JourneyResult) -> JourneyBreakdown:
     ]
     comps.sort(key=lambda c: -c.contribution_s)
     unaccounted = max(0.0, 1.0 - server_total / resp.mean) if resp.mean > 0 else 0.0
-    return JourneyBreakdown(journey.name, journey.requests, resp.mean, resp.p50, resp.p95,
+    return JourneyBreakdown(journey.name, journey.requests, resp.count, resp.mean, resp.p50, resp.p95,
                             tuple(comps), server_total, unaccounted, enclosing)
 
 

@@ -1,0 +1,316 @@
+"""Bottlenecks: the top 3-5 causes of latency, ranked, with evidence and a fix type.
+
+Time is accounted per journey: a journey's *total time* is its responses times
+its mean response time, and the *share* of a bottleneck is the time it
+explains over the total time of every journey. Each journey's time is split by
+its Server-Timing components (see :mod:`engine.analysis.servertiming`):
+
+- a database component (db, sql, query, ...) -> ``database``, fix ``database``;
+- a cache component -> ``dependency``, fix ``caching``;
+- the handler's own time (app, total, ...) -> ``cpu``, fix ``algorithm`` when the
+  target's CPU accounts for it (busy CPU seconds >= half the on-CPU candidate
+  time, or the target near a full core), else ``dependency`` / ``async``
+  (the handler waits on something it does not report);
+- any other component (ext, api, auth, ...) -> ``dependency``, fix ``async``.
+
+Time the server did not report (queueing, network) is added to the on-CPU
+candidates in proportion to their time: requests queue behind the work that
+keeps the server busy. Without such a candidate it stays a ``queueing``
+bottleneck of its own. Journeys without Server-Timing are one candidate each.
+Error-heavy journeys (>= 1% errors) rank by their share of requests. A stress
+analysis adds its knee and breaking point to the candidate of the same kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from engine.analysis.servertiming import (
+    ENCLOSING_NAMES,
+    JourneyBreakdown,
+    breakdown,
+    breakdown_run,
+    merge_journeys,
+)
+from engine.profiler import ResourceSummary, summarize
+from engine.result import RunResult
+
+if TYPE_CHECKING:
+    from engine.analysis.stress import StressAnalysis
+
+__all__ = ["Bottleneck", "component_kind", "find_bottlenecks", "limiting_resource"]
+
+DB_NAMES = ("db", "sql", "database", "query", "queries", "postgres", "pg", "mysql", "sqlite",
+            "mongo", "orm")
+CACHE_NAMES = ("cache", "redis", "memcache", "memcached")
+APP_NAMES = (*ENCLOSING_NAMES, "cpu", "compute", "render", "handler", "python", "view")
+CPU_HOT_PCT = 85.0
+MACHINE_HOT_PCT = 90.0
+MEM_HOT_PCT = 90.0
+IO_HOT_BPS = 50 * 2**20
+ERROR_RATE_MIN = 0.01
+MIN_SHARE = 0.02
+MIN_COMPONENT_SHARE = 0.10
+SUGGESTION = {"database": "database", "cpu": "algorithm", "dependency": "async",
+              "queueing": "async"}
+
+
+def component_kind(name: str) -> str:
+    """database, cache, app or dependency for a Server-Timing component name."""
+    low = name.lower()
+    if low in DB_NAMES or low.startswith(("db", "sql")):
+        return "database"
+    if low in CACHE_NAMES:
+        return "cache"
+    return "app" if low in APP_NAMES else "dependency"
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    """One ranked bottleneck; ``share`` is the fraction of total latency it explains
+    (of requests, for kind ``errors``)."""
+
+    rank: int
+    name: str
+    kind: str
+    """cpu, memory, io, network, database, dependency, queueing or errors."""
+    share: float
+    journeys: tuple[str, ...]
+    evidence: tuple[str, ...]
+    suggestion: str | None
+    """The hypothesis type to try: database, caching, algorithm, async, api, pooling."""
+    component: str | None = None
+    time_s: float = 0.0
+    """Latency seconds this bottleneck explains, summed over requests."""
+
+    def to_doc(self) -> dict[str, object]:
+        """The report's ``Bottleneck`` object (plus component and time_s)."""
+        return {"rank": self.rank, "name": self.name, "kind": self.kind, "share": self.share,
+                "journeys": list(self.journeys), "evidence": list(self.evidence),
+                "suggestion": self.suggestion, "component": self.component,
+                "time_s": self.time_s}
+
+
+# --- limiting resource (a single run, e.g. a stress step at the limit) -------------
+
+def _server_split(bds: Sequence[JourneyBreakdown]) -> dict[str, float]:
+    """Component -> seconds of server time over all responses of all journeys."""
+    out: dict[str, float] = {}
+    for b in bds:
+        for c in b.components:
+            out[c.component] = out.get(c.component, 0.0) + c.contribution_s * b.responses
+    return out
+
+
+def _resource_evidence(res: ResourceSummary) -> list[str]:
+    out = []
+    if res.cpu_pct_mean is not None:
+        out.append(f"target CPU {res.cpu_pct_mean:.0f}% of one core (p90 {res.cpu_pct_p90:.0f}%)")
+    if res.sys_cpu_pct_mean is not None and res.sys_cpu_pct_mean >= MACHINE_HOT_PCT:
+        out.append(f"machine CPU {res.sys_cpu_pct_mean:.0f}%: generator and target share cores")
+    return out
+
+
+def _by_resources(res: ResourceSummary) -> str | None:
+    if res.cpu_pct_mean is not None and res.cpu_pct_mean >= CPU_HOT_PCT:
+        return "cpu"
+    if res.sys_cpu_pct_mean is not None and res.sys_cpu_pct_mean >= MACHINE_HOT_PCT:
+        return "cpu"
+    if res.sys_mem_pct_max is not None and res.sys_mem_pct_max >= MEM_HOT_PCT:
+        return "memory"
+    if res.io_bytes_per_s is not None and res.io_bytes_per_s >= IO_HOT_BPS:
+        return "io"
+    return None
+
+
+def limiting_resource(run: RunResult) -> tuple[str | None, list[str]]:
+    """The resource at its limit in ``run`` and the evidence: a Server-Timing component
+    holding >= 50% of server time names it (database, dependency, or cpu for the
+    handler's own time when the CPU is hot); else target CPU >= 85% of a core or the
+    machine's CPU >= 90% (cpu), memory >= 90% (memory), disk >= 50 MiB/s (io)."""
+    res = summarize(run.resources)
+    evidence = _resource_evidence(res)
+    split = _server_split(breakdown_run(run))
+    total = sum(split.values())
+    if total > 0:
+        top = max(split, key=lambda k: split[k])
+        share = split[top] / total
+        evidence.append(f"{top} is {share:.0%} of server time")
+        if share >= 0.5:
+            kind = component_kind(top)
+            hot = _by_resources(res) == "cpu"
+            if kind == "app":
+                return ("cpu" if hot or res.cpu_pct_mean is None else "dependency"), evidence
+            return ("database" if kind == "database" else "dependency"), evidence
+    return _by_resources(res), evidence
+
+
+# --- bottlenecks over runs -------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Ctx:
+    """Run-wide facts the per-journey classification needs."""
+
+    total_s: float
+    busy_s: float | None
+    """Target CPU seconds over the runs (None without samples)."""
+    cpu_hot: bool
+    on_cpu_s: float
+    """Server time of components that may run on the CPU (app, db, cache)."""
+
+    @property
+    def on_cpu_fraction(self) -> float | None:
+        if self.busy_s is None or self.on_cpu_s <= 0:
+            return None
+        return min(1.0, self.busy_s / self.on_cpu_s)
+
+
+def _ctx(runs: Sequence[RunResult], bds: Sequence[JourneyBreakdown]) -> _Ctx:
+    total = sum(b.total_s for b in bds)
+    with_res = [r for r in runs if r.resources]
+    busy = None
+    hot = False
+    if with_res:
+        sums = [summarize(r.resources) for r in with_res]
+        busy = sum((s.cpu_pct_mean or 0.0) / 100 * r.duration_s for s, r in zip(
+            sums, with_res, strict=True))
+        hot = any(_by_resources(s) == "cpu" for s in sums)
+    on_cpu = sum(c.contribution_s * b.responses for b in bds for c in b.components
+                 if component_kind(c.component) != "dependency")
+    return _Ctx(total, busy, hot, on_cpu)
+
+
+def _classify(component: str, ctx: _Ctx) -> tuple[str, str | None, list[str]]:
+    """(kind, suggestion, evidence) for time spent in ``component``."""
+    kind = component_kind(component)
+    frac = ctx.on_cpu_fraction
+    if kind == "database":
+        if frac is not None and frac < 0.3 and not ctx.cpu_hot:
+            return "database", "pooling", [f"the target's CPU covers only {frac:.0%} of "
+                                           "server time: database time is mostly waiting"]
+        return "database", "database", []
+    if kind == "cache":
+        return "dependency", "caching", []
+    if kind == "app":
+        if frac is None:
+            return "cpu", "algorithm", ["no target CPU samples: handler time assumed on-CPU"]
+        if ctx.cpu_hot or frac >= 0.5:
+            return "cpu", "algorithm", [f"target CPU accounts for {frac:.0%} of on-CPU "
+                                        "server time"]
+        return "dependency", "async", [f"target CPU covers only {frac:.0%} of handler time: "
+                                       "the handler waits on something it does not report"]
+    return "dependency", "async", []
+
+
+@dataclass(frozen=True)
+class _Cand:
+    name: str
+    kind: str
+    time_s: float
+    journeys: tuple[str, ...]
+    evidence: tuple[str, ...]
+    suggestion: str | None
+    component: str | None = None
+    share: float | None = None  # set directly for errors (a share of requests)
+
+
+def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[_Cand]:
+    jt = b.total_s
+    head = (f"{b.journey} is {jt / ctx.total_s:.0%} of total latency ({b.responses} responses "
+            f"x {b.response_mean_s * 1000:.1f} ms mean)") if ctx.total_s > 0 else ""
+    if not b.components:
+        kind = "cpu" if ctx.cpu_hot else "dependency"
+        return [_Cand(f"{b.journey} (no Server-Timing breakdown)", kind, jt, (b.journey,),
+                      (head, "the server sends no Server-Timing: cause not broken down"),
+                      None)]
+    out = []
+    for c in b.components:
+        if c.share < MIN_COMPONENT_SHARE and c is not b.dominant:
+            continue
+        kind, suggestion, why = _classify(c.component, ctx)
+        ev = (f"{c.describe('p95')} ({c.share:.0%} of its mean)", head, *why)
+        out.append(_Cand(f"{c.component} time in {b.journey}", kind,
+                         c.contribution_s * b.responses, (b.journey,), ev, suggestion,
+                         c.component))
+    return out
+
+
+def _queueing(bds: Sequence[JourneyBreakdown], cands: list[_Cand], total: float) -> list[_Cand]:
+    """Fold unreported time into the on-CPU candidates it queued behind, or keep it apart."""
+    waits = {b.journey: b.unaccounted_share * b.total_s
+             for b in bds if b.components}
+    wait = sum(waits.values())
+    if wait <= 0 or total <= 0:
+        return cands
+    causes = [c for c in cands if c.kind in ("cpu", "database")]
+    if not causes:
+        hit = tuple(j for j, w in waits.items() if w >= 0.2 * wait)
+        return [*cands, _Cand("queueing outside the handlers", "queueing", wait, hit,
+                              (f"{wait / total:.0%} of total latency is outside the server's "
+                               "handlers (queueing, network)",), "async")]
+    busy = sum(c.time_s for c in causes)
+    out = []
+    for c in cands:
+        if c in causes:
+            extra = wait * c.time_s / busy
+            note = f"plus {extra / total:.0%} of total latency queueing behind it"
+            c = replace(c, time_s=c.time_s + extra, evidence=(*c.evidence, note))
+        out.append(c)
+    return out
+
+
+def _error_cands(journeys: Sequence[tuple[str, int, int]], total_requests: int) -> list[_Cand]:
+    out = []
+    for name, requests, errors in journeys:
+        if requests and errors / requests >= ERROR_RATE_MIN:
+            out.append(_Cand(f"errors in {name}", "errors", 0.0, (name,),
+                             (f"{errors / requests:.1%} of {name}'s {requests} requests "
+                              "failed",), None, share=errors / max(total_requests, 1)))
+    return out
+
+
+def _stress_note(cands: list[_Cand], stress: StressAnalysis | None) -> list[_Cand]:
+    if stress is None or not stress.broke or stress.limiting_resource is None:
+        return cands
+    note = f"stress: {stress.message}"
+    if stress.knee_rate is not None:
+        note += f" (latency knee after {stress.knee_rate:g}/s)"
+    matching = [c for c in cands if c.kind == stress.limiting_resource]
+    if not matching:
+        return [*cands, _Cand(f"{stress.limiting_resource} at the breaking point",
+                              stress.limiting_resource, 0.0, (), (note, *stress.evidence),
+                              SUGGESTION.get(stress.limiting_resource))]
+    best = max(matching, key=lambda c: c.time_s)
+    return [replace(c, evidence=(*c.evidence, note)) if c is best else c for c in cands]
+
+
+def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = None, *,
+                     top: int = 5) -> list[Bottleneck]:
+    """The ``top`` (3-5 by default at most 5) bottlenecks over ``runs``, largest share first.
+
+    Candidates explaining under 2% of total latency are dropped, so fewer may return.
+    """
+    used = [r for r in runs if r.requests]
+    journeys = merge_journeys(used)
+    bds = [breakdown(j) for j in journeys if j.response.total_count]
+    ctx = _ctx(used, bds)
+    cands = [c for b in bds for c in _journey_cands(b, ctx)]
+    cands = _queueing(bds, cands, ctx.total_s)
+    total_requests = sum(j.requests for j in journeys)
+    cands += _error_cands([(j.name, j.requests, j.errors) for j in journeys], total_requests)
+    cands = _stress_note(cands, stress)
+    ranked = sorted(cands, key=lambda c: -_share(c, ctx.total_s))
+    # a resource named only by the stress run has no latency share but still counts
+    kept = [c for c in ranked if _share(c, ctx.total_s) >= MIN_SHARE
+            or (c.time_s == 0.0 and c.share is None)]
+    return [Bottleneck(i + 1, c.name, c.kind, _share(c, ctx.total_s), c.journeys,
+                       tuple(e for e in c.evidence if e), c.suggestion, c.component, c.time_s)
+            for i, c in enumerate(kept[:top])]
+
+
+def _share(c: _Cand, total: float) -> float:
+    if c.share is not None:
+        return c.share
+    return c.time_s / total if total > 0 else 0.0

@@ -1,0 +1,257 @@
+"""Stress: step the arrival rate up until the service breaks, and say how and why.
+
+``run_stress`` drives the steps (each a bounded run of ``step_duration_s``);
+``analyse_stress`` is the pure part, so synthetic runs can test it.
+
+- A step *passes* when the caller's SLO check holds, no ``stop_when`` limit
+  (p95, p99, error rate) is exceeded and the run is valid.
+- The *breaking point* is the rate of the last passing step before the first
+  failing one (None when the first step already fails). When nothing fails it
+  is the highest rate tested and ``failure_mode`` is ``none``.
+- The *failure mode* of the first failing step: a generator that could not
+  reach the rate while its own CPU was saturated (invalid) first, since then
+  nothing else measured can be trusted; else errors above the limit, named by
+  their dominant kind (refused connections, timeouts, dropped, 5xx); else
+  latency (``latency knee``); else invalid (rate not reached); else SLO broken.
+- The *knee* is the rate of the last step before p95 first exceeds twice the
+  lowest p95 seen so far (and by at least 1 ms).
+- The *limiting resource* at that point comes from ``limiting_resource``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from engine.analysis.bottlenecks import limiting_resource
+from engine.metrics import metric_value
+from engine.profiler import summarize
+from engine.result import RunResult
+from engine.spec.model import LoadProfile, StopWhen
+
+__all__ = ["RunStep", "StressAnalysis", "StressStep", "analyse_stress", "run_stress",
+           "stress_rates"]
+
+RunStep = Callable[[float, float], RunResult]
+"""(arrival rate in requests/s, duration in s) -> the run at that rate."""
+MAX_STEPS = 50
+KNEE_FACTOR = 2.0
+KNEE_MIN_S = 0.001
+DEFAULT_ERROR_LIMIT = 0.01
+GENERATOR_SATURATED_PCT = 90.0
+_ERROR_NAMES = {
+    "connect": "refused connections", "timeout": "timeouts", "dropped": "dropped requests",
+    "status_5xx": "server errors (5xx)", "status_4xx": "client errors (4xx)",
+    "read": "read errors", "write": "write errors", "protocol": "protocol errors",
+}
+
+
+@dataclass(frozen=True)
+class StressStep:
+    """One rate step. Latencies in seconds (None: no response), CPU in % of one core."""
+
+    rate: float
+    achieved_rate: float
+    requests: int
+    p50_s: float | None
+    p95_s: float | None
+    p99_s: float | None
+    error_rate: float
+    errors: tuple[tuple[str, int], ...]
+    """Error counts by outcome name, largest first."""
+    cpu_pct: float | None
+    valid: bool
+    slo_ok: bool
+    breaches: tuple[str, ...]
+    """Why the step did not pass (empty when it passed)."""
+    generator_cpu_pct: float
+
+    @property
+    def passed(self) -> bool:
+        return not self.breaches
+
+    def to_doc(self) -> dict[str, object]:
+        """The report's stress step (plus ``breaches`` and ``valid``)."""
+        return {"rate": self.rate, "achieved_rate": self.achieved_rate,
+                "p50": self.p50_s or 0.0, "p95": self.p95_s or 0.0, "p99": self.p99_s or 0.0,
+                "error_rate": self.error_rate, "cpu_pct": self.cpu_pct, "passed": self.passed,
+                "valid": self.valid, "breaches": list(self.breaches)}
+
+
+@dataclass(frozen=True)
+class StressAnalysis:
+    """Breaking point, failure mode, limiting resource and the latency/throughput curve."""
+
+    breaking_point_rate: float | None
+    max_rate_tested: float
+    failure_mode: str
+    """none, latency knee, refused connections, timeouts, dropped requests, server errors
+    (5xx), ..., invalid: generator could not reach the rate, SLO broken."""
+    limiting_resource: str | None
+    """cpu, memory, io, network, database, dependency, queueing; None when unknown."""
+    knee_rate: float | None
+    steps: tuple[StressStep, ...]
+    evidence: tuple[str, ...]
+
+    @property
+    def broke(self) -> bool:
+        return self.failure_mode != "none"
+
+    @property
+    def message(self) -> str:
+        if not self.steps:
+            return "no stress step ran"
+        if not self.broke:
+            return f"no breaking point up to {self.max_rate_tested:g}/s"
+        where = ("below the first step" if self.breaking_point_rate is None
+                 else f"breaking point {self.breaking_point_rate:g}/s")
+        limit = f"; limited by {self.limiting_resource}" if self.limiting_resource else ""
+        return f"{where}: {self.failure_mode} at {self.first_failure_rate:g}/s{limit}"
+
+    @property
+    def first_failure_rate(self) -> float | None:
+        return next((s.rate for s in self.steps if not s.passed), None)
+
+    def to_doc(self) -> dict[str, object]:
+        """The report's ``Stress`` object (plus knee_rate and evidence)."""
+        return {"breaking_point_rate": self.breaking_point_rate,
+                "max_rate_tested": self.max_rate_tested, "failure_mode": self.failure_mode,
+                "limiting_resource": self.limiting_resource,
+                "steps": [s.to_doc() for s in self.steps], "message": self.message,
+                "knee_rate": self.knee_rate, "evidence": list(self.evidence)}
+
+
+def _errors(run: RunResult) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for j in run.journeys:
+        for name, n in j.outcomes.items():
+            if name != "ok" and n:
+                counts[name] = counts.get(name, 0) + n
+    return tuple(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _breaches(run: RunResult, p95: float | None, p99: float | None, ok: bool,
+              stop: StopWhen) -> tuple[str, ...]:
+    out = []
+    if stop.p95_s is not None and p95 is not None and p95 > stop.p95_s:
+        out.append(f"p95 {p95 * 1000:.1f}ms > {stop.p95_s * 1000:g}ms")
+    if stop.p99_s is not None and p99 is not None and p99 > stop.p99_s:
+        out.append(f"p99 {p99 * 1000:.1f}ms > {stop.p99_s * 1000:g}ms")
+    if stop.error_rate is not None and run.error_rate > stop.error_rate:
+        out.append(f"error rate {run.error_rate:.2%} > {stop.error_rate:.2%}")
+    if not ok:
+        out.append("SLO broken")
+    if not run.validity.valid:
+        out.append("invalid: " + ("; ".join(run.validity.reasons) or "rate not reached"))
+    if run.aborted:
+        out.append(f"aborted: {run.abort_reason}")
+    return tuple(out)
+
+
+def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> StressStep:
+    """Read one step's run into a :class:`StressStep`."""
+    empty = run.requests == 0 or all(j.response.total_count == 0 for j in run.journeys)
+    p50, p95, p99 = (None, None, None) if empty else (
+        metric_value(run, "p50"), metric_value(run, "p95"), metric_value(run, "p99"))
+    return StressStep(
+        rate, run.validity.achieved_rate, run.requests, p50, p95, p99, run.error_rate,
+        _errors(run), summarize(run.resources).cpu_pct_mean, run.validity.valid, slo_ok,
+        _breaches(run, p95, p99, slo_ok, stop), run.validity.generator_cpu_pct,
+    )
+
+
+def knee(steps: Sequence[StressStep]) -> float | None:
+    """Rate of the last step before p95 first exceeds KNEE_FACTOR x the lowest p95 so far."""
+    best: float | None = None
+    for prev, step in pairwise(steps):
+        if prev.p95_s is not None:
+            best = prev.p95_s if best is None else min(best, prev.p95_s)
+        if best is not None and step.p95_s is not None \
+                and step.p95_s > KNEE_FACTOR * best and step.p95_s - best >= KNEE_MIN_S:
+            return prev.rate
+    return None
+
+
+def failure_mode(step: StressStep, stop: StopWhen, knee_rate: float | None) -> str:
+    """Name how ``step`` failed (see the module doc for the order)."""
+    invalid = "invalid: generator could not reach the rate"
+    if not step.valid and step.generator_cpu_pct >= GENERATOR_SATURATED_PCT:
+        return invalid
+    limit = stop.error_rate if stop.error_rate is not None else DEFAULT_ERROR_LIMIT
+    if step.error_rate > limit and step.errors:
+        return _ERROR_NAMES.get(step.errors[0][0], "errors")
+    latency = any(b.startswith(("p95", "p99")) for b in step.breaches)
+    if latency or (knee_rate is not None and step.rate > knee_rate):
+        return "latency knee"
+    if not step.valid:
+        return invalid
+    return "SLO broken" if not step.slo_ok else "aborted"
+
+
+def analyse_stress(steps: Sequence[RunResult], *, rates: Sequence[float] | None = None,
+                   step_ok: Callable[[RunResult], bool] | None = None,
+                   stop_when: StopWhen | None = None) -> StressAnalysis:
+    """Analyse stress steps in rate order. ``rates`` default to each run's target rate."""
+    stop = stop_when or StopWhen()
+    rs = list(rates) if rates is not None else [r.validity.target_rate or 0.0 for r in steps]
+    evaluated = tuple(evaluate_step(run, rate, step_ok(run) if step_ok else True, stop)
+                      for run, rate in zip(steps, rs, strict=True))
+    if not evaluated:
+        return StressAnalysis(None, 0.0, "none", None, None, (), ())
+    knee_rate = knee(evaluated)
+    first_bad = next((i for i, s in enumerate(evaluated) if not s.passed), None)
+    at = steps[first_bad if first_bad is not None else -1]
+    resource, evidence = limiting_resource(at)
+    if first_bad is None:
+        return StressAnalysis(evaluated[-1].rate, max(rs), "none", resource, knee_rate,
+                              evaluated, tuple(evidence))
+    bp = evaluated[first_bad - 1].rate if first_bad > 0 else None
+    mode = failure_mode(evaluated[first_bad], stop, knee_rate)
+    if knee_rate is not None:
+        evidence = [f"latency knee after {knee_rate:g}/s", *evidence]
+    return StressAnalysis(bp, max(rs), mode, resource, knee_rate, evaluated, tuple(evidence))
+
+
+def stress_rates(profile: LoadProfile, max_steps: int = MAX_STEPS) -> list[float]:
+    """The step rates: start, start + step, ... up to max_rate (at most ``max_steps``)."""
+    if not profile.start_rate or not profile.step_rate or not profile.step_duration_s:
+        raise ValueError(f"profile {profile.name!r}: stress needs start, step and step_duration")
+    rates: list[float] = []
+    rate = profile.start_rate
+    while len(rates) < max_steps and (profile.max_rate is None
+                                      or rate <= profile.max_rate * (1 + 1e-9)):
+        rates.append(rate)
+        rate += profile.step_rate
+    return rates
+
+
+def _stops(run: RunResult, step: StressStep, stop: StopWhen) -> bool:
+    limits = [b for b in step.breaches if b != "SLO broken"]
+    return bool(limits) or (stop.slo_broken and not step.slo_ok) or run.aborted
+
+
+def run_stress(profile: LoadProfile, run_step: RunStep,
+               step_ok: Callable[[RunResult], bool], *, max_steps: int = MAX_STEPS,
+               deadline_s: float | None = None,
+               on_step: Callable[[StressStep], None] | None = None) -> StressAnalysis:
+    """Run the steps of ``profile`` in order until a stop condition holds, the rates run
+    out, ``max_steps`` ran or ``deadline_s`` (wall seconds from now) passed."""
+    stop = profile.stop_when or StopWhen()
+    duration = float(profile.step_duration_s or 0.0)
+    end = None if deadline_s is None else time.monotonic() + deadline_s
+    runs: list[RunResult] = []
+    rates: list[float] = []
+    for rate in stress_rates(profile, max_steps):
+        if end is not None and time.monotonic() + duration > end:
+            break
+        run = run_step(rate, duration)
+        runs.append(run)
+        rates.append(rate)
+        step = evaluate_step(run, rate, step_ok(run), stop)
+        if on_step is not None:
+            on_step(step)
+        if _stops(run, step, stop):
+            break
+    return analyse_stress(runs, rates=rates, step_ok=step_ok, stop_when=stop)

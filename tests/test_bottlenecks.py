@@ -1,0 +1,101 @@
+"""Bottleneck ranking on synthetic runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.analysis.bottlenecks import component_kind, find_bottlenecks, limiting_resource
+from engine.analysis.stress import analyse_stress
+from engine.result import RunResult
+from engine.spec.model import StopWhen
+from tests.support.analysis import J, make_run, sample, spread
+
+
+def _res(cpu: float) -> list:  # type: ignore[type-arg]
+    return [sample(t * 0.1, cpu=cpu) for t in range(100)]
+
+
+def _mixed(cpu: float = 95.0) -> RunResult:
+    lookup = spread(0.060, 300)
+    recs = spread(0.040, 200, seed=2)
+    return make_run([
+        J("lookup", lookup, server_timing={"db": lookup * 0.9, "app": lookup * 0.92}),
+        J("recs", recs, server_timing={"db": recs * 0.0, "app": recs * 0.95}),
+        J("health", spread(0.001, 500, seed=3),
+          server_timing={"db": spread(0.0, 500), "app": spread(0.0002, 500)}),
+    ], duration_s=10.0, resources=_res(cpu))
+
+
+def test_db_lookup_first_then_cpu_route() -> None:
+    found = find_bottlenecks([_mixed()])
+    assert [b.rank for b in found] == list(range(1, len(found) + 1))
+    first, second = found[0], found[1]
+    assert (first.kind, first.journeys, first.suggestion) == ("database", ("lookup",), "database")
+    assert first.component == "db"
+    assert (second.kind, second.journeys, second.suggestion) == ("cpu", ("recs",), "algorithm")
+    assert first.share > second.share > 0.2
+    assert any("db is" in e and "lookup's p95" in e for e in first.evidence)
+    assert any("lookup is" in e and "of total latency" in e for e in first.evidence)
+    assert sum(b.share for b in found) <= 1.0 + 1e-9
+    doc = first.to_doc()
+    assert {"rank", "name", "kind", "share", "journeys", "evidence", "suggestion"} <= set(doc)
+
+
+def test_handler_time_with_idle_cpu_is_waiting_not_cpu() -> None:
+    found = find_bottlenecks([_mixed(cpu=5.0)])
+    recs = next(b for b in found if b.journeys == ("recs",))
+    assert (recs.kind, recs.suggestion) == ("dependency", "async")
+    lookup = next(b for b in found if b.journeys == ("lookup",))
+    assert lookup.suggestion == "pooling"  # db time the CPU does not cover is waiting
+
+
+def test_downstream_component_is_a_dependency() -> None:
+    lat = spread(0.050, 100)
+    run = make_run([J("dash", lat, server_timing={"ext": lat * 0.9, "app": lat * 0.95})],
+                   resources=_res(3.0))
+    (b,) = [b for b in find_bottlenecks([run]) if b.component == "ext"]
+    assert (b.kind, b.suggestion) == ("dependency", "async")
+    assert component_kind("db") == "database" and component_kind("redis") == "cache"
+
+
+def test_unreported_time_queues_behind_on_cpu_work() -> None:
+    # half of every response is outside the handler: it is added to the cpu candidate
+    lat = spread(0.100, 200)
+    run = make_run([J("recs", lat, server_timing={"app": lat * 0.5})], resources=_res(99.0))
+    (b,) = find_bottlenecks([run])
+    assert b.kind == "cpu" and b.share == pytest.approx(1.0, abs=0.02)
+    assert any("queueing behind it" in e for e in b.evidence)
+
+
+def test_queueing_alone_when_nothing_is_on_cpu() -> None:
+    lat = spread(0.100, 200)
+    run = make_run([J("dash", lat, server_timing={"ext": lat * 0.3})], resources=_res(2.0))
+    kinds = [b.kind for b in find_bottlenecks([run])]
+    assert kinds[0] == "queueing" and "dependency" in kinds
+
+
+def test_errors_and_missing_server_timing() -> None:
+    run = make_run([J("pay", spread(0.02, 100), errors={"status_5xx": 20}),
+                    J("other", spread(0.02, 100))])
+    found = find_bottlenecks([run])
+    assert any(b.kind == "errors" and b.share == pytest.approx(0.1) for b in found)
+    plain = [b for b in found if b.kind != "errors"]
+    assert all("no Server-Timing" in b.name for b in plain)
+
+
+def test_stress_adds_knee_and_limit_evidence() -> None:
+    def step(rate: float, p95: float) -> RunResult:
+        lat = spread(p95, 100, seed=int(rate))
+        return make_run([J("lookup", lat, server_timing={"db": lat * 0.9, "app": lat})],
+                        rate=rate, duration_s=100 / rate, resources=_res(97.0))
+
+    stress = analyse_stress([step(10, 0.01), step(20, 0.011), step(30, 0.2)],
+                            stop_when=StopWhen(p95_s=0.05))
+    assert limiting_resource(stress_run := step(30, 0.2))[0] == "database"
+    found = find_bottlenecks([stress_run], stress)
+    assert any("latency knee after 20/s" in e for e in found[0].evidence)
+
+
+def test_top_limits_and_empty_runs() -> None:
+    assert find_bottlenecks([]) == []
+    assert len(find_bottlenecks([_mixed()], top=1)) == 1

@@ -1,0 +1,103 @@
+"""Stress analysis and the step driver on synthetic runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.analysis.stress import analyse_stress, run_stress, stress_rates
+from engine.result import RunResult
+from engine.spec.model import LoadProfile, RunSettings, StopWhen
+from tests.support.analysis import J, make_run, sample, spread
+
+STOP = StopWhen(p95_s=0.050, error_rate=0.05)
+
+
+def _step(rate: float, p95: float, *, cpu: float = 50.0, errors: dict[str, int] | None = None,
+          valid: bool = True, gen_cpu: float = 20.0, db: float = 0.8) -> RunResult:
+    n = 200
+    lat = spread(p95 / 1.05, n, rel=0.05, seed=int(rate))
+    timing = {"db": lat * db, "app": lat * 0.95}
+    return make_run([J("lookup", lat, errors or {}, timing)], duration_s=n / rate, rate=rate,
+                    kind="stress", resources=[sample(t * 0.1, cpu=cpu) for t in range(20)],
+                    valid=valid, reasons=() if valid else ("achieved rate under target",),
+                    generator_cpu=gen_cpu)
+
+
+def test_latency_knee_breaking_point_and_database_limit() -> None:
+    steps = [_step(10, 0.010, cpu=30), _step(20, 0.011, cpu=60), _step(30, 0.012, cpu=90),
+             _step(40, 0.080, cpu=99)]
+    s = analyse_stress(steps, stop_when=STOP)
+    assert s.breaking_point_rate == 30 and s.max_rate_tested == 40
+    assert s.failure_mode == "latency knee" and s.knee_rate == 30
+    assert s.limiting_resource == "database"
+    assert any("target CPU 99%" in e for e in s.evidence)
+    assert [st.passed for st in s.steps] == [True, True, True, False]
+    doc = s.to_doc()
+    assert doc["breaking_point_rate"] == 30 and len(doc["steps"]) == 4  # type: ignore[arg-type]
+    assert "breaking point 30/s: latency knee at 40/s; limited by database" == s.message
+
+
+def test_cpu_limit_when_handler_time_dominates() -> None:
+    steps = [_step(10, 0.010, db=0.0), _step(20, 0.090, cpu=98, db=0.0)]
+    s = analyse_stress(steps, stop_when=STOP)
+    assert s.limiting_resource == "cpu" and s.breaking_point_rate == 10
+
+
+@pytest.mark.parametrize(("errors", "mode"), [
+    ({"connect": 30}, "refused connections"),
+    ({"timeout": 30}, "timeouts"),
+    ({"status_5xx": 30}, "server errors (5xx)"),
+])
+def test_failure_mode_named_by_dominant_error(errors: dict[str, int], mode: str) -> None:
+    steps = [_step(10, 0.010), _step(20, 0.012, errors=errors)]
+    s = analyse_stress(steps, stop_when=STOP)
+    assert s.failure_mode == mode and s.breaking_point_rate == 10
+
+
+def test_generator_saturated_is_invalid_not_a_server_failure() -> None:
+    steps = [_step(10, 0.010), _step(20, 0.080, valid=False, gen_cpu=97)]
+    s = analyse_stress(steps, stop_when=STOP)
+    assert s.failure_mode == "invalid: generator could not reach the rate"
+
+
+def test_no_break_and_break_at_first_step() -> None:
+    ok = analyse_stress([_step(10, 0.010), _step(20, 0.011)], stop_when=STOP)
+    assert ok.failure_mode == "none" and ok.breaking_point_rate == 20 and not ok.broke
+    assert ok.message == "no breaking point up to 20/s"
+    bad = analyse_stress([_step(10, 0.2)], stop_when=STOP)
+    assert bad.breaking_point_rate is None and "below the first step" in bad.message
+
+
+def test_slo_check_breaks_the_step() -> None:
+    steps = [_step(10, 0.010), _step(20, 0.030)]
+    s = analyse_stress(steps, step_ok=lambda r: r.validity.target_rate == 10, stop_when=STOP)
+    assert s.breaking_point_rate == 10 and s.failure_mode == "latency knee"  # 3x the p95
+
+
+def _profile(**kw: float) -> LoadProfile:
+    base = {"start_rate": 10.0, "step_rate": 10.0, "step_duration_s": 2.0, "max_rate": 50.0}
+    base.update(kw)
+    return LoadProfile("stress", "stress", RunSettings(), stop_when=STOP, **base)  # type: ignore[arg-type]
+
+
+def test_run_stress_stops_at_the_first_failure() -> None:
+    calls: list[tuple[float, float]] = []
+
+    def run_step(rate: float, duration: float) -> RunResult:
+        calls.append((rate, duration))
+        return _step(rate, 0.010 if rate < 30 else 0.2)
+
+    s = run_stress(_profile(), run_step, lambda r: True)
+    assert calls == [(10, 2.0), (20, 2.0), (30, 2.0)]
+    assert s.breaking_point_rate == 20
+
+
+def test_run_stress_is_bounded_by_rates_steps_and_deadline() -> None:
+    assert stress_rates(_profile()) == [10, 20, 30, 40, 50]
+    assert len(stress_rates(_profile(max_rate=None), max_steps=7)) == 7  # type: ignore[arg-type]
+    calls: list[float] = []
+    run_stress(_profile(), lambda r, d: calls.append(r) or _step(r, 0.01), lambda r: True,
+               deadline_s=0.0)
+    assert calls == []
+    with pytest.raises(ValueError, match="stress needs"):
+        stress_rates(LoadProfile("s", "stress", RunSettings()))
