@@ -91,7 +91,8 @@ def test_stress_adds_knee_and_limit_evidence() -> None:
 
     stress = analyse_stress([step(10, 0.01), step(20, 0.011), step(30, 0.2)],
                             stop_when=StopWhen(p95_s=0.05))
-    assert limiting_resource(stress_run := step(30, 0.2))[0] == "database"
+    stress_run = step(30, 0.2)
+    assert limiting_resource(stress_run)[0] == "database"
     found = find_bottlenecks([stress_run], stress)
     assert any("latency knee after 20/s" in e for e in found[0].evidence)
 

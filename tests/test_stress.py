@@ -34,7 +34,7 @@ def test_latency_knee_breaking_point_and_database_limit() -> None:
     assert [st.passed for st in s.steps] == [True, True, True, False]
     doc = s.to_doc()
     assert doc["breaking_point_rate"] == 30 and len(doc["steps"]) == 4  # type: ignore[arg-type]
-    assert "breaking point 30/s: latency knee at 40/s; limited by database" == s.message
+    assert s.message == "breaking point 30/s: latency knee at 40/s; limited by database"
 
 
 def test_cpu_limit_when_handler_time_dominates() -> None:
