@@ -1,0 +1,133 @@
+"""Capacity: the baseline rate times multipliers (default 3x, 5x, 10x).
+
+For each multiplier: the SLO verdict (the caller's check, and the run must be
+valid: an invalid run never passes), utilization (target CPU, percent of one
+core) and, when the spec gives the target's cost per hour, the cost per
+transaction = cost_per_hour / (ok responses per second x 3600).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from engine.metrics import metric_value
+from engine.profiler import summarize
+from engine.result import RunResult
+
+__all__ = ["DEFAULT_MULTIPLIERS", "CapacityAnalysis", "CapacityPoint", "analyse_capacity",
+           "cost_per_transaction", "run_capacity"]
+
+DEFAULT_MULTIPLIERS = (3.0, 5.0, 10.0)
+
+
+def cost_per_transaction(cost_per_hour: float | None, ok_per_s: float) -> float | None:
+    """Cost of one successful transaction, in the unit of ``cost_per_hour``; None when
+    no cost is given or nothing succeeded."""
+    if cost_per_hour is None or ok_per_s <= 0:
+        return None
+    return cost_per_hour / (ok_per_s * 3600.0)
+
+
+@dataclass(frozen=True)
+class CapacityPoint:
+    """One multiplier's run. Latency in seconds, CPU in percent of one core."""
+
+    multiplier: float
+    rate: float
+    achieved_rate: float
+    throughput: float
+    """Ok responses per second."""
+    p95_s: float | None
+    p99_s: float | None
+    error_rate: float
+    slo_pass: bool
+    valid: bool
+    cpu_pct: float | None
+    cost_per_transaction: float | None
+
+    @property
+    def cost_per_million(self) -> float | None:
+        cpt = self.cost_per_transaction
+        return None if cpt is None else cpt * 1e6
+
+    def to_doc(self) -> dict[str, object]:
+        """The report's capacity point (plus throughput, p99, valid, cost_per_transaction)."""
+        return {"multiplier": self.multiplier, "rate": self.rate,
+                "achieved_rate": self.achieved_rate, "p95": self.p95_s,
+                "error_rate": self.error_rate, "slo_pass": self.slo_pass,
+                "cpu_pct": self.cpu_pct, "cost_per_million": self.cost_per_million,
+                "throughput": self.throughput, "p99": self.p99_s, "valid": self.valid,
+                "cost_per_transaction": self.cost_per_transaction}
+
+
+@dataclass(frozen=True)
+class CapacityAnalysis:
+    """Capacity points in multiplier order."""
+
+    base_rate: float
+    cost_per_hour: float | None
+    points: tuple[CapacityPoint, ...]
+
+    @property
+    def max_passing_multiplier(self) -> float | None:
+        """The largest multiplier up to which every point passed, or None."""
+        best = None
+        for p in sorted(self.points, key=lambda p: p.multiplier):
+            if not p.slo_pass:
+                break
+            best = p.multiplier
+        return best
+
+    @property
+    def message(self) -> str:
+        best = self.max_passing_multiplier
+        if best is None:
+            return f"SLOs not met at any tested multiple of {self.base_rate:g}/s"
+        return f"SLOs met up to {best:g}x the baseline ({best * self.base_rate:g}/s)"
+
+    def to_doc(self) -> dict[str, object]:
+        """The report's ``Capacity`` object (plus base_rate and message)."""
+        return {"cost_per_hour": self.cost_per_hour, "base_rate": self.base_rate,
+                "points": [p.to_doc() for p in self.points], "message": self.message}
+
+
+def _point(run: RunResult, multiplier: float, rate: float, slo_ok: bool,
+           cost_per_hour: float | None) -> CapacityPoint:
+    timed = any(j.response.total_count for j in run.journeys)
+    throughput = metric_value(run, "throughput") or 0.0
+    return CapacityPoint(
+        multiplier, rate, run.validity.achieved_rate, throughput,
+        metric_value(run, "p95") if timed else None, metric_value(run, "p99") if timed else None,
+        run.error_rate, slo_ok and run.validity.valid, run.validity.valid,
+        summarize(run.resources).cpu_pct_mean, cost_per_transaction(cost_per_hour, throughput),
+    )
+
+
+def analyse_capacity(runs: Sequence[RunResult], multipliers: Sequence[float], base_rate: float,
+                     slo_ok: Callable[[RunResult], bool],
+                     cost_per_hour: float | None = None) -> CapacityAnalysis:
+    """Pair each run with its multiplier (same order) into a :class:`CapacityAnalysis`."""
+    points = tuple(_point(run, m, base_rate * m, slo_ok(run), cost_per_hour)
+                   for run, m in zip(runs, multipliers, strict=False))
+    return CapacityAnalysis(base_rate, cost_per_hour, points)
+
+
+def run_capacity(base_rate: float, multipliers: Sequence[float],
+                 run_step: Callable[[float, float], RunResult],
+                 slo_ok: Callable[[RunResult], bool], cost_per_hour: float | None = None, *,
+                 duration_s: float = 60.0, deadline_s: float | None = None) -> CapacityAnalysis:
+    """Run ``run_step(base_rate x m, duration_s)`` for each multiplier (ascending; default
+    3, 5, 10) and analyse. Stops early when ``deadline_s`` (wall seconds from now) would
+    be passed; the points not run are absent."""
+    if base_rate <= 0:
+        raise ValueError(f"capacity needs a baseline rate > 0, got {base_rate!r}")
+    ms = sorted(multipliers or DEFAULT_MULTIPLIERS)
+    end = None if deadline_s is None else time.monotonic() + deadline_s
+    runs: list[RunResult] = []
+    for m in ms:
+        if end is not None and time.monotonic() + duration_s > end:
+            break
+        runs.append(run_step(base_rate * m, duration_s))
+    return analyse_capacity(runs, ms[:len(runs)], base_rate, slo_ok, cost_per_hour)

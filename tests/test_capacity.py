@@ -1,0 +1,60 @@
+"""Capacity analysis on synthetic runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.analysis.capacity import analyse_capacity, cost_per_transaction, run_capacity
+from engine.metrics import metric_value
+from engine.result import RunResult
+from tests.support.analysis import J, make_run, sample, spread
+
+
+def _run(rate: float, p95: float, errors: int = 0, valid: bool = True) -> RunResult:
+    n = int(rate * 10)
+    return make_run([J("a", spread(p95 / 1.05, n, rel=0.05), {"timeout": errors} if errors else {})],
+                    duration_s=10.0, rate=rate, valid=valid,
+                    resources=[sample(t, cpu=rate / 2) for t in range(10)])
+
+
+def _slo(run: RunResult) -> bool:
+    p95 = metric_value(run, "p95")
+    return p95 is not None and p95 < 0.1 and run.error_rate < 0.01
+
+
+def test_points_verdicts_utilization_and_cost() -> None:
+    runs = [_run(30, 0.02), _run(50, 0.05), _run(100, 0.4, errors=50)]
+    cap = analyse_capacity(runs, [3, 5, 10], 10.0, _slo, cost_per_hour=3.6)
+    assert [p.slo_pass for p in cap.points] == [True, True, False]
+    assert [p.rate for p in cap.points] == [30, 50, 100]
+    assert cap.points[0].cpu_pct == pytest.approx(15.0)
+    # 3.6 per hour at 30 ok/s: 3.6 / (30 * 3600) = 3.33e-5 per transaction
+    assert cap.points[0].cost_per_transaction == pytest.approx(3.6 / (30 * 3600), rel=0.01)
+    assert cap.points[0].cost_per_million == pytest.approx(33.33, rel=0.01)
+    assert cap.max_passing_multiplier == 5
+    assert cap.message == "SLOs met up to 5x the baseline (50/s)"
+    doc = cap.to_doc()
+    assert doc["cost_per_hour"] == 3.6 and len(doc["points"]) == 3  # type: ignore[arg-type]
+
+
+def test_invalid_run_never_passes_and_no_cost_without_price() -> None:
+    cap = analyse_capacity([_run(30, 0.02, valid=False)], [3], 10.0, _slo)
+    (p,) = cap.points
+    assert not p.slo_pass and not p.valid and p.cost_per_million is None
+    assert cap.max_passing_multiplier is None
+    assert cost_per_transaction(1.0, 0.0) is None
+
+
+def test_run_capacity_defaults_and_bounds() -> None:
+    rates: list[tuple[float, float]] = []
+
+    def step(rate: float, duration: float) -> RunResult:
+        rates.append((rate, duration))
+        return _run(rate, 0.01)
+
+    cap = run_capacity(10.0, [], step, _slo, duration_s=5.0)
+    assert rates == [(30, 5.0), (50, 5.0), (100, 5.0)]
+    assert cap.max_passing_multiplier == 10
+    assert run_capacity(10.0, [3], step, _slo, deadline_s=0.0).points == ()
+    with pytest.raises(ValueError, match="baseline rate"):
+        run_capacity(0.0, [3], step, _slo)
