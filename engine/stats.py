@@ -68,6 +68,10 @@ class StatsConfig:
     """A percentile needs at least this many requests above it (p99: 1000 requests)."""
     drift_floor: float = 0.0
     """Minimum between-run standard deviation assumed (log scale; 0.02 = 2%)."""
+    assumed_drift: float = 0.02
+    """Between-run standard deviation assumed when no group has two runs to measure it
+    (log scale for latency/throughput; ignored for error rates)."""
+
 
 
 @dataclass(frozen=True)
@@ -182,10 +186,29 @@ def _draws(g: _Group, metric: str, size: int, rng: np.random.Generator) -> Array
         mean = float(np.dot(g.values, g.counts) / n)
         var = float(np.dot((g.values - mean) ** 2, g.counts) / n)
         return mean + math.sqrt(var / n) * rng.standard_normal(size)
+    if metric == "max":
+        return _max_draws(g, size, rng)
     k = _rank(metric, n)
     u = rng.beta(k, n - k + 1, size)
     idx = np.searchsorted(np.cumsum(g.counts), u * n, side="left")
     return g.values[np.minimum(idx, g.values.size - 1)]
+
+
+_MAX_TAIL = 30
+
+
+def _max_draws(g: _Group, size: int, rng: np.random.Generator) -> Array:
+    """The bootstrap cannot resample a maximum (it never exceeds the observed one), so
+    the max is modelled as extreme-value: log max = location + a * Gumbel, with the scale
+    a fitted to the top order statistics (Q(1 - k/n) ~ b - a ln k in the Gumbel domain,
+    which holds for exponential, lognormal and normal tails)."""
+    n, cum = g.n, np.cumsum(g.counts)
+    top = max(2, min(_MAX_TAIL, n // 10))
+    x1, xk = g.values[np.searchsorted(cum, [n - 1, n - top], side="left")]
+    scale = max(0.0, math.log(max(x1, 1e-12) / max(xk, 1e-12)) / math.log(top))
+    point = float(g.values[-1])
+    gumbel = rng.gumbel(0.0, 1.0, size) - np.euler_gamma
+    return point * np.exp(-scale * gumbel)
 
 
 def _count_draws(g: _Group, metric: str, size: int, rng: np.random.Generator) -> Array:
@@ -325,8 +348,10 @@ def _bootstrap(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effe
     ta = _transform(metric, _draws(ga, metric, size, rng))
     tb = _transform(metric, _draws(gb, metric, size, rng))
     est = _drift((ga, gb), metric, cfg, rng)
-    da, db, tau = _drift_draws(est, cfg.drift_floor, (len(ga.per_run), len(gb.per_run)),
-                               size, rng)
+    floor = cfg.drift_floor
+    if est[2] == 0 and _log_scale(metric):
+        floor = max(floor, cfg.assumed_drift)  # a prior: one run per side cannot show drift
+    da, db, tau = _drift_draws(est, floor, (len(ga.per_run), len(gb.per_run)), size, rng)
     total = float(np.var((tb + db) - (ta + da)))
     share = float(np.var(db - da)) / total if total > 0 else 0.0
     a_s, b_s = _inverse(metric, ta + da), _inverse(metric, tb + db)
@@ -334,7 +359,8 @@ def _bootstrap(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effe
     lo, hi = _interval(rel, cfg.confidence) if rel is not None else (None, None)
     d_lo, d_hi = _interval(b_s - a_s, cfg.confidence)
     b_lo, b_hi = _interval(b_s, cfg.confidence)
-    dof = f"df={est[2]:g}" if est[2] else "unmeasured: one run per group"
+    dof = f"df={est[2]:g}" if est[2] else \
+        f"unmeasured, assumed sd {floor:g}"
     method = (f"two-level bootstrap: {size} within-run resamples + between-run drift "
               f"({dof}), seed {cfg.seed}")
     return _replace(effect, ci_low=lo, ci_high=hi, diff_ci_low=d_lo, diff_ci_high=d_hi,

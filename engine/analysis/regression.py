@@ -1,0 +1,245 @@
+"""The noise-aware regression gate: current runs against baseline runs, per SLI.
+
+Rule (docs/STATISTICS.md): a check FAILS only when the change is significant -- the
+whole confidence interval lies on the bad side of 0 -- AND the point change exceeds
+the tolerance. It PASSES when there is enough data (the minimum sample sizes of
+engine.stats) and the point change is within the tolerance; the message says when
+the interval is still wider than the tolerance. No baseline, too little data, or a
+change beyond the tolerance that is not significant is INCONCLUSIVE, never PASS.
+
+Guards turn confirmed hypotheses into extra checks: the current value must keep
+meeting the hypothesis's expectation (see ``Guard``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.result import RunResult, Status
+from engine.stats import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
+from engine.units import Comparison
+
+__all__ = [
+    "DEFAULT_TOLERANCES",
+    "Guard",
+    "RegressionCheck",
+    "RegressionResult",
+    "check_regressions",
+    "label",
+    "merge_tolerances",
+]
+
+DEFAULT_TOLERANCES: Mapping[str, float] = {
+    "p50": 0.10, "p95": 0.15, "p99": 0.20, "max": 0.30, "throughput": 0.10, "error_rate": 0.001,
+}
+"""Latency metrics: allowed relative increase; throughput: allowed relative decrease;
+error_rate (and availability): allowed absolute increase (decrease) in points, as a fraction."""
+
+_ABSOLUTE = frozenset({"error_rate", "availability"})
+_SEVERITY = {Status.PASS: 0, Status.INCONCLUSIVE: 1, Status.FAIL: 2, Status.INVALID: 3}
+
+
+def label(metric: str, journey: str | None) -> str:
+    """'lookup p95' or 'p95': the metric name used in messages and reports."""
+    return f"{journey} {metric}" if journey else metric
+
+
+def merge_tolerances(overrides: Mapping[str, float] | None) -> dict[str, float]:
+    """Defaults overridden per metric; signs are ignored (throughput's -10% == 0.10)."""
+    merged = dict(DEFAULT_TOLERANCES)
+    merged.update({k: abs(float(v)) for k, v in (overrides or {}).items()})
+    return merged
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A confirmed hypothesis kept as a check: ``metric`` must stay ``op limit``.
+
+    ``limit`` is in the metric's base unit (seconds, requests/s, fraction). FAILS when
+    the whole interval of the current value violates it and the point does too.
+    """
+
+    metric: str
+    journey: str | None
+    comparison: Comparison
+    source: str
+    """What it guards, e.g. 'H1: p95 <= -50% (confirmed 0.021s -> 0.008s)'."""
+
+
+@dataclass(frozen=True)
+class RegressionCheck:
+    """One metric's verdict. ``change``/CI are relative, except error_rate/availability
+    (absolute difference in fraction points) and guards (the current value itself)."""
+
+    metric: str
+    journey: str | None
+    baseline: float | None
+    current: float | None
+    change: float | None
+    ci_low: float | None
+    ci_high: float | None
+    tolerance: float
+    significant: bool
+    status: Status
+    message: str
+    requests_needed: int | None = None
+    effect: Effect | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        """The REPORT_FORMAT ``RegressionCheck`` object."""
+        return {
+            "metric": self.metric, "journey": self.journey, "baseline": self.baseline,
+            "current": self.current, "change": self.change, "ci_low": self.ci_low,
+            "ci_high": self.ci_high, "tolerance": self.tolerance,
+            "significant": self.significant, "status": str(self.status),
+            "message": self.message, "requests_needed": self.requests_needed,
+        }
+
+
+@dataclass(frozen=True)
+class RegressionResult:
+    """All checks and the worst status (INVALID > FAIL > INCONCLUSIVE > PASS)."""
+
+    status: Status
+    checks: tuple[RegressionCheck, ...]
+    messages: tuple[str, ...]
+    """Verbatim 'Performance regression detected: ...' lines, one per failed check."""
+    note: str = ""
+
+    def to_doc(self, baseline: Mapping[str, Any],
+               changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+        """The REPORT_FORMAT ``Regression`` object; ``baseline`` ({mode, runs, days,
+        pinned, hosts_excluded}) and ``changepoints`` come from the history store."""
+        return {"status": str(self.status), "baseline": dict(baseline),
+                "checks": [c.to_doc() for c in self.checks],
+                "changepoints": [dict(c) for c in changepoints]}
+
+
+def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult],
+                      tolerances: Mapping[str, float] | None = None,
+                      journeys: Sequence[str | None] = (None,),
+                      guards: Sequence[Guard] = (),
+                      config: StatsConfig | None = None) -> RegressionResult:
+    """Compare ``current`` runs with ``baseline`` runs for every tolerated metric and
+    journey (None = all journeys pooled), plus each guard. Invalid baseline runs are
+    left out; an invalid current run makes the result INVALID."""
+    if any(not r.validity.valid for r in current):
+        return RegressionResult(Status.INVALID, (), (),
+                                note="a current run is invalid: its numbers cannot be trusted")
+    base = [r for r in baseline if r.validity.valid]
+    tol = merge_tolerances(tolerances)
+    checks = [_check(current, base, metric, journey, limit, config)
+              for journey in journeys for metric, limit in tol.items()]
+    checks += [_guard_check(current, g, config) for g in guards]
+    status = max((c.status for c in checks), key=_SEVERITY.__getitem__, default=Status.PASS)
+    messages = tuple(c.message for c in checks if c.status is Status.FAIL)
+    note = "" if base else "no valid baseline runs"
+    return RegressionResult(status, tuple(checks), messages, note)
+
+
+def _bad_sign(metric: str) -> float:
+    """+1 when an increase is bad (latency, error rate), -1 when a decrease is."""
+    return -1.0 if higher_is_better(metric) else 1.0
+
+
+def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
+           journey: str | None, tolerance: float, config: StatsConfig | None) -> RegressionCheck:
+    name = label(metric, journey)
+    if not base:
+        return _inconclusive(metric, journey, tolerance, f"{name}: no baseline to compare with")
+    effect = compare(base, current, metric, journey, config)
+    space = "absolute" if metric in _ABSOLUTE else "relative"
+    point, lo, hi = _triple(effect, space)
+    if effect.insufficient or point is None or lo is None or hi is None:
+        why = effect.reason or "no interval (baseline value is 0)"
+        return _inconclusive(metric, journey, tolerance, f"{name}: {why}", effect)
+    sign = _bad_sign(metric)
+    bad_point = sign * point
+    bad_near, bad_far = sorted((sign * lo, sign * hi))
+    significant = bad_near > 0
+    if significant and bad_point > tolerance:
+        return _result(effect, space, tolerance, True, Status.FAIL, _regression_message(
+            name, metric, bad_point))
+    tol_text = _tol_text(metric, tolerance)
+    if bad_point <= tolerance:
+        return _result(effect, space, tolerance, significant, Status.PASS,
+                       f"{name}: {_fmt(point, space)} within tolerance {tol_text}"
+                       + _resolution_note(effect, space, bad_far - bad_point, tolerance))
+    needed, _ = samples_to_decide(effect, 0.0, space)
+    return _result(effect, space, tolerance, significant, Status.INCONCLUSIVE,
+                   f"{name}: {_fmt(point, space)} exceeds tolerance {tol_text} but is not "
+                   f"significant (CI {_fmt(lo, space)}..{_fmt(hi, space)})", needed)
+
+
+def _resolution_note(effect: Effect, space: str, width: float, tolerance: float) -> str:
+    """Say so when the interval is wider than the tolerance: a regression of about the
+    tolerance's size could have gone unseen."""
+    if width <= tolerance:
+        return ""
+    point = _triple(effect, space)[0] or 0.0
+    sign = _bad_sign(effect.metric)
+    needed, runs = samples_to_decide(effect, point + sign * tolerance, space)
+    more = f"~{needed} more requests" if needed is not None else f"~{runs} more runs"
+    return f"; the interval is wider than the tolerance ({more} would resolve it)"
+
+
+def _triple(effect: Effect, space: str) -> tuple[float | None, float | None, float | None]:
+    if space == "absolute":
+        return effect.diff, effect.diff_ci_low, effect.diff_ci_high
+    return effect.change, effect.ci_low, effect.ci_high
+
+
+def _regression_message(name: str, metric: str, bad_amount: float) -> str:
+    """The verbatim flow message; error-rate degradation is in percentage points."""
+    return f"Performance regression detected: {name} degraded by {bad_amount * 100:.1f}%"
+
+
+def _fmt(x: float, space: str) -> str:
+    return f"{x * 100:+.1f} points" if space == "absolute" else f"{x * 100:+.1f}%"
+
+
+def _tol_text(metric: str, tolerance: float) -> str:
+    sign = "-" if higher_is_better(metric) else "+"
+    unit = " points" if metric in _ABSOLUTE else "%"
+    return f"{sign}{tolerance * 100:g}{unit}"
+
+
+def _result(effect: Effect, space: str, tolerance: float, significant: bool, status: Status,
+            message: str, needed: int | None = None) -> RegressionCheck:
+    point, lo, hi = _triple(effect, space)
+    return RegressionCheck(effect.metric, effect.journey, effect.a_value, effect.b_value,
+                           point, lo, hi, tolerance, significant, status, message, needed,
+                           effect)
+
+
+def _inconclusive(metric: str, journey: str | None, tolerance: float, message: str,
+                  effect: Effect | None = None) -> RegressionCheck:
+    return RegressionCheck(
+        metric, journey, effect.a_value if effect else None,
+        effect.b_value if effect else None, None, None, None, tolerance, False,
+        Status.INCONCLUSIVE, message, effect.requests_needed if effect else None, effect)
+
+
+def _guard_check(current: Sequence[RunResult], guard: Guard,
+                 config: StatsConfig | None) -> RegressionCheck:
+    """The current value against a confirmed hypothesis's limit (interval of b alone)."""
+    name, cmp = label(guard.metric, guard.journey), guard.comparison
+    effect = compare(current, current, guard.metric, guard.journey, config)
+    value, lo, hi = effect.b_value, effect.b_ci_low, effect.b_ci_high
+    if effect.insufficient or value is None or lo is None or hi is None:
+        return _inconclusive(guard.metric, guard.journey, cmp.value,
+                             f"{name}: {effect.reason or 'no data'} ({guard.source})", effect)
+    violated_point = not cmp.holds(value)
+    violated_all = not cmp.holds(lo) and not cmp.holds(hi)
+    if violated_point and violated_all:
+        bad = abs(value - cmp.value) / cmp.value if cmp.value else 0.0
+        status, msg = Status.FAIL, _regression_message(name, guard.metric, bad)
+    elif cmp.holds(lo) and cmp.holds(hi):
+        status, msg = Status.PASS, f"{name}: still meets {cmp.text} ({guard.source})"
+    else:
+        status, msg = Status.INCONCLUSIVE, f"{name}: cannot tell whether {cmp.text} still " \
+                                           f"holds ({guard.source})"
+    return RegressionCheck(guard.metric, guard.journey, cmp.value, value, value, lo, hi,
+                           cmp.value, violated_all, status, msg, None, effect)
