@@ -234,3 +234,23 @@ def test_sigkill_at_an_arbitrary_moment_keeps_every_complete_run_whole(tmp_path:
         for r in runs:
             if r.status == "COMPLETE":
                 assert len(store.load_result(r.id).intervals) == 20
+
+
+_WRITER = textwrap.dedent("""
+    import sys
+    from engine.history.store import HistoryStore
+    from tests.support.history import GIT, HOST, SPEC, history_run
+
+    with HistoryStore(sys.argv[1]) as store:
+        for k in range(6):
+            store.record(SPEC, "h", history_run(k + 1, n=200, n_intervals=5), "PASS", HOST, GIT)
+""")
+
+
+def test_concurrent_writers_all_land(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    writers = [_spawn(_WRITER, str(path)) for _ in range(3)]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
+    with HistoryStore(path) as store:
+        runs = store.runs(limit=None)
+        assert len(runs) == 18 and {r.status for r in runs} == {"COMPLETE"}

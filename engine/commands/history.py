@@ -24,6 +24,7 @@ from typing import Any
 from engine.commands import history_views as views
 from engine.history.fingerprint import host_fingerprint
 from engine.history.store import HistoryError, HistoryStore, StoredRun
+from engine.result import RunResult
 from engine.spec.model import HistorySettings
 
 __all__ = ["add_arguments", "register", "run", "run_baseline", "run_compare"]
@@ -189,19 +190,19 @@ def _list(store: HistoryStore, names: Sequence[str], profile: str | None,
 def _show(run_id: int, db: str) -> int:
     with _open(db) as store:
         stored = store.get(run_id)
-        result = store.load_result(run_id) if _has_results(store, stored) else None
-        print(views.run_details(stored, result, host_fingerprint().hash, store.pins()))
+        print(views.run_details(stored, _result_or_none(store, stored),
+                                host_fingerprint().hash, store.pins()))
     return EXIT_OK
 
 
-def _has_results(store: HistoryStore, stored: StoredRun) -> bool:
+def _result_or_none(store: HistoryStore, stored: StoredRun) -> RunResult | None:
+    """The stored results, or None for a run that never produced any."""
     if stored.status == "RUNNING":
-        return False
+        return None
     try:
-        store.load_result(stored.id)
+        return store.load_result(stored.id)
     except HistoryError:
-        return False
-    return True
+        return None
 
 
 @_guarded

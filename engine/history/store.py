@@ -85,14 +85,21 @@ class HistoryStore:
         self.path = Path(path)
         if not self.path.exists() and not create:
             raise HistoryError(f"no history database at {self.path}")
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = _connect(self.path)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
+        try:
             self._migrate()
             self._sweep_stale()
         except sqlite3.DatabaseError as exc:
+            self._db.close()
             raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
