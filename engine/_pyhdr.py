@@ -299,7 +299,8 @@ class Recorder:
     def record(self, journey: int, intended_ns: int, sent_ns: int, done_ns: int,
                outcome: int) -> None:
         """Count ``outcome`` for ``journey``; record latencies unless CONNECT or DROPPED."""
-        if not (0 <= journey < len(self._journeys) and 0 <= outcome < N_OUTCOMES):
+        if not (0 <= journey < len(self._journeys) and 0 <= outcome < N_OUTCOMES
+                and _fits(intended_ns) and _fits(sent_ns) and _fits(done_ns)):
             self._invalid += 1
             return
         if done_ns >= self._end and not self._roll(done_ns):
@@ -318,7 +319,7 @@ class Recorder:
 
     def tick(self, now_ns: int) -> None:
         """Close every interval that ended at or before ``now_ns``."""
-        if now_ns >= self._end and not self._roll(now_ns):
+        if not _fits(now_ns) or (now_ns >= self._end and not self._roll(now_ns)):
             self._invalid += 1
 
     def finish(self, end_ns: int) -> None:
@@ -426,6 +427,11 @@ class Recorder:
             theirs.append(IntervalSnapshot(
                 index, start, start + self._interval, tuple(h["hist"] for h in st["open"]),
                 tuple(tuple(o) for o in st["open_outcomes"])))
+
+
+def _fits(t: int) -> bool:
+    """Whether ``t`` is an int64, as the native twin's C arguments must be."""
+    return -0x8000000000000000 <= t <= 0x7FFFFFFFFFFFFFFF
 
 
 def _check_recorder_args(journeys: Sequence[str], interval_ns: int) -> tuple[str, ...]:

@@ -24,6 +24,8 @@ cdef class Histogram:
     # record every value of a C array; returns how many were in range
     cdef Py_ssize_t record_array_c(self, const int64_t* values, Py_ssize_t n) noexcept nogil
     cdef void reset_c(self) noexcept nogil
+    cdef bint _record_corrected_c(self, int64_t value, int64_t expected_interval,
+                                  int64_t count) noexcept nogil
     cdef void add_same_c(self, Histogram other) noexcept nogil
     cdef int64_t _low_of_index(self, Py_ssize_t i) noexcept nogil
     cdef int64_t _width_of_index(self, Py_ssize_t i) noexcept nogil
@@ -45,4 +47,5 @@ cdef class Recorder:
     cdef void record_c(self, int journey, int64_t intended_ns, int64_t sent_ns,
                        int64_t done_ns, int outcome) noexcept
     cdef bint roll_c(self, int64_t t) noexcept
+    cdef bint _args_ok(self, object journey, object outcome, object times, int64_t* out)
     cdef int _close(self, int64_t end_ns) except -1

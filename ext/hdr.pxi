@@ -161,8 +161,20 @@ cdef class Histogram:
             self._over += count
         return False
 
-    def record_corrected(self, int64_t value, int64_t expected_interval, int64_t count=1):
+    def record_corrected(self, value, expected_interval, count=1):
         """HdrHistogram recordValueWithExpectedInterval, O(buckets touched)."""
+        cdef int vo = 0, io = 0, co = 0
+        cdef long long v = PyLong_AsLongLongAndOverflow(value, &vo)
+        cdef long long i = PyLong_AsLongLongAndOverflow(expected_interval, &io)
+        cdef long long c = PyLong_AsLongLongAndOverflow(count, &co)
+        if vo != 0 or co != 0:
+            return self._record_huge(value, count)
+        if io > 0:
+            return self.record_c(v, c)  # interval beyond int64 exceeds any value: no fill-in
+        return self._record_corrected_c(v, -1 if io < 0 else i, c)
+
+    cdef bint _record_corrected_c(self, int64_t value, int64_t expected_interval,
+                                  int64_t count) noexcept nogil:
         cdef int64_t v, n, low
         cdef Py_ssize_t i
         if not self.record_c(value, count):

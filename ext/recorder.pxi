@@ -125,18 +125,36 @@ cdef class Recorder:
     def invalid_count(self):
         return self._invalid
 
-    def record(self, int journey, int64_t intended_ns, int64_t sent_ns, int64_t done_ns,
-               int outcome):
+    def record(self, journey, intended_ns, sent_ns, done_ns, outcome):
         """Count ``outcome`` for ``journey``; record latencies unless CONNECT or DROPPED."""
-        self.record_c(journey, intended_ns, sent_ns, done_ns, outcome)
+        cdef int64_t t[3]
+        if self._args_ok(journey, outcome, (intended_ns, sent_ns, done_ns), t):
+            self.record_c(journey, t[0], t[1], t[2], outcome)
 
-    def record_dropped(self, int journey, int64_t intended_ns):
+    def record_dropped(self, journey, intended_ns):
         """Count a request the driver never sent (DROPPED), in the interval of intended_ns."""
-        self.record_c(journey, intended_ns, intended_ns, intended_ns, C_DROPPED)
+        cdef int64_t t[3]
+        if self._args_ok(journey, C_DROPPED, (intended_ns, intended_ns, intended_ns), t):
+            self.record_c(journey, t[0], t[0], t[0], C_DROPPED)
 
-    def tick(self, int64_t now_ns):
+    cdef bint _args_ok(self, object journey, object outcome, object times, int64_t* out):
+        # Python ints of any size: anything that does not fit is invalid input, counted
+        cdef int over = 0, k
+        if not (0 <= journey < self._n and 0 <= outcome < C_N_OUTCOMES):
+            self._invalid += 1
+            return False
+        for k in range(3):
+            out[k] = PyLong_AsLongLongAndOverflow(times[k], &over)
+            if over != 0:
+                self._invalid += 1
+                return False
+        return True
+
+    def tick(self, now_ns):
         """Close every interval that ended at or before ``now_ns``."""
-        if now_ns >= self._end and not self.roll_c(now_ns):
+        cdef int over = 0
+        cdef int64_t now = PyLong_AsLongLongAndOverflow(now_ns, &over)
+        if over != 0 or (now >= self._end and not self.roll_c(now)):
             self._invalid += 1
 
     def finish(self, int64_t end_ns):

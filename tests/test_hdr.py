@@ -60,6 +60,10 @@ def test_out_of_range_values_are_counted_not_raised(impl: ModuleType) -> None:
     assert h.record(HIGHEST) is True
     assert h.record(10, 0) is False
     assert (h.underflow_count, h.overflow_count, h.total_count) == (1, 3, 1)
+    assert h.record(2**70) is False and h.record(-(2**70)) is False  # beyond int64: counted too
+    assert h.record_corrected(2**70, 5) is False
+    assert h.record_corrected(HIGHEST, 2**70) is True  # interval above the value: no fill-in
+    assert (h.underflow_count, h.overflow_count, h.total_count) == (2, 5, 2)
     assert h.max == HIGHEST
 
 

@@ -58,8 +58,10 @@ def test_bad_input_is_counted_never_raised(impl: ModuleType) -> None:
     r.record(-1, T0, T0, T0 + MS, impl.OK)
     r.record(0, T0, T0, T0 + MS, 99)
     r.record(0, T0, T0, T0 + 10**9 * S, impl.OK)  # absurd timestamp, not a stall
+    r.record(0, 2**70, T0, T0, impl.OK)  # not an int64
+    r.tick(2**80)
     r.record(0, T0 + MS, T0 + MS, T0, impl.OK)  # done before intended: histogram underflow
-    assert r.invalid_count == 4
+    assert r.invalid_count == 6
     assert r.response(0).underflow_count == 1 and r.outcomes(0)[impl.OK] == 1
 
 
@@ -126,3 +128,14 @@ def test_merge_equals_recording_both_streams(impl: ModuleType) -> None:
 def test_merge_refuses_different_journeys(impl: ModuleType) -> None:
     with pytest.raises(ValueError, match="same journeys"):
         _rec(impl).merge(_rec(impl, ("other",)))
+
+
+def test_state_moves_between_twins(impl: ModuleType, pure: ModuleType) -> None:
+    ref = _rec(pure)
+    _feed(ref, pure, [(0, 0, 3 * MS), (1, S + 1, 8 * MS)])
+    ref.record(1, T0, T0, T0 + 2 * MS, pure.CONNECT)
+    ours = impl.Recorder.from_state(ref.to_state())
+    assert ours.to_state() == ref.to_state()
+    ours.finish(T0 + 2 * S)
+    ref.finish(T0 + 2 * S)
+    assert ours.to_state() == ref.to_state()
