@@ -8,7 +8,7 @@ its Server-Timing components (see :mod:`engine.analysis.servertiming`):
 - a database component (db, sql, query, ...) -> ``database``, fix ``database``;
 - a cache component -> ``dependency``, fix ``caching``;
 - the handler's own time (app, total, ...) -> ``cpu``, fix ``algorithm`` when the
-  target's CPU accounts for it (busy CPU seconds >= half the on-CPU candidate
+  target's CPU accounts for it (busy CPU seconds >= 30% of the on-CPU candidate
   time, or the target near a full core), else ``dependency`` / ``async``
   (the handler waits on something it does not report);
 - any other component (ext, api, auth, ...) -> ``dependency``, fix ``async``.
@@ -53,6 +53,10 @@ IO_HOT_BPS = 50 * 2**20
 ERROR_RATE_MIN = 0.01
 MIN_SHARE = 0.02
 MIN_COMPONENT_SHARE = 0.10
+ON_CPU_AT_LEAST = 0.3
+"""Handler time counts as CPU when the target's CPU seconds cover >= 30% of on-CPU candidate
+time (wall time inflates on a shared machine, so the bar is well under 1)."""
+POOLING_BELOW = 0.15
 SUGGESTION = {"database": "database", "cpu": "algorithm", "dependency": "async",
               "queueing": "async"}
 
@@ -116,19 +120,19 @@ def _resource_evidence(res: ResourceSummary) -> list[str]:
 def _by_resources(res: ResourceSummary) -> str | None:
     if res.cpu_pct_mean is not None and res.cpu_pct_mean >= CPU_HOT_PCT:
         return "cpu"
-    if res.sys_cpu_pct_mean is not None and res.sys_cpu_pct_mean >= MACHINE_HOT_PCT:
-        return "cpu"
     if res.sys_mem_pct_max is not None and res.sys_mem_pct_max >= MEM_HOT_PCT:
         return "memory"
     if res.io_bytes_per_s is not None and res.io_bytes_per_s >= IO_HOT_BPS:
         return "io"
+    if res.sys_cpu_pct_mean is not None and res.sys_cpu_pct_mean >= MACHINE_HOT_PCT:
+        return "cpu"  # the last resort: the cores are full, whoever fills them
     return None
 
 
 def limiting_resource(run: RunResult) -> tuple[str | None, list[str]]:
     """The resource at its limit in ``run`` and the evidence: a Server-Timing component
-    holding >= 50% of server time names it (database, dependency, or cpu for the
-    handler's own time when the CPU is hot); else target CPU >= 85% of a core or the
+    holding >= 50% of server time names it (database, dependency, or for the handler's
+    own time cpu when the target's CPU covers it, see ``_classify``); else target CPU >= 85% of a core or the
     machine's CPU >= 90% (cpu), memory >= 90% (memory), disk >= 50 MiB/s (io)."""
     res = summarize(run.resources)
     evidence = _resource_evidence(res)
@@ -140,9 +144,8 @@ def limiting_resource(run: RunResult) -> tuple[str | None, list[str]]:
         evidence.append(f"{top} is {share:.0%} of server time")
         if share >= 0.5:
             kind = component_kind(top)
-            hot = _by_resources(res) == "cpu"
             if kind == "app":
-                return ("cpu" if hot or res.cpu_pct_mean is None else "dependency"), evidence
+                return _classify(top, _ctx([run], breakdown_run(run)))[0], evidence
             return ("database" if kind == "database" else "dependency"), evidence
     return _by_resources(res), evidence
 
@@ -176,7 +179,8 @@ def _ctx(runs: Sequence[RunResult], bds: Sequence[JourneyBreakdown]) -> _Ctx:
         sums = [summarize(r.resources) for r in with_res]
         busy = sum((s.cpu_pct_mean or 0.0) / 100 * r.duration_s for s, r in zip(
             sums, with_res, strict=True))
-        hot = any(_by_resources(s) == "cpu" for s in sums)
+        # only the target's own CPU: a machine busy with other work says nothing about it
+        hot = any(s.cpu_pct_mean is not None and s.cpu_pct_mean >= CPU_HOT_PCT for s in sums)
     on_cpu = sum(c.contribution_s * b.responses for b in bds for c in b.components
                  if component_kind(c.component) != "dependency")
     return _Ctx(total, busy, hot, on_cpu)
@@ -187,7 +191,7 @@ def _classify(component: str, ctx: _Ctx) -> tuple[str, str | None, list[str]]:
     kind = component_kind(component)
     frac = ctx.on_cpu_fraction
     if kind == "database":
-        if frac is not None and frac < 0.3 and not ctx.cpu_hot:
+        if frac is not None and frac < POOLING_BELOW and not ctx.cpu_hot:
             return "database", "pooling", [f"the target's CPU covers only {frac:.0%} of "
                                            "server time: database time is mostly waiting"]
         return "database", "database", []
@@ -196,7 +200,7 @@ def _classify(component: str, ctx: _Ctx) -> tuple[str, str | None, list[str]]:
     if kind == "app":
         if frac is None:
             return "cpu", "algorithm", ["no target CPU samples: handler time assumed on-CPU"]
-        if ctx.cpu_hot or frac >= 0.5:
+        if ctx.cpu_hot or frac >= ON_CPU_AT_LEAST:
             return "cpu", "algorithm", [f"target CPU accounts for {frac:.0%} of on-CPU "
                                         "server time"]
         return "dependency", "async", [f"target CPU covers only {frac:.0%} of handler time: "
