@@ -1,0 +1,168 @@
+"""The JSON document: every produced document validates; broken ones do not."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.native import Histogram
+from engine.report import json_format
+from engine.report.document import (
+    DocumentError,
+    empty_spec_report,
+    latency_summary,
+    load_document,
+    new_document,
+    run_to_doc,
+    spectrum,
+    spectrum_percentiles,
+    validate_document,
+)
+from engine.result import RunResult, Validity
+from tests.support.docs import NOW, full_document, make_run, minimal_document
+from tests.support.golden import check_golden
+
+
+@pytest.fixture(scope="module")
+def full() -> dict[str, Any]:
+    return full_document()
+
+
+def test_fixture_documents_validate(full: dict[str, Any]) -> None:
+    assert validate_document(full) == []
+    assert validate_document(minimal_document()) == []
+
+
+def test_rendered_json_round_trips_and_validates(full: dict[str, Any]) -> None:
+    text = json_format.render(full)
+    assert json.loads(text) == full
+    assert validate_document(json.loads(text)) == []
+
+
+def test_json_golden_minimal() -> None:
+    check_golden("minimal.json", json_format.render(minimal_document()))
+
+
+def test_nan_becomes_null_not_invalid_json() -> None:
+    doc = minimal_document()
+    doc["specs"][0]["duration_s"] = float("nan")
+    parsed = json.loads(json_format.render(doc))
+    assert parsed["specs"][0]["duration_s"] is None
+
+
+def _break(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    broken = copy.deepcopy(doc)
+    node: Any = broken
+    *parents, last = path.split("/")
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value
+    return broken
+
+
+@pytest.mark.parametrize(("path", "value", "where"), [
+    ("schema", "perfopt/report/v2", "schema"),
+    ("verdict", "GREEN", "verdict"),
+    ("exit_code", 7, "exit_code"),
+    ("specs/0/status", "DONE", "specs/0/status"),
+    ("specs/0/runs", KeyError, "specs/0"),
+    ("specs/0/runs/0/latency/p95", "fast", "specs/0/runs/0/latency/p95"),
+    ("specs/0/runs/0/latency/extra", 1.0, "specs/0/runs/0/latency"),
+    ("specs/0/runs/0/error_rate", 1.5, "specs/0/runs/0/error_rate"),
+    ("specs/0/runs/0/model", "half-open", "specs/0/runs/0/model"),
+    ("specs/0/gates/0/status", "OK", "specs/0/gates/0/status"),
+    ("specs/0/runs/0/histograms/lookup", "not-a-histogram", "histograms/lookup"),
+])
+def test_broken_documents_do_not_validate(path: str, value: Any, where: str) -> None:
+    problems = validate_document(_break(minimal_document(), path, value))
+    assert problems, f"breaking {path} should fail validation"
+    assert any(where in p for p in problems), problems
+
+
+def test_full_document_sections_have_their_enums_checked(full: dict[str, Any]) -> None:
+    for path, bad in (("specs/0/hypotheses/0/verdict", "MAYBE"),
+                      ("specs/0/priorities/0/tier", "someday"),
+                      ("specs/0/bottlenecks/0/kind", "gremlins"),
+                      ("specs/0/soak/leak/verdict", "DRIP")):
+        assert validate_document(_break(full, path, bad)), path
+
+
+def test_run_to_doc_units_are_seconds() -> None:
+    h = Histogram()
+    for ms in range(1, 101):
+        h.record(ms * 1_000_000)
+    lat = latency_summary(h)
+    assert lat["count"] == 100
+    assert lat["p50"] == pytest.approx(0.050, rel=0.002)
+    assert lat["p99"] == pytest.approx(0.099, rel=0.002)
+    assert lat["max"] == pytest.approx(0.100, rel=0.002)
+
+
+def test_spectrum_is_monotonic_and_ends_at_max() -> None:
+    run = make_run("baseline", [100.0] * 5, seed=3)
+    doc = run_to_doc(run, "baseline")
+    pts = doc["spectrum"]
+    assert pts[0][0] == 0.0 and pts[-1][0] == 100.0
+    assert all(a[0] < b[0] and a[1] <= b[1] for a, b in itertools.pairwise(pts))
+    assert pts[-1][1] == doc["latency"]["max"]
+
+
+def test_spectrum_does_not_claim_tail_percentiles_a_small_run_cannot_have() -> None:
+    assert max(p for p in spectrum_percentiles(100) if p < 100) <= 99.0
+    assert max(p for p in spectrum_percentiles(1_000_000) if p < 100) >= 99.999
+    assert spectrum(Histogram()) == []
+
+
+def test_run_to_doc_counts_and_intervals() -> None:
+    run = make_run("stress", [100.0, 200.0, 300.0], seed=9)
+    doc = run_to_doc(run, "stress-1")
+    assert doc["requests"] == run.requests and doc["errors"] == run.errors
+    assert [iv["target_rate"] for iv in doc["intervals"]] == [100.0, 200.0, 300.0]
+    assert sum(iv["rate"] for iv in doc["intervals"]) == pytest.approx(run.requests)
+    assert set(doc["histograms"]) == {"lookup", "signup"}
+    decoded = Histogram.decode(doc["histograms"]["lookup"])
+    assert decoded.total_count == run.journey("lookup").response.total_count  # type: ignore[union-attr]
+    shares = {t["component"]: t["share"] for t in doc["journeys"][0]["server_timing"]}
+    assert 0 < shares["db"] < 1 and shares["db"] > shares["app"]
+
+
+def test_run_without_journeys_still_validates() -> None:
+    run = RunResult("baseline", "baseline", "", "http://127.0.0.1:1", "open", 1, 0.0, 0.0, (), (),
+                    Validity(False, ("target unreachable",), 10.0, 0.0, 0.0, 0.0, 0, 0.0))
+    doc = run_to_doc(run, "baseline")
+    assert doc["latency"]["count"] == 0 and doc["spectrum"] == []
+    spec = empty_spec_report("x", runs=[doc])
+    assert validate_document(new_document([spec], verdict="INVALID", exit_code=3,
+                                          generated_at=NOW)) == []
+
+
+def test_empty_spec_report_rejects_unknown_keys() -> None:
+    with pytest.raises(KeyError, match="colour"):
+        empty_spec_report("x", colour="red")
+
+
+def test_load_document_errors_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="no such file"):
+        load_document(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(DocumentError, match="not JSON"):
+        load_document(bad)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"schema": "perfopt/report/v1"}', encoding="utf-8")
+    with pytest.raises(DocumentError, match="'specs' is a required property"):
+        load_document(wrong)
+
+
+def test_load_document_reads_a_rendered_document(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json_format.render(minimal_document()), encoding="utf-8")
+    assert load_document(path) == minimal_document()
