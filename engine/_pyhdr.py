@@ -16,10 +16,12 @@ import numpy as np
 
 from engine import hdr_codec as codec
 from engine._snapshot import (
+    MAX_GAP_INTERVALS,
     N_OUTCOMES,
     OUTCOME_NAMES,
     STATE_VERSION,
     IntervalSnapshot,
+    check_recorder_args,
     hist_from_state,
     hist_state,
     merge_snapshot_lists,
@@ -33,7 +35,6 @@ __all__ = [
 
 OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX = 0, 1, 2, 3, 4, 5
 CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED = 6, 7, 8, 9, 10, 11
-MAX_GAP_INTERVALS = 1_000_000  # a timestamp further ahead than this is garbage, not a stall
 _NO_MIN = sys.maxsize
 
 
@@ -275,7 +276,7 @@ class Recorder:
     def __init__(self, journeys: Sequence[str], start_ns: int,
                  interval_ns: int = 1_000_000_000, lowest: int = 1_000,
                  highest: int = 3_600_000_000_000, significant_digits: int = 3) -> None:
-        names = _check_recorder_args(journeys, interval_ns)
+        names = check_recorder_args(journeys, interval_ns)
         codec.layout(lowest, highest, significant_digits)
         self._journeys = names
         self._cfg = (lowest, highest, significant_digits)
@@ -432,12 +433,3 @@ class Recorder:
 def _fits(t: int) -> bool:
     """Whether ``t`` is an int64, as the native twin's C arguments must be."""
     return -0x8000000000000000 <= t <= 0x7FFFFFFFFFFFFFFF
-
-
-def _check_recorder_args(journeys: Sequence[str], interval_ns: int) -> tuple[str, ...]:
-    names = tuple(journeys)
-    if not names or not all(isinstance(n, str) for n in names):
-        raise ValueError("journeys must be a non-empty sequence of journey names")
-    if not isinstance(interval_ns, int) or interval_ns <= 0:
-        raise ValueError(f"interval_ns must be a positive integer, got {interval_ns!r}")
-    return names

@@ -16,6 +16,7 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "connect", "read", "write", "timeout", "protocol", "dropped",
 )
 STATE_VERSION = 1
+MAX_GAP_INTERVALS = 1_000_000  # a timestamp further ahead than this is garbage, not a stall
 
 
 class _Hist(Protocol):
@@ -92,3 +93,13 @@ def hist_from_state(cls: Any, d: dict[str, Any]) -> Any:
     h = cls.decode(d["hist"])
     h._set_out_of_range(int(d["underflow"]), int(d["overflow"]))
     return h
+
+
+def check_recorder_args(journeys: Sequence[str], interval_ns: int) -> tuple[str, ...]:
+    """Validate Recorder arguments (both twins); ValueError names what was expected."""
+    names = tuple(journeys)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ValueError("journeys must be a non-empty sequence of journey names")
+    if not isinstance(interval_ns, int) or interval_ns <= 0:
+        raise ValueError(f"interval_ns must be a positive integer, got {interval_ns!r}")
+    return names

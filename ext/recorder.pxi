@@ -3,10 +3,12 @@
 # and histograms; only closing an interval (once per interval_ns) touches Python objects.
 
 from engine._snapshot import (
+    MAX_GAP_INTERVALS,
     N_OUTCOMES,
     OUTCOME_NAMES,
     STATE_VERSION,
     IntervalSnapshot,
+    check_recorder_args,
     hist_from_state,
     hist_state,
     merge_snapshot_lists,
@@ -19,7 +21,6 @@ cdef enum:
 
 OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX = 0, 1, 2, 3, 4, 5
 CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED = 6, 7, 8, 9, 10, 11
-MAX_GAP_INTERVALS = 1_000_000  # a timestamp further ahead than this is garbage, not a stall
 cdef int64_t _MAX_GAP = MAX_GAP_INTERVALS
 
 
@@ -30,7 +31,7 @@ cdef class Recorder:
     def __cinit__(self, journeys, int64_t start_ns, interval_ns=1_000_000_000,
                   int64_t lowest=1_000, int64_t highest=3_600_000_000_000,
                   int significant_digits=3):
-        names = _check_recorder_args(journeys, interval_ns)
+        names = check_recorder_args(journeys, interval_ns)
         _codec.layout(lowest, highest, significant_digits)
         self._journeys = names
         self._cfg = (lowest, highest, significant_digits)
@@ -247,15 +248,6 @@ cdef class Recorder:
             theirs.append(IntervalSnapshot(
                 index, start, start + self._interval, tuple(h["hist"] for h in st["open"]),
                 tuple(tuple(o) for o in st["open_outcomes"])))
-
-
-def _check_recorder_args(journeys, interval_ns):
-    names = tuple(journeys)
-    if not names or not all(isinstance(n, str) for n in names):
-        raise ValueError("journeys must be a non-empty sequence of journey names")
-    if not isinstance(interval_ns, int) or interval_ns <= 0:
-        raise ValueError(f"interval_ns must be a positive integer, got {interval_ns!r}")
-    return names
 
 
 def _bench_recorder_c(Recorder r, values, int64_t start_ns, int64_t step_ns):
