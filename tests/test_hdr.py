@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ def _lognormal(n: int = 200_000, seed: int = 1) -> np.ndarray:
     return rng.lognormal(np.log(2e6), 0.8, n).astype(np.int64)
 
 
-def _filled(impl: ModuleType, values: list[int] | np.ndarray, **kw: int) -> object:
+def _filled(impl: ModuleType, values: list[int] | np.ndarray, **kw: int) -> Any:
     h = impl.Histogram(**kw)
     for v in np.asarray(values, dtype=np.int64).tolist():
         h.record(v)
@@ -227,3 +228,28 @@ def test_twins_agree(impl: ModuleType, pure: ModuleType, values: list[int],
     assert ours.values_at_percentiles(pcts) == ref.values_at_percentiles(pcts)
     assert (ours.min, ours.max, ours.total_count) == (ref.min, ref.max, ref.total_count)
     assert ours.mean == pytest.approx(ref.mean) and ours.stdev == pytest.approx(ref.stdev)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(values=values_st, counts=st.lists(st.integers(1, 2**40), max_size=60))
+def test_interop_both_ways_on_any_values(impl: ModuleType, values: list[int],
+                                         counts: list[int]) -> None:
+    ref = HdrHistogram(1_000, HIGHEST, 3)
+    ours = impl.Histogram()
+    for v, c in zip(values, counts + [1] * len(values), strict=False):
+        ref.record_value(v, c)
+        ours.record(v, c)
+    assert impl.Histogram.decode(ref.encode()) == ours
+    back = HdrHistogram.decode(ours.encode())
+    assert back.get_total_count() == ours.total_count
+    assert ours.encode() == ref.encode().decode("ascii")
+
+
+def test_decodes_other_configurations_from_hdrhistogram(impl: ModuleType) -> None:
+    ref = HdrHistogram(1, 10**6, 2)
+    for v in (0, 1, 99, 100, 101, 12_345, 999_999):
+        ref.record_value(v)
+    ours = impl.Histogram.decode(ref.encode())
+    assert (ours.lowest, ours.highest, ours.significant_digits) == (1, 10**6, 2)
+    assert ours.total_count == 7
+    assert ours.counts().tolist() == [ref.get_count_at_index(i) for i in range(ref.counts_len)]

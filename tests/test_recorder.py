@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ NAMES = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5
          "connect", "read", "write", "timeout", "protocol", "dropped")
 
 
-def _rec(impl: ModuleType, journeys: tuple[str, ...] = ("home", "search")) -> object:
+def _rec(impl: ModuleType, journeys: tuple[str, ...] = ("home", "search")) -> Any:
     return impl.Recorder(journeys, T0)
 
 
@@ -103,9 +104,9 @@ def test_state_round_trips_through_json(impl: ModuleType) -> None:
         impl.Recorder.from_state({"journeys": ["x"]})
 
 
-def _feed(r: object, impl: ModuleType, events: list[tuple[int, int, int]]) -> None:
+def _feed(r: Any, impl: ModuleType, events: list[tuple[int, int, int]]) -> None:
     for journey, at, latency in events:
-        r.record(journey, T0 + at, T0 + at, T0 + at + latency, impl.OK)  # type: ignore[attr-defined]
+        r.record(journey, T0 + at, T0 + at, T0 + at + latency, impl.OK)
 
 
 def test_merge_equals_recording_both_streams(impl: ModuleType) -> None:
