@@ -254,3 +254,19 @@ def test_concurrent_writers_all_land(tmp_path: Path) -> None:
     with HistoryStore(path) as store:
         runs = store.runs(limit=None)
         assert len(runs) == 18 and {r.status for r in runs} == {"COMPLETE"}
+
+
+def test_a_write_that_cannot_get_the_lock_is_a_history_error(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    with store_at(tmp_path) as store:
+        store._db.execute("PRAGMA busy_timeout = 50")  # don't wait 30 s for the lock
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(HistoryError, match="locked"):
+                store.begin_run(SPEC, "h", "baseline", "baseline", "", HOST, None)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert store.runs() == []  # and the store still works afterwards
+        store.begin_run(SPEC, "h", "baseline", "baseline", "", HOST, None)

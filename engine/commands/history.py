@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -129,7 +130,7 @@ def _guarded(handler: Handler) -> Handler:
     def wrapper(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except (HistoryError, UsageError) as exc:
+        except (HistoryError, UsageError, sqlite3.DatabaseError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     wrapper.__doc__ = handler.__doc__

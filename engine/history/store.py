@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, Literal
 
 from engine.history import serialize as ser
@@ -120,13 +120,17 @@ class HistoryStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock up front: no deadlock upgrading a read later.
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:  # locked past the timeout, disk full, I/O error
+            raise HistoryError(f"history database {self.path}: {exc}") from exc
 
     def _migrate(self) -> None:
         # Read first: a store opened while another process holds the write lock (a long
@@ -344,7 +348,7 @@ def _stored(row: sqlite3.Row) -> StoredRun:
         id=row["id"], spec=row["spec"], spec_hash=row["spec_hash"], profile=row["profile"],
         kind=row["kind"], variant=row["variant"], status=row["status"], verdict=row["verdict"],
         started_at=row["started_at"], ended_at=row["ended_at"],
-        summary=json.loads(row["summary"] or "{}"), git_commit=row["git_commit"],
+        summary=MappingProxyType(json.loads(row["summary"] or "{}")), git_commit=row["git_commit"],
         git_branch=row["git_branch"], host=row["host"],
         host_text=row["host_text"] if "host_text" in keys else "",
     )
