@@ -8,7 +8,7 @@ from engine.analysis.bottlenecks import component_kind, find_bottlenecks, limiti
 from engine.analysis.stress import analyse_stress
 from engine.result import RunResult
 from engine.spec.model import StopWhen
-from tests.support.analysis import J, make_run, sample, spread
+from tests.support.analysis import J, drive, fixture_spec, make_run, sample, spec_demo, spread
 
 
 def _res(cpu: float) -> list:  # type: ignore[type-arg]
@@ -100,3 +100,38 @@ def test_stress_adds_knee_and_limit_evidence() -> None:
 def test_top_limits_and_empty_runs() -> None:
     assert find_bottlenecks([]) == []
     assert len(find_bottlenecks([_mixed()], top=1)) == 1
+
+
+# --- end to end against the demo service ----------------------------------------
+
+ALL_BUT = {p: tuple(f for f in ("index", "join", "cache", "async", "parallel", "linear", "pool")
+                    if f != p) for p in ("index", "linear")}
+
+
+def _demo_bottlenecks(fix: tuple[str, ...] | None) -> list:  # type: ignore[type-arg]
+    spec = fixture_spec("bottlenecks")
+    profile = spec.profile("baseline")
+    assert profile is not None
+    with spec_demo(spec, fix) as (url, pid):
+        run = drive(url, pid, spec, profile)
+    assert run.validity.valid, run.validity.reasons
+    return find_bottlenecks([run])
+
+
+@pytest.mark.slow
+def test_demo_unindexed_lookup_is_named_first_as_database() -> None:
+    first = _demo_bottlenecks(ALL_BUT["index"])[0]
+    assert (first.kind, first.journeys, first.suggestion) == ("database", ("lookup",), "database")
+
+
+@pytest.mark.slow
+def test_demo_quadratic_route_is_named_first_as_cpu() -> None:
+    first = _demo_bottlenecks(ALL_BUT["linear"])[0]
+    assert (first.kind, first.journeys, first.suggestion) == ("cpu", ("recs",), "algorithm")
+
+
+@pytest.mark.slow
+def test_demo_both_planted_bottlenecks_lead_the_list() -> None:
+    found = _demo_bottlenecks(None)  # the spec's own fixes: index and linear left slow
+    top2 = {(b.kind, b.journeys) for b in found[:2]}
+    assert top2 == {("database", ("lookup",)), ("cpu", ("recs",))}

@@ -6,13 +6,19 @@ exactly what a test says, so verdicts can be asserted without a server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from engine.native import OUTCOME_NAMES, Histogram
+from engine.profiler import Sampler
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+from engine.spec.model import LoadProfile, Spec
 
 
 def hist(seconds: Sequence[float] | np.ndarray) -> Histogram:
@@ -94,3 +100,77 @@ def make_run(journeys: Sequence[J], *, duration_s: float = 10.0, rate: float | N
                    generator_cpu, generator_rss_growth)
     return RunResult(profile or kind, kind, "", "http://127.0.0.1:1", "open", 1, 0.0,
                      duration_s, results, tuple(intervals), val, resources=tuple(resources))
+
+
+# --- end-to-end: fixture specs against the demo service --------------------------
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "profiles"
+_DROP = ("--host", "--port", "--fix")
+
+
+def fixture_spec(name: str) -> Spec:
+    """The spec in tests/fixtures/profiles/NAME.yaml (must load cleanly)."""
+    from engine.spec.loader import load_file  # e2e-only imports stay out of the unit tests
+
+    specs, errors = load_file(FIXTURES / f"{name}.yaml")
+    assert not errors and len(specs) == 1, errors
+    return specs[0]
+
+
+def demo_args(spec: Spec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fixes, extra demo flags) of a spec whose target is the demo."""
+    assert spec.target.start is not None and spec.target.demo_fix is not None
+    argv = list(spec.target.start.command[3:])  # after: python -m engine.demo
+    extra: list[str] = []
+    while argv:
+        flag = argv.pop(0)
+        value = argv.pop(0) if argv and not argv[0].startswith("--") else None
+        if flag not in _DROP:
+            extra += [flag] if value is None else [flag, value]
+    return tuple(spec.target.demo_fix), tuple(extra)
+
+
+@contextlib.contextmanager
+def spec_demo(spec: Spec, fix: Sequence[str] | None = None) -> Iterator[tuple[str, int]]:
+    """Start the spec's demo on a free port (optionally with other fixes); yield (url, pid)."""
+    from tests.support.demo import demo_process
+
+    fixes, extra = demo_args(spec)
+    with demo_process(fixes if fix is None else fix, extra) as (url, target):
+        assert target.pid is not None
+        yield url, target.pid
+
+
+def drive(url: str, pid: int, spec: Spec, profile: LoadProfile) -> RunResult:
+    """One profile run with the target's process tree sampled (as apply does)."""
+    from engine.driver.run import run_profile
+
+    sampler = Sampler(pid, t0=time.monotonic()).start()
+    try:
+        run = run_profile(url, spec.journeys, profile, max_duration_s=profile.duration_s + 30)
+    finally:
+        samples = sampler.stop()
+    return dataclasses.replace(run, resources=samples)
+
+
+def constant(profile: LoadProfile, rate: float, duration_s: float) -> LoadProfile:
+    """A constant-rate step derived from ``profile`` (stress and capacity steps)."""
+    return dataclasses.replace(profile, rate=rate, duration_s=duration_s, ramp_up_s=0.0,
+                               start_rate=None, step_rate=None, base_rate=None,
+                               peak_rate=None, stages=())
+
+
+def slo_ok(spec: Spec) -> Callable[[RunResult], bool]:
+    """A step check: every SLO of ``spec`` holds on the run (no data = broken)."""
+    from engine.metrics import metric_value
+
+    def check(run: RunResult) -> bool:
+        for slo in spec.slos:
+            metric = (f"p{slo.sli.percentile:g}" if slo.sli.kind == "latency"
+                      else "throughput" if slo.sli.kind == "throughput" else slo.sli.kind)
+            value = metric_value(run, metric, slo.sli.journey)
+            if value is None or not slo.objective.holds(value):
+                return False
+        return True
+
+    return check
