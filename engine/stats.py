@@ -230,7 +230,7 @@ def _transform(metric: str, x: Array) -> Array:
 
 
 def _inverse(metric: str, t: Array) -> Array:
-    return np.exp(t) if _log_scale(metric) else np.clip(t, 0.0, None)
+    return np.exp(np.clip(t, -700.0, 700.0)) if _log_scale(metric) else np.clip(t, 0.0, None)
 
 
 # --- between-run drift ----------------------------------------------------------------

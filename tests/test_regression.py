@@ -1,0 +1,114 @@
+"""engine.analysis.regression: the noise-aware gate against a baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.analysis.regression import (
+    DEFAULT_TOLERANCES,
+    Guard,
+    check_regressions,
+    merge_tolerances,
+)
+from engine.result import RunResult, Status
+from engine.units import Comparison
+from tests.support.runs import drifted_runs, make_run
+
+
+def _runs(seed: int, runs: int, n: int = 8000, median_s: float = 0.02,
+          error_rate: float = 0.0) -> list[RunResult]:
+    return drifted_runs(np.random.default_rng(seed), runs, n, median_s, 0.03,
+                        error_rate=error_rate)
+
+
+def test_defaults_and_overrides() -> None:
+    assert DEFAULT_TOLERANCES["p95"] == 0.15 and DEFAULT_TOLERANCES["error_rate"] == 0.001
+    merged = merge_tolerances({"throughput": -0.2, "p90": 0.12})
+    assert merged["throughput"] == 0.2 and merged["p90"] == 0.12 and merged["p50"] == 0.10
+
+
+def test_a_25pct_p95_slowdown_fails_with_the_flow_message() -> None:
+    result = check_regressions(_runs(2, 1, median_s=0.025), _runs(1, 5))
+    assert result.status is Status.FAIL
+    p95 = next(c for c in result.checks if c.metric == "p95")
+    assert p95.status is Status.FAIL and p95.significant
+    assert p95.ci_low is not None and p95.ci_low > 0
+    assert p95.message.startswith("Performance regression detected: p95 degraded by ")
+    assert p95.message.endswith("%") and p95.message in result.messages
+
+
+def test_same_variant_is_not_flagged() -> None:
+    result = check_regressions(_runs(2, 1), _runs(1, 5))
+    assert result.status is Status.PASS, [c.message for c in result.checks]
+
+
+def test_no_baseline_is_inconclusive_never_pass() -> None:
+    result = check_regressions(_runs(2, 1), [])
+    assert result.status is Status.INCONCLUSIVE
+    assert all(c.status is Status.INCONCLUSIVE for c in result.checks)
+    assert "no baseline" in result.checks[0].message
+
+
+def test_too_few_requests_is_inconclusive_with_a_need() -> None:
+    result = check_regressions(_runs(2, 1, n=100), _runs(1, 3, n=100))
+    assert result.status is Status.INCONCLUSIVE
+    p99 = next(c for c in result.checks if c.metric == "p99")
+    assert p99.requests_needed == 900
+
+
+def test_a_large_but_noisy_change_is_inconclusive_not_fail() -> None:
+    """A 40% max increase within a noisy tail is beyond tolerance but not significant."""
+    rng = np.random.default_rng(4)
+    base = [make_run(rng.lognormal(np.log(2e7), 1.0, 300).astype(np.int64)) for _ in range(2)]
+    cur = [make_run(rng.lognormal(np.log(2e7), 1.0, 300).astype(np.int64) * 14 // 10)]
+    check = next(c for c in check_regressions(cur, base).checks if c.metric == "max")
+    assert check.status in (Status.INCONCLUSIVE, Status.PASS)
+
+
+def test_throughput_drop_and_error_rate_rise_are_bad_directions() -> None:
+    base = _runs(1, 3, n=20000, error_rate=0.001)
+    cur = [make_run(np.full(20000, 20_000_000, np.int64), duration_s=10.0, errors=400)]
+    result = check_regressions(cur, base, journeys=(None, "main"))
+    err = next(c for c in result.checks if c.metric == "error_rate" and c.journey is None)
+    assert err.status is Status.FAIL and err.change is not None and err.change > 0.01
+    assert "error_rate degraded by 1.9%" in err.message
+    slower = [make_run(np.full(16000, 20_000_000, np.int64), duration_s=10.0)]
+    tput = next(c for c in check_regressions(slower, _runs(1, 3, n=20000)).checks
+                if c.metric == "throughput")
+    assert tput.status is Status.FAIL and "throughput degraded by 20.0%" in tput.message
+    assert any(c.journey == "main" for c in result.checks)
+
+
+def test_invalid_current_run_makes_the_result_invalid() -> None:
+    cur = [make_run(np.full(5000, 20_000_000, np.int64), valid=False)]
+    assert check_regressions(cur, _runs(1, 3)).status is Status.INVALID
+
+
+def test_guard_from_a_confirmed_hypothesis_fails_when_the_gain_erodes() -> None:
+    guard = Guard("p95", None, Comparison("<=", 0.060, "<= 60ms"), "H1: p95 <= -50%")
+    kept = check_regressions(_runs(2, 1), _runs(1, 3), guards=[guard])
+    eroded = check_regressions(_runs(2, 1, median_s=0.05), _runs(1, 3), guards=[guard])
+    assert kept.checks[-1].status is Status.PASS
+    assert eroded.checks[-1].status is Status.FAIL
+    assert eroded.checks[-1].message.startswith("Performance regression detected: p95")
+
+
+def test_to_doc_matches_the_report_format() -> None:
+    result = check_regressions(_runs(2, 1), _runs(1, 3))
+    doc = result.to_doc({"mode": "window", "runs": 3, "days": 7.0, "pinned": None,
+                         "hosts_excluded": 0})
+    assert set(doc) == {"status", "baseline", "checks", "changepoints"}
+    assert {"metric", "journey", "baseline", "current", "change", "ci_low", "ci_high",
+            "tolerance", "significant", "status", "message"} <= set(doc["checks"][0])
+
+
+def test_a_vs_a_false_alarm_rate_is_within_target() -> None:
+    """100 A-vs-A gates (1 current run vs 5 baseline runs, 3% drift, 0.2% errors):
+    at most 5% FAIL at the default tolerances (measured ~1%; docs/STATISTICS.md)."""
+    rng = np.random.default_rng(77)
+    fails = 0
+    for _ in range(100):
+        base = drifted_runs(rng, 5, 5000, drift=0.03, error_rate=0.002)
+        cur = drifted_runs(rng, 1, 5000, drift=0.03, error_rate=0.002)
+        fails += int(check_regressions(cur, base).status is Status.FAIL)
+    assert fails <= 5

@@ -1,0 +1,114 @@
+"""engine.stats: the two-level bootstrap's intervals, sufficiency rules and sample needs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.result import RunResult
+from engine.stats import StatsConfig, compare, samples_to_decide
+from tests.support.runs import drifted_runs, lognormal_ns, make_run
+
+
+def _runs(seed: int, runs: int, n: int, median_s: float = 0.02, drift: float = 0.03,
+          error_rate: float = 0.0) -> list[RunResult]:
+    return drifted_runs(np.random.default_rng(seed), runs, n, median_s, drift,
+                        error_rate=error_rate)
+
+
+def test_order_statistic_draws_match_an_explicit_multinomial_bootstrap() -> None:
+    """The Beta-rank shortcut has the distribution of 'draw multinomial counts, read rank
+    k': compare the two intervals for p95 of one run (no drift: one run per side)."""
+    rng = np.random.default_rng(3)
+    run = make_run(lognormal_ns(rng, 3000))
+    values, counts = run.journeys[0].response.recorded()
+    draws = rng.multinomial(int(counts.sum()), counts / counts.sum(), size=4000)
+    rank = int(np.ceil(0.95 * counts.sum()))
+    idx = (np.cumsum(draws, axis=1) < rank).sum(axis=1)
+    explicit = np.quantile(values[idx] * 1e-9, [0.025, 0.975])
+    effect = compare([run], [run], "p95", config=StatsConfig(assumed_drift=0.0, resamples=4000))
+    assert effect.b_ci_low == pytest.approx(explicit[0], rel=0.01)
+    assert effect.b_ci_high == pytest.approx(explicit[1], rel=0.01)
+
+
+def test_identical_groups_give_an_interval_around_zero() -> None:
+    runs = _runs(1, 3, 5000)
+    effect = compare(runs, runs, "p95")
+    assert effect.change == 0.0
+    assert effect.ci_low is not None and effect.ci_high is not None
+    assert effect.ci_low < 0.0 < effect.ci_high
+    assert not effect.insufficient and "bootstrap" in effect.method
+
+
+def test_a_real_slowdown_has_an_interval_above_zero() -> None:
+    effect = compare(_runs(1, 3, 5000), _runs(2, 3, 5000, median_s=0.025), "p95")
+    assert effect.change == pytest.approx(0.25, abs=0.06)
+    assert effect.ci_low is not None and effect.ci_low > 0.1
+
+
+def test_between_run_drift_widens_the_interval() -> None:
+    calm = compare(_runs(1, 3, 5000, drift=0.0), _runs(2, 3, 5000, drift=0.0), "p50")
+    drifty = compare(_runs(1, 3, 5000, drift=0.1), _runs(2, 3, 5000, drift=0.1), "p50")
+    width = [e.ci_high - e.ci_low for e in (calm, drifty)]  # type: ignore[operator]
+    assert width[1] > 2 * width[0]
+    assert drifty.drift_share > 0.5 > calm.drift_share
+
+
+def test_error_rate_is_compared_in_absolute_points() -> None:
+    effect = compare(_runs(1, 2, 20000, error_rate=0.01), _runs(2, 2, 20000, error_rate=0.03),
+                     "error_rate")
+    assert effect.diff == pytest.approx(0.02, abs=0.004)
+    assert effect.diff_ci_low is not None and effect.diff_ci_low > 0.01
+
+
+def test_too_few_requests_are_insufficient_with_a_stated_need() -> None:
+    effect = compare(_runs(1, 1, 50), _runs(2, 1, 50), "p50")
+    assert effect.insufficient and effect.ci_low is None
+    assert effect.requests_needed == 150
+
+
+def test_p99_needs_enough_samples_in_its_tail() -> None:
+    effect = compare(_runs(1, 1, 500), _runs(2, 1, 500), "p99")
+    assert effect.insufficient and "1000" in effect.reason
+    assert effect.requests_needed == 500
+    assert not compare(_runs(1, 1, 500), _runs(2, 1, 500), "p50").insufficient
+
+
+def test_results_are_reproducible_with_the_seed() -> None:
+    a, b = _runs(1, 3, 3000), _runs(2, 3, 3000)
+    assert compare(a, b, "p95") == compare(a, b, "p95")
+    other = compare(a, b, "p95", config=StatsConfig(seed=7))
+    assert other.ci_low != compare(a, b, "p95").ci_low
+
+
+def test_samples_to_decide_scales_with_the_interval() -> None:
+    """No drift: halving the distance to the threshold needs 4x the requests (1/sqrt(n))."""
+    effect = compare(_runs(1, 1, 2000, drift=0.0), _runs(2, 1, 2000, drift=0.0, median_s=0.021),
+                     "p50", config=StatsConfig(assumed_drift=0.0))
+    assert effect.change is not None and effect.ci_high is not None
+    halfway = (effect.change + effect.ci_high) / 2
+    requests, runs = samples_to_decide(effect, halfway)
+    assert requests == pytest.approx(3 * 2000, rel=0.01)
+    assert runs == 3
+    assert samples_to_decide(effect, effect.ci_high + 0.01) == (0, 0)
+    assert samples_to_decide(effect, effect.change) == (None, None)
+
+
+@pytest.mark.parametrize("metric", ["p50", "p90", "p95", "p99", "max", "mean", "throughput"])
+def test_every_metric_has_an_interval_containing_its_point(metric: str) -> None:
+    effect = compare(_runs(1, 2, 5000), _runs(2, 2, 5000, median_s=0.03), metric)
+    assert effect.ci_low is not None and effect.ci_high is not None
+    assert effect.change is not None
+    assert effect.ci_low <= effect.change <= effect.ci_high
+
+
+def test_a_vs_a_intervals_exclude_zero_rarely() -> None:
+    """200 same-distribution experiments (3 runs per group, 3% between-run drift): the 95%
+    interval of the p95 change excludes 0 at most ~5% + sampling slack of the time."""
+    rng = np.random.default_rng(2026)
+    misses = 0
+    for _ in range(200):
+        a, b = drifted_runs(rng, 3, 3000), drifted_runs(rng, 3, 3000)
+        e = compare(a, b, "p95")
+        misses += int(e.ci_low > 0 or e.ci_high < 0)  # type: ignore[operator]
+    assert misses <= 16  # 8%: nominal 5% plus ~2 standard errors of a 200-trial rate
