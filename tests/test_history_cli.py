@@ -190,3 +190,20 @@ def test_aborted_run_cannot_be_compared(db: str, capsys: pytest.CaptureFixture[s
         store.mark_aborted(run_id)
     assert cli("compare", "1", str(run_id), "--db", db) == 2
     assert "ABORTED: it has no results" in capsys.readouterr().err
+
+
+def test_history_of_a_spec_marks_where_a_metric_shifted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "history.db"
+    with HistoryStore(path) as store:
+        ids = [store.record("svc", "h", history_run(k + 1, started_at=NOW - (12 - k) * DAY,
+                                                    n=800, n_intervals=1,
+                                                    scale=1.0 if k < 6 else 1.3),
+                            "PASS", host_fingerprint(), GIT) for k in range(12)]
+    assert cli("history", "svc", "--db", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "change points (svc, profile baseline, 12 runs):" in out
+    p95 = next(ln for ln in out.splitlines() if ln.strip().startswith("p95 "))
+    assert f"from run {ids[6]} " in p95 and "+" in p95
+    assert cli("history", "--db", str(path)) == 0  # no spec: no change-point section
+    assert "change points" not in capsys.readouterr().out

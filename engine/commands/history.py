@@ -177,7 +177,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"no runs{' of ' + ', '.join(names) if names else ''} in {db}")
         else:
             print(views.runs_table(runs, host_fingerprint().hash, store.pins()))
+            for name in names:
+                _print_changes(store, name, args.profile or "baseline")
     return EXIT_OK
+
+
+def _print_changes(store: HistoryStore, spec: str, profile: str) -> None:
+    from engine.history.changepoint import changepoint_views
+
+    text = views.changepoints_text(spec, profile, changepoint_views(store, spec,
+                                                                     profile=profile))
+    if text:
+        print()
+        print(text)
 
 
 def _list(store: HistoryStore, names: Sequence[str], profile: str | None,

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.analysis.regression import RegressionCheck, RegressionResult, label
+from engine.history.changepoint import ChangePoint, ChangePointView
 from engine.history.store import Pin, StoredRun
 from engine.result import RunResult
 
 __all__ = [
-    "compare_text", "doc_of_run", "fmt_metric", "pins_table", "run_details", "runs_table",
-    "table", "when",
+    "changepoints_text", "compare_text", "doc_of_run", "fmt_metric", "pins_table",
+    "run_details", "runs_table", "table", "when",
 ]
 
 _LATENCY = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
@@ -192,3 +193,19 @@ def compare_text(a: StoredRun, b: StoredRun, result: RegressionResult, host: str
     lines.append(f"regression gate verdict: {result.status}"
                  + (f" ({result.note})" if result.note else ""))
     return "\n".join(lines)
+
+
+def changepoints_text(spec: str, profile: str, found: Sequence[ChangePointView]) -> str:
+    """Shifts found in a spec's history, one line each; '' when the series is too short."""
+    longest = max((len(v.points) for v in found), default=0)
+    if longest < 6:  # two segments of three runs: the least the detector can split
+        return ""
+    head = f"change points ({spec}, profile {profile}, {longest} runs):"
+    lines = [_change_line(c) for v in found for c in v.changepoints]
+    return "\n".join([head, *(lines or ["  none found"])])
+
+
+def _change_line(c: ChangePoint) -> str:
+    return (f"  {c.metric:<10} {_change(c.metric, c.change)} from run {c.run_id} "
+            f"({when(c.at)} UTC): {fmt_metric(c.metric, c.before)} -> "
+            f"{fmt_metric(c.metric, c.after)}, p={c.p_value:.3f}")
