@@ -130,9 +130,10 @@ def glance_charts(spec: Doc) -> Sequence[str]:
     return charts
 
 
-def load_test_charts(spec: Doc) -> Sequence[str]:
-    """Latency and throughput over time for each non-baseline primary run."""
-    charts: list[str] = []
-    for run in primary_runs(spec)[1:]:
-        charts += [latency_chart(spec, run), throughput_chart(run)]
-    return charts
+def kind_charts(spec: Doc, kind: str) -> Sequence[str]:
+    """Latency and throughput over time of the primary run of ``kind`` (baseline: none,
+    the at-a-glance charts already show it)."""
+    run = next((r for r in primary_runs(spec) if r.get("kind") == kind), None)
+    if run is None or kind == "baseline":
+        return []
+    return [latency_chart(spec, run), throughput_chart(run)]

@@ -14,6 +14,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from engine.report import charts, markdown
+from engine.report import md_loadtests as lt
 from engine.report.fmt import fmt_pct, fmt_rate, fmt_s, primary_runs
 from engine.report.html_style import CSS
 
@@ -85,9 +86,13 @@ def _spec_html(doc: Doc, spec: Doc, md: MarkdownIt) -> str:
     parts = [_hero(doc, spec), '<section class="glance"><h2>At a glance</h2>',
              _grid(charts.glance_charts(spec), "key charts"), "</section>"]
     for title, body in markdown.sections(doc, spec):
-        section = _colour_status(md.render(f"## {title}\n\n{body}\n"))
-        if title == "Load Test Results":
-            section += _grid(charts.load_test_charts(spec), "load test charts")
+        if title == "Load Test Results":  # each test type's charts right under its tables
+            body_html = "".join(_colour_status(md.render(lt.kind_section(spec, k) + "\n"))
+                                + _grid(charts.kind_charts(spec, k), f"{k} charts")
+                                for k in lt.KINDS)
+            section = md.render(f"## {title}\n") + body_html
+        else:
+            section = _colour_status(md.render(f"## {title}\n\n{body}\n"))
         parts.append(f'<section class="report-section">{section}</section>')
     return f'<article class="spec">{"".join(parts)}</article>'
 

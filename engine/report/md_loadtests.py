@@ -17,8 +17,8 @@ from engine.report.fmt import (
 from engine.report.md_parts import bullets, no_data, table
 
 __all__ = [
-    "improvements", "journey_table", "load_tests", "monitoring", "roi", "server_timing_table",
-    "validity_line",
+    "KINDS", "improvements", "journey_table", "kind_section", "load_tests", "monitoring", "roi",
+    "server_timing_table", "validity_line",
 ]
 
 Doc = Mapping[str, Any]
@@ -128,7 +128,8 @@ def _money(v: Any) -> str:
 _ANALYSIS = {"stress": _stress, "soak": _soak, "spike": _spike, "capacity": _capacity}
 
 
-def _kind_section(spec: Doc, kind: str) -> str:
+def kind_section(spec: Doc, kind: str) -> str:
+    """One load test type's subsection (analysis record, runs table, invalid-run lines)."""
     runs = [r for r in spec.get("runs") or [] if r.get("kind") == kind]
     record = spec.get(kind) if kind != "baseline" else None
     if not runs and not record:
@@ -144,7 +145,7 @@ def _kind_section(spec: Doc, kind: str) -> str:
 
 def load_tests(doc: Doc, spec: Doc) -> str:
     """Results per load test type: baseline, stress, soak, spike, capacity."""
-    return "\n\n".join(_kind_section(spec, k) for k in KINDS)
+    return "\n\n".join(kind_section(spec, k) for k in KINDS)
 
 
 def improvements(doc: Doc, spec: Doc) -> str:

@@ -1,0 +1,105 @@
+"""The HTML report in real headless Chromium: charts render (non-blank), SVG is in the DOM.
+
+Chromium is required: when it is missing the test FAILS (CI installs Debian's chromium).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.report import html
+from engine.report.svg import Axis, Series, line_chart
+from tests.support.browser import decode_png, run_chromium
+from tests.support.docs import full_document
+
+WINDOW = (1400, 2600)
+_MEASURE = """<pre id="perfopt-rects" hidden></pre><script>
+document.getElementById('perfopt-rects').textContent = JSON.stringify(
+  Array.from(document.querySelectorAll('svg.chart')).map(function (s) {
+    var r = s.getBoundingClientRect();
+    return {id: s.getAttribute('data-chart'), x: r.left, y: r.top, w: r.width, h: r.height};
+  }));
+</script></body>"""
+
+
+def _screenshot(page: Path, tmp: Path) -> np.ndarray:
+    shot = tmp / f"{page.stem}.png"
+    run_chromium([f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--screenshot={shot}",
+                  page.as_uri()], tmp / "profile")
+    return decode_png(shot.read_bytes())[:, :, :3]
+
+
+def _rects(page_html: str, tmp: Path) -> list[dict[str, float]]:
+    """Chart boxes as laid out by Chromium (same window size as the screenshot)."""
+    measure = tmp / "measure.html"
+    measure.write_text(page_html.replace("</body>", _MEASURE, 1), encoding="utf-8")
+    dom = run_chromium([f"--window-size={WINDOW[0]},{WINDOW[1]}", "--dump-dom",
+                        measure.as_uri()], tmp / "profile")
+    found = re.search(r'<pre id="perfopt-rects" hidden="">(.*?)</pre>', dom, re.S)
+    assert found, "measuring script did not run"
+    rects: list[dict[str, float]] = json.loads(found.group(1).replace("&quot;", '"'))
+    return rects
+
+
+def _ink(img: np.ndarray, r: dict[str, float]) -> tuple[float, int]:
+    """(share of non-background pixels, count of saturated 'line colour' pixels) in the plot."""
+    x0, y0 = int(r["x"]) + 60, int(r["y"]) + 70  # skip y tick labels and title/legend
+    x1, y1 = int(r["x"] + r["w"]) - 10, int(r["y"] + r["h"]) - 50  # and x tick labels
+    region = img[y0:y1, x0:x1].astype(np.int16)
+    inked = float(np.mean(region.min(axis=2) < 200))  # lines and text, not light fills
+    saturated = int(np.sum(region.max(axis=2) - region.min(axis=2) > 90))
+    return inked, saturated
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    tmp = tmp_path_factory.mktemp("browser")
+    page = tmp / "report.html"
+    text = html.render(full_document())
+    page.write_text(text, encoding="utf-8")
+    return text, page
+
+
+def test_dom_has_the_svg_charts(rendered: tuple[str, Path], tmp_path: Path) -> None:
+    _, page = rendered
+    dom = run_chromium([f"--window-size={WINDOW[0]},{WINDOW[1]}", "--dump-dom", page.as_uri()],
+                       tmp_path / "profile")
+    charts = re.findall(r'<svg [^>]*class="chart"[^>]*data-chart="([^"]+)"', dom)
+    assert {"latency-baseline", "throughput-baseline", "distribution", "stress", "cpu",
+            "rss"} <= set(charts), charts
+    assert dom.count('class="series"') >= 30
+    assert "<table>" in dom and "Performance Optimization Report - users-api" in dom
+
+
+def test_chart_regions_are_not_blank(rendered: tuple[str, Path], tmp_path: Path) -> None:
+    text, page = rendered
+    rects = _rects(text, tmp_path)
+    img = _screenshot(page, tmp_path)
+    visible = [r for r in rects if r["y"] + r["h"] <= img.shape[0] and r["w"] > 300]
+    ids = {r["id"] for r in visible}
+    assert {"latency-baseline", "throughput-baseline", "distribution", "stress", "cpu",
+            "rss"} <= ids, f"charts not laid out in the first screen: {ids}"
+    for r in visible:
+        inked, saturated = _ink(img, r)
+        assert 0.005 < inked < 0.5, f"{r['id']}: {inked:.3f} of the plot area is inked"
+        assert saturated > 150, f"{r['id']}: only {saturated} coloured pixels (no lines drawn?)"
+
+
+def test_blank_chart_is_detected(tmp_path: Path) -> None:
+    """The non-blank check can fail: an empty chart next to a drawn one."""
+    axis = Axis("x")
+    empty = line_chart([Series("a", [])], title="empty", x=axis, y=axis, chart_id="empty")
+    drawn = line_chart([Series("a", [(0, 1), (1, 3), (2, 2)])], title="drawn", x=axis, y=axis,
+                       chart_id="drawn")
+    page_html = f"<!DOCTYPE html><html><body style='margin:0'>{empty}{drawn}</body></html>"
+    page = tmp_path / "pair.html"
+    page.write_text(page_html, encoding="utf-8")
+    rects = {r["id"]: r for r in _rects(page_html, tmp_path)}
+    img = _screenshot(page, tmp_path)
+    assert _ink(img, rects["empty"])[1] == 0
+    assert _ink(img, rects["drawn"])[1] > 150
