@@ -223,8 +223,8 @@ def test_sigkill_at_an_arbitrary_moment_keeps_every_complete_run_whole(tmp_path:
     path = tmp_path / "history.db"
     child = _spawn(_LOOP, str(path))
     assert child.stdout is not None
-    for _ in range(5):
-        child.stdout.readline()
+    lines = [child.stdout.readline() for _ in range(5)]
+    assert lines[-1].strip() == "4", lines  # the writer really was writing
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
     with HistoryStore(path) as store:
