@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from engine.spec.model import Hypothesis, LoadProfile, Spec
+from engine.spec.model import PROFILE_KINDS, Hypothesis, LoadProfile, Spec
+
+PROFILE_CHOICES = PROFILE_KINDS
 
 TRIGGER_PROFILES: dict[str, tuple[str, ...]] = {
     "slo-breach": ("baseline", "stress"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from engine.spec.model import (
     StartCommand,
     Target,
 )
+from engine.target import demo_command
 
 DEMO_FIXES = ("index", "join", "cache", "async", "parallel", "linear", "pool")
 
@@ -48,12 +48,10 @@ def _demo_target(ctx: Ctx, raw: dict[str, Any], path: P, process: ProcessRef | N
     url = f"http://127.0.0.1:{port}"
     if "url" in raw and str(raw["url"]).rstrip("/") != url:
         ctx.error((*path, "url"), f"expected no url with demo, or {url!r}")
-    command = [sys.executable, "-m", "engine.demo", "--host", "127.0.0.1", "--port", str(port)]
-    if fix:
-        command += ["--fix", ",".join(fix)]
+    extra = [str(a) for a in demo.get("args", [])]
     if "users" in demo:
-        command += ["--users", str(demo["users"])]
-    command += [str(a) for a in demo.get("args", [])]
+        extra = ["--users", str(demo["users"]), *extra]
+    command = demo_command(port, fix, extra)
     start = StartCommand(tuple(command), ready=Readiness(path="/health", timeout_s=60.0))
     return Target(url=url, start=start, process=process, demo_fix=fix)
 

@@ -1,0 +1,186 @@
+"""The flow's gate checklist: each criterion checked with its evidence.
+
+Criteria the engine can measure are PASS/FAIL/INCONCLUSIVE; ones only people
+can confirm are MANUAL; ones whose capability is not part of this run are
+NOT_RUN. Nothing is PASS without evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.outcome import CheckItem, SpecOutcome
+from engine.result import Status
+
+STEPS = {1: "Baseline", 2: "Bottlenecks", 3: "Prioritize", 4: "Implement", 5: "Validate",
+         6: "Monitor"}
+Check = Callable[[SpecOutcome], tuple[Status, str]]
+
+
+def _slis_defined(o: SpecOutcome) -> tuple[Status, str]:
+    kinds = {s.sli.kind for s in o.spec.slos}
+    wanted = {"latency", "throughput", "error_rate"}
+    missing = wanted - kinds - ({"error_rate"} if "availability" in kinds else set())
+    if missing:
+        return Status.FAIL, f"no SLO on {', '.join(sorted(missing))}"
+    return Status.PASS, f"SLOs on {', '.join(sorted(kinds))}"
+
+
+def _percentile_targets(o: SpecOutcome) -> tuple[Status, str]:
+    pct = [s for s in o.spec.slos if s.sli.kind == "latency"]
+    if not pct:
+        return Status.FAIL, "no latency SLO with a percentile target"
+    return Status.PASS, ", ".join(f"{s.name}: p{s.sli.percentile:g} {s.objective.text}" for s in pct)
+
+
+def _budgets(o: SpecOutcome) -> tuple[Status, str]:
+    with_budget = [s for s in o.spec.slos if s.error_budget is not None]
+    if not with_budget:
+        return Status.FAIL, "no SLO defines an error budget"
+    return Status.PASS, ", ".join(f"{s.name}: {s.error_budget * 100:.3g}%" for s in with_budget
+                                  if s.error_budget is not None)
+
+
+def _baseline_measured(o: SpecOutcome) -> tuple[Status, str]:
+    runs = o.runs_of("baseline")
+    if not runs:
+        return Status.NOT_RUN, "no baseline profile ran"
+    run = runs[0]
+    if not run.validity.valid:
+        return Status.INVALID, "; ".join(run.validity.reasons)
+    return Status.PASS, f"{run.requests} requests at {run.validity.achieved_rate:.1f}/s"
+
+
+def _seven_days(o: SpecOutcome) -> tuple[Status, str]:
+    if o.baseline_selection is None:
+        return Status.NOT_RUN, "history disabled or no baseline run"
+    from engine.history.baseline import baseline_criterion
+
+    status, evidence = baseline_criterion(o.baseline_selection)
+    return Status(str(status)), evidence
+
+
+def _profiled(o: SpecOutcome) -> tuple[Status, str]:
+    sampled = [r for _, r in o.runs if r.resources]
+    if not sampled:
+        return Status.NOT_RUN, "target not profiled (give target.start or target.process)"
+    n = sum(len(r.resources) for r in sampled)
+    return Status.PASS, f"{n} resource samples over {len(sampled)} run(s)"
+
+
+def _traces(o: SpecOutcome) -> tuple[Status, str]:
+    comps = {c for _, r in o.runs for j in r.journeys for c in j.server_timing}
+    if not comps:
+        return Status.NOT_RUN, "no Server-Timing headers in responses"
+    return Status.PASS, f"Server-Timing components: {', '.join(sorted(comps))}"
+
+
+def _capacity_limit(o: SpecOutcome) -> tuple[Status, str]:
+    if o.stress is None:
+        return Status.NOT_RUN, "no stress profile ran"
+    bp = o.stress.breaking_point_rate
+    if bp is None:
+        return Status.INCONCLUSIVE, f"broke at the first step ({o.stress.failure_mode})"
+    return Status.PASS, f"breaking point {bp:g}/s ({o.stress.failure_mode})"
+
+
+def _bottlenecks(o: SpecOutcome) -> tuple[Status, str]:
+    if not o.bottlenecks:
+        return Status.NOT_RUN if not o.runs else Status.INCONCLUSIVE, "no bottleneck identified"
+    return Status.PASS, "; ".join(f"{b.name} ({b.share * 100:.0f}%)" for b in o.bottlenecks[:3])
+
+
+def _impact_effort(o: SpecOutcome) -> tuple[Status, str]:
+    if not o.spec.hypotheses:
+        return Status.NOT_RUN, "no hypotheses in the spec"
+    return Status.PASS, f"{len(o.spec.hypotheses)} optimizations with effort and impact"
+
+
+def _ranked(o: SpecOutcome) -> tuple[Status, str]:
+    if not o.priorities:
+        return Status.NOT_RUN, "nothing to rank"
+    quick = [p.id for p in o.priorities if p.quick_win]
+    return Status.PASS, f"ranked by ROI; quick wins: {', '.join(quick) or 'none'}"
+
+
+def _hypotheses(o: SpecOutcome) -> tuple[Status, str]:
+    if not o.spec.hypotheses:
+        return Status.NOT_RUN, "no hypotheses in the spec"
+    return Status.PASS, ", ".join(f"{h.id}: {h.expect.metric}" for h in o.spec.hypotheses)
+
+
+def _measured(o: SpecOutcome) -> tuple[Status, str]:
+    if not o.hypotheses:
+        return Status.NOT_RUN, "no hypothesis measured before/after"
+    verdicts = [str(v.verdict) for v in o.hypotheses]
+    if "INVALID" in verdicts:
+        return Status.INVALID, "a before/after run was invalid"
+    return Status.PASS, ", ".join(f"{v.id}: {v.verdict}" for v in o.hypotheses)
+
+
+def _regression_checks(o: SpecOutcome) -> tuple[Status, str]:
+    confirmed = [v.id for v in o.hypotheses if str(v.verdict) == "CONFIRMED"]
+    if not confirmed:
+        return Status.NOT_RUN, "no confirmed optimization yet"
+    return Status.PASS, f"kept as regression checks: {', '.join(confirmed)}"
+
+
+def _profile_passed(kind: str) -> Check:
+    def check(o: SpecOutcome) -> tuple[Status, str]:
+        runs = o.runs_of(kind)
+        if not runs:
+            return Status.NOT_RUN, f"no {kind} run"
+        invalid = [r for r in runs if not r.validity.valid]
+        if invalid:
+            return Status.INVALID, "; ".join(invalid[0].validity.reasons)
+        failed = [m for m in o.messages if m.startswith("Load test failed") and kind in m]
+        if failed:
+            return Status.FAIL, failed[0]
+        return Status.PASS, f"{len(runs)} {kind} run(s), {sum(r.requests for r in runs)} requests"
+    return check
+
+
+def _budget_tracked(o: SpecOutcome) -> tuple[Status, str]:
+    if not o.budgets:
+        return Status.NOT_RUN, "no error budget measured"
+    return Status.PASS, ", ".join(f"{b.slo}: {b.burn_rate:.2f}x" for b in o.budgets)
+
+
+CRITERIA: tuple[tuple[int, str, Check | None], ...] = (
+    (1, "SLIs defined (latency, throughput, error rate)", _slis_defined),
+    (1, "SLO targets set with percentiles", _percentile_targets),
+    (1, "Error budgets defined (1 - SLO target)", _budgets),
+    (1, "Baseline metrics measured", _baseline_measured),
+    (1, "Baseline metrics collected for at least 7 days", _seven_days),
+    (2, "Target profiled under load (CPU, memory, I/O)", _profiled),
+    (2, "Traces analysed (Server-Timing breakdown)", _traces),
+    (2, "Capacity limit found (stress test)", _capacity_limit),
+    (2, "Top 3-5 bottlenecks identified with evidence", _bottlenecks),
+    (3, "Impact and effort estimated per optimization", _impact_effort),
+    (3, "Ranked by ROI, quick wins identified", _ranked),
+    (3, "Priorities agreed with stakeholders", None),
+    (4, "Each optimization has a measurable hypothesis", _hypotheses),
+    (4, "Before/after measured", _measured),
+    (4, "Code reviewed and tested", None),
+    (4, "Confirmed optimizations kept as regression checks", _regression_checks),
+    (5, "Baseline load test passed", _profile_passed("baseline")),
+    (5, "Stress test run", _profile_passed("stress")),
+    (5, "Soak test passed (no leak, no degradation)", _profile_passed("soak")),
+    (5, "Spike test passed (recovered)", _profile_passed("spike")),
+    (5, "Capacity test run", _profile_passed("capacity")),
+    (6, "Error budget and burn rate tracked", _budget_tracked),
+    (6, "SLO compliance over 7-14 days of production metrics", None),
+    (6, "Alerts on regression configured", None),
+)
+
+
+def evaluate_checklist(outcome: SpecOutcome) -> list[CheckItem]:
+    """Every criterion with its status and evidence."""
+    items = []
+    for step, criterion, check in CRITERIA:
+        if check is None:
+            status, evidence = Status.MANUAL, "needs a person to confirm"
+        else:
+            status, evidence = check(outcome)
+        items.append(CheckItem(step, STEPS[step], criterion, status, evidence))
+    return items

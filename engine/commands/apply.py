@@ -1,0 +1,109 @@
+"""``perfopt-engine apply PATH...``: validate, plan, drive, analyse, gate, report, record."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import FrameType
+
+from engine.plan import PROFILE_CHOICES, plan_spec, render_plan
+from engine.spec.loader import load_paths
+from engine.spec.model import Spec
+
+EXIT_SPEC_INVALID = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["specs/"], help="spec files or folders")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, send no load")
+    parser.add_argument("--profile", action="append", choices=PROFILE_CHOICES, default=[],
+                        help="run these profiles instead of the trigger's default (repeatable)")
+    parser.add_argument("--no-hypotheses", action="store_true", help="skip before/after experiments")
+    parser.add_argument("--gate", action="append", default=[],
+                        help="only these gate names or kinds decide the exit code (repeatable)")
+    parser.add_argument("--format", action="append", default=[],
+                        choices=["markdown", "md", "json", "html", "junit"],
+                        help="report formats (default: the spec's report.formats)")
+    parser.add_argument("--out", default=None, help="report folder (default: the spec's report.dir)")
+    parser.add_argument("--no-history", action="store_true", help="neither read nor write history")
+    parser.add_argument("--quiet", action="store_true", help="no live progress")
+    parser.add_argument("--max-run-time", type=float, default=None, metavar="SECONDS",
+                        help="hard wall-clock bound on any single load run")
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_paths(list(args.paths))
+    if loaded.errors:
+        for error in loaded.errors:
+            print(error, file=sys.stderr)
+        print(f"{len(loaded.errors)} problem(s); nothing was run", file=sys.stderr)
+        return EXIT_SPEC_INVALID
+    only = set(args.profile) or None
+    plans = [plan_spec(s, only, hypotheses=not args.no_hypotheses) for s in loaded.specs]
+    if args.dry_run:
+        print(render_plan(plans))
+        return 0
+    return _execute(args, plans)
+
+
+def _execute(args: argparse.Namespace, plans: list) -> int:  # type: ignore[type-arg]
+    # Imported here so validate/--dry-run never load numpy, uvloop or the native extension.
+    from engine.console import render_summary
+    from engine.driver import ProgressPrinter
+    from engine.execute import ExecOptions
+    from engine.outcome_doc import build_document
+    from engine.pipeline import ApplyContext, run_spec
+    from engine.report.summary import append_step_summary
+    from engine.report.writer import write_reports
+
+    stop = threading.Event()
+    printer = ProgressPrinter(sys.stderr, quiet=args.quiet)
+    ctx = ApplyContext(ExecOptions(progress=printer, stop=stop, max_run_s=args.max_run_time),
+                       tuple(args.gate), history=not args.no_history)
+    outcomes = []
+    with _interrupts(stop):
+        for plan in plans:
+            outcomes.append(run_spec(plan, ctx))
+            if stop.is_set():
+                break
+    doc = build_document(outcomes)
+    written = _write(doc, args, [p.spec for p in plans])
+    append_step_summary(doc, os.environ)
+    print(render_summary(doc, [str(p) for p in written]))
+    return int(doc["exit_code"])
+
+
+def _write(doc: dict, args: argparse.Namespace, specs: list[Spec]) -> list:  # type: ignore[type-arg]
+    from engine.report.writer import write_reports
+
+    formats = args.format or list(specs[0].report.formats)
+    out = args.out or specs[0].report.dir
+    secrets = sorted({s for spec in specs for s in spec.secrets})
+    return write_reports(doc, formats, out, datetime.now(UTC), secrets)
+
+
+@contextmanager
+def _interrupts(stop: threading.Event) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM) stops the load gracefully; a second one interrupts at once."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping: finishing in-flight requests (Ctrl-C again to abort now)",
+              file=sys.stderr)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

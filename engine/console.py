@@ -1,0 +1,55 @@
+"""Terminal summary of an apply: computed from the report document, printed only by the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Doc = Mapping[str, Any]
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return out
+
+
+def _margin(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:+.1f}%"
+
+
+def _slo_rows(spec: Doc) -> list[list[str]]:
+    return [[c["slo"], c["metric"], c["value_text"], c["target"], _margin(c["margin"]),
+             f"±{c['error_bound'] * 100:.2g}%" if c["error_bound"] else "", c["status"]]
+            for c in spec["slo_checks"]]
+
+
+def _spec_lines(spec: Doc) -> list[str]:
+    lines = [f"== {spec['name']} ({spec['component']}, trigger {spec['trigger']}): "
+             f"{spec['verdict']} [{spec['status']}]"]
+    if spec["slo_checks"]:
+        lines += _table(_slo_rows(spec), ["SLO", "metric", "value", "target", "margin",
+                                          "error", "verdict"])
+    for h in spec["hypotheses"]:
+        lines.append(f"hypothesis {h['id']}: {h['verdict']} - {h['message']}")
+    for b in spec["error_budgets"]:
+        lines.append(f"budget {b['slo']}: burn {b['burn_rate']:.2f}x ({b['tier']}); {b['policy']}")
+    gates = [f"{g['name']}={g['status']}" + ("" if g["decides_exit"] else "(info)")
+             for g in spec["gates"]]
+    lines.append("gates: " + ", ".join(gates))
+    lines += [f"! {m}" for m in spec["messages"]]
+    return lines
+
+
+def render_summary(doc: Doc, written: Sequence[str] = ()) -> str:
+    """The end-of-run summary: per spec an SLO table, hypotheses, budgets, gates, messages."""
+    lines: list[str] = []
+    for spec in doc["specs"]:
+        lines += _spec_lines(spec)
+        lines.append("")
+    if written:
+        lines.append("reports: " + ", ".join(written))
+    lines.append(f"verdict: {doc['verdict']} (exit {doc['exit_code']})")
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Drive stage: start managed targets, sample them, run the driver, always clean up.
+
+``TargetSession`` owns a target's lifetime (start, readiness, stop even on
+error or Ctrl-C); ``Executor`` runs one profile against a live session, with
+the resource sampler around it and the abort-on-fail hook inside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from engine.driver import ProgressEvent, run_profile
+from engine.native import Recorder
+from engine.profiler import Sampler
+from engine.result import RunInterval, RunResult
+from engine.spec.model import LoadProfile, Spec, Target
+from engine.target import ManagedTarget, StartConfig, TargetStartError
+
+__all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
+
+AbortCheck = Callable[[Recorder, float], str]
+"""Given the live recorder and elapsed seconds, a reason to abort now, or ''."""
+
+
+class TargetUnavailable(Exception):
+    """The target could not be started or reached: the run is INVALID (exit 3)."""
+
+    def __init__(self, message: str, output_tail: str = "") -> None:
+        super().__init__(message)
+        self.output_tail = output_tail
+
+
+@dataclass
+class ExecOptions:
+    """How runs are driven: progress callback, the Ctrl-C event, a wall-clock bound per run."""
+
+    progress: Callable[[ProgressEvent], None] | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    max_run_s: float | None = None
+
+
+@dataclass
+class TargetSession:
+    """A live target: its URL, the pids to profile, and a managed process if apply started it."""
+
+    target: Target
+    managed: ManagedTarget | None = None
+    pids: tuple[int, ...] = ()
+    process_name: str | None = None
+
+    def output_tail(self) -> str:
+        return self.managed.output_tail() if self.managed else ""
+
+
+def _start_config(target: Target) -> StartConfig:
+    start = target.start
+    assert start is not None
+    host = urlsplit(target.url).hostname or "127.0.0.1"
+    ready_url = f"{target.url}{start.ready.path}" if start.ready.path else None
+    ready_tcp = (host, start.ready.tcp_port) if start.ready.tcp_port else None
+    return StartConfig(start.command, dict(start.env), start.cwd, ready_url, ready_tcp,
+                       start.ready.timeout_s)
+
+
+@contextmanager
+def target_session(target: Target) -> Iterator[TargetSession]:
+    """Start the target if the spec says how, check it answers, and always stop it."""
+    if target.start is None:
+        preflight(target.url)
+        yield _unmanaged(target)
+        return
+    managed = ManagedTarget(_start_config(target))
+    try:
+        managed.start()
+    except TargetStartError as exc:
+        managed.stop()
+        raise TargetUnavailable(f"target failed to start: {exc.args[0] if exc.args else exc}",
+                                exc.output_tail) from None
+    try:
+        pids = (managed.pid,) if managed.pid else ()
+        yield TargetSession(target, managed, pids)
+    finally:
+        managed.stop()
+
+
+def _unmanaged(target: Target) -> TargetSession:
+    if target.process and target.process.pid:
+        return TargetSession(target, pids=(target.process.pid,))
+    name = target.process.name if target.process else None
+    return TargetSession(target, process_name=name)
+
+
+def preflight(url: str, timeout_s: float = 2.0) -> None:
+    """Raise TargetUnavailable unless a TCP connection to the target's host:port opens."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise TargetUnavailable(f"target unreachable: {url} ({reason})") from None
+
+
+class Executor:
+    """Runs profiles for one spec; every run is bounded and sampled."""
+
+    def __init__(self, spec: Spec, options: ExecOptions) -> None:
+        self.spec = spec
+        self.options = options
+
+    def run(self, session: TargetSession, profile: LoadProfile, variant: str = "",
+            abort: AbortCheck | None = None) -> RunResult:
+        """One driver run of ``profile`` against ``session`` with resource sampling."""
+        sampler = self._sampler(session)
+        hook = _abort_hook(abort) if abort else None
+        try:
+            run = run_profile(session.target.url, self.spec.journeys, profile, data=self.spec.data,
+                              variant=variant, on_interval=hook.check if hook else None,
+                              progress=self.options.progress, stop=self.options.stop,
+                              max_duration_s=self.options.max_run_s)
+        finally:
+            samples = sampler.stop() if sampler else ()
+        if hook and hook.reason and not run.abort_reason:
+            run = dataclasses.replace(run, aborted=True, abort_reason=hook.reason)
+        return dataclasses.replace(run, resources=samples)
+
+    def _sampler(self, session: TargetSession) -> Sampler | None:
+        target: int | tuple[int, ...] | str | None = session.pids or session.process_name
+        if not target:
+            return None
+        return Sampler(target).start()
+
+    def constant(self, profile: LoadProfile, rate: float, duration_s: float,
+                 kind: str) -> LoadProfile:
+        """A constant-rate derivative of ``profile`` (a stress step, a capacity point)."""
+        return dataclasses.replace(profile, kind=kind, rate=rate, duration_s=duration_s,
+                                   ramp_up_s=0.0, stages=(), rate_csv=None, vus=None,
+                                   base_rate=None, peak_rate=None)
+
+
+@dataclass
+class _AbortHook:
+    check_fn: AbortCheck
+    reason: str = ""
+
+    def check(self, interval: RunInterval, recorder: Recorder) -> bool:
+        elapsed = interval.start_s + interval.duration_s
+        self.reason = self.reason or self.check_fn(recorder, elapsed)
+        return bool(self.reason)
+
+
+def _abort_hook(check: AbortCheck) -> _AbortHook:
+    return _AbortHook(check)

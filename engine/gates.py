@@ -1,0 +1,151 @@
+"""Gate stage: each gate kind is a function in a registry; the verdict decides the exit code.
+
+A gate never passes on missing, invalid or too-little data: it says INVALID
+or INCONCLUSIVE and why. INCONCLUSIVE blocks only gates marked ``strict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from engine.outcome import GateResult, SpecOutcome
+from engine.result import EXIT_CODES, Status
+from engine.spec.model import Gate
+
+GateFn = Callable[[SpecOutcome, Gate], GateResult]
+
+
+def _result(gate: Gate, status: Status, message: str, details: Iterable[str] = ()) -> GateResult:
+    return GateResult(gate.name, gate.kind, status, message, tuple(details))
+
+
+def _worst(statuses: Sequence[Status]) -> Status:
+    for status in (Status.INVALID, Status.FAIL, Status.INCONCLUSIVE):
+        if status in statuses:
+            return status
+    return Status.PASS if statuses else Status.INCONCLUSIVE
+
+
+def slo_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+    checks = outcome.slo_checks
+    if outcome.target_error:
+        return _result(gate, Status.INVALID, outcome.target_error)
+    if not checks:
+        reason = "no SLOs defined" if not outcome.spec.slos else "no run to judge the SLOs on"
+        return _result(gate, Status.INCONCLUSIVE, reason)
+    status = _worst([c.status for c in checks])
+    failing = [c.message for c in checks if c.status != Status.PASS]
+    summary = f"{sum(c.status == Status.PASS for c in checks)}/{len(checks)} SLOs met"
+    return _result(gate, status, failing[0] if failing else summary, [c.message for c in checks])
+
+
+def validity_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+    if outcome.target_error:
+        return _result(gate, Status.INVALID, outcome.target_error)
+    if not outcome.runs:
+        return _result(gate, Status.INCONCLUSIVE, "no load run happened")
+    bad = [(rid, r) for rid, r in outcome.runs if not r.validity.valid]
+    if bad:
+        details = [f"{rid}: {'; '.join(r.validity.reasons)}" for rid, r in bad]
+        return _result(gate, Status.INVALID, f"{len(bad)} run(s) invalid: {details[0]}", details)
+    return _result(gate, Status.PASS, f"{len(outcome.runs)} run(s) did what they were asked")
+
+
+def regression_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+    reg = outcome.regression
+    if reg is None:
+        why = "history disabled" if not outcome.spec.history.enabled else "no run to compare"
+        return _result(gate, Status.INCONCLUSIVE, f"no regression check: {why}")
+    status = Status(str(reg.status))
+    passed = sum(str(c.status) == "PASS" for c in reg.checks)
+    message = reg.messages[0] if reg.messages else (
+        reg.note or f"{passed}/{len(reg.checks)} metrics within tolerance of the baseline")
+    return _result(gate, status, message, [c.message for c in reg.checks])
+
+
+def hypothesis_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+    verdicts = outcome.hypotheses
+    if not verdicts:
+        return _result(gate, Status.INCONCLUSIVE, "no hypothesis was measured")
+    mapping = {"CONFIRMED": Status.PASS, "REFUTED": Status.FAIL, "INVALID": Status.INVALID,
+               "INCONCLUSIVE": Status.INCONCLUSIVE}
+    statuses = [mapping[str(v.verdict)] for v in verdicts]
+    details = [f"{v.id}: {v.verdict} - {v.message}" for v in verdicts]
+    confirmed = sum(s == Status.PASS for s in statuses)
+    return _result(gate, _worst(statuses), f"{confirmed}/{len(verdicts)} hypotheses confirmed",
+                   details)
+
+
+def error_budget_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+    if not outcome.budgets:
+        return _result(gate, Status.INCONCLUSIVE, "no SLO with an error budget was measured")
+    burning = [b for b in outcome.budgets if b.burn_rate >= 1.0]
+    details = [f"{b.slo}: burn {b.burn_rate:.2f}x ({b.tier})" for b in outcome.budgets]
+    if burning:
+        return _result(gate, Status.FAIL, f"error budget burning at {burning[0].burn_rate:.1f}x "
+                                          f"for {burning[0].slo}", details)
+    return _result(gate, Status.PASS, "every error budget burns under 1x", details)
+
+
+def checklist_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+    items = outcome.checklist
+    failed = [i for i in items if i.status in (Status.FAIL, Status.INVALID)]
+    open_items = [i for i in items if i.status in (Status.INCONCLUSIVE, Status.NOT_RUN)]
+    details = [f"step {i.step}: {i.criterion}: {i.status}" for i in failed + open_items]
+    if failed:
+        return _result(gate, Status.FAIL, f"{len(failed)} checklist criteria failed", details)
+    if open_items:
+        return _result(gate, Status.INCONCLUSIVE, f"{len(open_items)} criteria not yet met", details)
+    return _result(gate, Status.PASS, "every measurable criterion met")
+
+
+REGISTRY: dict[str, GateFn] = {
+    "slo": slo_gate, "validity": validity_gate, "regression": regression_gate,
+    "hypothesis": hypothesis_gate, "error_budget": error_budget_gate, "checklist": checklist_gate,
+}
+
+
+def evaluate_gates(outcome: SpecOutcome, selected: Sequence[str] = ()) -> list[GateResult]:
+    """Every gate of the spec; only ``selected`` names (all when empty) decide the exit code."""
+    results = []
+    for gate in outcome.spec.gates:
+        result = REGISTRY[gate.kind](outcome, gate)
+        decides = not selected or gate.name in selected or gate.kind in selected
+        if gate.strict and result.status == Status.INCONCLUSIVE:
+            result = GateResult(result.name, result.kind, Status.FAIL,
+                                f"strict gate inconclusive: {result.message}", result.details)
+        results.append(GateResult(result.name, result.kind, result.status, result.message,
+                                  result.details, decides))
+    return results
+
+
+def spec_verdict(outcome: SpecOutcome) -> Status:
+    """ABORTED when interrupted, else the worst deciding gate (INVALID > FAIL > INCONCLUSIVE)."""
+    if outcome.interrupted:
+        return Status.ABORTED
+    deciding = [g.status for g in outcome.gates if g.decides_exit]
+    if not deciding:
+        return Status.INCONCLUSIVE
+    for status in (Status.INVALID, Status.FAIL, Status.INCONCLUSIVE):
+        if status in deciding:
+            return status
+    return Status.PASS
+
+
+def exit_code(verdicts: Sequence[Status]) -> int:
+    """130 interrupted > 3 invalid > 1 failed > 0 (INCONCLUSIVE alone does not block)."""
+    if Status.ABORTED in verdicts:
+        return EXIT_CODES["interrupted"]
+    if Status.INVALID in verdicts:
+        return EXIT_CODES["run_invalid"]
+    if Status.FAIL in verdicts:
+        return EXIT_CODES["gate_failed"]
+    return EXIT_CODES["pass"]
+
+
+def overall(verdicts: Sequence[Status]) -> Status:
+    """The document's verdict over all specs."""
+    for status in (Status.ABORTED, Status.INVALID, Status.FAIL, Status.INCONCLUSIVE):
+        if status in verdicts:
+            return status
+    return Status.PASS if verdicts else Status.INCONCLUSIVE
