@@ -1,0 +1,122 @@
+"""Worker reports -> one RunResult (and intervals -> RunInterval / progress events).
+
+Whatever the worker count, the result has the same form: recorder states are merged
+through the histogram encoding, counters are summed, generator measurements combined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.driver.progress import IntervalProgress
+from engine.driver.servertiming import merge_encoded
+from engine.driver.shapes import Shape
+from engine.driver.validity import GeneratorStats, assess
+from engine.native import CONNECT, DROPPED, OK, OUTCOME_NAMES, Histogram, Recorder
+from engine.result import JourneyResult, RunInterval, RunResult
+from engine.spec.model import LoadProfile
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The facts of a run the workers do not know."""
+
+    profile: LoadProfile
+    variant: str
+    target_url: str
+    shape: Shape
+    workers: int
+    started_at: float
+    start_ns: int
+
+
+def merge_states(states: Sequence[dict[str, Any]]) -> Any:
+    """One Recorder holding every worker's data."""
+    rec = Recorder.from_state(states[0])
+    for st in states[1:]:
+        rec.merge(Recorder.from_state(st))
+    return rec
+
+
+def run_interval(snap: Any, info: RunInfo) -> RunInterval:
+    """A closed recorder interval as the result type (times from the run start)."""
+    t0 = (snap.start_ns - info.start_ns) / 1e9
+    dur = (snap.end_ns - snap.start_ns) / 1e9
+    target = None
+    if info.shape.model == "open" and dur > 0:
+        target = info.shape.area(t0, t0 + dur) / dur
+    return RunInterval(snap.index, t0, dur, target, tuple(snap.response),
+                       tuple(tuple(o) for o in snap.outcomes))
+
+
+def interval_progress(ri: RunInterval, info: RunInfo) -> IntervalProgress:
+    """Live numbers of one interval: all journeys together."""
+    total = Histogram()
+    for enc in ri.response:
+        total.add(Histogram.decode(enc))
+    requests = sum(sum(o) for o in ri.outcomes)
+    sent = requests - sum(o[DROPPED] for o in ri.outcomes)
+    ok = sum(o[OK] for o in ri.outcomes)
+    end = ri.start_s + ri.duration_s
+
+    def pct(p: float) -> float | None:
+        return total.value_at_percentile(p) / 1e9 if total.total_count else None
+
+    return IntervalProgress(
+        ri.index, end, max(0.0, info.shape.duration_s - end), ri.target_rate,
+        sent / ri.duration_s if ri.duration_s > 0 else 0.0, pct(50), pct(95), pct(99),
+        requests, requests - ok)
+
+
+def build_result(info: RunInfo, reports: Sequence[Any], tolerance: float,
+                 abort_reason: str = "") -> RunResult:
+    """Merge worker reports (engine.driver.runtime.WorkerReport) into the RunResult."""
+    rec = merge_states([r.state for r in reports])
+    names = list(rec.journeys)
+    timings = merge_encoded([r.server_timing for r in reports], len(names))
+    journeys = tuple(
+        JourneyResult(n, rec.response(j), rec.service(j),
+                      dict(zip(OUTCOME_NAMES, rec.outcomes(j), strict=True)), timings[j])
+        for j, n in enumerate(names))
+    load_s = max((r.load_s for r in reports), default=0.0)
+    reason = abort_reason or next((r.aborted for r in reports if r.aborted), "")
+    validity = assess(_stats(info, reports, rec, load_s), tolerance)
+    return RunResult(
+        profile=info.profile.name, kind=info.profile.kind, variant=info.variant,
+        target_url=info.target_url, model=info.shape.model, workers=info.workers,
+        started_at=info.started_at, duration_s=load_s, journeys=journeys,
+        intervals=tuple(run_interval(s, info) for s in rec.intervals()),
+        validity=validity, aborted=bool(reason), abort_reason=reason,
+        extra=_extra(info, reports, rec))
+
+
+def _stats(info: RunInfo, reports: Sequence[Any], rec: Any, load_s: float) -> GeneratorStats:
+    lag = Histogram()
+    for r in reports:
+        lag.add(Histogram.decode(r.lag))
+    outcomes = [rec.outcomes(j) for j in range(len(rec.journeys))]
+    dropped = sum(o[DROPPED] for o in outcomes)
+    sent = sum(sum(o) for o in outcomes) - dropped
+    target = None
+    if info.shape.model == "open" and load_s > 0:
+        target = info.shape.area(0.0, load_s) / load_s
+    return GeneratorStats(
+        target_rate=target, achieved_rate=sent / load_s if load_s > 0 else 0.0,
+        lag_p99_s=lag.value_at_percentile(99) / 1e9 if lag.total_count else 0.0,
+        lag_max_s=max((r.lag_max_ns for r in reports), default=0) / 1e9,
+        dropped=dropped, sent=sent, connect_errors=sum(o[CONNECT] for o in outcomes),
+        worker_cpu_pct=[100.0 * r.cpu_s / r.wall_s if r.wall_s > 0 else 0.0 for r in reports],
+        rss_growth_bytes=sum(r.rss_growth_bytes for r in reports))
+
+
+def _extra(info: RunInfo, reports: Sequence[Any], rec: Any) -> dict[str, Any]:
+    return {
+        "planned_requests": sum(r.planned for r in reports),
+        "dispatched": sum(r.dispatched for r in reports),
+        "cancelled_at_abort": sum(r.cancelled for r in reports),
+        "generator_cpu_s": sum(r.cpu_s for r in reports),
+        "recorder_invalid": int(rec.invalid_count),
+        "shape": [list(p) for p in info.shape.points],
+    }

@@ -1,0 +1,197 @@
+"""HTTP/1.1 keep-alive client connection: one request in flight, parsed by httptools (llhttp).
+
+A Connection times and records each response itself (response time from the intended send,
+service time from the actual write) and then hands itself back to its owner: the open-model
+pool or a closed-model virtual user. Failures never raise out of the loop; they become the
+recorder's outcome codes: reset/EOF mid-response READ, write on a dead socket WRITE,
+unparsable bytes PROTOCOL, an unexpected status STATUS_Nxx, a total-time overrun TIMEOUT
+(found by the owner's periodic sweep, see ``expire``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import monotonic_ns
+from typing import Protocol
+
+from httptools import HttpParserError, HttpResponseParser
+
+from engine.native import OK, PROTOCOL, READ, STATUS_1XX, TIMEOUT, WRITE
+
+StatusMap = tuple[int, ...]
+"""Outcome by status code 0..599 for one request template (OK if expected)."""
+
+
+def status_map(expect: tuple[int, ...]) -> StatusMap:
+    """Outcome code per status code: OK when expected, else STATUS_1XX..STATUS_5XX."""
+    out = [PROTOCOL] * 600
+    for code in range(100, 600):
+        out[code] = OK if code in expect else STATUS_1XX + code // 100 - 1
+    return tuple(out)
+
+
+class Owner(Protocol):
+    """Who a connection reports back to."""
+
+    def released(self, conn: Connection, reusable: bool) -> None:
+        """The request ended (already recorded); ``reusable`` if the connection stays open."""
+
+    def lost(self, conn: Connection) -> None:
+        """The connection is gone (closed by either side); it must not be used again."""
+
+
+class Sink(Protocol):
+    def record(self, journey: int, intended_ns: int, sent_ns: int, done_ns: int,
+               outcome: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where connections go: host/port, optional TLS context, timeouts in seconds."""
+
+    host: str
+    port: int
+    ssl: ssl.SSLContext | None
+    server_hostname: str | None
+    connect_timeout_s: float
+    host_header: str
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection. ``send`` starts a request; the owner hears when it ends."""
+
+    __slots__ = ("_head", "busy", "expect", "framed", "headers_done", "intended", "journey",
+                 "on_timing", "owner", "parser", "recorder", "sent", "st", "status", "step",
+                 "transport")
+
+    def __init__(self, recorder: Sink, owner: Owner,
+                 on_timing: Callable[[int, bytes], None] | None = None) -> None:
+        self.recorder = recorder
+        self.owner = owner
+        self.on_timing = on_timing
+        self.transport: asyncio.Transport | None = None
+        self.parser = HttpResponseParser(self)
+        self.busy = False
+        self.journey = self.step = self.status = 0
+        self.intended = self.sent = 0
+        self.expect: StatusMap = ()
+        self.framed = self.headers_done = self._head = False
+        self.st: bytes | None = None
+
+    # -- asyncio.Protocol -------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except HttpParserError:
+            self._fail(PROTOCOL)
+            return
+        if self._head and self.headers_done and self.busy:
+            # llhttp cannot be told a response answers HEAD: end it at the headers
+            self.parser = HttpResponseParser(self)
+            self._finish(self._outcome())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self.busy:
+            if exc is None and self.headers_done and not self.framed:
+                self._finish(self._outcome())  # body delimited by the end of the stream
+            else:
+                self._finish(READ)
+        self.owner.lost(self)
+
+    # -- httptools callbacks ----------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        n = len(name)
+        if n == 14 or n == 17:  # content-length / transfer-encoding frame the body
+            low = name.lower()
+            if low == b"content-length" or low == b"transfer-encoding":
+                self.framed = True
+        elif n == 13 and name.lower() == b"server-timing":
+            self.st = value if self.st is None else self.st + b"," + value
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+        self.status = self.parser.get_status_code()
+
+    def on_message_complete(self) -> None:
+        if self.busy and not self._head:
+            if not self.parser.should_keep_alive() and self.transport is not None:
+                self.transport.close()  # before _finish, so the owner does not reuse it
+            self._finish(self._outcome())
+
+    # -- requests ---------------------------------------------------------------------
+    def send(self, data: bytes, journey: int, step: int, intended_ns: int,
+             expect: StatusMap, head: bool) -> None:
+        """Write one request; its outcome is recorded when it ends."""
+        self.busy = True
+        self.journey, self.step, self.intended, self.expect = journey, step, intended_ns, expect
+        self.framed = self.headers_done = False
+        self._head = head
+        self.status = 0
+        t = self.transport
+        self.sent = monotonic_ns()
+        if t is None or t.is_closing():
+            self._fail(WRITE)
+            return
+        t.write(data)
+
+    def expire(self, deadline_sent_ns: int) -> bool:
+        """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
+        if self.busy and self.sent < deadline_sent_ns:
+            self._fail(TIMEOUT)
+            return True
+        return False
+
+    def close(self) -> None:
+        """Drop the connection without recording anything (end of run)."""
+        self.busy = False
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _outcome(self) -> int:
+        s = self.status
+        return self.expect[s] if 0 <= s < 600 else PROTOCOL
+
+    def _fail(self, outcome: int) -> None:
+        if self.transport is not None:
+            self.transport.abort()  # first, so _finish does not hand it back for reuse
+        self._finish(outcome)
+
+    def _finish(self, outcome: int) -> None:
+        done = monotonic_ns()
+        self.busy = False
+        self.recorder.record(self.journey, self.intended, self.sent, done, outcome)
+        if self.st is not None:
+            st, self.st = self.st, None
+            if self.on_timing is not None:
+                self.on_timing(self.journey, st)
+        t = self.transport
+        self.owner.released(self, t is not None and not t.is_closing())
+
+
+async def open_connection(loop: asyncio.AbstractEventLoop, ep: Endpoint,
+                          conn: Connection) -> bool:
+    """Connect ``conn``; False (nothing recorded) on refusal, unreachable host or timeout."""
+    try:
+        await asyncio.wait_for(
+            loop.create_connection(lambda: conn, ep.host, ep.port, ssl=ep.ssl,
+                                   server_hostname=ep.server_hostname),
+            ep.connect_timeout_s)
+    except (OSError, TimeoutError, ssl.SSLError, asyncio.CancelledError):
+        return False
+    return True
+
+
+def ssl_context(verify: bool) -> ssl.SSLContext:
+    """Client TLS context; ``verify`` False accepts self-signed test certificates."""
+    ctx = ssl.create_default_context()
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx

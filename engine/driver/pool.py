@@ -1,0 +1,209 @@
+"""Open model: a schedule of intended send times feeding a bounded keep-alive pool.
+
+Requests are dispatched at their intended time whatever the server does (no coordinated
+omission): a free connection takes the request at once, otherwise a new connection is
+opened (up to the limit), otherwise the request waits in a bounded FIFO queue, and when
+that is full it is counted DROPPED. Response time always runs from the intended time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterator
+from time import monotonic_ns
+from typing import Any
+
+from engine.driver.catalog import Catalog
+from engine.driver.http import Connection, Endpoint, open_connection
+from engine.driver.shapes import Shape, arrivals
+from engine.native import CONNECT
+
+Timing = Callable[[int, bytes], None] | None
+SPIN_NS = 1_500_000
+"""Below this gap the scheduler polls every loop turn: libuv timers have 1 ms granularity."""
+
+
+class Tracker:
+    """Every live connection of a worker, for the timeout sweep and the final close."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.conns: set[Connection] = set()
+        self.timeout_ns = int(timeout_s * 1e9)
+
+    def sweep(self, now_ns: int) -> None:
+        """Abort requests sent more than the timeout ago (recorded as TIMEOUT)."""
+        deadline = now_ns - self.timeout_ns
+        for c in [c for c in self.conns if c.busy and c.sent < deadline]:
+            c.expire(deadline)
+
+    def busy(self) -> int:
+        return sum(1 for c in self.conns if c.busy)
+
+    def close_all(self, record_as_timeout: bool) -> int:
+        """Close every connection; returns how many had a request in flight."""
+        inflight = 0
+        for c in list(self.conns):
+            if c.busy:
+                inflight += 1
+                if record_as_timeout:
+                    c.expire(monotonic_ns() + 1)
+            c.close()
+        return inflight
+
+
+class OpenPool:
+    """Keep-alive connections (at most ``limit``) and the bounded wait queue."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, ep: Endpoint, recorder: Any,
+                 catalog: Catalog, tracker: Tracker, limit: int, max_queue: int,
+                 on_timing: Timing = None) -> None:
+        self.loop, self.ep, self.rec, self.cat = loop, ep, recorder, catalog
+        self.tracker, self.limit, self.max_queue = tracker, max(1, limit), max(0, max_queue)
+        self.on_timing = on_timing
+        self.idle: list[Connection] = []
+        self.queue: deque[tuple[int, int, int]] = deque()
+        self.connecting = 0
+        self.closing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def dispatch(self, journey: int, step: int, intended_ns: int) -> None:
+        """Send now, open a connection, queue, or count DROPPED (in that order)."""
+        if self.idle:
+            self._send(self.idle.pop(), journey, step, intended_ns)
+        elif len(self.tracker.conns) + self.connecting < self.limit:
+            self._connect(journey, step, intended_ns)
+        elif len(self.queue) < self.max_queue:
+            self.queue.append((journey, step, intended_ns))
+        else:
+            self.rec.record_dropped(journey, intended_ns)
+
+    def _send(self, conn: Connection, journey: int, step: int, intended_ns: int) -> None:
+        cat = self.cat
+        conn.send(cat.request(journey, step), journey, step, intended_ns,
+                  cat.expects[journey][step], cat.heads[journey][step])
+
+    def _connect(self, journey: int, step: int, intended_ns: int) -> None:
+        self.connecting += 1
+        task = self.loop.create_task(self._open(journey, step, intended_ns))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _open(self, journey: int, step: int, intended_ns: int) -> None:
+        conn = Connection(self.rec, self, self.on_timing)
+        t0 = monotonic_ns()
+        ok = await open_connection(self.loop, self.ep, conn)
+        self.connecting -= 1
+        if not ok:
+            self.rec.record(journey, intended_ns, t0, monotonic_ns(), CONNECT)
+            self._serve_queue()
+            return
+        self.tracker.conns.add(conn)
+        if self.closing:
+            conn.close()
+        else:
+            self._send(conn, journey, step, intended_ns)
+
+    def _serve_queue(self) -> None:
+        if self.queue and not self.closing:
+            self.dispatch(*self.queue.popleft())
+
+    # -- Owner ---------------------------------------------------------------------------
+    def released(self, conn: Connection, reusable: bool) -> None:
+        if reusable and not self.closing:
+            if self.queue:
+                self._send(conn, *self.queue.popleft())
+            else:
+                self.idle.append(conn)
+        self._chain(conn.journey, conn.step)
+
+    def _chain(self, journey: int, step: int) -> None:
+        """Multi-step journeys: the next step is due when this one ends (+ think time)."""
+        if step + 1 >= self.cat.steps(journey) or self.closing:
+            return
+        think = self.cat.think_ns[journey][step]
+        if think <= 0:
+            self.dispatch(journey, step + 1, monotonic_ns())
+        else:
+            self.loop.call_later(think / 1e9, self._due, journey, step + 1)
+
+    def _due(self, journey: int, step: int) -> None:
+        if not self.closing:
+            self.dispatch(journey, step, monotonic_ns())
+
+    def lost(self, conn: Connection) -> None:
+        self.tracker.conns.discard(conn)
+        if conn in self.idle:
+            self.idle.remove(conn)
+        self._serve_queue()
+
+    def pending(self) -> int:
+        """Requests not yet finished: queued, connecting or in flight."""
+        return len(self.queue) + self.connecting + self.tracker.busy()
+
+    def shut(self, record: bool) -> int:
+        """Stop; queued requests are DROPPED when ``record``. Returns how many were queued."""
+        self.closing = True
+        queued = len(self.queue)
+        if record:
+            for journey, _, intended in self.queue:
+                self.rec.record_dropped(journey, intended)
+        self.queue.clear()
+        for t in list(self._tasks):
+            t.cancel()
+        return queued
+
+
+class Scheduler:
+    """Dispatches arrivals at their intended times; records how late each dispatch was."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, pool: OpenPool, shape: Shape,
+                 start_ns: int, phase: float, lag: Any) -> None:
+        self.loop, self.pool, self.lag, self.start_ns = loop, pool, lag, start_ns
+        self._times: Iterator[float] = arrivals(shape, phase)
+        self.dispatched = 0
+        self.finished = False
+        self.lag_max_ns = 0
+        self.next_ns = self._advance()
+
+    def _advance(self) -> int:
+        t = next(self._times, None)
+        if t is None:
+            self.finished = True
+            return 0
+        return self.start_ns + int(t * 1e9)
+
+    def start(self) -> None:
+        if not self.finished:
+            self._arm(self.next_ns - monotonic_ns())
+
+    def stop(self) -> None:
+        self.finished = True
+
+    def _arm(self, gap_ns: int) -> None:
+        if gap_ns > SPIN_NS:
+            self.loop.call_later((gap_ns - SPIN_NS + 500_000) / 1e9, self._run)
+        else:
+            self.loop.call_soon(self._run)
+
+    def _run(self) -> None:
+        if self.finished:
+            return
+        now = monotonic_ns()
+        nxt, cat, pool, lag = self.next_ns, self.pool.cat, self.pool, self.lag
+        n = 0
+        while nxt <= now:
+            pool.dispatch(cat.next_journey(), 0, nxt)
+            late = now - nxt
+            lag.record(late)
+            if late > self.lag_max_ns:
+                self.lag_max_ns = late
+            n += 1
+            nxt = self._advance()
+            if self.finished:
+                break
+        self.dispatched += n
+        self.next_ns = nxt
+        if not self.finished:
+            self._arm(nxt - now)
+

@@ -1,0 +1,150 @@
+"""Progress events of a run, and the one renderer that prints them (used by the CLI).
+
+The driver only emits events (frozen dataclasses) through a callback; ``ProgressPrinter``
+turns them into a live line on a terminal (rich), plain periodic lines otherwise, or
+nothing when quiet. It writes to the stream it was given and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    profile: str
+    model: str
+    target_url: str
+    duration_s: float
+    """Planned load duration, seconds."""
+    target_rate: float | None
+    """Mean planned arrival rate, requests/s (None in the closed model)."""
+    workers: int
+
+
+@dataclass(frozen=True)
+class IntervalProgress:
+    """One closed interval: rates in requests/s, latencies in seconds (None if no answers)."""
+
+    index: int
+    elapsed_s: float
+    remaining_s: float
+    target_rate: float | None
+    achieved_rate: float
+    p50_s: float | None
+    p95_s: float | None
+    p99_s: float | None
+    requests: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    profile: str
+    requests: int
+    errors: int
+    duration_s: float
+    aborted: bool
+    valid: bool
+    reasons: tuple[str, ...]
+
+
+ProgressEvent = RunStarted | IntervalProgress | RunFinished
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v * 1e3:.1f}ms"
+
+
+def interval_line(e: IntervalProgress) -> str:
+    """One-line summary of an interval (shared by the live and the plain renderer)."""
+    rate = f"{e.achieved_rate:.0f}/s"
+    if e.target_rate is not None:
+        rate += f" of {e.target_rate:.0f}/s"
+    return (f"{e.elapsed_s:6.1f}s  left {e.remaining_s:5.1f}s  {rate}  p50 {_ms(e.p50_s)}  "
+            f"p95 {_ms(e.p95_s)}  p99 {_ms(e.p99_s)}  errors {e.errors}/{e.requests}")
+
+
+class ProgressPrinter:
+    """Callable renderer: ``printer(event)``. ``every_s`` spaces plain lines (non-TTY)."""
+
+    def __init__(self, stream: TextIO, quiet: bool = False, tty: bool | None = None,
+                 every_s: float = 5.0) -> None:
+        self.stream, self.quiet, self.every_s = stream, quiet, every_s
+        self.tty = stream.isatty() if tty is None else tty
+        self._live: Any = None
+        self._last_plain = -1e9
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.quiet:
+            return
+        if isinstance(event, RunStarted):
+            self._started(event)
+        elif isinstance(event, IntervalProgress):
+            self._interval(event)
+        else:
+            self._finished(event)
+
+    def _started(self, e: RunStarted) -> None:
+        rate = f" at {e.target_rate:.0f}/s" if e.target_rate is not None else ""
+        self._write(f"run {e.profile}: {e.model} model{rate} for {e.duration_s:.0f}s -> "
+                    f"{e.target_url} ({e.workers} worker{'s' if e.workers != 1 else ''})")
+        if self.tty:
+            self._live = _live_line(self.stream)
+
+    def _interval(self, e: IntervalProgress) -> None:
+        line = interval_line(e)
+        if self._live is not None:
+            self._live.update(line)
+        elif not self.tty and e.elapsed_s - self._last_plain >= self.every_s:
+            self._last_plain = e.elapsed_s
+            self._write(line)
+
+    def _finished(self, e: RunFinished) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        state = "aborted" if e.aborted else "done"
+        verdict = "valid" if e.valid else "INVALID: " + "; ".join(e.reasons)
+        self._write(f"run {e.profile} {state}: {e.requests} requests, {e.errors} errors in "
+                    f"{e.duration_s:.1f}s ({verdict})")
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+class _LiveLine:
+    """A single rewritten status line (rich Live); falls back to carriage returns."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._live: Any = None
+        try:
+            from rich.console import Console
+            from rich.live import Live
+            from rich.text import Text
+        except ImportError:
+            return
+        self._text = Text
+        self._live = Live(Text(""), console=Console(file=stream), auto_refresh=False,
+                          transient=True)
+        self._live.start()
+
+    def update(self, line: str) -> None:
+        if self._live is not None:
+            self._live.update(self._text(line), refresh=True)
+        else:
+            self.stream.write("\r" + line)
+            self.stream.flush()
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+        else:
+            self.stream.write("\n")
+
+
+def _live_line(stream: TextIO) -> _LiveLine:
+    return _LiveLine(stream)

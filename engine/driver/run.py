@@ -1,0 +1,181 @@
+"""run_profile: the driver's public entry point (one profile against one target)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from engine.driver.assemble import (
+    RunInfo,
+    build_result,
+    interval_progress,
+    merge_states,
+    run_interval,
+)
+from engine.driver.catalog import compile_catalog
+from engine.driver.progress import ProgressEvent, RunFinished, RunStarted
+from engine.driver.runtime import WorkerPlan, endpoint, run_worker
+from engine.driver.shapes import Shape, shape_of
+from engine.driver.templates import load_data
+from engine.driver.worker import Processes
+from engine.native import Recorder
+from engine.result import RunInterval, RunResult
+from engine.spec.model import DataFile, Journey, LoadProfile
+
+START_DELAY_S = 0.05
+"""Time between planning and the first arrival, so every worker starts on the same clock."""
+HARD_STOP_GRACE_S = 1.0
+
+OnInterval = Callable[[RunInterval, Recorder], bool]
+Progress = Callable[[ProgressEvent], None]
+
+
+class ParentHooks:
+    """The caller's callbacks: progress, on_interval (abort), stop event, max duration."""
+
+    def __init__(self, info: RunInfo, on_interval: OnInterval | None,
+                 progress: Progress | None, stop: threading.Event | None,
+                 max_duration_s: float | None) -> None:
+        self.info, self.on_interval, self.progress, self.stop = info, on_interval, progress, stop
+        self.deadline_ns = (info.start_ns + int(max_duration_s * 1e9)
+                            if max_duration_s is not None else None)
+
+    def interval(self, recorder: Recorder) -> str:
+        snap = recorder.last_interval()
+        if snap is None:
+            return ""
+        ri = run_interval(snap, self.info)
+        if self.progress is not None:
+            self.progress(interval_progress(ri, self.info))
+        if self.on_interval is not None and self.on_interval(ri, recorder):
+            return f"aborted by a check at interval {ri.index}"
+        return ""
+
+    def stop_requested(self) -> str:
+        if self.stop is not None and self.stop.is_set():
+            return "interrupted"
+        if self.deadline_ns is not None and time.monotonic_ns() >= self.deadline_ns:
+            return "maximum run duration reached"
+        return ""
+
+
+def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfile, *,
+                data: Sequence[DataFile] = (), variant: str = "",
+                on_interval: OnInterval | None = None,
+                progress: Progress | None = None,
+                stop: threading.Event | None = None,
+                max_duration_s: float | None = None) -> RunResult:
+    """Drive ``profile``'s load at ``target_url`` with ``journeys``; return what was measured.
+
+    Open model (arrival rate) or closed (virtual users) follows from the profile's shape.
+    ``on_interval`` runs in the caller's process after each closed interval (True aborts);
+    ``stop`` set (Ctrl-C) stops with a 1 s grace; ``max_duration_s`` bounds the run (s).
+    Raises ValueError for a bad URL, template, data file or shape, or a non-loopback
+    target when PERFOPT_LOOPBACK_ONLY=1.
+    """
+    check_target(target_url)
+    shape = shape_of(profile)
+    if shape.duration_s <= 0:
+        raise ValueError(f"profile {profile.name!r}: expected a duration > 0")
+    s = profile.settings
+    ep = endpoint(target_url, s.connect_timeout_s, True)
+    compile_catalog(journeys, load_data(data), ep.host_header)  # fail early, in the caller
+    workers = s.workers if s.workers > 0 else (os.cpu_count() or 1)
+    info = RunInfo(profile, variant, target_url, shape, workers, time.time(), 0)
+    verify = os.environ.get("PERFOPT_TLS_VERIFY", "1") != "0"
+    portable = tuple(_picklable(j) for j in journeys)
+
+    def plan(i: int, start_ns: int) -> WorkerPlan:
+        hard = start_ns + int((shape.duration_s + s.timeout_s + HARD_STOP_GRACE_S) * 1e9)
+        if max_duration_s is not None:
+            hard = min(hard, start_ns + int(max_duration_s * 1e9))
+        return WorkerPlan(i, workers, target_url, portable, tuple(data), shape, s,
+                          start_ns, hard, verify)
+
+    return _execute(info, plan, ParentArgs(on_interval, progress, stop, max_duration_s))
+
+
+def _picklable(j: Journey) -> Journey:
+    """The journey with plain-dict headers: MappingProxyType cannot cross to a worker."""
+    steps = tuple(replace(r, headers=dict(r.headers)) for r in j.steps)
+    return replace(j, steps=steps, location=None)
+
+
+class ParentArgs:
+    def __init__(self, on_interval: OnInterval | None, progress: Progress | None,
+                 stop: threading.Event | None, max_duration_s: float | None) -> None:
+        self.on_interval, self.progress = on_interval, progress
+        self.stop, self.max_duration_s = stop, max_duration_s
+
+
+def _execute(info: RunInfo, plan: Callable[[int, int], WorkerPlan],
+             args: ParentArgs) -> RunResult:
+    if args.progress is not None:
+        args.progress(_started(info))
+    if info.workers == 1:
+        start_ns = time.monotonic_ns() + int(START_DELAY_S * 1e9)
+        info = _with_start(info, start_ns)
+        hooks = ParentHooks(info, args.on_interval, args.progress, args.stop,
+                            args.max_duration_s)
+        reports, abort = [run_worker(plan(0, start_ns), hooks)], ""
+    else:
+        holder: list[RunInfo] = [info]
+        hooks = ParentHooks(info, args.on_interval, args.progress, args.stop,
+                            args.max_duration_s)
+
+        def make(i: int) -> WorkerPlan:
+            if i == 0:  # all plans share the start chosen when the children are ready
+                holder[0] = _with_start(info, time.monotonic_ns() + int(START_DELAY_S * 1e9))
+                hooks.info = holder[0]
+                if args.max_duration_s is not None:
+                    hooks.deadline_ns = holder[0].start_ns + int(args.max_duration_s * 1e9)
+            return plan(i, holder[0].start_ns)
+
+        reports, abort = Processes(info.workers, hooks, merge_states).run(make)
+        info = holder[0]
+    result = build_result(info, reports, info.profile.settings.rate_tolerance, abort)
+    if args.progress is not None:
+        args.progress(RunFinished(result.profile, result.requests, result.errors,
+                                  result.duration_s, result.aborted, result.validity.valid,
+                                  result.validity.reasons))
+    return result
+
+
+def _with_start(info: RunInfo, start_ns: int) -> RunInfo:
+    return RunInfo(info.profile, info.variant, info.target_url, info.shape, info.workers,
+                   time.time() + (start_ns - time.monotonic_ns()) / 1e9, start_ns)
+
+
+def _started(info: RunInfo) -> RunStarted:
+    shape: Shape = info.shape
+    rate = shape.mean_level() if shape.model == "open" else None
+    return RunStarted(info.profile.name, shape.model, info.target_url, shape.duration_s,
+                      rate, info.workers)
+
+
+def check_target(url: str) -> None:
+    """With PERFOPT_LOOPBACK_ONLY=1, refuse (ValueError) a target that is not loopback."""
+    if os.environ.get("PERFOPT_LOOPBACK_ONLY") != "1":
+        return
+    host = urlsplit(url).hostname or ""
+    if not _is_loopback(host):
+        raise ValueError(f"target {url!r}: PERFOPT_LOOPBACK_ONLY=1 allows only loopback "
+                         "hosts (127.0.0.0/8, ::1, localhost)")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)

@@ -1,0 +1,234 @@
+"""One worker's run: a uvloop event loop driving the open or the closed model to a Recorder.
+
+The same code runs in the calling process (one worker) and in each worker process; only
+the ``Hooks`` differ (direct callbacks, or messages on a pipe). Every run is bounded: load
+stops at the planned duration, in-flight requests get at most the request timeout, and
+the hard stop (``WorkerPlan.hard_stop_ns``) ends the run whatever happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from engine.driver.catalog import compile_catalog
+from engine.driver.closed import UserController, VirtualUser
+from engine.driver.http import Endpoint, ssl_context
+from engine.driver.pool import OpenPool, Scheduler, Tracker
+from engine.driver.servertiming import ServerTimings
+from engine.driver.shapes import Shape
+from engine.driver.templates import load_data
+from engine.native import Histogram, Recorder
+from engine.spec.model import DataFile, Journey, RunSettings
+
+HOUSEKEEPING_S = 0.02
+"""Timeout sweep, user adjustment and stop checks run this often (seconds)."""
+ABORT_GRACE_S = 1.0
+"""In-flight requests get this long to finish after a stop request."""
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """What one worker does. ``shape`` is the whole run's shape; the worker takes its share."""
+
+    index: int
+    count: int
+    target_url: str
+    journeys: tuple[Journey, ...]
+    data: tuple[DataFile, ...]
+    shape: Shape
+    settings: RunSettings
+    start_ns: int
+    hard_stop_ns: int
+    verify_tls: bool = True
+    seed: int | None = None
+
+    @property
+    def connections(self) -> int:
+        """This worker's share of the connection limit (at least 1)."""
+        n = self.settings.connections
+        return max(1, (n + self.count - 1 - self.index) // self.count)
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """What a worker sends back: recorder state and the generator's own measurements."""
+
+    index: int
+    state: dict[str, Any]
+    lag: str
+    """Encoded histogram of dispatch lateness (ns), open model."""
+    lag_max_ns: int
+    dispatched: int
+    planned: float
+    load_s: float
+    """Seconds from start until load generation stopped (planned end or abort)."""
+    cpu_s: float
+    rss_growth_bytes: int
+    wall_s: float = 0.0
+    """Seconds from start until the worker finished (drain included): CPU is over this."""
+    server_timing: list[dict[str, str]] = field(default_factory=list)
+    aborted: str = ""
+    cancelled: int = 0
+
+
+class Hooks(Protocol):
+    def interval(self, recorder: Any) -> str:
+        """A new interval closed; a non-empty reason aborts the run."""
+
+    def stop_requested(self) -> str:
+        """A non-empty reason stops the run (Ctrl-C, max duration, parent's order)."""
+
+
+def endpoint(url: str, connect_timeout_s: float, verify_tls: bool) -> Endpoint:
+    """Parse ``scheme://host:port``; ValueError for anything but http/https."""
+    u = urlsplit(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ValueError(f"target url {url!r}: expected http://HOST[:PORT] or https://...")
+    tls = u.scheme == "https"
+    port = u.port or (443 if tls else 80)
+    host = u.hostname
+    shown = f"[{host}]" if ":" in host else host
+    header = shown if port == (443 if tls else 80) else f"{shown}:{port}"
+    return Endpoint(host, port, ssl_context(verify_tls) if tls else None,
+                    host if tls else None, connect_timeout_s, header)
+
+
+def run_worker(plan: WorkerPlan, hooks: Hooks) -> WorkerReport:
+    """Run one worker to completion on a fresh uvloop loop (blocks the calling thread)."""
+    loop: asyncio.AbstractEventLoop
+    try:
+        import uvloop
+        loop = uvloop.new_event_loop()
+    except ImportError:  # the driver still works, only slower
+        loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(_drive(plan, hooks, loop))
+    finally:
+        loop.close()
+
+
+class _Run:
+    """The objects of one worker run, wired together."""
+
+    def __init__(self, plan: WorkerPlan, loop: asyncio.AbstractEventLoop) -> None:
+        s = plan.settings
+        self.plan, self.loop = plan, loop
+        ep = endpoint(plan.target_url, s.connect_timeout_s, plan.verify_tls)
+        cat = compile_catalog(plan.journeys, load_data(plan.data), ep.host_header,
+                              plan.index, plan.count, plan.seed)
+        self.rec = Recorder(list(cat.names), plan.start_ns, int(s.interval_s * 1e9))
+        self.lag = Histogram()
+        self.timings = ServerTimings(len(cat.names))
+        self.tracker = Tracker(s.timeout_s)
+        self.pool = OpenPool(loop, ep, self.rec, cat, self.tracker, plan.connections,
+                             s.max_queue, self.timings)
+        self.share = plan.shape.scaled(1.0 / plan.count)
+        self.sched: Scheduler | None = None
+        self.users: UserController | None = None
+        if plan.shape.model == "open":
+            self.sched = Scheduler(loop, self.pool, self.share, plan.start_ns,
+                                   plan.index / plan.count, self.lag)
+        else:
+            self.users = UserController(
+                lambda: VirtualUser(loop, ep, self.rec, cat, self.tracker, self.timings),
+                plan.shape, plan.start_ns, plan.index, plan.count)
+
+    async def start(self) -> None:
+        """Arm the scheduler (it times the first arrival itself) or start the users."""
+        if self.sched is not None:
+            self.sched.start()
+            return
+        await asyncio.sleep(max(0.0, (self.plan.start_ns - time.monotonic_ns()) / 1e9))
+        self.generating(time.monotonic_ns())
+
+    def generating(self, now_ns: int) -> bool:
+        if self.sched is not None:
+            return not self.sched.finished
+        assert self.users is not None
+        self.users.adjust(now_ns)
+        return not self.users.finished
+
+    def stop_generating(self) -> None:
+        if self.sched is not None:
+            self.sched.stop()
+        if self.users is not None:
+            self.users.stop()
+
+    def pending(self) -> int:
+        return self.pool.pending() if self.sched is not None else self.tracker.busy()
+
+    def dispatched(self) -> int:
+        if self.sched is not None:
+            return self.sched.dispatched
+        return sum(sum(self.rec.outcomes(j)) for j in range(len(self.rec.journeys)))
+
+
+async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
+                 ) -> WorkerReport:
+    run = _Run(plan, loop)
+    rss0, cpu0 = _rss(), time.process_time()
+    await run.start()
+    aborted, load_end = await _generate(run, hooks)
+    cancelled = await _drain(run, aborted != "")
+    end = time.monotonic_ns()
+    if not aborted:  # a run that ended early in its last interval still covers the plan
+        end = max(end, min(plan.hard_stop_ns, plan.start_ns + int(plan.shape.duration_s * 1e9)))
+    run.rec.finish(end)
+    sched = run.sched
+    return WorkerReport(
+        plan.index, run.rec.to_state(), run.lag.encode(),
+        sched.lag_max_ns if sched else 0, run.dispatched(),
+        run.share.planned() if sched else 0.0, (load_end - plan.start_ns) / 1e9,
+        time.process_time() - cpu0, max(0, _rss() - rss0), (end - plan.start_ns) / 1e9,
+        run.timings.encoded(), aborted, cancelled)
+
+
+async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:
+    """Generate load until the shape ends, a stop, an abort or the hard stop."""
+    plan, rec = run.plan, run.rec
+    last_index = -1
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_S)
+        now = time.monotonic_ns()
+        run.tracker.sweep(now)
+        rec.tick(now)
+        snap = rec.last_interval()
+        if snap is not None and snap.index != last_index:
+            last_index = snap.index
+            reason = hooks.interval(rec)
+            if reason:
+                return reason, now
+        reason = hooks.stop_requested()
+        if reason:
+            return reason, now
+        if not run.generating(now) or now >= plan.hard_stop_ns:
+            return "", min(now, plan.start_ns + int(plan.shape.duration_s * 1e9))
+
+
+async def _drain(run: _Run, aborting: bool) -> int:
+    """Let in-flight and queued requests finish; returns how many were cancelled."""
+    run.stop_generating()
+    limit = run.plan.hard_stop_ns
+    if aborting:
+        limit = min(limit, time.monotonic_ns() + int(ABORT_GRACE_S * 1e9))
+    while run.pending() > 0 and time.monotonic_ns() < limit:
+        await asyncio.sleep(HOUSEKEEPING_S)
+        run.tracker.sweep(time.monotonic_ns())
+    # past the limit: unanswered requests count (TIMEOUT/DROPPED) unless the user aborted
+    queued = run.pool.shut(record=not aborting)
+    inflight = run.tracker.close_all(record_as_timeout=not aborting)
+    await asyncio.sleep(0)  # let the transports report connection_lost
+    return queued + inflight if aborting else 0
+
+
+def _rss() -> int:
+    try:
+        import psutil
+        return int(psutil.Process(os.getpid()).memory_info().rss)
+    except (ImportError, OSError):
+        return 0
