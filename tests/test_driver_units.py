@@ -1,0 +1,206 @@
+"""Driver pieces without a network: shapes, schedules, templates, mix, Server-Timing,
+validity and the progress printer."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.driver.progress import IntervalProgress, ProgressPrinter, RunFinished, RunStarted
+from engine.driver.servertiming import ServerTimings, parse
+from engine.driver.shapes import Shape, arrivals, shape_of
+from engine.driver.templates import RenderContext, RequestBuilder, load_data, mix_cycle
+from engine.driver.validity import GeneratorStats, assess
+from engine.spec.model import DataFile, LoadProfile, Request, RunSettings, Stage
+
+
+def profile(**kw: object) -> LoadProfile:
+    return LoadProfile("p", "baseline", RunSettings(), **kw)  # type: ignore[arg-type]
+
+
+# -- shapes ------------------------------------------------------------------------------
+def test_constant_rate_with_ramp() -> None:
+    s = shape_of(profile(rate=100.0, ramp_up_s=10.0, duration_s=20.0))
+    assert s.model == "open" and s.duration_s == 30.0
+    assert s.level(5.0) == pytest.approx(50.0)
+    assert s.level(15.0) == 100.0
+    assert s.planned() == pytest.approx(500 + 2000)
+
+
+def test_stages_pick_open_or_closed() -> None:
+    open_ = shape_of(profile(stages=(Stage(10, rate=100), Stage(10, rate=0))))
+    closed = shape_of(profile(stages=(Stage(5, vus=10), Stage(5, vus=10))))
+    assert open_.model == "open" and open_.level(10.0) == 100.0 and open_.level(15) == 50.0
+    assert closed.model == "closed" and closed.level(2.5) == 5.0
+
+
+def test_priority_stages_over_rate_and_vus_closed() -> None:
+    s = shape_of(profile(stages=(Stage(1, rate=5),), rate=100.0, duration_s=9.0))
+    assert s.duration_s == 1.0
+    assert shape_of(profile(vus=7, duration_s=3.0)).model == "closed"
+
+
+def test_spike_jumps_instantly() -> None:
+    s = shape_of(profile(base_rate=10.0, peak_rate=100.0, before_s=5.0, spike_s=2.0,
+                         after_s=5.0))
+    assert s.level(4.999) == 10.0 and s.level(5.0) == 100.0 and s.level(6.9) == 100.0
+    assert s.level(7.0) == 10.0 and s.duration_s == 12.0
+    assert s.planned() == pytest.approx(10 * 10 + 100 * 2)
+
+
+def test_rate_csv_replays_with_interpolation(tmp_path: Path) -> None:
+    f = tmp_path / "curve.csv"
+    f.write_text("t_s,rate\n0,10\n10,30\n20,30\n")
+    s = shape_of(profile(rate_csv=str(f)))
+    assert s.level(5.0) == pytest.approx(20.0) and s.duration_s == 20.0
+    f.write_text("0,10\n5,x\n")
+    with pytest.raises(ValueError, match=r"curve.csv:2: expected t_s,rate"):
+        shape_of(profile(rate_csv=str(f)))
+
+
+def test_profile_without_load_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="expected stages, rate_csv"):
+        shape_of(profile(duration_s=10.0))
+
+
+def test_arrivals_are_uniform_and_follow_ramps() -> None:
+    flat = list(arrivals(Shape("open", ((0.0, 4.0), (1.0, 4.0)))))
+    assert flat == pytest.approx([0.0, 0.25, 0.5, 0.75])
+    ramp = list(arrivals(Shape("open", ((0.0, 0.0), (10.0, 20.0)))))
+    assert len(ramp) == 100  # integral of the ramp
+    gaps = [b - a for a, b in itertools.pairwise(ramp)]
+    assert gaps[5] > gaps[50] > gaps[95]  # denser as the rate rises
+    halves = [list(arrivals(Shape("open", ((0.0, 2.0), (1.0, 2.0))), p)) for p in (0.0, 0.5)]
+    assert sorted(halves[0] + halves[1]) == pytest.approx([0.0, 0.25, 0.5, 0.75])
+
+
+def test_area_over_a_window() -> None:
+    s = Shape("open", ((0.0, 0.0), (10.0, 100.0)))
+    assert s.area(0, 10) == pytest.approx(500.0)
+    assert s.area(5, 6) == pytest.approx(55.0)
+
+
+# -- templates ---------------------------------------------------------------------------
+def test_static_request_is_built_once() -> None:
+    b = RequestBuilder(Request("GET", "/x", headers={"A": "1"}), "h:1", {}, "j")
+    ctx = RenderContext({})
+    first = b.build(ctx)
+    assert b.static and first is b.build(ctx)
+    assert first == b"GET /x HTTP/1.1\r\nHost: h:1\r\nUser-Agent: perfopt-engine\r\nA: 1\r\n\r\n"
+
+
+def test_placeholders_share_seq_and_uuid_within_a_request() -> None:
+    b = RequestBuilder(Request("POST", "/u/{seq}/{uuid}", headers={"X": "{uuid}"},
+                               body="s={seq}&r={rand:1-3}"), "h", {}, "j")
+    ctx = RenderContext({}, seq_start=1, seq_step=2)
+    reqs = [b.build(ctx).decode() for _ in range(3)]
+    assert [re.search(r"/u/(\d+)/", r).group(1) for r in reqs] == ["1", "3", "5"]  # type: ignore[union-attr]
+    path_uuid = re.search(r"/u/\d+/([0-9a-f-]{36})", reqs[0]).group(1)  # type: ignore[union-attr]
+    assert f"X: {path_uuid}\r\n" in reqs[0]
+    assert "Content-Length: " in reqs[0] and re.search(r"r=[123]$", reqs[0])
+
+
+def test_csv_round_robin_and_random(tmp_path: Path) -> None:
+    f = tmp_path / "users.csv"
+    f.write_text("email,name\na@x.io,A\nb@x.io,B\nc@x.io,C\n")
+    tables = load_data([DataFile("users", str(f)), DataFile("rnd", str(f), "random")])
+    b = RequestBuilder(Request("GET", "/?e={csv:users.email}&n={csv:users.name}"), "h",
+                       tables, "j")
+    ctx = RenderContext(tables)
+    got = [b.build(ctx).split(b" ")[1] for _ in range(4)]
+    assert got == [b"/?e=a@x.io&n=A", b"/?e=b@x.io&n=B", b"/?e=c@x.io&n=C", b"/?e=a@x.io&n=A"]
+    r = RequestBuilder(Request("GET", "/{csv:rnd.name}"), "h", tables, "j")
+    assert {r.build(ctx).split(b" ")[1] for _ in range(60)} == {b"/A", b"/B", b"/C"}
+
+
+def test_template_errors_name_what_was_expected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="names data file 'nope'"):
+        RequestBuilder(Request("GET", "/{csv:nope.x}"), "h", {}, "journey 'a' step 0")
+    f = tmp_path / "d.csv"
+    f.write_text("a\n1\n")
+    tables = load_data([DataFile("d", str(f))])
+    with pytest.raises(ValueError, match="has no column 'b'"):
+        RequestBuilder(Request("GET", "/{csv:d.b}"), "h", tables, "j")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_data([DataFile("x", str(tmp_path / "missing.csv"))])
+    with pytest.raises(ValueError, match="A <= B"):
+        RequestBuilder(Request("GET", "/{rand:9-1}"), "h", {}, "j")
+
+
+def test_json_braces_are_literal() -> None:
+    b = RequestBuilder(Request("POST", "/", json='{"a": {"b": "{seq}"}}'), "h", {}, "j")
+    assert b.build(RenderContext({})).endswith(b'{"a": {"b": "0"}}')
+
+
+def test_mix_cycle_is_exactly_proportional_and_spread() -> None:
+    cycle = mix_cycle([3, 1])
+    assert cycle.count(0) * 1 == cycle.count(1) * 3
+    assert cycle[:4].count(1) == 1  # spread out, not 3 a's then 1 b in blocks of hundreds
+    assert 2 not in mix_cycle([1, 1, 0])
+    with pytest.raises(ValueError, match="weight > 0"):
+        mix_cycle([0, 0])
+
+
+# -- Server-Timing -----------------------------------------------------------------------
+def test_server_timing_parse() -> None:
+    got = parse('db;dur=53.2, cache;desc="Cache, read";dur=2.1, miss, x;dur="7", bad name;dur=1')
+    assert got == [("db", 53.2), ("cache", 2.1), ("x", 7.0)]
+    st = ServerTimings(2)
+    st(1, b"db;dur=1.5,db;dur=2.5")
+    assert st.hists[1]["db"].total_count == 2 and st.hists[0] == {}
+
+
+# -- validity ----------------------------------------------------------------------------
+def stats(**kw: object) -> GeneratorStats:
+    base: dict[str, object] = dict(target_rate=100.0, achieved_rate=100.0, lag_p99_s=0.0,
+                                   lag_max_s=0.0, dropped=0, sent=100, connect_errors=0,
+                                   worker_cpu_pct=[10.0], rss_growth_bytes=0)
+    base.update(kw)
+    return GeneratorStats(**base)  # type: ignore[arg-type]
+
+
+def test_validity_reasons() -> None:
+    assert assess(stats(), 0.02).valid
+    assert assess(stats(achieved_rate=98.5), 0.02).valid
+    low = assess(stats(achieved_rate=97.0), 0.02)
+    assert not low.valid and "3.0% under the target" in low.reasons[0]
+    hot = assess(stats(worker_cpu_pct=[50.0, 97.0]), 0.02)
+    assert not hot.valid and "saturated" in hot.reasons[0]
+    assert hot.generator_cpu_pct == pytest.approx(73.5)
+    assert assess(stats(sent=0, achieved_rate=0.0, target_rate=None), 0.02).reasons == (
+        "nothing was sent",)
+    closed = assess(stats(target_rate=None, achieved_rate=5.0), 0.02)
+    assert closed.valid and closed.target_rate is None
+
+
+# -- progress ----------------------------------------------------------------------------
+def events() -> list[object]:
+    iv = IntervalProgress(0, 1.0, 9.0, 100.0, 99.0, 0.010, 0.020, 0.030, 99, 1)
+    return [RunStarted("base", "open", "http://127.0.0.1:1", 10.0, 100.0, 1), iv,
+            RunFinished("base", 99, 1, 10.0, False, True, ())]
+
+
+def test_plain_printer_writes_lines_and_quiet_writes_nothing() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out, tty=False, every_s=0.0)
+    for e in events():
+        printer(e)  # type: ignore[arg-type]
+    text = out.getvalue()
+    assert "open model at 100/s" in text and "99/s of 100/s" in text
+    assert "p99 30.0ms" in text and "99 requests, 1 errors" in text
+    quiet = io.StringIO()
+    for e in events():
+        ProgressPrinter(quiet, quiet=True)(e)  # type: ignore[arg-type]
+    assert quiet.getvalue() == ""
+
+
+def test_live_printer_on_a_tty_does_not_crash() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out, tty=True)
+    for e in events():
+        printer(e)  # type: ignore[arg-type]
+    assert "done: 99 requests" in out.getvalue()
