@@ -79,3 +79,8 @@ def test_planted_secret_reaches_no_output_file(tmp_path: Path) -> None:
         for secret in (SECRET_TOKEN, API_KEY, "c00k13v4lu3"):
             assert secret not in text, f"{secret} leaked into {path.name}"
     assert REDACTED in (out / "user-lookup-latest.md").read_text(encoding="utf-8")
+
+
+def test_encoded_histograms_are_left_intact() -> None:
+    data = "HISTFAAAACR4nJNpmSzMwMDAzAAB+token="
+    assert redact({"h": data}, ["token"]) == {"h": data}

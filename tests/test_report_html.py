@@ -79,3 +79,13 @@ def test_svg_escapes_labels() -> None:
     chart = svg.line_chart([svg.Series("<b>", [(0, 1), (1, 2)])], title="a & b",
                            x=svg.Axis("x"), y=svg.Axis("y"))
     assert "&lt;b&gt;" in chart and "a &amp; b" in chart
+
+
+def test_several_specs_each_get_a_report() -> None:
+    doc = minimal_document()
+    other = dict(doc["specs"][0], name="second", component="billing")
+    doc["specs"].append(other)
+    page = html.render(doc)
+    assert "<h1>Performance Optimization Report - health-endpoint</h1>" in page
+    assert "<h1>Performance Optimization Report - billing</h1>" in page
+    assert page.count('<article class="spec">') == 2

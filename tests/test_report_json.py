@@ -166,3 +166,15 @@ def test_load_document_reads_a_rendered_document(tmp_path: Path) -> None:
     path = tmp_path / "r.json"
     path.write_text(json_format.render(minimal_document()), encoding="utf-8")
     assert load_document(path) == minimal_document()
+
+
+def test_encoded_histograms_read_by_hdrhistogram_library() -> None:
+    from hdrh.histogram import HdrHistogram
+
+    doc = run_to_doc(make_run("baseline", [100.0] * 3, seed=5), "b")
+    theirs = HdrHistogram.decode(doc["histograms"]["lookup"])
+    assert theirs.get_total_count() == doc["journeys"][0]["latency"]["count"]
+    # same buckets -> same mean; percentiles are compared elsewhere (rank rounding differs:
+    # HdrHistogram rounds the rank half-up, engine.native uses the nearest-rank ceiling)
+    assert theirs.get_mean_value() * 1e-9 == pytest.approx(
+        doc["journeys"][0]["latency"]["mean"], rel=1e-6)
