@@ -1,0 +1,120 @@
+"""``python -m engine.bench stats``: error rates of the comparison statistics by simulation.
+
+Each experiment draws two groups of synthetic runs from the SAME process (lognormal
+latencies, median 20 ms, log-sd 0.5, with a per-run multiplicative drift) and asks:
+
+- miss: the 95% interval of the p95 change excludes 0 (nominal 5%, two-sided);
+- false-confirm: a no-op hypothesis 'p95 <= 0%' (any improvement) is CONFIRMED;
+- false-alarm: the regression gate at default tolerances FAILS (any metric);
+- inconclusive: the regression gate says INCONCLUSIVE;
+
+and, with the candidate's latencies 25% slower, how often the gate FAILS (power).
+Not a timing benchmark: the numbers are rates, reproducible with --seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.analysis.hypothesis import Verdict, evaluate_hypothesis
+from engine.analysis.regression import check_regressions
+from engine.native import Histogram
+from engine.result import JourneyResult, RunResult, Status, Validity
+from engine.spec.model import Expectation, Hypothesis, Target, Variant
+from engine.stats import compare
+from engine.units import parse_change
+
+SCENARIOS: tuple[tuple[int, int, int, float], ...] = (
+    # (runs A, runs B, requests per run, between-run drift sd)
+    (3, 3, 5000, 0.00),
+    (3, 3, 5000, 0.03),
+    (3, 3, 5000, 0.10),
+    (2, 2, 2000, 0.05),
+    (5, 1, 10000, 0.03),
+    (1, 1, 10000, 0.00),
+    (1, 1, 10000, 0.03),
+)
+
+
+def _run(rng: np.random.Generator, n: int, median_s: float, drift: float) -> RunResult:
+    scale = float(np.exp(rng.normal(0.0, drift)))
+    h = Histogram()
+    h.record_many(rng.lognormal(np.log(median_s * scale * 1e9), 0.5, n).astype(np.int64))
+    errors = int(rng.binomial(n, 0.002))
+    journey = JourneyResult("main", h, h, {"ok": n - errors, "status_5xx": errors})
+    validity = Validity(True, (), n / 10.0, n / 10.0, 0.0, 0.0, 0, 10.0)
+    return RunResult("baseline", "baseline", "", "http://127.0.0.1:1", "open", 1, 0.0, 10.0,
+                     (journey,), (), validity)
+
+
+def _group(rng: np.random.Generator, runs: int, n: int, drift: float,
+           median_s: float = 0.02) -> list[RunResult]:
+    return [_run(rng, n, median_s, drift) for _ in range(runs)]
+
+
+_V = Variant(Target("http://127.0.0.1:1"))
+_NOOP = Hypothesis("A-vs-A", "no-op", "other",
+                   Expectation("p95", None, change=parse_change("<= 0%")), 1.0, _V, _V)
+
+
+@dataclass
+class _Tally:
+    miss: int = 0
+    confirm: int = 0
+    alarm: int = 0
+    inconclusive: int = 0
+    power: int = 0
+
+
+def _experiment(rng: np.random.Generator, scenario: tuple[int, int, int, float],
+                tally: _Tally) -> None:
+    ra, rb, n, drift = scenario
+    a, b = _group(rng, ra, n, drift), _group(rng, rb, n, drift)
+    e = compare(a, b, "p95")
+    tally.miss += int(e.ci_low is not None and e.ci_high is not None
+                      and (e.ci_low > 0 or e.ci_high < 0))
+    tally.confirm += int(evaluate_hypothesis(_NOOP, a, b).verdict is Verdict.CONFIRMED)
+    gate = check_regressions(b, a).status
+    tally.alarm += int(gate is Status.FAIL)
+    tally.inconclusive += int(gate is Status.INCONCLUSIVE)
+    slower = _group(rng, rb, n, drift, median_s=0.025)
+    tally.power += int(check_regressions(slower, a).status is Status.FAIL)
+
+
+def table(experiments: int, seed: int) -> str:
+    """The Markdown table of rates over ``experiments`` experiments per scenario."""
+    rng = np.random.default_rng(seed)
+    lines = ["| runs A | runs B | requests/run | drift | p95 CI miss | false confirm | "
+             "false alarm | inconclusive | 25% p95 slowdown caught |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for scenario in SCENARIOS:
+        t = _Tally()
+        for _ in range(experiments):
+            _experiment(rng, scenario, t)
+        ra, rb, n, drift = scenario
+        rates = [f"{x / experiments:.1%}" for x in (t.miss, t.confirm, t.alarm,
+                                                     t.inconclusive, t.power)]
+        lines.append(f"| {ra} | {rb} | {n} | {drift:.0%} | " + " | ".join(rates) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Print the table; ``--experiments N`` per scenario (default 500), ``--seed S``."""
+    parser = argparse.ArgumentParser(prog="python -m engine.bench stats")
+    parser.add_argument("--experiments", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(list(argv))
+    print(f"{args.experiments} experiments per scenario, seed {args.seed}; lognormal "
+          "latencies (median 20ms, log-sd 0.5), 0.2% errors")
+    print(table(args.experiments, args.seed))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
