@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from engine.analysis.stress import analyse_stress, run_stress, stress_rates
+from engine.analysis.stress import StressAnalysis, analyse_stress, run_stress, stress_rates
 from engine.result import RunResult
 from engine.spec.model import LoadProfile, RunSettings, StopWhen
-from tests.support.analysis import J, make_run, sample, spread
+from tests.support.analysis import (
+    J,
+    constant,
+    drive,
+    fixture_spec,
+    make_run,
+    sample,
+    slo_ok,
+    spec_demo,
+    spread,
+)
 
 STOP = StopWhen(p95_s=0.050, error_rate=0.05)
 
@@ -35,6 +45,13 @@ def test_latency_knee_breaking_point_and_database_limit() -> None:
     doc = s.to_doc()
     assert doc["breaking_point_rate"] == 30 and len(doc["steps"]) == 4  # type: ignore[arg-type]
     assert s.message == "breaking point 30/s: latency knee at 40/s; limited by database"
+
+
+def test_one_noisy_step_is_not_the_knee() -> None:
+    steps = [_step(10, 0.010), _step(20, 0.030), _step(30, 0.011), _step(40, 0.012),
+             _step(50, 0.200)]
+    s = analyse_stress(steps, stop_when=STOP)
+    assert s.knee_rate == 40 and s.breaking_point_rate == 40
 
 
 def test_cpu_limit_when_handler_time_dominates() -> None:
@@ -101,3 +118,25 @@ def test_run_stress_is_bounded_by_rates_steps_and_deadline() -> None:
     assert calls == []
     with pytest.raises(ValueError, match="stress needs"):
         stress_rates(LoadProfile("s", "stress", RunSettings()))
+
+
+# --- end to end against the demo service ----------------------------------------
+
+def _demo_stress(fix: tuple[str, ...] | None) -> StressAnalysis:
+    spec = fixture_spec("stress")
+    profile = spec.profile("stress")
+    assert profile is not None
+    with spec_demo(spec, fix) as (url, pid):
+        return run_stress(profile, lambda rate, d: drive(url, pid, spec, constant(profile, rate, d)),
+                          slo_ok(spec), deadline_s=60.0)
+
+
+@pytest.mark.slow
+def test_demo_breaking_point_moves_up_with_the_fast_variant() -> None:
+    slow = _demo_stress(None)  # O(n^2) recommendations
+    assert slow.broke and slow.breaking_point_rate is not None
+    assert slow.failure_mode == "latency knee"
+    assert slow.limiting_resource == "cpu"
+    fast = _demo_stress(("all",))
+    assert fast.breaking_point_rate is not None
+    assert fast.breaking_point_rate > slow.breaking_point_rate

@@ -8,7 +8,7 @@ its Server-Timing components (see :mod:`engine.analysis.servertiming`):
 - a database component (db, sql, query, ...) -> ``database``, fix ``database``;
 - a cache component -> ``dependency``, fix ``caching``;
 - the handler's own time (app, total, ...) -> ``cpu``, fix ``algorithm`` when the
-  target's CPU accounts for it (busy CPU seconds >= 30% of the on-CPU candidate
+  target's CPU accounts for it (busy CPU seconds >= 15% of the on-CPU candidate
   time, or the target near a full core), else ``dependency`` / ``async``
   (the handler waits on something it does not report);
 - any other component (ext, api, auth, ...) -> ``dependency``, fix ``async``.
@@ -53,10 +53,11 @@ IO_HOT_BPS = 50 * 2**20
 ERROR_RATE_MIN = 0.01
 MIN_SHARE = 0.02
 MIN_COMPONENT_SHARE = 0.10
-ON_CPU_AT_LEAST = 0.3
-"""Handler time counts as CPU when the target's CPU seconds cover >= 30% of on-CPU candidate
-time (wall time inflates on a shared machine, so the bar is well under 1)."""
-POOLING_BELOW = 0.15
+ON_CPU_AT_LEAST = 0.15
+"""Handler time counts as CPU when the target's CPU seconds cover >= 15% of on-CPU candidate
+time. A handler that really waits (sleeps, sockets) is near 0%; a CPU-bound one on a machine
+whose cores are shared with the generator and others reads 30-60%, as it waits to run."""
+POOLING_BELOW = 0.08
 SUGGESTION = {"database": "database", "cpu": "algorithm", "dependency": "async",
               "queueing": "async"}
 
@@ -145,7 +146,8 @@ def limiting_resource(run: RunResult) -> tuple[str | None, list[str]]:
         if share >= 0.5:
             kind = component_kind(top)
             if kind == "app":
-                return _classify(top, _ctx([run], breakdown_run(run)))[0], evidence
+                verdict, _, why = _classify(top, _ctx([run], breakdown_run(run)))
+                return verdict, evidence + why
             return ("database" if kind == "database" else "dependency"), evidence
     return _by_resources(res), evidence
 

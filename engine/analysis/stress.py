@@ -13,8 +13,8 @@
   nothing else measured can be trusted; else errors above the limit, named by
   their dominant kind (refused connections, timeouts, dropped, 5xx); else
   latency (``latency knee``); else invalid (rate not reached); else SLO broken.
-- The *knee* is the rate of the last step before p95 first exceeds twice the
-  lowest p95 seen so far (and by at least 1 ms).
+- The *knee* is the rate of the last step before p95 rises above twice the
+  lowest p95 of the steps before it (and by at least 1 ms) and stays there.
 - The *limiting resource* at that point comes from ``limiting_resource``.
 """
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 from engine.analysis.bottlenecks import limiting_resource
 from engine.metrics import metric_value
@@ -163,14 +162,16 @@ def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> 
 
 
 def knee(steps: Sequence[StressStep]) -> float | None:
-    """Rate of the last step before p95 first exceeds KNEE_FACTOR x the lowest p95 so far."""
-    best: float | None = None
-    for prev, step in pairwise(steps):
-        if prev.p95_s is not None:
-            best = prev.p95_s if best is None else min(best, prev.p95_s)
-        if best is not None and step.p95_s is not None \
-                and step.p95_s > KNEE_FACTOR * best and step.p95_s - best >= KNEE_MIN_S:
-            return prev.rate
+    """Rate of the last step before p95 rises above KNEE_FACTOR x the lowest p95 of the steps
+    before it and stays there to the last step (one noisy step is not a knee)."""
+    for k in range(1, len(steps)):
+        before = [s.p95_s for s in steps[:k] if s.p95_s is not None]
+        if not before:
+            continue
+        best = min(before)
+        if all(s.p95_s is not None and s.p95_s > KNEE_FACTOR * best
+               and s.p95_s - best >= KNEE_MIN_S for s in steps[k:]):
+            return steps[k - 1].rate
     return None
 
 
