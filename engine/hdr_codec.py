@@ -9,7 +9,7 @@ The wire format (what HdrHistogram's log files and ``hdrh`` call a "histoblob"):
 where the inner header is cookie 0x1c849313, u32 payload length, u32 normalizing index
 offset, u32 significant digits, u64 lowest, u64 highest, f64 integer-to-double ratio (all
 big-endian) and counts are zig-zag LEB128 varints (at most 9 bytes, the 9th carries 8 bits);
-a negative varint -n stands for n consecutive zero counts.
+a negative varint -n stands for n consecutive zero counts (a lone zero may also be 0).
 """
 
 from __future__ import annotations
@@ -113,16 +113,14 @@ def check_percentile(percentile: float) -> float:
 
 
 def encode_counts(counts: I64) -> bytes:
-    """Zig-zag LEB128 counts up to the last non-zero one, runs of zeros as negative varints."""
+    """Zig-zag LEB128 counts up to the last non-zero one; every run of n >= 1 zeros is the
+    varint -n, as HdrHistogram_c and hdrh write it (Java writes a lone zero as 0; both read)."""
     nz = np.flatnonzero(counts)
     out = bytearray()
     prev = 0
     for i in nz.tolist():
-        gap = i - prev
-        if gap == 1:
-            _put_varint(out, 0)
-        elif gap > 1:
-            _put_varint(out, -gap)
+        if i > prev:
+            _put_varint(out, prev - i)
         _put_varint(out, int(counts[i]))
         prev = i + 1
     return bytes(out)

@@ -47,5 +47,4 @@ cdef class Recorder:
     cdef void record_c(self, int journey, int64_t intended_ns, int64_t sent_ns,
                        int64_t done_ns, int outcome) noexcept
     cdef bint roll_c(self, int64_t t) noexcept
-    cdef bint _args_ok(self, object journey, object outcome, object times, int64_t* out)
     cdef int _close(self, int64_t end_ns) except -1

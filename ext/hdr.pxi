@@ -403,7 +403,7 @@ cdef inline Py_ssize_t _put_varint(unsigned char* out, int64_t value) noexcept n
 
 
 cdef bytes _encode_counts(const int64_t* counts, Py_ssize_t n):
-    # zig-zag LEB128, a run of k >= 2 zeros as -k, trailing zeros dropped (as HdrHistogram)
+    # zig-zag LEB128, a run of k >= 1 zeros as -k, trailing zeros dropped (as HdrHistogram_c)
     cdef unsigned char* buf = <unsigned char*>malloc(n * 9 + 9)
     if buf == NULL:
         raise MemoryError()
@@ -413,10 +413,8 @@ cdef bytes _encode_counts(const int64_t* counts, Py_ssize_t n):
             for i in range(n):
                 if counts[i] == 0:
                     continue
-                if i - prev == 1:
-                    pos += _put_varint(buf + pos, 0)
-                elif i - prev > 1:
-                    pos += _put_varint(buf + pos, -(i - prev))
+                if i > prev:
+                    pos += _put_varint(buf + pos, prev - i)
                 pos += _put_varint(buf + pos, counts[i])
                 prev = i + 1
         return PyBytes_FromStringAndSize(<char*>buf, pos)

@@ -24,6 +24,15 @@ CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED = 6, 7, 8, 9, 10, 11
 cdef int64_t _MAX_GAP = MAX_GAP_INTERVALS
 
 
+cdef inline long long _to_i64(object x, int* over) except? -1:
+    # sets *over (never clears it) when x does not fit an int64; TypeError if not an int
+    cdef int o = 0
+    cdef long long v = PyLong_AsLongLongAndOverflow(x, &o)
+    if o:
+        over[0] = 1
+    return v
+
+
 cdef class Recorder:
     """Per-journey response-time (from intended send) and service-time (from actual send)
     histograms, outcome counters and per-interval snapshots, for one worker."""
@@ -128,28 +137,18 @@ cdef class Recorder:
 
     def record(self, journey, intended_ns, sent_ns, done_ns, outcome):
         """Count ``outcome`` for ``journey``; record latencies unless CONNECT or DROPPED."""
-        cdef int64_t t[3]
-        if self._args_ok(journey, outcome, (intended_ns, sent_ns, done_ns), t):
-            self.record_c(journey, t[0], t[1], t[2], outcome)
+        cdef int over = 0
+        cdef long long j = _to_i64(journey, &over), oc = _to_i64(outcome, &over)
+        cdef long long t0 = _to_i64(intended_ns, &over), t1 = _to_i64(sent_ns, &over)
+        cdef long long t2 = _to_i64(done_ns, &over)
+        if over or j < 0 or j >= self._n or oc < 0 or oc >= C_N_OUTCOMES:
+            self._invalid += 1  # Python ints of any size: what does not fit is invalid
+            return
+        self.record_c(<int>j, t0, t1, t2, <int>oc)
 
     def record_dropped(self, journey, intended_ns):
         """Count a request the driver never sent (DROPPED), in the interval of intended_ns."""
-        cdef int64_t t[3]
-        if self._args_ok(journey, C_DROPPED, (intended_ns, intended_ns, intended_ns), t):
-            self.record_c(journey, t[0], t[0], t[0], C_DROPPED)
-
-    cdef bint _args_ok(self, object journey, object outcome, object times, int64_t* out):
-        # Python ints of any size: anything that does not fit is invalid input, counted
-        cdef int over = 0, k
-        if not (0 <= journey < self._n and 0 <= outcome < C_N_OUTCOMES):
-            self._invalid += 1
-            return False
-        for k in range(3):
-            out[k] = PyLong_AsLongLongAndOverflow(times[k], &over)
-            if over != 0:
-                self._invalid += 1
-                return False
-        return True
+        self.record(journey, intended_ns, intended_ns, intended_ns, C_DROPPED)
 
     def tick(self, now_ns):
         """Close every interval that ended at or before ``now_ns``."""

@@ -253,3 +253,9 @@ def test_decodes_other_configurations_from_hdrhistogram(impl: ModuleType) -> Non
     assert (ours.lowest, ours.highest, ours.significant_digits) == (1, 10**6, 2)
     assert ours.total_count == 7
     assert ours.counts().tolist() == [ref.get_count_at_index(i) for i in range(ref.counts_len)]
+
+
+def test_decodes_java_style_lone_zero(impl: ModuleType) -> None:
+    # HdrHistogram (Java) writes one zero count as 0, not as a run of -1: counts 1, 0, 1
+    blob = hdr_codec.pack(hdr_codec.layout(1_000, HIGHEST, 3), bytes([2, 0, 2]))
+    assert impl.Histogram.decode(blob).counts()[:4].tolist() == [1, 0, 1, 0]
