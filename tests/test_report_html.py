@@ -89,3 +89,14 @@ def test_several_specs_each_get_a_report() -> None:
     assert "<h1>Performance Optimization Report - health-endpoint</h1>" in page
     assert "<h1>Performance Optimization Report - billing</h1>" in page
     assert page.count('<article class="spec">') == 2
+
+
+def test_long_runs_are_thinned_keeping_peaks() -> None:
+    from engine.report.charts import MAX_POINTS, thin
+
+    points = [(float(t), 1.0) for t in range(14_400)]  # a 4-hour soak, one point a second
+    points[7_777] = (7_777.0, 50.0)
+    out = thin(points, peak=True)
+    assert len(out) <= MAX_POINTS and max(y for _, y in out) == 50.0
+    assert thin(points, peak=False)[0] == (0.0, 1.0)
+    assert thin(points[:10], peak=True) == points[:10]

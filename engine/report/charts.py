@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,24 @@ Doc = Mapping[str, Any]
 MS = 1e3
 MIB = 1024 * 1024
 _PCT_AXIS = Axis("percentile", fmt=lambda p: f"{round(p, 6):g}%", scale="percentile")
+
+
+MAX_POINTS = 600
+
+
+def thin(points: Sequence[tuple[float, float]], peak: bool,
+         limit: int = MAX_POINTS) -> list[tuple[float, float]]:
+    """At most ``limit`` points: consecutive chunks become one point (max when ``peak``, so a
+    4-hour soak still shows its worst second; otherwise the mean)."""
+    if len(points) <= limit:
+        return list(points)
+    size = math.ceil(len(points) / limit)
+    out = []
+    for i in range(0, len(points), size):
+        chunk = points[i:i + size]
+        ys = [y for _, y in chunk]
+        out.append((chunk[0][0], max(ys) if peak else sum(ys) / len(ys)))
+    return out
 
 
 def _time(run: Doc, t_s: float) -> float:
@@ -44,8 +63,8 @@ def _slo_lines(spec: Doc) -> list[HLine]:
 def latency_chart(spec: Doc, run: Doc) -> str:
     """p50/p95/p99 per interval (ms) with latency SLO targets as reference lines."""
     ivs = run.get("intervals") or []
-    series = [Series(name, [(_time(run, iv["t_s"]), iv[key] * MS) for iv in ivs], color=color,
-                     area=key == "p99")
+    series = [Series(name, thin([(_time(run, iv["t_s"]), iv[key] * MS) for iv in ivs], True),
+                     color=color, area=key == "p99")
               for name, key, color in (("p50", "p50", "#16a34a"), ("p95", "p95", "#2563eb"),
                                        ("p99", "p99", "#9333ea"))]
     return line_chart(series, title=f"Latency percentiles over time · {run['id']}",
@@ -56,14 +75,14 @@ def latency_chart(spec: Doc, run: Doc) -> str:
 def throughput_chart(run: Doc) -> str:
     """Sent requests/s and target rate (left) and errors/s (right) per interval."""
     ivs = run.get("intervals") or []
-    series = [Series("throughput", [(_time(run, iv["t_s"]), iv["rate"]) for iv in ivs],
+    series = [Series("throughput", thin([(_time(run, iv["t_s"]), iv["rate"]) for iv in ivs], False),
                      color="#2563eb", area=True)]
     if any(iv.get("target_rate") is not None for iv in ivs):
-        series.append(Series("target rate", [(_time(run, iv["t_s"]), iv["target_rate"])
-                                             for iv in ivs if iv.get("target_rate") is not None],
-                             color="#64748b", dashed=True))
-    series.append(Series("errors/s", [(_time(run, iv["t_s"]), iv["errors"] / (iv["duration_s"] or 1))
-                                      for iv in ivs], color="#dc2626", axis="right"))
+        target = [(_time(run, iv["t_s"]), iv["target_rate"]) for iv in ivs
+                  if iv.get("target_rate") is not None]
+        series.append(Series("target rate", thin(target, False), color="#64748b", dashed=True))
+    errors = [(_time(run, iv["t_s"]), iv["errors"] / (iv["duration_s"] or 1)) for iv in ivs]
+    series.append(Series("errors/s", thin(errors, True), color="#dc2626", axis="right"))
     return line_chart(series, title=f"Throughput and errors over time · {run['id']}",
                       x=_time_axis(run), y=Axis("requests/s"), y2=Axis("errors/s"),
                       chart_id=f"throughput-{run['id']}")
@@ -98,7 +117,7 @@ def _resource_runs(spec: Doc) -> list[Doc]:
 
 def cpu_chart(spec: Doc) -> str:
     """Target process CPU (% of one core) over time, one line per primary run."""
-    series = [Series(r["id"], [(s["t_s"], s["cpu_pct"]) for s in r["resources"]])
+    series = [Series(r["id"], thin([(s["t_s"], s["cpu_pct"]) for s in r["resources"]], False))
               for r in _resource_runs(spec)]
     return line_chart(series, title="Target CPU over time", x=Axis("time since start (s)"),
                       y=Axis("CPU (% of one core)"), chart_id="cpu")
@@ -106,7 +125,7 @@ def cpu_chart(spec: Doc) -> str:
 
 def rss_chart(spec: Doc) -> str:
     """Target resident memory (MiB) over time, one line per primary run."""
-    series = [Series(r["id"], [(s["t_s"], s["rss_bytes"] / MIB) for s in r["resources"]])
+    series = [Series(r["id"], thin([(s["t_s"], s["rss_bytes"] / MIB) for s in r["resources"]], True))
               for r in _resource_runs(spec)]
     return line_chart(series, title="Target memory (RSS) over time", x=Axis("time since start (s)"),
                       y=Axis("RSS (MiB)"), chart_id="rss")

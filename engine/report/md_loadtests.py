@@ -90,10 +90,10 @@ def _cpu(v: Any) -> str:
 
 def _soak(s: Doc) -> str:
     leak, deg = s["leak"], s.get("degradation") or {}
-    slope = leak.get("slope_bytes_per_s")
-    slope_text = "—" if slope is None else f"{fmt_bytes(float(slope) * 3600)}/h"
-    lines = [f"Duration {fmt_s(s['duration_s'])}. Memory: **{leak['verdict']}** "
-             f"(RSS slope {slope_text}). p95 change {fmt_change(deg.get('p95_change'))}, "
+    metric = str(leak.get("metric") or "rss_bytes")
+    lines = [f"Duration {fmt_s(s['duration_s'])}. Leak check on {metric}: **{leak['verdict']}** "
+             f"(slope {_slope(leak.get('slope_bytes_per_s'), metric)}). "
+             f"p95 change {fmt_change(deg.get('p95_change'))}, "
              f"throughput change {fmt_change(deg.get('throughput_change'))}."]
     windows = s.get("windows") or []
     if windows:
@@ -101,6 +101,14 @@ def _soak(s: Doc) -> str:
                            [[f"{w['t_s']:g} s", fmt_s(w["p95"]), fmt_rate(w["rate"]),
                              fmt_bytes(w.get("rss_bytes"))] for w in windows]))
     return "\n\n".join(lines)
+
+
+def _slope(per_s: Any, metric: str) -> str:
+    if per_s is None:
+        return "—"
+    if metric.endswith("bytes"):
+        return f"{fmt_bytes(float(per_s) * 3600)}/h"
+    return f"{float(per_s) * 3600:+.3g} {metric}/h"
 
 
 def _spike(s: Doc) -> str:
