@@ -5,9 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.analysis.soak import analyse_soak, fit_trend, leak_verdict, timeline
+from engine.analysis.soak import SoakAnalysis, analyse_soak, fit_trend, leak_verdict, timeline
 from engine.result import ResourceSample, RunResult
-from tests.support.analysis import J, interval, make_run, sample, spread
+from tests.support.analysis import (
+    J,
+    drive,
+    fixture_spec,
+    interval,
+    make_run,
+    sample,
+    spec_demo,
+    spread,
+)
 
 MB = 2**20
 
@@ -98,3 +107,25 @@ def test_timeline_points() -> None:
     (p,) = timeline(run)
     assert p.requests == 100 and p.errors == 9 and p.error_rate == pytest.approx(0.09)
     assert p.p95_s is not None and 0.015 < p.p95_s < 0.025
+
+
+# --- end to end against the demo service ----------------------------------------
+
+def _demo_soak(without: tuple[str, ...] = ()) -> SoakAnalysis:
+    spec = fixture_spec("soak")
+    profile = spec.profile("soak")
+    assert profile is not None
+    with spec_demo(spec, without=without) as (url, pid):
+        run = drive(url, pid, spec, profile)
+    assert run.validity.valid, run.validity.reasons
+    return analyse_soak(run, profile.window_s)
+
+
+@pytest.mark.slow
+def test_demo_planted_leak_is_detected_and_absent_without_it() -> None:
+    leaking = _demo_soak()  # --leak-kb 64 at 40/s: about 2.5 MB/s
+    assert leaking.leak.verdict == "LEAK" and leaking.leak.metric == "rss_bytes"
+    assert leaking.leak.slope_per_s is not None and leaking.leak.slope_per_s > 1 * MB
+    clean = _demo_soak(without=("--leak-kb",))
+    assert clean.leak.verdict == "NO_LEAK", clean.fits
+    assert clean.generator_flat

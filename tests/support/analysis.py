@@ -117,25 +117,27 @@ def fixture_spec(name: str) -> Spec:
     return specs[0]
 
 
-def demo_args(spec: Spec) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(fixes, extra demo flags) of a spec whose target is the demo."""
+def demo_args(spec: Spec, without: Sequence[str] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fixes, extra demo flags but those in ``without``) of a spec whose target is the demo."""
     assert spec.target.start is not None and spec.target.demo_fix is not None
     argv = list(spec.target.start.command[3:])  # after: python -m engine.demo
     extra: list[str] = []
     while argv:
         flag = argv.pop(0)
         value = argv.pop(0) if argv and not argv[0].startswith("--") else None
-        if flag not in _DROP:
+        if flag not in _DROP and flag not in without:
             extra += [flag] if value is None else [flag, value]
     return tuple(spec.target.demo_fix), tuple(extra)
 
 
 @contextlib.contextmanager
-def spec_demo(spec: Spec, fix: Sequence[str] | None = None) -> Iterator[tuple[str, int]]:
-    """Start the spec's demo on a free port (optionally with other fixes); yield (url, pid)."""
+def spec_demo(spec: Spec, fix: Sequence[str] | None = None,
+              without: Sequence[str] = ()) -> Iterator[tuple[str, int]]:
+    """Start the spec's demo on a free port (optionally with other fixes, or without some
+    flags such as ``--leak-kb``); yield (url, pid)."""
     from tests.support.demo import demo_process
 
-    fixes, extra = demo_args(spec)
+    fixes, extra = demo_args(spec, without)
     with demo_process(fixes if fix is None else fix, extra) as (url, target):
         assert target.pid is not None
         yield url, target.pid
