@@ -95,11 +95,14 @@ def hist_from_state(cls: Any, d: dict[str, Any]) -> Any:
     return h
 
 
-def check_recorder_args(journeys: Sequence[str], interval_ns: int) -> tuple[str, ...]:
+def check_recorder_args(journeys: Sequence[str], start_ns: int,
+                        interval_ns: int) -> tuple[str, ...]:
     """Validate Recorder arguments (both twins); ValueError names what was expected."""
     names = tuple(journeys)
     if not names or not all(isinstance(n, str) for n in names):
         raise ValueError("journeys must be a non-empty sequence of journey names")
-    if not isinstance(interval_ns, int) or interval_ns <= 0:
-        raise ValueError(f"interval_ns must be a positive integer, got {interval_ns!r}")
+    if not isinstance(start_ns, int) or not -(2**62) <= start_ns < 2**62:
+        raise ValueError(f"start_ns must be an integer time in ns within ±2**62, got {start_ns!r}")
+    if not isinstance(interval_ns, int) or not 0 < interval_ns < 2**62:
+        raise ValueError(f"interval_ns must be a positive integer below 2**62, got {interval_ns!r}")
     return names

@@ -56,14 +56,23 @@ class Layout:
         return 1.0 / self.sub_bucket_half_count
 
 
-@functools.lru_cache(maxsize=64)
 def layout(lowest: int, highest: int, significant_digits: int) -> Layout:
     """Validate a configuration and compute its layout; ValueError names the bad argument."""
-    if not isinstance(lowest, int) or lowest < 1:
+    for name, arg in (("lowest", lowest), ("highest", highest),
+                      ("significant_digits", significant_digits)):
+        # checked before the cache, which would take 1000.0 for 1000
+        if not isinstance(arg, int) or isinstance(arg, bool):
+            raise ValueError(f"{name} must be an integer, got {arg!r}")
+    return _layout(lowest, highest, significant_digits)
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(lowest: int, highest: int, significant_digits: int) -> Layout:
+    if lowest < 1:
         raise ValueError(f"lowest must be an integer >= 1, got {lowest!r}")
-    if not isinstance(highest, int) or highest < 2 * lowest or highest > MAX_HIGHEST:
+    if highest < 2 * lowest or highest > MAX_HIGHEST:
         raise ValueError(f"highest must be an integer in [2*lowest, 2**53], got {highest!r}")
-    if not isinstance(significant_digits, int) or not 1 <= significant_digits <= 5:
+    if not 1 <= significant_digits <= 5:
         raise ValueError(
             f"significant_digits must be an integer in 1..5, got {significant_digits!r}")
     unit = lowest.bit_length() - 1

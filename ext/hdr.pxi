@@ -22,8 +22,8 @@ cdef int64_t _NO_MIN = 0x7FFFFFFFFFFFFFFF
 cdef class Histogram:
     """Log-linear HDR histogram of non-negative integers (ns by convention)."""
 
-    def __cinit__(self, int64_t lowest=1_000, int64_t highest=3_600_000_000_000,
-                  int significant_digits=3):
+    def __cinit__(self, lowest=1_000, highest=3_600_000_000_000, significant_digits=3):
+        # validated in Python first, so a bad argument is a ValueError naming it
         lay = _codec.layout(lowest, highest, significant_digits)
         self._lay = lay
         self._lowest, self._highest, self._digits = lowest, highest, significant_digits

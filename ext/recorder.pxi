@@ -37,10 +37,9 @@ cdef class Recorder:
     """Per-journey response-time (from intended send) and service-time (from actual send)
     histograms, outcome counters and per-interval snapshots, for one worker."""
 
-    def __cinit__(self, journeys, int64_t start_ns, interval_ns=1_000_000_000,
-                  int64_t lowest=1_000, int64_t highest=3_600_000_000_000,
-                  int significant_digits=3):
-        names = check_recorder_args(journeys, interval_ns)
+    def __cinit__(self, journeys, start_ns, interval_ns=1_000_000_000, lowest=1_000,
+                  highest=3_600_000_000_000, significant_digits=3):
+        names = check_recorder_args(journeys, start_ns, interval_ns)
         _codec.layout(lowest, highest, significant_digits)
         self._journeys = names
         self._cfg = (lowest, highest, significant_digits)

@@ -45,6 +45,10 @@ def test_bad_config_is_a_clear_value_error(impl: ModuleType) -> None:
         impl.Histogram(significant_digits=7)
     with pytest.raises(ValueError, match="highest"):
         impl.Histogram(lowest=1000, highest=1500)
+    with pytest.raises(ValueError, match="highest"):
+        impl.Histogram(highest=2**70)
+    with pytest.raises(ValueError, match="lowest"):
+        impl.Histogram(lowest=1000.0)
 
 
 def test_empty_histogram_reports_zeros(impl: ModuleType) -> None:
@@ -259,3 +263,16 @@ def test_decodes_java_style_lone_zero(impl: ModuleType) -> None:
     # HdrHistogram (Java) writes one zero count as 0, not as a run of -1: counts 1, 0, 1
     blob = hdr_codec.pack(hdr_codec.layout(1_000, HIGHEST, 3), bytes([2, 0, 2]))
     assert impl.Histogram.decode(blob).counts()[:4].tolist() == [1, 0, 1, 0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(values=st.lists(st.integers(0, HIGHEST), min_size=1, max_size=80),
+       pcts=st.lists(st.floats(0, 100), min_size=1, max_size=6))
+def test_percentiles_within_bound_for_any_data(impl: ModuleType, values: list[int],
+                                               pcts: list[float]) -> None:
+    h = _filled(impl, values)
+    ordered = sorted(values)
+    for p, got in zip(pcts, h.values_at_percentiles(pcts), strict=True):
+        exact = ordered[hdr_codec.rank_for_percentile(p, len(values)) - 1]
+        assert h.lowest_equivalent(exact) <= got <= h.highest_equivalent(exact)
+        assert abs(got - exact) <= max(exact * h.relative_error, 511)

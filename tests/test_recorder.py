@@ -71,6 +71,10 @@ def test_bad_constructor_arguments_are_value_errors(impl: ModuleType) -> None:
         impl.Recorder([], T0)
     with pytest.raises(ValueError, match="interval_ns"):
         impl.Recorder(["a"], T0, interval_ns=0)
+    with pytest.raises(ValueError, match="start_ns"):
+        impl.Recorder(["a"], 2**70)
+    with pytest.raises(ValueError, match="lowest"):
+        impl.Recorder(["a"], T0, lowest=1.5)
 
 
 def test_intervals_roll_tick_and_finish(impl: ModuleType) -> None:
