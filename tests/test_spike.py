@@ -7,7 +7,7 @@ import pytest
 from engine.analysis.spike import analyse_spike, phases_of
 from engine.result import RunResult
 from engine.spec.model import LoadProfile, RunSettings
-from tests.support.analysis import J, interval, make_run, spread
+from tests.support.analysis import J, drive, fixture_spec, interval, make_run, spec_demo, spread
 
 PROFILE = LoadProfile("spike", "spike", RunSettings(), base_rate=50.0, peak_rate=500.0,
                       before_s=5.0, spike_s=3.0, after_s=7.0, recovery_tolerance=0.2)
@@ -61,3 +61,19 @@ def test_phases_need_base_peak_and_spike() -> None:
     assert (ph.spike_start_s, ph.spike_end_s, ph.end_s) == (5.0, 8.0, 15.0)
     with pytest.raises(ValueError, match="needs base, peak and spike"):
         phases_of(LoadProfile("x", "spike", RunSettings()))
+
+
+# --- end to end against the demo service ----------------------------------------
+
+@pytest.mark.slow
+def test_demo_recovery_time_is_measured_after_a_spike() -> None:
+    spec = fixture_spec("spike")
+    profile = spec.profile("spike")
+    assert profile is not None
+    with spec_demo(spec) as (url, pid):
+        run = drive(url, pid, spec, profile)
+    s = analyse_spike(run, profile)
+    assert s.p95_before_s is not None and s.p99_during_s is not None
+    assert s.p99_during_s > 2 * s.p95_before_s  # the spike overloads the O(n^2) route
+    assert s.recovered and s.recovery_time_s is not None
+    assert 0.0 < s.recovery_time_s < (profile.after_s or 0.0)
