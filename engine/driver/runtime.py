@@ -175,16 +175,13 @@ async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
     await run.start()
     aborted, load_end = await _generate(run, hooks)
     cancelled = await _drain(run, aborted != "")
-    end = time.monotonic_ns()
-    if not aborted:  # a run that ended early in its last interval still covers the plan
-        end = max(end, min(plan.hard_stop_ns, plan.start_ns + int(plan.shape.duration_s * 1e9)))
-    run.rec.finish(end)
+    _finish(run.rec, plan, aborted != "")
     sched = run.sched
     return WorkerReport(
         plan.index, run.rec.to_state(), run.lag.encode(),
         sched.lag_max_ns if sched else 0, run.dispatched(),
         run.share.planned() if sched else 0.0, (load_end - plan.start_ns) / 1e9,
-        time.process_time() - cpu0, max(0, _rss() - rss0), (end - plan.start_ns) / 1e9,
+        time.process_time() - cpu0, max(0, _rss() - rss0), (time.monotonic_ns() - plan.start_ns) / 1e9,
         run.timings.encoded(), aborted, cancelled)
 
 
@@ -224,6 +221,26 @@ async def _drain(run: _Run, aborting: bool) -> int:
     inflight = run.tracker.close_all(record_as_timeout=not aborting)
     await asyncio.sleep(0)  # let the transports report connection_lost
     return queued + inflight if aborting else 0
+
+
+def _finish(rec: Any, plan: WorkerPlan, aborted: bool) -> int:
+    """Close the recorder at the planned end, or later if answers came after it.
+
+    A run whose last answers arrived before the planned end still covers the plan; one
+    with none after it gets no empty trailing interval, so results have the same intervals
+    whatever the worker count and housekeeping phase."""
+    now = time.monotonic_ns()
+    planned = min(plan.hard_stop_ns, plan.start_ns + int(plan.shape.duration_s * 1e9))
+    if aborted or now <= planned:
+        rec.finish(max(now, planned) if not aborted else now)
+        return now if aborted else planned
+    rec.tick(planned)
+    journeys = range(len(rec.journeys))
+    closed = sum(sum(o) for snap in rec.intervals() for o in snap.outcomes)
+    total = sum(sum(rec.outcomes(j)) for j in journeys)
+    end = planned if closed == total else now
+    rec.finish(end)
+    return end
 
 
 def _rss() -> int:
