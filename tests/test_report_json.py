@@ -191,3 +191,28 @@ def test_encoded_histograms_read_by_hdrhistogram_library() -> None:
     # HdrHistogram rounds the rank half-up, engine.native uses the nearest-rank ceiling)
     assert theirs.get_mean_value() * 1e-9 == pytest.approx(
         doc["journeys"][0]["latency"]["mean"], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_real_driver_run_converts_to_a_valid_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A RunResult from the real driver against the demo service (Server-Timing included)."""
+    from engine.driver import run_profile
+    from engine.report import html
+    from engine.spec.model import Journey, LoadProfile, Request, RunSettings
+    from tests.support.demo import running_demo
+
+    monkeypatch.setenv("PERFOPT_LOOPBACK_ONLY", "1")
+    journeys = [Journey("lookup", 3.0, (Request("GET", "/users?email=u{rand:1-1000}@demo.test"),)),
+                Journey("stats", 1.0, (Request("GET", "/stats"),))]
+    profile = LoadProfile("baseline", "baseline", RunSettings(connections=8), duration_s=2.0,
+                          rate=40.0)
+    with running_demo(["all"]) as url:
+        run = run_profile(url, journeys, profile, max_duration_s=20.0)
+    doc = run_to_doc(run, "baseline", ())
+    spec = empty_spec_report("real", runs=[doc])
+    full = new_document([spec], verdict="PASS", exit_code=0, generated_at=NOW)
+    assert validate_document(full) == []
+    assert doc["requests"] == run.requests > 0 and len(doc["intervals"]) >= 2
+    assert any(j["server_timing"] for j in doc["journeys"]), "demo sends Server-Timing"
+    page = html.render(full)
+    assert 'data-chart="latency-baseline"' in page and 'data-chart="distribution"' in page

@@ -123,21 +123,20 @@ def _merged(hists: Iterable[HistogramLike]) -> HistogramLike | None:
     return merged
 
 
+def _server_timing(j: JourneyResult) -> list[dict[str, Any]]:
+    # The Server-Timing analysis owns the conventions (an enclosing "app" reduced to its
+    # exclusive time, contribution weighted by how many responses carried the component),
+    # so the report shows the same shares the bottleneck ranking used.
+    from engine.analysis.servertiming import breakdown
+
+    rows = breakdown(j).to_doc()
+    return [{k: (round(float(v), 9) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in rows]
+
+
 def _journey_doc(j: JourneyResult) -> dict[str, Any]:
     latency = latency_summary(j.response)
-    journey_mean = latency["mean"]
-    timing = []
-    for component, h in j.server_timing.items():
-        mean = 0.0 if h.total_count == 0 else _s(h.mean)
-        timing.append({
-            "component": component,
-            "p50": 0.0 if h.total_count == 0 else _s(h.value_at_percentile(50.0)),
-            "p95": 0.0 if h.total_count == 0 else _s(h.value_at_percentile(95.0)),
-            "mean": mean,
-            # share of the journey's mean response time (which includes queueing)
-            "share": round(mean / journey_mean, 6) if journey_mean > 0 else 0.0,
-        })
-    timing.sort(key=lambda t: -float(t["share"]))
+    timing = _server_timing(j)
     return {
         "name": j.name, "requests": j.requests, "errors": j.errors,
         "error_rate": round(j.errors / j.requests, 9) if j.requests else 0.0,
