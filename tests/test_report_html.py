@@ -100,3 +100,15 @@ def test_long_runs_are_thinned_keeping_peaks() -> None:
     assert len(out) <= MAX_POINTS and max(y for _, y in out) == 50.0
     assert thin(points, peak=False)[0] == (0.0, 1.0)
     assert thin(points[:10], peak=True) == points[:10]
+
+
+def test_short_trailing_drain_interval_is_not_charted() -> None:
+    from engine.report.charts import chart_intervals
+
+    def iv(t: float, d: float) -> dict[str, Any]:
+        return {"t_s": t, "duration_s": d}
+
+    run = {"intervals": [iv(0, 1.0), iv(1, 1.0), iv(2, 1.0), iv(3, 0.06)]}
+    assert [i["t_s"] for i in chart_intervals(run)] == [0, 1, 2]
+    run = {"intervals": [iv(0, 1.0), iv(1, 1.0), iv(2, 0.9)]}
+    assert len(chart_intervals(run)) == 3

@@ -39,6 +39,17 @@ def thin(points: Sequence[tuple[float, float]], peak: bool,
     return out
 
 
+def chart_intervals(run: Doc) -> list[Doc]:
+    """The run's intervals minus a short trailing drain interval (e.g. 0.06 s holding the
+    last few completions), whose rate would otherwise draw a spike that never happened."""
+    ivs = list(run.get("intervals") or [])
+    if len(ivs) >= 3:
+        durations = sorted(float(iv["duration_s"]) for iv in ivs)
+        if float(ivs[-1]["duration_s"]) < 0.5 * durations[len(durations) // 2]:
+            ivs.pop()
+    return ivs
+
+
 def _time(run: Doc, t_s: float) -> float:
     return t_s / 60.0 if run["duration_s"] > 600 else t_s
 
@@ -62,7 +73,7 @@ def _slo_lines(spec: Doc) -> list[HLine]:
 
 def latency_chart(spec: Doc, run: Doc) -> str:
     """p50/p95/p99 per interval (ms) with latency SLO targets as reference lines."""
-    ivs = run.get("intervals") or []
+    ivs = chart_intervals(run)
     series = [Series(name, thin([(_time(run, iv["t_s"]), iv[key] * MS) for iv in ivs], True),
                      color=color, area=key == "p99")
               for name, key, color in (("p50", "p50", "#16a34a"), ("p95", "p95", "#2563eb"),
@@ -74,7 +85,7 @@ def latency_chart(spec: Doc, run: Doc) -> str:
 
 def throughput_chart(run: Doc) -> str:
     """Sent requests/s and target rate (left) and errors/s (right) per interval."""
-    ivs = run.get("intervals") or []
+    ivs = chart_intervals(run)
     series = [Series("throughput", thin([(_time(run, iv["t_s"]), iv["rate"]) for iv in ivs], False),
                      color="#2563eb", area=True)]
     if any(iv.get("target_rate") is not None for iv in ivs):
