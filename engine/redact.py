@@ -2,7 +2,8 @@
 
 ``redact`` replaces the values of sensitive headers/fields anywhere in nested
 data: dict keys, ``[name, value]`` pairs, and ``Name: value`` / ``name=value`` /
-``"name": "value"`` forms inside strings. Names match case-insensitively.
+``"name": "value"`` forms inside strings, and ``user:password@`` in URLs. Names match
+case-insensitively.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def _replace(match: re.Match[str]) -> str:
 
 
 _ENCODED_HISTOGRAM = re.compile(r"HIST[A-Za-z0-9+/]+={0,2}")
+# user:password@ in a URL is a credential whatever the spec marks secret
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@:]+:[^/\s@]*@")
 
 
 def _redact_str(text: str, names: frozenset[str], values: Sequence[str]) -> str:
@@ -58,6 +61,7 @@ def _redact_str(text: str, names: frozenset[str], values: Sequence[str]) -> str:
         return text
     for v in values:
         text = text.replace(v, REDACTED)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
     return _pattern(names).sub(_replace, text)
 
 

@@ -84,3 +84,9 @@ def test_planted_secret_reaches_no_output_file(tmp_path: Path) -> None:
 def test_encoded_histograms_are_left_intact() -> None:
     data = "HISTFAAAACR4nJNpmSzMwMDAzAAB+token="
     assert redact({"h": data}, ["token"]) == {"h": data}
+
+
+def test_url_credentials_are_redacted() -> None:
+    assert redact("GET http://bob:pa55w0rd@127.0.0.1:8080/x") == \
+        f"GET http://{REDACTED}@127.0.0.1:8080/x"
+    assert redact("http://127.0.0.1:8080/a@b") == "http://127.0.0.1:8080/a@b"
