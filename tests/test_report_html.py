@@ -36,9 +36,10 @@ def test_self_contained_no_network(full_html: str) -> None:
 def test_every_expected_chart_is_present(full_html: str) -> None:
     charts = re.findall(r'<svg [^>]*data-chart="([^"]+)"', full_html)
     for expected in ("latency-baseline", "throughput-baseline", "distribution", "stress", "cpu",
-                     "rss", "latency-stress", "latency-soak", "latency-spike"):
+                     "rss", "latency-stress", "latency-soak", "latency-spike", "capacity"):
         assert expected in charts
     assert full_html.count('class="series"') >= 30
+    assert "breaking point 600/s" in full_html  # marker on the stress curve
 
 
 def test_minimal_has_no_stress_chart_but_baseline_charts() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.report.fmt import primary_runs
-from engine.report.svg import Axis, HLine, Series, line_chart
+from engine.report.svg import Axis, HLine, Series, VLine, line_chart
 from engine.units import UnitError, parse_comparison
 
 __all__ = [
@@ -118,8 +118,23 @@ def stress_chart(stress: Doc) -> str:
                                                      ("p99", "#9333ea"))]
     series.append(Series("error rate", [(s["achieved_rate"], s["error_rate"] * 100) for s in steps],
                          color="#dc2626", axis="right", dashed=True))
+    broke = stress.get("breaking_point_rate")
+    marks = [VLine(float(broke), f"breaking point {broke:g}/s")] if broke is not None else []
     return line_chart(series, title="Stress: latency vs throughput", x=Axis("achieved requests/s"),
-                      y=Axis("latency (ms)"), y2=Axis("error rate (%)"), chart_id="stress")
+                      y=Axis("latency (ms)"), y2=Axis("error rate (%)"), vlines=marks,
+                      chart_id="stress")
+
+
+def capacity_chart(capacity: Doc) -> str:
+    """p95 (ms) and target CPU (right axis) at each capacity multiplier's achieved rate."""
+    points = sorted(capacity.get("points") or [], key=lambda p: p["achieved_rate"])
+    series = [Series("p95", [(p["achieved_rate"], p["p95"] * MS) for p in points
+                             if p.get("p95") is not None], color="#2563eb"),
+              Series("error rate", [(p["achieved_rate"], p["error_rate"] * 100) for p in points],
+                     color="#dc2626", axis="right", dashed=True)]
+    return line_chart(series, title="Capacity: p95 and errors by load",
+                      x=Axis("achieved requests/s"), y=Axis("p95 (ms)"), y2=Axis("error rate (%)"),
+                      chart_id="capacity")
 
 
 def _resource_runs(spec: Doc) -> list[Doc]:
@@ -164,6 +179,9 @@ def kind_charts(spec: Doc, kind: str) -> Sequence[str]:
     """Latency and throughput over time of the primary run of ``kind`` (baseline: none,
     the at-a-glance charts already show it)."""
     run = next((r for r in primary_runs(spec) if r.get("kind") == kind), None)
-    if run is None or kind == "baseline":
-        return []
-    return [latency_chart(spec, run), throughput_chart(run)]
+    charts: list[str] = []
+    if kind == "capacity" and (spec.get("capacity") or {}).get("points"):
+        charts.append(capacity_chart(spec["capacity"]))
+    if run is not None and kind != "baseline":
+        charts += [latency_chart(spec, run), throughput_chart(run)]
+    return charts

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
 
-__all__ = ["PALETTE", "Axis", "HLine", "Series", "line_chart", "nice_ticks", "percentile_x"]
+__all__ = ["PALETTE", "Axis", "HLine", "Series", "VLine", "line_chart", "nice_ticks", "percentile_x"]
 
 PALETTE = ("#2563eb", "#f97316", "#dc2626", "#16a34a", "#9333ea", "#0891b2", "#ca8a04")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
@@ -49,6 +49,15 @@ class HLine:
     y: float
     label: str
     color: str = "#dc2626"
+
+
+@dataclass(frozen=True)
+class VLine:
+    """A vertical marker at ``x`` (linear x axes only), e.g. a stress breaking point."""
+
+    x: float
+    label: str
+    color: str = "#b91c1c"
 
 
 def percentile_x(p: float, last: float) -> float:
@@ -215,9 +224,19 @@ def _legend_rows(series: Sequence[Series], width: int) -> int:
     return 0 if chars * 6.6 < width - 120 else 1
 
 
+def _vlines(vlines: Sequence[VLine], f: _Frame, sx: _Scale) -> list[str]:
+    out = []
+    for v in vlines:
+        x = sx(v.x)
+        out.append(f'<line x1="{x}" y1="{f.top}" x2="{x}" y2="{f.height - f.bottom}" '
+                   f'stroke="{v.color}" stroke-width="1.5" stroke-dasharray="4 3"/>')
+        out.append(_text(x - 4, f.top + 12, v.label, anchor="end", color=v.color, halo=True))
+    return out
+
+
 def line_chart(series: Sequence[Series], *, title: str, x: Axis, y: Axis, y2: Axis | None = None,
-               hlines: Sequence[HLine] = (), width: int = 640, height: int = 300,
-               chart_id: str = "chart") -> str:
+               hlines: Sequence[HLine] = (), vlines: Sequence[VLine] = (), width: int = 640,
+               height: int = 300, chart_id: str = "chart") -> str:
     """An inline ``<svg>`` line chart; y axes start at 0. Empty series -> a 'no data' panel."""
     f = _Frame(width, height, 64, 64 if y2 else 24, 64 + _legend_rows(series, width) * 16, 46)
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{escape(chart_id)}" '
@@ -243,6 +262,8 @@ def line_chart(series: Sequence[Series], *, title: str, x: Axis, y: Axis, y2: Ax
         scales["right"] = _Scale(yt2[0], yt2[-1], height - f.bottom, f.top)
         parts += _right_axis(f, scales["right"], yt2, y2)
     parts += _hlines(hlines, f, sy)
+    if x.scale == "linear":
+        parts += _vlines([v for v in vlines if sx.lo <= v.x <= sx.hi], f, sx)
     colors = [s.color or PALETTE[i % len(PALETTE)] for i, s in enumerate(moved)]
     for s, c in zip(moved, colors, strict=True):
         parts += _series_svg(s, c, sx, scales[s.axis], float(height - f.bottom))
