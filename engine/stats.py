@@ -68,7 +68,7 @@ class StatsConfig:
     """A percentile needs at least this many requests above it (p99: 1000 requests)."""
     drift_floor: float = 0.0
     """Minimum between-run standard deviation assumed (log scale; 0.02 = 2%)."""
-    assumed_drift: float = 0.02
+    assumed_drift: float = 0.05
     """Between-run standard deviation assumed when no group has two runs to measure it
     (log scale for latency/throughput; ignored for error rates)."""
 

@@ -23,6 +23,7 @@ from engine.units import Comparison
 
 __all__ = [
     "DEFAULT_TOLERANCES",
+    "GATE_CONFIG",
     "Guard",
     "RegressionCheck",
     "RegressionResult",
@@ -36,6 +37,10 @@ DEFAULT_TOLERANCES: Mapping[str, float] = {
 }
 """Latency metrics: allowed relative increase; throughput: allowed relative decrease;
 error_rate (and availability): allowed absolute increase (decrease) in points, as a fraction."""
+
+GATE_CONFIG = StatsConfig(confidence=0.98)
+"""The gate tests ~6 metrics at once and FAILS on any of them: 98% intervals (1% per
+metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
 
 _ABSOLUTE = frozenset({"error_rate", "availability"})
 _SEVERITY = {Status.PASS: 0, Status.INCONCLUSIVE: 1, Status.FAIL: 2, Status.INVALID: 3}
@@ -124,7 +129,9 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                       config: StatsConfig | None = None) -> RegressionResult:
     """Compare ``current`` runs with ``baseline`` runs for every tolerated metric and
     journey (None = all journeys pooled), plus each guard. Invalid baseline runs are
-    left out; an invalid current run makes the result INVALID."""
+    left out; an invalid current run makes the result INVALID. ``config`` defaults to
+    GATE_CONFIG."""
+    config = config or GATE_CONFIG
     if any(not r.validity.valid for r in current):
         return RegressionResult(Status.INVALID, (), (),
                                 note="a current run is invalid: its numbers cannot be trusted")
