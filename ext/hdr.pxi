@@ -404,10 +404,14 @@ cdef inline Py_ssize_t _put_varint(unsigned char* out, int64_t value) noexcept n
 
 cdef bytes _encode_counts(const int64_t* counts, Py_ssize_t n):
     # zig-zag LEB128, a run of k >= 1 zeros as -k, trailing zeros dropped (as HdrHistogram_c)
-    cdef unsigned char* buf = <unsigned char*>malloc(n * 9 + 9)
+    cdef Py_ssize_t i, pos = 0, prev = 0, nonzero = 0
+    for i in range(n):
+        nonzero += counts[i] != 0
+    # sized by the non-zero counts (each at most a zero run plus a count, 9 bytes apiece):
+    # a worst-case 9 * n buffer would be an mmap and page faults on every encode
+    cdef unsigned char* buf = <unsigned char*>malloc(nonzero * 18 + 9)
     if buf == NULL:
         raise MemoryError()
-    cdef Py_ssize_t i, pos = 0, prev = 0
     try:
         with nogil:
             for i in range(n):
