@@ -7,7 +7,17 @@ import pytest
 from engine.analysis.capacity import analyse_capacity, cost_per_transaction, run_capacity
 from engine.metrics import metric_value
 from engine.result import RunResult
-from tests.support.analysis import J, make_run, sample, spread
+from tests.support.analysis import (
+    J,
+    constant,
+    drive,
+    fixture_spec,
+    make_run,
+    sample,
+    slo_ok,
+    spec_demo,
+    spread,
+)
 
 
 def _run(rate: float, p95: float, errors: int = 0, valid: bool = True) -> RunResult:
@@ -58,3 +68,23 @@ def test_run_capacity_defaults_and_bounds() -> None:
     assert run_capacity(10.0, [3], step, _slo, deadline_s=0.0).points == ()
     with pytest.raises(ValueError, match="baseline rate"):
         run_capacity(0.0, [3], step, _slo)
+
+
+# --- end to end against the demo service ----------------------------------------
+
+@pytest.mark.slow
+def test_demo_capacity_points_from_the_spec() -> None:
+    spec = fixture_spec("capacity")
+    profile = spec.profile("capacity")
+    assert profile is not None and profile.rate is not None
+    with spec_demo(spec) as (url, pid):
+        cap = run_capacity(
+            profile.rate, profile.multipliers,
+            lambda rate, d: drive(url, pid, spec, constant(profile, rate, d)),
+            slo_ok(spec), spec.cost_per_hour, duration_s=profile.duration_s, deadline_s=60.0)
+    assert [p.multiplier for p in cap.points] == [3, 5, 10]
+    assert all(p.valid and p.cpu_pct is not None for p in cap.points)
+    assert cap.points[0].slo_pass  # 15/s of cached-connection lookups is easy
+    p = cap.points[-1]
+    assert p.cost_per_million == pytest.approx(0.5 / (p.throughput * 3600) * 1e6)
+    assert p.throughput > 0.8 * 50

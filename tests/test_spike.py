@@ -76,4 +76,5 @@ def test_demo_recovery_time_is_measured_after_a_spike() -> None:
     assert s.p95_before_s is not None and s.p99_during_s is not None
     assert s.p99_during_s > 2 * s.p95_before_s  # the spike overloads the O(n^2) route
     assert s.recovered and s.recovery_time_s is not None
-    assert 0.0 < s.recovery_time_s < (profile.after_s or 0.0)
+    # how long depends on how busy the machine is: only that it was measured in the run
+    assert 0.0 <= s.recovery_time_s < (profile.after_s or 0.0)

@@ -1,7 +1,7 @@
 """Spike analysis: what a sudden jump did, and how long the service took to recover.
 
 The profile's timeline is ``before_s`` at ``base_rate``, ``spike_s`` at
-``peak_rate``, then ``after_s`` at ``base_rate`` again (after any ramp-up).
+``peak_rate``, then ``after_s`` at ``base_rate`` again (as the driver shapes it).
 
 - ``p95_before``: p95 over the before phase (its first interval is skipped as
   warm-up when the phase has three or more).
@@ -48,7 +48,7 @@ def phases_of(profile: LoadProfile) -> SpikePhases:
     """Phase boundaries of a spike profile; ValueError naming what is missing."""
     if profile.base_rate is None or profile.peak_rate is None or profile.spike_s is None:
         raise ValueError(f"profile {profile.name!r}: a spike needs base, peak and spike")
-    start = profile.ramp_up_s + (profile.before_s or 0.0)
+    start = profile.before_s or 0.0  # the driver's spike shape has no ramp-up
     end = start + profile.spike_s
     return SpikePhases(profile.base_rate, profile.peak_rate, start, end,
                        end + (profile.after_s or 0.0))
@@ -111,8 +111,8 @@ def analyse_spike(run: RunResult, profile: LoadProfile, *,
     """Analyse a spike run against its profile (see the module doc for the rules)."""
     ph = phases_of(profile)
     points = timeline(run)
-    before_pts = [p for p in points if profile.ramp_up_s <= p.t_s < ph.spike_start_s]
-    skip = before_pts[1].t_s if len(before_pts) >= 3 else profile.ramp_up_s
+    before_pts = [p for p in points if p.t_s < ph.spike_start_s]
+    skip = before_pts[1].t_s if len(before_pts) >= 3 else 0.0
     before = span(run, skip, ph.spike_start_s)
     during = span(run, ph.spike_start_s, ph.spike_end_s)
     p95_before = before.percentile_s(95.0)
