@@ -350,15 +350,21 @@ class Recorder:
 
     def response(self, journey: int) -> Histogram:
         """Response-time histogram of ``journey`` over the whole run (live object)."""
-        return self._response[journey]
+        return self._response[self._journey_index(journey)]
 
     def service(self, journey: int) -> Histogram:
         """Service-time histogram of ``journey`` over the whole run (live object)."""
-        return self._service[journey]
+        return self._service[self._journey_index(journey)]
 
     def outcomes(self, journey: int) -> list[int]:
         """Outcome counters of ``journey`` over the whole run, indexed by outcome code."""
-        return list(self._outcomes[journey])
+        return list(self._outcomes[self._journey_index(journey)])
+
+    def _journey_index(self, journey: int) -> int:
+        n = len(self._journeys)
+        if not 0 <= journey < n:
+            raise IndexError(f"journey index must be in 0..{n - 1}, got {journey!r}")
+        return journey
 
     def intervals(self) -> list[IntervalSnapshot]:
         """Closed intervals, by index."""

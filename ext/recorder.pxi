@@ -90,7 +90,7 @@ cdef class Recorder:
         while self._index < target:
             try:
                 self._close(self._end)
-            except BaseException:
+            except Exception:
                 # only an allocation failure can get here; drop the snapshot, keep counting
                 self._index += 1
                 self._end += self._interval
@@ -162,17 +162,23 @@ cdef class Recorder:
         if end_ns > self._end - self._interval:
             self._close(end_ns)
 
-    def response(self, int journey):
+    def response(self, journey):
         """Response-time histogram of ``journey`` over the whole run (live object)."""
-        return self._response[journey]
+        return self._response[self._journey_index(journey)]
 
-    def service(self, int journey):
+    def service(self, journey):
         """Service-time histogram of ``journey`` over the whole run (live object)."""
-        return self._service[journey]
+        return self._service[self._journey_index(journey)]
 
-    def outcomes(self, int journey):
+    def outcomes(self, journey):
         """Outcome counters of ``journey`` over the whole run, indexed by outcome code."""
-        return list(self._outcome_rows(False)[journey])
+        return list(self._outcome_rows(False)[self._journey_index(journey)])
+
+    def _journey_index(self, journey):
+        # checked here: the tuples are indexed without bounds checks
+        if not 0 <= journey < self._n:
+            raise IndexError(f"journey index must be in 0..{self._n - 1}, got {journey!r}")
+        return journey
 
     def intervals(self):
         """Closed intervals, by index."""

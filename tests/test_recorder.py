@@ -66,6 +66,14 @@ def test_bad_input_is_counted_never_raised(impl: ModuleType) -> None:
     assert r.response(0).underflow_count == 1 and r.outcomes(0)[impl.OK] == 1
 
 
+def test_reading_an_unknown_journey_is_an_index_error(impl: ModuleType) -> None:
+    r = _rec(impl)
+    for read in (r.response, r.service, r.outcomes):
+        for bad in (2, -1):
+            with pytest.raises(IndexError, match="journey"):
+                read(bad)
+
+
 def test_bad_constructor_arguments_are_value_errors(impl: ModuleType) -> None:
     with pytest.raises(ValueError, match="journeys"):
         impl.Recorder([], T0)
