@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.driver import run_profile
+from engine import native
+from engine.driver import run_profile, servertiming
+from engine.driver.http import Connection, connection_factory
 from engine.result import RunResult
 from engine.spec.model import Journey, LoadProfile, Request, RunSettings, Stage
 from tests.support.servers import TestServer, free_port, self_signed
@@ -22,6 +24,19 @@ from tests.support.servers import TestServer, free_port, self_signed
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PERFOPT_LOOPBACK_ONLY", "1")
+
+
+@pytest.fixture(params=["c", "py"])
+def conn_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a protocol test with the native Connection (ext/driver.pxi) and its Python twin."""
+    if request.param == "py":
+        monkeypatch.setenv("PERFOPT_PURE_DRIVER", "1")
+        assert connection_factory() is Connection
+    elif native.IMPLEMENTATION != "c":
+        pytest.skip("PERFOPT_PURE=1: only the Python twins are under test")
+    else:
+        assert connection_factory().__name__ == "CConnection"
+    return str(request.param)
 
 
 def journey(path: str = "/", name: str = "j", weight: float = 1.0, **kw: object) -> Journey:
@@ -92,23 +107,30 @@ def test_unreachable_port_closed_model_does_not_spin() -> None:
     assert 2 <= r.requests < 100  # users pause between failed connects
 
 
+@pytest.mark.parametrize("probe", [200, 0], ids=["headers", "no-headers"])
 @pytest.mark.parametrize(("mode", "outcome"), [
     ("close_mid", "read"), ("reset", "read"), ("malformed", "protocol"),
 ])
-def test_broken_responses_map_to_outcomes(mode: str, outcome: str) -> None:
+def test_broken_responses_map_to_outcomes(mode: str, outcome: str, probe: int, conn_impl: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # probe 0: the fast path that stops parsing headers once no Server-Timing was seen
+    monkeypatch.setattr(servertiming, "PROBE_RESPONSES", probe)
     with TestServer(mode) as s:
         r = run_profile(s.url, [journey()], open_profile(20, 0.5, connections=4))
     assert outcomes(r) == {outcome: 10}
 
 
-def test_chunked_and_connection_close_bodies_parse() -> None:
+@pytest.mark.parametrize("probe", [200, 0], ids=["headers", "no-headers"])
+def test_chunked_and_connection_close_bodies_parse(probe: int, conn_impl: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(servertiming, "PROBE_RESPONSES", probe)
     for mode in ("chunked", "conn_close"):
         with TestServer(mode) as s:
             r = run_profile(s.url, [journey()], open_profile(40, 0.5, connections=4))
         assert outcomes(r) == {"ok": 20}, mode
 
 
-def test_never_answering_server_times_out() -> None:
+def test_never_answering_server_times_out(conn_impl: str) -> None:
     with TestServer("never") as s:
         t0 = time.monotonic()
         r = run_profile(s.url, [journey()], open_profile(10, 0.5, timeout_s=0.3))
@@ -127,7 +149,7 @@ def test_queue_overflow_is_dropped() -> None:
     assert r.validity.dropped == got["dropped"]
 
 
-def test_unexpected_status_is_counted_by_class() -> None:
+def test_unexpected_status_is_counted_by_class(conn_impl: str) -> None:
     with TestServer("status", status=503) as s:
         r = run_profile(s.url, [journey()], open_profile(20, 0.5))
     assert outcomes(r) == {"status_5xx": 10}
@@ -136,7 +158,7 @@ def test_unexpected_status_is_counted_by_class() -> None:
     assert outcomes(r) == {"ok": 10}
 
 
-def test_templates_reach_the_server() -> None:
+def test_templates_reach_the_server(conn_impl: str) -> None:
     j = Journey("t", 1, (Request("POST", "/u/{seq}?r={rand:5-7}", headers={"X-Id": "{uuid}"},
                                  json='{"n": "u{seq}"}'),))
     with TestServer("ok") as s:
@@ -218,7 +240,7 @@ def test_https_with_self_signed_certificate(tmp_path: Path,
     assert outcomes(r) == {"ok": 10}
 
 
-def test_server_timing_is_collected_per_journey() -> None:
+def test_server_timing_is_collected_per_journey(conn_impl: str) -> None:
     with TestServer("ok", server_timing='db;dur=12.5, app;desc="a, b";dur=20, miss') as s:
         r = run_profile(s.url, [journey()], open_profile(20, 0.5))
     st = r.journeys[0].server_timing
@@ -227,7 +249,7 @@ def test_server_timing_is_collected_per_journey() -> None:
     assert abs(st["db"].value_at_percentile(50) - 12_500_000) < 20_000
 
 
-def test_closed_model_ramp_and_multi_step_journey() -> None:
+def test_closed_model_ramp_and_multi_step_journey(conn_impl: str) -> None:
     steps = (Request("GET", "/login", think_time_s=0.01), Request("HEAD", "/home"))
     profile = LoadProfile("c", "baseline", RunSettings(model="closed"),
                           stages=(Stage(0.5, vus=4), Stage(0.5, vus=4)))

@@ -14,7 +14,7 @@ from time import monotonic_ns
 from typing import Any
 
 from engine.driver.catalog import Catalog
-from engine.driver.http import Connection, Endpoint, open_connection
+from engine.driver.http import Connection, Endpoint, connection_factory, open_connection
 from engine.driver.pool import Timing, Tracker
 from engine.driver.shapes import Shape
 from engine.native import CONNECT
@@ -31,6 +31,7 @@ class VirtualUser:
         self.loop, self.ep, self.rec, self.cat, self.tracker = (
             loop, ep, recorder, catalog, tracker)
         self.on_timing = on_timing
+        self.new_conn = connection_factory()
         self.conn: Connection | None = None
         self.active = True
         self.journey = self.step = 0
@@ -55,7 +56,7 @@ class VirtualUser:
         conn.send(cat.request(j, s), j, s, monotonic_ns(), cat.expects[j][s], cat.heads[j][s])
 
     async def _connect_and_send(self) -> None:
-        conn = Connection(self.rec, self, self.on_timing)
+        conn = self.new_conn(self.rec, self, self.on_timing)
         t0 = monotonic_ns()
         if not await open_connection(self.loop, self.ep, conn):
             self.rec.record(self.journey, t0, t0, monotonic_ns(), CONNECT)

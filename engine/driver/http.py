@@ -11,6 +11,8 @@ unparsable bytes PROTOCOL, an unexpected status STATUS_Nxx, a total-time overrun
 from __future__ import annotations
 
 import asyncio
+import importlib
+import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +45,27 @@ class Owner(Protocol):
         """The connection is gone (closed by either side); it must not be used again."""
 
 
+class Timings(Protocol):
+    """Receives Server-Timing values and says whether headers are worth parsing."""
+
+    want_headers: bool
+
+    def __call__(self, journey: int, raw: bytes) -> None: ...
+
+    def observe(self, had_timing: bool) -> None:
+        """One response parsed with headers; ``had_timing`` if it carried Server-Timing."""
+
+
+class _NoHeaders:
+    """Parser callbacks without on_header: httptools then builds no header bytes at all."""
+
+    __slots__ = ("on_headers_complete", "on_message_complete")
+
+    def __init__(self, conn: Connection) -> None:
+        self.on_headers_complete = conn.on_headers_complete
+        self.on_message_complete = conn.on_message_complete
+
+
 class Sink(Protocol):
     def record(self, journey: int, intended_ns: int, sent_ns: int, done_ns: int,
                outcome: int) -> None: ...
@@ -63,16 +86,16 @@ class Endpoint:
 class Connection(asyncio.Protocol):
     """One keep-alive connection. ``send`` starts a request; the owner hears when it ends."""
 
-    __slots__ = ("_head", "busy", "expect", "framed", "headers_done", "intended", "journey",
-                 "on_timing", "owner", "parser", "recorder", "sent", "st", "status", "step",
-                 "transport")
+    __slots__ = ("_head", "_headers", "busy", "expect", "framed", "headers_done", "intended",
+                 "journey", "owner", "parser", "recorder", "sent", "st", "status", "step",
+                 "timings", "transport")
 
-    def __init__(self, recorder: Sink, owner: Owner,
-                 on_timing: Callable[[int, bytes], None] | None = None) -> None:
+    def __init__(self, recorder: Sink, owner: Owner, timings: Timings | None = None) -> None:
         self.recorder = recorder
         self.owner = owner
-        self.on_timing = on_timing
+        self.timings = timings
         self.transport: asyncio.Transport | None = None
+        self._headers = True
         self.parser = HttpResponseParser(self)
         self.busy = False
         self.journey = self.step = self.status = 0
@@ -93,7 +116,7 @@ class Connection(asyncio.Protocol):
             return
         if self._head and self.headers_done and self.busy:
             # llhttp cannot be told a response answers HEAD: end it at the headers
-            self.parser = HttpResponseParser(self)
+            self._new_parser(self._headers)
             self._finish(self._outcome())
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -118,6 +141,11 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.headers_done = True
         self.status = self.parser.get_status_code()
+        if not self._headers:
+            # without header callbacks: llhttp keeps a connection alive only when the body
+            # is framed (length or chunked); a "Connection: close" response whose body is
+            # cut short is then indistinguishable from an EOF-delimited one (counted ok)
+            self.framed = self.parser.should_keep_alive()
 
     def on_message_complete(self) -> None:
         if self.busy and not self._head:
@@ -133,6 +161,9 @@ class Connection(asyncio.Protocol):
         self.journey, self.step, self.intended, self.expect = journey, step, intended_ns, expect
         self.framed = self.headers_done = False
         self._head = head
+        timings = self.timings
+        if timings is not None and timings.want_headers != self._headers:
+            self._new_parser(timings.want_headers)
         self.status = 0
         t = self.transport
         self.sent = monotonic_ns()
@@ -154,6 +185,11 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def _new_parser(self, headers: bool) -> None:
+        """Only between responses: one request in flight, so no bytes are pending."""
+        self._headers = headers
+        self.parser = HttpResponseParser(self if headers else _NoHeaders(self))
+
     def _outcome(self) -> int:
         s = self.status
         return self.expect[s] if 0 <= s < 600 else PROTOCOL
@@ -167,10 +203,12 @@ class Connection(asyncio.Protocol):
         done = monotonic_ns()
         self.busy = False
         self.recorder.record(self.journey, self.intended, self.sent, done, outcome)
-        if self.st is not None:
-            st, self.st = self.st, None
-            if self.on_timing is not None:
-                self.on_timing(self.journey, st)
+        if self._headers and self.timings is not None:
+            st = self.st
+            self.timings.observe(st is not None)
+            if st is not None:
+                self.st = None
+                self.timings(self.journey, st)
         t = self.transport
         self.owner.released(self, t is not None and not t.is_closing())
 
@@ -195,3 +233,15 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+def connection_factory() -> Callable[[Sink, Owner, Timings | None], Connection]:
+    """The native Connection twin (ext/driver.pxi) when the native recorder is selected,
+    else the Python class above. PERFOPT_PURE_DRIVER=1 forces the Python one (tests)."""
+    from engine import native
+
+    if native.IMPLEMENTATION == "c" and os.environ.get("PERFOPT_PURE_DRIVER") != "1":
+        cls = getattr(importlib.import_module("engine._native"), "CConnection", None)
+        if cls is not None:
+            return cls  # type: ignore[no-any-return]
+    return Connection

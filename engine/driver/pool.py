@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from time import monotonic_ns
 from typing import Any
 
 from engine.driver.catalog import Catalog
-from engine.driver.http import Connection, Endpoint, open_connection
+from engine.driver.http import Connection, Endpoint, Timings, connection_factory, open_connection
 from engine.driver.shapes import Shape, arrivals
 from engine.driver.timer import PreciseTimer
 from engine.native import CONNECT
 
-Timing = Callable[[int, bytes], None] | None
+Timing = Timings | None
 SPIN_NS = 1_500_000
 """Without timerfd, below this gap the scheduler polls every loop turn (libuv timers are
 ms-coarse); with it, only gaps under SPIN_FINE_NS are polled."""
@@ -64,6 +64,7 @@ class OpenPool:
         self.loop, self.ep, self.rec, self.cat = loop, ep, recorder, catalog
         self.tracker, self.limit, self.max_queue = tracker, max(1, limit), max(0, max_queue)
         self.on_timing = on_timing
+        self.new_conn = connection_factory()
         self.idle: list[Connection] = []
         self.queue: deque[tuple[int, int, int]] = deque()
         self.connecting = 0
@@ -93,7 +94,7 @@ class OpenPool:
         task.add_done_callback(self._tasks.discard)
 
     async def _open(self, journey: int, step: int, intended_ns: int) -> None:
-        conn = Connection(self.rec, self, self.on_timing)
+        conn = self.new_conn(self.rec, self, self.on_timing)
         t0 = monotonic_ns()
         ok = await open_connection(self.loop, self.ep, conn)
         self.connecting -= 1

@@ -51,11 +51,31 @@ def _split(value: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-class ServerTimings:
-    """Collects Server-Timing durations per journey index and component name."""
+PROBE_RESPONSES = 200
+"""Responses read with full headers before concluding the target sends no Server-Timing."""
 
-    def __init__(self, journeys: int) -> None:
+
+class ServerTimings:
+    """Collects Server-Timing durations per journey index and component name.
+
+    Parsing every header costs the client about a microsecond per response, so a worker
+    reads headers for the first PROBE_RESPONSES answers and stops (``want_headers`` False)
+    if none carried Server-Timing; once one does, headers are read for the whole run."""
+
+    def __init__(self, journeys: int, probe: int | None = None) -> None:
         self.hists: list[dict[str, Histogram]] = [{} for _ in range(journeys)]
+        self._probe = PROBE_RESPONSES if probe is None else probe
+        self.want_headers = self._probe > 0
+        self._seen = False
+
+    def observe(self, had_timing: bool) -> None:
+        """Count one response read with headers (see the class docstring)."""
+        if had_timing:
+            self._seen = True
+        elif not self._seen:
+            self._probe -= 1
+            if self._probe <= 0:
+                self.want_headers = False
 
     def __call__(self, journey: int, raw: bytes) -> None:
         """Record one response's header value (as received; several joined by commas)."""

@@ -1,0 +1,170 @@
+# The load driver's per-request path in C: the twin of engine/driver/http.py:Connection.
+#
+# Same behaviour and the same Python-visible API (the pool, the virtual users and the tracker
+# use either class); what changes is that state lives in C fields, the clock is read with
+# clock_gettime and each answer is recorded with Recorder.record_c: no Python-level calls
+# or allocations between the parser's callbacks and the owner's ``released``.
+
+from httptools import HttpParserError as _HttpParserError
+from httptools import HttpResponseParser as _HttpResponseParser
+
+# outcome codes (engine._snapshot order, as in recorder.pxi)
+cdef enum:
+    _D_READ = 7
+    _D_WRITE = 8
+    _D_TIMEOUT = 9
+    _D_PROTOCOL = 10
+
+
+cdef class _CNoHeaders:
+    """Parser callbacks without on_header: httptools then builds no header bytes at all."""
+    cdef public object on_headers_complete, on_message_complete
+
+    def __init__(self, conn):
+        self.on_headers_complete = conn.on_headers_complete
+        self.on_message_complete = conn.on_message_complete
+
+
+cdef class CConnection:
+    """One keep-alive connection (native twin of engine.driver.http.Connection)."""
+    cdef Recorder _rec
+    cdef public object recorder, owner, timings, transport, parser, st
+    cdef tuple _expect
+    cdef public bint busy, framed, headers_done
+    cdef bint _head, _headers
+    cdef public int journey, step, status
+    cdef public int64_t intended, sent
+
+    def __init__(self, recorder, owner, timings=None):
+        self.recorder = recorder
+        self._rec = recorder  # TypeError unless the native Recorder: the caller chooses
+        self.owner = owner
+        self.timings = timings
+        self.transport = None
+        self._headers = True
+        self.parser = _HttpResponseParser(self)
+        self.busy = False
+        self.st = None
+        self._expect = ()
+
+    @property
+    def expect(self):
+        return self._expect
+
+    # -- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        try:
+            self.parser.feed_data(data)
+        except _HttpParserError:
+            self._fail(_D_PROTOCOL)
+            return
+        if self._head and self.headers_done and self.busy:
+            self._new_parser(self._headers)
+            self._finish(self._outcome())
+
+    def connection_lost(self, exc):
+        self.transport = None
+        if self.busy:
+            if exc is None and self.headers_done and not self.framed:
+                self._finish(self._outcome())
+            else:
+                self._finish(_D_READ)
+        self.owner.lost(self)
+
+    def pause_writing(self):
+        pass
+
+    def resume_writing(self):
+        pass
+
+    def eof_received(self):
+        return None
+
+    # -- httptools callbacks ------------------------------------------------------------
+    def on_header(self, bytes name, bytes value):
+        cdef Py_ssize_t n = len(name)
+        if n == 14 or n == 17:
+            low = name.lower()
+            if low == b"content-length" or low == b"transfer-encoding":
+                self.framed = True
+        elif n == 13 and name.lower() == b"server-timing":
+            self.st = value if self.st is None else self.st + b"," + value
+
+    def on_headers_complete(self):
+        self.headers_done = True
+        self.status = self.parser.get_status_code()
+        if not self._headers:
+            self.framed = self.parser.should_keep_alive()
+
+    def on_message_complete(self):
+        if self.busy and not self._head:
+            if not self.parser.should_keep_alive() and self.transport is not None:
+                self.transport.close()
+            self._finish(self._outcome())
+
+    # -- requests -----------------------------------------------------------------------
+    def send(self, bytes data, int journey, int step, int64_t intended_ns, tuple expect,
+             bint head):
+        """Write one request; its outcome is recorded when it ends."""
+        self.busy = True
+        self.journey = journey
+        self.step = step
+        self.intended = intended_ns
+        self._expect = expect
+        self.framed = False
+        self.headers_done = False
+        self._head = head
+        timings = self.timings
+        if timings is not None and <bint>timings.want_headers != self._headers:
+            self._new_parser(timings.want_headers)
+        self.status = 0
+        t = self.transport
+        self.sent = c_monotonic_ns()
+        if t is None or t.is_closing():
+            self._fail(_D_WRITE)
+            return
+        t.write(data)
+
+    def expire(self, int64_t deadline_sent_ns):
+        """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
+        if self.busy and self.sent < deadline_sent_ns:
+            self._fail(_D_TIMEOUT)
+            return True
+        return False
+
+    def close(self):
+        """Drop the connection without recording anything (end of run)."""
+        self.busy = False
+        if self.transport is not None:
+            self.transport.abort()
+
+    cdef _new_parser(self, bint headers):
+        self._headers = headers
+        self.parser = _HttpResponseParser(self if headers else _CNoHeaders(self))
+
+    cdef int _outcome(self):
+        cdef int s = self.status
+        if 0 <= s < 600 and len(self._expect) == 600:
+            return <int>self._expect[s]
+        return _D_PROTOCOL
+
+    cdef _fail(self, int outcome):
+        if self.transport is not None:
+            self.transport.abort()
+        self._finish(outcome)
+
+    cdef _finish(self, int outcome):
+        cdef int64_t done = c_monotonic_ns()
+        self.busy = False
+        self._rec.record_c(self.journey, self.intended, self.sent, done, outcome)
+        if self._headers and self.timings is not None:
+            st = self.st
+            self.timings.observe(st is not None)
+            if st is not None:
+                self.st = None
+                self.timings(self.journey, st)
+        t = self.transport
+        self.owner.released(self, t is not None and not t.is_closing())
