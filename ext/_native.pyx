@@ -8,3 +8,4 @@ documents the Python API; engine/_pyhdr.py is the pure-Python twin.
 include "clock.pxi"
 include "hdr.pxi"
 include "recorder.pxi"
+include "driver.pxi"
