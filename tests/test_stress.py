@@ -113,9 +113,15 @@ def test_run_stress_is_bounded_by_rates_steps_and_deadline() -> None:
     assert stress_rates(_profile()) == [10, 20, 30, 40, 50]
     assert len(stress_rates(_profile(max_rate=None), max_steps=7)) == 7  # type: ignore[arg-type]
     calls: list[float] = []
-    run_stress(_profile(), lambda r, d: calls.append(r) or _step(r, 0.01), lambda r: True,
-               deadline_s=0.0)
+
+    def step(rate: float, duration: float) -> RunResult:
+        calls.append(rate)
+        return _step(rate, 0.01)
+
+    run_stress(_profile(), step, lambda r: True, deadline_s=0.0)
     assert calls == []
+    run_stress(_profile(), step, lambda r: True, max_steps=2)
+    assert calls == [10, 20]
     with pytest.raises(ValueError, match="stress needs"):
         stress_rates(LoadProfile("s", "stress", RunSettings()))
 
