@@ -143,3 +143,15 @@ def test_a_vs_a_false_confirmation_rate_is_within_target() -> None:
         a, b = drifted_runs(rng, 3, 3000), drifted_runs(rng, 3, 3000)
         confirmed += int(evaluate_hypothesis(h, a, b).verdict is Verdict.CONFIRMED)
     assert confirmed <= 10
+
+
+def test_guards_from_verdicts_keeps_declared_confirmed_hypotheses() -> None:
+    from engine.analysis.hypothesis import guards_from_verdicts
+    from engine.spec.model import Spec
+
+    h = _hyp("<= -50%")
+    v = evaluate_hypothesis(h, _runs(1, 0.02), _runs(2, 0.008))
+    spec = Spec("s", "c", "proactive", _A.target, (), (), (), hypotheses=(h,))
+    assert [g.source.split(":")[0] for g in guards_from_verdicts(spec, [v])] == ["H1"]
+    other = Spec("s", "c", "proactive", _A.target, (), (), ())
+    assert guards_from_verdicts(other, [v]) == ()

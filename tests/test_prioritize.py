@@ -7,6 +7,7 @@ import pytest
 from engine.analysis.prioritize import (
     PriorityError,
     prioritize,
+    rank,
     tier_of,
     typical_impact,
 )
@@ -42,7 +43,7 @@ def test_tiers() -> None:
 
 def test_impact_sources_and_roi_ranking() -> None:
     hs = [_h("A", "pooling", 2.0), _h("B", "caching", 16.0, impact=0.9), _h("C", "database", 4)]
-    ranked = prioritize(hs, measured={"C": 0.8})
+    ranked = rank(hs, measured={"C": 0.8})
     assert [p.id for p in ranked] == ["C", "A", "B"]
     by_id = {p.id: p for p in ranked}
     assert by_id["C"].impact_source == "measured" and by_id["C"].roi == pytest.approx(0.2)
@@ -54,38 +55,57 @@ def test_impact_sources_and_roi_ranking() -> None:
 
 def test_top_marks_three_to_five() -> None:
     six = [_h(str(i), "database", 2.0 + i) for i in range(6)]
-    assert [p.top for p in prioritize(six)] == [True] * 5 + [False]  # 5 quick wins
+    assert [p.top for p in rank(six)] == [True] * 5 + [False]  # 5 quick wins
     risky = [_h(str(i), "database", 2.0 + i, risk="high") for i in range(6)]
-    assert [p.top for p in prioritize(risky)] == [True] * 3 + [False] * 3
+    assert [p.top for p in rank(risky)] == [True] * 3 + [False] * 3
 
 
 def test_option_matrix_orders_when_criteria_are_given() -> None:
     hs = [_h("A", scores={"speed": 1, "safety": 5}), _h("B", scores={"speed": 5, "safety": 1})]
-    ranked = prioritize(hs, criteria={"speed": 0.8, "safety": 0.2})
+    ranked = rank(hs, criteria={"speed": 0.8, "safety": 0.2})
     assert [p.id for p in ranked] == ["B", "A"]
     assert ranked[0].matrix_score == pytest.approx(4.2)
 
 
 def test_matrix_is_validated() -> None:
     with pytest.raises(PriorityError, match="sum to 1"):
-        prioritize([_h("A")], criteria={"speed": 0.5, "safety": 0.2})
+        rank([_h("A")], criteria={"speed": 0.5, "safety": 0.2})
     with pytest.raises(PriorityError, match="outside 0-5"):
-        prioritize([_h("A", scores={"speed": 7})], criteria={"speed": 1.0})
+        rank([_h("A", scores={"speed": 7})], criteria={"speed": 1.0})
     with pytest.raises(PriorityError, match="unknown criterion"):
-        prioritize([_h("A", scores={"cost": 1})], criteria={"speed": 1.0})
+        rank([_h("A", scores={"cost": 1})], criteria={"speed": 1.0})
 
 
 def test_bottleneck_hints_boost_matching_types() -> None:
     hs = [_h("DB", "database", 4.0), _h("POOL", "pooling", 4.0)]
-    assert prioritize(hs)[0].id == "DB"
-    hinted = prioritize(hs, hints=["pooling"])
+    assert rank(hs)[0].id == "DB"
+    hinted = rank(hs, hints=["pooling"])
     # 0.35 * 1.5 < 0.70: a hint reorders only close calls
     assert hinted[0].id == "DB" and hinted[1].hinted
     close = [_h("DB", "database", 4.0), _h("CACHE", "caching", 4.0)]
-    assert prioritize(close, hints=["database"])[0].id == "DB"
+    assert rank(close, hints=["database"])[0].id == "DB"
+
+
+def test_prioritize_a_spec_uses_measured_verdicts() -> None:
+    import numpy as np
+
+    from engine.analysis.hypothesis import evaluate_hypothesis
+    from engine.spec.model import Spec
+    from tests.support.runs import drifted_runs
+
+    hs = (_h("A", "pooling", 2.0), _h("B", "database", 2.0))
+    spec = Spec("s", "c", "proactive", Target("http://127.0.0.1:1"), (), (), (), hypotheses=hs)
+    rng = np.random.default_rng(1)
+    verdict = evaluate_hypothesis(hs[0], drifted_runs(rng, 2, 3000),
+                                  drifted_runs(rng, 2, 3000, median_s=0.002))
+    ranked = prioritize(spec, [verdict], hints=[None, "pooling"])
+    assert ranked[0].id == "A" and ranked[0].impact_source == "measured"
+    assert ranked[0].impact == pytest.approx(0.9, abs=0.03)
+    assert ranked[0].hinted and not ranked[1].hinted
+    assert ranked[1].impact_source == "typical"
 
 
 def test_to_doc_has_the_report_fields() -> None:
-    doc = prioritize([_h("A")])[0].to_doc()
+    doc = rank([_h("A")])[0].to_doc()
     assert {"rank", "id", "title", "type", "impact", "impact_source", "effort_hours", "risk",
             "roi", "tier", "top", "quick_win", "matrix_score"} <= set(doc)

@@ -25,7 +25,7 @@ from typing import Any
 from engine.analysis.regression import Guard, label
 from engine.metrics import is_latency
 from engine.result import RunResult
-from engine.spec.model import Hypothesis, Slo, Variant
+from engine.spec.model import Hypothesis, Slo, Spec, Variant
 from engine.stats import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.units import Comparison, format_duration
 
@@ -33,6 +33,8 @@ __all__ = [
     "HypothesisVerdict",
     "Verdict",
     "evaluate_hypothesis",
+    "format_value",
+    "guards_from_verdicts",
     "regression_checks_from_confirmed",
     "run_experiment",
 ]
@@ -288,3 +290,10 @@ def regression_checks_from_confirmed(verdicts: Sequence[HypothesisVerdict]) -> t
                      f" -> {format_value(v.metric, v.after)})"
             guards.append(Guard(v.metric, v.journey, v.limit, source))
     return tuple(guards)
+
+
+def guards_from_verdicts(spec: Spec, verdicts: Sequence[HypothesisVerdict]) -> tuple[Guard, ...]:
+    """``regression_checks_from_confirmed`` for the verdicts of ``spec``'s hypotheses
+    (verdicts of hypotheses the spec no longer declares are dropped)."""
+    declared = {h.id for h in spec.hypotheses}
+    return regression_checks_from_confirmed([v for v in verdicts if v.id in declared])

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from engine.analysis.hypothesis import HypothesisVerdict, Verdict
 from engine.spec.model import Hypothesis, Spec
 
 __all__ = [
@@ -26,8 +27,9 @@ __all__ = [
     "TYPICAL_IMPACT",
     "Priority",
     "PriorityError",
+    "measured_impacts",
     "prioritize",
-    "prioritize_spec",
+    "rank",
     "tier_of",
     "typical_impact",
 ]
@@ -138,9 +140,9 @@ def _impact(h: Hypothesis, measured: Mapping[str, float]) -> tuple[float, str]:
     return typical_impact(h.type), "typical"
 
 
-def prioritize(hypotheses: Sequence[Hypothesis], criteria: Mapping[str, float] | None = None,
-               measured: Mapping[str, float] | None = None,
-               hints: Sequence[str] = ()) -> tuple[Priority, ...]:
+def rank(hypotheses: Sequence[Hypothesis], criteria: Mapping[str, float] | None = None,
+         measured: Mapping[str, float] | None = None,
+         hints: Sequence[str] = ()) -> tuple[Priority, ...]:
     """Rank ``hypotheses``. ``measured`` maps hypothesis id -> measured impact fraction
     (e.g. HypothesisVerdict.impact); ``hints`` are hypothesis types the bottleneck
     analysis suggests. Raises PriorityError for a malformed option matrix."""
@@ -170,7 +172,17 @@ def _ranked(p: Priority, rank: int, top: bool) -> Priority:
     return replace(p, rank=rank, top=top)
 
 
-def prioritize_spec(spec: Spec, measured: Mapping[str, float] | None = None,
-                    hints: Sequence[str] = ()) -> tuple[Priority, ...]:
-    """``prioritize`` over a spec's hypotheses with its option-matrix criteria."""
-    return prioritize(spec.hypotheses, spec.criteria, measured, hints)
+def measured_impacts(verdicts: Sequence[HypothesisVerdict]) -> dict[str, float]:
+    """Hypothesis id -> measured improvement fraction, for verdicts that measured one
+    (an INVALID run or a too-small sample measured nothing)."""
+    return {v.id: v.impact for v in verdicts
+            if v.impact is not None and v.verdict is not Verdict.INVALID
+            and not (v.effect is not None and v.effect.insufficient)}
+
+
+def prioritize(spec: Spec, verdicts: Sequence[HypothesisVerdict] = (),
+               hints: Sequence[str | None] = ()) -> tuple[Priority, ...]:
+    """Rank a spec's hypotheses with its option-matrix criteria, using the measured impact
+    of any ``verdicts`` and boosting the hypothesis types named in ``hints``."""
+    return rank(spec.hypotheses, spec.criteria, measured_impacts(verdicts),
+                tuple(h for h in hints if h))

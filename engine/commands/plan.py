@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from engine.analysis.prioritize import Priority, PriorityError, prioritize_spec
+from engine.analysis.prioritize import Priority, PriorityError, prioritize
 from engine.spec.loader import load_paths
 
 EXIT_INVALID = 2
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     ranked = {}
     for spec in result.specs:
         try:
-            ranked[spec.name] = prioritize_spec(spec, hints=tuple(args.hint))
+            ranked[spec.name] = prioritize(spec, hints=tuple(args.hint))
         except PriorityError as exc:
             print(f"{spec.source or spec.name}: {exc}", file=sys.stderr)
             return EXIT_INVALID
