@@ -15,6 +15,7 @@ and the sampling stride doubles, so a 24 h soak keeps an evenly spaced series.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ import psutil
 
 from engine.result import ResourceSample
 
-__all__ = ["ResourceSummary", "Sampler", "find_processes", "summarize"]
+__all__ = ["ResourceSummary", "Sampler", "find_processes", "shift", "summarize"]
 
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, ProcessLookupError)
 CONNECTIONS_EVERY = 10
@@ -130,6 +131,14 @@ class Sampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    @property
+    def t0_unix(self) -> float | None:
+        """Unix time of ``t_s == 0`` (None before start), to align samples with a run's
+        ``started_at``: see :func:`shift`."""
+        if self._t0 is None:
+            return None
+        return time.time() - (time.monotonic() - self._t0)
 
     @property
     def samples(self) -> tuple[ResourceSample, ...]:
@@ -318,3 +327,9 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
         sys_cpu_pct_mean=sum(s.sys_cpu_pct for s in span) / len(span),
         sys_mem_pct_max=max(s.sys_mem_pct for s in span), io_bytes_per_s=io,
     )
+
+
+def shift(samples: Sequence[ResourceSample], by_s: float) -> tuple[ResourceSample, ...]:
+    """Samples with ``t_s - by_s``: e.g. ``by_s = run.started_at - sampler.t0_unix`` makes
+    t_s count from the run's start (the sampler usually starts a little earlier)."""
+    return tuple(dataclasses.replace(s, t_s=s.t_s - by_s) for s in samples)

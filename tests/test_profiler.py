@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.profiler import Sampler, find_processes
+from engine.profiler import Sampler, find_processes, shift
 
 # allocates 4 MB every 50 ms for 1.5 s, keeping it, then sleeps until killed
 GROW = ("import time\nkeep=[]\nfor _ in range(30):\n    keep.append(bytearray(4<<20))\n"
@@ -89,3 +89,16 @@ def test_sampling_by_process_name_and_bad_arguments() -> None:
     assert all(s.rss_bytes == 0 for s in samples.stop())
     with pytest.raises(ValueError, match="interval_s"):
         Sampler(1, interval_s=0)
+
+
+def test_shift_aligns_samples_with_a_run_start(spawn: list[subprocess.Popen[bytes]]) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    spawn.append(proc)
+    before = time.time()
+    sampler = Sampler(proc.pid, interval_s=0.02).start()
+    assert sampler.t0_unix is not None and abs(sampler.t0_unix - before) < 1.0
+    _wait_until(lambda: len(sampler.samples) >= 3)
+    samples = sampler.stop()
+    moved = shift(samples, 0.5)
+    assert [round(a.t_s - b.t_s, 9) for a, b in zip(samples, moved, strict=True)] == \
+        [0.5] * len(samples)
