@@ -2,9 +2,11 @@
 
 ``Sampler(pids or name).start()`` ... ``.stop()`` returns the
 :class:`~engine.result.ResourceSample` series: target CPU (percent of one core,
-summed over the process and all its children), RSS, threads, fds, connections,
-disk bytes and context switches since sampling began, plus machine-wide CPU,
-memory and network bytes since sampling began.
+summed over the process and all its children), RSS, threads, fds, connections
+(open sockets: socket fds on Linux), disk bytes and context switches since
+sampling began, plus machine-wide CPU, memory and network bytes since sampling
+began. A sample costs about 0.4 ms (the tree's children are re-listed once a
+second), so it barely disturbs a driver sharing its process.
 
 Counters are accumulated per process from deltas, so a child that exits does
 not make a cumulative series go backwards. A process that dies or denies access
@@ -16,6 +18,8 @@ and the sampling stride doubles, so a 24 h soak keeps an evenly spaced series.
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -27,9 +31,14 @@ from engine.result import ResourceSample
 
 __all__ = ["ResourceSummary", "Sampler", "find_processes", "shift", "summarize"]
 
+_LINUX = sys.platform.startswith("linux")
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, ProcessLookupError)
-CONNECTIONS_EVERY = 10
-"""Count connections on every Nth sample only: it reads /proc/net/* and is the costly call."""
+REFRESH_EVERY = 10
+"""Re-list the tree's children (about 1 ms: it scans every process) and, off Linux, count
+connections (psutil reads whole socket tables: tens of ms) on every Nth sample only. The
+sampler shares the GIL with a driver running in the same process, so each sample must stay
+well under a millisecond."""
+_PROC_FD = "/proc/{}/fd"
 
 
 def find_processes(name: str) -> list[int]:
@@ -127,6 +136,7 @@ class Sampler:
         self._tree = _Tree()
         self._roots: list[psutil.Process] = []
         self._conns = 0
+        self._cached: list[psutil.Process] = []
         self._net0 = (0, 0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -178,6 +188,7 @@ class Sampler:
             except _GONE:
                 continue
         self._roots = roots
+        self._cached = []
 
     def _loop(self) -> None:
         next_at = time.monotonic() + self.interval_s
@@ -204,6 +215,8 @@ class Sampler:
             self._keep(self._build(now, cpu_pct, reading))
 
     def _members(self) -> list[psutil.Process]:
+        if self._tick % REFRESH_EVERY and self._cached:
+            return self._cached
         members: dict[int, psutil.Process] = {}
         for root in self._roots:
             try:
@@ -212,12 +225,13 @@ class Sampler:
                 continue
             members[root.pid] = root
             members.update((k.pid, k) for k in kids)
-        return list(members.values())
+        self._cached = list(members.values())
+        return self._cached
 
     def _visit(self) -> _Reading:
         """Read every live member; fold counter deltas into the tree totals."""
         reading = _Reading()
-        count_conns = self._tick % CONNECTIONS_EVERY == 0
+        count_conns = _LINUX or self._tick % REFRESH_EVERY == 0
         conns = 0
         seen: dict[tuple[int, float], _Proc] = {}
         for proc in self._members():
@@ -287,10 +301,24 @@ def _fds(proc: psutil.Process) -> int:
 
 
 def _connections(proc: psutil.Process) -> int:
+    """Open sockets: on Linux the socket fds (cheap), elsewhere psutil's inet connections."""
     try:
+        if _LINUX:
+            return _socket_fds(proc.pid)
         return len(proc.net_connections(kind="inet"))
-    except _GONE:
+    except (*_GONE, OSError):
         return 0
+
+
+def _socket_fds(pid: int) -> int:
+    base = _PROC_FD.format(pid)
+    count = 0
+    for fd in os.listdir(base):
+        try:
+            count += os.readlink(f"{base}/{fd}").startswith("socket:")
+        except OSError:  # closed between listdir and readlink
+            continue
+    return count
 
 
 @dataclass(frozen=True)
