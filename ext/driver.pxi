@@ -29,6 +29,7 @@ cdef class CConnection:
     """One keep-alive connection (native twin of engine.driver.http.Connection)."""
     cdef Recorder _rec
     cdef public object recorder, owner, timings, transport, parser, st
+    cdef bytes _again  # closed-loop fast path: resend this at once after each answer
     cdef tuple _expect
     cdef public bint busy, framed, headers_done
     cdef bint _head, _headers
@@ -46,6 +47,7 @@ cdef class CConnection:
         self.busy = False
         self.st = None
         self._expect = ()
+        self._again = None
 
     @property
     def expect(self):
@@ -135,6 +137,11 @@ cdef class CConnection:
             return True
         return False
 
+    def repeat(self, data):
+        """Closed-loop fast path: after each answer, send ``data`` again at once (same
+        journey, step and expectations) without calling the owner; None turns it off."""
+        self._again = data
+
     def close(self):
         """Drop the connection without recording anything (end of run)."""
         self.busy = False
@@ -167,4 +174,9 @@ cdef class CConnection:
                 self.st = None
                 self.timings(self.journey, st)
         t = self.transport
-        self.owner.released(self, t is not None and not t.is_closing())
+        cdef bint reusable = t is not None and not t.is_closing()
+        if reusable and self._again is not None:
+            self.send(self._again, self.journey, self.step, c_monotonic_ns(), self._expect,
+                      self._head)
+            return
+        self.owner.released(self, reusable)

@@ -261,3 +261,16 @@ def test_closed_model_ramp_and_multi_step_journey(conn_impl: str) -> None:
     logins = sum(1 for h in heads if h.startswith(b"GET /login"))
     homes = sum(1 for h in heads if h.startswith(b"HEAD /home"))
     assert logins > 10 and abs(logins - homes) <= 4
+
+
+def test_closed_model_fast_path_stops_at_the_planned_end(conn_impl: str) -> None:
+    """One static request, no think time: users resend without a Python round trip, and
+    still stop sending when the run ends (every request the server saw is counted)."""
+    with TestServer("ok") as s:
+        t0 = time.monotonic()
+        r = run_profile(s.url, [journey()], closed_profile(3, 0.5))
+        took = time.monotonic() - t0
+        time.sleep(0.1)
+        seen = len(s.requests)
+    assert took < 2.0 and r.requests > 50
+    assert seen == r.requests and set(outcomes(r)) == {"ok"}

@@ -31,6 +31,14 @@ class Catalog:
     def steps(self, journey: int) -> int:
         return len(self.builders[journey])
 
+    def repeatable(self) -> bytes | None:
+        """The one request, when every iteration is the same bytes with no think time
+        (one journey of one static step): closed-model users can then resend it at once."""
+        if len(self.builders) != 1 or len(self.builders[0]) != 1:
+            return None
+        b = self.builders[0][0]
+        return b.build(self.ctx) if b.static and self.think_ns[0][0] == 0 else None
+
     def next_journey(self) -> int:
         """The next journey of the weighted mix (exact proportions over each cycle)."""
         k = self._k

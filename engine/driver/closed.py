@@ -67,6 +67,7 @@ class VirtualUser:
             conn.close()
             return
         self.conn = conn
+        conn.repeat(self.cat.repeatable())  # fast path: no Python call between requests
         self._go()
 
     # -- Owner ---------------------------------------------------------------------------
@@ -92,6 +93,8 @@ class VirtualUser:
     def stop(self) -> None:
         """Send nothing more; a request in flight still completes (or times out)."""
         self.active = False
+        if self.conn is not None:
+            self.conn.repeat(None)
         if self._task is not None and not self._task.done():
             self._task.cancel()
 

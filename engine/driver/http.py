@@ -86,7 +86,7 @@ class Endpoint:
 class Connection(asyncio.Protocol):
     """One keep-alive connection. ``send`` starts a request; the owner hears when it ends."""
 
-    __slots__ = ("_head", "_headers", "busy", "expect", "framed", "headers_done", "intended",
+    __slots__ = ("_again", "_head", "_headers", "busy", "expect", "framed", "headers_done", "intended",
                  "journey", "owner", "parser", "recorder", "sent", "st", "status", "step",
                  "timings", "transport")
 
@@ -103,6 +103,7 @@ class Connection(asyncio.Protocol):
         self.expect: StatusMap = ()
         self.framed = self.headers_done = self._head = False
         self.st: bytes | None = None
+        self._again: bytes | None = None
 
     # -- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -179,6 +180,11 @@ class Connection(asyncio.Protocol):
             return True
         return False
 
+    def repeat(self, data: bytes | None) -> None:
+        """Closed-loop fast path: after each answer, send ``data`` again at once (same
+        journey, step and expectations) without calling the owner; None turns it off."""
+        self._again = data
+
     def close(self) -> None:
         """Drop the connection without recording anything (end of run)."""
         self.busy = False
@@ -210,7 +216,12 @@ class Connection(asyncio.Protocol):
                 self.st = None
                 self.timings(self.journey, st)
         t = self.transport
-        self.owner.released(self, t is not None and not t.is_closing())
+        reusable = t is not None and not t.is_closing()
+        if reusable and self._again is not None:
+            self.send(self._again, self.journey, self.step, monotonic_ns(), self.expect,
+                      self._head)
+            return
+        self.owner.released(self, reusable)
 
 
 async def open_connection(loop: asyncio.AbstractEventLoop, ep: Endpoint,
