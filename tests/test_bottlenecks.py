@@ -135,3 +135,14 @@ def test_demo_both_planted_bottlenecks_lead_the_list() -> None:
     found = _demo_bottlenecks(None)  # the spec's own fixes: index and linear left slow
     top2 = {(b.kind, b.journeys) for b in found[:2]}
     assert top2 == {("database", ("lookup",)), ("cpu", ("recs",))}
+
+
+def test_leaking_rss_is_a_memory_bottleneck() -> None:
+    lat = spread(0.01, 100)
+    leak = [sample(t * 0.1, rss=(50 << 20) + t * (100 << 10)) for t in range(200)]
+    run = make_run([J("a", lat, server_timing={"app": lat * 0.9})], duration_s=20.0,
+                   resources=leak)
+    mem = [b for b in find_bottlenecks([run]) if b.kind == "memory"]
+    assert len(mem) == 1 and mem[0].share == 0.0 and "RSS grows" in mem[0].evidence[0]
+    flat = make_run([J("a", lat)], duration_s=20.0, resources=_res(50.0))
+    assert not [b for b in find_bottlenecks([flat]) if b.kind == "memory"]

@@ -17,8 +17,10 @@ Time the server did not report (queueing, network) is added to the on-CPU
 candidates in proportion to their time: requests queue behind the work that
 keeps the server busy. Without such a candidate it stays a ``queueing``
 bottleneck of its own. Journeys without Server-Timing are one candidate each.
-Error-heavy journeys (>= 1% errors) rank by their share of requests. A stress
-analysis adds its knee and breaking point to the candidate of the same kind.
+Error-heavy journeys (>= 1% errors) rank by their share of requests. A target
+whose RSS leaks (the soak verdict, over the longest sampled run) is a ``memory``
+bottleneck with no latency share. A stress analysis adds its knee and breaking
+point to the candidate of the same kind (or names its limiting resource).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from engine.analysis.servertiming import (
     breakdown_run,
     merge_journeys,
 )
+from engine.analysis.soak import leak_verdict
 from engine.profiler import ResourceSummary, summarize
 from engine.result import RunResult
 
@@ -292,6 +295,23 @@ def _stress_note(cands: list[_Cand], stress: StressAnalysis | None) -> list[_Can
     return [replace(c, evidence=(*c.evidence, note)) if c is best else c for c in cands]
 
 
+def _memory_cands(runs: Sequence[RunResult]) -> list[_Cand]:
+    """A target whose RSS leaks (soak's verdict) over the longest sampled run."""
+    sampled = sorted((r for r in runs if r.resources), key=lambda r: -r.duration_s)
+    if not sampled:
+        return []
+    run = sampled[0]
+    kept = [s for s in run.resources if s.t_s >= 0.2 * run.duration_s and s.rss_bytes > 0]
+    fit = leak_verdict("rss_bytes", [s.t_s for s in kept], [float(s.rss_bytes) for s in kept])
+    if fit.verdict != "LEAK" or fit.slope_per_s is None:
+        return []
+    mb = 2**20
+    return [_Cand("memory growth in the target", "memory", 0.0, (),
+                  (f"RSS grows {fit.slope_per_s / mb:.2f} MiB/s (95% CI "
+                   f"{(fit.ci_low or 0.0) / mb:.2f}-{(fit.ci_high or 0.0) / mb:.2f}) over the "
+                   f"{run.duration_s:.0f} s {run.profile} run",), None)]
+
+
 def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = None, *,
                      top: int = 5) -> list[Bottleneck]:
     """The ``top`` (3-5 by default at most 5) bottlenecks over ``runs``, largest share first.
@@ -306,7 +326,7 @@ def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = 
     cands = _queueing(bds, cands, ctx.total_s)
     total_requests = sum(j.requests for j in journeys)
     cands += _error_cands([(j.name, j.requests, j.errors) for j in journeys], total_requests)
-    cands = _stress_note(cands, stress)
+    cands = _stress_note(cands + _memory_cands(used), stress)
     ranked = sorted(cands, key=lambda c: -_share(c, ctx.total_s))
     # a resource named only by the stress run has no latency share but still counts
     kept = [c for c in ranked if _share(c, ctx.total_s) >= MIN_SHARE
