@@ -92,12 +92,16 @@ def record_rows(s: Sizes, data: np.ndarray) -> list[Row]:
     per_py = {name: _py_loop(make, small, s.repeat) for name, make in _makers().items()}
     batch_c = _best_ns(lambda: nat.Histogram().record_many(data), s.repeat) / data.size
     batch_py = _best_ns(lambda: _pyhdr.Histogram().record_many(data), 1) / data.size
+    rec_py = {name: _recorder_loop(mod, small, s.repeat)
+              for name, mod in (("c", nat), ("py", _pyhdr))}
     speedup = per_py["hdrh"] / per_py["c"]
     return [
         Row("record from Cython, Histogram.record_c (ns/value)", "<= 10", _fmt(c_rec), NA, NA,
             c_rec <= 10),
         Row("Recorder.record_c per request, 3 histograms + counters (ns)", "-", _fmt(rec_c),
             NA, NA),
+        Row("Recorder.record from Python, per request (ns)", "-", _fmt(rec_py["c"]),
+            _fmt(rec_py["py"]), NA),
         Row("record from Python, h.record(v) (ns/value)", "-", _fmt(per_py["c"]),
             _fmt(per_py["py"]), _fmt(per_py["hdrh"])),
         Row("  speed-up over hdrhistogram record_value", ">= 20x", f"{speedup:.1f}x",
@@ -126,6 +130,17 @@ def _py_loop(make: Callable[[], Callable[[int], object]], values: list[int],
             record(v)
 
     return _best_ns(run, repeat) / len(values)
+
+
+def _recorder_loop(mod: ModuleType, latencies: list[int], repeat: int) -> float:
+    def run() -> None:
+        record = mod.Recorder(["a", "b"], 0).record
+        t = 0
+        for i, latency in enumerate(latencies):
+            t += 1_000
+            record(i & 1, t, t + 1_000, t + latency, 0)
+
+    return _best_ns(run, repeat) / len(latencies)
 
 
 def accuracy_rows(s: Sizes) -> list[Row]:
