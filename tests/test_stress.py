@@ -128,11 +128,11 @@ def test_run_stress_is_bounded_by_rates_steps_and_deadline() -> None:
 
 # --- end to end against the demo service ----------------------------------------
 
-def _demo_stress(fix: tuple[str, ...] | None) -> StressAnalysis:
+def _demo_stress(fix: tuple[str, ...] | None, extra: tuple[str, ...] = ()) -> StressAnalysis:
     spec = fixture_spec("stress")
     profile = spec.profile("stress")
     assert profile is not None
-    with spec_demo(spec, fix) as (url, pid):
+    with spec_demo(spec, fix, extra=extra) as (url, pid):
         return run_stress(profile, lambda rate, d: drive(url, pid, spec, constant(profile, rate, d)),
                           slo_ok(spec), deadline_s=60.0)
 
@@ -147,3 +147,4 @@ def test_demo_breaking_point_moves_up_with_the_fast_variant() -> None:
     # on a busy machine the slow variant may break at the first step (no breaking point)
     assert fast.breaking_point_rate > (slow.breaking_point_rate or 0.0)
     assert fast.max_rate_tested > (slow.first_failure_rate or 0.0)
+

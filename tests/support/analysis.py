@@ -131,14 +131,14 @@ def demo_args(spec: Spec, without: Sequence[str] = ()) -> tuple[tuple[str, ...],
 
 
 @contextlib.contextmanager
-def spec_demo(spec: Spec, fix: Sequence[str] | None = None,
-              without: Sequence[str] = ()) -> Iterator[tuple[str, int]]:
-    """Start the spec's demo on a free port (optionally with other fixes, or without some
-    flags such as ``--leak-kb``); yield (url, pid)."""
+def spec_demo(spec: Spec, fix: Sequence[str] | None = None, without: Sequence[str] = (),
+              extra: Sequence[str] = ()) -> Iterator[tuple[str, int]]:
+    """Start the spec's demo on a free port (optionally with other fixes, without some
+    flags such as ``--leak-kb``, or with ``extra`` flags); yield (url, pid)."""
     from tests.support.demo import demo_process
 
-    fixes, extra = demo_args(spec, without)
-    with demo_process(fixes if fix is None else fix, extra) as (url, target):
+    fixes, flags = demo_args(spec, without)
+    with demo_process(fixes if fix is None else fix, (*flags, *extra)) as (url, target):
         assert target.pid is not None
         yield url, target.pid
 
