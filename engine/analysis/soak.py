@@ -319,15 +319,20 @@ def _degradation(run: RunResult, windows: Sequence[SoakWindow],
             _change(first.throughput, last.throughput))
 
 
+MAX_WARMUP_S = 600.0
+
+
 def analyse_soak(run: RunResult, window_s: float | None = None, *,
-                 warmup_s: float | None = None) -> SoakAnalysis:
+                 warmup_s: float | None = None, ramp_up_s: float = 0.0) -> SoakAnalysis:
     """Windows, leak fits (RSS, fds, threads) and degradation of a long constant run.
 
-    ``window_s`` > 0 defaults to a tenth of the run (at least 1 s); ``warmup_s``
-    (excluded from the fits and degradation) defaults to 20% of the run.
+    ``window_s`` > 0 defaults to a tenth of the run (at least 1 s). ``warmup_s`` (excluded
+    from the fits and degradation) defaults to the ramp-up plus 20% of the rest, at most
+    10 minutes of it: a service warms its caches and allocator in minutes, not hours.
     """
     window = window_s if window_s and window_s > 0 else max(1.0, run.duration_s / 10)
-    warm = warmup_s if warmup_s is not None else 0.2 * run.duration_s
+    warm = warmup_s if warmup_s is not None else ramp_up_s + min(
+        0.2 * max(0.0, run.duration_s - ramp_up_s), MAX_WARMUP_S)
     windows = _windows(run, window)
     kept = [s for s in run.resources if s.t_s >= warm and s.rss_bytes > 0]
     ts = [s.t_s for s in kept]
