@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,15 +100,36 @@ def throughput_chart(run: Doc) -> str:
                       chart_id=f"throughput-{run['id']}")
 
 
+_AB_RUN = re.compile(r"^(?P<hyp>.+)-(?P<side>baseline|candidate)-(?P<round>\d+)$")
+_HYP_COLORS = ("#f97316", "#16a34a", "#9333ea")
+
+
+def _ab_series(spec: Doc) -> list[Series]:
+    """First-round before (dashed) / after (solid) spectra per hypothesis, one colour each."""
+    pairs: dict[str, dict[str, Doc]] = {}
+    for r in spec.get("runs") or []:
+        m = _AB_RUN.match(str(r.get("id")))
+        if m and m.group("round") == "1":
+            pairs.setdefault(m.group("hyp"), {})[m.group("side")] = r
+    series = []
+    for (hyp, sides), color in zip(list(pairs.items())[:3], _HYP_COLORS, strict=False):
+        for side, label, dashed in (("baseline", "before", True), ("candidate", "after", False)):
+            if side in sides:
+                pts = [(p, v * MS) for p, v in sides[side].get("spectrum") or []]
+                series.append(Series(f"{hyp} {label}", pts, color=color, dashed=dashed))
+    return series
+
+
 def distribution_chart(spec: Doc) -> str:
-    """Percentile spectrum of each primary run and each A/B side (ms, log-tail x axis)."""
+    """Percentile spectrum of the baseline/soak runs and of each hypothesis' A/B sides (ms,
+    log-tail x axis)."""
     # stress, spike and capacity runs mix several rates: their spectra are not comparable
     runs = [r for r in primary_runs(spec) if r.get("kind") in ("baseline", "soak")]
-    runs += [r for r in spec.get("runs") or [] if r.get("variant") and r not in runs][:4]
+    colors = {"baseline": "#2563eb", "soak": "#0891b2"}
     series = [Series(r["id"], [(p, v * MS) for p, v in r.get("spectrum") or []],
-                     dashed=r.get("variant") == "baseline") for r in runs[:7]]
-    return line_chart(series, title="Latency distribution (percentile spectrum)", x=_PCT_AXIS,
-                      y=Axis("latency (ms)"), chart_id="distribution")
+                     color=colors.get(str(r.get("kind")))) for r in runs]
+    return line_chart(series + _ab_series(spec), title="Latency distribution (percentile spectrum)",
+                      x=_PCT_AXIS, y=Axis("latency (ms)"), chart_id="distribution")
 
 
 def stress_chart(stress: Doc) -> str:

@@ -46,8 +46,8 @@ def header(doc: Doc, spec: Doc) -> str:
 def _overview(doc: Doc, spec: Doc) -> str:
     parts = [spec["description"]] if spec.get("description") else []
     msgs = spec.get("messages") or []
-    parts.append(bullets(msgs) if msgs else "No SLO breach, failed load test, regression or "
-                 "unconfirmed optimization was reported.")
+    parts.append(bullets(msgs) if msgs else "No flow message was raised (no SLO breach, failed "
+                 "load test, regression, or optimization that did not improve).")
     gates = spec.get("gates") or []
     if gates:
         parts.append(table(["Gate", "Kind", "Status", "Message"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.report.fmt import fmt_pct, fmt_value
+from engine.report.fmt import fmt_value
 from engine.report.md_parts import no_data, table
 from engine.units import UnitError, parse_comparison
 
@@ -68,9 +68,11 @@ def before_cell(spec: Doc, check: Doc) -> str:
 
 
 def _value_text(check: Doc, value: float) -> str:
-    if check.get("sli") in ("error_rate", "availability"):
-        return fmt_pct(value, 3)
-    return fmt_value(_metric_key(check), value)
+    # the same wording as the check's own value_text (engine.analysis.slo), so the Before
+    # and After columns read alike
+    from engine.analysis.slo import format_value
+
+    return format_value(str(check.get("sli")), value)
 
 
 def _margin(check: Doc) -> str:
@@ -80,7 +82,8 @@ def _margin(check: Doc) -> str:
 
 def _bound(check: Doc) -> str:
     b = check.get("error_bound")
-    return "—" if b is None else f"±{float(b) * 100:.2g}%"
+    # a counted SLI (errors, throughput) has no histogram bucket error to state
+    return "—" if not b else f"±{float(b) * 100:.2g}%"
 
 
 def slo_compliance(spec: Doc) -> str:

@@ -132,6 +132,16 @@ def _x_ticks(xs: Sequence[float], axis: Axis, last_finite: float) -> list[tuple[
     return [(t, axis.fmt(t)) for t in nice_ticks(lo, hi, 6) if lo - 1e-9 <= t <= hi + 1e-9]
 
 
+# A reference line further above the data than this is named, not drawn: stretching the
+# axis to a target 30x the data would flatten the data into the x axis.
+_HLINE_STRETCH = 2.0
+
+
+def _visible_hlines(series: Sequence[Series], hlines: Sequence[HLine]) -> list[HLine]:
+    top = max((y for s in series if s.axis == "left" for _, y in s.points), default=0.0)
+    return [h for h in hlines if top <= 0 or h.y <= top * _HLINE_STRETCH]
+
+
 def _y_domain(series: Sequence[Series], side: str, hlines: Sequence[HLine]) -> list[float]:
     ys = [y for s in series if s.axis == side for _, y in s.points]
     ys += [h.y for h in hlines] if side == "left" else []
@@ -208,8 +218,11 @@ def _right_axis(f: _Frame, sy: _Scale, yt: Sequence[float], axis: Axis) -> list[
     return out
 
 
-def _hlines(hlines: Sequence[HLine], f: _Frame, sy: _Scale) -> list[str]:
+def _hlines(hlines: Sequence[HLine], f: _Frame, sy: _Scale, above: Sequence[HLine]) -> list[str]:
     out = []
+    for i, h in enumerate(above):
+        out.append(_text(f.left + 6, f.top + 12 + 14 * i, f"↑ {h.label} (off scale)",
+                         anchor="start", color=h.color, halo=True))
     for h in hlines:
         y = sy(h.y)
         out.append(f'<line x1="{f.left}" y1="{y}" x2="{f.width - f.right}" y2="{y}" '
@@ -251,7 +264,8 @@ def line_chart(series: Sequence[Series], *, title: str, x: Axis, y: Axis, y2: Ax
     xs = [px for s in moved for px, _ in s.points]
     xt = _x_ticks(xs, x, last)
     sx = _Scale(min(min(xs), xt[0][0]), max(max(xs), xt[-1][0]), f.left, width - f.right)
-    yt = _y_domain(moved, "left", hlines)
+    shown = _visible_hlines(moved, hlines)
+    yt = _y_domain(moved, "left", shown)
     sy = _Scale(yt[0], yt[-1], height - f.bottom, f.top)
     parts = _axes(f, sx, xt, sy, yt, y)
     parts.append(_text(f.left + f.plot_w / 2, height - 8, x.label))
@@ -261,7 +275,7 @@ def line_chart(series: Sequence[Series], *, title: str, x: Axis, y: Axis, y2: Ax
         yt2 = _y_domain(moved, "right", ())
         scales["right"] = _Scale(yt2[0], yt2[-1], height - f.bottom, f.top)
         parts += _right_axis(f, scales["right"], yt2, y2)
-    parts += _hlines(hlines, f, sy)
+    parts += _hlines(shown, f, sy, [h for h in hlines if h not in shown])
     if x.scale == "linear":
         parts += _vlines([v for v in vlines if sx.lo <= v.x <= sx.hi], f, sx)
     colors = [s.color or PALETTE[i % len(PALETTE)] for i, s in enumerate(moved)]

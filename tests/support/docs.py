@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.analysis.slo import format_value
 from engine.native import OUTCOME_NAMES, Histogram
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
@@ -119,18 +120,18 @@ def _slo_checks(base: dict[str, Any]) -> list[dict[str, Any]]:
     rate, err = base["achieved_rate"], base["error_rate"]
     return [
         {"slo": "lookup-p95", "sli": "latency", "journey": "lookup", "metric": "lookup p95",
-         "value": p95, "target": "< 25ms", "value_text": f"{p95 * 1e3:.3g} ms",
+         "value": p95, "target": "< 25ms", "value_text": format_value("latency", p95),
          "status": "PASS" if p95 < 0.025 else "FAIL", "margin": round(1 - p95 / 0.025, 4),
          "error_bound": 0.001, "message": "" if p95 < 0.025 else
          f"SLO breached: lookup p95 {p95 * 1e3:.3g}ms exceeds target 25ms"},
         {"slo": "availability", "sli": "error_rate", "journey": None, "metric": "error_rate",
-         "value": err, "target": "< 0.1%", "value_text": f"{err * 100:.3g}%",
+         "value": err, "target": "< 0.1%", "value_text": format_value("error_rate", err),
          "status": "PASS" if err < 0.001 else "FAIL", "margin": round(1 - err / 0.001, 4),
          "error_bound": None,
          "message": "" if err < 0.001 else f"SLO breached: error_rate {err * 100:.3g}% exceeds "
                                            "target < 0.1%"},
         {"slo": "throughput", "sli": "throughput", "journey": None, "metric": "throughput",
-         "value": rate, "target": ">= 190/s", "value_text": f"{rate:.0f}/s",
+         "value": rate, "target": ">= 190/s", "value_text": format_value("throughput", rate),
          "status": "PASS" if rate >= 190 else "FAIL", "margin": round(rate / 190 - 1, 4),
          "error_bound": None, "message": ""},
     ]
