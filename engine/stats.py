@@ -10,8 +10,9 @@ Method (docs/STATISTICS.md says why): a two-level bootstrap.
    merged histogram buckets. For an order statistic (p50..p99, max) the k-th smallest
    of n multinomial draws is ``G^-1(U)`` with ``U ~ Beta(k, n - k + 1)`` -- the same
    distribution as drawing the multinomial counts and reading rank k, at O(resamples)
-   instead of O(resamples x buckets). The mean uses its CLT form, throughput a Poisson
-   count of ok responses, error rate a binomial count of errors.
+   instead of O(resamples x buckets). The mean uses its CLT form, throughput a binomial
+   count of ok responses (open model: the schedule fixed the request count) or a
+   Poisson count (closed model), error rate a binomial count of errors.
 2. Between-run drift: the spread of per-run values (log scale for latency and
    throughput) beyond what within-run noise explains gives a drift variance tau^2,
    pooled over both groups (degrees of freedom = runs - groups). Each resample adds
@@ -70,7 +71,8 @@ class StatsConfig:
     """Minimum between-run standard deviation assumed (log scale; 0.02 = 2%)."""
     assumed_drift: float = 0.05
     """Between-run standard deviation assumed when no group has two runs to measure it
-    (log scale for latency/throughput; ignored for error rates)."""
+    (log scale, latency and closed-model throughput; open-model throughput is scheduled
+    and error rates vary binomially, so they assume none)."""
 
 
 
@@ -121,6 +123,8 @@ class _Group:
     errors: int
     duration_s: float
     per_run: tuple[_Group, ...] = ()
+    scheduled: bool = True
+    """Open model: the request count was scheduled, only outcomes vary."""
 
     @property
     def n(self) -> int:
@@ -136,7 +140,7 @@ def _run_group(run: RunResult, journey: str | None) -> _Group:
     else:
         values, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
     return _Group(np.asarray(values, np.float64) * NS, np.asarray(counts, np.int64),
-                  requests, errors, run.duration_s)
+                  requests, errors, run.duration_s, scheduled=run.model == "open")
 
 
 def _pool(runs: Sequence[RunResult], journey: str | None) -> _Group:
@@ -147,7 +151,7 @@ def _pool(runs: Sequence[RunResult], journey: str | None) -> _Group:
     counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]),
                          minlength=values.size).astype(np.int64)
     return _Group(values, counts, sum(p.requests for p in parts), sum(p.errors for p in parts),
-                  sum(p.duration_s for p in parts), parts)
+                  sum(p.duration_s for p in parts), parts, all(p.scheduled for p in parts))
 
 
 # --- point values and within-run resamples --------------------------------------------
@@ -213,7 +217,10 @@ def _max_draws(g: _Group, size: int, rng: np.random.Generator) -> Array:
 
 def _count_draws(g: _Group, metric: str, size: int, rng: np.random.Generator) -> Array:
     if metric == "throughput":
-        return rng.poisson(g.requests - g.errors, size) / g.duration_s
+        ok = g.requests - g.errors
+        if g.scheduled:  # the arrival count was fixed by the schedule; outcomes vary
+            return rng.binomial(g.requests, ok / g.requests, size) / g.duration_s
+        return rng.poisson(ok, size) / g.duration_s
     errors = rng.binomial(g.requests, g.errors / g.requests, size) / g.requests
     return errors if metric == "error_rate" else 1.0 - errors
 
@@ -349,7 +356,8 @@ def _bootstrap(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effe
     tb = _transform(metric, _draws(gb, metric, size, rng))
     est = _drift((ga, gb), metric, cfg, rng)
     floor = cfg.drift_floor
-    if est[2] == 0 and _log_scale(metric):
+    scheduled = metric == "throughput" and ga.scheduled and gb.scheduled
+    if est[2] == 0 and _log_scale(metric) and not scheduled:
         floor = max(floor, cfg.assumed_drift)  # a prior: one run per side cannot show drift
     da, db, tau = _drift_draws(est, floor, (len(ga.per_run), len(gb.per_run)), size, rng)
     total = float(np.var((tb + db) - (ta + da)))

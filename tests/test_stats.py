@@ -112,3 +112,16 @@ def test_a_vs_a_intervals_exclude_zero_rarely() -> None:
         e = compare(a, b, "p95")
         misses += int(e.ci_low > 0 or e.ci_high < 0)  # type: ignore[operator]
     assert misses <= 16  # 8%: nominal 5% plus ~2 standard errors of a 200-trial rate
+
+
+def test_open_model_throughput_varies_only_with_outcomes() -> None:
+    """The open model schedules the request count: without errors, throughput has no
+    sampling noise; the closed model's completions are a Poisson count."""
+    import dataclasses
+
+    run = make_run(np.full(4000, 10**7, np.int64), 10.0)
+    open_effect = compare([run], [run], "throughput")
+    assert open_effect.ci_low == open_effect.ci_high == 0.0
+    closed = dataclasses.replace(run, model="closed")
+    closed_effect = compare([closed], [closed], "throughput")
+    assert closed_effect.ci_low is not None and closed_effect.ci_low < -0.02

@@ -252,6 +252,9 @@ class _Ctx:
             message, detail or (effect.reason if effect else ""), limit, effect)
 
 
+_PRACTICAL_ROUNDS = 50
+
+
 def _need_text(needed: tuple[int | None, int | None]) -> str:
     requests, runs = needed
     if requests is None and runs is None:
@@ -261,7 +264,11 @@ def _need_text(needed: tuple[int | None, int | None]) -> str:
         parts.append(f"about {requests} more requests per variant")
     if runs is not None:
         parts.append(f"about {runs} more rounds")
-    return " or ".join(parts) + " would decide it"
+    text = " or ".join(parts) + " would decide it"
+    if runs is not None and runs > _PRACTICAL_ROUNDS and requests is None:
+        return f"the effect is too close to the expectation, or the runs too unstable, for a " \
+               f"practical experiment to decide ({text})"
+    return text
 
 
 def _limit(effect: Effect, space: str, op: str, threshold: float) -> Comparison | None:
