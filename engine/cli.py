@@ -59,6 +59,8 @@ def _build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = _root_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
+        if name in sub.choices:  # already added by a register() call
+            continue
         if name != command:
             sub.add_parser(name, help=help_text)
             continue

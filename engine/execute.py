@@ -19,7 +19,7 @@ from engine.driver import ProgressEvent, run_profile
 from engine.native import Recorder
 from engine.profiler import Sampler
 from engine.result import RunInterval, RunResult
-from engine.spec.model import LoadProfile, Spec, Target
+from engine.spec.model import LoadProfile, ProfileKind, Spec, Target
 from engine.target import ManagedTarget, StartConfig, TargetStartError
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
@@ -138,7 +138,7 @@ class Executor:
         return Sampler(target).start()
 
     def constant(self, profile: LoadProfile, rate: float, duration_s: float,
-                 kind: str) -> LoadProfile:
+                 kind: ProfileKind) -> LoadProfile:
         """A constant-rate derivative of ``profile`` (a stress step, a capacity point)."""
         return dataclasses.replace(profile, kind=kind, rate=rate, duration_s=duration_s,
                                    ramp_up_s=0.0, stages=(), rate_csv=None, vus=None,

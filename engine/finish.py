@@ -23,7 +23,7 @@ def finish_outcome(outcome: SpecOutcome, gates: Sequence[str], history: bool) ->
     _slos(outcome)
     outcome.bottlenecks = find_bottlenecks(_profiled_runs(outcome), outcome.stress)
     hints = [b.suggestion for b in outcome.bottlenecks if b.suggestion]
-    outcome.priorities = prioritize(outcome.spec, outcome.hypotheses, hints)
+    outcome.priorities = list(prioritize(outcome.spec, outcome.hypotheses, hints))
     store = open_store(outcome.spec) if history and outcome.spec.history.enabled else None
     if isinstance(store, str):
         outcome.message(store)

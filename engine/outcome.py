@@ -77,6 +77,7 @@ class SpecOutcome:
     bottlenecks: list[Bottleneck] = field(default_factory=list)
     regression: RegressionResult | None = None
     baseline_selection: BaselineSelection | None = None
+    changepoints: list[dict[str, Any]] = field(default_factory=list)
     target_error: str = ""
     output_tail: str = ""
     interrupted: bool = False

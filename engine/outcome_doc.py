@@ -41,7 +41,7 @@ def _regression(o: SpecOutcome) -> dict[str, Any] | None:
     baseline = o.baseline_selection.to_doc() if o.baseline_selection else {
         "mode": o.spec.history.baseline.mode, "runs": 0, "days": 0.0, "pinned": None,
         "hosts_excluded": 0}
-    return o.regression.to_doc(baseline)
+    return o.regression.to_doc(baseline, o.changepoints)
 
 
 def spec_report(o: SpecOutcome) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from engine.live import abort_check
 from engine.outcome import SpecOutcome
 from engine.plan import PlannedStep, SpecPlan, capacity_base_rate
 from engine.result import RunResult, Status
-from engine.spec.model import Hypothesis, LoadProfile, Target, Variant
+from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
 
 
 @dataclass
@@ -92,7 +92,7 @@ def _slo_ok(outcome: SpecOutcome) -> Callable[[RunResult], bool]:
 
 
 def _step_runner(outcome: SpecOutcome, ex: Executor, session: TargetSession,
-                 profile: LoadProfile, kind: str) -> Callable[[float, float], RunResult]:
+                 profile: LoadProfile, kind: ProfileKind) -> Callable[[float, float], RunResult]:
     def run_step(rate: float, duration_s: float) -> RunResult:
         if ex.options.stop.is_set():
             raise KeyboardInterrupt
@@ -114,8 +114,8 @@ def _capacity(outcome: SpecOutcome, ex: Executor, session: TargetSession,
     if base is None:
         return
     runner = _step_runner(outcome, ex, session, step.profile, "capacity")
-    outcome.capacity = run_capacity(base, step.profile.multipliers, step.profile.duration_s,
-                                    runner, _slo_ok(outcome), outcome.spec.cost_per_hour)
+    outcome.capacity = run_capacity(base, step.profile.multipliers, runner, _slo_ok(outcome),
+                                    outcome.spec.cost_per_hour, duration_s=step.profile.duration_s)
 
 
 _STEP_DRIVERS: dict[str, Callable[[SpecOutcome, Executor, TargetSession, PlannedStep], None]] = {

@@ -8,7 +8,6 @@ flag that runs them. Hypotheses always run (step 4 of the flow).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from engine.spec.model import PROFILE_KINDS, Hypothesis, LoadProfile, Spec
@@ -23,8 +22,6 @@ TRIGGER_PROFILES: dict[str, tuple[str, ...]] = {
     "proactive": ("baseline", "soak", "spike"),
     "new-feature": ("baseline", "stress", "spike"),
 }
-MAX_STRESS_STEPS = 20
-"""A stress profile without max_rate stops after this many steps (every run is bounded)."""
 TARGET_START_S = 3.0
 
 
@@ -49,18 +46,6 @@ class SpecPlan:
     @property
     def est_seconds(self) -> float:
         return sum(s.est_seconds for s in self.steps) + TARGET_START_S
-
-
-def stress_rates(profile: LoadProfile) -> list[float]:
-    """The arrival rates a stress profile steps through (bounded)."""
-    start, step = profile.start_rate or 0.0, profile.step_rate or 0.0
-    if step <= 0:
-        return [start]
-    if profile.max_rate is not None:
-        count = min(MAX_STRESS_STEPS, int(math.floor((profile.max_rate - start) / step + 1e-9)) + 1)
-    else:
-        count = MAX_STRESS_STEPS
-    return [start + i * step for i in range(max(1, count))]
 
 
 def capacity_base_rate(spec: Spec, profile: LoadProfile) -> float | None:
@@ -100,6 +85,8 @@ def plan_spec(spec: Spec, only: set[str] | None = None, hypotheses: bool = True)
 
 def _profile_step(spec: Spec, profile: LoadProfile) -> PlannedStep | str:
     if profile.kind == "stress":
+        from engine.analysis.stress import stress_rates  # numpy-backed: only when planning stress
+
         rates = stress_rates(profile)
         secs = len(rates) * (profile.step_duration_s or 0.0)
         desc = (f"stress: {rates[0]:g}/s -> up to {rates[-1]:g}/s in {len(rates)} steps of "

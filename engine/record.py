@@ -13,6 +13,7 @@ from pathlib import Path
 from engine.analysis.regression import Guard, check_regressions
 from engine.guards import load_guards, save_guards
 from engine.history.baseline import select_baseline
+from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
 from engine.history.store import HistoryError, HistoryStore
 from engine.outcome import SpecOutcome
@@ -39,6 +40,8 @@ def regression(outcome: SpecOutcome, store: HistoryStore) -> None:
                                            journeys, guards)
     for message in outcome.regression.messages:
         outcome.message(message)
+    views = changepoint_views(store, spec.name, profile=run.profile)
+    outcome.changepoints = [c.to_doc() for v in views for c in v.changepoints]
 
 
 def record(outcome: SpecOutcome, store: HistoryStore, new_guards: Sequence[Guard]) -> None:

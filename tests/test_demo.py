@@ -15,14 +15,14 @@ from pathlib import Path
 
 import psutil
 import pytest
-from support.demo import Reply, demo_process, free_port, parse_server_timing, raw_exchange, running_demo
-from support.demo import request as send
 
 from engine.demo import cli
 from engine.demo.algo import recommend_fast, recommend_slow
 from engine.demo.handlers import PATTERNS
 from engine.demo.service import FixError, parse_fixes
 from engine.target import ManagedTarget, StartConfig
+from tests.support.demo import Reply, demo_process, free_port, parse_server_timing, raw_exchange, running_demo
+from tests.support.demo import request as send
 
 
 @pytest.fixture(scope="module")

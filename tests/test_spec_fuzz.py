@@ -69,5 +69,5 @@ def test_mutated_valid_spec(position: int, insert: str) -> None:
 def test_arbitrary_bytes_file(tmp_path_factory: object, data: bytes) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "f.yaml"  # type: ignore[attr-defined]
     path.write_bytes(data)
-    specs, errors = load_file(path)
+    _specs, errors = load_file(path)
     assert all(isinstance(e, SpecError) for e in errors)

@@ -12,9 +12,9 @@ from types import FrameType
 
 import psutil
 import pytest
-from support.demo import demo_config, free_port, request
 
 from engine.target import ManagedTarget, StartConfig, TargetStartError, demo_command
+from tests.support.demo import demo_config, free_port, request
 
 PY = sys.executable
 

@@ -88,7 +88,7 @@ def check_slo(slo: Slo, run: RunResult) -> SloCheck:
     label = metric_label(slo)
     value = metric_value(run, metric, slo.sli.journey)
     bound = _error_bound(run, metric, slo.sli.journey)
-    base = dict(slo=slo.name, sli=slo.sli.kind, journey=slo.sli.journey, metric=label,
+    base: dict[str, Any] = dict(slo=slo.name, sli=slo.sli.kind, journey=slo.sli.journey, metric=label,
                 value=value, target=slo.objective.text, error_bound=bound)
     if not run.validity.valid:
         reasons = "; ".join(run.validity.reasons)

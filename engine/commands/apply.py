@@ -60,7 +60,6 @@ def _execute(args: argparse.Namespace, plans: list) -> int:  # type: ignore[type
     from engine.outcome_doc import build_document
     from engine.pipeline import ApplyContext, run_spec
     from engine.report.summary import append_step_summary
-    from engine.report.writer import write_reports
 
     stop = threading.Event()
     printer = ProgressPrinter(sys.stderr, quiet=args.quiet)

@@ -83,7 +83,7 @@ def parse_document(shown: str, index: int, first_line: int, body: str) -> Docume
         return _yaml_error(shown, first_line, exc)
     except strictyaml.StrictYAMLError as exc:
         return _err(shown, first_line, f"invalid YAML: {str(exc).splitlines()[-1]}")
-    except Exception as exc:  # noqa: BLE001 - strictyaml/ruamel raise assorted errors on garbage
+    except Exception as exc:
         return _err(shown, first_line, f"invalid YAML: {_first_line(exc)} (control characters or "
                                        "malformed text?)")
     lines: dict[Path_, tuple[int, int]] = {(): (first_line, 1)}

@@ -1,0 +1,162 @@
+"""`perfopt-engine apply` end to end against the embedded demo service (issue #5).
+
+Each test runs the real CLI in a subprocess, as a pipeline would, and checks the
+exit code, the printed summary and the written report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.support.demo import free_port
+from tests.support.specs import REPO, run_cli
+
+pytestmark = pytest.mark.slow
+
+SPEC = """\
+apiVersion: perfopt/v1
+kind: PerformanceFlow
+metadata: {{name: stats-{name}, component: stats-api}}
+trigger: proactive
+target:
+{target}
+journeys:
+  - {{name: stats, request: {{method: GET, path: /stats}}}}
+slos:
+  - {{name: stats-p95, sli: latency, journey: stats, percentile: 95, objective: "< 10ms"}}
+  - {{name: errors, sli: error_rate, objective: "< 1%"}}
+load:
+  baseline: {{rate: {rate}, duration: {duration}, connections: {connections}}}
+report: {{formats: [markdown, json, junit], dir: reports}}
+history: {{path: .perfopt/history.db}}
+"""
+
+
+def _spec(tmp: Path, name: str, target: str, rate: str = "50/s", duration: str = "5s",
+          connections: int = 8) -> Path:
+    path = tmp / f"{name}.yaml"
+    path.write_text(SPEC.format(name=name, target=target, rate=rate, duration=duration,
+                                connections=connections), encoding="utf-8")
+    return path
+
+
+def _demo(fix: str) -> str:
+    return f"  demo: {{port: {free_port()}, fix: [{fix}]}}" if fix else \
+        f"  demo: {{port: {free_port()}}}"
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", "PYTHONPATH": str(REPO)}
+
+
+def _report(tmp: Path, name: str) -> dict:  # type: ignore[type-arg]
+    loaded: dict = json.loads((tmp / "reports" / f"stats-{name}-latest.json").read_text())  # type: ignore[type-arg]
+    return loaded
+
+
+def test_slow_variant_breaks_the_slo_and_exits_1(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "slow", _demo(""))
+    result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "SLO breached: stats p95" in result.stdout
+    assert "exceeds target < 10ms" in result.stdout
+    doc = _report(tmp_path, "slow")
+    assert doc["exit_code"] == 1 and doc["specs"][0]["verdict"] == "FAIL"
+
+
+def test_fast_variant_meets_the_slo_and_exits_0(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "fast", _demo("cache"))
+    result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = _report(tmp_path, "fast")
+    checks = {c["slo"]: c["status"] for c in doc["specs"][0]["slo_checks"]}
+    assert checks == {"stats-p95": "PASS", "errors": "PASS"}
+    gates = {g["name"]: g["status"] for g in doc["specs"][0]["gates"]}
+    assert gates["regression"] == "INCONCLUSIVE"  # first run: no baseline, never PASS
+    assert (tmp_path / ".perfopt" / "history.db").is_file()
+
+
+def test_unreachable_target_exits_3(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "down", f"  url: http://127.0.0.1:{free_port()}")
+    started = time.monotonic()
+    result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=60)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "target unreachable" in result.stdout
+    assert time.monotonic() - started < 30
+
+
+def test_rate_the_generator_cannot_meet_is_invalid_and_exits_3(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "flood", _demo("all"), rate="200000/s", duration="2s", connections=1)
+    result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
+    assert result.returncode == 3, result.stdout + result.stderr
+    doc = _report(tmp_path, "flood")
+    run = doc["specs"][0]["runs"][0]
+    assert run["validity"]["valid"] is False and run["validity"]["reasons"]
+    assert all(c["status"] == "INVALID" for c in doc["specs"][0]["slo_checks"])
+
+
+def test_managed_target_that_fails_to_start_shows_its_output(tmp_path: Path) -> None:
+    command = f'[{sys.executable}, -c, "import sys; print(\'db migration failed\'); sys.exit(4)"]'
+    target = f"  url: http://127.0.0.1:{free_port()}\n  start: {{command: {command}}}"
+    spec = _spec(tmp_path, "nostart", target)
+    result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=60)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "failed to start" in result.stdout
+    doc = _report(tmp_path, "nostart")
+    assert "db migration failed" in (doc["specs"][0]["target"]["output_tail"] or "")
+    assert "Traceback" not in result.stderr
+
+
+def test_sigint_mid_run_exits_130_keeps_partial_result_and_no_stray_process(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "int", _demo("all"), duration="60s")
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "apply", str(spec)], cwd=tmp_path,
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        children = _wait_for_load(proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    time.sleep(0.5)
+    assert [c.pid for c in children if _alive(c)] == []
+    doc = _report(tmp_path, "int")
+    assert doc["verdict"] == "ABORTED" and doc["exit_code"] == 130
+    assert doc["specs"][0]["runs"][0]["requests"] > 0
+
+
+def _wait_for_load(proc: subprocess.Popen[str], timeout: float = 60.0) -> list[psutil.Process]:
+    """Wait until the demo target runs and load has started; return apply's descendants."""
+    deadline = time.monotonic() + timeout
+    parent = psutil.Process(proc.pid)
+    while time.monotonic() < deadline:
+        kids = parent.children(recursive=True)
+        if kids and any("engine.demo" in " ".join(_cmd(k)) for k in kids):
+            time.sleep(3.0)  # readiness + a few intervals of load
+            return parent.children(recursive=True)
+        time.sleep(0.2)
+    raise AssertionError("demo target never started")
+
+
+def _cmd(p: psutil.Process) -> list[str]:
+    try:
+        return p.cmdline()
+    except psutil.Error:
+        return []
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
