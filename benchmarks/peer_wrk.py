@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 NGINX_CONF = """
 worker_processes 1;
@@ -129,7 +130,7 @@ def run_wrk(url: str, connections: int, seconds: float) -> Sample:
                   float(p50.group(1)) * scale)  # type: ignore[union-attr]
 
 
-def run_driver(url: str, model: str, level: float, seconds: float, connections: int) -> dict:
+def run_driver(url: str, model: str, level: float, seconds: float, connections: int) -> dict[str, Any]:
     """perfopt-engine in a child process (``--child``); returns its JSON summary."""
     cmd = [sys.executable, __file__, "--child", model, str(level), str(seconds),
            str(connections), url]
@@ -146,7 +147,7 @@ def child(model: str, level: float, seconds: float, connections: int, url: str) 
     settings = RunSettings(workers=1, connections=connections, model=model,  # type: ignore[arg-type]
                            max_queue=100000)
     kw = {"vus": int(level)} if model == "closed" else {"rate": level}
-    profile = LoadProfile("bench", "baseline", settings, duration_s=seconds, **kw)  # type: ignore[arg-type]
+    profile = LoadProfile("bench", "baseline", settings, duration_s=seconds, **kw)
     r = run_profile(url, [Journey("get", 1.0, (Request("GET", "/"),))], profile)
     j = r.journeys[0]
     print(json.dumps({
@@ -159,7 +160,7 @@ def child(model: str, level: float, seconds: float, connections: int, url: str) 
         "rss_growth": r.validity.generator_rss_growth_bytes}))
 
 
-def driver_sample(d: dict) -> Sample:
+def driver_sample(d: dict[str, Any]) -> Sample:
     return Sample("perfopt", int(d["requests"]), float(d["seconds"]), float(d["cpu_s"]),
                   float(d["p50_us"]))
 
@@ -211,12 +212,23 @@ def open_table(url: str, rates: list[float], seconds: float, conns: int) -> list
     return rows
 
 
+def memory_table(url: str, seconds: float, conns: int) -> list[str]:
+    """One long closed-model run: how much the generator's RSS grew over it."""
+    d = run_driver(url, "closed", conns, seconds, conns)
+    return ["### Generator memory over a long run", "",
+            "| requests | seconds | RSS growth (MB) | target |", "|---:|---:|---:|---|",
+            f"| {d['requests']:,} | {d['seconds']:.0f} | {d['rss_growth'] / 1e6:.1f} "
+            "| < 10 MB over 10M requests |"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--rates", default="10000,25000,50000")
+    ap.add_argument("--memory-seconds", type=float, default=0.0,
+                    help="also run one closed-model run this long and report RSS growth")
     ap.add_argument("--child", nargs=5, metavar=("MODEL", "LEVEL", "SECONDS", "CONNS", "URL"))
     a = ap.parse_args()
     if a.child:
@@ -226,7 +238,10 @@ def main() -> None:
     with nginx() as url:
         lines = closed_table(url, a.rounds, a.seconds, a.connections)
         lines += ["", *latency_table(url, a.rounds, a.seconds)]
-        lines += ["", *open_table(url, [float(r) for r in a.rates.split(",")], a.seconds, a.connections)]
+        rates = [float(r) for r in a.rates.split(",")]
+        lines += ["", *open_table(url, rates, a.seconds, a.connections)]
+        if a.memory_seconds > 0:
+            lines += ["", *memory_table(url, a.memory_seconds, a.connections)]
     print("\n".join(lines))
 
 
