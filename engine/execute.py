@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from engine.driver import ProgressEvent, run_profile
 from engine.native import Recorder
-from engine.profiler import Sampler
+from engine.profiler import Sampler, shift
 from engine.result import RunInterval, RunResult
 from engine.spec.model import LoadProfile, ProfileKind, Spec, Target
 from engine.target import ManagedTarget, StartConfig, TargetStartError
@@ -127,6 +127,8 @@ class Executor:
                               max_duration_s=self.options.max_run_s)
         finally:
             samples = sampler.stop() if sampler else ()
+        if sampler is not None and sampler.t0_unix is not None:
+            samples = shift(samples, run.started_at - sampler.t0_unix)  # t_s from the run's start
         if hook and hook.reason and not run.abort_reason:
             run = dataclasses.replace(run, aborted=True, abort_reason=hook.reason)
         return dataclasses.replace(run, resources=samples)
