@@ -10,7 +10,6 @@ back to call_later plus a short spin.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -73,9 +72,10 @@ class PreciseTimer:
         self._settime(self.fd, TFD_TIMER_ABSTIME, self._ref, None)
 
     def clear(self) -> None:
-        """Consume the expiry so the fd stops being readable."""
-        with contextlib.suppress(BlockingIOError):
-            os.read(self.fd, 8)
+        """Disarm, and consume any expiry so the fd stops being readable."""
+        value = self._spec.it_value
+        value.tv_sec = value.tv_nsec = 0
+        self._settime(self.fd, 0, self._ref, None)  # disarming also zeroes the expiry count
 
     def close(self) -> None:
         os.close(self.fd)
