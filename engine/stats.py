@@ -343,6 +343,8 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
         None, None, _size(ga, metric), _size(gb, metric), len(a_runs), len(b_runs),
         method="", diff=None if a is None or b is None else b - a, confidence=cfg.confidence)
     reason, needed = _shortfall((ga, gb), metric, cfg)
+    if not reason and (a is None or b is None):
+        reason = f"no {metric} data in a group (no requests or zero duration)"
     if reason:
         return _replace(effect, insufficient=True, reason=reason, requests_needed=needed,
                         method="none: insufficient data")

@@ -125,3 +125,12 @@ def test_open_model_throughput_varies_only_with_outcomes() -> None:
     closed = dataclasses.replace(run, model="closed")
     closed_effect = compare([closed], [closed], "throughput")
     assert closed_effect.ci_low is not None and closed_effect.ci_low < -0.02
+
+
+def test_a_journey_missing_from_a_group_is_insufficient_not_an_error() -> None:
+    a = [make_run({"lookup": np.full(500, 10**7, np.int64)})]
+    b = [make_run({"other": np.full(500, 10**7, np.int64)})]
+    effect = compare(a, b, "p50", journey="lookup")
+    assert effect.insufficient and effect.b_value is None and effect.requests_needed == 200
+    zero = [make_run(np.full(500, 10**7, np.int64), duration_s=0.0)]
+    assert compare(zero, zero, "throughput").insufficient

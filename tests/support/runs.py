@@ -45,9 +45,9 @@ def make_run(latencies_ns: Latencies, duration_s: float = 10.0,
     errs = errors if isinstance(errors, Mapping) else {next(iter(per_journey)): errors}
     journeys = tuple(_journey(name, np.asarray(lat), errs.get(name, 0))
                      for name, lat in per_journey.items())
-    requests = sum(j.requests for j in journeys)
+    rate = sum(j.requests for j in journeys) / duration_s if duration_s > 0 else 0.0
     validity = Validity(valid=valid, reasons=() if valid else ("synthetic: marked invalid",),
-                        target_rate=requests / duration_s, achieved_rate=requests / duration_s,
+                        target_rate=rate, achieved_rate=rate,
                         schedule_lag_p99_s=0.0, schedule_lag_max_s=0.0, dropped=0,
                         generator_cpu_pct=10.0)
     return RunResult(profile="baseline", kind="baseline", variant=variant,
