@@ -14,12 +14,12 @@ Method (docs/STATISTICS.md says why): a two-level bootstrap.
    count of ok responses (open model: the schedule fixed the request count) or a
    Poisson count (closed model), error rate a binomial count of errors.
 2. Between-run drift: the spread of per-run values (log scale for latency and
-   throughput) beyond what within-run noise explains gives a drift variance tau^2,
-   pooled over both groups (degrees of freedom = runs - groups). Each resample adds
-   drift ``tau* / sqrt(runs)`` per group with ``tau*^2 = tau^2 df / chi2(df)`` --
-   Student-t calibrated, so 2-5 runs per group are not over-confident (resampling
-   only 3 runs with replacement would be), and a one-run group borrows the spread
-   measured in the other group.
+   throughput) within each group gives a pooled variance s2 with df = runs - groups
+   degrees of freedom. Each resample draws s2* = s2 df / chi2(df) and adds drift with
+   variance max(0, s2* - within-run variance) / runs to each group -- Student-t wide
+   when drift dominates, so 2-5 runs per group are not over-confident (resampling only
+   3 runs with replacement would be), and a one-run group borrows the spread measured
+   in the other group. With no group of two runs a prior (``assumed_drift``) is used.
 
 Percentile intervals of the resampled statistic give the CI. Everything is seeded.
 """
