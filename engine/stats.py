@@ -7,12 +7,14 @@ absolute difference ``b - a`` with its interval, and the interval of ``b`` alone
 Method (docs/STATISTICS.md says why): a two-level bootstrap.
 
 1. Within-run noise: each resample re-draws every request latency from the group's
-   merged histogram buckets. For an order statistic (p50..p99, max) the k-th smallest
+   merged histogram buckets. For a percentile (p50..p999) the k-th smallest
    of n multinomial draws is ``G^-1(U)`` with ``U ~ Beta(k, n - k + 1)`` -- the same
    distribution as drawing the multinomial counts and reading rank k, at O(resamples)
    instead of O(resamples x buckets). The mean uses its CLT form, throughput a binomial
    count of ok responses (open model: the schedule fixed the request count) or a
-   Poisson count (closed model), error rate a binomial count of errors.
+   Poisson count (closed model), error rate a binomial count of errors. The max,
+   which no resample can exceed, is modelled as extreme-value (Gumbel, fitted to the
+   top order statistics).
 2. Between-run drift: the spread of per-run values (log scale for latency and
    throughput) within each group gives a pooled variance s2 with df = runs - groups
    degrees of freedom. Each resample draws s2* = s2 df / chi2(df) and adds drift with
