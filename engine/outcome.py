@@ -93,7 +93,9 @@ class SpecOutcome:
         self.runs.append((run_id, run))
 
     def runs_of(self, kind: str) -> list[RunResult]:
-        return [r for _, r in self.runs if r.kind == kind]
+        """The spec's own runs of a profile kind (not the hypotheses' variant runs)."""
+        own = ("", "stress", "capacity")
+        return [r for _, r in self.runs if r.kind == kind and r.variant.split("@")[0] in own]
 
     def message(self, text: str) -> None:
         if text not in self.messages:

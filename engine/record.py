@@ -17,6 +17,7 @@ from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
 from engine.history.store import HistoryError, HistoryStore
 from engine.outcome import SpecOutcome
+from engine.result import RunResult, Status
 from engine.spec.model import Spec
 
 
@@ -51,10 +52,25 @@ def record(outcome: SpecOutcome, store: HistoryStore, new_guards: Sequence[Guard
     for _, run in outcome.runs:
         run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
                                  run.variant, fingerprint, git, started_at=run.started_at)
-        store.finish_run(run_id, run, str(outcome.verdict))
+        store.finish_run(run_id, run, run_verdict(outcome, run))
         outcome.history_ids.append(run_id)
     if new_guards:
         save_guards(_guard_path(spec), spec.name, new_guards)
+
+
+def run_verdict(outcome: SpecOutcome, run: RunResult) -> str:
+    """What the history keeps for a run: PASS makes it eligible as a future baseline.
+
+    INCONCLUSIVE gates (no baseline yet on a first run) must not disqualify it, or the
+    regression gate could never get a baseline; a failed gate or an invalid run does.
+    """
+    if run.aborted or outcome.interrupted:
+        return str(Status.ABORTED)
+    if not run.validity.valid:
+        return str(Status.INVALID)
+    if any(g.status in (Status.FAIL, Status.INVALID) for g in outcome.gates):
+        return str(Status.FAIL)
+    return str(Status.PASS)
 
 
 def _guard_path(spec: Spec) -> Path:
