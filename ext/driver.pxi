@@ -10,10 +10,23 @@ from httptools import HttpResponseParser as _HttpResponseParser
 
 # outcome codes (engine._snapshot order, as in recorder.pxi)
 cdef enum:
+    _D_STATUS_5XX = 5
+    _D_MAX_REDIRECTS = 5
     _D_READ = 7
     _D_WRITE = 8
     _D_TIMEOUT = 9
     _D_PROTOCOL = 10
+
+
+cdef object _redirect_path(bytes location, bytes host):
+    """Twin of engine.driver.http.redirect_path (same-origin Location -> path, else None)."""
+    if location.startswith(b"/") and not location.startswith(b"//"):
+        return location
+    for scheme in (b"http://", b"https://"):
+        if location[:len(scheme)].lower() == scheme:
+            authority, _, path = location[len(scheme):].partition(b"/")
+            return b"/" + path if authority.lower() == host.lower() else None
+    return None
 
 
 cdef class _CNoHeaders:
@@ -28,8 +41,10 @@ cdef class _CNoHeaders:
 cdef class CConnection:
     """One keep-alive connection (native twin of engine.driver.http.Connection)."""
     cdef Recorder _rec
-    cdef public object recorder, owner, timings, transport, parser, st
+    cdef public object recorder, owner, timings, transport, parser, st, location
     cdef bytes _again  # closed-loop fast path: resend this at once after each answer
+    cdef bytes _follow  # Host header for same-origin redirects, None: do not follow
+    cdef int _hops
     cdef tuple _expect
     cdef public bint busy, framed, headers_done
     cdef bint _head, _headers
@@ -48,6 +63,9 @@ cdef class CConnection:
         self.st = None
         self._expect = ()
         self._again = None
+        self._follow = None
+        self.location = None
+        self._hops = 0
 
     @property
     def expect(self):
@@ -94,6 +112,8 @@ cdef class CConnection:
                 self.framed = True
         elif n == 13 and name.lower() == b"server-timing":
             self.st = value if self.st is None else self.st + b"," + value
+        elif n == 8 and name.lower() == b"location":
+            self.location = value
 
     def on_headers_complete(self):
         self.headers_done = True
@@ -109,20 +129,29 @@ cdef class CConnection:
 
     # -- requests -----------------------------------------------------------------------
     def send(self, bytes data, int journey, int step, int64_t intended_ns, tuple expect,
-             bint head):
-        """Write one request; its outcome is recorded when it ends."""
-        self.busy = True
+             bint head, follow=None):
+        """Write one request; its outcome is recorded when it ends. ``follow`` is the Host
+        header to follow same-origin redirects with (None: a 3xx is the answer)."""
         self.journey = journey
         self.step = step
-        self.intended = intended_ns
         self._expect = expect
-        self.framed = False
-        self.headers_done = False
         self._head = head
+        self._follow = follow
+        self._hops = 0
         timings = self.timings
         if timings is not None and <bint>timings.want_headers != self._headers:
             self._new_parser(timings.want_headers)
+        if follow is not None and not self._headers:
+            self._new_parser(True)
+        self._write(data, intended_ns)
+
+    cdef _write(self, bytes data, int64_t intended_ns):
+        self.busy = True
+        self.intended = intended_ns
+        self.framed = False
+        self.headers_done = False
         self.status = 0
+        self.location = None
         t = self.transport
         self.sent = c_monotonic_ns()
         if t is None or t.is_closing():
@@ -163,9 +192,22 @@ cdef class CConnection:
             self.transport.abort()
         self._finish(outcome)
 
+    cdef bytes _redirect(self, int outcome):
+        if (self._follow is None or self.location is None or outcome > _D_STATUS_5XX
+                or not 300 <= self.status < 400 or self._hops >= _D_MAX_REDIRECTS):
+            return None
+        path = _redirect_path(self.location, self._follow)
+        if path is None:
+            return None
+        return (b"GET " + path + b" HTTP/1.1\r\nHost: " + self._follow
+                + b"\r\nUser-Agent: perfopt-engine\r\n\r\n")
+
     cdef _finish(self, int outcome):
         cdef int64_t done = c_monotonic_ns()
         self.busy = False
+        hop = self._redirect(outcome)
+        if hop is not None:
+            outcome = 0  # OK: a followed redirect is a step on the way, not a failure
         self._rec.record_c(self.journey, self.intended, self.sent, done, outcome)
         if self._headers and self.timings is not None:
             st = self.st
@@ -175,6 +217,10 @@ cdef class CConnection:
                 self.timings(self.journey, st)
         t = self.transport
         cdef bint reusable = t is not None and not t.is_closing()
+        if hop is not None and reusable:
+            self._hops += 1
+            self._write(hop, c_monotonic_ns())
+            return
         if reusable and self._again is not None:
             self.send(self._again, self.journey, self.step, c_monotonic_ns(), self._expect,
                       self._head)

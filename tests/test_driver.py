@@ -274,3 +274,18 @@ def test_closed_model_fast_path_stops_at_the_planned_end(conn_impl: str) -> None
         seen = len(s.requests)
     assert took < 2.0 and r.requests > 50
     assert seen == r.requests and set(outcomes(r)) == {"ok"}
+
+
+def test_redirects_followed_only_when_asked_and_same_origin(conn_impl: str) -> None:
+    def run(path: str, follow: bool) -> tuple[dict[str, int], list[bytes]]:
+        j = Journey("r", 1, (Request("GET", path, follow_redirects=follow),))
+        with TestServer("redirect") as s:
+            r = run_profile(s.url, [j], open_profile(20, 0.25, connections=1))
+            return outcomes(r), [h.split(b" ")[1] for h in s.requests]
+
+    assert run("/start", False) == ({"status_3xx": 5}, [b"/start"] * 5)
+    assert run("/start", True) == ({"ok": 10}, [b"/start", b"/next"] * 5)
+    assert run("/abs", True) == ({"ok": 10}, [b"/abs", b"/next"] * 5)
+    assert run("/away", True)[0] == {"status_3xx": 5}  # another origin: not followed
+    got, paths = run("/loop", True)
+    assert got == {"ok": 25, "status_3xx": 5} and len(paths) == 30  # 5 hops, then stop

@@ -204,3 +204,13 @@ def test_live_printer_on_a_tty_does_not_crash() -> None:
     for e in events():
         printer(e)  # type: ignore[arg-type]
     assert "done: 99 requests" in out.getvalue()
+
+
+def test_redirect_path_same_origin_only() -> None:
+    from engine.driver.http import redirect_path
+
+    assert redirect_path(b"/a?b=1", b"h:1") == b"/a?b=1"
+    assert redirect_path(b"HTTP://H:1/x", b"h:1") == b"/x"
+    assert redirect_path(b"https://h:1", b"h:1") == b"/"
+    assert redirect_path(b"http://other/x", b"h:1") is None
+    assert redirect_path(b"//h:1/x", b"h:1") is None  # scheme-relative: treated as foreign

@@ -21,6 +21,8 @@ class Catalog:
     expects: tuple[tuple[StatusMap, ...], ...]
     heads: tuple[tuple[bool, ...], ...]
     think_ns: tuple[tuple[int, ...], ...]
+    follows: tuple[tuple[bytes | None, ...], ...]
+    """Host header to follow redirects with, per step (None: do not follow)."""
     mix: tuple[int, ...]
     ctx: RenderContext
     _k: int = 0
@@ -34,7 +36,7 @@ class Catalog:
     def repeatable(self) -> bytes | None:
         """The one request, when every iteration is the same bytes with no think time
         (one journey of one static step): closed-model users can then resend it at once."""
-        if len(self.builders) != 1 or len(self.builders[0]) != 1:
+        if len(self.builders) != 1 or len(self.builders[0]) != 1 or self.follows[0][0]:
             return None
         b = self.builders[0][0]
         return b.build(self.ctx) if b.static and self.think_ns[0][0] == 0 else None
@@ -52,7 +54,7 @@ def compile_catalog(journeys: Sequence[Journey], tables: dict[str, DataTable],
     """Compile the spec journeys for one worker; ValueError names the bad template."""
     if not journeys:
         raise ValueError("journeys: expected at least one journey to send")
-    builders, expects, heads, thinks = [], [], [], []
+    builders, expects, heads, thinks, follows = [], [], [], [], []
     for journey in journeys:
         if not journey.steps:
             raise ValueError(f"journey {journey.name!r}: expected at least one request")
@@ -62,10 +64,12 @@ def compile_catalog(journeys: Sequence[Journey], tables: dict[str, DataTable],
         expects.append(tuple(status_map(r.expect_status) for r in journey.steps))
         heads.append(tuple(b.is_head for b in bs))
         thinks.append(tuple(int(r.think_time_s * 1e9) for r in journey.steps))
+        follows.append(tuple(host_header.encode() if r.follow_redirects else None
+                             for r in journey.steps))
     mix = mix_cycle([j.weight for j in journeys])
     # workers start at different points of the mix so small runs stay proportional
     offset = (len(mix) * worker) // max(workers, 1)
     ctx = RenderContext(tables, seq_start=worker, seq_step=workers,
                         rng=random.Random(seed if seed is not None else None))
     return Catalog(tuple(j.name for j in journeys), tuple(builders), tuple(expects),
-                   tuple(heads), tuple(thinks), mix, ctx, offset)
+                   tuple(heads), tuple(thinks), tuple(follows), mix, ctx, offset)

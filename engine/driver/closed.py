@@ -53,7 +53,8 @@ class VirtualUser:
             self._task = self.loop.create_task(self._connect_and_send())
             return
         j, s, cat = self.journey, self.step, self.cat
-        conn.send(cat.request(j, s), j, s, monotonic_ns(), cat.expects[j][s], cat.heads[j][s])
+        conn.send(cat.request(j, s), j, s, monotonic_ns(), cat.expects[j][s], cat.heads[j][s],
+                  cat.follows[j][s])
 
     async def _connect_and_send(self) -> None:
         conn = self.new_conn(self.rec, self, self.on_timing)

@@ -21,7 +21,10 @@ from typing import Protocol
 
 from httptools import HttpParserError, HttpResponseParser
 
-from engine.native import OK, PROTOCOL, READ, STATUS_1XX, TIMEOUT, WRITE
+from engine.native import OK, PROTOCOL, READ, STATUS_1XX, STATUS_5XX, TIMEOUT, WRITE
+
+MAX_REDIRECTS = 5
+"""Redirect hops followed per request (each hop is recorded as a request of the journey)."""
 
 StatusMap = tuple[int, ...]
 """Outcome by status code 0..599 for one request template (OK if expected)."""
@@ -86,9 +89,9 @@ class Endpoint:
 class Connection(asyncio.Protocol):
     """One keep-alive connection. ``send`` starts a request; the owner hears when it ends."""
 
-    __slots__ = ("_again", "_head", "_headers", "busy", "expect", "framed", "headers_done", "intended",
-                 "journey", "owner", "parser", "recorder", "sent", "st", "status", "step",
-                 "timings", "transport")
+    __slots__ = ("_again", "_follow", "_head", "_headers", "_hops", "busy", "expect", "framed",
+                 "headers_done", "intended", "journey", "location", "owner", "parser",
+                 "recorder", "sent", "st", "status", "step", "timings", "transport")
 
     def __init__(self, recorder: Sink, owner: Owner, timings: Timings | None = None) -> None:
         self.recorder = recorder
@@ -104,6 +107,9 @@ class Connection(asyncio.Protocol):
         self.framed = self.headers_done = self._head = False
         self.st: bytes | None = None
         self._again: bytes | None = None
+        self._follow: bytes | None = None
+        self.location: bytes | None = None
+        self._hops = 0
 
     # -- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -138,6 +144,8 @@ class Connection(asyncio.Protocol):
                 self.framed = True
         elif n == 13 and name.lower() == b"server-timing":
             self.st = value if self.st is None else self.st + b"," + value
+        elif n == 8 and name.lower() == b"location":
+            self.location = value
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
@@ -156,16 +164,25 @@ class Connection(asyncio.Protocol):
 
     # -- requests ---------------------------------------------------------------------
     def send(self, data: bytes, journey: int, step: int, intended_ns: int,
-             expect: StatusMap, head: bool) -> None:
-        """Write one request; its outcome is recorded when it ends."""
-        self.busy = True
-        self.journey, self.step, self.intended, self.expect = journey, step, intended_ns, expect
-        self.framed = self.headers_done = False
+             expect: StatusMap, head: bool, follow: bytes | None = None) -> None:
+        """Write one request; its outcome is recorded when it ends. ``follow`` is the Host
+        header to follow same-origin redirects with (None: a 3xx is the answer)."""
+        self.journey, self.step, self.expect = journey, step, expect
         self._head = head
+        self._follow, self._hops = follow, 0
         timings = self.timings
         if timings is not None and timings.want_headers != self._headers:
             self._new_parser(timings.want_headers)
+        if follow is not None and not self._headers:
+            self._new_parser(True)  # the Location header is needed
+        self._write(data, intended_ns)
+
+    def _write(self, data: bytes, intended_ns: int) -> None:
+        self.busy = True
+        self.intended = intended_ns
+        self.framed = self.headers_done = False
         self.status = 0
+        self.location = None
         t = self.transport
         self.sent = monotonic_ns()
         if t is None or t.is_closing():
@@ -196,6 +213,18 @@ class Connection(asyncio.Protocol):
         self._headers = headers
         self.parser = HttpResponseParser(self if headers else _NoHeaders(self))
 
+    def _redirect(self, outcome: int) -> bytes | None:
+        """The request for the next hop when this answer is a redirect to follow."""
+        follow, location = self._follow, self.location
+        if (follow is None or location is None or outcome > STATUS_5XX
+                or not 300 <= self.status < 400 or self._hops >= MAX_REDIRECTS):
+            return None
+        path = redirect_path(location, follow)
+        if path is None:
+            return None
+        return (b"GET " + path + b" HTTP/1.1\r\nHost: " + follow
+                + b"\r\nUser-Agent: perfopt-engine\r\n\r\n")
+
     def _outcome(self) -> int:
         s = self.status
         return self.expect[s] if 0 <= s < 600 else PROTOCOL
@@ -208,6 +237,9 @@ class Connection(asyncio.Protocol):
     def _finish(self, outcome: int) -> None:
         done = monotonic_ns()
         self.busy = False
+        hop = self._redirect(outcome)
+        if hop is not None:
+            outcome = OK  # a followed redirect is a step on the way, not a failure
         self.recorder.record(self.journey, self.intended, self.sent, done, outcome)
         if self._headers and self.timings is not None:
             st = self.st
@@ -217,11 +249,27 @@ class Connection(asyncio.Protocol):
                 self.timings(self.journey, st)
         t = self.transport
         reusable = t is not None and not t.is_closing()
+        if hop is not None and reusable:
+            self._hops += 1
+            self._write(hop, monotonic_ns())
+            return
         if reusable and self._again is not None:
             self.send(self._again, self.journey, self.step, monotonic_ns(), self.expect,
                       self._head)
             return
         self.owner.released(self, reusable)
+
+
+def redirect_path(location: bytes, host: bytes) -> bytes | None:
+    """The path to request for a same-origin ``Location`` (relative, or absolute with the
+    same host:port as ``host``); None for another origin, which is not followed."""
+    if location.startswith(b"/") and not location.startswith(b"//"):
+        return location
+    for scheme in (b"http://", b"https://"):
+        if location[:len(scheme)].lower() == scheme:
+            authority, _, path = location[len(scheme):].partition(b"/")
+            return b"/" + path if authority.lower() == host.lower() else None
+    return None
 
 
 async def open_connection(loop: asyncio.AbstractEventLoop, ep: Endpoint,

@@ -87,7 +87,8 @@ class OpenPool:
     def _send(self, conn: Connection, journey: int, step: int, intended_ns: int) -> None:
         cat = self.cat
         conn.send(cat.request(journey, step), journey, step, intended_ns,
-                  cat.expects[journey][step], cat.heads[journey][step])
+                  cat.expects[journey][step], cat.heads[journey][step],
+                  cat.follows[journey][step])
 
     def _connect(self, journey: int, step: int, intended_ns: int) -> None:
         self.connecting += 1

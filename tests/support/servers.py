@@ -10,6 +10,8 @@
 - ``reset``: closes with RST (SO_LINGER 0) right after reading the request
 - ``conn_close``: 200 with ``Connection: close`` and then closes
 - ``status``: answers ``status`` (e.g. 503)
+- ``redirect``: 302 from /start (to /next), /abs (absolute, same origin), /away (another
+  origin) and /loop (to itself); 200 elsewhere
 
 Every mode honours ``stall(seconds)`` (answers held until the stall ends) and records the
 request heads it saw in ``requests``; ``server_timing`` adds that Server-Timing header.
@@ -91,7 +93,8 @@ class TestServer:
         server = loop.run_until_complete(
             asyncio.start_server(self._client, "127.0.0.1", 0, ssl=self.tls, backlog=1024))
         loop.add_reader(conn.fileno(), self._command, conn)
-        conn.send(server.sockets[0].getsockname()[1])
+        self.port = server.sockets[0].getsockname()[1]
+        conn.send(self.port)
         loop.run_forever()
 
     def _command(self, conn: Any) -> None:
@@ -169,6 +172,16 @@ class TestServer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         return False
 
+    async def _redirect(self, w: asyncio.StreamWriter) -> bool:
+        path = self._requests[-1].split(b" ")[1]
+        where = {b"/start": b"/next", b"/abs": b"http://127.0.0.1:%d/next" % self.port,
+                 b"/away": b"http://192.0.2.1/next", b"/loop": b"/loop"}.get(path)
+        if where is None:
+            return await self._ok(w)
+        w.write(b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % where)
+        await w.drain()
+        return True
+
     async def _conn_close(self, w: asyncio.StreamWriter) -> bool:
         w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
         await w.drain()
@@ -187,7 +200,7 @@ _MODES: dict[str, Any] = {
     "ok": TestServer._ok, "status": TestServer._ok, "chunked": TestServer._chunked,
     "close_mid": TestServer._close_mid, "never": TestServer._never,
     "malformed": TestServer._malformed, "reset": TestServer._reset,
-    "conn_close": TestServer._conn_close,
+    "conn_close": TestServer._conn_close, "redirect": TestServer._redirect,
 }
 
 
