@@ -289,3 +289,11 @@ def test_redirects_followed_only_when_asked_and_same_origin(conn_impl: str) -> N
     assert run("/away", True)[0] == {"status_3xx": 5}  # another origin: not followed
     got, paths = run("/loop", True)
     assert got == {"ok": 25, "status_3xx": 5} and len(paths) == 30  # 5 hops, then stop
+
+
+def test_closed_model_profile_think_time_paces_users() -> None:
+    profile = LoadProfile("c", "baseline", RunSettings(model="closed"), vus=2,
+                          duration_s=1.0, think_time_s=0.1)
+    with TestServer("ok") as s:
+        r = run_profile(s.url, [journey()], profile)
+    assert 12 <= r.requests <= 24  # 2 users x ~10 iterations, not thousands

@@ -50,8 +50,11 @@ class Catalog:
 
 def compile_catalog(journeys: Sequence[Journey], tables: dict[str, DataTable],
                     host_header: str, worker: int = 0, workers: int = 1,
-                    seed: int | None = None) -> Catalog:
-    """Compile the spec journeys for one worker; ValueError names the bad template."""
+                    seed: int | None = None, iteration_think_s: float = 0.0) -> Catalog:
+    """Compile the spec journeys for one worker; ValueError names the bad template.
+
+    ``iteration_think_s`` (the profile's think time, s) is added after each journey's last
+    step: a closed-model user pauses that long between iterations."""
     if not journeys:
         raise ValueError("journeys: expected at least one journey to send")
     builders, expects, heads, thinks, follows = [], [], [], [], []
@@ -63,7 +66,9 @@ def compile_catalog(journeys: Sequence[Journey], tables: dict[str, DataTable],
         builders.append(bs)
         expects.append(tuple(status_map(r.expect_status) for r in journey.steps))
         heads.append(tuple(b.is_head for b in bs))
-        thinks.append(tuple(int(r.think_time_s * 1e9) for r in journey.steps))
+        think = [r.think_time_s for r in journey.steps]
+        think[-1] += iteration_think_s
+        thinks.append(tuple(int(t * 1e9) for t in think))
         follows.append(tuple(host_header.encode() if r.follow_redirects else None
                              for r in journey.steps))
     mix = mix_cycle([j.weight for j in journeys])

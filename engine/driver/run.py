@@ -96,7 +96,7 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
         if max_duration_s is not None:
             hard = min(hard, start_ns + int(max_duration_s * 1e9))
         return WorkerPlan(i, workers, target_url, portable, tuple(data), shape, s,
-                          start_ns, hard, verify)
+                          start_ns, hard, verify, think_s=profile.think_time_s)
 
     return _execute(info, plan, ParentArgs(on_interval, progress, stop, max_duration_s))
 

@@ -46,6 +46,8 @@ class WorkerPlan:
     hard_stop_ns: int
     verify_tls: bool = True
     seed: int | None = None
+    think_s: float = 0.0
+    """Pause between a closed-model user's iterations (the profile's think time), s."""
 
     @property
     def connections(self) -> int:
@@ -120,7 +122,7 @@ class _Run:
         self.plan, self.loop = plan, loop
         ep = endpoint(plan.target_url, s.connect_timeout_s, plan.verify_tls)
         cat = compile_catalog(plan.journeys, load_data(plan.data), ep.host_header,
-                              plan.index, plan.count, plan.seed)
+                              plan.index, plan.count, plan.seed, plan.think_s)
         self.rec = Recorder(list(cat.names), plan.start_ns, int(s.interval_s * 1e9))
         self.lag = Histogram()
         self.timings = ServerTimings(len(cat.names))
