@@ -42,6 +42,8 @@ cdef class CConnection:
     """One keep-alive connection (native twin of engine.driver.http.Connection)."""
     cdef Recorder _rec
     cdef public object recorder, owner, timings, transport, parser, st, location
+    # bound methods cached per transport/parser: no attribute lookup per request
+    cdef object _feed, _status_fn, _keep_fn, _write_fn, _closing_fn
     cdef bytes _again  # closed-loop fast path: resend this at once after each answer
     cdef bytes _follow  # Host header for same-origin redirects, None: do not follow
     cdef int _hops
@@ -57,8 +59,7 @@ cdef class CConnection:
         self.owner = owner
         self.timings = timings
         self.transport = None
-        self._headers = True
-        self.parser = _HttpResponseParser(self)
+        self._new_parser(True)
         self.busy = False
         self.st = None
         self._expect = ()
@@ -74,10 +75,12 @@ cdef class CConnection:
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport):
         self.transport = transport
+        self._write_fn = transport.write
+        self._closing_fn = transport.is_closing
 
     def data_received(self, data):
         try:
-            self.parser.feed_data(data)
+            self._feed(data)
         except _HttpParserError:
             self._fail(_D_PROTOCOL)
             return
@@ -117,13 +120,13 @@ cdef class CConnection:
 
     def on_headers_complete(self):
         self.headers_done = True
-        self.status = self.parser.get_status_code()
+        self.status = self._status_fn()
         if not self._headers:
-            self.framed = self.parser.should_keep_alive()
+            self.framed = self._keep_fn()
 
     def on_message_complete(self):
         if self.busy and not self._head:
-            if not self.parser.should_keep_alive() and self.transport is not None:
+            if not self._keep_fn() and self.transport is not None:
                 self.transport.close()
             self._finish(self._outcome())
 
@@ -139,8 +142,10 @@ cdef class CConnection:
         self._follow = follow
         self._hops = 0
         timings = self.timings
-        if timings is not None and <bint>timings.want_headers != self._headers:
-            self._new_parser(timings.want_headers)
+        # headers are read while probing (and for redirects); want_headers only ever turns
+        # False (Server-Timing cannot be seen without headers), so check it only then
+        if self._headers and timings is not None and not timings.want_headers:
+            self._new_parser(False)
         if follow is not None and not self._headers:
             self._new_parser(True)
         self._write(data, intended_ns)
@@ -152,12 +157,11 @@ cdef class CConnection:
         self.headers_done = False
         self.status = 0
         self.location = None
-        t = self.transport
         self.sent = c_monotonic_ns()
-        if t is None or t.is_closing():
+        if self.transport is None or self._closing_fn():
             self._fail(_D_WRITE)
             return
-        t.write(data)
+        self._write_fn(data)
 
     def expire(self, int64_t deadline_sent_ns):
         """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
@@ -179,7 +183,11 @@ cdef class CConnection:
 
     cdef _new_parser(self, bint headers):
         self._headers = headers
-        self.parser = _HttpResponseParser(self if headers else _CNoHeaders(self))
+        parser = _HttpResponseParser(self if headers else _CNoHeaders(self))
+        self.parser = parser
+        self._feed = parser.feed_data
+        self._status_fn = parser.get_status_code
+        self._keep_fn = parser.should_keep_alive
 
     cdef int _outcome(self):
         cdef int s = self.status
@@ -215,8 +223,7 @@ cdef class CConnection:
             if st is not None:
                 self.st = None
                 self.timings(self.journey, st)
-        t = self.transport
-        cdef bint reusable = t is not None and not t.is_closing()
+        cdef bint reusable = self.transport is not None and not self._closing_fn()
         if hop is not None and reusable:
             self._hops += 1
             self._write(hop, c_monotonic_ns())

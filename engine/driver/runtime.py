@@ -9,6 +9,7 @@ the hard stop (``WorkerPlan.hard_stop_ns``) ends the run whatever happens.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from dataclasses import dataclass, field
@@ -173,11 +174,14 @@ class _Run:
 async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
                  ) -> WorkerReport:
     run = _Run(plan, loop)
+    gc.collect()
+    gc.freeze()  # long-lived objects out of the collector's way while the load runs
     rss0, cpu0 = _rss(), time.process_time()
     await run.start()
     aborted, load_end = await _generate(run, hooks)
     cancelled = await _drain(run, aborted != "")
     _finish(run.rec, plan, aborted != "")
+    gc.unfreeze()
     sched = run.sched
     return WorkerReport(
         plan.index, run.rec.to_state(), run.lag.encode(),
