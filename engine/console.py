@@ -36,11 +36,45 @@ def _spec_lines(spec: Doc) -> list[str]:
         lines.append(f"hypothesis {h['id']}: {h['verdict']} - {h['message']}")
     for b in spec["error_budgets"]:
         lines.append(f"budget {b['slo']}: burn {b['burn_rate']:.2f}x ({b['tier']}); {b['policy']}")
+    lines += _analysis_lines(spec)
     gates = [f"{g['name']}={g['status']}" + ("" if g["decides_exit"] else "(info)")
              for g in spec["gates"]]
     lines.append("gates: " + ", ".join(gates))
     lines += [f"! {m}" for m in spec["messages"]]
     return lines
+
+
+def _rate(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}/s"
+
+
+def _analysis_lines(spec: Doc) -> list[str]:
+    """One line per load-test analysis that ran, and the top bottleneck."""
+    out = []
+    if spec["stress"]:
+        s = spec["stress"]
+        out.append(f"stress: breaking point {_rate(s['breaking_point_rate'])} "
+                   f"(tested up to {_rate(s['max_rate_tested'])}; failure mode {s['failure_mode']})")
+    if spec["soak"]:
+        leak = spec["soak"]["leak"]
+        out.append(f"soak: {leak['verdict']} ({leak['metric']}), p95 change "
+                   f"{_pct(spec['soak']['degradation']['p95_change'])}")
+    if spec["spike"]:
+        sp = spec["spike"]
+        rec = "not recovered" if not sp["recovered"] else f"recovered in {sp['recovery_time_s']:.1f}s"
+        out.append(f"spike: {_rate(sp['base_rate'])} -> {_rate(sp['peak_rate'])}, {rec}")
+    if spec["capacity"]:
+        pts = ", ".join(f"{p['multiplier']:g}x {'ok' if p['slo_pass'] else 'FAIL'}"
+                        for p in spec["capacity"]["points"])
+        out.append(f"capacity: {pts}")
+    if spec["bottlenecks"]:
+        b = spec["bottlenecks"][0]
+        out.append(f"top bottleneck: {b['name']} ({b['share'] * 100:.0f}% of latency)")
+    return out
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:+.1f}%"
 
 
 def render_summary(doc: Doc, written: Sequence[str] = ()) -> str:
@@ -49,7 +83,8 @@ def render_summary(doc: Doc, written: Sequence[str] = ()) -> str:
     for spec in doc["specs"]:
         lines += _spec_lines(spec)
         lines.append("")
+    latest = [w for w in written if "-latest." in w and "+" not in w]
     if written:
-        lines.append("reports: " + ", ".join(written))
+        lines.append(f"reports ({len(written)} files): " + ", ".join(latest or written))
     lines.append(f"verdict: {doc['verdict']} (exit {doc['exit_code']})")
     return "\n".join(lines)
