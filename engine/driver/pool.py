@@ -71,6 +71,8 @@ class OpenPool:
         self.queue: deque[tuple[int, int, int]] = deque()
         self.connecting = 0
         self.closing = False
+        self.multi_step = any(catalog.steps(j) > 1 for j in range(len(catalog.names)))
+        self.single = self._single()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def dispatch(self, journey: int, step: int, intended_ns: int) -> None:
@@ -83,6 +85,14 @@ class OpenPool:
             self.queue.append((journey, step, intended_ns))
         else:
             self.rec.record_dropped(journey, intended_ns)
+
+    def _single(self) -> tuple[bytes, tuple[int, ...], bool] | None:
+        """(bytes, status map, head) when every arrival is the same static request."""
+        cat = self.cat
+        if len(cat.names) != 1 or self.multi_step or cat.follows[0][0] is not None:
+            return None
+        b = cat.builders[0][0]
+        return (b.build(cat.ctx), cat.expects[0][0], cat.heads[0][0]) if b.static else None
 
     def _send(self, conn: Connection, journey: int, step: int, intended_ns: int) -> None:
         cat = self.cat
@@ -122,7 +132,8 @@ class OpenPool:
                 self._send(conn, *self.queue.popleft())
             else:
                 self.idle.append(conn)
-        self._chain(conn.journey, conn.step)
+        if self.multi_step:
+            self._chain(conn.journey, conn.step)
 
     def _chain(self, journey: int, step: int) -> None:
         """Multi-step journeys: the next step is due when this one ends (+ think time)."""
@@ -217,9 +228,13 @@ class Scheduler:
             return
         now = monotonic_ns()
         nxt, cat, pool, lag = self.next_ns, self.pool.cat, self.pool, self.lag
+        idle, single = pool.idle, pool.single
         n = 0
         while nxt <= now:
-            pool.dispatch(cat.next_journey(), 0, nxt)
+            if single is not None and idle:  # the common case, without the general path
+                idle.pop().send(single[0], 0, 0, nxt, single[1], single[2])
+            else:
+                pool.dispatch(cat.next_journey(), 0, nxt)
             late = now - nxt
             lag.record(late)
             if late > self.lag_max_ns:
