@@ -297,3 +297,15 @@ def test_closed_model_profile_think_time_paces_users() -> None:
     with TestServer("ok") as s:
         r = run_profile(s.url, [journey()], profile)
     assert 12 <= r.requests <= 24  # 2 users x ~10 iterations, not thousands
+
+
+def test_two_workers_closed_model_and_progress_events() -> None:
+    events: list[object] = []
+    with TestServer("ok", delay_s=0.01) as s:
+        r = run_profile(s.url, [journey()], closed_profile(4, 1.0, workers=2, interval_s=0.5),
+                        progress=events.append)
+    assert r.workers == 2 and r.model == "closed" and set(outcomes(r)) == {"ok"}
+    assert 150 <= r.requests <= 420  # 4 users x ~100 answers/s for 1 s
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
+    assert "IntervalProgress" in kinds
