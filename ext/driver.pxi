@@ -135,6 +135,10 @@ cdef class CConnection:
              bint head, follow=None):
         """Write one request; its outcome is recorded when it ends. ``follow`` is the Host
         header to follow same-origin redirects with (None: a 3xx is the answer)."""
+        self._start(data, journey, step, intended_ns, expect, head, follow)
+
+    cdef _start(self, bytes data, int journey, int step, int64_t intended_ns, tuple expect,
+                bint head, bytes follow):
         self.journey = journey
         self.step = step
         self._expect = expect
@@ -229,7 +233,7 @@ cdef class CConnection:
             self._write(hop, c_monotonic_ns())
             return
         if reusable and self._again is not None:
-            self.send(self._again, self.journey, self.step, c_monotonic_ns(), self._expect,
-                      self._head)
+            self._start(self._again, self.journey, self.step, c_monotonic_ns(), self._expect,
+                        self._head, None)
             return
         self.owner.released(self, reusable)
