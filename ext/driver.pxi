@@ -223,7 +223,7 @@ cdef class CConnection:
         self._rec.record_c(self.journey, self.intended, self.sent, done, outcome)
         if self._headers and self.timings is not None:
             st = self.st
-            self.timings.observe(st is not None)
+            self.timings.observe(st is not None or not self.framed or not self._keep_fn())
             if st is not None:
                 self.st = None
                 self.timings(self.journey, st)

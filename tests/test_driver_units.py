@@ -214,3 +214,16 @@ def test_redirect_path_same_origin_only() -> None:
     assert redirect_path(b"https://h:1", b"h:1") == b"/"
     assert redirect_path(b"http://other/x", b"h:1") is None
     assert redirect_path(b"//h:1/x", b"h:1") is None  # scheme-relative: treated as foreign
+
+
+def test_header_probe_stops_only_for_framed_keepalive_answers() -> None:
+    st = ServerTimings(1, probe=2)
+    assert st.want_headers
+    st.observe(False)
+    st.observe(False)
+    assert not st.want_headers  # two plain framed answers: headers no longer needed
+    sticky = ServerTimings(1, probe=2)
+    sticky.observe(True)  # Server-Timing (or an unframed / Connection: close answer)
+    for _ in range(5):
+        sticky.observe(False)
+    assert sticky.want_headers

@@ -55,8 +55,8 @@ class Timings(Protocol):
 
     def __call__(self, journey: int, raw: bytes) -> None: ...
 
-    def observe(self, had_timing: bool) -> None:
-        """One response parsed with headers; ``had_timing`` if it carried Server-Timing."""
+    def observe(self, keep_reading: bool) -> None:
+        """One response parsed with headers; ``keep_reading`` if headers keep mattering."""
 
 
 class _NoHeaders:
@@ -151,9 +151,8 @@ class Connection(asyncio.Protocol):
         self.headers_done = True
         self.status = self.parser.get_status_code()
         if not self._headers:
-            # without header callbacks: llhttp keeps a connection alive only when the body
-            # is framed (length or chunked); a "Connection: close" response whose body is
-            # cut short is then indistinguishable from an EOF-delimited one (counted ok)
+            # without header callbacks (only after a probe saw framed keep-alive answers):
+            # llhttp keeps a connection alive only when the body is framed (length/chunked)
             self.framed = self.parser.should_keep_alive()
 
     def on_message_complete(self) -> None:
@@ -243,7 +242,10 @@ class Connection(asyncio.Protocol):
         self.recorder.record(self.journey, self.intended, self.sent, done, outcome)
         if self._headers and self.timings is not None:
             st = self.st
-            self.timings.observe(st is not None)
+            # without headers, a truncated body is only detectable on framed keep-alive
+            # answers: any other kind keeps the headers on
+            self.timings.observe(st is not None or not self.framed
+                                 or not self.parser.should_keep_alive())
             if st is not None:
                 self.st = None
                 self.timings(self.journey, st)

@@ -60,7 +60,8 @@ class ServerTimings:
 
     Parsing every header costs the client about a microsecond per response, so a worker
     reads headers for the first PROBE_RESPONSES answers and stops (``want_headers`` False)
-    if none carried Server-Timing; once one does, headers are read for the whole run."""
+    if none carried Server-Timing and all were length-framed keep-alive answers; otherwise
+    headers are read for the whole run (see ``observe``)."""
 
     def __init__(self, journeys: int, probe: int | None = None) -> None:
         self.hists: list[dict[str, Histogram]] = [{} for _ in range(journeys)]
@@ -68,9 +69,11 @@ class ServerTimings:
         self.want_headers = self._probe > 0
         self._seen = False
 
-    def observe(self, had_timing: bool) -> None:
-        """Count one response read with headers (see the class docstring)."""
-        if had_timing:
+    def observe(self, keep_reading: bool) -> None:
+        """Count one response read with headers. ``keep_reading``: it carried Server-Timing,
+        or its end could only be told from its headers (no length, or Connection: close),
+        so headers stay on for the rest of the run."""
+        if keep_reading:
             self._seen = True
         elif not self._seen:
             self._probe -= 1
