@@ -12,9 +12,8 @@ Method (docs/STATISTICS.md says why): a two-level bootstrap.
    distribution as drawing the multinomial counts and reading rank k, at O(resamples)
    instead of O(resamples x buckets). The mean uses its CLT form, throughput a binomial
    count of ok responses (open model: the schedule fixed the request count) or a
-   Poisson count (closed model), error rate a binomial count of errors. The max,
-   which no resample can exceed, is modelled as extreme-value (Gumbel, fitted to the
-   top order statistics).
+   Poisson count (closed model), error rate a binomial count of errors. The max is
+   one observation per run: Welch's t on the log per-run maxima (>= 2 runs per group).
 2. Between-run drift: the spread of per-run values (log scale for latency and
    throughput) within each group gives a pooled variance s2 with df = runs - groups
    degrees of freedom. Each resample draws s2* = s2 df / chi2(df) and adds drift with
@@ -34,6 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy.stats import t as t_dist
 
 from engine.metrics import is_latency, merged_response, percentile_of
 from engine.result import RunResult
@@ -192,29 +192,10 @@ def _draws(g: _Group, metric: str, size: int, rng: np.random.Generator) -> Array
         mean = float(np.dot(g.values, g.counts) / n)
         var = float(np.dot((g.values - mean) ** 2, g.counts) / n)
         return mean + math.sqrt(var / n) * rng.standard_normal(size)
-    if metric == "max":
-        return _max_draws(g, size, rng)
     k = _rank(metric, n)
     u = rng.beta(k, n - k + 1, size)
     idx = np.searchsorted(np.cumsum(g.counts), u * n, side="left")
     return g.values[np.minimum(idx, g.values.size - 1)]
-
-
-_MAX_TAIL = 30
-
-
-def _max_draws(g: _Group, size: int, rng: np.random.Generator) -> Array:
-    """The bootstrap cannot resample a maximum (it never exceeds the observed one), so
-    the max is modelled as extreme-value: log max = location + a * Gumbel, with the scale
-    a fitted to the top order statistics (Q(1 - k/n) ~ b - a ln k in the Gumbel domain,
-    which holds for exponential, lognormal and normal tails)."""
-    n, cum = g.n, np.cumsum(g.counts)
-    top = max(2, min(_MAX_TAIL, n // 10))
-    x1, xk = g.values[np.searchsorted(cum, [n - 1, n - top], side="left")]
-    scale = max(0.0, math.log(max(x1, 1e-12) / max(xk, 1e-12)) / math.log(top))
-    point = float(g.values[-1])
-    gumbel = rng.gumbel(0.0, 1.0, size) - np.euler_gamma
-    return point * np.exp(-scale * gumbel)
 
 
 def _count_draws(g: _Group, metric: str, size: int, rng: np.random.Generator) -> Array:
@@ -314,6 +295,11 @@ def _shortfall(groups: Sequence[_Group], metric: str, cfg: StatsConfig) -> tuple
     sizes = [_size(g, metric) for g in groups]
     if any(not g.per_run for g in groups):
         return "a group has no runs", None
+    if metric == "max" and any(len(g.per_run) < 2 for g in groups):
+        # One run has one maximum: a single scheduler hiccup doubles it. Only the spread of
+        # per-run maxima across replicated runs can say whether the max really moved.
+        runs = min(len(g.per_run) for g in groups)
+        return f"max is one observation per run: needs at least 2 runs per group, got {runs}", None
     if metric == "throughput" and any(g.requests == g.errors for g in groups):
         return "a group has no successful responses", None
     if min(sizes) < need:
@@ -350,7 +336,26 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
     if reason:
         return _replace(effect, insufficient=True, reason=reason, requests_needed=needed,
                         method="none: insufficient data")
+    if metric == "max":
+        return _max_between_runs(effect, ga, gb, cfg)
     return _bootstrap(effect, ga, gb, cfg)
+
+
+def _run_maxima(g: _Group) -> Array:
+    return np.log(np.array([float(r.values[-1]) for r in g.per_run if r.n > 0]))
+
+
+def _max_between_runs(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effect:
+    """The max compared as one observation per run: Welch's t interval on the mean log of
+    the per-run maxima, so only a shift that the replicated runs agree on is significant."""
+    la, lb = _run_maxima(ga), _run_maxima(gb)
+    va, vb = la.var(ddof=1) / la.size, lb.var(ddof=1) / lb.size
+    diff, se = float(lb.mean() - la.mean()), math.sqrt(va + vb)
+    df = (va + vb) ** 2 / max(1e-300, va**2 / (la.size - 1) + vb**2 / (lb.size - 1)) if se else 1.0
+    half = float(t_dist.ppf((1.0 + cfg.confidence) / 2.0, df)) * se
+    lo, hi = math.expm1(diff - half), math.expm1(diff + half)
+    return _replace(effect, change=math.expm1(diff), ci_low=lo, ci_high=hi,
+                    method=f"Welch t on log per-run maxima ({la.size} vs {lb.size} runs)")
 
 
 def _bootstrap(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effect:

@@ -112,3 +112,27 @@ def test_a_vs_a_false_alarm_rate_is_within_target() -> None:
         cur = drifted_runs(rng, 1, 5000, drift=0.03, error_rate=0.002)
         fails += int(check_regressions(cur, base).status is Status.FAIL)
     assert fails <= 5
+
+
+def test_one_outlier_does_not_fail_the_max_of_a_single_run() -> None:
+    """A max is one observation per run: a lone 2x hiccup in the current run must not FAIL."""
+    rng = np.random.default_rng(7)
+    base = make_run(rng.normal(20e6, 2e5, 2000).astype(np.int64))
+    spiky = rng.normal(20e6, 2e5, 2000).astype(np.int64)
+    spiky[0] = 50_000_000  # one scheduler hiccup
+    result = check_regressions([make_run(spiky)], [base])
+    max_check = next(c for c in result.checks if c.metric == "max")
+    assert max_check.status is Status.INCONCLUSIVE
+    assert "one observation per run" in max_check.message
+    assert result.status is Status.PASS, [(c.metric, c.status) for c in result.checks]
+
+
+def test_max_decides_over_replicated_runs() -> None:
+    rng = np.random.default_rng(8)
+    base = [make_run(rng.normal(20e6, 2e5, 2000).astype(np.int64)) for _ in range(4)]
+    slow = [make_run((rng.normal(20e6, 2e5, 2000) * 1.0).astype(np.int64)) for _ in range(3)]
+    for run in slow:
+        run.journeys[0].response.record(60_000_000)  # every run's max tripled
+    result = check_regressions(slow, base)
+    max_check = next(c for c in result.checks if c.metric == "max")
+    assert max_check.status is Status.FAIL, max_check
