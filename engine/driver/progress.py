@@ -21,6 +21,8 @@ class RunStarted:
     target_rate: float | None
     """Mean planned arrival rate, requests/s (None in the closed model)."""
     workers: int
+    variant: str = ""
+    """Which side of an experiment or which stress/capacity step ('' for the spec's run)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class ProgressPrinter:
 
     def _started(self, e: RunStarted) -> None:
         rate = f" at {e.target_rate:.0f}/s" if e.target_rate is not None else ""
-        self._write(f"run {e.profile}: {e.model} model{rate} for {e.duration_s:.0f}s -> "
+        label = f"{e.profile} [{e.variant}]" if e.variant else e.profile
+        self._write(f"run {label}: {e.model} model{rate} for {e.duration_s:.0f}s -> "
                     f"{e.target_url} ({e.workers} worker{'s' if e.workers != 1 else ''})")
         if self.tty:
             self._live = _live_line(self.stream)

@@ -156,7 +156,7 @@ def _started(info: RunInfo) -> RunStarted:
     shape: Shape = info.shape
     rate = shape.mean_level() if shape.model == "open" else None
     return RunStarted(info.profile.name, shape.model, info.target_url, shape.duration_s,
-                      rate, info.workers)
+                      rate, info.workers, info.variant)
 
 
 def check_target(url: str) -> None:
