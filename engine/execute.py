@@ -129,7 +129,7 @@ class Executor:
             samples = sampler.stop() if sampler else ()
         if sampler is not None and sampler.t0_unix is not None:
             samples = shift(samples, run.started_at - sampler.t0_unix)  # t_s from the run's start
-        if hook and hook.reason and not run.abort_reason:
+        if hook and hook.reason:  # the gate's reason says more than the driver's "by a check"
             run = dataclasses.replace(run, aborted=True, abort_reason=hook.reason)
         return dataclasses.replace(run, resources=samples)
 

@@ -160,3 +160,37 @@ def _alive(p: psutil.Process) -> bool:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def test_abort_on_fail_stops_a_breaking_run_early(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "abort", _demo(""), duration="30s")
+    text = spec.read_text(encoding="utf-8").replace(
+        "report:", "gates:\n  - {name: slo, kind: slo, abort_on_fail: true, abort_delay: 1s}\n"
+                   "report:")
+    spec.write_text(text, encoding="utf-8")
+    started = time.monotonic()
+    result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert time.monotonic() - started < 25  # the planned 30 s of load did not all happen
+    run = _report(tmp_path, "abort")["specs"][0]["runs"][0]
+    assert run["aborted"] is True and run["abort_reason"].startswith("abort_on_fail: stats p95")
+
+
+def test_secrets_in_the_spec_reach_no_output(tmp_path: Path) -> None:
+    token, key = "Bearer s3cr3t-token-4711", "k3y-0815-do-not-leak"
+    spec = _spec(tmp_path, "secret", _demo("cache"), duration="2s")
+    text = spec.read_text(encoding="utf-8").replace(
+        "request: {method: GET, path: /stats}",
+        f'request: {{method: GET, path: /stats, headers: {{Authorization: "{token}", '
+        f'X-Api-Key: "{key}"}}}}').replace("report:", "secrets: [X-Api-Key]\nreport:")
+    spec.write_text(text.replace("formats: [markdown, json, junit]",
+                                 "formats: [markdown, json, html, junit]"), encoding="utf-8")
+    result = run_cli("apply", str(spec), cwd=tmp_path, env=_env(), timeout=120)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    outputs = [p for p in (tmp_path / "reports").iterdir()]
+    outputs += list((tmp_path / ".perfopt").iterdir())
+    assert len(outputs) >= 8
+    for path in outputs:
+        data = path.read_bytes()
+        assert b"s3cr3t-token-4711" not in data and key.encode() not in data, path
+    assert "s3cr3t" not in result.stdout + result.stderr and key not in result.stdout
