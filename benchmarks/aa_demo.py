@@ -32,7 +32,7 @@ journeys:
   - {{name: dash, weight: 50, request: {{method: GET, path: /dashboard}}}}
   - {{name: user, weight: 50, request: {{method: GET, path: "/users/{{rand:1-100000}}"}}}}
 load:
-  baseline: {{rate: 100/s, duration: 5s, connections: 32}}
+  baseline: {{rate: 200/s, duration: 5s, connections: 32}}
 {extra}
 report: {{formats: [json], dir: reports}}
 history: {{path: .perfopt/history.db, baseline: {{mode: last, last: 3}}}}
@@ -65,11 +65,18 @@ def _apply(work: Path, extra: str, flags: list[str]) -> dict:  # type: ignore[ty
     return doc["specs"][0]  # type: ignore[no-any-return]
 
 
-def regression(n: int) -> Counter[str]:
+def regression(n: int) -> tuple[Counter[str], Counter[str]]:
+    """Gate statuses, and per-metric check statuses, over ``n`` repeats of one variant."""
+    gates: Counter[str] = Counter()
+    checks: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         _apply(work, "", [])  # seeds the history
-        return Counter(_apply(work, "", [])["regression"]["status"] for _ in range(n))
+        for _ in range(n):
+            reg = _apply(work, "", [])["regression"]
+            gates[reg["status"]] += 1
+            checks.update(f"{c['metric']}:{c['status']}" for c in reg["checks"])
+    return gates, checks
 
 
 def hypothesis(n: int) -> Counter[str]:
@@ -87,12 +94,15 @@ def main() -> None:
     parser.add_argument("--regression", type=int, default=25, help="A-vs-A regression runs")
     parser.add_argument("--hypothesis", type=int, default=15, help="A-vs-A experiments")
     args = parser.parse_args()
-    reg = regression(args.regression)
-    hyp = hypothesis(args.hypothesis)
+    reg, checks = regression(args.regression)
+    hyp = hypothesis(args.hypothesis) if args.hypothesis else Counter()
     print("| check | runs | outcomes | false rate |")
     print("|---|---|---|---|")
     print(f"| regression gate FAIL (A vs A) | {sum(reg.values())} | {dict(reg)} | "
           f"{reg['FAIL'] / max(1, sum(reg.values())):.1%} |")
+    fails = sum(v for k, v in checks.items() if k.endswith(":FAIL"))
+    print(f"| metric checks FAIL (A vs A) | {sum(checks.values())} | "
+          f"{dict(sorted(checks.items()))} | {fails / max(1, sum(checks.values())):.1%} |")
     print(f"| hypothesis CONFIRMED (A vs A, `p50 <= 0%`) | {sum(hyp.values())} | {dict(hyp)} | "
           f"{hyp['CONFIRMED'] / max(1, sum(hyp.values())):.1%} |")
 
