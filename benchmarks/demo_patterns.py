@@ -17,17 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from support.demo import parse_server_timing, running_demo
-
-PROBES = {
-    "index": ("GET", "/users?email=u99001@demo.test"),
-    "join": ("GET", "/users/42/orders"),
-    "cache": ("GET", "/stats"),
-    "async": ("POST", "/users"),
-    "parallel": ("GET", "/dashboard"),
-    "linear": ("GET", "/recommendations?n=2000"),
-    "pool": ("GET", "/users/1234"),
-}
+from support.demo import PROBES, parse_server_timing, running_demo
 
 
 def measure(port: int, method: str, path: str, n: int) -> tuple[float, float, float]:

@@ -21,7 +21,15 @@ from engine.demo.algo import recommend_fast, recommend_slow
 from engine.demo.handlers import PATTERNS
 from engine.demo.service import FixError, parse_fixes
 from engine.target import ManagedTarget, StartConfig
-from tests.support.demo import Reply, demo_process, free_port, parse_server_timing, raw_exchange, running_demo
+from tests.support.demo import (
+    PROBES,
+    Reply,
+    demo_process,
+    free_port,
+    parse_server_timing,
+    raw_exchange,
+    running_demo,
+)
 from tests.support.demo import request as send
 
 
@@ -288,15 +296,7 @@ def test_leak_grows_memory(faulty: tuple[str, int]) -> None:
 
 # --- the fix makes it faster (behaviour check, generous margin) --------------------
 
-_PROBES = {
-    "index": ("GET", "/users?email=u99001@demo.test"),
-    "join": ("GET", "/users/42/orders"),
-    "cache": ("GET", "/stats"),
-    "async": ("POST", "/users"),
-    "parallel": ("GET", "/dashboard"),
-    "linear": ("GET", "/recommendations?n=2000"),
-    "pool": ("GET", "/users/1234"),
-}
+
 
 
 def _median_app_ms(base: str, method: str, path: str, n: int = 30) -> float:
@@ -310,9 +310,9 @@ def _median_app_ms(base: str, method: str, path: str, n: int = 30) -> float:
     return statistics.median(durations)
 
 
-@pytest.mark.parametrize("pattern", sorted(_PROBES))
+@pytest.mark.parametrize("pattern", sorted(PROBES))
 def test_fix_is_faster(slow: str, fast: str, pattern: str) -> None:
-    method, path = _PROBES[pattern]
+    method, path = PROBES[pattern]
     before = _median_app_ms(slow, method, path)
     after = _median_app_ms(fast, method, path)
     assert after * 2 < before, f"{pattern}: before {before:.3f} ms, after {after:.3f} ms"

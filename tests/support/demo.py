@@ -114,3 +114,15 @@ def raw_exchange(base: str, payload: bytes, timeout: float = 5.0) -> bytes:
             while chunk := s.recv(65536):
                 chunks.append(chunk)
     return b"".join(chunks)
+
+
+PROBES: dict[str, tuple[str, str]] = {
+    "index": ("GET", "/users?email=u99001@demo.test"),
+    "join": ("GET", "/users/42/orders"),
+    "cache": ("GET", "/stats"),
+    "async": ("POST", "/users"),
+    "parallel": ("GET", "/dashboard"),
+    "linear": ("GET", "/recommendations?n=2000"),
+    "pool": ("GET", "/users/1234"),
+}
+"""One request per demo pattern that exercises its before/after pair."""
