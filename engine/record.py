@@ -18,12 +18,15 @@ from engine.history.fingerprint import git_info, host_fingerprint
 from engine.history.store import HistoryError, HistoryStore
 from engine.outcome import SpecOutcome
 from engine.result import RunResult, Status
-from engine.spec.model import Spec
+from engine.spec.model import Gate, Spec
 
 
-def _tolerances(spec: Spec) -> dict[str, float] | None:
+def _tolerances(spec: Spec) -> tuple[dict[str, float] | None, float]:
+    """The regression gate's tolerances and minimum effect (defaults when it has none)."""
     gate = next((g for g in spec.gates if g.kind == "regression"), None)
-    return dict(gate.tolerances) if gate and gate.tolerances else None
+    if gate is None:
+        return None, Gate("regression", "regression").min_effect_s
+    return (dict(gate.tolerances) if gate.tolerances else None), gate.min_effect_s
 
 
 def regression(outcome: SpecOutcome, store: HistoryStore) -> None:
@@ -37,8 +40,9 @@ def regression(outcome: SpecOutcome, store: HistoryStore) -> None:
     journeys: list[str | None] = [None, *(j.name for j in spec.journeys)] \
         if len(spec.journeys) > 1 else [None]
     guards = load_guards(_guard_path(spec), spec.name)
-    outcome.regression = check_regressions([run], list(selection.runs), _tolerances(spec),
-                                           journeys, guards)
+    tolerances, min_effect = _tolerances(spec)
+    outcome.regression = check_regressions([run], list(selection.runs), tolerances, journeys,
+                                           guards, min_effect_s=min_effect)
     for message in outcome.regression.messages:
         outcome.message(message)
     views = changepoint_views(store, spec.name, profile=run.profile)

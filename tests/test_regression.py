@@ -136,3 +136,16 @@ def test_max_decides_over_replicated_runs() -> None:
     result = check_regressions(slow, base)
     max_check = next(c for c in result.checks if c.metric == "max")
     assert max_check.status is Status.FAIL, max_check
+
+
+def test_sub_millisecond_shift_under_the_minimum_effect_does_not_fail() -> None:
+    """Loopback latencies of 0.3 ms doubling between two runs of the same build is jitter."""
+    rng = np.random.default_rng(9)
+    base = make_run(rng.normal(300e3, 20e3, 3000).astype(np.int64))
+    doubled = make_run(rng.normal(650e3, 40e3, 3000).astype(np.int64))
+    strict = check_regressions([doubled], [base])
+    assert any(c.metric == "p50" and c.status is Status.FAIL for c in strict.checks)
+    lenient = check_regressions([doubled], [base], min_effect_s=0.001)
+    p50 = next(c for c in lenient.checks if c.metric == "p50")
+    assert p50.status is Status.PASS and "minimum effect" in p50.message
+    assert lenient.status is not Status.FAIL

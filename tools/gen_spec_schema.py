@@ -210,6 +210,8 @@ DEFS["gate"] = obj({
     "tolerances": {"type": "object", "propertyNames": {"enum": [
         "p50", "p90", "p95", "p99", "max", "mean", "throughput", "error_rate"]},
         "additionalProperties": ref("percent")},
+    "min_effect": {**ref("duration"), "description":
+                   "Regression: a latency shift under this never fails (default 1ms)."},
 }, ["name", "kind"], "A gate deciding the exit code.")
 
 SCHEMA: dict[str, Any] = {

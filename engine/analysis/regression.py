@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.metrics import is_latency
 from engine.result import RunResult, Status
 from engine.stats import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.units import Comparison
@@ -126,7 +127,8 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                       tolerances: Mapping[str, float] | None = None,
                       journeys: Sequence[str | None] = (None,),
                       guards: Sequence[Guard] = (),
-                      config: StatsConfig | None = None) -> RegressionResult:
+                      config: StatsConfig | None = None,
+                      min_effect_s: float = 0.0) -> RegressionResult:
     """Compare ``current`` runs with ``baseline`` runs for every tolerated metric and
     journey (None = all journeys pooled), plus each guard. Invalid baseline runs are
     left out; an invalid current run makes the result INVALID. ``config`` defaults to
@@ -137,7 +139,7 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                                 note="a current run is invalid: its numbers cannot be trusted")
     base = [r for r in baseline if r.validity.valid]
     tol = merge_tolerances(tolerances)
-    checks = [_check(current, base, metric, journey, limit, config)
+    checks = [_check(current, base, metric, journey, limit, config, min_effect_s)
               for journey in journeys for metric, limit in tol.items()]
     checks += [_guard_check(current, g, config) for g in guards]
     status = max((c.status for c in checks if _decides(c)), key=_SEVERITY.__getitem__,
@@ -160,7 +162,8 @@ def _bad_sign(metric: str) -> float:
 
 
 def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
-           journey: str | None, tolerance: float, config: StatsConfig | None) -> RegressionCheck:
+           journey: str | None, tolerance: float, config: StatsConfig | None,
+           min_effect_s: float = 0.0) -> RegressionCheck:
     name = label(metric, journey)
     if not base:
         return _inconclusive(metric, journey, tolerance, f"{name}: no baseline to compare with")
@@ -175,6 +178,10 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     bad_near, bad_far = sorted((sign * lo, sign * hi))
     significant = bad_near > 0
     if significant and bad_point > tolerance:
+        if _immaterial(effect, min_effect_s):
+            return _result(effect, space, tolerance, True, Status.PASS, (
+                f"{name}: {_fmt(point, space)} but only {_ms(effect.diff)} slower, under the "
+                f"minimum effect {_ms(min_effect_s)} (loopback jitter territory)"))
         return _result(effect, space, tolerance, True, Status.FAIL, _regression_message(
             name, metric, bad_point))
     tol_text = _tol_text(metric, tolerance)
@@ -186,6 +193,18 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     return _result(effect, space, tolerance, significant, Status.INCONCLUSIVE,
                    f"{name}: {_fmt(point, space)} exceeds tolerance {tol_text} but is not "
                    f"significant (CI {_fmt(lo, space)}..{_fmt(hi, space)})", needed)
+
+
+def _immaterial(effect: Effect, min_effect_s: float) -> bool:
+    """A latency shift smaller than the gate's minimum effect (absolute seconds) is not a
+    regression however significant: sub-millisecond latencies on a shared machine move by
+    their own size between runs, and no user notices 0.3 ms."""
+    return (is_latency(effect.metric) and effect.diff is not None
+            and abs(effect.diff) < min_effect_s)
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1e3:.3g} ms"
 
 
 def _resolution_note(effect: Effect, space: str, width: float, tolerance: float) -> str:

@@ -198,9 +198,11 @@ def build_gates(ctx: Ctx, raw: list[dict[str, Any]] | None, has_hypotheses: bool
         tolerances = {k: ctx.percent((*path, "tolerances", k), v)
                       for k, v in item.get("tolerances", {}).items()}
         delay = ctx.duration((*path, "abort_delay"), item.get("abort_delay"), positive=False)
+        floor = ctx.duration((*path, "min_effect"), item.get("min_effect", "1ms"), positive=False)
         out.append(Gate(str(item["name"]), item["kind"], bool(item.get("abort_on_fail", False)),
                         delay or 0.0, bool(item.get("strict", False)),
-                        MappingProxyType({k: v for k, v in tolerances.items() if v is not None})))
+                        MappingProxyType({k: v for k, v in tolerances.items() if v is not None}),
+                        0.001 if floor is None else floor))
     return tuple(out)
 
 

@@ -284,6 +284,8 @@ class Gate:
     tolerances: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Regression tolerances by metric (p50, p95, p99, max: +fraction; throughput: -fraction;
     error_rate: absolute points as a fraction)."""
+    min_effect_s: float = 0.001
+    """Regression gate: a latency shift smaller than this (seconds) never fails it."""
 
 
 @dataclass(frozen=True)
