@@ -154,6 +154,7 @@ def test_compare_same_service_is_not_a_regression(db: str,
     assert "Performance regression detected" not in out
     p95 = next(ln for ln in out.splitlines() if ln.startswith("p95 "))
     assert p95.split()[-1] == "PASS" and "[" in p95  # with its interval
+    assert "98% CI" in out and "95% CI" not in out  # the gate's level, not a fixed label
 
 
 def test_compare_json_and_tolerance_override(db: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.analysis.regression import RegressionCheck, RegressionResult, label
+from engine.analysis.regression import GATE_CONFIG, RegressionCheck, RegressionResult, label
 from engine.history.changepoint import ChangePoint, ChangePointView
 from engine.history.store import Pin, StoredRun
 from engine.result import RunResult
@@ -184,7 +184,7 @@ def compare_text(a: StoredRun, b: StoredRun, result: RegressionResult, host: str
                      "the change may be the machine, not the code")
     if a.spec_hash != b.spec_hash:
         lines.append("note: the spec changed between the runs (spec hash differs)")
-    headers = ("METRIC", "BASELINE", "CURRENT", "CHANGE", "95% CI", "TOLERANCE",
+    headers = ("METRIC", "BASELINE", "CURRENT", "CHANGE", _ci_header(result), "TOLERANCE",
                "SIGNIFICANT", "STATUS")
     lines += ["", table(headers, [_check_row(c) for c in result.checks]), ""]
     lines += list(result.messages)
@@ -193,6 +193,14 @@ def compare_text(a: StoredRun, b: StoredRun, result: RegressionResult, host: str
     lines.append(f"regression gate verdict: {result.status}"
                  + (f" ({result.note})" if result.note else ""))
     return "\n".join(lines)
+
+
+def _ci_header(result: RegressionResult) -> str:
+    """'98% CI': the level the gate's intervals were computed at (GATE_CONFIG's, unless the
+    caller chose another), read from the checks' effects rather than assumed."""
+    level = next((c.effect.confidence for c in result.checks if c.effect is not None),
+                 GATE_CONFIG.confidence)
+    return f"{level * 100:g}% CI"
 
 
 def changepoints_text(spec: str, profile: str, found: Sequence[ChangePointView]) -> str:
