@@ -14,6 +14,7 @@ from engine.analysis.hypothesis import (
 from engine.analysis.regression import check_regressions
 from engine.result import RunResult, Status
 from engine.spec.model import Expectation, Hypothesis, Sli, Slo, Target, Variant
+from engine.stats import StatsConfig
 from engine.units import parse_change, parse_comparison
 from tests.support.runs import drifted_runs, make_run
 
@@ -49,6 +50,12 @@ def test_expecting_more_than_delivered_is_refuted_with_the_flow_message() -> Non
     assert v.verdict is Verdict.REFUTED and v.status == "REJECTED"
     assert v.message == "Optimization did not improve p95 as expected"
     assert "-30" in v.detail or "-29" in v.detail or "-31" in v.detail
+
+
+def test_the_detail_names_the_confidence_the_interval_was_computed_at() -> None:
+    v = evaluate_hypothesis(_hyp("<= -80%"), _runs(1, 0.02), _runs(2, 0.014),
+                            config=StatsConfig(confidence=0.9))
+    assert "(90% CI " in v.detail
 
 
 def test_a_tiny_run_is_inconclusive_with_a_sample_need() -> None:

@@ -228,10 +228,11 @@ class _Ctx:
     def _detail(self, effect: Effect, space: str, point: float, lo: float, hi: float) -> str:
         m = effect.metric
         before, after = format_value(m, effect.a_value), format_value(m, effect.b_value)
+        ci = f"{effect.confidence * 100:g}% CI"
         if space == "relative":
-            measured = f"{point:+.1%} (95% CI {lo:+.1%}..{hi:+.1%})"
+            measured = f"{point:+.1%} ({ci} {lo:+.1%}..{hi:+.1%})"
         else:
-            measured = f"{format_value(m, point)} (95% CI {format_value(m, lo)}.." \
+            measured = f"{format_value(m, point)} ({ci} {format_value(m, lo)}.." \
                        f"{format_value(m, hi)})"
         return f"{self.name} {before} -> {after}: measured {measured}; expected " \
                f"{self.expectation}; {effect.runs_a}+{effect.runs_b} runs, " \
