@@ -295,10 +295,11 @@ def _shortfall(groups: Sequence[_Group], metric: str, cfg: StatsConfig) -> tuple
     sizes = [_size(g, metric) for g in groups]
     if any(not g.per_run for g in groups):
         return "a group has no runs", None
-    if metric == "max" and any(len(g.per_run) < 2 for g in groups):
+    runs = min(sum(1 for p in g.per_run if p.n > 0) for g in groups)
+    if metric == "max" and runs < 2:
         # One run has one maximum: a single scheduler hiccup doubles it. Only the spread of
-        # per-run maxima across replicated runs can say whether the max really moved.
-        runs = min(len(g.per_run) for g in groups)
+        # per-run maxima across replicated runs (each with latencies) can say whether the
+        # max really moved; a run without latencies has no maximum to count.
         return f"max is one observation per run: needs at least 2 runs per group, got {runs}", None
     if metric == "throughput" and any(g.requests == g.errors for g in groups):
         return "a group has no successful responses", None

@@ -134,3 +134,13 @@ def test_a_journey_missing_from_a_group_is_insufficient_not_an_error() -> None:
     assert effect.insufficient and effect.b_value is None and effect.requests_needed == 200
     zero = [make_run(np.full(500, 10**7, np.int64), duration_s=0.0)]
     assert compare(zero, zero, "throughput").insufficient
+
+
+def test_max_counts_only_runs_that_recorded_latencies() -> None:
+    """A run without latencies has no maximum: two runs of which one is empty are one
+    observation, so the max is insufficient rather than a NaN interval."""
+    rng = np.random.default_rng(5)
+    a = [make_run(lognormal_ns(rng, 3000)) for _ in range(2)]
+    b = [make_run(lognormal_ns(rng, 3000)), make_run(np.zeros(0, np.int64))]
+    effect = compare(a, b, "max")
+    assert effect.insufficient and "got 1" in effect.reason
