@@ -77,7 +77,6 @@ class StatsConfig:
     and error rates vary binomially, so they assume none)."""
 
 
-
 @dataclass(frozen=True)
 class Effect:
     """Change of ``metric`` from group A (before/baseline) to group B (after/current).
@@ -228,7 +227,7 @@ def _inverse(metric: str, t: Array) -> Array:
 _WITHIN_DRAWS = 400  # enough to estimate a per-run variance to ~7%
 
 
-def _drift(groups: Sequence[_Group], metric: str, cfg: StatsConfig,
+def _drift(groups: Sequence[_Group], metric: str,
            rng: np.random.Generator) -> tuple[float, float, float]:
     """(s2, within, df): pooled variance of per-run values across runs of the same group,
     the mean within-run variance of one run's value, and the degrees of freedom.
@@ -335,7 +334,7 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
     if not reason and (a is None or b is None):
         reason = f"no {metric} data in a group (no requests or zero duration)"
     if reason:
-        return _replace(effect, insufficient=True, reason=reason, requests_needed=needed,
+        return replace(effect, insufficient=True, reason=reason, requests_needed=needed,
                         method="none: insufficient data")
     if metric == "max":
         return _max_between_runs(effect, ga, gb, cfg)
@@ -355,7 +354,7 @@ def _max_between_runs(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) 
     df = (va + vb) ** 2 / max(1e-300, va**2 / (la.size - 1) + vb**2 / (lb.size - 1)) if se else 1.0
     half = float(t_dist.ppf((1.0 + cfg.confidence) / 2.0, df)) * se
     lo, hi = math.expm1(diff - half), math.expm1(diff + half)
-    return _replace(effect, change=math.expm1(diff), ci_low=lo, ci_high=hi,
+    return replace(effect, change=math.expm1(diff), ci_low=lo, ci_high=hi,
                     method=f"Welch t on log per-run maxima ({la.size} vs {lb.size} runs)")
 
 
@@ -364,7 +363,7 @@ def _bootstrap(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effe
     rng = np.random.default_rng(cfg.seed)
     ta = _transform(metric, _draws(ga, metric, size, rng))
     tb = _transform(metric, _draws(gb, metric, size, rng))
-    est = _drift((ga, gb), metric, cfg, rng)
+    est = _drift((ga, gb), metric, rng)
     floor = cfg.drift_floor
     scheduled = metric == "throughput" and ga.scheduled and gb.scheduled
     if est[2] == 0 and _log_scale(metric) and not scheduled:
@@ -381,13 +380,9 @@ def _bootstrap(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effe
         f"unmeasured, assumed sd {floor:g}"
     method = (f"two-level bootstrap: {size} within-run resamples + between-run drift "
               f"({dof}), seed {cfg.seed}")
-    return _replace(effect, ci_low=lo, ci_high=hi, diff_ci_low=d_lo, diff_ci_high=d_hi,
+    return replace(effect, ci_low=lo, ci_high=hi, diff_ci_low=d_lo, diff_ci_high=d_hi,
                     b_ci_low=b_lo, b_ci_high=b_hi, drift_sd=tau, drift_share=share,
                     method=method)
-
-
-def _replace(effect: Effect, **changes: Any) -> Effect:
-    return replace(effect, **changes)
 
 
 # --- how much more data would decide --------------------------------------------------
