@@ -128,14 +128,17 @@ def test_merge_equals_recording_both_streams(impl: ModuleType) -> None:
     _feed(a, impl, a_events)
     _feed(b, impl, b_events)
     _feed(both, impl, sorted(a_events + b_events, key=lambda e: e[1] + e[2]))
-    a.merge(b)
-    for rec in (a, both):
+    a_copy = impl.Recorder.from_state(a.to_state())
+    a.merge(b)  # b is ahead of a: a rolls forward first
+    b.merge(a_copy)  # a is behind b: a's open interval joins b's closed ones
+    for rec in (a, b, both):
         rec.finish(T0 + 5 * S)
-    for j in (0, 1):
-        assert a.response(j) == both.response(j) and a.outcomes(j) == both.outcomes(j)
-    assert [s.outcomes for s in a.intervals()] == [s.outcomes for s in both.intervals()]
-    assert [s.response_histogram(0) for s in a.intervals()] == [
-        s.response_histogram(0) for s in both.intervals()]
+    for rec in (a, b):
+        for j in (0, 1):
+            assert rec.response(j) == both.response(j) and rec.outcomes(j) == both.outcomes(j)
+        assert [s.outcomes for s in rec.intervals()] == [s.outcomes for s in both.intervals()]
+        assert [s.response_histogram(0) for s in rec.intervals()] == [
+            s.response_histogram(0) for s in both.intervals()]
 
 
 def test_merge_refuses_different_journeys(impl: ModuleType) -> None:
