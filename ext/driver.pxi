@@ -147,11 +147,13 @@ cdef class CConnection:
         self._hops = 0
         timings = self.timings
         # headers are read while probing (and for redirects); want_headers only ever turns
-        # False (Server-Timing cannot be seen without headers), so check it only then
-        if self._headers and timings is not None and not timings.want_headers:
-            self._new_parser(False)
-        if follow is not None and not self._headers:
-            self._new_parser(True)
+        # False (Server-Timing cannot be seen without headers), so check it only then.
+        # One decision, so a redirect-following request after the probe does not build a
+        # parser without headers and then another one with them
+        cdef bint want = follow is not None or (
+            self._headers and (timings is None or timings.want_headers))
+        if want != self._headers:
+            self._new_parser(want)
         self._write(data, intended_ns)
 
     cdef _write(self, bytes data, int64_t intended_ns):

@@ -309,3 +309,49 @@ def test_two_workers_closed_model_and_progress_events() -> None:
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
     assert "IntervalProgress" in kinds
+
+
+class _Transport:
+    """Enough of an asyncio transport for a Connection driven by hand (no socket)."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class _Owner:
+    def __init__(self) -> None:
+        self.released_n = 0
+
+    def released(self, conn: object, reusable: bool) -> None:
+        self.released_n += 1
+
+    def lost(self, conn: object) -> None: ...
+
+
+def test_redirect_following_requests_keep_one_parser_after_the_probe(conn_impl: str) -> None:
+    from time import monotonic_ns
+
+    from engine.driver.http import status_map
+
+    st = servertiming.ServerTimings(1, probe=0)  # the probe is over: headers not wanted
+    owner = _Owner()
+    conn = connection_factory()(native.Recorder(["j"], monotonic_ns()), owner, st)
+    conn.connection_made(_Transport())  # type: ignore[arg-type]
+    expect = status_map((200,))
+    conn.send(b"GET / HTTP/1.1\r\n\r\n", 0, 0, monotonic_ns(), expect, False, b"h:1")
+    parser = conn.parser
+    for _ in range(3):
+        conn.data_received(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        conn.send(b"GET / HTTP/1.1\r\n\r\n", 0, 0, monotonic_ns(), expect, False, b"h:1")
+        assert conn.parser is parser  # the Location header needs headers: no rebuild
+    assert owner.released_n == 3

@@ -170,10 +170,12 @@ class Connection(asyncio.Protocol):
         self._head = head
         self._follow, self._hops = follow, 0
         timings = self.timings
-        if timings is not None and timings.want_headers != self._headers:
-            self._new_parser(timings.want_headers)
-        if follow is not None and not self._headers:
-            self._new_parser(True)  # the Location header is needed
+        # one decision, so a redirect-following request after the probe switched headers
+        # off does not build a parser without headers and then another one with them
+        want = follow is not None or (  # the Location header is needed
+            self._headers if timings is None else timings.want_headers)
+        if want != self._headers:
+            self._new_parser(want)
         self._write(data, intended_ns)
 
     def _write(self, data: bytes, intended_ns: int) -> None:
