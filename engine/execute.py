@@ -19,7 +19,7 @@ from engine.driver import ProgressEvent, run_profile
 from engine.native import Recorder
 from engine.profiler import Sampler, shift
 from engine.result import RunInterval, RunResult
-from engine.spec.model import LoadProfile, ProfileKind, Spec, Target
+from engine.spec.model import LoadProfile, Spec, Target
 from engine.target import ManagedTarget, StartConfig, TargetStartError
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
@@ -119,7 +119,7 @@ class Executor:
             abort: AbortCheck | None = None) -> RunResult:
         """One driver run of ``profile`` against ``session`` with resource sampling."""
         sampler = self._sampler(session)
-        hook = _abort_hook(abort) if abort else None
+        hook = _AbortHook(abort) if abort else None
         try:
             run = run_profile(session.target.url, self.spec.journeys, profile, data=self.spec.data,
                               variant=variant, on_interval=hook.check if hook else None,
@@ -139,12 +139,6 @@ class Executor:
             return None
         return Sampler(target).start()
 
-    def constant(self, profile: LoadProfile, rate: float, duration_s: float,
-                 kind: ProfileKind) -> LoadProfile:
-        """A constant-rate derivative of ``profile`` (a stress step, a capacity point)."""
-        return dataclasses.replace(profile, kind=kind, rate=rate, duration_s=duration_s,
-                                   ramp_up_s=0.0, stages=(), rate_csv=None, vus=None,
-                                   base_rate=None, peak_rate=None)
 
 
 @dataclass
@@ -157,6 +151,3 @@ class _AbortHook:
         self.reason = self.reason or self.check_fn(recorder, elapsed)
         return bool(self.reason)
 
-
-def _abort_hook(check: AbortCheck) -> _AbortHook:
-    return _AbortHook(check)

@@ -63,7 +63,7 @@ def _slos(outcome: SpecOutcome) -> None:
 
 def _profiled_runs(outcome: SpecOutcome) -> list[RunResult]:
     """The spec's own target runs; else the 'before' side of its experiments."""
-    own = [r for _, r in outcome.runs if not r.variant or r.kind in ("stress", "capacity")]
+    own = outcome.own_runs()
     if own:
         return own
     return [r for _, r in outcome.runs if "-baseline-" in r.variant]

@@ -7,6 +7,7 @@ or INCONCLUSIVE and why. INCONCLUSIVE blocks only gates marked ``strict``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from engine.outcome import GateResult, SpecOutcome
 from engine.result import EXIT_CODES, Status
@@ -112,10 +113,9 @@ def evaluate_gates(outcome: SpecOutcome, selected: Sequence[str] = ()) -> list[G
         result = REGISTRY[gate.kind](outcome, gate)
         decides = not selected or gate.name in selected or gate.kind in selected
         if gate.strict and result.status == Status.INCONCLUSIVE:
-            result = GateResult(result.name, result.kind, Status.FAIL,
-                                f"strict gate inconclusive: {result.message}", result.details)
-        results.append(GateResult(result.name, result.kind, result.status, result.message,
-                                  result.details, decides))
+            result = replace(result, status=Status.FAIL,
+                             message=f"strict gate inconclusive: {result.message}")
+        results.append(replace(result, decides_exit=decides))
     return results
 
 

@@ -7,11 +7,11 @@ aborted with the reason; the SLO gate then fails on the partial run.
 
 from __future__ import annotations
 
-import math
-
 from engine.analysis.slo import MIN_REQUESTS, MIN_TAIL_SAMPLES, format_value, metric_label
 from engine.execute import AbortCheck
+from engine.metrics import latency_value, tail_samples_needed
 from engine.native import OK, Histogram, Recorder
+from engine.spec.build_flow import metric_name
 from engine.spec.model import Slo, Spec
 
 
@@ -53,11 +53,10 @@ def _latency_breach(slo: Slo, recorder: Recorder, idx: list[int]) -> str:
     merged = Histogram()
     for i in idx:
         merged.add(recorder.response(i))
-    pct = float(slo.sli.percentile or 50.0)
-    need = math.ceil(MIN_TAIL_SAMPLES / max(1e-9, 1 - pct / 100))
-    if merged.total_count < need:
+    metric = metric_name(slo.sli)
+    value = latency_value(merged, metric)
+    if merged.total_count < tail_samples_needed(metric, MIN_TAIL_SAMPLES) or value is None:
         return ""
-    value = merged.value_at_percentile(pct) * 1e-9
     if slo.objective.holds(value):
         return ""
     return f"{metric_label(slo)} {format_value('latency', value)} breaks {slo.objective.text}"

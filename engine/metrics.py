@@ -7,20 +7,21 @@ intended send, seconds), ``throughput`` (ok responses per second),
 
 from __future__ import annotations
 
+import math
 import re
 
 from engine.native import Histogram
 from engine.result import RunResult
 
 __all__ = [
-    "LATENCY_METRICS",
     "is_latency",
+    "latency_value",
     "merged_response",
     "metric_value",
     "percentile_of",
+    "tail_samples_needed",
 ]
 
-LATENCY_METRICS = ("p50", "p75", "p90", "p95", "p99", "p999", "max", "mean")
 _PCT_RE = re.compile(r"^p(\d+(?:\.\d+)?)$")
 NS = 1e-9
 
@@ -52,6 +53,15 @@ def merged_response(run: RunResult, journey: str | None = None) -> Histogram:
     return merged
 
 
+def tail_samples_needed(metric: str, min_tail: int = 10) -> int:
+    """Recorded values a percentile needs before it may decide anything: ``min_tail``
+    expected beyond it (p95 -> 200, p99 -> 1000). 0 for max and mean."""
+    if metric in ("max", "mean"):
+        return 0
+    tail = 1.0 - percentile_of(metric) / 100.0
+    return math.ceil(min_tail / tail - 1e-9) if tail > 0 else 0
+
+
 def _requests(run: RunResult, journey: str | None) -> tuple[int, int]:
     """(requests, errors) for a journey or all."""
     selected = [j for j in run.journeys if journey is None or j.name == journey]
@@ -68,7 +78,11 @@ def metric_value(run: RunResult, metric: str, journey: str | None = None) -> flo
             return (requests - errors) / run.duration_s
         ratio = errors / requests
         return ratio if metric == "error_rate" else 1.0 - ratio
-    hist = merged_response(run, journey)
+    return latency_value(merged_response(run, journey), metric)
+
+
+def latency_value(hist: Histogram, metric: str) -> float | None:
+    """A latency metric (p95, max, mean) of a histogram in seconds; None when it is empty."""
     if hist.total_count == 0:
         return None
     if metric == "max":

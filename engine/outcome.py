@@ -92,10 +92,15 @@ class SpecOutcome:
     def add_run(self, run_id: str, run: RunResult) -> None:
         self.runs.append((run_id, run))
 
-    def runs_of(self, kind: str) -> list[RunResult]:
-        """The spec's own runs of a profile kind (not the hypotheses' variant runs)."""
+    def own_runs(self) -> list[RunResult]:
+        """Runs against the spec's own target (stress/capacity steps included), not the
+        hypotheses' variant runs."""
         own = ("", "stress", "capacity")
-        return [r for _, r in self.runs if r.kind == kind and r.variant.split("@")[0] in own]
+        return [r for _, r in self.runs if r.variant.split("@")[0] in own]
+
+    def runs_of(self, kind: str) -> list[RunResult]:
+        """The spec's own runs of a profile kind."""
+        return [r for r in self.own_runs() if r.kind == kind]
 
     def message(self, text: str) -> None:
         if text not in self.messages:

@@ -23,7 +23,7 @@ from engine.execute import ExecOptions, Executor, TargetSession, TargetUnavailab
 from engine.finish import finish_outcome
 from engine.live import abort_check
 from engine.outcome import SpecOutcome
-from engine.plan import PlannedStep, SpecPlan, capacity_base_rate
+from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_profile
 from engine.result import RunResult, Status
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
 
@@ -96,7 +96,7 @@ def _step_runner(outcome: SpecOutcome, ex: Executor, session: TargetSession,
     def run_step(rate: float, duration_s: float) -> RunResult:
         if ex.options.stop.is_set():
             raise KeyboardInterrupt
-        derived = ex.constant(profile, rate, duration_s, kind)
+        derived = constant_profile(profile, rate, duration_s, kind)
         run = ex.run(session, derived, variant=f"{kind}@{rate:g}/s")
         outcome.add_run(f"{kind}-{len(outcome.runs_of(kind)) + 1}", run)
         return run

@@ -8,9 +8,10 @@ flag that runs them. Hypotheses always run (step 4 of the flow).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from engine.spec.model import PROFILE_KINDS, Hypothesis, LoadProfile, Spec
+from engine.spec.model import PROFILE_KINDS, Hypothesis, LoadProfile, ProfileKind, Spec
 
 PROFILE_CHOICES = PROFILE_KINDS
 
@@ -46,6 +47,14 @@ class SpecPlan:
     @property
     def est_seconds(self) -> float:
         return sum(s.est_seconds for s in self.steps) + TARGET_START_S
+
+
+def constant_profile(profile: LoadProfile, rate: float, duration_s: float,
+                     kind: ProfileKind) -> LoadProfile:
+    """A constant-rate, open-model derivative of ``profile``: one stress step or capacity point."""
+    return dataclasses.replace(profile, kind=kind, rate=rate, duration_s=duration_s,
+                               ramp_up_s=0.0, stages=(), rate_csv=None, vus=None,
+                               base_rate=None, peak_rate=None)
 
 
 def capacity_base_rate(spec: Spec, profile: LoadProfile) -> float | None:

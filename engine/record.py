@@ -18,14 +18,14 @@ from engine.history.fingerprint import git_info, host_fingerprint
 from engine.history.store import HistoryError, HistoryStore
 from engine.outcome import SpecOutcome
 from engine.result import RunResult, Status
-from engine.spec.model import Gate, Spec
+from engine.spec.model import DEFAULT_MIN_EFFECT_S, Spec
 
 
 def _tolerances(spec: Spec) -> tuple[dict[str, float] | None, float]:
     """The regression gate's tolerances and minimum effect (defaults when it has none)."""
     gate = next((g for g in spec.gates if g.kind == "regression"), None)
     if gate is None:
-        return None, Gate("regression", "regression").min_effect_s
+        return None, DEFAULT_MIN_EFFECT_S
     return (dict(gate.tolerances) if gate.tolerances else None), gate.min_effect_s
 
 

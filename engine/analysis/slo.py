@@ -8,11 +8,17 @@ relative error bound so the report can put it beside the margin.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from engine.metrics import is_latency, merged_response, metric_value, percentile_of
+from engine.metrics import (
+    is_latency,
+    latency_value,
+    merged_response,
+    metric_value,
+    tail_samples_needed,
+)
+from engine.native import Histogram
 from engine.result import RunResult, Status
 from engine.spec.build_flow import metric_name
 from engine.spec.model import Slo
@@ -83,18 +89,19 @@ def metric_label(slo: Slo) -> str:
 
 
 def check_slo(slo: Slo, run: RunResult) -> SloCheck:
-    """Judge one SLO on one run."""
-    metric = metric_name(slo.sli)
+    """Judge one SLO on one run (a latency SLI's histogram is merged once)."""
+    metric, journey = metric_name(slo.sli), slo.sli.journey
     label = metric_label(slo)
-    value = metric_value(run, metric, slo.sli.journey)
-    bound = _error_bound(run, metric, slo.sli.journey)
-    base: dict[str, Any] = dict(slo=slo.name, sli=slo.sli.kind, journey=slo.sli.journey, metric=label,
-                value=value, target=slo.objective.text, error_bound=bound)
+    hist = merged_response(run, journey) if is_latency(metric) and run.journeys else None
+    value = latency_value(hist, metric) if hist is not None else metric_value(run, metric, journey)
+    bound = float(hist.relative_error) if hist is not None else 0.0
+    base: dict[str, Any] = dict(slo=slo.name, sli=slo.sli.kind, journey=journey, metric=label,
+                                value=value, target=slo.objective.text, error_bound=bound)
     if not run.validity.valid:
         reasons = "; ".join(run.validity.reasons)
         return SloCheck(**base, value_text=_text(slo, value), status=Status.INVALID, margin=None,
                         message=f"run invalid: {reasons}")
-    short = _too_little(run, metric, slo.sli.journey)
+    short = _too_little(run, metric, journey, hist)
     if value is None or short:
         return SloCheck(**base, value_text=_text(slo, value), status=Status.INCONCLUSIVE,
                         margin=None, message=short or "no data for this SLI")
@@ -120,23 +127,14 @@ def _text(slo: Slo, value: float | None) -> str:
     return "n/a" if value is None else format_value(slo.sli.kind, value)
 
 
-def _error_bound(run: RunResult, metric: str, journey: str | None) -> float:
-    if not is_latency(metric) or not run.journeys:
-        return 0.0
-    return float(merged_response(run, journey).relative_error)
-
-
-def _too_little(run: RunResult, metric: str, journey: str | None) -> str:
+def _too_little(run: RunResult, metric: str, journey: str | None, hist: Histogram | None) -> str:
     """A reason the run cannot decide this metric, or ''."""
-    selected = [j for j in run.journeys if journey is None or j.name == journey]
-    requests = sum(j.requests for j in selected)
-    if is_latency(metric) and metric.startswith("p"):
-        tail = 1.0 - percentile_of(metric) / 100.0
-        need = math.ceil(MIN_TAIL_SAMPLES / tail) if tail > 0 else MIN_REQUESTS
-        have = merged_response(run, journey).total_count if selected else 0
-        if have < need:
-            return f"too few requests for {metric}: {have}, need at least {need}"
+    if hist is not None and metric.startswith("p"):
+        need = tail_samples_needed(metric, MIN_TAIL_SAMPLES)
+        if hist.total_count < need:
+            return f"too few requests for {metric}: {hist.total_count}, need at least {need}"
         return ""
+    requests = sum(j.requests for j in run.journeys if journey is None or j.name == journey)
     if requests < MIN_REQUESTS:
         return f"too few requests: {requests}, need at least {MIN_REQUESTS}"
     return ""

@@ -10,9 +10,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from engine.plan import PROFILE_CHOICES, plan_spec, render_plan
+from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
 from engine.spec.loader import load_paths
 from engine.spec.model import Spec
 
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     return _execute(args, plans)
 
 
-def _execute(args: argparse.Namespace, plans: list) -> int:  # type: ignore[type-arg]
+def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     # Imported here so validate/--dry-run never load numpy, uvloop or the native extension.
     from engine.console import render_summary
     from engine.driver import ProgressPrinter
@@ -78,7 +80,7 @@ def _execute(args: argparse.Namespace, plans: list) -> int:  # type: ignore[type
     return int(doc["exit_code"])
 
 
-def _write(doc: dict, args: argparse.Namespace, specs: list[Spec]) -> list:  # type: ignore[type-arg]
+def _write(doc: dict[str, Any], args: argparse.Namespace, specs: list[Spec]) -> list[Path]:
     from engine.report.writer import write_reports
 
     formats = args.format or list(specs[0].report.formats)

@@ -8,6 +8,7 @@ from typing import Any
 from engine.spec.build_target import build_target
 from engine.spec.context import Ctx, P
 from engine.spec.model import (
+    DEFAULT_MIN_EFFECT_S,
     BaselinePolicy,
     Expectation,
     Gate,
@@ -198,11 +199,11 @@ def build_gates(ctx: Ctx, raw: list[dict[str, Any]] | None, has_hypotheses: bool
         tolerances = {k: ctx.percent((*path, "tolerances", k), v)
                       for k, v in item.get("tolerances", {}).items()}
         delay = ctx.duration((*path, "abort_delay"), item.get("abort_delay"), positive=False)
-        floor = ctx.duration((*path, "min_effect"), item.get("min_effect", "1ms"), positive=False)
+        floor = ctx.duration((*path, "min_effect"), item.get("min_effect"), positive=False)
         out.append(Gate(str(item["name"]), item["kind"], bool(item.get("abort_on_fail", False)),
                         delay or 0.0, bool(item.get("strict", False)),
                         MappingProxyType({k: v for k, v in tolerances.items() if v is not None}),
-                        0.001 if floor is None else floor))
+                        DEFAULT_MIN_EFFECT_S if floor is None else floor))
     return tuple(out)
 
 

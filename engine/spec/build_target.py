@@ -6,7 +6,6 @@ import json
 import shlex
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 from engine.spec.coerce import coerce_json_body
 from engine.spec.context import Ctx, P
@@ -72,12 +71,6 @@ def _start(ctx: Ctx, raw: dict[str, Any], path: P, url: str) -> StartCommand:
     if not url and ready.tcp_port is None:
         ctx.error(path, "expected a target url beside start")
     return StartCommand(argv, env=env, cwd=raw.get("cwd"), ready=ready)
-
-
-def target_host_ok(url: str) -> bool:
-    """True when the URL parses with a host and port we can connect to."""
-    parts = urlsplit(url)
-    return bool(parts.hostname) and parts.scheme in ("http", "https")
 
 
 def build_journeys(ctx: Ctx, raw: list[dict[str, Any]]) -> tuple[Journey, ...]:

@@ -20,14 +20,6 @@ class SpecError:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class SpecInvalid(Exception):
-    """Raised by callers that want an exception; carries every problem found."""
-
-    def __init__(self, errors: list[SpecError]) -> None:
-        super().__init__("\n".join(str(e) for e in errors))
-        self.errors = errors
-
-
 def format_path(path: tuple[str | int, ...]) -> str:
     """('slos', 0, 'objective') -> 'slos[0].objective'."""
     out = ""

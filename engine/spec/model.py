@@ -16,21 +16,14 @@ from engine.units import Change, Comparison
 Trigger = Literal[
     "slo-breach", "capacity-planning", "cost-reduction", "user-complaint", "proactive", "new-feature"
 ]
-TRIGGERS: tuple[str, ...] = (
-    "slo-breach", "capacity-planning", "cost-reduction", "user-complaint", "proactive", "new-feature",
-)
 ProfileKind = Literal["baseline", "stress", "soak", "spike", "capacity"]
 PROFILE_KINDS: tuple[str, ...] = ("baseline", "stress", "soak", "spike", "capacity")
 SliKind = Literal["latency", "throughput", "error_rate", "availability"]
 HypothesisType = Literal["database", "caching", "algorithm", "async", "api", "pooling", "other"]
-HYPOTHESIS_TYPES: tuple[str, ...] = (
-    "database", "caching", "algorithm", "async", "api", "pooling", "other",
-)
 GateKind = Literal["slo", "validity", "regression", "hypothesis", "error_budget", "checklist"]
-GATE_KINDS: tuple[str, ...] = (
-    "slo", "validity", "regression", "hypothesis", "error_budget", "checklist",
-)
 
+DEFAULT_MIN_EFFECT_S = 0.001
+"""Regression gate: latency shifts under 1 ms never fail it (loopback jitter is that big)."""
 EMPTY: Mapping[str, str] = MappingProxyType({})
 EMPTY_F: Mapping[str, float] = MappingProxyType({})
 
@@ -284,7 +277,7 @@ class Gate:
     tolerances: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Regression tolerances by metric (p50, p95, p99, max: +fraction; throughput: -fraction;
     error_rate: absolute points as a fraction)."""
-    min_effect_s: float = 0.001
+    min_effect_s: float = DEFAULT_MIN_EFFECT_S
     """Regression gate: a latency shift smaller than this (seconds) never fails it."""
 
 
