@@ -157,6 +157,20 @@ def test_compare_same_service_is_not_a_regression(db: str,
     assert "98% CI" in out and "95% CI" not in out  # the gate's level, not a fixed label
 
 
+def test_compare_applies_the_gates_minimum_effect(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A 1.5x shift of a ~0.4 ms service moves no percentile by the default 1 ms minimum
+    effect: `compare --gate` passes it, as the regression gate of `apply` would."""
+    path = str(tmp_path / "fast.db")
+    with HistoryStore(Path(path)) as store:
+        for k, scale in enumerate((0.02, 0.03)):
+            store.record("svc", "h1", history_run(k + 1, started_at=NOW + k, n=3000,
+                                                  scale=scale), "PASS", host_fingerprint(), GIT)
+    assert cli("compare", "1", "2", "--gate", "--db", path) == 0
+    p95 = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("p95 "))
+    assert p95.split()[-2:] == ["yes", "PASS"]  # significant, but immaterial
+
+
 def test_compare_json_and_tolerance_override(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli("compare", "1", "4", "--json", "--tolerance", "p50=40%", "--tolerance",
                "p95=0.5", "--tolerance", "p99=0.5", "--db", db) == 0

@@ -26,7 +26,7 @@ from engine.commands import history_views as views
 from engine.history.fingerprint import host_fingerprint
 from engine.history.store import HistoryError, HistoryStore, StoredRun
 from engine.result import RunResult
-from engine.spec.model import HistorySettings
+from engine.spec.model import DEFAULT_MIN_EFFECT_S, HistorySettings
 
 __all__ = ["add_arguments", "register", "run", "run_baseline", "run_compare"]
 
@@ -269,7 +269,9 @@ def run_compare(args: argparse.Namespace) -> int:
     with _open(args.db or DEFAULT_DB) as store:
         a, b = store.get(args.run_a), store.get(args.run_b)
         base, current = store.load_result(a.id), store.load_result(b.id)
-    result = check_regressions([current], [base], tolerances)
+    # The same minimum effect as a spec's regression gate by default, so `compare --gate`
+    # agrees with the gate `apply` runs on sub-millisecond services.
+    result = check_regressions([current], [base], tolerances, min_effect_s=DEFAULT_MIN_EFFECT_S)
     if args.json:
         baseline_doc = {"mode": "run", "runs": 1, "days": 0.0, "pinned": None,
                         "hosts_excluded": 0}
