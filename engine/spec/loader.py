@@ -82,26 +82,15 @@ def load_file(path: Path) -> tuple[list[Spec], list[SpecError]]:
     text, errors = read_text(path, shown)
     if text is None:
         return [], errors
-    documents = split_documents(text)
-    if not documents:
+    if not split_documents(text):
         return [], [SpecError(shown, 1, 1, "", "file is empty: expected a PerformanceFlow spec "
                                                "(apiVersion: perfopt/v1)")]
-    specs: list[Spec] = []
-    for index, (first_line, body) in enumerate(documents):
-        parsed = parse_document(shown, index, first_line, body)
-        if isinstance(parsed, SpecError):
-            errors.append(parsed)
-            continue
-        spec, problems = load_document(parsed, path.parent)
-        errors.extend(problems)
-        if spec is not None and not problems:
-            specs.append(spec)
-    return specs, errors
+    return load_text(text, shown, path.parent)
 
 
 def load_text(text: str, name: str = "<spec>", base_dir: Path | None = None) -> tuple[
         list[Spec], list[SpecError]]:
-    """Load specs from a string (tests, stdin)."""
+    """Load the specs of every document in ``text`` (a file's contents, or tests, stdin)."""
     errors: list[SpecError] = []
     specs: list[Spec] = []
     for index, (first_line, body) in enumerate(split_documents(text)):
