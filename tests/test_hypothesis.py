@@ -58,6 +58,14 @@ def test_the_detail_names_the_confidence_the_interval_was_computed_at() -> None:
     assert "(90% CI " in v.detail
 
 
+def test_an_absolute_max_expectation_says_why_it_has_no_interval() -> None:
+    """The max is compared per run (Welch t on the change), which gives no interval for the
+    candidate's value alone: the verdict must say so, not blame a zero before-value."""
+    v = evaluate_hypothesis(_hyp(metric="max", value="<= 1s"), _runs(1, 0.02), _runs(2, 0.01))
+    assert v.verdict is Verdict.INCONCLUSIVE
+    assert "before is 0" not in v.message and "no interval for the value of max" in v.message
+
+
 def test_a_tiny_run_is_inconclusive_with_a_sample_need() -> None:
     v = evaluate_hypothesis(_hyp("<= -50%"), _runs(1, 0.02, 1, 40), _runs(2, 0.008, 1, 40))
     assert v.verdict is Verdict.INCONCLUSIVE and v.status == "IN_PROGRESS"

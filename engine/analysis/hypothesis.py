@@ -209,8 +209,9 @@ class _Ctx:
         point, lo, hi = ((effect.change, effect.ci_low, effect.ci_high) if space == "relative"
                          else (effect.b_value, effect.b_ci_low, effect.b_ci_high))
         if point is None or lo is None or hi is None:
-            return self.verdict(Verdict.INCONCLUSIVE, effect,
-                                f"{self.h.id}: relative change undefined (before is 0)")
+            why = "relative change undefined (before is 0)" if space == "relative" else \
+                f"no interval for the value of {self.name} ({effect.method})"
+            return self.verdict(Verdict.INCONCLUSIVE, effect, f"{self.h.id}: {why}")
         limit = _limit(effect, space, op, threshold)
         detail = self._detail(effect, space, point, lo, hi)
         if _holds(op, lo, threshold) and _holds(op, hi, threshold):
