@@ -19,15 +19,12 @@ from engine.native import OUTCOME_NAMES, Histogram
 from engine.profiler import Sampler
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
 from engine.spec.model import LoadProfile, Spec
+from tests.support.runs import histogram_ns
 
 
 def hist(seconds: Sequence[float] | np.ndarray) -> Histogram:
     """A response-time histogram (ns) holding ``seconds``."""
-    h = Histogram()
-    values = np.round(np.asarray(seconds, dtype=np.float64) * 1e9).astype(np.int64)
-    if values.size:
-        h.record_many(values)
-    return h
+    return histogram_ns(np.round(np.asarray(seconds, dtype=np.float64) * 1e9))
 
 
 def spread(center_s: float, n: int, rel: float = 0.1, seed: int = 1) -> np.ndarray:

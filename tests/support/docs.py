@@ -18,6 +18,7 @@ from engine.analysis.slo import format_value
 from engine.native import OUTCOME_NAMES, Histogram
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+from tests.support.runs import histogram_ns
 
 NOW = datetime(2026, 11, 27, 15, 0, 0, tzinfo=UTC)
 T0 = 1_795_791_600.0  # 2026-11-27T15:00:00Z, the fixed start of every fixture run
@@ -31,10 +32,7 @@ def _ns(seconds: np.ndarray) -> np.ndarray:
 
 
 def _hist(values_s: np.ndarray) -> Histogram:
-    h = Histogram()
-    if values_s.size:
-        h.record_many(_ns(values_s))
-    return h
+    return histogram_ns(_ns(values_s))
 
 
 class _Journey:
