@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.gates import exit_code, overall
 from engine.outcome import SpecOutcome
-from engine.redact import redact
+from engine.redact import ALWAYS_SECRET, redact
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import Status
 
@@ -67,9 +67,6 @@ def spec_report(o: SpecOutcome) -> dict[str, Any]:
         lessons=list(o.lessons), next_steps=list(o.next_steps))
     redacted: dict[str, Any] = redact(report, secrets, values=secret_values(o))
     return redacted
-
-
-ALWAYS_SECRET = ("authorization", "cookie", "proxy-authorization", "x-api-key")
 
 
 def secret_values(o: SpecOutcome) -> list[str]:
