@@ -21,10 +21,12 @@ from engine._snapshot import (
     OUTCOME_NAMES,
     STATE_VERSION,
     IntervalSnapshot,
+    check_mergeable,
     check_recorder_args,
     hist_from_state,
     hist_state,
     merge_snapshot_lists,
+    open_snapshot,
 )
 
 __all__ = [
@@ -406,10 +408,7 @@ class Recorder:
         return rec
 
     def _merge_state(self, st: dict[str, Any]) -> None:
-        if (tuple(st["journeys"]) != self._journeys or st["interval_ns"] != self._interval
-                or tuple(st["config"]) != self._cfg or st.get("version") != STATE_VERSION):
-            raise ValueError("can only merge recorders with the same journeys, interval and "
-                             "histogram configuration")
+        check_mergeable(st, self._journeys, self._interval, self._cfg)
         for j in range(len(self._journeys)):
             self._response[j].add(hist_from_state(Histogram, st["response"][j]))
             self._service[j].add(hist_from_state(Histogram, st["service"][j]))
@@ -429,11 +428,8 @@ class Recorder:
                 self._open[j].add(hist_from_state(Histogram, st["open"][j]))
                 self._open_outcomes[j] = [a + b for a, b in zip(
                     self._open_outcomes[j], st["open_outcomes"][j], strict=True)]
-        elif any(any(o) for o in st["open_outcomes"]):
-            start = self._start + index * self._interval
-            theirs.append(IntervalSnapshot(
-                index, start, start + self._interval, tuple(h["hist"] for h in st["open"]),
-                tuple(tuple(o) for o in st["open_outcomes"])))
+        elif (snap := open_snapshot(st, self._start, self._interval)) is not None:
+            theirs.append(snap)
 
 
 def _fits(t: int) -> bool:

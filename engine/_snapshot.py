@@ -95,6 +95,29 @@ def hist_from_state(cls: Any, d: dict[str, Any]) -> Any:
     return h
 
 
+def check_mergeable(st: dict[str, Any], journeys: tuple[str, ...], interval_ns: int,
+                    cfg: tuple[int, int, int]) -> None:
+    """ValueError unless recorder state ``st`` has these journeys, interval and histogram
+    configuration (lowest, highest, significant_digits) and the current STATE_VERSION."""
+    if (tuple(st["journeys"]) != journeys or st["interval_ns"] != interval_ns
+            or tuple(st["config"]) != cfg or st.get("version") != STATE_VERSION):
+        raise ValueError("can only merge recorders with the same journeys, interval and "
+                         "histogram configuration")
+
+
+def open_snapshot(st: dict[str, Any], start_ns: int,
+                  interval_ns: int) -> IntervalSnapshot | None:
+    """The open interval of recorder state ``st`` as a closed snapshot, for a recorder that
+    has already moved past it; None when nothing was counted in it (times in ns)."""
+    if not any(any(o) for o in st["open_outcomes"]):
+        return None
+    index = int(st["index"])
+    start = start_ns + index * interval_ns
+    return IntervalSnapshot(index, start, start + interval_ns,
+                            tuple(str(h["hist"]) for h in st["open"]),
+                            tuple(tuple(int(c) for c in o) for o in st["open_outcomes"]))
+
+
 def check_recorder_args(journeys: Sequence[str], start_ns: int,
                         interval_ns: int) -> tuple[str, ...]:
     """Validate Recorder arguments (both twins); ValueError names what was expected."""

@@ -8,10 +8,12 @@ from engine._snapshot import (
     OUTCOME_NAMES,
     STATE_VERSION,
     IntervalSnapshot,
+    check_mergeable,
     check_recorder_args,
     hist_from_state,
     hist_state,
     merge_snapshot_lists,
+    open_snapshot,
 )
 
 cdef enum:
@@ -222,10 +224,7 @@ cdef class Recorder:
         return rec
 
     def _merge_state(self, st):
-        if (tuple(st["journeys"]) != self._journeys or st["interval_ns"] != self._interval
-                or tuple(st["config"]) != self._cfg or st.get("version") != STATE_VERSION):
-            raise ValueError("can only merge recorders with the same journeys, interval and "
-                             "histogram configuration")
+        check_mergeable(st, self._journeys, self._interval, self._cfg)
         cdef Py_ssize_t j, k
         for j in range(self._n):
             self._response[j].add(hist_from_state(Histogram, st["response"][j]))
@@ -238,7 +237,7 @@ cdef class Recorder:
         self._closed = merge_snapshot_lists(self._closed, theirs, Histogram.decode)
 
     def _merge_open(self, st, list theirs):
-        cdef int64_t index = int(st["index"]), start
+        cdef int64_t index = int(st["index"])
         cdef Py_ssize_t j, k
         if index > self._index:
             self.roll_c(self._start + index * self._interval)
@@ -247,11 +246,10 @@ cdef class Recorder:
                 self._open[j].add(hist_from_state(Histogram, st["open"][j]))
                 for k in range(C_N_OUTCOMES):
                     self._open_outcomes[j * C_N_OUTCOMES + k] += int(st["open_outcomes"][j][k])
-        elif any(any(o) for o in st["open_outcomes"]):
-            start = self._start + index * self._interval
-            theirs.append(IntervalSnapshot(
-                index, start, start + self._interval, tuple(h["hist"] for h in st["open"]),
-                tuple(tuple(o) for o in st["open_outcomes"])))
+        else:
+            snap = open_snapshot(st, self._start, self._interval)
+            if snap is not None:
+                theirs.append(snap)
 
 
 def _bench_recorder_c(Recorder r, values, int64_t start_ns, int64_t step_ns):
