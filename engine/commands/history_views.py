@@ -12,14 +12,13 @@ from typing import Any
 from engine.analysis.regression import GATE_CONFIG, RegressionCheck, RegressionResult, label
 from engine.history.changepoint import ChangePoint, ChangePointView
 from engine.history.store import Pin, StoredRun
+from engine.metrics import is_latency
 from engine.result import RunResult
 
 __all__ = [
     "changepoints_text", "compare_text", "doc_of_run", "fmt_metric", "pins_table",
     "run_details", "runs_table", "table", "when",
 ]
-
-_LATENCY = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
 
 
 def when(ts: float | None) -> str:
@@ -31,7 +30,7 @@ def fmt_metric(metric: str, value: float | None) -> str:
     """Human value: latency in ms, throughput in req/s, rates in percent."""
     if value is None:
         return "-"
-    if metric in _LATENCY or metric.startswith("p"):
+    if is_latency(metric):
         return f"{value * 1e3:.2f}ms"
     if metric in ("error_rate", "availability"):
         return f"{value * 100:.2f}%"
