@@ -17,12 +17,10 @@ from urllib.parse import urlsplit
 
 from engine.target import ManagedTarget, StartConfig, TargetStartError, demo_command
 
+from .servers import free_port  # relative: benchmarks import this module as support.demo
 
-def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["PROBES", "Reply", "demo_config", "demo_process", "free_port", "parse_server_timing",
+           "raw_exchange", "request", "running_demo"]
 
 
 def demo_config(port: int, fix: Sequence[str] = (), extra: Sequence[str] = ()) -> StartConfig:
