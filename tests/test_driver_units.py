@@ -227,3 +227,23 @@ def test_header_probe_stops_only_for_framed_keepalive_answers() -> None:
     for _ in range(5):
         sticky.observe(False)
     assert sticky.want_headers
+
+
+def test_single_request_fast_paths_only_for_one_static_step() -> None:
+    from engine.driver.catalog import Catalog, compile_catalog
+    from engine.spec.model import Journey
+
+    def cat(*steps: Request, think_s: float = 0.0) -> Catalog:
+        return compile_catalog([Journey("j", 1.0, steps)], {}, "h:1",
+                               iteration_think_s=think_s)
+
+    plain = cat(Request("HEAD", "/"))
+    one = plain.single()
+    assert one is not None and one[0].startswith(b"HEAD / ") and one[2] is True
+    assert one[1][200] == 0 and one[1][500] != 0  # the step's status map
+    assert plain.repeatable() == one[0]
+    paced = cat(Request("GET", "/"), think_s=0.5)
+    assert paced.single() is not None and paced.repeatable() is None
+    for other in (cat(Request("GET", "/{seq}")), cat(Request("GET", "/", follow_redirects=True)),
+                  cat(Request("GET", "/a"), Request("GET", "/b"))):
+        assert other.single() is None and other.repeatable() is None

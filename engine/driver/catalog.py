@@ -33,13 +33,19 @@ class Catalog:
     def steps(self, journey: int) -> int:
         return len(self.builders[journey])
 
-    def repeatable(self) -> bytes | None:
-        """The one request, when every iteration is the same bytes with no think time
-        (one journey of one static step): closed-model users can then resend it at once."""
+    def single(self) -> tuple[bytes, StatusMap, bool] | None:
+        """(bytes, status map, head) when every request is the same: one journey of one
+        static step that follows no redirects; None otherwise."""
         if len(self.builders) != 1 or len(self.builders[0]) != 1 or self.follows[0][0]:
             return None
         b = self.builders[0][0]
-        return b.build(self.ctx) if b.static and self.think_ns[0][0] == 0 else None
+        return (b.build(self.ctx), self.expects[0][0], self.heads[0][0]) if b.static else None
+
+    def repeatable(self) -> bytes | None:
+        """The one request (see ``single``) when there is also no think time: closed-model
+        users can then resend it at once."""
+        one = self.single()
+        return one[0] if one is not None and self.think_ns[0][0] == 0 else None
 
     def next_journey(self) -> int:
         """The next journey of the weighted mix (exact proportions over each cycle)."""

@@ -72,7 +72,7 @@ class OpenPool:
         self.connecting = 0
         self.closing = False
         self.multi_step = any(catalog.steps(j) > 1 for j in range(len(catalog.names)))
-        self.single = self._single()
+        self.single = catalog.single()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def dispatch(self, journey: int, step: int, intended_ns: int) -> None:
@@ -85,14 +85,6 @@ class OpenPool:
             self.queue.append((journey, step, intended_ns))
         else:
             self.rec.record_dropped(journey, intended_ns)
-
-    def _single(self) -> tuple[bytes, tuple[int, ...], bool] | None:
-        """(bytes, status map, head) when every arrival is the same static request."""
-        cat = self.cat
-        if len(cat.names) != 1 or self.multi_step or cat.follows[0][0] is not None:
-            return None
-        b = cat.builders[0][0]
-        return (b.build(cat.ctx), cat.expects[0][0], cat.heads[0][0]) if b.static else None
 
     def _send(self, conn: Connection, journey: int, step: int, intended_ns: int) -> None:
         cat = self.cat
