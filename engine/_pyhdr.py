@@ -279,7 +279,6 @@ class Recorder:
                  interval_ns: int = 1_000_000_000, lowest: int = 1_000,
                  highest: int = 3_600_000_000_000, significant_digits: int = 3) -> None:
         names = check_recorder_args(journeys, start_ns, interval_ns)
-        codec.layout(lowest, highest, significant_digits)
         self._journeys = names
         self._cfg = (lowest, highest, significant_digits)
         n = len(names)

@@ -42,7 +42,6 @@ cdef class Recorder:
     def __cinit__(self, journeys, start_ns, interval_ns=1_000_000_000, lowest=1_000,
                   highest=3_600_000_000_000, significant_digits=3):
         names = check_recorder_args(journeys, start_ns, interval_ns)
-        _codec.layout(lowest, highest, significant_digits)
         self._journeys = names
         self._cfg = (lowest, highest, significant_digits)
         self._n = len(names)
