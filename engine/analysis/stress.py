@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.analysis.bottlenecks import limiting_resource
-from engine.metrics import metric_value
+from engine.metrics import latency_value, merged_response
 from engine.profiler import summarize
 from engine.result import RunResult
 from engine.spec.model import LoadProfile, StopWhen
@@ -151,9 +151,10 @@ def _breaches(run: RunResult, p95: float | None, p99: float | None, ok: bool,
 
 def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> StressStep:
     """Read one step's run into a :class:`StressStep`."""
-    empty = run.requests == 0 or all(j.response.total_count == 0 for j in run.journeys)
-    p50, p95, p99 = (None, None, None) if empty else (
-        metric_value(run, "p50"), metric_value(run, "p95"), metric_value(run, "p99"))
+    # one merged histogram for the three percentiles (latency_value: None when it is empty)
+    hist = merged_response(run) if run.requests and run.journeys else None
+    p50, p95, p99 = (None, None, None) if hist is None else (
+        latency_value(hist, "p50"), latency_value(hist, "p95"), latency_value(hist, "p99"))
     return StressStep(
         rate, run.validity.achieved_rate, run.requests, p50, p95, p99, run.error_rate,
         _errors(run), summarize(run.resources).cpu_pct_mean, run.validity.valid, slo_ok,
