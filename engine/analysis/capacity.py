@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from engine.metrics import metric_value
+from engine.metrics import latency_value, merged_response, metric_value
 from engine.profiler import summarize
 from engine.result import RunResult
 
@@ -95,11 +95,13 @@ class CapacityAnalysis:
 
 def _point(run: RunResult, multiplier: float, rate: float, slo_ok: bool,
            cost_per_hour: float | None) -> CapacityPoint:
-    timed = any(j.response.total_count for j in run.journeys)
+    # one merged histogram for both percentiles (latency_value: None when it is empty)
+    hist = merged_response(run) if run.journeys else None
+    p95, p99 = (None, None) if hist is None else (latency_value(hist, "p95"),
+                                                  latency_value(hist, "p99"))
     throughput = metric_value(run, "throughput") or 0.0
     return CapacityPoint(
-        multiplier, rate, run.validity.achieved_rate, throughput,
-        metric_value(run, "p95") if timed else None, metric_value(run, "p99") if timed else None,
+        multiplier, rate, run.validity.achieved_rate, throughput, p95, p99,
         run.error_rate, slo_ok and run.validity.valid, run.validity.valid,
         summarize(run.resources).cpu_pct_mean, cost_per_transaction(cost_per_hour, throughput),
     )
