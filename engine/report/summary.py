@@ -51,7 +51,9 @@ def append_step_summary(doc: Doc, environ: Mapping[str, str]) -> Path | None:
     """Append ``render(doc)`` to the file named by ``$GITHUB_STEP_SUMMARY``; None when unset.
 
     Appending (not replacing) is what GitHub expects: several steps share the file.
-    The caller redacts ``doc`` first (``write_reports`` does).
+    ``doc`` must already be redacted (``write_reports`` redacts only its own copy):
+    ``apply``'s document is redacted as it is built (``engine.outcome_doc``), and the
+    ``report`` command redacts the file it read before calling this.
     """
     target = environ.get(ENV_VAR, "").strip()
     if not target:
