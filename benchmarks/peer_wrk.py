@@ -221,6 +221,41 @@ def memory_table(url: str, seconds: float, conns: int) -> list[str]:
             "| < 10 MB over 10M requests |"]
 
 
+NGINX_ANSWER = (b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+                b"Date: Fri, 27 Nov 2026 12:00:00 GMT\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: 2\r\nConnection: keep-alive\r\nX-Pad: 0\r\n\r\nok")
+"""nginx's keep-alive answer to ``return 200 "ok"`` (6 headers), for ``--parser``."""
+
+
+def parser_table(n: int) -> list[str]:
+    """CPU per parsed answer with httptools, with and without header callbacks (the
+    driver's two parser modes, see engine/driver/servertiming.py)."""
+    from httptools import HttpResponseParser
+
+    class Bare:
+        def on_headers_complete(self) -> None: ...
+
+        def on_message_complete(self) -> None: ...
+
+    class Headers(Bare):
+        def on_header(self, name: bytes, value: bytes) -> None: ...
+
+    rows = [f"### httptools, {n:,} answers of {len(NGINX_ANSWER)} bytes", "",
+            "| callbacks | µs per answer (best of 5) |", "|---|---:|"]
+    for label, cb in (("status/complete only", Bare()), ("every header", Headers())):
+        feed = HttpResponseParser(cb).feed_data
+        best = min(_time_feed(feed, n) for _ in range(5))
+        rows.append(f"| {label} | {best / n / 1e3:.2f} |")
+    return rows
+
+
+def _time_feed(feed: Any, n: int) -> int:
+    t0 = time.process_time_ns()
+    for _ in range(n):
+        feed(NGINX_ANSWER)
+    return time.process_time_ns() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -230,7 +265,12 @@ def main() -> None:
     ap.add_argument("--memory-seconds", type=float, default=0.0,
                     help="also run one closed-model run this long and report RSS growth")
     ap.add_argument("--child", nargs=5, metavar=("MODEL", "LEVEL", "SECONDS", "CONNS", "URL"))
+    ap.add_argument("--parser", type=int, default=0, metavar="N",
+                    help="only time httptools on N nginx answers (no nginx, no wrk)")
     a = ap.parse_args()
+    if a.parser > 0:
+        print("\n".join(parser_table(a.parser)))
+        return
     if a.child:
         m, lvl, secs, conns, url = a.child
         child(m, float(lvl), float(secs), int(conns), url)

@@ -26,7 +26,9 @@ SPIN_NS = 1_500_000
 ms-coarse); with it, only gaps under SPIN_FINE_NS are polled."""
 MIN_WAKE_NS = 50_000
 SPIN_FINE_NS = 2_000
-"""Measured at 40k/s: polling gaps up to 30 µs cost ~90% of a core, timerfd wake-ups ~70%."""
+"""Measured at 40k/s: polling gaps up to 30 µs cost ~90% of a core, timerfd wake-ups ~70%
+(the timerfd figure: ``python benchmarks/peer_wrk.py --rounds 1 --rates 40000``; the polling
+one came from a build that polled, which no command reproduces any more)."""
 
 
 class Tracker:
