@@ -2,7 +2,9 @@
 """C-level declarations of engine._native, so Cython code (e.g. a driver part included in
 _native.pyx, or another module cimporting this one) calls the hot path without Python calls.
 
-Histogram.record_c and Recorder.record_c never raise and allocate nothing.
+Histogram.record_c and Recorder.record_c never raise. Histogram.record_c allocates nothing;
+Recorder.record_c allocates only when a completion closes an interval (snapshot encoding,
+once per interval_ns), see Recorder.roll_c.
 """
 
 cimport cython
