@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine import __version__
+from engine._snapshot import OUTCOME_NAMES
 from engine.redact import redact
 from engine.result import JourneyResult, RunInterval, RunResult
 
@@ -37,9 +38,9 @@ SCHEMA_ID = "perfopt/report/v1"
 NS = 1e-9
 OUTCOME_DROPPED = "dropped"
 OUTCOME_OK = "ok"
-# Outcome counter order in RunInterval.outcomes (engine._snapshot.OUTCOME_NAMES).
-OUTCOME_INDEX_OK = 0
-OUTCOME_INDEX_DROPPED = 11
+# Positions in RunInterval.outcomes, read from the counter order itself so they cannot drift.
+OUTCOME_INDEX_OK = OUTCOME_NAMES.index(OUTCOME_OK)
+OUTCOME_INDEX_DROPPED = OUTCOME_NAMES.index(OUTCOME_DROPPED)
 _LATENCY_POINTS = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
 
 
