@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.report.fmt import (
+    DASH,
     fmt_bytes,
     fmt_change,
     fmt_num,
@@ -85,7 +86,7 @@ def _stress(s: Doc) -> str:
 
 
 def _cpu(v: Any) -> str:
-    return "—" if v is None else f"{float(v):.0f}%"
+    return DASH if v is None else f"{float(v):.0f}%"
 
 
 def _soak(s: Doc) -> str:
@@ -105,7 +106,7 @@ def _soak(s: Doc) -> str:
 
 def _slope(per_s: Any, metric: str) -> str:
     if per_s is None:
-        return "—"
+        return DASH
     if metric.endswith("bytes"):
         return f"{fmt_bytes(float(per_s) * 3600)}/h"
     return f"{float(per_s) * 3600:+.3g} {metric}/h"
@@ -130,7 +131,7 @@ def _capacity(c: Doc) -> str:
 
 
 def _money(v: Any) -> str:
-    return "—" if v is None else f"${float(v):,.2f}"
+    return DASH if v is None else f"${float(v):,.2f}"
 
 
 _ANALYSIS = {"stress": _stress, "soak": _soak, "spike": _spike, "capacity": _capacity}
@@ -156,18 +157,21 @@ def load_tests(doc: Doc, spec: Doc) -> str:
     return "\n\n".join(kind_section(spec, k) for k in KINDS)
 
 
+def _label(record: Doc) -> str:
+    """'lookup p95' for a journey's metric, 'throughput' for a run-wide one."""
+    return f"{record['journey']} {record['metric']}" if record.get("journey") else str(record["metric"])
+
+
 def improvements(doc: Doc, spec: Doc) -> str:
     """Before/after measurements: hypotheses (A/B) and the regression check vs history."""
     rows = []
     for h in spec.get("hypotheses") or []:
         if h.get("before") is not None and h.get("after") is not None:
-            metric = f"{h['journey']} {h['metric']}" if h.get("journey") else h["metric"]
             change = (h["after"] - h["before"]) / h["before"] if h["before"] else None
-            rows.append([f"{h['id']}: {metric}", fmt_value(h["metric"], h["before"]),
+            rows.append([f"{h['id']}: {_label(h)}", fmt_value(h["metric"], h["before"]),
                          fmt_value(h["metric"], h["after"]), fmt_change(change), h["verdict"]])
     for r in (spec.get("regression") or {}).get("checks") or []:
-        metric = f"{r['journey']} {r['metric']}" if r.get("journey") else r["metric"]
-        rows.append([f"vs history: {metric}", fmt_value(r["metric"], r.get("baseline")),
+        rows.append([f"vs history: {_label(r)}", fmt_value(r["metric"], r.get("baseline")),
                      fmt_value(r["metric"], r.get("current")), fmt_change(r.get("change")),
                      r["status"]])
     if not rows:
@@ -182,7 +186,7 @@ def roi(doc: Doc, spec: Doc) -> str:
         return no_data("No optimization was prioritized in this apply.")
     rows = [[p["rank"], f"{p['id']}: {p['title']}",
              f"{fmt_pct(p['impact'], 0)} ({p['impact_source']})",
-             f"{p['effort_hours']:g} h", p.get("risk", "—"), fmt_num(p["roi"]), p["tier"]]
+             f"{p['effort_hours']:g} h", p.get("risk", DASH), fmt_num(p["roi"]), p["tier"]]
             for p in items]
     parts = [table(["Rank", "Optimization", "Impact", "Effort", "Risk", "ROI", "Tier"], rows)]
     wins = [f"{p['id']}: {p['title']}" for p in items if p.get("quick_win")]
@@ -204,7 +208,7 @@ def monitoring(doc: Doc, spec: Doc) -> str:
             parts.append(table(
                 ["Metric", "Baseline", "Current", "Change", "95% CI", "Tolerance", "Significant",
                  "Status"],
-                [[(f"{c['journey']} " if c.get("journey") else "") + c["metric"],
+                [[_label(c),
                   fmt_value(c["metric"], c.get("baseline")),
                   fmt_value(c["metric"], c.get("current")),
                   fmt_change(c.get("change")), f"{fmt_change(c.get('ci_low'))} .. "
