@@ -229,7 +229,7 @@ async def _drain(run: _Run, aborting: bool) -> int:
     return queued + inflight if aborting else 0
 
 
-def _finish(rec: Any, plan: WorkerPlan, aborted: bool) -> int:
+def _finish(rec: Any, plan: WorkerPlan, aborted: bool) -> None:
     """Close the recorder at the planned end, or later if answers came after it.
 
     A run whose last answers arrived before the planned end still covers the plan; one
@@ -238,15 +238,12 @@ def _finish(rec: Any, plan: WorkerPlan, aborted: bool) -> int:
     now = time.monotonic_ns()
     planned = min(plan.hard_stop_ns, plan.start_ns + int(plan.shape.duration_s * 1e9))
     if aborted or now <= planned:
-        rec.finish(max(now, planned) if not aborted else now)
-        return now if aborted else planned
+        rec.finish(now if aborted else planned)
+        return
     rec.tick(planned)
-    journeys = range(len(rec.journeys))
     closed = sum(sum(o) for snap in rec.intervals() for o in snap.outcomes)
-    total = sum(sum(rec.outcomes(j)) for j in journeys)
-    end = planned if closed == total else now
-    rec.finish(end)
-    return end
+    total = sum(sum(rec.outcomes(j)) for j in range(len(rec.journeys)))
+    rec.finish(planned if closed == total else now)
 
 
 def _rss() -> int:
