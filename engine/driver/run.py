@@ -42,9 +42,15 @@ class ParentHooks:
     def __init__(self, info: RunInfo, on_interval: OnInterval | None,
                  progress: Progress | None, stop: threading.Event | None,
                  max_duration_s: float | None) -> None:
-        self.info, self.on_interval, self.progress, self.stop = info, on_interval, progress, stop
-        self.deadline_ns = (info.start_ns + int(max_duration_s * 1e9)
-                            if max_duration_s is not None else None)
+        self.on_interval, self.progress, self.stop = on_interval, progress, stop
+        self.max_duration_s = max_duration_s
+        self.started(info)
+
+    def started(self, info: RunInfo) -> None:
+        """The run's start is known (``info.start_ns``): the max-duration deadline runs from it."""
+        self.info = info
+        self.deadline_ns = (info.start_ns + int(self.max_duration_s * 1e9)
+                            if self.max_duration_s is not None else None)
 
     def interval(self, recorder: Recorder) -> str:
         snap = recorder.last_interval()
@@ -118,27 +124,18 @@ def _execute(info: RunInfo, plan: Callable[[int, int], WorkerPlan],
              args: ParentArgs) -> RunResult:
     if args.progress is not None:
         args.progress(_started(info))
+    hooks = ParentHooks(info, args.on_interval, args.progress, args.stop, args.max_duration_s)
+
+    def make(i: int) -> WorkerPlan:
+        if i == 0:  # all plans share the start chosen when the workers are ready
+            hooks.started(_with_start(info, time.monotonic_ns() + int(START_DELAY_S * 1e9)))
+        return plan(i, hooks.info.start_ns)
+
     if info.workers == 1:
-        start_ns = time.monotonic_ns() + int(START_DELAY_S * 1e9)
-        info = _with_start(info, start_ns)
-        hooks = ParentHooks(info, args.on_interval, args.progress, args.stop,
-                            args.max_duration_s)
-        reports, abort = [run_worker(plan(0, start_ns), hooks)], ""
+        reports, abort = [run_worker(make(0), hooks)], ""
     else:
-        holder: list[RunInfo] = [info]
-        hooks = ParentHooks(info, args.on_interval, args.progress, args.stop,
-                            args.max_duration_s)
-
-        def make(i: int) -> WorkerPlan:
-            if i == 0:  # all plans share the start chosen when the children are ready
-                holder[0] = _with_start(info, time.monotonic_ns() + int(START_DELAY_S * 1e9))
-                hooks.info = holder[0]
-                if args.max_duration_s is not None:
-                    hooks.deadline_ns = holder[0].start_ns + int(args.max_duration_s * 1e9)
-            return plan(i, holder[0].start_ns)
-
         reports, abort = Processes(info.workers, hooks, merge_states).run(make)
-        info = holder[0]
+    info = hooks.info
     result = build_result(info, reports, info.profile.settings.rate_tolerance, abort)
     if args.progress is not None:
         args.progress(RunFinished(result.profile, result.requests, result.errors,
