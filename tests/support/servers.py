@@ -28,7 +28,6 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,9 +230,3 @@ def self_signed(tmp: Path) -> ssl.SSLContext | None:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(cert), str(key))
     return ctx
-
-
-@contextlib.contextmanager
-def serving(mode: str = "ok", **kw: Any) -> Iterator[TestServer]:
-    with TestServer(mode, **kw) as s:
-        yield s
