@@ -18,17 +18,6 @@ cdef enum:
     _D_PROTOCOL = 10
 
 
-cdef object _redirect_path(bytes location, bytes host):
-    """Twin of engine.driver.http.redirect_path (same-origin Location -> path, else None)."""
-    if location.startswith(b"/") and not location.startswith(b"//"):
-        return location
-    for scheme in (b"http://", b"https://"):
-        if location[:len(scheme)].lower() == scheme:
-            authority, _, path = location[len(scheme):].partition(b"/")
-            return b"/" + path if authority.lower() == host.lower() else None
-    return None
-
-
 cdef class _CNoHeaders:
     """Parser callbacks without on_header: httptools then builds no header bytes at all."""
     cdef public object on_headers_complete, on_message_complete
@@ -210,11 +199,10 @@ cdef class CConnection:
         if (self._follow is None or self.location is None or outcome > _D_STATUS_5XX
                 or not 300 <= self.status < 400 or self._hops >= _D_MAX_REDIRECTS):
             return None
-        path = _redirect_path(self.location, self._follow)
-        if path is None:
-            return None
-        return (b"GET " + path + b" HTTP/1.1\r\nHost: " + self._follow
-                + b"\r\nUser-Agent: perfopt-engine\r\n\r\n")
+        # the Python twin's code: a redirect is rare, so no C copy of it (imported here,
+        # not at module level: engine.driver.http imports this module through engine.native)
+        from engine.driver.http import redirect_request
+        return redirect_request(self.location, self._follow)
 
     cdef _finish(self, int outcome):
         cdef int64_t done = c_monotonic_ns()

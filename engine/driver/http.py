@@ -220,11 +220,7 @@ class Connection(asyncio.Protocol):
         if (follow is None or location is None or outcome > STATUS_5XX
                 or not 300 <= self.status < 400 or self._hops >= MAX_REDIRECTS):
             return None
-        path = redirect_path(location, follow)
-        if path is None:
-            return None
-        return (b"GET " + path + b" HTTP/1.1\r\nHost: " + follow
-                + b"\r\nUser-Agent: perfopt-engine\r\n\r\n")
+        return redirect_request(location, follow)
 
     def _outcome(self) -> int:
         s = self.status
@@ -274,6 +270,16 @@ def redirect_path(location: bytes, host: bytes) -> bytes | None:
             authority, _, path = location[len(scheme):].partition(b"/")
             return b"/" + path if authority.lower() == host.lower() else None
     return None
+
+
+def redirect_request(location: bytes, host: bytes) -> bytes | None:
+    """The GET for the next hop of a redirect to ``location`` on ``host`` (the Host header);
+    None for another origin. Shared by both Connection twins (redirects are rare)."""
+    path = redirect_path(location, host)
+    if path is None:
+        return None
+    return (b"GET " + path + b" HTTP/1.1\r\nHost: " + host
+            + b"\r\nUser-Agent: perfopt-engine\r\n\r\n")
 
 
 async def open_connection(loop: asyncio.AbstractEventLoop, ep: Endpoint,
