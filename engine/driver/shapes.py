@@ -40,7 +40,7 @@ class Shape:
             return 0.0
         for (t0, v0), (t1, v1) in itertools.pairwise(pts):
             if t0 <= t_s < t1:
-                return v0 + (v1 - v0) * (t_s - t0) / (t1 - t0)
+                return self._at(t0, v0, t1, v1, t_s)
         return pts[-1][1]
 
     def planned(self) -> float:
