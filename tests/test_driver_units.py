@@ -247,3 +247,12 @@ def test_single_request_fast_paths_only_for_one_static_step() -> None:
     for other in (cat(Request("GET", "/{seq}")), cat(Request("GET", "/", follow_redirects=True)),
                   cat(Request("GET", "/a"), Request("GET", "/b"))):
         assert other.single() is None and other.repeatable() is None
+
+
+def test_csv_short_row_gives_an_empty_cell(tmp_path: Path) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("a,b\n1,2\n3\n")
+    tables = load_data([DataFile("d", str(f))])
+    b = RequestBuilder(Request("GET", "/{csv:d.a}-{csv:d.b}"), "h", tables, "j")
+    ctx = RenderContext(tables)
+    assert [b.build(ctx).split(b" ")[1] for _ in range(2)] == [b"/1-2", b"/3-"]

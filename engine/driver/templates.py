@@ -125,7 +125,12 @@ def _placeholder(m: re.Match[str], tables: Mapping[str, DataTable],
         raise ValueError(f"{where}: {m.group(0)}: data file {name!r} has no column "
                          f"{column!r}; expected one of {list(table.columns)}")
     col = table.columns.index(column)
-    return lambda c: c.row(name)[col] if col < len(c.row(name)) else ""
+
+    def cell(c: RenderContext) -> str:
+        row = c.row(name)  # once per placeholder and request (a short row gives "")
+        return row[col] if col < len(row) else ""
+
+    return cell
 
 
 def render(parts: tuple[Part, ...], ctx: RenderContext) -> str:
