@@ -105,6 +105,7 @@ class HypothesisVerdict:
             "before": self.before, "after": self.after,
             "improvement_pct": self.improvement_pct, "improvement_x": self.improvement_x,
             "ci_low": self.ci_low, "ci_high": self.ci_high, "rounds": self.rounds,
+            "confidence": self.effect.confidence if self.effect else None,
             "requests_needed": self.requests_needed, "runs_needed": self.runs_needed,
             "message": self.message, "detail": self.detail,
         }

@@ -101,6 +101,7 @@ class RegressionCheck:
             "ci_high": self.ci_high, "tolerance": self.tolerance,
             "significant": self.significant, "status": str(self.status),
             "message": self.message, "requests_needed": self.requests_needed,
+            "confidence": self.effect.confidence if self.effect else None,
         }
 
 

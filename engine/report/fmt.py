@@ -96,3 +96,9 @@ def primary_runs(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     order = ("baseline", "stress", "soak", "spike", "capacity")
     return sorted(seen.values(),
                   key=lambda r: order.index(r["kind"]) if r.get("kind") in order else 9)
+
+
+def ci_label(items: Sequence[Mapping[str, Any]]) -> str:
+    """'98% CI' from the first item stating its confidence; 'CI' when none does."""
+    level = next((i["confidence"] for i in items if i.get("confidence")), None)
+    return f"{level * 100:g}% CI" if level else "CI"

@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.report import md_loadtests as lt
-from engine.report.fmt import fmt_change, fmt_pct, fmt_rate, fmt_s, fmt_value, primary_runs
+from engine.report.fmt import (
+    ci_label,
+    fmt_change,
+    fmt_pct,
+    fmt_rate,
+    fmt_s,
+    fmt_value,
+    primary_runs,
+)
 from engine.report.md_parts import bullets, no_data, table
 from engine.report.slo_table import slo_compliance
 
@@ -125,7 +133,7 @@ def _optimizations(doc: Doc, spec: Doc) -> str:
 
 def _hypothesis(h: Doc) -> str:
     metric = f"{h['journey']} {h['metric']}" if h.get("journey") else h["metric"]
-    ci = (f" (95% CI {fmt_change(h.get('ci_low'))} .. {fmt_change(h.get('ci_high'))})"
+    ci = (f" ({ci_label([h])} {fmt_change(h.get('ci_low'))} .. {fmt_change(h.get('ci_high'))})"
           if h.get("ci_low") is not None else "")
     lines = [
         f"### {h['id']}: {h['title']}",

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.report.fmt import (
     DASH,
+    ci_label,
     fmt_bytes,
     fmt_change,
     fmt_num,
@@ -206,7 +207,8 @@ def monitoring(doc: Doc, spec: Doc) -> str:
         checks = reg.get("checks") or []
         if checks:
             parts.append(table(
-                ["Metric", "Baseline", "Current", "Change", "95% CI", "Tolerance", "Significant",
+                ["Metric", "Baseline", "Current", "Change", ci_label(checks), "Tolerance",
+                 "Significant",
                  "Status"],
                 [[_label(c),
                   fmt_value(c["metric"], c.get("baseline")),

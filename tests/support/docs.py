@@ -201,6 +201,7 @@ def _hypothesis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "status": "IMPLEMENTED", "verdict": "CONFIRMED", "before": before, "after": after,
             "improvement_pct": round(-change * 100, 2), "improvement_x": round(before / after, 3),
             "ci_low": round(change - 0.04, 4), "ci_high": round(change + 0.04, 4), "rounds": 1,
+            "confidence": 0.95,
             "requests_needed": None, "message": ""}
 
 
@@ -211,6 +212,7 @@ def _hypothesis_refuted() -> dict[str, Any]:
             "effort_hours": 16.0, "risk": "medium", "status": "REJECTED", "verdict": "REFUTED",
             "before": 0.021, "after": 0.0205, "improvement_pct": 2.38, "improvement_x": 1.024,
             "ci_low": -0.06, "ci_high": 0.01, "rounds": 3, "requests_needed": None,
+            "confidence": 0.95,
             "message": "Optimization did not improve p95 as expected"}
 
 
@@ -284,7 +286,7 @@ def _regression() -> dict[str, Any]:
                                            "pinned": None, "hosts_excluded": 0},
             "checks": [
                 {"metric": "p99", "journey": "lookup", "baseline": 0.0262, "current": 0.0318,
-                 "change": 0.214, "ci_low": 0.15, "ci_high": 0.28, "tolerance": 0.2,
+                 "change": 0.214, "ci_low": 0.15, "ci_high": 0.28, "tolerance": 0.2, "confidence": 0.98,
                  "significant": True, "status": "FAIL",
                  "message": "Performance regression detected: p99 degraded by 21.4%"},
                 {"metric": "throughput", "journey": None, "baseline": 199.0, "current": 200.3,
