@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from engine.report.document import REPORT_SCHEMA
 from engine.spec.validate import load_schema
-
-REPORT_SCHEMA = "report.v1.schema.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

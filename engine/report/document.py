@@ -29,7 +29,6 @@ __all__ = [
     "load_document",
     "new_document",
     "run_to_doc",
-    "schema_path",
     "spectrum",
     "validate_document",
 ]
@@ -257,22 +256,16 @@ def new_document(specs: Sequence[Mapping[str, Any]], *, verdict: str, exit_code:
     }
 
 
-def schema_path() -> Path:
-    """Where report.v1.schema.json lives: installed copy first, then the source tree."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "schemas", here.parent / "schemas"):
-        path = candidate / "report.v1.schema.json"
-        if path.is_file():
-            return path
-    raise FileNotFoundError("report.v1.schema.json not found in engine/schemas or schemas/")
+REPORT_SCHEMA = "report.v1.schema.json"
 
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
     import jsonschema  # imported here: only validation needs it
 
-    schema = json.loads(schema_path().read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    from engine.spec.validate import load_schema
+
+    return jsonschema.Draft202012Validator(load_schema(REPORT_SCHEMA))
 
 
 def validate_document(doc: Any) -> list[str]:
