@@ -21,7 +21,8 @@ from engine.result import RunResult
 def finish_outcome(outcome: SpecOutcome, gates: Sequence[str], history: bool) -> None:
     """Everything after driving; safe on partial outcomes (interrupted, target down)."""
     _slos(outcome)
-    outcome.bottlenecks = find_bottlenecks(_profiled_runs(outcome), outcome.stress)
+    outcome.bottlenecks = find_bottlenecks(_profiled_runs(outcome), outcome.stress,
+                                           soak=outcome.soak)
     hints = [b.suggestion for b in outcome.bottlenecks if b.suggestion]
     outcome.priorities = list(prioritize(outcome.spec, outcome.hypotheses, hints))
     store = open_store(outcome.spec) if history and outcome.spec.history.enabled else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.analysis.bottlenecks import component_kind, find_bottlenecks, limiting_resource
+from engine.analysis.soak import analyse_soak
 from engine.analysis.stress import analyse_stress
 from engine.result import RunResult
 from engine.spec.model import StopWhen
@@ -146,3 +147,6 @@ def test_leaking_rss_is_a_memory_bottleneck() -> None:
     assert len(mem) == 1 and mem[0].share == 0.0 and "RSS grows" in mem[0].evidence[0]
     flat = make_run([J("a", lat)], duration_s=20.0, resources=_res(50.0))
     assert not [b for b in find_bottlenecks([flat]) if b.kind == "memory"]
+    # a soak that ran is the one leak verdict: its NO_LEAK wins over a short leaky run
+    assert not [b for b in find_bottlenecks([run], soak=analyse_soak(flat)) if b.kind == "memory"]
+    assert [b for b in find_bottlenecks([flat], soak=analyse_soak(run)) if b.kind == "memory"]

@@ -36,7 +36,7 @@ from engine.analysis.servertiming import (
     breakdown_run,
     merge_journeys,
 )
-from engine.analysis.soak import leak_verdict
+from engine.analysis.soak import SoakAnalysis, analyse_soak
 from engine.profiler import ResourceSummary, summarize
 from engine.result import RunResult
 
@@ -295,25 +295,26 @@ def _stress_note(cands: list[_Cand], stress: StressAnalysis | None) -> list[_Can
     return [replace(c, evidence=(*c.evidence, note)) if c is best else c for c in cands]
 
 
-def _memory_cands(runs: Sequence[RunResult]) -> list[_Cand]:
-    """A target whose RSS leaks (soak's verdict) over the longest sampled run."""
-    sampled = sorted((r for r in runs if r.resources), key=lambda r: -r.duration_s)
-    if not sampled:
-        return []
-    run = sampled[0]
-    kept = [s for s in run.resources if s.t_s >= 0.2 * run.duration_s and s.rss_bytes > 0]
-    fit = leak_verdict("rss_bytes", [s.t_s for s in kept], [float(s.rss_bytes) for s in kept])
-    if fit.verdict != "LEAK" or fit.slope_per_s is None:
+def _memory_cands(runs: Sequence[RunResult], soak: SoakAnalysis | None) -> list[_Cand]:
+    """A target whose RSS leaks, by the soak analysis' own verdict: the soak run's when one
+    ran, else that of the longest sampled run (one leak rule, one warm-up rule)."""
+    if soak is None:
+        sampled = sorted((r for r in runs if r.resources), key=lambda r: -r.duration_s)
+        if not sampled:
+            return []
+        soak = analyse_soak(sampled[0])
+    fit = next((f for f in soak.fits if f.metric == "rss_bytes"), None)
+    if fit is None or fit.verdict != "LEAK" or fit.slope_per_s is None:
         return []
     mb = 2**20
     return [_Cand("memory growth in the target", "memory", 0.0, (),
                   (f"RSS grows {fit.slope_per_s / mb:.2f} MiB/s (95% CI "
-                   f"{(fit.ci_low or 0.0) / mb:.2f}-{(fit.ci_high or 0.0) / mb:.2f}) over the "
-                   f"{run.duration_s:.0f} s {run.profile} run",), None)]
+                   f"{(fit.ci_low or 0.0) / mb:.2f}-{(fit.ci_high or 0.0) / mb:.2f}) over "
+                   f"{soak.duration_s:.0f} s of load",), None)]
 
 
 def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = None, *,
-                     top: int = 5) -> list[Bottleneck]:
+                     soak: SoakAnalysis | None = None, top: int = 5) -> list[Bottleneck]:
     """The ``top`` (3-5 by default at most 5) bottlenecks over ``runs``, largest share first.
 
     Candidates explaining under 2% of total latency are dropped, so fewer may return.
@@ -326,7 +327,7 @@ def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = 
     cands = _queueing(bds, cands, ctx.total_s)
     total_requests = sum(j.requests for j in journeys)
     cands += _error_cands([(j.name, j.requests, j.errors) for j in journeys], total_requests)
-    cands = _stress_note(cands + _memory_cands(used), stress)
+    cands = _stress_note(cands + _memory_cands(used, soak), stress)
     ranked = sorted(cands, key=lambda c: -_share(c, ctx.total_s))
     # a resource named only by the stress run has no latency share but still counts
     kept = [c for c in ranked if _share(c, ctx.total_s) >= MIN_SHARE
