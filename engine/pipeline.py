@@ -132,6 +132,8 @@ def _note_run_failures(outcome: SpecOutcome, kind: str, interrupted: bool) -> No
             outcome.message(f"Load test failed: {kind} run invalid: {'; '.join(run.validity.reasons)}")
         elif run.aborted and run.abort_reason and not interrupted:
             outcome.message(f"Load test failed: {kind} aborted: {run.abort_reason}")
+        elif run.validity.notes and kind not in ("stress", "capacity"):
+            outcome.message(f"Target overloaded: {kind} run: {'; '.join(run.validity.notes)}")
     mode = _analysis_failure(outcome, kind)
     if mode:
         outcome.message(f"Load test failed: {mode}")

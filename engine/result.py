@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the selector imports numpy/native code; keep this module li
 
 __all__ = [
     "EXIT_CODES",
+    "TARGET_SHORT",
     "JourneyResult",
     "ResourceSample",
     "RunInterval",
@@ -111,6 +112,10 @@ class ResourceSample:
     net_recv_bytes: int
 
 
+TARGET_SHORT = "target did not keep up"
+"""How a Validity note on a target-side shortfall begins (the stress analysis reads it)."""
+
+
 @dataclass(frozen=True)
 class Validity:
     """Did the run do what it was asked? An invalid run never passes a gate."""
@@ -120,13 +125,17 @@ class Validity:
     target_rate: float | None
     """Mean scheduled rate, requests/s (None in the closed model)."""
     achieved_rate: float
-    """Requests sent per second of run time."""
+    """Requests the target answered (any HTTP status) per second of load time."""
     schedule_lag_p99_s: float
     schedule_lag_max_s: float
     dropped: int
     generator_cpu_pct: float
     """Generator process CPU over the run, percent of one core per worker."""
     generator_rss_growth_bytes: int = 0
+    sent_rate: float = 0.0
+    """Requests the generator sent (every outcome but DROPPED) per second of load time."""
+    notes: tuple[str, ...] = ()
+    """Target-side shortfalls (the run is valid; the SLOs judge the target on them)."""
 
 
 @dataclass(frozen=True)

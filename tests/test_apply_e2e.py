@@ -94,14 +94,34 @@ def test_unreachable_target_exits_3(tmp_path: Path) -> None:
     assert time.monotonic() - started < 30
 
 
-def test_rate_the_generator_cannot_meet_is_invalid_and_exits_3(tmp_path: Path) -> None:
-    spec = _spec(tmp_path, "flood", _demo("all"), rate="200000/s", duration="2s", connections=1)
+def test_generator_that_cannot_keep_its_schedule_is_invalid_and_exits_3(tmp_path: Path) -> None:
+    # one worker asked for far more arrivals than one core can dispatch: its schedule slips
+    spec = _spec(tmp_path, "flood", _demo("all"), rate="2000000/s", duration="2s", connections=1)
     result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
     assert result.returncode == 3, result.stdout + result.stderr
+    assert "load generator" in result.stdout
     doc = _report(tmp_path, "flood")
     run = doc["specs"][0]["runs"][0]
-    assert run["validity"]["valid"] is False and run["validity"]["reasons"]
+    assert run["validity"]["valid"] is False
+    assert all(r.startswith("load generator") for r in run["validity"]["reasons"])
     assert all(c["status"] == "INVALID" for c in doc["specs"][0]["slo_checks"])
+
+
+def test_overloaded_target_fails_its_slos_and_exits_1_not_3(tmp_path: Path) -> None:
+    # the uncached /stats serves a few dozen requests a second on 2 cores: 200/s overloads it
+    spec = _spec(tmp_path, "overload", _demo(""), rate="200/s", duration="4s")
+    result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "SLO breached: stats p95" in result.stdout
+    assert "target did not keep up" in result.stdout  # the terminal names the cause
+    doc = _report(tmp_path, "overload")
+    spec_doc = doc["specs"][0]
+    validity = spec_doc["runs"][0]["validity"]
+    assert validity["valid"] is True and validity["notes"]
+    assert validity["achieved_rate"] < 200 * 0.98  # completed, not sent
+    assert spec_doc["verdict"] == "FAIL" and doc["exit_code"] == 1
+    gates = {g["name"]: g["status"] for g in spec_doc["gates"]}
+    assert gates["slo"] == "FAIL" and gates["validity"] == "PASS"
 
 
 def test_managed_target_that_fails_to_start_shows_its_output(tmp_path: Path) -> None:
@@ -172,8 +192,11 @@ def test_abort_on_fail_stops_a_breaking_run_early(tmp_path: Path) -> None:
     result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
     assert time.monotonic() - started < 25  # the planned 30 s of load did not all happen
-    run = _report(tmp_path, "abort")["specs"][0]["runs"][0]
+    doc = _report(tmp_path, "abort")
+    run = doc["specs"][0]["runs"][0]
     assert run["aborted"] is True and run["abort_reason"].startswith("abort_on_fail: stats p95")
+    assert run["validity"]["valid"] is True  # an abort is the target's FAIL, never INVALID
+    assert doc["specs"][0]["verdict"] == "FAIL"
 
 
 def test_secrets_in_the_spec_reach_no_output(tmp_path: Path) -> None:

@@ -155,26 +155,64 @@ def test_server_timing_parse() -> None:
 
 
 # -- validity ----------------------------------------------------------------------------
-def stats(**kw: object) -> GeneratorStats:
-    base: dict[str, object] = dict(target_rate=100.0, achieved_rate=100.0, lag_p99_s=0.0,
-                                   lag_max_s=0.0, dropped=0, sent=100, connect_errors=0,
-                                   worker_cpu_pct=[10.0], rss_growth_bytes=0)
+def stats(answered: int = 1000, **kw: object) -> GeneratorStats:
+    """A 10 s open-model run at 100/s where ``answered`` requests got a response."""
+    outcomes = {"ok": answered, **dict(kw.pop("outcomes", {}))}  # type: ignore[call-overload]
+    base: dict[str, object] = dict(target_rate=100.0, load_s=10.0, outcomes=outcomes,
+                                   dispatched=1000, due=1000.0, connections=8, lag_p99_s=0.0002,
+                                   lag_max_s=0.001, worker_cpu_pct=[10.0], rss_growth_bytes=0)
     base.update(kw)
     return GeneratorStats(**base)  # type: ignore[arg-type]
 
 
-def test_validity_reasons() -> None:
-    assert assess(stats(), 0.02).valid
-    assert assess(stats(achieved_rate=98.5), 0.02).valid
-    low = assess(stats(achieved_rate=97.0), 0.02)
-    assert not low.valid and "3.0% under the target" in low.reasons[0]
+def test_a_run_that_kept_its_schedule_and_was_answered_is_valid_without_notes() -> None:
+    v = assess(stats(), 0.02)
+    assert v.valid and v.reasons == () and v.notes == ()
+    assert v.achieved_rate == 100.0 and v.sent_rate == 100.0
+    assert assess(stats(answered=985), 0.02).notes == ()  # inside the 2% tolerance
+
+
+def test_an_overloaded_target_is_valid_with_a_note_naming_the_cause() -> None:
+    v = assess(stats(answered=600, outcomes={"dropped": 300, "timeout": 100}), 0.02)
+    assert v.valid and v.reasons == ()
+    assert v.achieved_rate == 60.0  # answered per second, not sent
+    assert v.sent_rate == 70.0 and v.dropped == 300
+    note = v.notes[0]
+    assert note.startswith("target did not keep up: answered 60.0/s of 100.0/s offered")
+    assert "300 dropped with all 8 connections busy" in note and "100 timed out" in note
+
+
+def test_an_unanswering_target_is_named_not_reported_as_a_rate_shortfall() -> None:
+    v = assess(stats(answered=0, outcomes={"timeout": 1000}), 0.02)
+    assert v.valid and "1,000 timed out" in v.notes[0]
+
+
+def test_generator_causes_make_the_run_invalid() -> None:
     hot = assess(stats(worker_cpu_pct=[50.0, 97.0]), 0.02)
     assert not hot.valid and "saturated" in hot.reasons[0]
     assert hot.generator_cpu_pct == pytest.approx(73.5)
-    assert assess(stats(sent=0, achieved_rate=0.0, target_rate=None), 0.02).reasons == (
-        "nothing was sent",)
-    closed = assess(stats(target_rate=None, achieved_rate=5.0), 0.02)
-    assert closed.valid and closed.target_rate is None
+    behind = assess(stats(dispatched=800), 0.02)
+    assert not behind.valid and "fell behind its schedule: dispatched 800 of 1,000" in \
+        behind.reasons[0]
+    slipped = assess(stats(lag_p99_s=0.2), 0.02)
+    assert not slipped.valid and "dispatch lag p99 200.0 ms" in slipped.reasons[0]
+    assert assess(stats(lag_p99_s=0.04), 0.02).valid
+
+
+def test_a_shortfall_beside_a_busy_generator_is_the_generators() -> None:
+    busy = assess(stats(answered=500, outcomes={"dropped": 500}, worker_cpu_pct=[80.0]), 0.02)
+    assert not busy.valid and busy.reasons[0].startswith("load generator busy (80%")
+    assert busy.notes == ()  # not charged to the target
+    assert assess(stats(worker_cpu_pct=[80.0]), 0.02).valid  # busy but answered: fine
+
+
+def test_nothing_sent_and_unreachable_targets_are_invalid() -> None:
+    none = assess(stats(answered=0, target_rate=None, dispatched=0, due=0.0), 0.02)
+    assert none.reasons == ("nothing was sent",)
+    down = assess(stats(answered=0, outcomes={"connect": 1000}), 0.02)
+    assert not down.valid and down.reasons[0].startswith("target unreachable")
+    closed = assess(stats(answered=50, target_rate=None, due=0.0), 0.02)
+    assert closed.valid and closed.target_rate is None and closed.notes == ()
 
 
 # -- progress ----------------------------------------------------------------------------

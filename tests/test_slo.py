@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from engine.analysis.slo import check_slo, error_budget
-from engine.result import Status
+from engine.result import RunResult, Status
 from engine.spec.model import Sli, Slo
 from engine.units import parse_comparison
 from tests.support.runs import make_run
@@ -62,3 +64,25 @@ def test_latency_budget_counts_requests_over_the_threshold() -> None:
     assert budget is not None
     assert budget.bad_ratio == pytest.approx(0.5, abs=0.05)  # uniform 10-30 ms
     assert budget.burn_rate == pytest.approx(budget.bad_ratio / 0.05)
+
+
+def _with_dropped(run: RunResult, dropped: int) -> RunResult:
+    journey = run.journeys[0]
+    lost = replace(journey, outcomes={**journey.outcomes, "dropped": dropped})
+    return replace(run, journeys=(lost,))
+
+
+def test_unanswered_requests_count_against_a_latency_slo() -> None:
+    # every answered request is fast, but 10% were dropped: no p95 can be met
+    run = _with_dropped(make_run(_ms(1000)), 112)
+    check = check_slo(_latency_slo("< 50ms"), run)
+    assert check.status is Status.FAIL
+    assert "10.1% of requests were never answered (112 dropped" in check.message
+    assert "more than the 5% a p95 allows" in check.message
+    budget = error_budget(_latency_slo("< 50ms"), run)
+    assert budget is not None and budget.bad_ratio == pytest.approx(112 / 1112)
+
+
+def test_a_few_unanswered_requests_within_the_tail_leave_the_value_to_decide() -> None:
+    run = _with_dropped(make_run(_ms(1000)), 10)  # 1% < the 5% a p95 allows
+    assert check_slo(_latency_slo("< 50ms"), run).status is Status.PASS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from engine.analysis.stress import StressAnalysis, analyse_stress, run_stress, stress_rates
@@ -75,6 +77,15 @@ def test_generator_saturated_is_invalid_not_a_server_failure() -> None:
     steps = [_step(10, 0.010), _step(20, 0.080, valid=False, gen_cpu=97)]
     s = analyse_stress(steps, stop_when=STOP)
     assert s.failure_mode == "invalid: generator could not reach the rate"
+
+
+def test_a_target_answering_slower_than_offered_is_a_throughput_ceiling() -> None:
+    short = _step(20, 0.012)
+    note = "target did not keep up: answered 14.0/s of 20.0/s offered (30.0% short)"
+    short = replace(short, validity=replace(short.validity, notes=(note,)))
+    s = analyse_stress([_step(10, 0.010), short], stop_when=STOP)
+    assert s.failure_mode == "throughput ceiling" and s.breaking_point_rate == 10
+    assert s.steps[1].valid and note in s.steps[1].breaches
 
 
 def test_no_break_and_break_at_first_step() -> None:

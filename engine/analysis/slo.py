@@ -16,6 +16,7 @@ from engine.metrics import (
     latency_value,
     merged_response,
     metric_value,
+    percentile_of,
     tail_samples_needed,
 )
 from engine.native import Histogram
@@ -105,7 +106,32 @@ def check_slo(slo: Slo, run: RunResult) -> SloCheck:
     if value is None or short:
         return SloCheck(**base, value_text=_text(slo, value), status=Status.INCONCLUSIVE,
                         margin=None, message=short or "no data for this SLI")
+    unanswered = _unanswered_breach(run, metric, journey, hist)
+    if unanswered:
+        return SloCheck(**base, value_text=_text(slo, value), status=Status.FAIL, margin=None,
+                        message=f"SLO breached: {label} {unanswered}")
     return _judged(slo, label, value, base)
+
+
+def unanswered(run: RunResult, journey: str | None) -> int:
+    """Requests that never got an answer or a timing: dropped, or failed to connect. They
+    count as slower than any latency objective."""
+    return sum(j.outcomes.get("dropped", 0) + j.outcomes.get("connect", 0)
+               for j in run.journeys if journey is None or j.name == journey)
+
+
+def _unanswered_breach(run: RunResult, metric: str, journey: str | None,
+                       hist: Histogram | None) -> str:
+    """'' unless more requests went unanswered than the percentile's tail allows."""
+    if hist is None or not metric.startswith("p"):
+        return ""
+    lost = unanswered(run, journey)
+    total = int(hist.total_count) + lost
+    allowed = 1.0 - percentile_of(metric) / 100.0
+    if not lost or lost / total <= allowed:
+        return ""
+    return (f"not met: {lost / total:.1%} of requests were never answered ({lost:,} dropped "
+            f"or failed to connect), more than the {allowed * 100:.3g}% a {metric} allows")
 
 
 def _judged(slo: Slo, label: str, value: float, base: dict[str, Any]) -> SloCheck:
@@ -154,7 +180,10 @@ def error_budget(slo: Slo, run: RunResult) -> Budget | None:
 def _bad_ratio(slo: Slo, run: RunResult) -> float:
     if slo.sli.kind == "latency":
         hist = merged_response(run, slo.sli.journey)
-        return fraction_above(hist, slo.objective.value * 1e9)
+        lost = unanswered(run, slo.sli.journey)
+        total = int(hist.total_count) + lost
+        above = fraction_above(hist, slo.objective.value * 1e9) * int(hist.total_count)
+        return (above + lost) / total if total else 0.0
     selected = [j for j in run.journeys if slo.sli.journey is None or j.name == slo.sli.journey]
     requests = sum(j.requests for j in selected)
     return sum(j.errors for j in selected) / requests if requests else 0.0

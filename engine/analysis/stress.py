@@ -12,7 +12,8 @@
   reach the rate while its own CPU was saturated (invalid) first, since then
   nothing else measured can be trusted; else errors above the limit, named by
   their dominant kind (refused connections, timeouts, dropped, 5xx); else
-  latency (``latency knee``); else invalid (rate not reached); else SLO broken.
+  latency (``latency knee``); else the target answering slower than offered
+  (``throughput ceiling``); else invalid; else SLO broken.
 - The *knee* is the rate of the last step before p95 rises above twice the
   lowest p95 of the steps before it (and by at least 1 ms) and stays there.
 - The *limiting resource* at that point comes from ``limiting_resource``.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from engine.analysis.bottlenecks import limiting_resource
 from engine.metrics import latency_value, merged_response
 from engine.profiler import summarize
-from engine.result import RunResult
+from engine.result import TARGET_SHORT, RunResult
 from engine.spec.model import LoadProfile, StopWhen
 
 __all__ = ["RunStep", "StressAnalysis", "StressStep", "analyse_stress", "run_stress",
@@ -144,6 +145,7 @@ def _breaches(run: RunResult, p95: float | None, p99: float | None, ok: bool,
         out.append("SLO broken")
     if not run.validity.valid:
         out.append("invalid: " + ("; ".join(run.validity.reasons) or "rate not reached"))
+    out.extend(run.validity.notes)
     if run.aborted:
         out.append(f"aborted: {run.abort_reason}")
     return tuple(out)
@@ -187,6 +189,8 @@ def failure_mode(step: StressStep, stop: StopWhen, knee_rate: float | None) -> s
     latency = any(b.startswith(("p95", "p99")) for b in step.breaches)
     if latency or (knee_rate is not None and step.rate > knee_rate):
         return "latency knee"
+    if any(b.startswith(TARGET_SHORT) for b in step.breaches):
+        return "throughput ceiling"
     if not step.valid:
         return invalid
     return "SLO broken" if not step.slo_ok else "aborted"

@@ -14,7 +14,7 @@ from engine.driver.progress import IntervalProgress
 from engine.driver.servertiming import merge_encoded
 from engine.driver.shapes import Shape
 from engine.driver.validity import GeneratorStats, assess
-from engine.native import CONNECT, DROPPED, OK, OUTCOME_NAMES, Histogram, Recorder
+from engine.native import DROPPED, OK, OUTCOME_NAMES, Histogram, Recorder
 from engine.result import JourneyResult, RunInterval, RunResult
 from engine.spec.model import LoadProfile
 
@@ -96,19 +96,21 @@ def _stats(info: RunInfo, reports: Sequence[Any], rec: Any, load_s: float) -> Ge
     lag = Histogram()
     for r in reports:
         lag.add(Histogram.decode(r.lag))
-    outcomes = [rec.outcomes(j) for j in range(len(rec.journeys))]
-    dropped = sum(o[DROPPED] for o in outcomes)
-    sent = sum(sum(o) for o in outcomes) - dropped
-    target = None
-    if info.shape.model == "open" and load_s > 0:
-        target = info.shape.area(0.0, load_s) / load_s
+    outcomes = dict.fromkeys(OUTCOME_NAMES, 0)
+    for j in range(len(rec.journeys)):
+        for name, n in zip(OUTCOME_NAMES, rec.outcomes(j), strict=True):
+            outcomes[name] += n
+    open_model = info.shape.model == "open" and load_s > 0
     return GeneratorStats(
-        target_rate=target, achieved_rate=sent / load_s if load_s > 0 else 0.0,
+        target_rate=info.shape.area(0.0, load_s) / load_s if open_model else None,
+        load_s=load_s, outcomes=outcomes, dispatched=sum(r.dispatched for r in reports),
+        due=info.shape.area(0.0, load_s) if open_model else 0.0,
+        connections=info.profile.settings.connections,
         lag_p99_s=lag.value_at_percentile(99) / 1e9 if lag.total_count else 0.0,
         lag_max_s=max((r.lag_max_ns for r in reports), default=0) / 1e9,
-        dropped=dropped, sent=sent, connect_errors=sum(o[CONNECT] for o in outcomes),
         worker_cpu_pct=[100.0 * r.cpu_s / r.wall_s if r.wall_s > 0 else 0.0 for r in reports],
-        rss_growth_bytes=sum(r.rss_growth_bytes for r in reports))
+        rss_growth_bytes=sum(r.rss_growth_bytes for r in reports),
+        cancelled=sum(r.cancelled for r in reports))
 
 
 def _extra(info: RunInfo, reports: Sequence[Any], rec: Any) -> dict[str, Any]:

@@ -1,19 +1,39 @@
 """Did the generator do what it was asked? Turns worker measurements into a Validity.
 
-A run is INVALID (not failed) when the achieved rate falls more than the tolerance under
-the target, when a worker's CPU was saturated (its timing can no longer be trusted), when
-nothing was sent, or when every request failed to connect (the target is unreachable).
+Two questions, kept apart (docs/STATISTICS.md, "Valid runs and failed targets"):
+
+* **Can the test be trusted?** A run is INVALID when the *generator* is the cause: nothing
+  was sent, every connection was refused (the target is not there), a worker's CPU was
+  saturated, the scheduler dispatched fewer arrivals than were due, its dispatch lag grew
+  past ``LAG_P99_LIMIT_S`` (its own delay would be measured as the target's latency), or
+  the target fell short while a worker was busier than ``BUSY_CPU_PCT`` (then the shortfall
+  may be the generator's).
+* **Did the target keep up?** When the generator sent on schedule but responses came back
+  slower than offered (dropped with every connection busy, timed out, refused), the run
+  is valid: the shortfall is written as a *note* naming the cause, and the SLOs and error
+  budgets, which count those requests against the target, make the run FAIL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.result import Validity
+from engine.result import TARGET_SHORT, Validity
 
 SATURATED_CPU_PCT = 95.0
 """A worker using this much of one core is saturated: its schedule and clocks lag."""
+BUSY_CPU_PCT = 75.0
+"""When the target fell short of the offered rate, a worker above this share of a core may
+itself be the limit (responses wait in its socket buffers, every connection looks busy):
+the shortfall cannot be charged to the target and the run is INVALID."""
+LAG_P99_LIMIT_S = 0.05
+"""Dispatch lateness (p99) past which the generator's schedule counts as slipped. Measured
+latency runs from the intended send time, so lag on our side would be charged to the
+target; 50 ms is far above what a healthy worker shows (under 1 ms, also beside a one-core
+busy loop on 2 cores) and under any latency objective worth gating on."""
+ANSWERED = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx")
+"""Outcomes where the target sent a response: the completed requests."""
 
 
 @dataclass(frozen=True)
@@ -21,38 +41,64 @@ class GeneratorStats:
     """Measurements of the generator itself, merged over workers."""
 
     target_rate: float | None
-    achieved_rate: float
+    """Offered (scheduled) rate, requests/s; None in the closed model."""
+    load_s: float
+    outcomes: Mapping[str, int]
+    """Outcome counts over all journeys (engine.native.OUTCOME_NAMES)."""
+    dispatched: int
+    """Arrivals the scheduler handed to the pool (open model) or requests started (closed)."""
+    due: float
+    """Arrivals due by the end of the load period (open model; 0 in the closed model)."""
+    connections: int
     lag_p99_s: float
     lag_max_s: float
-    dropped: int
-    sent: int
-    connect_errors: int
     worker_cpu_pct: Sequence[float]
     """CPU of each worker over the load period, percent of one core."""
     rss_growth_bytes: int
+    cancelled: int = 0
+    """Queued or in-flight requests given up when the run was aborted (never answered)."""
+
+    @property
+    def dropped(self) -> int:
+        return self.outcomes.get("dropped", 0)
+
+    @property
+    def sent(self) -> int:
+        """Requests the generator tried to send (every outcome but DROPPED)."""
+        return sum(self.outcomes.values()) - self.dropped
+
+    @property
+    def completed(self) -> int:
+        """Requests the target answered with an HTTP response (any status)."""
+        return sum(self.outcomes.get(name, 0) for name in ANSWERED)
+
+    def per_s(self, count: float) -> float:
+        return count / self.load_s if self.load_s > 0 else 0.0
 
 
 def assess(stats: GeneratorStats, tolerance: float) -> Validity:
-    """The Validity verdict with every reason that applies (in a stable order)."""
-    reasons = [r for r in (_rate(stats, tolerance), _cpu(stats), _sent(stats)) if r]
+    """The Validity verdict with every generator-side reason and target-side note."""
+    note = _target_short(stats, tolerance)
+    reasons = [r for r in (_sent(stats), _cpu(stats), _schedule(stats, tolerance), _lag(stats),
+                           _busy(stats, note)) if r]
+    if reasons:
+        note = ""
     cpu = stats.worker_cpu_pct
-    mean_cpu = sum(cpu) / len(cpu) if cpu else 0.0
     return Validity(
         valid=not reasons, reasons=tuple(reasons), target_rate=stats.target_rate,
-        achieved_rate=stats.achieved_rate, schedule_lag_p99_s=stats.lag_p99_s,
+        achieved_rate=stats.per_s(stats.completed), schedule_lag_p99_s=stats.lag_p99_s,
         schedule_lag_max_s=stats.lag_max_s, dropped=stats.dropped,
-        generator_cpu_pct=mean_cpu, generator_rss_growth_bytes=stats.rss_growth_bytes)
+        generator_cpu_pct=sum(cpu) / len(cpu) if cpu else 0.0,
+        generator_rss_growth_bytes=stats.rss_growth_bytes, sent_rate=stats.per_s(stats.sent),
+        notes=(note,) if note else ())
 
 
-def _rate(s: GeneratorStats, tolerance: float) -> str:
-    if s.target_rate is None or s.target_rate <= 0:
-        return ""
-    floor = s.target_rate * (1.0 - tolerance)
-    if s.achieved_rate >= floor:
-        return ""
-    short = 1.0 - s.achieved_rate / s.target_rate
-    return (f"achieved rate {s.achieved_rate:.1f}/s is {short:.1%} under the target "
-            f"{s.target_rate:.1f}/s (tolerance {tolerance:.1%})")
+def _sent(s: GeneratorStats) -> str:
+    if s.sent <= 0 and s.completed <= 0:
+        return "nothing was sent"
+    if s.outcomes.get("connect", 0) >= s.sent:
+        return "target unreachable: every request failed to connect"
+    return ""
 
 
 def _cpu(s: GeneratorStats) -> str:
@@ -64,9 +110,58 @@ def _cpu(s: GeneratorStats) -> str:
             f"(>= {SATURATED_CPU_PCT:.0f}%); add workers or lower the load")
 
 
-def _sent(s: GeneratorStats) -> str:
-    if s.sent <= 0:
-        return "nothing was sent"
-    if s.connect_errors >= s.sent:
-        return "target unreachable: every request failed to connect"
-    return ""
+def _busy(s: GeneratorStats, shortfall: str) -> str:
+    """A shortfall beside a busy generator is not the target's to answer for."""
+    top = max(s.worker_cpu_pct, default=0.0)
+    if not shortfall or top < BUSY_CPU_PCT or top >= SATURATED_CPU_PCT:
+        return ""
+    return (f"load generator busy ({top:.0f}% of a core, >= {BUSY_CPU_PCT:.0f}%) while the "
+            f"target answered only {s.per_s(s.completed):.1f}/s of {s.target_rate or 0:.1f}/s: "
+            "the shortfall may be the generator's own; add workers or lower the load")
+
+
+def _schedule(s: GeneratorStats, tolerance: float) -> str:
+    """The scheduler got through fewer arrivals than were due by the end of the load."""
+    if s.target_rate is None or s.due <= 0:
+        return ""
+    if s.dispatched >= s.due * (1.0 - tolerance) - 1:
+        return ""
+    return (f"load generator fell behind its schedule: dispatched {s.dispatched:,} of "
+            f"{s.due:,.0f} arrivals due ({s.per_s(s.dispatched):.1f}/s of "
+            f"{s.target_rate:.1f}/s offered)")
+
+
+def _lag(s: GeneratorStats) -> str:
+    if s.target_rate is None or s.lag_p99_s <= LAG_P99_LIMIT_S:
+        return ""
+    return (f"load generator's schedule slipped: dispatch lag p99 {s.lag_p99_s * 1e3:.1f} ms "
+            f"(limit {LAG_P99_LIMIT_S * 1e3:.0f} ms) would be measured as target latency")
+
+
+def _target_short(s: GeneratorStats, tolerance: float) -> str:
+    """A target-side shortfall in words ('' when the target answered at the offered rate)."""
+    if s.target_rate is None or s.target_rate <= 0 or s.load_s <= 0:
+        return ""
+    completed = s.per_s(s.completed)
+    if completed >= s.target_rate * (1.0 - tolerance):
+        return ""
+    causes = _causes(s)
+    return (f"{TARGET_SHORT}: answered {completed:.1f}/s of {s.target_rate:.1f}/s "
+            f"offered ({1.0 - completed / s.target_rate:.1%} short; the generator kept its "
+            f"schedule and sent {s.per_s(s.sent):.1f}/s)" + (f": {causes}" if causes else ""))
+
+
+def _causes(s: GeneratorStats) -> str:
+    parts = []
+    if s.dropped:
+        conns = "the 1 connection" if s.connections == 1 else f"all {s.connections} connections"
+        parts.append(f"{s.dropped:,} dropped with {conns} busy and the wait queue full (raise "
+                     "`connections` if the target can serve more at once)")
+    for name, words in (("timeout", "timed out"), ("connect", "failed to connect"),
+                        ("read", "cut off while reading"), ("write", "cut off while writing"),
+                        ("protocol", "malformed responses")):
+        if s.outcomes.get(name, 0):
+            parts.append(f"{s.outcomes[name]:,} {words}")
+    if s.cancelled:
+        parts.append(f"{s.cancelled:,} unanswered when the run was aborted")
+    return ", ".join(parts)

@@ -113,7 +113,8 @@ def validity_from_meta(meta: Mapping[str, Any], journeys: Sequence[JourneyResult
     """The stored Validity; runs written before schema v2 get one rebuilt from counters."""
     stored = meta.get("validity")
     if isinstance(stored, dict):
-        stored = dict(stored, reasons=tuple(stored.get("reasons", ())))
+        stored = dict(stored, reasons=tuple(stored.get("reasons", ())),
+                      notes=tuple(stored.get("notes", ())))
         return Validity(**stored)
     sent = sum(j.requests for j in journeys)
     dropped = sum(j.outcomes.get("dropped", 0) for j in journeys)

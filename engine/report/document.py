@@ -180,6 +180,7 @@ def _validity_doc(run: RunResult) -> dict[str, Any]:
         "schedule_lag_max_s": round(v.schedule_lag_max_s, 9), "dropped": int(v.dropped),
         "generator_cpu_pct": round(v.generator_cpu_pct, 3),
         "generator_rss_growth_bytes": int(v.generator_rss_growth_bytes),
+        "sent_rate": round(v.sent_rate, 6), "notes": list(v.notes),
     }
 
 

@@ -34,7 +34,9 @@ def validity_line(run: Doc) -> str:
     if run.get("aborted"):
         return f"Run `{run['id']}` ABORTED: {run.get('abort_reason') or 'no reason given'}."
     if v["valid"]:
-        return f"Run `{run['id']}` is valid ({lag}, generator CPU {v['generator_cpu_pct']:.0f}%)."
+        notes = "".join(f" {n[0].upper()}{n[1:]}." for n in v.get("notes") or ())
+        return (f"Run `{run['id']}` is valid ({lag}, generator CPU "
+                f"{v['generator_cpu_pct']:.0f}%).{notes}")
     return f"Run `{run['id']}` is INVALID: {'; '.join(v['reasons']) or 'no reason given'} ({lag})."
 
 
@@ -149,7 +151,8 @@ def kind_section(spec: Doc, kind: str) -> str:
         parts.append(_ANALYSIS[kind](record))
     if runs:
         parts.append(_run_table(runs))
-        parts += [validity_line(r) for r in runs if not r["validity"]["valid"] or r.get("aborted")]
+        parts += [validity_line(r) for r in runs
+                  if not r["validity"]["valid"] or r.get("aborted") or r["validity"].get("notes")]
     return "\n\n".join(parts)
 
 

@@ -90,7 +90,8 @@ def make_run(kind: str, rates: Sequence[float], *, seed: int, median_s: float = 
                                         round(cpu / 2, 1), 41.0, 0, 0))
     sent = sum(sum(o) for iv in intervals for o in iv.outcomes)
     target = float(np.mean(rates))
-    validity = Validity(True, (), target, sent / len(rates), 0.0004, 0.0021, 0, 23.5, 1_048_576)
+    validity = Validity(True, (), target, sent / len(rates), 0.0004, 0.0021, 0, 23.5, 1_048_576,
+                        sent_rate=sent / len(rates))
     return RunResult(profile or kind, kind, variant, "http://127.0.0.1:8080", "open", 1,
                      T0 + 100 * seed, float(len(rates)), tuple(j.result() for j in js),
                      tuple(intervals), validity, resources=tuple(resources))
