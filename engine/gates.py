@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from engine.outcome import GateResult, SpecOutcome
 from engine.result import EXIT_CODES, Status
-from engine.spec.model import Gate
+from engine.spec.model import Gate, Spec
 
 GateFn = Callable[[SpecOutcome, Gate], GateResult]
 
@@ -104,6 +104,19 @@ REGISTRY: dict[str, GateFn] = {
     "slo": slo_gate, "validity": validity_gate, "regression": regression_gate,
     "hypothesis": hypothesis_gate, "error_budget": error_budget_gate, "checklist": checklist_gate,
 }
+
+
+def unknown_gate_error(specs: Iterable[Spec], selected: Iterable[str]) -> str:
+    """'' when every ``--gate`` NAME is a gate name or kind of some spec, else the usage
+    error to print: a typo must not silently select nothing and let CI go green."""
+    specs = list(specs)
+    names = sorted({g.name for s in specs for g in s.gates})
+    kinds = sorted({g.kind for s in specs for g in s.gates})
+    for name in selected:
+        if name not in names and name not in kinds:
+            return (f"unknown gate {name!r}: known gates are {', '.join(names) or 'none'} "
+                    f"(kinds: {', '.join(kinds) or 'none'})")
+    return ""
 
 
 def evaluate_gates(outcome: SpecOutcome, selected: Sequence[str] = ()) -> list[GateResult]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from engine.gates import unknown_gate_error
 from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
 from engine.spec.loader import load_paths
 from engine.spec.model import Spec
@@ -45,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         for error in loaded.errors:
             print(error, file=sys.stderr)
         print(f"{len(loaded.errors)} problem(s); nothing was run", file=sys.stderr)
+        return EXIT_SPEC_INVALID
+    unknown = unknown_gate_error(loaded.specs, args.gate)
+    if unknown:
+        print(unknown, file=sys.stderr)
         return EXIT_SPEC_INVALID
     only = set(args.profile) or None
     plans = [plan_spec(s, only, hypotheses=not args.no_hypotheses) for s in loaded.specs]
