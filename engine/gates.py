@@ -100,9 +100,68 @@ def checklist_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     return _result(gate, Status.PASS, "every measurable criterion met")
 
 
+SOAK_P95_DEGRADED = 0.5
+"""Soak: p95 of the last windows more than 50% above the first ones ..."""
+SOAK_P95_MIN_SHIFT_S = 0.005
+"""... and by at least 5 ms (loopback p95s of a millisecond move by their own size)."""
+SOAK_TPUT_DEGRADED = -0.10
+"""Soak: ok responses per second fell more than 10% from the first to the last windows."""
+
+
+def _soak_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
+    """(failures, open questions) of the soak analysis, if one ran."""
+    soak = outcome.soak
+    if soak is None:
+        return [], []
+    fails, unknown = [], []
+    leak = soak.leak
+    if leak.verdict == "LEAK":
+        fails.append(f"soak: {leak.metric} leak, +{leak.growth or 0:.3g} over {leak.span_s:.0f}s")
+    elif leak.verdict != "NO_LEAK":
+        unknown.append(f"soak: cannot tell whether {leak.metric} leaks (too few or noisy samples)")
+    first = next((w.p95_s for w in soak.windows if w.t_s >= soak.warmup_s and w.p95_s), None)
+    p95 = soak.p95_change
+    if p95 is not None and p95 > SOAK_P95_DEGRADED and p95 * (first or 0.0) >= SOAK_P95_MIN_SHIFT_S:
+        fails.append(f"soak: p95 degraded {p95 * 100:+.0f}% from the first to the last windows")
+    tput = soak.throughput_change
+    if tput is not None and tput < SOAK_TPUT_DEGRADED:
+        fails.append(f"soak: throughput degraded {tput * 100:+.0f}% over the run")
+    return fails, unknown
+
+
+def _spike_stress_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
+    fails, unknown = [], []
+    if outcome.spike is not None and not outcome.spike.recovered:
+        fails.append(f"spike: {outcome.spike.message}")
+    if outcome.stress is not None and not outcome.stress.steps:
+        unknown.append("stress: no stress step ran")
+    return fails, unknown
+
+
+def load_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+    """Soak leak or degradation, or a spike that did not recover, FAIL; no load-test
+    analysis at all is INCONCLUSIVE (never PASS on missing data)."""
+    if outcome.target_error:
+        return _result(gate, Status.INVALID, outcome.target_error)
+    ran = [n for n, a in (("soak", outcome.soak), ("spike", outcome.spike),
+                          ("stress", outcome.stress)) if a is not None]
+    if not ran:
+        return _result(gate, Status.INCONCLUSIVE, "no load-test analysis ran (soak, spike, stress)")
+    soak_fails, soak_open = _soak_problems(outcome)
+    other_fails, other_open = _spike_stress_problems(outcome)
+    fails, unknown = soak_fails + other_fails, soak_open + other_open
+    if fails:
+        return _result(gate, Status.FAIL, fails[0], fails + unknown)
+    if unknown:
+        return _result(gate, Status.INCONCLUSIVE, unknown[0], unknown)
+    return _result(gate, Status.PASS, f"{', '.join(ran)}: no leak, degradation or unrecovered "
+                                      "spike")
+
+
 REGISTRY: dict[str, GateFn] = {
     "slo": slo_gate, "validity": validity_gate, "regression": regression_gate,
     "hypothesis": hypothesis_gate, "error_budget": error_budget_gate, "checklist": checklist_gate,
+    "load": load_gate,
 }
 
 

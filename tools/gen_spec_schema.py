@@ -204,7 +204,8 @@ DEFS["hypothesis"] = obj({
     "An optimization and what it is expected to do.")
 DEFS["gate"] = obj({
     "name": ref("name"),
-    "kind": {"enum": ["slo", "validity", "regression", "hypothesis", "error_budget", "checklist"]},
+    "kind": {"enum": ["slo", "validity", "regression", "hypothesis", "error_budget", "checklist",
+                      "load"]},
     "abort_on_fail": {"type": "boolean"}, "abort_delay": ref("duration"),
     "strict": {"type": "boolean"},
     "tolerances": {"type": "object", "propertyNames": {"enum": [

@@ -188,7 +188,7 @@ def _expectation(ctx: Ctx, raw: dict[str, Any], path: P, slos: tuple[Slo, ...],
 
 def build_gates(ctx: Ctx, raw: list[dict[str, Any]] | None, has_hypotheses: bool) -> tuple[Gate, ...]:
     if raw is None:
-        kinds = ["slo", "validity", "regression", "error_budget"]
+        kinds = ["slo", "validity", "regression", "error_budget", "load"]
         kinds += ["hypothesis"] if has_hypotheses else []
         return tuple(Gate(k, k) for k in kinds)  # type: ignore[arg-type]
     out: list[Gate] = []

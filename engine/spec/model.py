@@ -20,7 +20,8 @@ ProfileKind = Literal["baseline", "stress", "soak", "spike", "capacity"]
 PROFILE_KINDS: tuple[str, ...] = ("baseline", "stress", "soak", "spike", "capacity")
 SliKind = Literal["latency", "throughput", "error_rate", "availability"]
 HypothesisType = Literal["database", "caching", "algorithm", "async", "api", "pooling", "other"]
-GateKind = Literal["slo", "validity", "regression", "hypothesis", "error_budget", "checklist"]
+GateKind = Literal["slo", "validity", "regression", "hypothesis", "error_budget", "checklist",
+                   "load"]
 
 DEFAULT_MIN_EFFECT_S = 0.001
 """Regression gate: latency shifts under 1 ms never fail it (loopback jitter is that big)."""
