@@ -20,7 +20,7 @@ from engine.native import Recorder
 from engine.profiler import Sampler, shift
 from engine.result import RunInterval, RunResult
 from engine.spec.model import LoadProfile, Spec, Target
-from engine.target import ManagedTarget, StartConfig, TargetStartError
+from engine.target import ManagedTarget, StartConfig, StartInterrupted, TargetStartError
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
 
@@ -65,19 +65,34 @@ def _start_config(target: Target) -> StartConfig:
     ready_url = f"{target.url}{start.ready.path}" if start.ready.path else None
     ready_tcp = (host, start.ready.tcp_port) if start.ready.tcp_port else None
     return StartConfig(start.command, dict(start.env), start.cwd, ready_url, ready_tcp,
-                       start.ready.timeout_s)
+                       start.ready.timeout_s, port=_listen_port(target.url))
+
+
+def _listen_port(url: str) -> tuple[str, int] | None:
+    """The (host, port) a started target will listen on: it must be free before the start."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return (parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80))
 
 
 @contextmanager
-def target_session(target: Target) -> Iterator[TargetSession]:
-    """Start the target if the spec says how, check it answers, and always stop it."""
+def target_session(target: Target, stop: threading.Event | None = None
+                   ) -> Iterator[TargetSession]:
+    """Start the target if the spec says how, check it answers, and always stop it.
+
+    Setting ``stop`` while the target starts stops it and raises KeyboardInterrupt.
+    """
     if target.start is None:
         preflight(target.url)
         yield _unmanaged(target)
         return
-    managed = ManagedTarget(_start_config(target))
+    managed = ManagedTarget(_start_config(target), stop=stop)
     try:
         managed.start()
+    except StartInterrupted:
+        managed.stop()
+        raise KeyboardInterrupt from None
     except TargetStartError as exc:
         managed.stop()
         raise TargetUnavailable(f"target failed to start: {exc.args[0] if exc.args else exc}",

@@ -8,6 +8,7 @@ report and the exit code can speak for.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -64,7 +65,7 @@ def _drive_profiles(outcome: SpecOutcome, ctx: ApplyContext, ex: Executor) -> No
     steps = [s for s in outcome.plan.steps if s.kind != "hypothesis"]
     if not steps:
         return
-    with target_session(outcome.spec.target) as session:
+    with target_session(outcome.spec.target, ctx.options.stop) as session:
         for step in steps:
             if ctx.stopped():
                 return
@@ -159,7 +160,7 @@ def _drive_hypotheses(outcome: SpecOutcome, ctx: ApplyContext, ex: Executor) -> 
 
 def _one_hypothesis(outcome: SpecOutcome, ex: Executor, h: Hypothesis,
                     profile: LoadProfile) -> None:
-    with _variant_sessions(h) as sessions:
+    with _variant_sessions(h, ex.options.stop) as sessions:
         def run_variant(variant: Variant, side: str, round_index: int) -> RunResult:
             if ex.options.stop.is_set():
                 raise KeyboardInterrupt
@@ -179,7 +180,7 @@ SessionFor = Callable[[str, Target], contextlib.AbstractContextManager[TargetSes
 
 
 @contextlib.contextmanager
-def _variant_sessions(h: Hypothesis) -> Iterator[SessionFor]:
+def _variant_sessions(h: Hypothesis, stop: threading.Event) -> Iterator[SessionFor]:
     """Variants on different URLs are started once and kept up (A B A B without restarts);
     variants sharing a URL are started and stopped around each run."""
     shared = h.baseline.target.url == h.candidate.target.url
@@ -187,13 +188,13 @@ def _variant_sessions(h: Hypothesis) -> Iterator[SessionFor]:
         live: dict[str, TargetSession] = {}
         if not shared:
             for side, variant in (("baseline", h.baseline), ("candidate", h.candidate)):
-                live[side] = stack.enter_context(target_session(variant.target))
+                live[side] = stack.enter_context(target_session(variant.target, stop))
 
         @contextlib.contextmanager
         def session_for(side: str, target: Target) -> Iterator[TargetSession]:
             if side in live:
                 yield live[side]
                 return
-            with target_session(target) as session:
+            with target_session(target, stop) as session:
                 yield session
         yield session_for

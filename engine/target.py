@@ -28,9 +28,12 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from engine.procguard import PortInUse, check_port_free, die_with_parent
+
 POLL_S = 0.05  # readiness poll interval
 PROBE_TIMEOUT_S = 1.0  # one readiness probe (connect + response)
 TERM_GRACE_S = 3.0  # SIGTERM -> SIGKILL
+INTERRUPT_GRACE_S = 1.0  # SIGTERM -> SIGKILL when the user interrupted apply
 TAIL_LINES = 40
 _MAX_LINE = 8192  # a line longer than this is split; bounds memory per line
 
@@ -50,6 +53,8 @@ class StartConfig:
     ready_url: str | None = None
     ready_tcp: tuple[str, int] | None = None
     ready_timeout_s: float = 30.0
+    port: tuple[str, int] | None = None
+    """The (host, port) the target will listen on; it must be free before the start."""
 
     def __post_init__(self) -> None:
         if not self.command:
@@ -77,6 +82,10 @@ class TargetStartError(Exception):
         if not self.output_tail:
             return self.message
         return f"{self.message}\n--- target output (last lines) ---\n{self.output_tail}"
+
+
+class StartInterrupted(TargetStartError):
+    """The stop event was set while the target was starting; it has been stopped."""
 
 
 def demo_command(port: int, fix: Sequence[str], extra: Sequence[str] = ()) -> tuple[str, ...]:
@@ -140,9 +149,11 @@ class ManagedTarget:
     :class:`TargetStartError`), and stops the process tree on leaving.
     """
 
-    def __init__(self, config: StartConfig, tail_lines: int = TAIL_LINES) -> None:
+    def __init__(self, config: StartConfig, tail_lines: int = TAIL_LINES,
+                 stop: threading.Event | None = None) -> None:
         self.config = config
         self.tail_lines = tail_lines
+        self.stop_event = stop or threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
         self._tail: _Tail | None = None
         self._lock = threading.Lock()
@@ -165,6 +176,11 @@ class ManagedTarget:
         """Launch and wait until ready; on any failure the process is stopped."""
         if self._proc is not None:
             raise RuntimeError("target already started")
+        if self.config.port is not None:
+            try:
+                check_port_free(*self.config.port)
+            except PortInUse as exc:
+                raise TargetStartError(str(exc)) from None
         self._launch()
         try:
             self._wait_ready()
@@ -179,6 +195,7 @@ class ManagedTarget:
                 cfg.command, env={**os.environ, **cfg.env}, cwd=cfg.cwd,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: we signal the group
+                preexec_fn=die_with_parent(),  # dies with apply, even on kill -9
             )
         except OSError as exc:
             raise TargetStartError(f"cannot start target {cfg.command[0]!r}: {exc}") from None
@@ -196,17 +213,19 @@ class ManagedTarget:
         assert self._proc is not None
         deadline = time.monotonic() + self.config.ready_timeout_s
         while True:
+            if self.stop_event.is_set():
+                raise StartInterrupted("interrupted while waiting for the target to be ready")
             code = self._proc.poll()
             if code is not None:
                 raise self._error(f"target exited with code {code} before it was ready", code)
-            if self._ready():
+            if self._ready() and self._proc.poll() is None:
                 return
             if time.monotonic() >= deadline:
                 what = self.config.ready_url or self.config.ready_tcp
                 raise self._error(
                     f"target not ready after {self.config.ready_timeout_s:g} s "
                     f"(waiting for {what})", None)
-            time.sleep(POLL_S)
+            self.stop_event.wait(POLL_S)
 
     def _error(self, message: str, code: int | None) -> TargetStartError:
         if self._tail is not None:
@@ -214,7 +233,9 @@ class ManagedTarget:
         return TargetStartError(message, self.output_tail(), code)
 
     def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL what is left after 3 s. Idempotent."""
+        """SIGTERM the process group, SIGKILL what is left after 3 s (1 s once the stop
+        event is set: the user is waiting). Idempotent."""
+        grace = min(TERM_GRACE_S, INTERRUPT_GRACE_S) if self.stop_event.is_set() else TERM_GRACE_S
         with self._lock:
             proc = self._proc
             if proc is None or self not in _LIVE:
@@ -222,9 +243,9 @@ class ManagedTarget:
             tree = _descendants(proc.pid)
             _signal_group(proc.pid, signal.SIGTERM)
             _signal_each(tree, signal.SIGTERM)  # children that left the group (setsid)
-            deadline = time.monotonic() + TERM_GRACE_S
+            deadline = time.monotonic() + grace
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=TERM_GRACE_S)
+                proc.wait(timeout=grace)
             _wait_gone(tree, deadline)
             _signal_group(proc.pid, signal.SIGKILL)
             _signal_each(tree, signal.SIGKILL)

@@ -1,0 +1,180 @@
+"""Reliability of `apply` (issue #15): taken ports, signals while a target starts,
+report folders that cannot be written, unsafe input, secrets, broken pipes.
+
+Each test drives the real CLI in a subprocess and checks the exit code, a time
+bound, the absence of a traceback, of stray processes and of secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.support.demo import free_port
+from tests.support.specs import REPO, run_cli
+
+pytestmark = pytest.mark.slow
+
+SPEC = """\
+apiVersion: perfopt/v1
+kind: PerformanceFlow
+metadata: {{name: rel-{name}, component: rel}}
+trigger: proactive
+target:
+{target}
+journeys:
+  - {{name: stats, request: {{method: GET, path: /stats}}}}
+slos:
+  - {{name: errors, sli: error_rate, objective: "< 1%"}}
+load:
+  baseline: {{rate: 20/s, duration: {duration}, connections: 2}}
+report: {{formats: [json], dir: reports}}
+history: {{path: .perfopt/history.db}}
+"""
+NEVER_READY = f'[{sys.executable}, -c, "import time; time.sleep(60)"]'
+
+
+def _spec(tmp: Path, name: str, target: str, duration: str = "2s") -> Path:
+    path = tmp / f"{name}.yaml"
+    path.write_text(SPEC.format(name=name, target=target, duration=duration), encoding="utf-8")
+    return path
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", "PYTHONPATH": str(REPO)}
+
+
+def _apply(spec: Path, *extra: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return run_cli("apply", str(spec), "--quiet", *extra, cwd=spec.parent, env=_env(),
+                   timeout=timeout)
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float = 5.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [p.pid for p in procs if _alive(p)]
+
+
+@contextmanager
+def _occupied_port() -> Iterator[tuple[int, list[bytes]]]:
+    """A plain loopback socket server on a free port; yields (port, bytes received)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    received: list[bytes] = []
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.5)
+                with suppress(OSError):
+                    received.append(conn.recv(4096))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1]), received
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+@pytest.mark.parametrize("kind", ["demo", "start"])
+def test_taken_port_fails_with_its_owner_and_exit_3(tmp_path: Path, kind: str) -> None:
+    with _occupied_port() as (port, received):
+        target = (f"  demo: {{port: {port}}}" if kind == "demo" else
+                  f"  url: http://127.0.0.1:{port}\n  start: {{command: {NEVER_READY}}}")
+        started = time.monotonic()
+        result = _apply(_spec(tmp_path, f"taken-{kind}", target))
+        elapsed = time.monotonic() - started
+    out = result.stdout + result.stderr
+    assert result.returncode == 3, out
+    assert f"port {port} is in use by pid {os.getpid()} (" in out
+    assert "Traceback" not in out
+    assert elapsed < 20
+    assert not any(received), received  # no HTTP request reached the foreign server
+    doc = json.loads((tmp_path / "reports" / f"rel-taken-{kind}-latest.json").read_text())
+    assert doc["specs"][0]["runs"] == []
+
+
+def _start_apply(spec: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "engine", "apply", str(spec), "--quiet"],
+                            cwd=spec.parent, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait_children(proc: subprocess.Popen[str], timeout: float = 30.0) -> list[psutil.Process]:
+    deadline = time.monotonic() + timeout
+    parent = psutil.Process(proc.pid)
+    while time.monotonic() < deadline:
+        kids = [k for k in parent.children(recursive=True) if _alive(k)]
+        if kids:
+            return kids
+        time.sleep(0.1)
+    raise AssertionError("apply started no target")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_while_waiting_for_readiness_stops_within_2s(tmp_path: Path,
+                                                            sig: signal.Signals) -> None:
+    target = (f"  url: http://127.0.0.1:{free_port()}\n  start: {{command: {NEVER_READY}, "
+              f"ready: {{tcp: {free_port()}, timeout: 30s}}}}")
+    proc = _start_apply(_spec(tmp_path, "ready", target))
+    try:
+        children = _wait_children(proc)
+        time.sleep(2.0)
+        signalled = time.monotonic()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=15)
+        elapsed = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert elapsed < 4.0, elapsed  # 2 s in the engine, plus slack for a busy machine
+    assert "Traceback" not in err
+    assert _wait_gone(children) == []
+    doc = json.loads((tmp_path / "reports" / "rel-ready-latest.json").read_text())
+    assert doc["exit_code"] == 130
+
+
+def test_kill_9_of_apply_takes_the_demo_down(tmp_path: Path) -> None:
+    proc = _start_apply(_spec(tmp_path, "k9", f"  demo: {{port: {free_port()}}}", "60s"))
+    try:
+        children = _wait_children(proc)
+        proc.kill()
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    try:
+        assert _wait_gone(children) == []
+    finally:
+        for child in children:
+            if _alive(child):
+                child.kill()
