@@ -42,7 +42,8 @@ exit codes:
   0    every deciding gate passed
   1    a gate failed (SLO breached, regression, refuted hypothesis)
   2    spec invalid or usage error
-  3    run invalid (the generator's measurement not trustworthy) or target unreachable
+  3    run invalid (the generator's measurement not trustworthy), target unreachable,
+       or reports not written
   130  interrupted (partial results are still written)
 """
 

@@ -178,3 +178,45 @@ def test_kill_9_of_apply_takes_the_demo_down(tmp_path: Path) -> None:
         for child in children:
             if _alive(child):
                 child.kill()
+
+
+def test_out_under_a_regular_file_is_a_usage_error_before_any_load(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    spec = _spec(tmp_path, "out", f"  demo: {{port: {free_port()}}}")
+    started = time.monotonic()
+    result = _apply(spec, "--out", str(tmp_path / "file" / "reports"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert time.monotonic() - started < 15  # the demo was never started
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("report folder ") and "nothing was run" in line, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / ".perfopt").exists()
+
+
+def test_a_read_only_report_folder_is_refused(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.report import writer
+
+    monkeypatch.setattr(writer.os, "access", lambda path, mode: False)  # root may write anyway
+    assert writer.report_dir_problem(tmp_path) == f"report folder {str(tmp_path)!r} is not writable"
+    assert writer.report_dir_problem(tmp_path / "new" / "dir").endswith("is not writable")
+
+
+def test_reports_that_fail_late_print_one_line_and_exit_3(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import errno
+
+    from engine import cli
+    from engine.report import writer
+
+    def full_disk(*args: object, **kwargs: object) -> list[Path]:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "reports"))
+
+    monkeypatch.setattr(writer, "write_reports", full_disk)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PERFOPT_LOOPBACK_ONLY", "1")
+    spec = _spec(tmp_path, "late", f"  demo: {{port: {free_port()}, fix: [all]}}", "1s")
+    code = cli.main(["apply", str(spec), "--quiet", "--no-history"])
+    out, err = capsys.readouterr()
+    assert code == 3, out + err
+    assert f"reports not written: No space left on device ({tmp_path / 'reports'})" in err
+    assert "Traceback" not in err and out.strip()  # the terminal summary is still printed

@@ -16,10 +16,12 @@ from typing import Any
 
 from engine.gates import unknown_gate_error
 from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
+from engine.report.writer import report_dir_problem
 from engine.spec.loader import load_paths
 from engine.spec.model import Spec
 
 EXIT_SPEC_INVALID = 2
+EXIT_REPORTS_NOT_WRITTEN = 3  # a passing run whose reports could not be written still blocks
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(render_plan(plans))
         return 0
+    problem = report_dir_problem(_out_dir(args, loaded.specs)) if loaded.specs else ""
+    if problem:
+        print(f"{problem}; nothing was run", file=sys.stderr)
+        return EXIT_SPEC_INVALID
     return _execute(args, plans)
 
 
@@ -79,19 +85,28 @@ def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
             if stop.is_set():
                 break
     doc = build_document(outcomes)
-    written = _write(doc, args, [p.spec for p in plans])
+    code = int(doc["exit_code"])
+    try:
+        written = _write(doc, args, [p.spec for p in plans])
+    except OSError as exc:  # the folder was checked before the load; this is a late fault
+        print(f"reports not written: {exc.strerror or exc}"
+              f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)
+        written, code = [], code or EXIT_REPORTS_NOT_WRITTEN
     append_step_summary(doc, os.environ)
     print(render_summary(doc, [str(p) for p in written]))
-    return int(doc["exit_code"])
+    return code
+
+
+def _out_dir(args: argparse.Namespace, specs: list[Spec]) -> str:
+    return str(args.out or specs[0].report.dir)
 
 
 def _write(doc: dict[str, Any], args: argparse.Namespace, specs: list[Spec]) -> list[Path]:
     from engine.report.writer import write_reports
 
     formats = args.format or list(specs[0].report.formats)
-    out = args.out or specs[0].report.dir
     secrets = sorted({s for spec in specs for s in spec.secrets})
-    return write_reports(doc, formats, out, datetime.now(UTC), secrets)
+    return write_reports(doc, formats, _out_dir(args, specs), datetime.now(UTC), secrets)
 
 
 @contextmanager

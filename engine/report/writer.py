@@ -16,7 +16,8 @@ from typing import Any
 
 from engine.redact import redact
 
-__all__ = ["FORMATS", "atomic_write", "canonical_format", "report_basename", "write_reports"]
+__all__ = ["FORMATS", "atomic_write", "canonical_format", "report_basename", "report_dir_problem",
+           "write_reports"]
 
 # format -> file extension; aliases map to one canonical name
 FORMATS: Mapping[str, str] = {"markdown": "md", "json": "json", "html": "html", "junit": "xml"}
@@ -31,6 +32,23 @@ def canonical_format(name: str) -> str:
         raise ValueError(f"unknown report format {name!r}; expected one of md, markdown, json, "
                          "html, junit")
     return fmt
+
+
+def report_dir_problem(out_dir: str | Path) -> str:
+    """Why reports could not be written into ``out_dir`` (created if missing), or ''.
+
+    apply asks this before any load, so a bad ``--out`` costs no run.
+    """
+    path = Path(out_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"report folder {str(out_dir)!r} cannot be created: {exc.strerror or exc}"
+    if not path.is_dir():
+        return f"report folder {str(out_dir)!r} is not a folder"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"report folder {str(out_dir)!r} is not writable"
+    return ""
 
 
 def atomic_write(path: str | Path, text: str) -> Path:
