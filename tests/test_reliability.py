@@ -220,3 +220,63 @@ def test_reports_that_fail_late_print_one_line_and_exit_3(
     assert code == 3, out + err
     assert f"reports not written: No space left on device ({tmp_path / 'reports'})" in err
     assert "Traceback" not in err and out.strip()  # the terminal summary is still printed
+
+
+BAD_INPUT = """\
+apiVersion: perfopt/v1
+kind: PerformanceFlow
+metadata: {{name: bad, component: rel}}
+trigger: proactive
+target: {{url: "{url}"}}
+journeys:
+  - name: stats
+    request:
+      path: /stats
+      headers: {{{headers}}}
+load:
+  baseline: {{rate: 5/s, duration: 1s}}
+"""
+
+
+@pytest.mark.parametrize(("url", "headers", "expected"), [
+    ("http://127.0.0.1:99999", "", "target.url: expected a URL like"),
+    ("http://127.0.0.1:65536", "", "target.url: expected a URL like"),
+    ("http://127.0.0.1:abc", "", "target.url: expected a URL like"),
+    ("http://127.0.0.1:0", "", "target.url: expected a URL like"),
+    ("http://127.0.0.1:8080", '"X-A": "1\\r\\nX-Evil: 1"', "headers.X-A: expected a header value"),
+    ("http://127.0.0.1:8080", '"X-A": "1\\nX-Evil: 1"', "headers.X-A: expected a header value"),
+    ("http://127.0.0.1:8080", '"bad name": "v"', "headers: expected a header name"),
+    ("http://127.0.0.1:8080", '"X-A\\r\\nX-Evil": "v"', "headers: expected a header name"),
+])
+def test_validate_rejects_bad_ports_and_header_injection(tmp_path: Path, url: str, headers: str,
+                                                         expected: str) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(BAD_INPUT.format(url=url, headers=headers), encoding="utf-8")
+    for command in ("validate", "apply"):
+        result = run_cli(command, str(spec), cwd=tmp_path, env=_env(), timeout=60)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "bad.yaml:" in result.stderr + result.stdout and expected in result.stderr + \
+            result.stdout, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_good_urls_still_validate(tmp_path: Path) -> None:
+    spec = tmp_path / "good.yaml"
+    for url in ("http://127.0.0.1:65535", "http://[::1]:8080", "http://localhost",
+                "https://admin:pw@127.0.0.1:1/"):
+        spec.write_text(BAD_INPUT.format(url=url, headers='"X-Ok_1": "a: b"'), encoding="utf-8")
+        result = run_cli("validate", str(spec), cwd=tmp_path, env=_env(), timeout=60)
+        assert result.returncode == 0, url + result.stdout + result.stderr
+
+
+def test_semantic_validation_reports_a_url_port_out_of_range() -> None:
+    from engine.spec.build_target import build_target
+    from engine.spec.context import Ctx
+    from engine.spec.source import Document
+
+    for url in ("http://127.0.0.1:99999", "http://127.0.0.1:abc", "http://127.0.0.1:0"):
+        doc = Document("s.yaml", 0, 1, {}, {}, "")
+        ctx = Ctx(doc, Path("."))
+        build_target(ctx, {"url": url}, ("target",))
+        assert [e.message for e in ctx.errors] == \
+            [f"expected a URL port from 1 to 65535, got {url!r}"]

@@ -19,6 +19,9 @@ COMPARISON = r"^\s*(<=|>=|<|>|==)\s*\S.*$"
 CHANGE = rf"^\s*(<=|>=|<|>)\s*[+-]?{NUM}\s*(%|x)\s*$"
 EFFORT = rf"^\s*({NUM}\s*(h|d|w)|low|medium|high)\s*$"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+PORT = r"(6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})"
+# scheme, optional user:password@, host or [IPv6], optional :port 1-65535, no path
+URL = rf"^https?://([^/\s@]*@)?(\[[0-9A-Fa-f:.]+\]|[^/\s:@\[\]]+)(:{PORT})?/?$"
 
 
 def s(pattern: str, expected: str, desc: str) -> dict[str, Any]:
@@ -40,6 +43,13 @@ def ref(name: str) -> dict[str, str]:
 
 POS_INT = {"type": "integer", "minimum": 1}
 STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+# RFC 9110 field names are tokens; a CR or LF in a value would inject a header or a request.
+# ("not" a bad character: Python's "$" also matches before a trailing newline.)
+HEADERS = {"type": "object",
+           "propertyNames": {"minLength": 1, "not": {"pattern": r"[^!#$%&'*+.^_`|~0-9A-Za-z-]"},
+                             "x-expected": "a header name (letters, digits, !#$%&'*+-.^_`|~)"},
+           "additionalProperties": {"type": "string", "not": {"pattern": "[\r\n\x00]"},
+                                    "x-expected": "a header value on one line (no CR, LF or NUL)"}}
 
 DEFS: dict[str, Any] = {
     "duration": s(DURATION, 'a duration like "250ms", "1.5s", "5m" or "28d"', "A duration."),
@@ -76,8 +86,9 @@ DEFS: dict[str, Any] = {
     "target": {
         "type": "object",
         "properties": {
-            "url": {"type": "string", "pattern": r"^https?://[^/\s]+/?$",
-                    "x-expected": 'a URL like "http://127.0.0.1:8080" (scheme, host, port; no path)'},
+            "url": {"type": "string", "pattern": URL,
+                    "x-expected": 'a URL like "http://127.0.0.1:8080" (scheme, host, port '
+                                  '1-65535; no path)'},
             "start": ref("start"),
             "demo": ref("demo"),
             "process": obj({"pid": POS_INT, "name": {"type": "string"}},
@@ -92,7 +103,7 @@ DEFS: dict[str, Any] = {
         "method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
         "path": {"type": "string", "pattern": "^/", "x-expected": 'a path starting with "/"',
                  "description": "Path template: {seq}, {rand:A-B}, {uuid}, {csv:NAME.COLUMN}."},
-        "headers": STR_MAP,
+        "headers": HEADERS,
         "body": {"type": "string"},
         "json": {"description": "JSON body (templated after serialisation)."},
         "expect": obj({"status": {"type": "array", "items": {

@@ -6,6 +6,7 @@ import json
 import shlex
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.spec.coerce import coerce_json_body
 from engine.spec.context import Ctx, P
@@ -29,8 +30,19 @@ def build_target(ctx: Ctx, raw: dict[str, Any], path: P) -> Target:
     if "demo" in raw:
         return _demo_target(ctx, raw, path, process)
     url = str(raw.get("url", "")).rstrip("/")
+    _check_port(ctx, url, (*path, "url"))
     start = _start(ctx, raw["start"], (*path, "start"), url) if "start" in raw else None
     return Target(url=url, start=start, process=process)
+
+
+def _check_port(ctx: Ctx, url: str, path: P) -> None:
+    """A URL's port must be 1..65535 (urlsplit raises later, mid-run, otherwise)."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = 0
+    if port == 0:
+        ctx.error(path, f"expected a URL port from 1 to 65535, got {url!r}")
 
 
 def _process(raw: Any) -> ProcessRef | None:
