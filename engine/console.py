@@ -26,12 +26,19 @@ def _slo_rows(spec: Doc) -> list[list[str]]:
             for c in spec["slo_checks"]]
 
 
+def _slo_reasons(spec: Doc) -> list[str]:
+    """Why an SLO has no margin: the reason of each check that could not be judged."""
+    return [f"  {c['slo']}: {c['status']}: {c['message']}" for c in spec["slo_checks"]
+            if c["status"] in ("INCONCLUSIVE", "INVALID") and c.get("message")]
+
+
 def _spec_lines(spec: Doc) -> list[str]:
     lines = [f"== {spec['name']} ({spec['component']}, trigger {spec['trigger']}): "
              f"{spec['verdict']} [{spec['status']}]"]
     if spec["slo_checks"]:
         lines += _table(_slo_rows(spec), ["SLO", "metric", "value", "target", "margin",
                                           "error", "verdict"])
+        lines += _slo_reasons(spec)
     for h in spec["hypotheses"]:
         lines.append(f"hypothesis {h['id']}: {h['verdict']} - {h['message']}")
     for b in spec["error_budgets"]:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from engine.outcome import GateResult, SpecOutcome
 from engine.result import EXIT_CODES, Status
-from engine.spec.model import Gate, Spec
+from engine.spec.model import STRICT_BY_DEFAULT, Gate, Spec
 
 GateFn = Callable[[SpecOutcome, Gate], GateResult]
 
@@ -35,7 +35,8 @@ def slo_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
         reason = "no SLOs defined" if not outcome.spec.slos else "no run to judge the SLOs on"
         return _result(gate, Status.INCONCLUSIVE, reason)
     status = _worst([c.status for c in checks])
-    failing = [c.message for c in checks if c.status != Status.PASS]
+    failing = [c.message if c.status == Status.FAIL else f"{c.slo}: {c.message}"
+               for c in checks if c.status != Status.PASS]
     summary = f"{sum(c.status == Status.PASS for c in checks)}/{len(checks)} SLOs met"
     return _result(gate, status, failing[0] if failing else summary, [c.message for c in checks])
 
@@ -178,13 +179,24 @@ def unknown_gate_error(specs: Iterable[Spec], selected: Iterable[str]) -> str:
     return ""
 
 
+def is_strict(gate: Gate, outcome: SpecOutcome) -> bool:
+    """``strict`` as written; unset, the kind's default. The slo gate is strict once an SLO
+    was checked: an SLO that could not be evaluated (too few requests for its percentile)
+    FAILS instead of letting CI go green."""
+    if gate.strict is not None:
+        return gate.strict
+    if gate.kind == "slo":
+        return bool(outcome.slo_checks)
+    return gate.kind in STRICT_BY_DEFAULT
+
+
 def evaluate_gates(outcome: SpecOutcome, selected: Sequence[str] = ()) -> list[GateResult]:
     """Every gate of the spec; only ``selected`` names (all when empty) decide the exit code."""
     results = []
     for gate in outcome.spec.gates:
         result = REGISTRY[gate.kind](outcome, gate)
         decides = not selected or gate.name in selected or gate.kind in selected
-        if gate.strict and result.status == Status.INCONCLUSIVE:
+        if is_strict(gate, outcome) and result.status == Status.INCONCLUSIVE:
             result = replace(result, status=Status.FAIL,
                              message=f"strict gate inconclusive: {result.message}")
         results.append(replace(result, decides_exit=decides))

@@ -7,11 +7,11 @@ intended send, seconds), ``throughput`` (ok responses per second),
 
 from __future__ import annotations
 
-import math
 import re
 
 from engine.native import Histogram
 from engine.result import RunResult
+from engine.spec.lint import percentile_samples_needed
 
 __all__ = [
     "is_latency",
@@ -58,8 +58,7 @@ def tail_samples_needed(metric: str, min_tail: int = 10) -> int:
     expected beyond it (p95 -> 200, p99 -> 1000). 0 for max and mean."""
     if metric in ("max", "mean"):
         return 0
-    tail = 1.0 - percentile_of(metric) / 100.0
-    return math.ceil(min_tail / tail - 1e-9) if tail > 0 else 0
+    return percentile_samples_needed(percentile_of(metric), min_tail)
 
 
 def _requests(run: RunResult, journey: str | None) -> tuple[int, int]:

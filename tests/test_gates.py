@@ -5,15 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
+from engine.analysis.slo import MIN_TAIL_SAMPLES, check_slo
 from engine.analysis.soak import SoakAnalysis, SoakWindow, TrendFit
 from engine.analysis.spike import SpikeAnalysis
 from engine.gates import evaluate_gates, exit_code, load_gate, spec_verdict, unknown_gate_error
+from engine.metrics import tail_samples_needed
 from engine.outcome import GateResult, SpecOutcome
 from engine.plan import SpecPlan
 from engine.result import Status
-from engine.spec.loader import load_text
+from engine.spec.lint import percentile_samples_needed, spec_warnings
+from engine.spec.loader import load_paths, load_text
 from engine.spec.model import Gate, Spec
-from tests.support.specs import VALID, run_cli, write_spec
+from tests.support.runs import make_run
+from tests.support.specs import REPO, VALID, run_cli, write_spec
 
 
 def _spec(text: str = VALID) -> Spec:
@@ -128,3 +134,104 @@ def test_load_gate_inconclusive_does_not_block_the_exit_code() -> None:
                      if g.kind == "load"]
     assert outcome.gates[0].status == Status.INCONCLUSIVE
     assert exit_code([spec_verdict(outcome)]) == 0
+
+
+# --- strictness: the slo gate fails closed by default ---------------------------------
+
+P99_SHORT = VALID.replace("percentile: 95", "percentile: 99").replace(
+    "{rate: 50/s, duration: 5s}", "{rate: 20/s, duration: 10s}")
+
+
+def _judged(text: str) -> SpecOutcome:
+    """An outcome whose SLOs were judged on a 200-request run (too few for a p99)."""
+    outcome = _outcome(_spec(text))
+    run = make_run(np.full(200, 5_000_000), duration_s=10.0)
+    outcome.primary = run
+    outcome.slo_checks = [check_slo(slo, run) for slo in outcome.spec.slos
+                          if slo.sli.kind == "latency"]
+    return outcome
+
+
+def _gate_of(outcome: SpecOutcome, kind: str) -> GateResult:
+    return next(g for g in evaluate_gates(outcome) if g.kind == kind)
+
+
+def test_slo_gate_is_strict_by_default_an_unevaluable_slo_fails() -> None:
+    outcome = _judged(P99_SHORT.replace("journey: lookup, ", ""))
+    result = _gate_of(outcome, "slo")
+    assert result.status == Status.FAIL
+    assert result.message == ("strict gate inconclusive: lookup-p95: too few requests for "
+                              "p99: 200, need at least 1000")
+
+
+def test_slo_gate_strict_false_keeps_inconclusive() -> None:
+    text = P99_SHORT.replace("journey: lookup, ", "") + (
+        "gates:\n  - {name: slo, kind: slo, strict: false}\n")
+    outcome = _judged(text)
+    assert outcome.spec.gates[0].strict is False
+    assert _gate_of(outcome, "slo").status == Status.INCONCLUSIVE
+
+
+def test_other_kinds_default_non_strict_and_strict_true_fails() -> None:
+    outcome = _outcome()
+    assert _gate_of(outcome, "regression").status == Status.INCONCLUSIVE
+    strict = _outcome(_spec(VALID + "gates:\n  - {name: reg, kind: regression, strict: true}\n"))
+    result = _gate_of(strict, "regression")
+    assert result.status == Status.FAIL
+    assert result.message.startswith("strict gate inconclusive: no regression check")
+
+
+def test_slo_gate_without_slos_or_runs_stays_inconclusive() -> None:
+    """The default strictness applies once an SLO was checked, not to a spec that made
+    no promise or a --profile stress run that judged nothing."""
+    assert _gate_of(_outcome(), "slo").status == Status.INCONCLUSIVE
+
+
+def test_gate_selection_by_name_or_kind_decides_the_exit() -> None:
+    outcome = _outcome(_spec(VALID + "gates:\n  - {name: reg, kind: regression, strict: true}\n"
+                                     "  - {name: valid, kind: validity}\n"))
+    by_name = evaluate_gates(outcome, ["valid"])
+    assert [g.decides_exit for g in by_name] == [False, True]
+    by_kind = evaluate_gates(outcome, ["regression"])
+    assert [g.decides_exit for g in by_kind] == [True, False]
+    outcome.gates = by_name
+    assert spec_verdict(outcome) == Status.INCONCLUSIVE
+    outcome.gates = by_kind
+    assert spec_verdict(outcome) == Status.FAIL
+
+
+# --- plan-time warnings: too few requests for a percentile ----------------------------
+
+def test_validate_warns_with_the_arithmetic_and_keeps_exit_0(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, P99_SHORT, "x.yaml")
+    for args in (["validate", str(path)], ["apply", str(path), "--dry-run"]):
+        proc = run_cli(*args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert (f"{path}:11: warning: slo 'lookup-p95': baseline sends about 20/s x 10s x "
+                "80% (lookup) = 160 requests, a p99 needs at least 1000") in proc.stderr
+
+
+def test_no_warning_when_the_profile_sends_enough() -> None:
+    assert spec_warnings(_spec()) == []
+    assert load_paths([str(REPO / "specs")]).warnings == []
+
+
+def test_spike_profile_requests_are_summed() -> None:
+    text = P99_SHORT.replace("baseline: {rate: 20/s, duration: 10s}",
+                             "spike: {base: 10/s, peak: 100/s, before: 2s, spike: 3s, after: 5s}")
+    (warning,) = spec_warnings(_spec(text))
+    assert "spike sends about 10/s x 2s + 100/s x 3s + 10/s x 5s x 80% (lookup) = 296" in warning
+
+
+def test_the_plan_time_need_matches_the_run_time_rule() -> None:
+    for metric, pct in (("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9)):
+        assert percentile_samples_needed(pct) == tail_samples_needed(metric, MIN_TAIL_SAMPLES)
+
+
+def test_console_shows_why_an_slo_has_no_margin() -> None:
+    from engine.console import _slo_reasons
+    spec = {"slo_checks": [{"slo": "lookup-p99", "status": "INCONCLUSIVE",
+                            "message": "too few requests for p99: 200, need at least 1000"},
+                           {"slo": "errors", "status": "PASS", "message": ""}]}
+    assert _slo_reasons(spec) == [
+        "  lookup-p99: INCONCLUSIVE: too few requests for p99: 200, need at least 1000"]

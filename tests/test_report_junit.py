@@ -44,3 +44,16 @@ def test_messages_are_escaped() -> None:
     root = ET.fromstring(junit.render(doc))
     failure = root.find("testsuite/testcase/failure")
     assert failure is not None and failure.get("message") == 'p95 < 200ms & "quoted" <tag>'
+
+
+def test_an_inconclusive_slo_gate_is_a_failure_never_skipped() -> None:
+    """Even non-strict (exit 0), an SLO that could not be evaluated is red in the dashboard."""
+    doc = minimal_document()
+    gate = doc["specs"][0]["gates"][0]
+    gate.update(kind="slo", status="INCONCLUSIVE",
+                message="lookup-p99: too few requests for p99: 200, need at least 1000")
+    root = ET.fromstring(junit.render(doc))
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None and failure.get("type") == "SloInconclusive"
+    assert root.find("testsuite/testcase/skipped") is None
+    assert root.get("failures") == "1" and root.find("testsuite").get("failures") == "1"  # type: ignore[union-attr]

@@ -218,7 +218,9 @@ DEFS["gate"] = obj({
     "kind": {"enum": ["slo", "validity", "regression", "hypothesis", "error_budget", "checklist",
                       "load"]},
     "abort_on_fail": {"type": "boolean"}, "abort_delay": ref("duration"),
-    "strict": {"type": "boolean"},
+    "strict": {"type": "boolean", "description":
+               "INCONCLUSIVE counts as FAIL. Default: true for slo (once an SLO was "
+               "checked), false for the other kinds."},
     "tolerances": {"type": "object", "propertyNames": {"enum": [
         "p50", "p90", "p95", "p99", "max", "mean", "throughput", "error_rate"]},
         "additionalProperties": ref("percent")},

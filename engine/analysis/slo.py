@@ -21,11 +21,12 @@ from engine.metrics import (
 )
 from engine.native import Histogram
 from engine.result import RunResult, Status
+from engine.spec import lint
 from engine.spec.build_flow import metric_name
 from engine.spec.model import Slo
 from engine.units import format_duration, format_rate
 
-MIN_TAIL_SAMPLES = 10
+MIN_TAIL_SAMPLES = lint.MIN_TAIL_SAMPLES
 """Requests expected beyond a percentile before it may decide a gate (p99 -> 1000 requests)."""
 MIN_REQUESTS = 20
 """Requests before a ratio SLI (error rate, availability, throughput) may decide a gate."""

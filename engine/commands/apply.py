@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(unknown, file=sys.stderr)
         return EXIT_SPEC_INVALID
+    for warning in loaded.warnings:
+        print(warning, file=sys.stderr)
     only = set(args.profile) or None
     plans = [plan_spec(s, only, hypotheses=not args.no_hypotheses) for s in loaded.specs]
     if args.dry_run:

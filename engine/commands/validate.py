@@ -23,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(result.errors)} problem(s) in {len(result.files) or len(args.paths)} "
               f"file(s)", file=sys.stderr)
         return EXIT_INVALID
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     for spec in result.specs:
         kinds = ", ".join(p.kind for p in spec.profiles)
         print(f"ok  {spec.source}  {spec.name} ({spec.trigger}; {len(spec.journeys)} journeys, "

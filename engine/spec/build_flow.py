@@ -201,10 +201,15 @@ def build_gates(ctx: Ctx, raw: list[dict[str, Any]] | None, has_hypotheses: bool
         delay = ctx.duration((*path, "abort_delay"), item.get("abort_delay"), positive=False)
         floor = ctx.duration((*path, "min_effect"), item.get("min_effect"), positive=False)
         out.append(Gate(str(item["name"]), item["kind"], bool(item.get("abort_on_fail", False)),
-                        delay or 0.0, bool(item.get("strict", False)),
+                        delay or 0.0, _strict(item.get("strict")),
                         MappingProxyType({k: v for k, v in tolerances.items() if v is not None}),
                         DEFAULT_MIN_EFFECT_S if floor is None else floor))
     return tuple(out)
+
+
+def _strict(value: Any) -> bool | None:
+    """Unset stays None: the gate kind decides (Gate.is_strict)."""
+    return None if value is None else bool(value)
 
 
 def build_report(raw: dict[str, Any]) -> ReportSettings:

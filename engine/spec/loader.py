@@ -25,6 +25,7 @@ from engine.spec.build_target import build_data, build_journeys, build_target
 from engine.spec.coerce import Coercer
 from engine.spec.context import Ctx
 from engine.spec.errors import SpecError
+from engine.spec.lint import spec_warnings
 from engine.spec.model import Spec
 from engine.spec.source import Document, parse_document, read_text, split_documents
 from engine.spec.validate import load_schema, schema_errors
@@ -39,6 +40,8 @@ class LoadResult:
     specs: list[Spec] = field(default_factory=list)
     errors: list[SpecError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What will not stop a run but will leave a check undecided (engine.spec.lint)."""
 
     @property
     def ok(self) -> bool:
@@ -73,6 +76,7 @@ def load_paths(paths: list[str]) -> LoadResult:
         result.specs.extend(specs)
         result.errors.extend(problems)
     _check_unique_names(result)
+    result.warnings = [w for spec in result.specs for w in spec_warnings(spec)]
     return result
 
 

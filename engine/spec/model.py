@@ -25,6 +25,10 @@ GateKind = Literal["slo", "validity", "regression", "hypothesis", "error_budget"
 
 DEFAULT_MIN_EFFECT_S = 0.001
 """Regression gate: latency shifts under 1 ms never fail it (loopback jitter is that big)."""
+STRICT_BY_DEFAULT: frozenset[str] = frozenset({"slo"})
+"""Gate kinds whose INCONCLUSIVE is a FAIL unless the spec says ``strict: false`` (the slo
+gate only once an SLO was checked: a spec without SLOs, or without a run to judge them on,
+stays INCONCLUSIVE)."""
 EMPTY: Mapping[str, str] = MappingProxyType({})
 EMPTY_F: Mapping[str, float] = MappingProxyType({})
 
@@ -273,8 +277,9 @@ class Gate:
     kind: GateKind
     abort_on_fail: bool = False
     abort_delay_s: float = 0.0
-    strict: bool = False
-    """INCONCLUSIVE counts as a failure when set."""
+    strict: bool | None = None
+    """INCONCLUSIVE counts as a failure when set; None (unset) means the kind's default
+    (``STRICT_BY_DEFAULT``, decided in engine.gates)."""
     tolerances: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Regression tolerances by metric (p50, p95, p99, max: +fraction; throughput: -fraction;
     error_rate: absolute points as a fraction)."""
