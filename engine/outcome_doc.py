@@ -70,12 +70,18 @@ def spec_report(o: SpecOutcome) -> dict[str, Any]:
 
 
 def secret_values(o: SpecOutcome) -> list[str]:
-    """Literal values of secret headers in the spec's requests, removed wherever they appear."""
+    """Literal values removed wherever they appear: secret headers of the spec's requests,
+    and ``start.env`` variables named in ``secrets:`` (the started target may print them)."""
     names = {n.lower() for n in (*ALWAYS_SECRET, *o.spec.secrets)}
     values = []
     for journey in o.spec.journeys:
         for step in journey.steps:
             values += [v for k, v in step.headers.items() if k.lower() in names and len(v) >= 4]
+    targets = [o.spec.target, *(v.target for h in o.spec.hypotheses
+                                for v in (h.baseline, h.candidate))]
+    for target in targets:
+        env = target.start.env if target.start else {}
+        values += [v for k, v in env.items() if k.lower() in names and len(v) >= 4]
     return values
 
 

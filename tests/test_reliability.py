@@ -280,3 +280,44 @@ def test_semantic_validation_reports_a_url_port_out_of_range() -> None:
         build_target(ctx, {"url": url}, ("target",))
         assert [e.message for e in ctx.errors] == \
             [f"expected a URL port from 1 to 65535, got {url!r}"]
+
+
+def _outputs(tmp: Path) -> list[Path]:
+    return [p for d in ("reports", ".perfopt") if (tmp / d).is_dir()
+            for p in (tmp / d).iterdir() if p.is_file()]
+
+
+def test_url_password_reaches_no_terminal_report_or_history(tmp_path: Path) -> None:
+    port = free_port()
+    demo = f'[{sys.executable}, -m, engine.demo, --host, 127.0.0.1, --port, "{port}"]'
+    target = (f"  url: http://admin:pw@127.0.0.1:{port}\n"
+              f"  start: {{command: {demo}, ready: {{path: /health}}}}")
+    spec = _spec(tmp_path, "pw", target, "1s")
+    result = run_cli("apply", str(spec), "--format", "json", "--format", "markdown",
+                     "--format", "html", cwd=tmp_path, env=_env(), timeout=120)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "admin:pw" not in result.stdout + result.stderr
+    assert "127.0.0.1" in result.stderr  # the progress line still names the target
+    outputs = _outputs(tmp_path)
+    assert any(p.suffix == ".db" for p in outputs) and len(outputs) >= 4
+    for path in outputs:
+        assert b"admin:pw" not in path.read_bytes(), path
+
+
+def test_secret_start_env_is_redacted_from_the_target_output(tmp_path: Path) -> None:
+    token = "tok-5ecr3t-4711"
+    command = (f'[{sys.executable}, -c, "import os, sys; print(\'token=\' + '
+               f'os.environ[\'API_TOKEN\'] + \' ok\'); sys.exit(4)"]')
+    target = (f"  url: http://127.0.0.1:{free_port()}\n"
+              f"  start: {{command: {command}, env: {{API_TOKEN: {token}}}}}")
+    spec = _spec(tmp_path, "env", target)
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        "report:", "secrets: [API_TOKEN]\nreport:"), encoding="utf-8")
+    result = _apply(spec, "--format", "markdown", "--format", "json")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert token not in result.stdout + result.stderr
+    doc = json.loads((tmp_path / "reports" / "rel-env-latest.json").read_text())
+    tail = doc["specs"][0]["target"]["output_tail"]
+    assert "ok" in tail and token not in tail  # the output is kept, the value is not
+    for path in _outputs(tmp_path):
+        assert token.encode() not in path.read_bytes(), path

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from engine.redact import redact
+
 
 @dataclass(frozen=True)
 class RunStarted:
@@ -92,7 +94,7 @@ class ProgressPrinter:
         rate = f" at {e.target_rate:.0f}/s" if e.target_rate is not None else ""
         label = f"{e.profile} [{e.variant}]" if e.variant else e.profile
         self._write(f"run {label}: {e.model} model{rate} for {e.duration_s:.0f}s -> "
-                    f"{e.target_url} ({e.workers} worker{'s' if e.workers != 1 else ''})")
+                    f"{redact(e.target_url)} ({e.workers} worker{'s' if e.workers != 1 else ''})")
         if self.tty:
             self._live = _live_line(self.stream)
 

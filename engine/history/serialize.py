@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
+from engine.redact import redact
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
 
 __all__ = [
@@ -72,7 +73,7 @@ def resource_rows(run_id: int, run: RunResult) -> list[tuple[Any, ...]]:
 def meta_doc(run: RunResult) -> str:
     """The scalar run fields load_result needs that have no column of their own."""
     return dumps({
-        "target_url": run.target_url, "model": run.model, "workers": run.workers,
+        "target_url": redact(run.target_url), "model": run.model, "workers": run.workers,
         "duration_s": run.duration_s, "aborted": run.aborted,
         "abort_reason": run.abort_reason, "validity": asdict(run.validity),
     })
