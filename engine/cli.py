@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -95,9 +96,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+EXIT_BROKEN_PIPE = 1  # as the Python docs' SIGPIPE recipe does
+
+
 def entry() -> None:
-    """Console-script wrapper that exits with main()'s code."""
-    sys.exit(main())
+    """Console-script wrapper that exits with main()'s code.
+
+    A reader that goes away early (``perfopt-engine schema | head -1``) ends the
+    command quietly: stdout is pointed at devnull so the final flush cannot raise.
+    """
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -321,3 +321,16 @@ def test_secret_start_env_is_redacted_from_the_target_output(tmp_path: Path) -> 
     assert "ok" in tail and token not in tail  # the output is kept, the value is not
     for path in _outputs(tmp_path):
         assert token.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("args", [("schema",), ("schema", "--report"), ("--help",)])
+def test_a_reader_that_goes_away_early_gets_no_traceback(args: tuple[str, ...]) -> None:
+    for _ in range(3):  # the race between head exiting and our write: try it a few times
+        proc = subprocess.Popen([sys.executable, "-m", "engine", *args], cwd=REPO, env=_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        proc.stdout.read(1)
+        proc.stdout.close()  # like `| head -c 1`
+        _, err = proc.communicate(timeout=30)
+        assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+        assert proc.returncode in (0, 1), proc.returncode
