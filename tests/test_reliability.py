@@ -334,3 +334,21 @@ def test_a_reader_that_goes_away_early_gets_no_traceback(args: tuple[str, ...]) 
         _, err = proc.communicate(timeout=30)
         assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
         assert proc.returncode in (0, 1), proc.returncode
+
+
+def test_parallel_applies_into_one_folder_keep_their_own_reports(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "par", f"  url: http://127.0.0.1:{free_port()}")
+    procs = [subprocess.Popen([sys.executable, "-m", "engine", "apply", str(spec), "--quiet",
+                               "--no-history"], cwd=tmp_path, env=_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(3)]
+    try:
+        codes = [p.wait(timeout=60) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert codes == [3, 3, 3]  # the target is down: each run still writes its report
+    stamped = sorted((tmp_path / "reports").glob("rel-par-2*.json"))
+    assert len(stamped) == 3, stamped
+    assert (tmp_path / "reports" / "rel-par-latest.json").is_file()

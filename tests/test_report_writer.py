@@ -20,11 +20,11 @@ def test_names_carry_spec_and_timestamp(tmp_path: Path) -> None:
     paths = write_reports(minimal_document(), ["md", "json", "html", "junit"], tmp_path, WHEN)
     names = sorted(p.name for p in paths)
     assert names == sorted([
-        "smoke-20261127T150102Z.md", "smoke-latest.md", "smoke-20261127T150102Z.json",
-        "smoke-latest.json", "smoke-20261127T150102Z.html", "smoke-latest.html",
-        "smoke-20261127T150102Z.xml", "smoke-latest.xml"])
+        "smoke-20261127T150102.000000Z.md", "smoke-latest.md", "smoke-20261127T150102.000000Z.json",
+        "smoke-latest.json", "smoke-20261127T150102.000000Z.html", "smoke-latest.html",
+        "smoke-20261127T150102.000000Z.xml", "smoke-latest.xml"])
     for ext in ("md", "json", "html", "xml"):
-        stamped = (tmp_path / f"smoke-20261127T150102Z.{ext}").read_bytes()
+        stamped = (tmp_path / f"smoke-20261127T150102.000000Z.{ext}").read_bytes()
         assert stamped == (tmp_path / f"smoke-latest.{ext}").read_bytes()
 
 
@@ -48,16 +48,16 @@ def test_several_specs_get_own_files_and_a_combined_one(tmp_path: Path) -> None:
     other.update(name="checkout flow", verdict="FAIL")
     doc["specs"].append(other)
     names = {p.name for p in write_reports(doc, ["json"], tmp_path, WHEN)}
-    assert names == {"smoke-20261127T150102Z.json", "smoke-latest.json",
-                     "checkout-flow-20261127T150102Z.json", "checkout-flow-latest.json",
-                     "smoke+checkout-flow-20261127T150102Z.json"}
+    assert names == {"smoke-20261127T150102.000000Z.json", "smoke-latest.json",
+                     "checkout-flow-20261127T150102.000000Z.json", "checkout-flow-latest.json",
+                     "smoke+checkout-flow-20261127T150102.000000Z.json"}
     per_spec = json.loads((tmp_path / "checkout-flow-latest.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in per_spec["specs"]] == ["checkout flow"]
     assert per_spec["verdict"] == "FAIL"
 
 
 def test_basename_is_filesystem_safe() -> None:
-    assert report_basename(["../../etc/passwd"], WHEN) == "etc-passwd-20261127T150102Z"
+    assert report_basename(["../../etc/passwd"], WHEN) == "etc-passwd-20261127T150102.000000Z"
     assert "/" not in report_basename(["a/b", "c d"], WHEN)
 
 

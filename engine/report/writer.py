@@ -101,8 +101,12 @@ def _slug(name: str) -> str:
 
 
 def report_basename(spec_names: Sequence[str], now: datetime) -> str:
-    """``user-lookup-20261127T150102Z``; several specs join with ``+``."""
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """``user-lookup-20261127T150102.123456Z``; several specs join with ``+``.
+
+    The stamp has microseconds so applies started in the same second into one folder
+    keep their own files (a one-second stamp let them overwrite each other).
+    """
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     joined = "+".join(_slug(n) for n in spec_names) or "report"
     return f"{joined[:_MAX_NAME]}-{stamp}"
 
@@ -127,7 +131,7 @@ def write_reports(doc: Mapping[str, Any], formats: Iterable[str], out_dir: str |
                   now: datetime, secrets: Sequence[str] = ()) -> list[Path]:
     """Render ``doc`` in each format into ``out_dir``; returns the paths written.
 
-    Per spec and format: ``{spec}-{UTC stamp}.{ext}`` and ``{spec}-latest.{ext}``
+    Per spec and format: ``{spec}-{UTC stamp to the microsecond}.{ext}`` and ``{spec}-latest.{ext}``
     (a copy, not a symlink, so it survives artifact uploads). A document with several
     specs also gets one combined ``{a+b}-{stamp}.{ext}``. ``secrets`` are extra
     header/field names to redact (Authorization and Cookie always are).
