@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
+from engine import stats
+from engine.analysis import hypothesis, regression
+from engine.analysis.intervals import interval_problem, practical
+from engine.analysis.regression import check_regressions
 from engine.analysis.slo import MIN_TAIL_SAMPLES, check_slo
 from engine.analysis.soak import SoakAnalysis, SoakWindow, TrendFit
 from engine.analysis.spike import SpikeAnalysis
@@ -14,11 +22,13 @@ from engine.gates import evaluate_gates, exit_code, load_gate, spec_verdict, unk
 from engine.metrics import tail_samples_needed
 from engine.outcome import GateResult, SpecOutcome
 from engine.plan import SpecPlan
-from engine.result import Status
+from engine.result import RunResult, Status
 from engine.spec.lint import percentile_samples_needed, spec_warnings
 from engine.spec.loader import load_paths, load_text
-from engine.spec.model import Gate, Spec
-from tests.support.runs import make_run
+from engine.spec.model import Expectation, Gate, Hypothesis, Spec, Target, Variant
+from engine.stats import Effect
+from engine.units import parse_change
+from tests.support.runs import drifted_runs, make_run
 from tests.support.specs import REPO, VALID, run_cli, write_spec
 
 
@@ -235,3 +245,61 @@ def test_console_shows_why_an_slo_has_no_margin() -> None:
                            {"slo": "errors", "status": "PASS", "message": ""}]}
     assert _slo_reasons(spec) == [
         "  lookup-p99: INCONCLUSIVE: too few requests for p99: 200, need at least 1000"]
+
+
+# --- nonsense intervals: never PASS / CONFIRMED ---------------------------------------
+
+def _widen(lo: float, hi: float) -> Callable[..., Effect]:
+    """compare() as measured, with the relative-change interval replaced."""
+    def widened(*args: Any, **kwargs: Any) -> Effect:
+        return replace(stats.compare(*args, **kwargs), ci_low=lo, ci_high=hi)
+    return widened
+
+
+def _same_runs(seed: int) -> list[RunResult]:
+    return drifted_runs(np.random.default_rng(seed), 3, 3000, 0.02, 0.02)
+
+
+def test_interval_problem_wording() -> None:
+    assert interval_problem(-1.0, 11015956.48) == \
+        "interval -100%..+1101595648% is too wide to decide"
+    assert "not finite" in interval_problem(-0.1, math.inf)
+    assert "not finite" in interval_problem(math.nan, 0.1, sure_bad=True)
+    assert interval_problem(0.5, 100.0, sure_bad=True) == ""  # a sure FAIL stands
+    assert interval_problem(-0.2, 0.3) == ""
+    assert interval_problem(-50.0, 50.0, "value") == ""
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(-1.0, 11015956.48), (-0.05, math.inf),
+                                        (math.nan, 0.05)])
+def test_regression_with_a_nonsense_interval_is_inconclusive(
+        monkeypatch: pytest.MonkeyPatch, lo: float, hi: float) -> None:
+    monkeypatch.setattr(regression, "compare", _widen(lo, hi))
+    result = check_regressions(_same_runs(3), _same_runs(4), {"p95": 0.15})
+    p95 = next(c for c in result.checks if c.metric == "p95")
+    assert p95.status == Status.INCONCLUSIVE, p95.message
+    assert p95.message.startswith("p95: interval ")
+    assert p95.requests_needed is None
+    assert result.status != Status.PASS
+
+
+def test_regression_sane_interval_still_passes() -> None:
+    result = check_regressions(_same_runs(3), _same_runs(4), {"p95": 0.15})
+    p95 = next(c for c in result.checks if c.metric == "p95")
+    assert p95.status == Status.PASS
+    assert "000000" not in p95.message
+
+
+def test_hypothesis_with_a_too_wide_interval_is_inconclusive(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hypothesis, "compare", _widen(-1.0, 11015956.48))
+    h = Hypothesis("H1", "cache", "caching",
+                   Expectation("p95", None, change=parse_change("< +100000000000%")), 1.0,
+                   Variant(Target("http://127.0.0.1:1")), Variant(Target("http://127.0.0.1:2")))
+    verdict = hypothesis.evaluate_hypothesis(h, _same_runs(5), _same_runs(6))
+    assert str(verdict.verdict) == "INCONCLUSIVE"
+    assert verdict.message == "H1: interval -100%..+1101595648% is too wide to decide"
+
+
+def test_absurd_sample_needs_are_dropped() -> None:
+    assert practical(10**12) is None and practical(5000) == 5000 and practical(None) is None

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from engine.analysis.intervals import interval_problem, practical
 from engine.analysis.regression import Guard, label
 from engine.metrics import is_latency
 from engine.result import RunResult
@@ -187,7 +188,7 @@ def evaluate_hypothesis(h: Hypothesis, baseline_runs: Sequence[RunResult],
     effect = compare(baseline_runs, candidate_runs, h.expect.metric, h.expect.journey, config)
     if effect.insufficient:
         return ctx.verdict(Verdict.INCONCLUSIVE, effect, f"{h.id}: {effect.reason}",
-                           needed=(effect.requests_needed, None))
+                           needed=(practical(effect.requests_needed), None))
     if h.expect.change is not None:
         return ctx.decide(effect, "relative", h.expect.change.op, h.expect.change.ratio)
     assert value is not None
@@ -215,14 +216,20 @@ class _Ctx:
             return self.verdict(Verdict.INCONCLUSIVE, effect, f"{self.h.id}: {why}")
         limit = _limit(effect, space, op, threshold)
         detail = self._detail(effect, space, point, lo, hi)
+        refuted = not _holds(op, lo, threshold) and not _holds(op, hi, threshold)
+        problem = interval_problem(lo, hi, space, sure_bad=refuted)
+        if problem:
+            return self.verdict(Verdict.INCONCLUSIVE, effect, f"{self.h.id}: {problem}",
+                                detail, limit)
         if _holds(op, lo, threshold) and _holds(op, hi, threshold):
             return self.verdict(Verdict.CONFIRMED, effect,
                                 f"{self.h.id} confirmed: {self.expectation}", detail, limit)
-        if not _holds(op, lo, threshold) and not _holds(op, hi, threshold):
+        if refuted:
             return self.verdict(Verdict.REFUTED, effect,
                                 f"Optimization did not improve {self.name} as expected",
                                 detail, limit)
-        needed = samples_to_decide(effect, threshold, space)
+        requests, runs = samples_to_decide(effect, threshold, space)
+        needed = (practical(requests), practical(runs))
         return self.verdict(Verdict.INCONCLUSIVE, effect,
                             f"{self.h.id}: inconclusive, {_need_text(needed)}", detail, limit,
                             needed)
@@ -261,7 +268,8 @@ _PRACTICAL_ROUNDS = 50
 def _need_text(needed: tuple[int | None, int | None]) -> str:
     requests, runs = needed
     if requests is None and runs is None:
-        return "the measured effect sits on the expectation: no sample size decides it"
+        return ("no practical sample size decides it (the effect sits on the expectation, "
+                "or the runs are too unstable)")
     parts = []
     if requests is not None:
         parts.append(f"about {requests} more requests per variant")

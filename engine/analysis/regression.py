@@ -14,9 +14,10 @@ meeting the hypothesis's expectation (see ``Guard``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from engine.analysis.intervals import interval_problem, practical
 from engine.metrics import is_latency
 from engine.result import RunResult, Status
 from engine.stats import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
@@ -140,14 +141,29 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                                 note="a current run is invalid: its numbers cannot be trusted")
     base = [r for r in baseline if r.validity.valid]
     tol = merge_tolerances(tolerances)
-    checks = [_check(current, base, metric, journey, limit, config, min_effect_s)
+    checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s),
+                    "absolute" if metric in _ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
-    checks += [_guard_check(current, g, config) for g in guards]
+    checks += [_sane(_guard_check(current, g, config), "value") for g in guards]
     status = max((c.status for c in checks if _decides(c)), key=_SEVERITY.__getitem__,
                  default=Status.PASS)
     messages = tuple(c.message for c in checks if c.status is Status.FAIL)
     note = "" if base else "no valid baseline runs"
     return RegressionResult(status, tuple(checks), messages, note)
+
+
+def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
+    """A check whose interval is not finite or absurdly wide (engine.analysis.intervals)
+    is INCONCLUSIVE with that reason, never PASS. A FAIL stands (its whole interval is on
+    the bad side, however wide), unless a bound is NaN."""
+    lo, hi = check.ci_low, check.ci_high
+    if lo is None or hi is None:
+        return check
+    problem = interval_problem(lo, hi, space, sure_bad=check.status is Status.FAIL)
+    if not problem:
+        return check
+    return replace(check, status=Status.INCONCLUSIVE, requests_needed=None,
+                   message=f"{label(check.metric, check.journey)}: {problem}")
 
 
 def _decides(check: RegressionCheck) -> bool:
@@ -174,6 +190,9 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     if effect.insufficient or point is None or lo is None or hi is None:
         why = effect.reason or "no interval (baseline value is 0)"
         return _inconclusive(metric, journey, tolerance, f"{name}: {why}", effect)
+    unbounded = interval_problem(lo, hi, space, sure_bad=True)  # non-finite; _sane: width
+    if unbounded:
+        return _inconclusive(metric, journey, tolerance, f"{name}: {unbounded}", effect)
     sign = _bad_sign(metric)
     bad_point = sign * point
     bad_near, bad_far = sorted((sign * lo, sign * hi))
@@ -190,7 +209,7 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
         return _result(effect, space, tolerance, significant, Status.PASS,
                        f"{name}: {_fmt(point, space)} within tolerance {tol_text}"
                        + _resolution_note(effect, space, bad_far - bad_point, tolerance))
-    needed, _ = samples_to_decide(effect, 0.0, space)
+    needed = practical(samples_to_decide(effect, 0.0, space)[0])
     return _result(effect, space, tolerance, significant, Status.INCONCLUSIVE,
                    f"{name}: {_fmt(point, space)} exceeds tolerance {tol_text} but is not "
                    f"significant (CI {_fmt(lo, space)}..{_fmt(hi, space)})", needed)
@@ -215,9 +234,11 @@ def _resolution_note(effect: Effect, space: str, width: float, tolerance: float)
         return ""
     point = _triple(effect, space)[0] or 0.0
     sign = _bad_sign(effect.metric)
-    needed, runs = samples_to_decide(effect, point + sign * tolerance, space)
-    more = f"~{needed} more requests" if needed is not None else f"~{runs} more runs"
-    return f"; the interval is wider than the tolerance ({more} would resolve it)"
+    needed, runs = map(practical, samples_to_decide(effect, point + sign * tolerance, space))
+    more = f" (~{needed} more requests would resolve it)" if needed is not None else ""
+    if needed is None and runs is not None:
+        more = f" (~{runs} more runs would resolve it)"
+    return f"; the interval is wider than the tolerance{more}"
 
 
 def _triple(effect: Effect, space: str) -> tuple[float | None, float | None, float | None]:
@@ -254,7 +275,8 @@ def _inconclusive(metric: str, journey: str | None, tolerance: float, message: s
     return RegressionCheck(
         metric, journey, effect.a_value if effect else None,
         effect.b_value if effect else None, None, None, None, tolerance, False,
-        Status.INCONCLUSIVE, message, effect.requests_needed if effect else None, effect)
+        Status.INCONCLUSIVE, message, practical(effect.requests_needed) if effect else None,
+        effect)
 
 
 def _guard_check(current: Sequence[RunResult], guard: Guard,
@@ -266,6 +288,10 @@ def _guard_check(current: Sequence[RunResult], guard: Guard,
     if effect.insufficient or value is None or lo is None or hi is None:
         return _inconclusive(guard.metric, guard.journey, cmp.value,
                              f"{name}: {effect.reason or 'no data'} ({guard.source})", effect)
+    unbounded = interval_problem(lo, hi, "value", sure_bad=True)
+    if unbounded:
+        return _inconclusive(guard.metric, guard.journey, cmp.value,
+                             f"{name}: {unbounded} ({guard.source})", effect)
     violated_point = not cmp.holds(value)
     violated_all = not cmp.holds(lo) and not cmp.holds(hi)
     if violated_point and violated_all:
