@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from engine.outcome import GateResult, SpecOutcome
-from engine.result import EXIT_CODES, Status
+from engine.result import ExitCode, Status, worst
 from engine.spec.model import STRICT_BY_DEFAULT, Gate, Spec
 
 GateFn = Callable[[SpecOutcome, Gate], GateResult]
@@ -20,13 +20,6 @@ def _result(gate: Gate, status: Status, message: str, details: Iterable[str] = (
     return GateResult(gate.name, gate.kind, status, message, tuple(details))
 
 
-def _worst(statuses: Sequence[Status]) -> Status:
-    for status in (Status.INVALID, Status.FAIL, Status.INCONCLUSIVE):
-        if status in statuses:
-            return status
-    return Status.PASS if statuses else Status.INCONCLUSIVE
-
-
 def slo_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     checks = outcome.slo_checks
     if outcome.target_error:
@@ -34,7 +27,7 @@ def slo_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     if not checks:
         reason = "no SLOs defined" if not outcome.spec.slos else "no run to judge the SLOs on"
         return _result(gate, Status.INCONCLUSIVE, reason)
-    status = _worst([c.status for c in checks])
+    status = worst([c.status for c in checks])
     failing = [c.message if c.status == Status.FAIL else f"{c.slo}: {c.message}"
                for c in checks if c.status != Status.PASS]
     summary = f"{sum(c.status == Status.PASS for c in checks)}/{len(checks)} SLOs met"
@@ -74,7 +67,7 @@ def hypothesis_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     statuses = [mapping[str(v.verdict)] for v in verdicts]
     details = [f"{v.id}: {v.verdict} - {v.message}" for v in verdicts]
     confirmed = sum(s == Status.PASS for s in statuses)
-    return _result(gate, _worst(statuses), f"{confirmed}/{len(verdicts)} hypotheses confirmed",
+    return _result(gate, worst(statuses), f"{confirmed}/{len(verdicts)} hypotheses confirmed",
                    details)
 
 
@@ -207,29 +200,16 @@ def spec_verdict(outcome: SpecOutcome) -> Status:
     """ABORTED when interrupted, else the worst deciding gate (INVALID > FAIL > INCONCLUSIVE)."""
     if outcome.interrupted:
         return Status.ABORTED
-    deciding = [g.status for g in outcome.gates if g.decides_exit]
-    if not deciding:
-        return Status.INCONCLUSIVE
-    for status in (Status.INVALID, Status.FAIL, Status.INCONCLUSIVE):
-        if status in deciding:
-            return status
-    return Status.PASS
+    return worst(g.status for g in outcome.gates if g.decides_exit)
 
 
 def exit_code(verdicts: Sequence[Status]) -> int:
     """130 interrupted > 3 invalid > 1 failed > 0 (INCONCLUSIVE alone does not block)."""
-    if Status.ABORTED in verdicts:
-        return EXIT_CODES["interrupted"]
-    if Status.INVALID in verdicts:
-        return EXIT_CODES["run_invalid"]
-    if Status.FAIL in verdicts:
-        return EXIT_CODES["gate_failed"]
-    return EXIT_CODES["pass"]
+    codes = {Status.ABORTED: ExitCode.INTERRUPTED, Status.INVALID: ExitCode.RUN_INVALID,
+             Status.FAIL: ExitCode.GATE_FAILED}
+    return int(codes.get(worst(verdicts, Status.PASS), ExitCode.PASS))
 
 
 def overall(verdicts: Sequence[Status]) -> Status:
     """The document's verdict over all specs."""
-    for status in (Status.ABORTED, Status.INVALID, Status.FAIL, Status.INCONCLUSIVE):
-        if status in verdicts:
-            return status
-    return Status.PASS if verdicts else Status.INCONCLUSIVE
+    return worst(verdicts)

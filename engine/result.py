@@ -7,24 +7,25 @@ into the JSON document described in docs/REPORT_FORMAT.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from types import MappingProxyType
+from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the selector imports numpy/native code; keep this module light
     from engine.native import Histogram
 
 __all__ = [
-    "EXIT_CODES",
+    "SEVERITY",
     "TARGET_SHORT",
+    "ExitCode",
     "JourneyResult",
     "ResourceSample",
     "RunInterval",
     "RunResult",
     "Status",
     "Validity",
+    "worst",
 ]
 
 
@@ -40,11 +41,29 @@ class Status(StrEnum):
     ABORTED = "ABORTED"
 
 
-EXIT_CODES: Mapping[str, int] = MappingProxyType(
-    {"pass": 0, "gate_failed": 1, "spec_invalid": 2, "run_invalid": 3, "interrupted": 130}
-)
-"""0 all deciding gates pass; 1 a gate failed; 2 spec invalid or usage error; 3 run invalid
-or target unreachable; 130 interrupted (partial results still written)."""
+SEVERITY: tuple[Status, ...] = (Status.ABORTED, Status.INVALID, Status.FAIL,
+                                Status.INCONCLUSIVE, Status.PASS)
+"""Verdicts worst first: the one place the order is written (gates, regression, overall)."""
+
+
+def worst(statuses: Iterable[Status], empty: Status = Status.INCONCLUSIVE) -> Status:
+    """The worst of ``statuses`` by SEVERITY; PASS when none is ranked (MANUAL, NOT_RUN
+    only); ``empty`` when there are none at all (no evidence never passes)."""
+    seen = set(statuses)
+    if not seen:
+        return empty
+    return next((s for s in SEVERITY if s in seen), Status.PASS)
+
+
+class ExitCode(IntEnum):
+    """0 all deciding gates pass; 1 a gate failed; 2 spec invalid or usage error; 3 run
+    invalid or target unreachable; 130 interrupted (partial results still written)."""
+
+    PASS = 0
+    GATE_FAILED = 1
+    SPEC_INVALID = 2
+    RUN_INVALID = 3
+    INTERRUPTED = 130
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,18 @@ from engine.analysis.regression import check_regressions
 from engine.analysis.slo import MIN_TAIL_SAMPLES, check_slo
 from engine.analysis.soak import SoakAnalysis, SoakWindow, TrendFit
 from engine.analysis.spike import SpikeAnalysis
-from engine.gates import evaluate_gates, exit_code, load_gate, spec_verdict, unknown_gate_error
+from engine.gates import (
+    evaluate_gates,
+    exit_code,
+    load_gate,
+    overall,
+    spec_verdict,
+    unknown_gate_error,
+)
 from engine.metrics import tail_samples_needed
 from engine.outcome import GateResult, SpecOutcome
 from engine.plan import SpecPlan
-from engine.result import RunResult, Status
+from engine.result import SEVERITY, ExitCode, RunResult, Status, worst
 from engine.spec.lint import percentile_samples_needed, spec_warnings
 from engine.spec.loader import load_paths, load_text
 from engine.spec.model import Expectation, Gate, Hypothesis, Spec, Target, Variant
@@ -303,3 +310,39 @@ def test_hypothesis_with_a_too_wide_interval_is_inconclusive(
 
 def test_absurd_sample_needs_are_dropped() -> None:
     assert practical(10**12) is None and practical(5000) == 5000 and practical(None) is None
+
+
+# --- verdict order and exit codes, defined once in engine.result ----------------------
+
+def test_severity_order_is_written_once_and_worst_follows_it() -> None:
+    assert SEVERITY == (Status.ABORTED, Status.INVALID, Status.FAIL, Status.INCONCLUSIVE,
+                        Status.PASS)
+    assert worst([Status.PASS, Status.INCONCLUSIVE, Status.FAIL]) == Status.FAIL
+    assert worst([Status.FAIL, Status.INVALID]) == Status.INVALID
+    assert worst([Status.PASS, Status.NOT_RUN, Status.MANUAL]) == Status.PASS
+    assert worst([]) == Status.INCONCLUSIVE
+    assert worst([], Status.PASS) == Status.PASS
+
+
+def test_overall_and_spec_verdict_use_the_order() -> None:
+    assert overall([Status.PASS, Status.ABORTED, Status.INVALID]) == Status.ABORTED
+    assert overall([Status.PASS, Status.INCONCLUSIVE]) == Status.INCONCLUSIVE
+    assert overall([]) == Status.INCONCLUSIVE
+    outcome = _outcome()
+    assert spec_verdict(outcome) == Status.INCONCLUSIVE  # no deciding gate: no evidence
+    outcome.gates = [GateResult("a", "slo", Status.FAIL, ""),
+                     GateResult("b", "validity", Status.INVALID, "", decides_exit=False)]
+    assert spec_verdict(outcome) == Status.FAIL
+    outcome.interrupted = True
+    assert spec_verdict(outcome) == Status.ABORTED
+
+
+@pytest.mark.parametrize(("verdicts", "code"), [
+    ([Status.PASS], ExitCode.PASS), ([Status.INCONCLUSIVE, Status.PASS], ExitCode.PASS),
+    ([Status.FAIL, Status.INCONCLUSIVE], ExitCode.GATE_FAILED),
+    ([Status.FAIL, Status.INVALID], ExitCode.RUN_INVALID),
+    ([Status.INVALID, Status.ABORTED], ExitCode.INTERRUPTED), ([], ExitCode.PASS)])
+def test_exit_codes(verdicts: list[Status], code: ExitCode) -> None:
+    assert exit_code(verdicts) == code
+    assert (int(ExitCode.PASS), int(ExitCode.GATE_FAILED), int(ExitCode.SPEC_INVALID),
+            int(ExitCode.RUN_INVALID), int(ExitCode.INTERRUPTED)) == (0, 1, 2, 3, 130)

@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.analysis.intervals import interval_problem, practical
 from engine.metrics import is_latency
-from engine.result import RunResult, Status
+from engine.result import RunResult, Status, worst
 from engine.stats import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.units import Comparison
 
@@ -45,7 +45,6 @@ GATE_CONFIG = StatsConfig(confidence=0.98)
 metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
 
 _ABSOLUTE = frozenset({"error_rate", "availability"})
-_SEVERITY = {Status.PASS: 0, Status.INCONCLUSIVE: 1, Status.FAIL: 2, Status.INVALID: 3}
 
 
 def label(metric: str, journey: str | None) -> str:
@@ -145,8 +144,7 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                     "absolute" if metric in _ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
     checks += [_sane(_guard_check(current, g, config), "value") for g in guards]
-    status = max((c.status for c in checks if _decides(c)), key=_SEVERITY.__getitem__,
-                 default=Status.PASS)
+    status = worst((c.status for c in checks if _decides(c)), Status.PASS)
     messages = tuple(c.message for c in checks if c.status is Status.FAIL)
     note = "" if base else "no valid baseline runs"
     return RegressionResult(status, tuple(checks), messages, note)

@@ -17,10 +17,11 @@ from typing import Any
 from engine.gates import unknown_gate_error
 from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
 from engine.report.writer import report_dir_problem
+from engine.result import ExitCode
 from engine.spec.loader import load_paths
 from engine.spec.model import Spec
 
-EXIT_SPEC_INVALID = 2
+EXIT_SPEC_INVALID = ExitCode.SPEC_INVALID
 EXIT_REPORTS_NOT_WRITTEN = 3  # a passing run whose reports could not be written still blocks
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine.result import ExitCode
 from engine.spec.loader import load_paths
 
-EXIT_INVALID = 2
+EXIT_INVALID = ExitCode.SPEC_INVALID
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
