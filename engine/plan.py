@@ -92,10 +92,25 @@ def plan_spec(spec: Spec, only: set[str] | None = None, hypotheses: bool = True)
     return SpecPlan(spec, tuple(steps), tuple(skipped))
 
 
+MAX_STEPS = 50
+"""At most this many stress steps, whatever start, step and max_rate say."""
+
+
+def stress_rates(profile: LoadProfile, max_steps: int = MAX_STEPS) -> list[float]:
+    """The step rates: start, start + step, ... up to max_rate (at most ``max_steps``)."""
+    if not profile.start_rate or not profile.step_rate or not profile.step_duration_s:
+        raise ValueError(f"profile {profile.name!r}: stress needs start, step and step_duration")
+    rates: list[float] = []
+    rate = profile.start_rate
+    while len(rates) < max_steps and (profile.max_rate is None
+                                      or rate <= profile.max_rate * (1 + 1e-9)):
+        rates.append(rate)
+        rate += profile.step_rate
+    return rates
+
+
 def _profile_step(spec: Spec, profile: LoadProfile) -> PlannedStep | str:
     if profile.kind == "stress":
-        from engine.analysis.stress import stress_rates  # numpy-backed: only when planning stress
-
         rates = stress_rates(profile)
         secs = len(rates) * (profile.step_duration_s or 0.0)
         desc = (f"stress: {rates[0]:g}/s -> up to {rates[-1]:g}/s in {len(rates)} steps of "

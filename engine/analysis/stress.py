@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from engine.analysis.bottlenecks import limiting_resource
 from engine.metrics import latency_value, merged_response
+from engine.plan import MAX_STEPS, stress_rates
 from engine.profiler import summarize
 from engine.result import TARGET_SHORT, RunResult
 from engine.spec.model import LoadProfile, StopWhen
@@ -36,7 +37,6 @@ __all__ = ["RunStep", "StressAnalysis", "StressStep", "analyse_stress", "run_str
 
 RunStep = Callable[[float, float], RunResult]
 """(arrival rate in requests/s, duration in s) -> the run at that rate."""
-MAX_STEPS = 50
 KNEE_FACTOR = 2.0
 KNEE_MIN_S = 0.001
 DEFAULT_ERROR_LIMIT = 0.01
@@ -218,19 +218,6 @@ def analyse_stress(steps: Sequence[RunResult], *, rates: Sequence[float] | None 
     if knee_rate is not None:
         evidence = [f"latency knee after {knee_rate:g}/s", *evidence]
     return StressAnalysis(bp, max(rs), mode, resource, knee_rate, evaluated, tuple(evidence))
-
-
-def stress_rates(profile: LoadProfile, max_steps: int = MAX_STEPS) -> list[float]:
-    """The step rates: start, start + step, ... up to max_rate (at most ``max_steps``)."""
-    if not profile.start_rate or not profile.step_rate or not profile.step_duration_s:
-        raise ValueError(f"profile {profile.name!r}: stress needs start, step and step_duration")
-    rates: list[float] = []
-    rate = profile.start_rate
-    while len(rates) < max_steps and (profile.max_rate is None
-                                      or rate <= profile.max_rate * (1 + 1e-9)):
-        rates.append(rate)
-        rate += profile.step_rate
-    return rates
 
 
 def _stops(run: RunResult, step: StressStep, stop: StopWhen) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Literal
 
-from engine.history import serialize as ser
+import engine.history.serialize as ser
 from engine.history.fingerprint import GitInfo, HostFingerprint
 from engine.history.schema import MIGRATIONS, SCHEMA_VERSION
 from engine.result import RunResult
