@@ -177,3 +177,12 @@ def format_rate(per_second: float) -> str:
     if per_second >= 1000:
         return f"{per_second / 1000:.3g}k/s"
     return f"{per_second:.3g}/s"
+
+
+def format_value(kind: str, value: float) -> str:
+    """Seconds, rates and fractions as people write them."""
+    if kind == "latency":
+        return format_duration(value)
+    if kind == "throughput":
+        return format_rate(value)
+    return f"{value * 100:.3g}%"

@@ -24,7 +24,7 @@ from engine.result import RunResult, Status
 from engine.spec import lint
 from engine.spec.build_flow import metric_name
 from engine.spec.model import Slo
-from engine.units import format_duration, format_rate
+from engine.units import format_value
 
 MIN_TAIL_SAMPLES = lint.MIN_TAIL_SAMPLES
 """Requests expected beyond a percentile before it may decide a gate (p99 -> 1000 requests)."""
@@ -73,15 +73,6 @@ class Budget:
 
     def to_doc(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def format_value(kind: str, value: float) -> str:
-    """Seconds, rates and fractions as people write them."""
-    if kind == "latency":
-        return format_duration(value)
-    if kind == "throughput":
-        return format_rate(value)
-    return f"{value * 100:.3g}%"
 
 
 def metric_label(slo: Slo) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.report.fmt import fmt_value
 from engine.report.md_parts import no_data, table
-from engine.units import UnitError, parse_comparison
+from engine.units import UnitError, format_value, parse_comparison
 
 __all__ = ["before_cell", "compliance_cell", "slo_compliance"]
 
@@ -68,10 +68,7 @@ def before_cell(spec: Doc, check: Doc) -> str:
 
 
 def _value_text(check: Doc, value: float) -> str:
-    # the same wording as the check's own value_text (engine.analysis.slo), so the Before
-    # and After columns read alike
-    from engine.analysis.slo import format_value
-
+    # the same formatter as the check's own value_text, so Before and After read alike
     return format_value(str(check.get("sli")), value)
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.analysis.slo import format_value
 from engine.native import OUTCOME_NAMES, Histogram
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+from engine.units import format_value
 from tests.support.runs import histogram_ns
 
 NOW = datetime(2026, 11, 27, 15, 0, 0, tzinfo=UTC)
