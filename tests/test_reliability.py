@@ -352,3 +352,16 @@ def test_parallel_applies_into_one_folder_keep_their_own_reports(tmp_path: Path)
     stamped = sorted((tmp_path / "reports").glob("rel-par-2*.json"))
     assert len(stamped) == 3, stamped
     assert (tmp_path / "reports" / "rel-par-latest.json").is_file()
+
+
+def test_every_test_named_in_reliability_md_exists() -> None:
+    import re
+
+    text = (REPO / "docs" / "RELIABILITY.md").read_text(encoding="utf-8")
+    last, named = "", 0
+    for match in re.finditer(r"`(tests/[\w/]+\.py)?::(test_\w+)`", text):
+        last = match.group(1) or last
+        source = (REPO / last).read_text(encoding="utf-8")
+        assert f"def {match.group(2)}(" in source, (last, match.group(2))
+        named += 1
+    assert named >= 15

@@ -206,3 +206,33 @@ def test_chatty_target_is_not_blocked_by_output() -> None:
     with ManagedTarget(StartConfig(py(code))) as target:
         wait_for_line(target, "DONE", timeout=30)
         assert len(target.output_tail().splitlines()) <= 40
+
+
+def test_stop_event_ends_the_readiness_wait_at_once() -> None:
+    import threading
+
+    from engine.target import StartInterrupted
+
+    stop = threading.Event()
+    cfg = StartConfig(py("import time; time.sleep(60)"),
+                      ready_tcp=("127.0.0.1", free_port()), ready_timeout_s=30)
+    target = ManagedTarget(cfg, stop=stop)
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(StartInterrupted):
+        target.start()
+    assert time.monotonic() - started < 2.5  # not the 30 s ready timeout
+    assert target.pid is not None and not alive(target.pid)
+
+
+def test_a_taken_port_is_refused_before_launch() -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        cfg = StartConfig(py("print('started')"), port=("127.0.0.1", port))
+        target = ManagedTarget(cfg)
+        with pytest.raises(TargetStartError, match=rf"^port {port} is in use by pid {os.getpid()} \("):
+            target.start()
+        assert target.pid is None  # nothing was launched
