@@ -16,10 +16,22 @@ import numpy as np
 
 from engine import hdr_codec as codec
 from engine._snapshot import (
+    CONNECT,
+    DROPPED,
     MAX_GAP_INTERVALS,
     N_OUTCOMES,
+    OK,
     OUTCOME_NAMES,
+    PROTOCOL,
+    READ,
     STATE_VERSION,
+    STATUS_1XX,
+    STATUS_2XX,
+    STATUS_3XX,
+    STATUS_4XX,
+    STATUS_5XX,
+    TIMEOUT,
+    WRITE,
     IntervalSnapshot,
     check_mergeable,
     check_recorder_args,
@@ -35,8 +47,6 @@ __all__ = [
     "Histogram", "Recorder", "monotonic_ns",
 ]
 
-OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX = 0, 1, 2, 3, 4, 5
-CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED = 6, 7, 8, 9, 10, 11
 _NO_MIN = sys.maxsize
 
 

@@ -15,6 +15,10 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
     "connect", "read", "write", "timeout", "protocol", "dropped",
 )
+(OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX,
+ CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED) = range(N_OUTCOMES)
+"""The outcome codes: positions in OUTCOME_NAMES (tests check the names match; the native
+recorder's C constants are generated from the list by tools/gen_outcomes.py)."""
 STATE_VERSION = 1
 MAX_GAP_INTERVALS = 1_000_000  # a timestamp further ahead than this is garbage, not a stall
 

@@ -5,6 +5,7 @@ One extension module built from the .pxi parts beside this file; _native.pxd dec
 C-level methods (Histogram.record_c, Recorder.record_c) for Cython callers; engine/_native.pyi
 documents the Python API; engine/_pyhdr.py is the pure-Python twin.
 """
+include "outcomes.pxi"
 include "clock.pxi"
 include "hdr.pxi"
 include "recorder.pxi"

@@ -8,14 +8,9 @@
 from httptools import HttpParserError as _HttpParserError
 from httptools import HttpResponseParser as _HttpResponseParser
 
-# outcome codes (engine._snapshot order, as in recorder.pxi)
+# outcome codes: C_READ ... from outcomes.pxi (generated from engine._snapshot.OUTCOME_NAMES)
 cdef enum:
-    _D_STATUS_5XX = 5
     _D_MAX_REDIRECTS = 5
-    _D_READ = 7
-    _D_WRITE = 8
-    _D_TIMEOUT = 9
-    _D_PROTOCOL = 10
 
 
 cdef class _CNoHeaders:
@@ -71,7 +66,7 @@ cdef class CConnection:
         try:
             self._feed(data)
         except _HttpParserError:
-            self._fail(_D_PROTOCOL)
+            self._fail(C_PROTOCOL)
             return
         if self._head and self.headers_done and self.busy:
             self._new_parser(self._headers)
@@ -83,7 +78,7 @@ cdef class CConnection:
             if exc is None and self.headers_done and not self.framed:
                 self._finish(self._outcome())
             else:
-                self._finish(_D_READ)
+                self._finish(C_READ)
         self.owner.lost(self)
 
     def pause_writing(self):
@@ -154,14 +149,14 @@ cdef class CConnection:
         self.location = None
         self.sent = c_monotonic_ns()
         if self.transport is None or self._closing_fn():
-            self._fail(_D_WRITE)
+            self._fail(C_WRITE)
             return
         self._write_fn(data)
 
     def expire(self, int64_t deadline_sent_ns):
         """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
         if self.busy and self.sent < deadline_sent_ns:
-            self._fail(_D_TIMEOUT)
+            self._fail(C_TIMEOUT)
             return True
         return False
 
@@ -188,7 +183,7 @@ cdef class CConnection:
         cdef int s = self.status
         if 0 <= s < 600 and len(self._expect) == 600:
             return <int>self._expect[s]
-        return _D_PROTOCOL
+        return C_PROTOCOL
 
     cdef _fail(self, int outcome):
         if self.transport is not None:
@@ -196,7 +191,7 @@ cdef class CConnection:
         self._finish(outcome)
 
     cdef bytes _redirect(self, int outcome):
-        if (self._follow is None or self.location is None or outcome > _D_STATUS_5XX
+        if (self._follow is None or self.location is None or outcome > C_STATUS_5XX
                 or not 300 <= self.status < 400 or self._hops >= _D_MAX_REDIRECTS):
             return None
         # the Python twin's code: a redirect is rare, so no C copy of it (imported here,

@@ -16,13 +16,7 @@ from engine._snapshot import (
     open_snapshot,
 )
 
-cdef enum:
-    C_CONNECT = 6
-    C_DROPPED = 11
-    C_N_OUTCOMES = 12
-
-OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX = 0, 1, 2, 3, 4, 5
-CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED = 6, 7, 8, 9, 10, 11
+# the outcome codes (C_OK ... C_DROPPED, C_N_OUTCOMES) come from outcomes.pxi, generated
 cdef int64_t _MAX_GAP = MAX_GAP_INTERVALS
 
 
