@@ -22,8 +22,18 @@ _API = (
 )
 
 
+PURE_ENV = "PERFOPT_PURE"
+"""Set to 1 to force the pure-Python twins of the whole hot path (histogram, recorder and
+the driver's connection); the one switch, read by :func:`pure_requested`."""
+
+
+def pure_requested() -> bool:
+    """True when PERFOPT_PURE=1 asks for the pure-Python twins."""
+    return os.environ.get(PURE_ENV) == "1"
+
+
 def _select() -> tuple[ModuleType, str]:
-    if os.environ.get("PERFOPT_PURE") != "1":
+    if not pure_requested():
         try:
             native = importlib.import_module("engine._native")
         except ImportError:

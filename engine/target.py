@@ -16,11 +16,10 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO
@@ -86,13 +85,6 @@ class TargetStartError(Exception):
 
 class StartInterrupted(TargetStartError):
     """The stop event was set while the target was starting; it has been stopped."""
-
-
-def demo_command(port: int, fix: Sequence[str], extra: Sequence[str] = ()) -> tuple[str, ...]:
-    """The command that runs the embedded demo service on 127.0.0.1:``port``."""
-    cmd = [sys.executable, "-m", "engine.demo", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--fix", ",".join(fix) or "none"]
-    return (*cmd, *extra)
 
 
 class _Tail:

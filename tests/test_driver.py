@@ -30,7 +30,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def conn_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a protocol test with the native Connection (ext/driver.pxi) and its Python twin."""
     if request.param == "py":
-        monkeypatch.setenv("PERFOPT_PURE_DRIVER", "1")
+        monkeypatch.setenv("PERFOPT_PURE", "1")  # workers spawned now run pure twins
         assert connection_factory() is Connection
     elif native.IMPLEMENTATION != "c":
         pytest.skip("PERFOPT_PURE=1: only the Python twins are under test")

@@ -13,7 +13,8 @@ from types import FrameType
 import psutil
 import pytest
 
-from engine.target import ManagedTarget, StartConfig, TargetStartError, demo_command
+from engine.spec.build_target import demo_command
+from engine.target import ManagedTarget, StartConfig, TargetStartError
 from tests.support.demo import demo_config, free_port, request
 
 PY = sys.executable

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -305,11 +304,11 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 
 
 def connection_factory() -> Callable[[Sink, Owner, Timings | None], Connection]:
-    """The native Connection twin (ext/driver.pxi) when the native recorder is selected,
-    else the Python class above. PERFOPT_PURE_DRIVER=1 forces the Python one (tests)."""
+    """The native Connection twin (ext/driver.pxi) when the native hot path is selected,
+    else the Python class above. PERFOPT_PURE=1 (engine.native) forces the Python one."""
     from engine import native
 
-    if native.IMPLEMENTATION == "c" and os.environ.get("PERFOPT_PURE_DRIVER") != "1":
+    if native.IMPLEMENTATION == "c" and not native.pure_requested():
         cls = getattr(importlib.import_module("engine._native"), "CConnection", None)
         if cls is not None:
             return cls  # type: ignore[no-any-return]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
+from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,9 +21,16 @@ from engine.spec.model import (
     StartCommand,
     Target,
 )
-from engine.target import demo_command
 
 DEMO_FIXES = ("index", "join", "cache", "async", "parallel", "linear", "pool")
+
+
+
+def demo_command(port: int, fix: Sequence[str], extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The command that runs the embedded demo service on 127.0.0.1:``port``."""
+    cmd = [sys.executable, "-m", "engine.demo", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--fix", ",".join(fix) or "none"]
+    return (*cmd, *extra)
 
 
 def build_target(ctx: Ctx, raw: dict[str, Any], path: P) -> Target:

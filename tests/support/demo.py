@@ -15,7 +15,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from engine.target import ManagedTarget, StartConfig, TargetStartError, demo_command
+from engine.spec.build_target import demo_command
+from engine.target import ManagedTarget, StartConfig, TargetStartError
 
 from .servers import free_port  # relative: benchmarks import this module as support.demo
 
