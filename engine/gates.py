@@ -110,9 +110,9 @@ def _soak_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
     fails, unknown = [], []
     leak = soak.leak
     if leak.verdict == "LEAK":
-        fails.append(f"soak: {leak.metric} leak, +{leak.growth or 0:.3g} over {leak.span_s:.0f}s")
+        fails.append(f"soak: {leak.message}")
     elif leak.verdict != "NO_LEAK":
-        unknown.append(f"soak: cannot tell whether {leak.metric} leaks (too few or noisy samples)")
+        unknown.append(f"soak: {leak.message}")
     first = next((w.p95_s for w in soak.windows if w.t_s >= soak.warmup_s and w.p95_s), None)
     p95 = soak.p95_change
     if p95 is not None and p95 > SOAK_P95_DEGRADED and p95 * (first or 0.0) >= SOAK_P95_MIN_SHIFT_S:

@@ -15,11 +15,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from engine.analysis.capacity import run_capacity
+from engine.analysis.evidence import short_evidence
 from engine.analysis.hypothesis import evaluate_hypothesis, run_experiment
 from engine.analysis.slo import check_slo
 from engine.analysis.soak import analyse_soak
 from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import run_stress
+from engine.driver.shapes import shape_of
 from engine.execute import ExecOptions, Executor, TargetSession, TargetUnavailable, target_session
 from engine.finish import finish_outcome
 from engine.live import abort_check
@@ -80,9 +82,18 @@ def _single(outcome: SpecOutcome, ex: Executor, session: TargetSession, step: Pl
     if outcome.primary is None or profile.kind == "baseline":
         outcome.primary = run
     if profile.kind == "soak":
-        outcome.soak = analyse_soak(run, profile.window_s)
+        outcome.soak = analyse_soak(run, profile.window_s, horizon_s=profile.leak_horizon_s,
+                                    planned_s=_planned_s(profile))
     elif profile.kind == "spike":
         outcome.spike = analyse_spike(run, profile)
+
+
+def _planned_s(profile: LoadProfile) -> float | None:
+    """How long the profile's run was meant to last (None: not known)."""
+    try:
+        return shape_of(profile).duration_s
+    except (ValueError, OSError):
+        return None
 
 
 def _slo_ok(outcome: SpecOutcome) -> Callable[[RunResult], bool]:
@@ -138,12 +149,15 @@ def _note_run_failures(outcome: SpecOutcome, kind: str, interrupted: bool) -> No
     mode = _analysis_failure(outcome, kind)
     if mode:
         outcome.message(f"Load test failed: {mode}")
+    durations = [r.duration_s for r in outcome.runs_of(kind)]
+    short = short_evidence(kind, min(durations)) if durations else ""
+    if short:
+        outcome.message(short)
 
 
 def _analysis_failure(outcome: SpecOutcome, kind: str) -> str:
     if kind == "soak" and outcome.soak is not None and outcome.soak.leak.verdict == "LEAK":
-        leak = outcome.soak.leak
-        return f"soak: {leak.metric} leak, +{leak.growth or 0:.3g} over {leak.span_s:.0f}s"
+        return f"soak: {outcome.soak.leak.message}"
     if kind == "spike" and outcome.spike is not None and not outcome.spike.recovered:
         return "spike: latency did not recover after the spike"
     return ""

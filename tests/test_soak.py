@@ -34,6 +34,14 @@ def _noise(n: int, sd: float, seed: int = 7) -> np.ndarray:
     return out
 
 
+def _long_run(slope_per_s: float, hours: float, dt: float = 10.0) -> RunResult:
+    n = int(hours * 3600 / dt)
+    t = np.arange(n) * dt
+    rss = 200 * MB + slope_per_s * t + _noise(n, 0.3 * MB)
+    return make_run([], duration_s=hours * 3600, kind="soak",
+                    resources=[sample(float(a), rss=int(v)) for a, v in zip(t, rss, strict=True)])
+
+
 def _run(rss: np.ndarray, p95s: list[float] | None = None, per_s: list[int] | None = None,
          generator_growth: int = 0) -> RunResult:
     n_s = int(len(rss) / 10)
@@ -57,11 +65,13 @@ def test_growing_rss_is_a_leak() -> None:
     assert len(doc["windows"]) == 10  # type: ignore[arg-type]
 
 
-def test_flat_noisy_rss_is_no_leak() -> None:
-    run = _run(50 * MB + _noise(600, 0.3 * MB))
-    soak = analyse_soak(run)
+def test_flat_noisy_rss_is_no_leak_only_when_long_enough() -> None:
+    short = analyse_soak(_run(50 * MB + _noise(600, 0.3 * MB)))  # a minute cannot rule out 24 h
+    assert short.leak.verdict == "INCONCLUSIVE" and short.leak.needed_span_s is not None
+    assert all(f.verdict == "NO_LEAK" for f in short.fits[1:])  # fds and threads constant
+    soak = analyse_soak(_long_run(0.0, hours=8))
     assert soak.leak.verdict == "NO_LEAK"
-    assert all(f.verdict == "NO_LEAK" for f in soak.fits)  # fds and threads constant
+    assert all(f.verdict == "NO_LEAK" for f in soak.fits)
 
 
 def test_warmup_that_flattens_is_not_a_leak() -> None:
@@ -71,10 +81,30 @@ def test_warmup_that_flattens_is_not_a_leak() -> None:
     assert soak.leak.verdict != "LEAK"
 
 
-def test_small_growth_is_not_material() -> None:
+def test_growth_is_material_by_its_projection_to_the_horizon() -> None:
     t = np.arange(600) * 0.1
-    soak = analyse_soak(_run(200 * MB + 0.01 * MB * t))  # +0.6 MB over a minute
-    assert soak.leak.verdict == "NO_LEAK"
+    run = _run(200 * MB + 0.01 * MB * t)  # +0.6 MB over a minute, +36 MB/h: 864 MB a day
+    assert analyse_soak(run).leak.verdict == "LEAK"
+    assert analyse_soak(run, horizon_s=600.0).leak.verdict == "NO_LEAK"  # +6 MB < 10 MB
+    tiny = _run(200 * MB + 1e-5 * MB * t)  # 0.86 MB a day
+    assert analyse_soak(tiny).leak.verdict == "NO_LEAK"
+
+
+def test_long_growing_run_is_a_leak() -> None:
+    soak = analyse_soak(_long_run(1000.0, hours=4))  # 3.4 MiB/h: 82 MiB in 24 h
+    assert soak.leak.verdict == "LEAK"
+    assert "leak: slope +3.5" in soak.leak.message and "MiB in 24 h" in soak.leak.message
+
+
+def test_short_steep_run_is_never_no_leak_and_says_how_long_would_decide() -> None:
+    t = np.arange(150) * 0.1  # a 15 s soak at 10 Hz, 238 MiB/h
+    for sd in (0.05, 0.3, 1.0, 3.0):
+        rss = 50 * MB + 238 * MB / 3600 * t + _noise(150, sd * MB)
+        soak = analyse_soak(make_run([J("a", [0.01])], duration_s=15.0, resources=_resources(rss)))
+        assert soak.leak.verdict in ("LEAK", "INCONCLUSIVE"), soak.leak.message
+        if soak.leak.verdict == "INCONCLUSIVE":
+            assert soak.leak.needed_span_s is not None and soak.leak.needed_span_s > 12.0
+            assert "of samples would decide" in soak.leak.message
 
 
 def test_too_few_samples_is_inconclusive() -> None:

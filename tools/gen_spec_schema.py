@@ -167,7 +167,9 @@ SHAPE = {
 }
 DEFS["settings"] = obj(dict(SETTINGS), desc="Driver settings for every profile.")
 DEFS["baseline"] = profile(SHAPE, "Steady expected load: SLIs before and after.")
-DEFS["soak"] = profile({**SHAPE, "window": ref("duration")}, "Long constant load: leaks, degradation.")
+DEFS["soak"] = profile({**SHAPE, "window": ref("duration"), "leak_horizon": {
+    **ref("duration"), "description": "How far the leak verdict projects the growth (default 24h)."}},
+    "Long constant load: leaks, degradation.")
 DEFS["stress"] = profile({
     "start": ref("rate"), "step": ref("rate"), "step_duration": ref("duration"),
     "max_rate": ref("rate"),

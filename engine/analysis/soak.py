@@ -1,17 +1,9 @@
 """Soak analysis: windows over a long constant run, a leak verdict and degradation.
 
-Leak: an ordinary least-squares line through the target's RSS samples (also
-fds and threads) after a warm-up, with a t-interval on the slope whose standard
-error is widened for the lag-1 autocorrelation of the residuals (10 Hz samples
-are far from independent). The verdict is
-
-- ``LEAK`` when the interval excludes zero (lower bound > 0), the growth the
-  slope implies over the analysed span is material (at least
-  ``max(min_growth, min_relative x starting level)``), and the last half of
-  the span still grows (at least 30% of the overall slope: a warm-up that
-  flattened is not a leak);
-- ``NO_LEAK`` when even the upper bound implies immaterial growth;
-- ``INCONCLUSIVE`` otherwise (too few samples, too noisy, or grew then stopped).
+Leak: each resource gauge (RSS, fds, threads) after a warm-up is fitted and its
+slope projected to a horizon (default 24 h) by ``engine.analysis.leak``: LEAK,
+NO_LEAK or INCONCLUSIVE with the span that would decide. A run that was
+interrupted or aborted is *partial*: every verdict is INCONCLUSIVE and says so.
 
 Degradation: relative change of p95 and of throughput (ok responses per second)
 from the first to the last windows (the first and last fifth, at least one
@@ -20,13 +12,11 @@ window each).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from itertools import pairwise
+from dataclasses import dataclass, replace
 
-from scipy import stats as st
-
+from engine.analysis.evidence import partial_reason
+from engine.analysis.leak import HORIZON_S, TrendFit, fit_trend, leak_verdict
 from engine.native import Histogram
 from engine.result import ResourceSample, RunResult
 
@@ -37,19 +27,12 @@ __all__ = [
     "TrendFit",
     "analyse_soak",
     "fit_trend",
+    "leak_verdict",
     "span",
     "timeline",
 ]
 
 NS = 1e-9
-MIN_POINTS = 8
-CONFIDENCE = 0.95
-# metric -> (minimum absolute growth, minimum growth relative to the starting level)
-MATERIAL: dict[str, tuple[float, float]] = {
-    "rss_bytes": (4 * 2**20, 0.05),
-    "fds": (8.0, 0.10),
-    "threads": (4.0, 0.10),
-}
 GENERATOR_FLAT_BYTES = 16 * 2**20
 
 
@@ -138,85 +121,6 @@ def span(run: RunResult, start_s: float, end_s: float) -> Span:
 
 
 @dataclass(frozen=True)
-class TrendFit:
-    """OLS trend of one resource metric; slope in units per second."""
-
-    metric: str
-    verdict: str
-    """LEAK, NO_LEAK or INCONCLUSIVE."""
-    n: int
-    slope_per_s: float | None
-    ci_low: float | None
-    ci_high: float | None
-    start_value: float | None
-    span_s: float
-    growth: float | None
-    """slope x span: what the line says the metric grew by over the analysed span."""
-    material: float
-    """Growth that counts as material for this metric and level."""
-
-    def to_doc(self) -> dict[str, object]:
-        return {"verdict": self.verdict, "slope_bytes_per_s": self.slope_per_s,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "metric": self.metric,
-                "growth": self.growth, "n": self.n}
-
-
-def fit_trend(ts: Sequence[float], ys: Sequence[float],
-              confidence: float = CONFIDENCE) -> tuple[float, float, float] | None:
-    """(slope, ci_low, ci_high) of ys against ts, autocorrelation-aware; None if < 3 points
-    or no spread in time."""
-    n = len(ts)
-    if n < 3:
-        return None
-    mt, my = sum(ts) / n, sum(ys) / n
-    sxx = sum((t - mt) ** 2 for t in ts)
-    if sxx <= 0:
-        return None
-    slope = sum((t - mt) * (y - my) for t, y in zip(ts, ys, strict=True)) / sxx
-    res = [y - my - slope * (t - mt) for t, y in zip(ts, ys, strict=True)]
-    ssr = sum(r * r for r in res)
-    r1 = _lag1(res)
-    # an AR(1)-style inflation: n_eff = n (1 - r) / (1 + r)
-    inflate = math.sqrt((1 + r1) / (1 - r1)) if r1 > 0 else 1.0
-    n_eff = max(3.0, n * (1 - r1) / (1 + r1)) if r1 > 0 else float(n)
-    se = math.sqrt(ssr / (n - 2) / sxx) * inflate
-    t = float(st.t.ppf(0.5 + confidence / 2, n_eff - 2 if n_eff > 3 else 1))
-    return slope, slope - t * se, slope + t * se
-
-
-def _lag1(res: Sequence[float]) -> float:
-    den = sum(r * r for r in res)
-    if den <= 0:
-        return 0.0
-    return min(0.99, sum(a * b for a, b in pairwise(res)) / den)
-
-
-def leak_verdict(metric: str, ts: Sequence[float], ys: Sequence[float]) -> TrendFit:
-    """Fit ``ys`` (a resource gauge) against ``ts`` (seconds) and judge it as a leak."""
-    min_abs, min_rel = MATERIAL.get(metric, (0.0, 0.05))
-    span_s = (ts[-1] - ts[0]) if ts else 0.0
-    material = max(min_abs, min_rel * (ys[0] if ys else 0.0))
-    fit = fit_trend(ts, ys) if len(ts) >= MIN_POINTS else None
-    if fit is None:
-        return TrendFit(metric, "INCONCLUSIVE", len(ts), None, None, None,
-                        ys[0] if ys else None, span_s, None, material)
-    slope, low, high = fit
-    verdict = "INCONCLUSIVE"
-    if low > 0 and slope * span_s >= material and _still_growing(ts, ys, slope):
-        verdict = "LEAK"
-    elif high * span_s < material:
-        verdict = "NO_LEAK"
-    return TrendFit(metric, verdict, len(ts), slope, low, high, float(ys[0]), span_s,
-                    slope * span_s, material)
-
-
-def _still_growing(ts: Sequence[float], ys: Sequence[float], slope: float) -> bool:
-    half = len(ts) // 2
-    fit = fit_trend(ts[half:], ys[half:])
-    return fit is not None and fit[0] >= 0.3 * slope
-
-
-@dataclass(frozen=True)
 class SoakWindow:
     """One window: start (s from run start), p95 (s), throughput (ok/s), mean gauges."""
 
@@ -248,6 +152,13 @@ class SoakAnalysis:
     throughput_change: float | None
     generator_rss_growth_bytes: int
     warmup_s: float
+    partial_reason: str = ""
+    """Why the run is partial evidence ("interrupted after 4 s of 15 s"); '' when whole."""
+    horizon_s: float = HORIZON_S
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.partial_reason)
 
     @property
     def leak(self) -> TrendFit:
@@ -258,7 +169,8 @@ class SoakAnalysis:
             return leaking[0]
         if rss:
             return rss[0]
-        return TrendFit("rss_bytes", "INCONCLUSIVE", 0, None, None, None, None, 0.0, None, 0.0)
+        return TrendFit("rss_bytes", "INCONCLUSIVE", 0, None, None, None, None, 0.0, None, 0.0,
+                        self.horizon_s, None, self.partial_reason)
 
     @property
     def generator_flat(self) -> bool:
@@ -274,7 +186,8 @@ class SoakAnalysis:
                             "throughput_change": self.throughput_change},
             "generator_rss_growth_bytes": self.generator_rss_growth_bytes,
             "generator_flat": self.generator_flat, "warmup_s": self.warmup_s,
-            "fits": [f.to_doc() for f in self.fits],
+            "fits": [f.to_doc() for f in self.fits], "partial": self.partial,
+            "partial_reason": self.partial_reason, "leak_horizon_s": self.horizon_s,
         }
 
 
@@ -323,20 +236,29 @@ MAX_WARMUP_S = 600.0
 
 
 def analyse_soak(run: RunResult, window_s: float | None = None, *,
-                 warmup_s: float | None = None, ramp_up_s: float = 0.0) -> SoakAnalysis:
+                 warmup_s: float | None = None, ramp_up_s: float = 0.0,
+                 horizon_s: float | None = None, memory_limit: float | None = None,
+                 planned_s: float | None = None) -> SoakAnalysis:
     """Windows, leak fits (RSS, fds, threads) and degradation of a long constant run.
 
     ``window_s`` > 0 defaults to a tenth of the run (at least 1 s). ``warmup_s`` (excluded
     from the fits and degradation) defaults to the ramp-up plus 20% of the rest, at most
     10 minutes of it: a service warms its caches and allocator in minutes, not hours.
+    Leaks are judged at ``horizon_s`` (default 24 h) against ``memory_limit`` (bytes) when
+    given; an aborted run (``planned_s`` its planned length) is partial: INCONCLUSIVE.
     """
     window = window_s if window_s and window_s > 0 else max(1.0, run.duration_s / 10)
     warm = warmup_s if warmup_s is not None else ramp_up_s + min(
         0.2 * max(0.0, run.duration_s - ramp_up_s), MAX_WARMUP_S)
+    horizon = horizon_s if horizon_s and horizon_s > 0 else HORIZON_S
     windows = _windows(run, window)
     kept = [s for s in run.resources if s.t_s >= warm and s.rss_bytes > 0]
     ts = [s.t_s for s in kept]
-    fits = tuple(leak_verdict(m, ts, _gauge(kept, m)) for m in ("rss_bytes", "fds", "threads"))
+    fits = tuple(leak_verdict(m, ts, _gauge(kept, m), horizon_s=horizon,
+                              memory_limit=memory_limit) for m in ("rss_bytes", "fds", "threads"))
+    partial = partial_reason(run, planned_s)
+    if partial:
+        fits = tuple(replace(f, verdict="INCONCLUSIVE", partial_reason=partial) for f in fits)
     p95_change, tput_change = _degradation(run, windows, warm)
     return SoakAnalysis(run.duration_s, windows, fits if kept else (), p95_change, tput_change,
-                        int(run.validity.generator_rss_growth_bytes), warm)
+                        int(run.validity.generator_rss_growth_bytes), warm, partial, horizon)

@@ -99,6 +99,7 @@ def _soak(s: Doc) -> str:
              f"(slope {_slope(leak.get('slope_bytes_per_s'), metric)}). "
              f"p95 change {fmt_change(deg.get('p95_change'))}, "
              f"throughput change {fmt_change(deg.get('throughput_change'))}."]
+    lines += [str(t) for t in (s.get("partial_reason"), leak.get("message")) if t]
     windows = s.get("windows") or []
     if windows:
         lines.append(table(["t", "p95", "Rate", "RSS"],

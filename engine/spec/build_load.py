@@ -91,8 +91,9 @@ def _baseline(ctx: Ctx, raw: dict[str, Any], path: P, settings: RunSettings) -> 
 def _soak(ctx: Ctx, raw: dict[str, Any], path: P, settings: RunSettings) -> LoadProfile:
     shape = _shape(ctx, raw, path)
     window = ctx.duration((*path, "window"), raw.get("window"))
+    horizon = ctx.duration((*path, "leak_horizon"), raw.get("leak_horizon"))
     return LoadProfile("soak", "soak", _model(shape, settings), window_s=window,
-                       location=ctx.location(path), **shape)
+                       leak_horizon_s=horizon, location=ctx.location(path), **shape)
 
 
 def _stress(ctx: Ctx, raw: dict[str, Any], path: P, settings: RunSettings) -> LoadProfile:

@@ -212,6 +212,7 @@ class LoadProfile:
     stop_when: StopWhen | None = None
     # soak
     window_s: float | None = None
+    leak_horizon_s: float | None = None
     # spike
     base_rate: float | None = None
     peak_rate: float | None = None
