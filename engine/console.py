@@ -48,7 +48,22 @@ def _spec_lines(spec: Doc) -> list[str]:
              for g in spec["gates"]]
     lines.append("gates: " + ", ".join(gates))
     lines += [f"! {m}" for m in spec["messages"]]
+    lines += _target_output(spec)
     return lines
+
+
+TAIL_LINES = 10
+"""Lines of a failed managed target's output shown under the error."""
+
+
+def _target_output(spec: Doc) -> list[str]:
+    """The last lines a managed target printed, when it failed to start or died (the
+    document's copy, already redacted)."""
+    tail = (spec.get("target") or {}).get("output_tail")
+    if not tail or spec.get("status") != "BLOCKED":
+        return []
+    last = str(tail).rstrip("\n").splitlines()[-TAIL_LINES:]
+    return [f"--- target output (last {len(last)} lines) ---", *(f"  | {x}" for x in last)]
 
 
 def _rate(value: float | None) -> str:

@@ -131,6 +131,7 @@ def test_managed_target_that_fails_to_start_shows_its_output(tmp_path: Path) -> 
     result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=60)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "failed to start" in result.stdout
+    assert "db migration failed" in result.stdout  # the terminal shows why, not only the JSON
     doc = _report(tmp_path, "nostart")
     assert "db migration failed" in (doc["specs"][0]["target"]["output_tail"] or "")
     assert "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from engine.report import markdown, summary
 from engine.report.markdown import SECTION_TITLES
-from tests.support.docs import full_document, minimal_document
+from tests.support.docs import blocked_document, full_document, minimal_document
 from tests.support.golden import check_golden
 
 
@@ -108,3 +108,17 @@ def test_summary_appends_only_when_env_set(tmp_path: Path, full: dict[str, Any])
     text = target.read_text(encoding="utf-8")
     assert text.startswith("earlier step\n")
     assert text.count("## perfopt-engine:") == 2
+
+
+def test_a_target_that_failed_to_start_shows_its_last_output_lines() -> None:
+    tail = "".join(f"line {i}\n" for i in range(30)) + "``` db migration failed\n"
+    md = markdown.render(blocked_document(tail))
+    overview = md.split("## Optimization Overview", 1)[1].split("\n## ", 1)[0]
+    assert "target failed to start" in overview
+    assert "**Target output** (last 10 lines)" in overview
+    assert "````text\nline 21\n" in overview and "``` db migration failed\n````" in overview
+    assert "line 20\n" not in md
+
+
+def test_a_healthy_managed_target_shows_no_output(full_md: str) -> None:
+    assert "Target output" not in full_md

@@ -8,6 +8,7 @@ whose data does not exist says so in one line; flow messages appear verbatim.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -56,6 +57,7 @@ def _overview(doc: Doc, spec: Doc) -> str:
     msgs = spec.get("messages") or []
     parts.append(bullets(msgs) if msgs else "No flow message was raised (no SLO breach, failed "
                  "load test, regression, or optimization that did not improve).")
+    parts += _target_output(spec)
     gates = spec.get("gates") or []
     if gates:
         parts.append(table(["Gate", "Kind", "Status", "Message"],
@@ -69,6 +71,22 @@ def _overview(doc: Doc, spec: Doc) -> str:
             [[f"{c['step']}. {c['step_name']}", c["criterion"], c["status"], c["evidence"]]
              for c in checklist]))
     return "\n\n".join(parts)
+
+
+TAIL_LINES = 10
+"""Lines of a failed managed target's output shown in the overview."""
+
+
+def _target_output(spec: Doc) -> list[str]:
+    """The last lines a managed target printed when it failed to start or died, fenced
+    (the document's copy, already redacted)."""
+    tail = (spec.get("target") or {}).get("output_tail")
+    if not tail or spec.get("status") != "BLOCKED":
+        return []
+    last = str(tail).rstrip("\n").splitlines()[-TAIL_LINES:]
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", str(tail))), default=0))
+    return [f"**Target output** (last {len(last)} lines)\n\n{fence}text\n"
+            + "\n".join(last) + f"\n{fence}"]
 
 
 def _baseline(doc: Doc, spec: Doc) -> str:

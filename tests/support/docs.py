@@ -327,3 +327,14 @@ def minimal_document() -> dict[str, Any]:
         gates=[{"name": "validity", "kind": "validity", "status": "PASS",
                 "message": "all runs valid", "details": [], "decides_exit": True}])
     return new_document([spec], verdict="PASS", exit_code=0, generated_at=NOW, version="0.1.0")
+
+
+def blocked_document(output_tail: str) -> dict[str, Any]:
+    """A managed target that failed to start: no run, the target's last output (exit 3)."""
+    spec = empty_spec_report(
+        "nostart", "users-api", status="BLOCKED", verdict="INVALID",
+        started_at="2026-11-27T14:59:50Z", finished_at="2026-11-27T15:00:00Z", duration_s=10.0,
+        target={"url": "http://127.0.0.1:8080", "managed": True, "demo_fix": None,
+                "output_tail": output_tail},
+        messages=["Load test failed: target failed to start: exited with code 4"])
+    return new_document([spec], verdict="INVALID", exit_code=3, generated_at=NOW, version="0.1.0")
