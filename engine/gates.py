@@ -124,11 +124,12 @@ def _soak_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
 
 
 def _spike_stress_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
-    fails, unknown = [], []
-    if outcome.spike is not None and not outcome.spike.recovered:
-        fails.append(f"spike: {outcome.spike.message}")
-    if outcome.stress is not None and not outcome.stress.steps:
-        unknown.append("stress: no stress step ran")
+    fails: list[str] = []
+    unknown: list[str] = []
+    if outcome.spike is not None and outcome.spike.verdict != "RECOVERED":
+        (unknown if outcome.spike.partial else fails).append(f"spike: {outcome.spike.message}")
+    if outcome.stress is not None and (outcome.stress.partial or not outcome.stress.steps):
+        unknown.append(f"stress: {outcome.stress.message}")
     return fails, unknown
 
 

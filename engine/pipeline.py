@@ -158,7 +158,7 @@ def _note_run_failures(outcome: SpecOutcome, kind: str, interrupted: bool) -> No
 def _analysis_failure(outcome: SpecOutcome, kind: str) -> str:
     if kind == "soak" and outcome.soak is not None and outcome.soak.leak.verdict == "LEAK":
         return f"soak: {outcome.soak.leak.message}"
-    if kind == "spike" and outcome.spike is not None and not outcome.spike.recovered:
+    if kind == "spike" and outcome.spike is not None and outcome.spike.verdict == "NOT_RECOVERED":
         return "spike: latency did not recover after the spike"
     return ""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.analysis.evidence import partial_reason
 from engine.outcome import CheckItem, SpecOutcome
 from engine.result import Status
 
@@ -78,6 +79,8 @@ def _traces(o: SpecOutcome) -> tuple[Status, str]:
 def _capacity_limit(o: SpecOutcome) -> tuple[Status, str]:
     if o.stress is None:
         return Status.NOT_RUN, "no stress profile ran"
+    if o.stress.partial:
+        return Status.INCONCLUSIVE, o.stress.message
     bp = o.stress.breaking_point_rate
     if bp is None:
         return Status.INCONCLUSIVE, f"broke at the first step ({o.stress.failure_mode})"
@@ -136,8 +139,24 @@ def _profile_passed(kind: str) -> Check:
         failed = [m for m in o.messages if m.startswith("Load test failed") and kind in m]
         if failed:
             return Status.FAIL, failed[0]
+        unsure = _undecided(o, kind)
+        if unsure:
+            return Status.INCONCLUSIVE, unsure
         return Status.PASS, f"{len(runs)} {kind} run(s), {sum(r.requests for r in runs)} requests"
     return check
+
+
+def _undecided(o: SpecOutcome, kind: str) -> str:
+    """Why the runs of ``kind`` cannot pass: partial evidence or an undecided analysis."""
+    stopped = next((r for r in o.runs_of(kind) if r.aborted), None)
+    if stopped is not None:
+        return f"partial evidence: {kind} {partial_reason(stopped)}"
+    if kind == "soak" and o.soak is not None and o.soak.leak.verdict != "NO_LEAK":
+        return o.soak.leak.message
+    analysis = {"stress": o.stress, "spike": o.spike}.get(kind)
+    if analysis is not None and analysis.partial:
+        return f"partial evidence: {kind} {analysis.partial_reason}"
+    return ""
 
 
 def _budget_tracked(o: SpecOutcome) -> tuple[Status, str]:

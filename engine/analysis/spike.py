@@ -14,6 +14,8 @@ The profile's timeline is ``before_s`` at ``base_rate``, ``spike_s`` at
   ``recovery_time_s`` is that interval's start minus the spike's end (0 when
   the first interval after the spike is already fine); None when it never
   recovers within the run.
+- A run that stopped early (Ctrl-C, an abort) is ``partial``: its verdict is
+  INCONCLUSIVE, whatever was seen before the stop.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.analysis.evidence import partial_reason
 from engine.analysis.soak import IntervalPoint, span, timeline
 from engine.result import RunResult
 from engine.spec.model import LoadProfile
@@ -70,6 +73,19 @@ class SpikeAnalysis:
     tolerance: float
     intervals_after: int
     """Intervals observed after the spike (recovery can only be seen within them)."""
+    partial_reason: str = ""
+    """Why the run is partial evidence ("interrupted after 4 s of 15 s"); '' when whole."""
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.partial_reason)
+
+    @property
+    def verdict(self) -> str:
+        """RECOVERED, NOT_RECOVERED, or INCONCLUSIVE for a partial run."""
+        if self.partial:
+            return "INCONCLUSIVE"
+        return "RECOVERED" if self.recovered else "NOT_RECOVERED"
 
     def to_doc(self) -> dict[str, object]:
         """The report's ``Spike`` object (plus the extra fields named above)."""
@@ -79,12 +95,15 @@ class SpikeAnalysis:
             "p95_before": self.p95_before_s, "recovery_time_s": self.recovery_time_s,
             "recovered": self.recovered, "p95_during": self.p95_during_s,
             "error_rate_before": self.error_rate_before, "tolerance": self.tolerance,
-            "intervals_after": self.intervals_after,
+            "intervals_after": self.intervals_after, "partial": self.partial,
+            "partial_reason": self.partial_reason, "verdict": self.verdict,
         }
 
     @property
     def message(self) -> str:
         """One line for the report."""
+        if self.partial:
+            return f"INCONCLUSIVE: {self.partial_reason}: the recovery was not judged"
         if not self.recovered:
             return (f"did not recover within {self.intervals_after} intervals after the "
                     f"spike to {self.peak_rate:g}/s")
@@ -126,4 +145,5 @@ def analyse_spike(run: RunResult, profile: LoadProfile, *,
         ph.base_rate, ph.peak_rate, p95_before, before.error_rate, during.error_rate,
         during.percentile_s(99.0), during.percentile_s(95.0), recovery, recovery is not None,
         tol, sum(1 for p in points if p.t_s >= ph.spike_end_s - 1e-9),
+        partial_reason(run, ph.end_s),
     )

@@ -17,6 +17,9 @@
 - The *knee* is the rate of the last step before p95 rises above twice the
   lowest p95 of the steps before it (and by at least 1 ms) and stays there.
 - The *limiting resource* at that point comes from ``limiting_resource``.
+- A step that was aborted (Ctrl-C, the maximum run duration) is partial
+  evidence: when it is the first step that did not pass, the analysis is
+  ``partial`` and claims no breaking point or failure mode.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.analysis.bottlenecks import limiting_resource
+from engine.analysis.evidence import partial_reason
 from engine.metrics import latency_value, merged_response
 from engine.plan import MAX_STEPS, stress_rates
 from engine.profiler import summarize
@@ -94,6 +98,12 @@ class StressAnalysis:
     knee_rate: float | None
     steps: tuple[StressStep, ...]
     evidence: tuple[str, ...]
+    partial_reason: str = ""
+    """Why the steps are partial evidence ("interrupted after 4 s at the 40/s step")."""
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.partial_reason)
 
     @property
     def broke(self) -> bool:
@@ -103,6 +113,10 @@ class StressAnalysis:
     def message(self) -> str:
         if not self.steps:
             return "no stress step ran"
+        if self.partial:
+            passed = [s.rate for s in self.steps if s.passed]
+            upto = f"; steps up to {max(passed):g}/s passed" if passed else ""
+            return f"INCONCLUSIVE: {self.partial_reason}: no breaking point claimed{upto}"
         if not self.broke:
             return f"no breaking point up to {self.max_rate_tested:g}/s"
         where = ("below the first step" if self.breaking_point_rate is None
@@ -120,7 +134,8 @@ class StressAnalysis:
                 "max_rate_tested": self.max_rate_tested, "failure_mode": self.failure_mode,
                 "limiting_resource": self.limiting_resource,
                 "steps": [s.to_doc() for s in self.steps], "message": self.message,
-                "knee_rate": self.knee_rate, "evidence": list(self.evidence)}
+                "knee_rate": self.knee_rate, "evidence": list(self.evidence),
+                "partial": self.partial, "partial_reason": self.partial_reason}
 
 
 def _errors(run: RunResult) -> tuple[tuple[str, int], ...]:
@@ -213,6 +228,9 @@ def analyse_stress(steps: Sequence[RunResult], *, rates: Sequence[float] | None 
     if first_bad is None:
         return StressAnalysis(evaluated[-1].rate, max(rs), "none", resource, knee_rate,
                               evaluated, tuple(evidence))
+    if steps[first_bad].aborted:  # stopped early: its failure is the stop, not the target's
+        why = f"{partial_reason(steps[first_bad])} at the {evaluated[first_bad].rate:g}/s step"
+        return StressAnalysis(None, max(rs), "none", None, knee_rate, evaluated, (), why)
     bp = evaluated[first_bad - 1].rate if first_bad > 0 else None
     mode = failure_mode(evaluated[first_bad], stop, knee_rate)
     if knee_rate is not None:

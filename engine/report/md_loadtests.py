@@ -122,7 +122,8 @@ def _spike(s: Doc) -> str:
                                                    else "did NOT recover")
     return (f"Spike {fmt_rate(s['base_rate'])} → {fmt_rate(s['peak_rate'])}: error rate during "
             f"{fmt_pct(s['error_rate_during'], 3)}, p99 during {fmt_s(s.get('p99_during'))} "
-            f"(p95 before {fmt_s(s.get('p95_before'))}); {recovery}.")
+            f"(p95 before {fmt_s(s.get('p95_before'))}); {recovery}."
+            + (f" INCONCLUSIVE: {s['partial_reason']}." if s.get("partial_reason") else ""))
 
 
 def _capacity(c: Doc) -> str:
