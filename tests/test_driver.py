@@ -18,7 +18,7 @@ from engine.driver import run_profile, servertiming
 from engine.driver.http import Connection, connection_factory
 from engine.result import RunResult
 from engine.spec.model import Journey, LoadProfile, Request, RunSettings, Stage
-from tests.support.servers import TestServer, free_port, self_signed
+from tests.support.servers import TestServer, free_port, plain_http_400, self_signed
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +99,19 @@ def test_unreachable_port_gives_connect_errors_quickly() -> None:
     assert outcomes(r) == {"connect": 50}
     assert not r.validity.valid
     assert any("unreachable" in reason for reason in r.validity.reasons)
+
+
+@pytest.mark.parametrize("model", ["open", "closed"])
+def test_https_to_a_plain_http_port_says_tls_handshake_failed(model: str, conn_impl: str) -> None:
+    profile = open_profile(20, 1.0) if model == "open" else closed_profile(2, 1.0)
+    with plain_http_400() as port:
+        t0 = time.monotonic()
+        r = run_profile(f"https://127.0.0.1:{port}", [journey()], profile)
+        assert time.monotonic() - t0 < 4.0
+    assert set(outcomes(r)) == {"connect"}
+    assert not r.validity.valid
+    assert ("TLS handshake failed: WRONG_VERSION_NUMBER (is the target plain HTTP?): every "
+            "request failed to connect") in r.validity.reasons
 
 
 def test_unreachable_port_closed_model_does_not_spin() -> None:

@@ -14,7 +14,7 @@ import asyncio
 import importlib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import monotonic_ns
 from typing import Protocol
 
@@ -83,6 +83,8 @@ class Endpoint:
     server_hostname: str | None
     connect_timeout_s: float
     host_header: str
+    errors: list[str] = field(default_factory=list, compare=False)
+    """The first connect failure of this worker, in words (at most one entry)."""
 
 
 class Connection(asyncio.Protocol):
@@ -289,9 +291,30 @@ async def open_connection(loop: asyncio.AbstractEventLoop, ep: Endpoint,
             loop.create_connection(lambda: conn, ep.host, ep.port, ssl=ep.ssl,
                                    server_hostname=ep.server_hostname),
             ep.connect_timeout_s)
-    except (OSError, TimeoutError, ssl.SSLError, asyncio.CancelledError):
+    except (OSError, TimeoutError, ssl.SSLError, asyncio.CancelledError) as exc:
+        if not ep.errors:
+            ep.errors.append(connect_error(exc, ep.connect_timeout_s))
         return False
     return True
+
+
+ERROR_CHARS = 200
+"""Bound on the connect error text carried from a worker to the run's validity reason."""
+
+
+def connect_error(exc: BaseException, timeout_s: float) -> str:
+    """A connect failure in a few words; TLS failures say so (and suggest plain HTTP)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        text = (f"TLS certificate verification failed: {exc.verify_message or exc.reason} "
+                "(PERFOPT_TLS_VERIFY=0 accepts a self-signed test certificate)")
+    elif isinstance(exc, ssl.SSLError):
+        text = (f"TLS handshake failed: {exc.reason or type(exc).__name__} "
+                "(is the target plain HTTP?)")
+    elif isinstance(exc, (TimeoutError, asyncio.CancelledError)):
+        text = f"connect timed out after {timeout_s:g}s"
+    else:
+        text = (exc.strerror if isinstance(exc, OSError) else None) or type(exc).__name__
+    return text[:ERROR_CHARS]
 
 
 def ssl_context(verify: bool) -> ssl.SSLContext:

@@ -77,6 +77,8 @@ class WorkerReport:
     server_timing: list[dict[str, str]] = field(default_factory=list)
     aborted: str = ""
     cancelled: int = 0
+    connect_error: str = ""
+    """The worker's first connect failure in words (bounded, engine.driver.http)."""
 
 
 class Hooks(Protocol):
@@ -121,7 +123,7 @@ class _Run:
     def __init__(self, plan: WorkerPlan, loop: asyncio.AbstractEventLoop) -> None:
         s = plan.settings
         self.plan, self.loop = plan, loop
-        ep = endpoint(plan.target_url, s.connect_timeout_s, plan.verify_tls)
+        self.ep = ep = endpoint(plan.target_url, s.connect_timeout_s, plan.verify_tls)
         cat = compile_catalog(plan.journeys, load_data(plan.data), ep.host_header,
                               plan.index, plan.count, plan.seed, plan.think_s)
         self.rec = Recorder(list(cat.names), plan.start_ns, int(s.interval_s * 1e9))
@@ -188,7 +190,7 @@ async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
         sched.lag_max_ns if sched else 0, run.dispatched(),
         run.share.planned() if sched else 0.0, (load_end - plan.start_ns) / 1e9,
         time.process_time() - cpu0, max(0, _rss() - rss0), (time.monotonic_ns() - plan.start_ns) / 1e9,
-        run.timings.encoded(), aborted, cancelled)
+        run.timings.encoded(), aborted, cancelled, next(iter(run.ep.errors), ""))
 
 
 async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:

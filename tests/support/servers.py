@@ -28,6 +28,7 @@ import struct
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,36 @@ def self_signed(tmp: Path) -> ssl.SSLContext | None:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(cert), str(key))
     return ctx
+
+
+def _answer_400(sock: socket.socket, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            client, _ = sock.accept()
+        except OSError:  # timeout, or the socket closed at the end
+            continue
+        with client:
+            client.settimeout(1.0)
+            with contextlib.suppress(OSError):
+                client.recv(4096)
+                client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                               b"Connection: close\r\n\r\n")
+
+
+@contextlib.contextmanager
+def plain_http_400() -> Iterator[int]:
+    """A loopback port that answers any first bytes (a TLS ClientHello too) with a plain
+    HTTP 400, as nginx or uvicorn do; yields the port. Its thread ends with the block."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    sock.settimeout(0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=_answer_400, args=(sock, stop), daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        sock.close()
