@@ -148,7 +148,7 @@ def _demo_soak(without: tuple[str, ...] = ()) -> SoakAnalysis:
     with spec_demo(spec, without=without) as (url, pid):
         run = drive(url, pid, spec, profile)
     assert run.validity.valid, run.validity.reasons
-    return analyse_soak(run, profile.window_s)
+    return analyse_soak(run, profile.window_s, horizon_s=profile.leak_horizon_s)
 
 
 @pytest.mark.slow
@@ -159,3 +159,8 @@ def test_demo_planted_leak_is_detected_and_absent_without_it() -> None:
     clean = _demo_soak(without=("--leak-kb",))
     assert clean.leak.verdict == "NO_LEAK", clean.fits
     assert clean.generator_flat
+
+
+def test_the_soak_profile_states_its_leak_horizon() -> None:
+    profile = fixture_spec("soak").profile("soak")
+    assert profile is not None and profile.leak_horizon_s == 600.0
