@@ -160,7 +160,8 @@ def stats(answered: int = 1000, **kw: object) -> GeneratorStats:
     outcomes = {"ok": answered, **dict(kw.pop("outcomes", {}))}  # type: ignore[call-overload]
     base: dict[str, object] = dict(target_rate=100.0, load_s=10.0, outcomes=outcomes,
                                    dispatched=1000, due=1000.0, connections=8, lag_p99_s=0.0002,
-                                   lag_max_s=0.001, worker_cpu_pct=[10.0], rss_growth_bytes=0)
+                                   lag_max_s=0.001, late=0, worker_cpu_pct=[10.0],
+                                   rss_growth_bytes=0)
     base.update(kw)
     return GeneratorStats(**base)  # type: ignore[arg-type]
 
@@ -194,9 +195,14 @@ def test_generator_causes_make_the_run_invalid() -> None:
     behind = assess(stats(dispatched=800), 0.02)
     assert not behind.valid and "fell behind its schedule: dispatched 800 of 1,000" in \
         behind.reasons[0]
-    slipped = assess(stats(lag_p99_s=0.2), 0.02)
-    assert not slipped.valid and "dispatch lag p99 200.0 ms" in slipped.reasons[0]
-    assert assess(stats(lag_p99_s=0.04), 0.02).valid
+    slipped = assess(stats(lag_p99_s=0.2, late=50), 0.02)
+    assert not slipped.valid
+    assert "5.0% of dispatches (50) were more than 50 ms late (lag p99 200.0 ms)" in \
+        slipped.reasons[0]
+    # one stall of a shared machine (a few late dispatches) is noise, not a slipped schedule
+    assert assess(stats(lag_p99_s=0.13, late=2), 0.02).valid
+    assert assess(stats(lag_p99_s=0.2, late=10, dispatched=100_000, due=100_000.0,
+                        answered=100_000, load_s=1000.0), 0.02).valid
 
 
 def test_a_shortfall_beside_a_busy_generator_is_the_generators() -> None:
