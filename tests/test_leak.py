@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from engine.analysis.leak import HORIZON_S, headroom, human_duration, leak_verdict, needed_span
+from engine.analysis.leak import (
+    HORIZON_S,
+    MIN_SPAN_SHARE,
+    headroom,
+    human_duration,
+    leak_verdict,
+    needed_span,
+)
 
 MiB = 2**20
-TS = [float(i) for i in range(100)]
+TS = [10.0 * i for i in range(100)]  # 990 s: over the 1% of 24 h a verdict needs
 
 
 def _line(slope: float, start: float = 100 * MiB) -> list[float]:
@@ -24,6 +31,18 @@ def test_horizon_arithmetic_by_hand() -> None:
     assert leak_verdict("rss_bytes", TS, _line(50.0)).verdict == "NO_LEAK"  # 4.12 MiB < 5
     hour = leak_verdict("rss_bytes", TS, _line(100.0), horizon_s=3600.0)  # 0.34 MiB < 5
     assert hour.verdict == "NO_LEAK"
+
+
+def test_seconds_of_samples_decide_nothing_about_a_day() -> None:
+    # a steep, clean line over 12 s: a warm-up looks exactly like this
+    short = [0.1 * i for i in range(120)]
+    fit = leak_verdict("rss_bytes", short, [100 * MiB + 70_000.0 * t for t in short])
+    assert fit.verdict == "INCONCLUSIVE" and fit.needed_span_s == MIN_SPAN_SHARE * HORIZON_S
+    assert "cannot tell a warm-up from a leak over 24 h: a verdict needs at least 14.4 min" \
+        in fit.message
+    # the same slope over the same 12 s decides at a horizon 12 s is 1% of
+    assert leak_verdict("rss_bytes", short, [100 * MiB + 70_000.0 * t for t in short],
+                        horizon_s=1190.0).verdict == "LEAK"
 
 
 def test_a_memory_limit_is_the_headroom() -> None:

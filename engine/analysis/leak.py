@@ -12,7 +12,9 @@ RSS ``memory_limit - starting level`` when a limit is given. The verdict is
   grows (at least 30% of the overall slope: a warm-up that flattened is not a
   leak);
 - ``NO_LEAK`` when ``hi x horizon < headroom``;
-- ``INCONCLUSIVE`` otherwise, with the span of samples the run would need to
+- ``INCONCLUSIVE`` when the samples span less than 1% of the horizon (a warm-up
+  grows as steeply as a leak for a few seconds), and otherwise, with the span of
+  samples the run would need to
   decide: the interval's half-width ``w`` shrinks roughly like ``span^-1.5``
   (OLS slope at a constant sampling rate: ``se ~ sigma / sqrt(n span^2 / 12)``
   with ``n ~ span``), so the span needed for it to clear the headroom is about
@@ -44,6 +46,10 @@ MATERIAL: dict[str, tuple[float, float]] = {
     "threads": (4.0, 0.10),
 }
 _WORDS = {"LEAK": "leak", "NO_LEAK": "no leak", "INCONCLUSIVE": "leak inconclusive"}
+MIN_SPAN_SHARE = 0.01
+"""Either verdict needs samples over at least this share of the horizon (14.4 min for 24 h):
+a few seconds of a service warming its caches grow as steeply as a leak, and a line through
+them says nothing about the next day."""
 SHRINK_EXPONENT = 1.5
 """The slope interval's half-width shrinks like span^-SHRINK_EXPONENT (OLS, constant rate)."""
 
@@ -115,6 +121,11 @@ class TrendFit:
         return text
 
     def _undecided(self, low_projected: float) -> str:
+        least = MIN_SPAN_SHARE * self.horizon_s
+        if self.span_s < least:
+            return (f"{human_duration(self.span_s)} of samples cannot tell a warm-up from a "
+                    f"leak over {human_duration(self.horizon_s)}: a verdict needs at least "
+                    f"{human_duration(least)}")
         if self.needed_span_s:
             return (f"about {human_duration(self.needed_span_s)} of samples would decide "
                     f"(if the slope holds; the interval narrows like span^-1.5)")
@@ -201,6 +212,8 @@ def leak_verdict(metric: str, ts: Sequence[float], ys: Sequence[float], *,
         verdict = "NO_LEAK"
     else:
         need = needed_span(span_s, fit, room, horizon_s)
+    if span_s < MIN_SPAN_SHARE * horizon_s:
+        verdict, need = "INCONCLUSIVE", max(need or 0.0, MIN_SPAN_SHARE * horizon_s)
     return TrendFit(metric, verdict, len(ts), slope, low, high, float(ys[0]), span_s,
                     slope * span_s, room, horizon_s, need)
 
