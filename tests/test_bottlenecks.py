@@ -140,8 +140,10 @@ def test_demo_both_planted_bottlenecks_lead_the_list() -> None:
 
 def test_leaking_rss_is_a_memory_bottleneck() -> None:
     lat = spread(0.01, 100)
-    leak = [sample(t * 0.1, rss=(50 << 20) + t * (100 << 10)) for t in range(200)]
-    run = make_run([J("a", lat, server_timing={"app": lat * 0.9})], duration_s=20.0,
+    # 1500 s of samples: a leak verdict at 24 h needs at least 1% of it (a 20 s run could
+    # be a warm-up, and is not named a memory bottleneck)
+    leak = [sample(t * 5.0, rss=(50 << 20) + t * (100 << 10)) for t in range(300)]
+    run = make_run([J("a", lat, server_timing={"app": lat * 0.9})], duration_s=1500.0,
                    resources=leak)
     mem = [b for b in find_bottlenecks([run]) if b.kind == "memory"]
     assert len(mem) == 1 and mem[0].share == 0.0 and "RSS grows" in mem[0].evidence[0]
