@@ -170,8 +170,9 @@ def _causes(s: GeneratorStats) -> str:
     parts = []
     if s.dropped:
         conns = "the 1 connection" if s.connections == 1 else f"all {s.connections} connections"
-        parts.append(f"{s.dropped:,} dropped with {conns} busy and the wait queue full (raise "
-                     "`connections` if the target can serve more at once)")
+        parts.append(f"{s.dropped:,} never sent ({conns} stayed busy; they waited in the queue "
+                     "until it was full or the run ended: raise `connections` if the target "
+                     "can serve more at once)")
     for name, words in (("timeout", "timed out"), ("connect", "failed to connect"),
                         ("read", "cut off while reading"), ("write", "cut off while writing"),
                         ("protocol", "malformed responses")):
