@@ -47,12 +47,12 @@ SEVERITY: tuple[Status, ...] = (Status.ABORTED, Status.INVALID, Status.FAIL,
 
 
 def worst(statuses: Iterable[Status], empty: Status = Status.INCONCLUSIVE) -> Status:
-    """The worst of ``statuses`` by SEVERITY; PASS when none is ranked (MANUAL, NOT_RUN
-    only); ``empty`` when there are none at all (no evidence never passes)."""
+    """The worst of ``statuses`` by SEVERITY; ``empty`` when there are none at all.
+    Unranked statuses alone (MANUAL, NOT_RUN) are INCONCLUSIVE: no evidence never passes."""
     seen = set(statuses)
     if not seen:
         return empty
-    return next((s for s in SEVERITY if s in seen), Status.PASS)
+    return next((s for s in SEVERITY if s in seen), Status.INCONCLUSIVE)
 
 
 class ExitCode(IntEnum):

@@ -320,6 +320,7 @@ def test_severity_order_is_written_once_and_worst_follows_it() -> None:
     assert worst([Status.PASS, Status.INCONCLUSIVE, Status.FAIL]) == Status.FAIL
     assert worst([Status.FAIL, Status.INVALID]) == Status.INVALID
     assert worst([Status.PASS, Status.NOT_RUN, Status.MANUAL]) == Status.PASS
+    assert worst([Status.NOT_RUN, Status.MANUAL]) == Status.INCONCLUSIVE  # nothing judged
     assert worst([]) == Status.INCONCLUSIVE
     assert worst([], Status.PASS) == Status.PASS
 
