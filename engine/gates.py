@@ -94,14 +94,6 @@ def checklist_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     return _result(gate, Status.PASS, "every measurable criterion met")
 
 
-SOAK_P95_DEGRADED = 0.5
-"""Soak: p95 of the last windows more than 50% above the first ones ..."""
-SOAK_P95_MIN_SHIFT_S = 0.005
-"""... and by at least 5 ms (loopback p95s of a millisecond move by their own size)."""
-SOAK_TPUT_DEGRADED = -0.10
-"""Soak: ok responses per second fell more than 10% from the first to the last windows."""
-
-
 def _soak_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
     """(failures, open questions) of the soak analysis, if one ran."""
     soak = outcome.soak
@@ -113,13 +105,7 @@ def _soak_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
         fails.append(f"soak: {leak.message}")
     elif leak.verdict != "NO_LEAK":
         unknown.append(f"soak: {leak.message}")
-    first = next((w.p95_s for w in soak.windows if w.t_s >= soak.warmup_s and w.p95_s), None)
-    p95 = soak.p95_change
-    if p95 is not None and p95 > SOAK_P95_DEGRADED and p95 * (first or 0.0) >= SOAK_P95_MIN_SHIFT_S:
-        fails.append(f"soak: p95 degraded {p95 * 100:+.0f}% from the first to the last windows")
-    tput = soak.throughput_change
-    if tput is not None and tput < SOAK_TPUT_DEGRADED:
-        fails.append(f"soak: throughput degraded {tput * 100:+.0f}% over the run")
+    fails += [f"soak: {d}" for d in soak.degradation]
     return fails, unknown
 
 

@@ -156,8 +156,11 @@ def _note_run_failures(outcome: SpecOutcome, kind: str, interrupted: bool) -> No
 
 
 def _analysis_failure(outcome: SpecOutcome, kind: str) -> str:
-    if kind == "soak" and outcome.soak is not None and outcome.soak.leak.verdict == "LEAK":
-        return f"soak: {outcome.soak.leak.message}"
+    soak = outcome.soak
+    if kind == "soak" and soak is not None and soak.leak.verdict == "LEAK":
+        return f"soak: {soak.leak.message}"
+    if kind == "soak" and soak is not None and soak.degradation:
+        return f"soak: {'; '.join(soak.degradation)}"
     if kind == "spike" and outcome.spike is not None and outcome.spike.verdict == "NOT_RECOVERED":
         return "spike: latency did not recover after the spike"
     return ""

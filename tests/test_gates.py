@@ -347,3 +347,16 @@ def test_exit_codes(verdicts: list[Status], code: ExitCode) -> None:
     assert exit_code(verdicts) == code
     assert (int(ExitCode.PASS), int(ExitCode.GATE_FAILED), int(ExitCode.SPEC_INVALID),
             int(ExitCode.RUN_INVALID), int(ExitCode.INTERRUPTED)) == (0, 1, 2, 3, 130)
+
+
+def test_soak_degradation_is_one_judgement_for_the_gate_and_the_flow_message() -> None:
+    from engine.pipeline import _analysis_failure
+
+    outcome = _outcome()
+    outcome.soak = _soak(p95_change=0.8, p95_s=0.02)
+    gate = _load(outcome)
+    assert gate.status == Status.FAIL
+    # the 'Load test failed' message the checklist reads says the same, from the same place
+    assert _analysis_failure(outcome, "soak") == gate.message
+    outcome.soak = _soak(p95_change=0.8, p95_s=0.001)  # jitter: neither fails
+    assert _load(outcome).status == Status.PASS and _analysis_failure(outcome, "soak") == ""

@@ -33,6 +33,12 @@ __all__ = [
 ]
 
 NS = 1e-9
+P95_DEGRADED = 0.5
+"""Degraded: p95 of the last windows more than 50% above the first ones ..."""
+P95_MIN_SHIFT_S = 0.005
+"""... and by at least 5 ms (loopback p95s of a millisecond move by their own size)."""
+THROUGHPUT_DEGRADED = -0.10
+"""Degraded: ok responses per second fell more than 10% from the first to the last windows."""
 GENERATOR_FLAT_BYTES = 16 * 2**20
 
 
@@ -159,6 +165,20 @@ class SoakAnalysis:
     @property
     def partial(self) -> bool:
         return bool(self.partial_reason)
+
+    @property
+    def degradation(self) -> tuple[str, ...]:
+        """How the soak degraded (p95, throughput), in words; empty when it did not. The one
+        judgement the load gate, the flow's messages and the checklist all read."""
+        out = []
+        first = next((w.p95_s for w in self.windows if w.t_s >= self.warmup_s and w.p95_s), None)
+        p95 = self.p95_change
+        if p95 is not None and p95 > P95_DEGRADED and p95 * (first or 0.0) >= P95_MIN_SHIFT_S:
+            out.append(f"p95 degraded {p95 * 100:+.0f}% from the first to the last windows")
+        tput = self.throughput_change
+        if tput is not None and tput < THROUGHPUT_DEGRADED:
+            out.append(f"throughput degraded {tput * 100:+.0f}% over the run")
+        return tuple(out)
 
     @property
     def leak(self) -> TrendFit:
