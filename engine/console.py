@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.report.fmt import target_output_tail
+
 Doc = Mapping[str, Any]
 
 
@@ -52,17 +54,10 @@ def _spec_lines(spec: Doc) -> list[str]:
     return lines
 
 
-TAIL_LINES = 10
-"""Lines of a failed managed target's output shown under the error."""
-
-
 def _target_output(spec: Doc) -> list[str]:
-    """The last lines a managed target printed, when it failed to start or died (the
-    document's copy, already redacted)."""
-    tail = (spec.get("target") or {}).get("output_tail")
-    if not tail or spec.get("status") != "BLOCKED":
+    last = target_output_tail(spec)
+    if not last:
         return []
-    last = str(tail).rstrip("\n").splitlines()[-TAIL_LINES:]
     return [f"--- target output (last {len(last)} lines) ---", *(f"  | {x}" for x in last)]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.metrics import (
+    count_above,
     is_latency,
     latency_value,
     merged_response,
@@ -174,20 +175,10 @@ def _bad_ratio(slo: Slo, run: RunResult) -> float:
         hist = merged_response(run, slo.sli.journey)
         lost = unanswered(run, slo.sli.journey)
         total = int(hist.total_count) + lost
-        above = fraction_above(hist, slo.objective.value * 1e9) * int(hist.total_count)
-        return (above + lost) / total if total else 0.0
+        return (count_above(hist, slo.objective.value * 1e9) + lost) / total if total else 0.0
     selected = [j for j in run.journeys if slo.sli.journey is None or j.name == slo.sli.journey]
     requests = sum(j.requests for j in selected)
     return sum(j.errors for j in selected) / requests if requests else 0.0
-
-
-def fraction_above(hist: Any, threshold_ns: float) -> float:
-    """Share of recorded values above ``threshold_ns`` (bucket resolution)."""
-    total = int(hist.total_count)
-    if total == 0:
-        return 0.0
-    values, counts = hist.recorded()
-    return float(counts[values > threshold_ns].sum()) / total
 
 
 def _tier(burn: float) -> str:

@@ -14,6 +14,7 @@ from engine.driver.progress import IntervalProgress
 from engine.driver.servertiming import merge_encoded
 from engine.driver.shapes import Shape
 from engine.driver.validity import LAG_LIMIT_S, GeneratorStats, assess
+from engine.metrics import count_above
 from engine.native import DROPPED, OK, OUTCOME_NAMES, Histogram, Recorder
 from engine.result import JourneyResult, RunInterval, RunResult
 from engine.spec.model import LoadProfile
@@ -100,27 +101,19 @@ def _stats(info: RunInfo, reports: Sequence[Any], rec: Any, load_s: float) -> Ge
     for j in range(len(rec.journeys)):
         for name, n in zip(OUTCOME_NAMES, rec.outcomes(j), strict=True):
             outcomes[name] += n
-    open_model = info.shape.model == "open" and load_s > 0
+    due = info.shape.area(0.0, load_s) if info.shape.model == "open" and load_s > 0 else 0.0
     return GeneratorStats(
-        target_rate=info.shape.area(0.0, load_s) / load_s if open_model else None,
+        target_rate=due / load_s if due else None,
         load_s=load_s, outcomes=outcomes, dispatched=sum(r.dispatched for r in reports),
-        due=info.shape.area(0.0, load_s) if open_model else 0.0,
+        due=due,
         connections=info.profile.settings.connections,
         lag_p99_s=lag.value_at_percentile(99) / 1e9 if lag.total_count else 0.0,
         lag_max_s=max((r.lag_max_ns for r in reports), default=0) / 1e9,
-        late=_count_above(lag, LAG_LIMIT_S * 1e9),
+        late=count_above(lag, LAG_LIMIT_S * 1e9),
         worker_cpu_pct=[100.0 * r.cpu_s / r.wall_s if r.wall_s > 0 else 0.0 for r in reports],
         rss_growth_bytes=sum(r.rss_growth_bytes for r in reports),
         cancelled=sum(r.cancelled for r in reports),
         connect_error=next((r.connect_error for r in reports if r.connect_error), ""))
-
-
-def _count_above(hist: Any, threshold_ns: float) -> int:
-    """Recorded values above ``threshold_ns`` (bucket resolution)."""
-    if not hist.total_count:
-        return 0
-    values, counts = hist.recorded()
-    return int(counts[values > threshold_ns].sum())
 
 
 def _extra(info: RunInfo, reports: Sequence[Any], rec: Any) -> dict[str, Any]:

@@ -8,8 +8,20 @@ from typing import Any
 
 __all__ = [
     "cell", "fmt_bytes", "fmt_change", "fmt_num", "fmt_pct", "fmt_rate", "fmt_s", "fmt_value",
-    "primary_runs",
+    "primary_runs", "target_output_tail",
 ]
+
+TAIL_LINES = 10
+"""Lines of a failed managed target's output shown under the error."""
+
+
+def target_output_tail(spec: Mapping[str, Any]) -> list[str]:
+    """The last lines a managed target printed when it failed to start or died (the
+    document's copy, already redacted); [] otherwise. Terminal and Markdown show these."""
+    tail = (spec.get("target") or {}).get("output_tail")
+    if not tail or spec.get("status") != "BLOCKED":
+        return []
+    return str(tail).rstrip("\n").splitlines()[-TAIL_LINES:]
 
 DASH = "—"
 

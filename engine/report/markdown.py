@@ -21,6 +21,7 @@ from engine.report.fmt import (
     fmt_s,
     fmt_value,
     primary_runs,
+    target_output_tail,
 )
 from engine.report.md_parts import bullets, no_data, table
 from engine.report.slo_table import slo_compliance
@@ -73,18 +74,13 @@ def _overview(doc: Doc, spec: Doc) -> str:
     return "\n\n".join(parts)
 
 
-TAIL_LINES = 10
-"""Lines of a failed managed target's output shown in the overview."""
-
-
 def _target_output(spec: Doc) -> list[str]:
-    """The last lines a managed target printed when it failed to start or died, fenced
-    (the document's copy, already redacted)."""
-    tail = (spec.get("target") or {}).get("output_tail")
-    if not tail or spec.get("status") != "BLOCKED":
+    """The failed target's last output lines, fenced."""
+    last = target_output_tail(spec)
+    if not last:
         return []
-    last = str(tail).rstrip("\n").splitlines()[-TAIL_LINES:]
-    fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", str(tail))), default=0))
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", "\n".join(last))),
+                                 default=0))
     return [f"**Target output** (last {len(last)} lines)\n\n{fence}text\n"
             + "\n".join(last) + f"\n{fence}"]
 
