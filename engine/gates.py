@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from engine.outcome import GateResult, SpecOutcome
 from engine.result import ExitCode, Status, worst
-from engine.spec.model import STRICT_BY_DEFAULT, Gate, Spec
+from engine.spec.model import Gate, Spec
 
 GateFn = Callable[[SpecOutcome, Gate], GateResult]
 
@@ -165,9 +165,7 @@ def is_strict(gate: Gate, outcome: SpecOutcome) -> bool:
     FAILS instead of letting CI go green."""
     if gate.strict is not None:
         return gate.strict
-    if gate.kind == "slo":
-        return bool(outcome.slo_checks)
-    return gate.kind in STRICT_BY_DEFAULT
+    return gate.kind == "slo" and bool(outcome.slo_checks)
 
 
 def evaluate_gates(outcome: SpecOutcome, selected: Sequence[str] = ()) -> list[GateResult]:

@@ -227,7 +227,7 @@ class ManagedTarget:
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL what is left after 3 s (1 s once the stop
         event is set: the user is waiting). Idempotent."""
-        grace = min(TERM_GRACE_S, INTERRUPT_GRACE_S) if self.stop_event.is_set() else TERM_GRACE_S
+        grace = INTERRUPT_GRACE_S if self.stop_event.is_set() else TERM_GRACE_S
         with self._lock:
             proc = self._proc
             if proc is None or self not in _LIVE:

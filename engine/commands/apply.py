@@ -22,7 +22,7 @@ from engine.spec.loader import load_paths
 from engine.spec.model import Spec
 
 EXIT_SPEC_INVALID = ExitCode.SPEC_INVALID
-EXIT_REPORTS_NOT_WRITTEN = 3  # a passing run whose reports could not be written still blocks
+EXIT_REPORTS_NOT_WRITTEN = ExitCode.RUN_INVALID  # a passing run without its reports blocks
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -104,7 +104,7 @@ def assess(stats: GeneratorStats, tolerance: float) -> Validity:
 
 
 def _sent(s: GeneratorStats) -> str:
-    if s.sent <= 0 and s.completed <= 0:
+    if s.sent <= 0:
         return "nothing was sent"
     if s.outcomes.get("connect", 0) >= s.sent:
         if s.connect_error.startswith("TLS "):

@@ -25,10 +25,6 @@ GateKind = Literal["slo", "validity", "regression", "hypothesis", "error_budget"
 
 DEFAULT_MIN_EFFECT_S = 0.001
 """Regression gate: latency shifts under 1 ms never fail it (loopback jitter is that big)."""
-STRICT_BY_DEFAULT: frozenset[str] = frozenset({"slo"})
-"""Gate kinds whose INCONCLUSIVE is a FAIL unless the spec says ``strict: false`` (the slo
-gate only once an SLO was checked: a spec without SLOs, or without a run to judge them on,
-stays INCONCLUSIVE)."""
 EMPTY: Mapping[str, str] = MappingProxyType({})
 EMPTY_F: Mapping[str, float] = MappingProxyType({})
 
@@ -280,7 +276,7 @@ class Gate:
     abort_delay_s: float = 0.0
     strict: bool | None = None
     """INCONCLUSIVE counts as a failure when set; None (unset) means the kind's default
-    (``STRICT_BY_DEFAULT``, decided in engine.gates)."""
+    (engine.gates.is_strict: the slo gate is strict once an SLO was checked)."""
     tolerances: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Regression tolerances by metric (p50, p95, p99, max: +fraction; throughput: -fraction;
     error_rate: absolute points as a fraction)."""
