@@ -1,4 +1,4 @@
-"""Build the one native extension, engine._native, from the Cython sources in ext/.
+"""Build the one native extension, engine.hotpath._native, from the Cython sources in ext/.
 
 Metadata lives in pyproject.toml; this file only holds what setuptools cannot
 say declaratively: the extension build and copying schemas/ into the package so
@@ -28,7 +28,7 @@ class BuildPyWithSchemas(build_py):
 
 extensions = [
     Extension(
-        "engine._native",
+        "engine.hotpath._native",
         sources=["ext/_native.pyx"],
         extra_compile_args=["-O3"],
     )

@@ -22,13 +22,13 @@ from engine.analysis.soak import analyse_soak
 from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import run_stress
 from engine.driver.shapes import shape_of
-from engine.execute import ExecOptions, Executor, TargetSession, TargetUnavailable, target_session
-from engine.finish import finish_outcome
-from engine.live import abort_check
-from engine.outcome import SpecOutcome
+from engine.gates.abort import abort_check
+from engine.gates.judge import finish_outcome
 from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_profile
+from engine.records import SpecOutcome
 from engine.result import RunResult, Status
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
+from engine.target.session import ExecOptions, Executor, TargetSession, TargetUnavailable, target_session
 
 
 @dataclass

@@ -1,23 +1,27 @@
 """What a run produces (driver -> analysis) and the verdict vocabulary.
 
-``RunResult`` carries live histograms (``engine.native.Histogram``) so the
+``RunResult`` carries live histograms (``engine.hotpath.native.Histogram``) so the
 analysis stages can query any percentile; the report stage turns everything
 into the JSON document described in docs/REPORT_FORMAT.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the selector imports numpy/native code; keep this module light
-    from engine.native import Histogram
+    from engine.hotpath.native import Histogram, Recorder
+
+AbortCheck = Callable[["Recorder", float], str]
+"""A live gate check: (recorder, seconds elapsed) -> why to abort the run now, or ""."""
 
 __all__ = [
     "SEVERITY",
     "TARGET_SHORT",
+    "AbortCheck",
     "ExitCode",
     "JourneyResult",
     "ResourceSample",
@@ -76,7 +80,7 @@ class JourneyResult:
     service: Histogram
     """Service time measured from the actual send."""
     outcomes: Mapping[str, int]
-    """Counts by engine.native.OUTCOME_NAMES (ok, status_4xx, connect, timeout, dropped, ...)."""
+    """Counts by engine.hotpath.native.OUTCOME_NAMES (ok, status_4xx, connect, timeout, dropped, ...)."""
     server_timing: Mapping[str, Histogram] = field(default_factory=dict)
     """W3C Server-Timing component -> histogram of its reported durations (ns)."""
 

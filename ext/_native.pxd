@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""C-level declarations of engine._native, so Cython code (e.g. a driver part included in
+"""C-level declarations of engine.hotpath._native, so Cython code (e.g. a driver part included in
 _native.pyx, or another module cimporting this one) calls the hot path without Python calls.
 
 Histogram.record_c and Recorder.record_c never raise. Histogram.record_c allocates nothing;

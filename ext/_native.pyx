@@ -1,9 +1,9 @@
 # cython: language_level=3
-"""engine._native: the hot path (clock, HDR histogram, recorder).
+"""engine.hotpath._native: the hot path (clock, HDR histogram, recorder).
 
 One extension module built from the .pxi parts beside this file; _native.pxd declares the
-C-level methods (Histogram.record_c, Recorder.record_c) for Cython callers; engine/_native.pyi
-documents the Python API; engine/_pyhdr.py is the pure-Python twin.
+C-level methods (Histogram.record_c, Recorder.record_c) for Cython callers; engine/hotpath/_native.pyi
+documents the Python API; engine/hotpath/_pyhdr.py is the pure-Python twin.
 """
 include "outcomes.pxi"
 include "clock.pxi"

@@ -8,7 +8,7 @@
 from httptools import HttpParserError as _HttpParserError
 from httptools import HttpResponseParser as _HttpResponseParser
 
-# outcome codes: C_READ ... from outcomes.pxi (generated from engine._snapshot.OUTCOME_NAMES)
+# outcome codes: C_READ ... from outcomes.pxi (generated from engine.hotpath.snapshot.OUTCOME_NAMES)
 cdef enum:
     _D_MAX_REDIRECTS = 5
 
@@ -195,7 +195,7 @@ cdef class CConnection:
                 or not 300 <= self.status < 400 or self._hops >= _D_MAX_REDIRECTS):
             return None
         # the Python twin's code: a redirect is rare, so no C copy of it (imported here,
-        # not at module level: engine.driver.http imports this module through engine.native)
+        # not at module level: engine.driver.http imports this module through engine.hotpath.native)
         from engine.driver.http import redirect_request
         return redirect_request(self.location, self._follow)
 

@@ -1,6 +1,6 @@
-# HDR histogram (HdrHistogram's log-linear layout), part of engine._native.
-# Same API and results as engine._pyhdr.Histogram; layout, rank rule and the V2 framing
-# come from engine.hdr_codec so the twins cannot drift apart.
+# HDR histogram (HdrHistogram's log-linear layout), part of engine.hotpath._native.
+# Same API and results as engine.hotpath._pyhdr.Histogram; layout, rank rule and the V2 framing
+# come from engine.hotpath.codec so the twins cannot drift apart.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
@@ -11,7 +11,7 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from engine import hdr_codec as _codec
+from engine.hotpath import codec as _codec
 
 cdef extern from *:
     int __builtin_clzll(unsigned long long) nogil
@@ -101,7 +101,7 @@ cdef class Histogram:
         self._min = other._min if other._min < self._min else self._min
         self._max = other._max if other._max > self._max else self._max
 
-    # ---- Python API (documented in engine/_native.pyi) ----------------------------------
+    # ---- Python API (documented in engine/hotpath/_native.pyi) ----------------------------------
     @property
     def lowest(self):
         return self._lowest
@@ -253,7 +253,7 @@ cdef class Histogram:
         return _codec.bucket_values(self._lay)[0][nz], counts[nz]
 
     def value_at_percentile(self, percentile):
-        """Value at ``percentile`` in [0, 100]; see engine/_native.pyi."""
+        """Value at ``percentile`` in [0, 100]; see engine/hotpath/_native.pyi."""
         return self.values_at_percentiles([percentile])[0]
 
     def values_at_percentiles(self, percentiles):

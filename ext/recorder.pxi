@@ -1,8 +1,8 @@
-# Recorder and outcome codes, part of engine._native (twin: engine._pyhdr.Recorder).
+# Recorder and outcome codes, part of engine.hotpath._native (twin: engine.hotpath._pyhdr.Recorder).
 # The per-request path is Recorder.record_c: plain C arithmetic on preallocated counters
 # and histograms; only closing an interval (once per interval_ns) touches Python objects.
 
-from engine._snapshot import (
+from engine.hotpath.snapshot import (
     MAX_GAP_INTERVALS,
     N_OUTCOMES,
     OUTCOME_NAMES,
@@ -112,7 +112,7 @@ cdef class Recorder:
             rows.append(tuple([base[j * C_N_OUTCOMES + k] for k in range(C_N_OUTCOMES)]))
         return tuple(rows)
 
-    # ---- Python API (documented in engine/_native.pyi) ----------------------------------
+    # ---- Python API (documented in engine/hotpath/_native.pyi) ----------------------------------
     @property
     def journeys(self):
         return self._journeys

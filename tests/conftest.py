@@ -1,6 +1,6 @@
 """Shared fixtures: ``impl`` runs a test against both hot-path twins (ids py / c).
 
-The native twin must be built: without engine._native the run fails (not skips) unless
+The native twin must be built: without engine.hotpath._native the run fails (not skips) unless
 PERFOPT_PURE=1 says a pure-only run is intended.
 """
 
@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 PURE_ONLY = os.environ.get("PERFOPT_PURE") == "1"
-TWINS = {"py": "engine._pyhdr", "c": "engine._native"}
+TWINS = {"py": "engine.hotpath._pyhdr", "c": "engine.hotpath._native"}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -21,16 +21,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if PURE_ONLY:
         return
     try:
-        importlib.import_module("engine._native")
+        importlib.import_module("engine.hotpath._native")
     except ImportError as exc:
-        pytest.exit(f"engine._native is not built ({exc}); run `pip install -e . "
+        pytest.exit(f"engine.hotpath._native is not built ({exc}); run `pip install -e . "
                     "--no-build-isolation` or set PERFOPT_PURE=1 for a pure-only run",
                     returncode=3)
 
 
 @pytest.fixture(params=list(TWINS), ids=list(TWINS))
 def impl(request: pytest.FixtureRequest) -> ModuleType:
-    """The twin module under test (engine._pyhdr or engine._native)."""
+    """The twin module under test (engine.hotpath._pyhdr or engine.hotpath._native)."""
     if request.param == "c" and PURE_ONLY:
         pytest.skip("PERFOPT_PURE=1: native twin deliberately not tested")
     return importlib.import_module(TWINS[request.param])
@@ -39,4 +39,4 @@ def impl(request: pytest.FixtureRequest) -> ModuleType:
 @pytest.fixture
 def pure() -> ModuleType:
     """The pure twin, as the reference the native one must agree with."""
-    return importlib.import_module("engine._pyhdr")
+    return importlib.import_module("engine.hotpath._pyhdr")

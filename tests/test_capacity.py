@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.analysis.capacity import analyse_capacity, cost_per_transaction, run_capacity
-from engine.metrics import metric_value
+from engine.analysis.metrics import metric_value
 from engine.result import RunResult
 from tests.support.analysis import (
     J,

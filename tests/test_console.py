@@ -1,8 +1,8 @@
-"""Terminal summary (engine.console): what a user sees without opening a report."""
+"""Terminal summary (engine.report.console): what a user sees without opening a report."""
 
 from __future__ import annotations
 
-from engine.console import render_summary
+from engine.report.console import render_summary
 from tests.support.docs import blocked_document, full_document
 
 

@@ -20,7 +20,7 @@ from engine.demo import cli
 from engine.demo.algo import recommend_fast, recommend_slow
 from engine.demo.handlers import PATTERNS
 from engine.demo.service import FixError, parse_fixes
-from engine.target import ManagedTarget, StartConfig
+from engine.target.managed import ManagedTarget, StartConfig
 from tests.support.demo import (
     PROBES,
     Reply,

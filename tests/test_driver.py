@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import native
 from engine.driver import run_profile, servertiming
 from engine.driver.http import Connection, connection_factory
+from engine.hotpath import native
 from engine.result import RunResult
 from engine.spec.model import Journey, LoadProfile, Request, RunSettings, Stage
 from tests.support.servers import TestServer, free_port, plain_http_400, self_signed

@@ -11,14 +11,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine import stats
+from engine.analysis import compare as stats
 from engine.analysis import hypothesis, regression
+from engine.analysis.compare import Effect
 from engine.analysis.intervals import interval_problem, practical
+from engine.analysis.metrics import tail_samples_needed
 from engine.analysis.regression import check_regressions
 from engine.analysis.slo import MIN_TAIL_SAMPLES, check_slo
 from engine.analysis.soak import SoakAnalysis, SoakWindow, TrendFit
 from engine.analysis.spike import SpikeAnalysis
-from engine.gates import (
+from engine.gates.evaluate import (
     evaluate_gates,
     exit_code,
     load_gate,
@@ -26,14 +28,12 @@ from engine.gates import (
     spec_verdict,
     unknown_gate_error,
 )
-from engine.metrics import tail_samples_needed
-from engine.outcome import GateResult, SpecOutcome
 from engine.plan import SpecPlan
+from engine.records import GateResult, SpecOutcome
 from engine.result import SEVERITY, ExitCode, RunResult, Status, worst
 from engine.spec.lint import percentile_samples_needed, spec_warnings
 from engine.spec.loader import load_paths, load_text
 from engine.spec.model import Expectation, Gate, Hypothesis, Spec, Target, Variant
-from engine.stats import Effect
 from engine.units import parse_change
 from tests.support.runs import drifted_runs, make_run
 from tests.support.specs import REPO, VALID, run_cli, write_spec
@@ -246,7 +246,7 @@ def test_the_plan_time_need_matches_the_run_time_rule() -> None:
 
 
 def test_console_shows_why_an_slo_has_no_margin() -> None:
-    from engine.console import _slo_reasons
+    from engine.report.console import _slo_reasons
     spec = {"slo_checks": [{"slo": "lookup-p99", "status": "INCONCLUSIVE",
                             "message": "too few requests for p99: 200, need at least 1000"},
                            {"slo": "errors", "status": "PASS", "message": ""}]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.analysis.regression import Guard
-from engine.guards import load_guards, save_guards
+from engine.history.guards import load_guards, save_guards
 from engine.units import Comparison
 
 

@@ -11,7 +11,7 @@ from hdrh.histogram import HdrHistogram
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import hdr_codec
+from engine.hotpath import codec as hdr_codec
 
 HIGHEST = 3_600_000_000_000
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]  # impl/pure are stateless modules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.analysis.compare import StatsConfig
 from engine.analysis.hypothesis import (
     Verdict,
     evaluate_hypothesis,
@@ -14,7 +15,6 @@ from engine.analysis.hypothesis import (
 from engine.analysis.regression import check_regressions
 from engine.result import RunResult, Status
 from engine.spec.model import Expectation, Hypothesis, Sli, Slo, Target, Variant
-from engine.stats import StatsConfig
 from engine.units import parse_change, parse_comparison
 from tests.support.runs import drifted_runs, make_run
 

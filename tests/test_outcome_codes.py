@@ -1,11 +1,11 @@
-"""The request outcome codes are written once (engine._snapshot.OUTCOME_NAMES); the native
+"""The request outcome codes are written once (engine.hotpath.snapshot.OUTCOME_NAMES); the native
 recorder's C constants are generated from that list and both twins agree."""
 
 from __future__ import annotations
 
 import importlib
 
-import engine._snapshot as snapshot
+import engine.hotpath.snapshot as snapshot
 from tests.support.specs import REPO
 from tools.gen_outcomes import TARGET, render
 
@@ -23,7 +23,8 @@ def test_each_named_code_is_its_position_in_the_list() -> None:
 
 
 def test_native_and_pure_twins_export_the_same_codes() -> None:
-    native, pure = importlib.import_module("engine._native"), importlib.import_module("engine._pyhdr")
+    native = importlib.import_module("engine.hotpath._native")
+    pure = importlib.import_module("engine.hotpath._pyhdr")
     for name in (*(n.upper() for n in snapshot.OUTCOME_NAMES), "N_OUTCOMES"):
         assert getattr(native, name) == getattr(pure, name) == getattr(snapshot, name), name
     assert tuple(native.OUTCOME_NAMES) == tuple(pure.OUTCOME_NAMES) == snapshot.OUTCOME_NAMES

@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine.analysis.checklist import evaluate_checklist
 from engine.analysis.soak import analyse_soak
 from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import analyse_stress
-from engine.gates import load_gate
-from engine.outcome import SpecOutcome
+from engine.gates.checklist import evaluate_checklist
+from engine.gates.evaluate import load_gate
 from engine.plan import SpecPlan
+from engine.records import SpecOutcome
 from engine.result import RunResult, Status
 from engine.spec.loader import load_text
 from engine.spec.model import Gate, LoadProfile, RunSettings, StopWhen

@@ -1,4 +1,4 @@
-"""engine.profiler.Sampler against real child processes."""
+"""engine.target.sampler.Sampler against real child processes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.profiler import Sampler, find_processes, shift
+from engine.target.sampler import Sampler, find_processes, shift
 
 # allocates 4 MB every 50 ms for 1.5 s, keeping it, then sleeps until killed
 GROW = ("import time\nkeep=[]\nfor _ in range(30):\n    keep.append(bytearray(4<<20))\n"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine._snapshot import IntervalSnapshot
+from engine.hotpath.snapshot import IntervalSnapshot
 
 S = 1_000_000_000
 MS = 1_000_000

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from engine.native import Histogram
+from engine.hotpath.native import Histogram
 from engine.report import json_format
 from engine.report.document import (
     DocumentError,
@@ -188,7 +188,7 @@ def test_encoded_histograms_read_by_hdrhistogram_library() -> None:
     theirs = HdrHistogram.decode(doc["histograms"]["lookup"])
     assert theirs.get_total_count() == doc["journeys"][0]["latency"]["count"]
     # same buckets -> same mean; percentiles are compared elsewhere (rank rounding differs:
-    # HdrHistogram rounds the rank half-up, engine.native uses the nearest-rank ceiling)
+    # HdrHistogram rounds the rank half-up, engine.hotpath.native uses the nearest-rank ceiling)
     assert theirs.get_mean_value() * 1e-9 == pytest.approx(
         doc["journeys"][0]["latency"]["mean"], rel=1e-6)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.files import atomic_write
 from engine.report.document import validate_document
-from engine.report.writer import atomic_write, canonical_format, report_basename, write_reports
+from engine.report.writer import canonical_format, report_basename, write_reports
 from tests.support.docs import full_document, minimal_document
 
 WHEN = datetime(2026, 11, 27, 15, 1, 2, tzinfo=UTC)

@@ -1,12 +1,12 @@
-"""engine.stats: the two-level bootstrap's intervals, sufficiency rules and sample needs."""
+"""engine.analysis.compare: the two-level bootstrap's intervals, sufficiency rules and sample needs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from engine.analysis.compare import StatsConfig, compare, samples_to_decide
 from engine.result import RunResult
-from engine.stats import StatsConfig, compare, samples_to_decide
 from tests.support.runs import drifted_runs, lognormal_ns, make_run
 
 

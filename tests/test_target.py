@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from engine.spec.build_target import demo_command
-from engine.target import ManagedTarget, StartConfig, TargetStartError
+from engine.target.managed import ManagedTarget, StartConfig, TargetStartError
 from tests.support.demo import demo_config, free_port, request
 
 PY = sys.executable
@@ -212,7 +212,7 @@ def test_chatty_target_is_not_blocked_by_output() -> None:
 def test_stop_event_ends_the_readiness_wait_at_once() -> None:
     import threading
 
-    from engine.target import StartInterrupted
+    from engine.target.managed import StartInterrupted
 
     stop = threading.Event()
     cfg = StartConfig(py("import time; time.sleep(60)"),

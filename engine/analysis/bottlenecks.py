@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from engine.analysis.resources import ResourceSummary, summarize
 from engine.analysis.servertiming import (
     ENCLOSING_NAMES,
     JourneyBreakdown,
@@ -37,7 +38,6 @@ from engine.analysis.servertiming import (
     merge_journeys,
 )
 from engine.analysis.soak import SoakAnalysis, analyse_soak
-from engine.profiler import ResourceSummary, summarize
 from engine.result import RunResult
 
 if TYPE_CHECKING:

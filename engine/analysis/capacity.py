@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from engine.metrics import latency_value, merged_response, metric_value
-from engine.profiler import summarize
+from engine.analysis.metrics import latency_value, merged_response, metric_value
+from engine.analysis.resources import summarize
 from engine.result import RunResult
 
 __all__ = ["DEFAULT_MULTIPLIERS", "CapacityAnalysis", "CapacityPoint", "analyse_capacity",

@@ -2,7 +2,7 @@
 
 ``run_experiment`` runs the baseline and candidate variants interleaved (A B A B ...)
 so machine drift hits both alike; ``evaluate_hypothesis`` compares the two groups with
-engine.stats and decides:
+engine.analysis.compare and decides:
 
 - CONFIRMED: the whole confidence interval meets the expectation;
 - REFUTED: the whole interval misses it ("Optimization did not improve {metric} as
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from engine.analysis.compare import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.analysis.intervals import interval_problem, practical
+from engine.analysis.metrics import is_latency
 from engine.analysis.regression import Guard, label
-from engine.metrics import is_latency
 from engine.result import RunResult
 from engine.spec.model import Hypothesis, Slo, Spec, Variant
-from engine.stats import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.units import Comparison, format_duration
 
 __all__ = [

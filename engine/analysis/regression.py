@@ -3,7 +3,7 @@
 Rule (docs/STATISTICS.md): a check FAILS only when the change is significant -- the
 whole confidence interval lies on the bad side of 0 -- AND the point change exceeds
 the tolerance. It PASSES when there is enough data (the minimum sample sizes of
-engine.stats) and the point change is within the tolerance; the message says when
+engine.analysis.compare) and the point change is within the tolerance; the message says when
 the interval is still wider than the tolerance. No baseline, too little data, or a
 change beyond the tolerance that is not significant is INCONCLUSIVE, never PASS.
 
@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from engine.analysis.compare import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.analysis.intervals import interval_problem, practical
-from engine.metrics import is_latency
+from engine.analysis.metrics import is_latency
 from engine.result import RunResult, Status, worst
-from engine.stats import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.units import Comparison
 
 __all__ = [

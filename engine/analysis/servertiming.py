@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.native import Histogram
+from engine.hotpath.native import Histogram
 from engine.result import JourneyResult, RunResult
 
 __all__ = [

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.metrics import (
-    count_above,
+from engine.analysis.metrics import (
     is_latency,
     latency_value,
     merged_response,
@@ -20,7 +19,7 @@ from engine.metrics import (
     percentile_of,
     tail_samples_needed,
 )
-from engine.native import Histogram
+from engine.hotpath.native import Histogram, count_above
 from engine.result import RunResult, Status
 from engine.spec import lint
 from engine.spec.build_flow import metric_name

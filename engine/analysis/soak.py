@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from engine.analysis.evidence import partial_reason
 from engine.analysis.leak import HORIZON_S, TrendFit, fit_trend, leak_verdict
-from engine.native import Histogram
+from engine.hotpath.native import Histogram
 from engine.result import ResourceSample, RunResult
 
 __all__ = [

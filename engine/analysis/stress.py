@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 from engine.analysis.bottlenecks import limiting_resource
 from engine.analysis.evidence import partial_reason
-from engine.metrics import latency_value, merged_response
+from engine.analysis.metrics import latency_value, merged_response
+from engine.analysis.resources import summarize
 from engine.plan import MAX_STEPS, stress_rates
-from engine.profiler import summarize
 from engine.result import TARGET_SHORT, RunResult
 from engine.spec.model import LoadProfile, StopWhen
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from engine import _pyhdr, hdr_codec
+from engine.hotpath import _pyhdr
+from engine.hotpath import codec as hdr_codec
 
 NA = "n/a"
 PCTS = (50.0, 90.0, 99.0, 99.9, 99.99, 100.0)
@@ -73,7 +74,7 @@ def samples(kind: str, n: int, seed: int = 7) -> np.ndarray:
 
 
 def _native() -> ModuleType:
-    from engine import _native
+    from engine.hotpath import _native
 
     return _native
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.analysis.compare import compare
 from engine.analysis.hypothesis import Verdict, evaluate_hypothesis
 from engine.analysis.regression import check_regressions
-from engine.native import Histogram
+from engine.hotpath.native import Histogram
 from engine.result import JourneyResult, RunResult, Status, Validity
 from engine.spec.model import Expectation, Hypothesis, Target, Variant
-from engine.stats import compare
 from engine.units import parse_change
 
 SCENARIOS: tuple[tuple[int, int, int, float], ...] = (

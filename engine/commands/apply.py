@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from engine.gates import unknown_gate_error
+from engine.gates.evaluate import unknown_gate_error
 from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
 from engine.report.writer import report_dir_problem
 from engine.result import ExitCode
@@ -70,12 +70,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     # Imported here so validate/--dry-run never load numpy, uvloop or the native extension.
-    from engine.console import render_summary
     from engine.driver import ProgressPrinter
-    from engine.execute import ExecOptions
-    from engine.outcome_doc import build_document
     from engine.pipeline import ApplyContext, run_spec
+    from engine.report.assemble import build_document
+    from engine.report.console import render_summary
     from engine.report.summary import append_step_summary
+    from engine.target.session import ExecOptions
 
     stop = threading.Event()
     printer = ProgressPrinter(sys.stderr, quiet=args.quiet)

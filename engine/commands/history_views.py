@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.analysis.metrics import is_latency
 from engine.analysis.regression import GATE_CONFIG, RegressionCheck, RegressionResult, label
 from engine.history.changepoint import ChangePoint, ChangePointView
 from engine.history.store import Pin, StoredRun
-from engine.metrics import is_latency
 from engine.result import RunResult
 
 __all__ = [

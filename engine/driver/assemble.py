@@ -14,8 +14,7 @@ from engine.driver.progress import IntervalProgress
 from engine.driver.servertiming import merge_encoded
 from engine.driver.shapes import Shape
 from engine.driver.validity import LAG_LIMIT_S, GeneratorStats, assess
-from engine.metrics import count_above
-from engine.native import DROPPED, OK, OUTCOME_NAMES, Histogram, Recorder
+from engine.hotpath.native import DROPPED, OK, OUTCOME_NAMES, Histogram, Recorder, count_above
 from engine.result import JourneyResult, RunInterval, RunResult
 from engine.spec.model import LoadProfile
 

@@ -17,7 +17,7 @@ from engine.driver.catalog import Catalog
 from engine.driver.http import Connection, Endpoint, connection_factory, open_connection
 from engine.driver.pool import Timing, Tracker
 from engine.driver.shapes import Shape
-from engine.native import CONNECT
+from engine.hotpath.native import CONNECT
 
 RETRY_S = 0.05
 """Pause before a user retries after a failed connect, so a dead target is not hammered."""

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from httptools import HttpParserError, HttpResponseParser
 
-from engine.native import OK, PROTOCOL, READ, STATUS_1XX, STATUS_5XX, TIMEOUT, WRITE
+from engine.hotpath.native import OK, PROTOCOL, READ, STATUS_1XX, STATUS_5XX, TIMEOUT, WRITE
 
 MAX_REDIRECTS = 5
 """Redirect hops followed per request (each hop is recorded as a request of the journey)."""
@@ -328,11 +328,11 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 
 def connection_factory() -> Callable[[Sink, Owner, Timings | None], Connection]:
     """The native Connection twin (ext/driver.pxi) when the native hot path is selected,
-    else the Python class above. PERFOPT_PURE=1 (engine.native) forces the Python one."""
-    from engine import native
+    else the Python class above. PERFOPT_PURE=1 (engine.hotpath.native) forces the Python one."""
+    from engine.hotpath import native
 
     if native.IMPLEMENTATION == "c" and not native.pure_requested():
-        cls = getattr(importlib.import_module("engine._native"), "CConnection", None)
+        cls = getattr(importlib.import_module("engine.hotpath._native"), "CConnection", None)
         if cls is not None:
             return cls  # type: ignore[no-any-return]
     return Connection

@@ -18,7 +18,7 @@ from engine.driver.catalog import Catalog
 from engine.driver.http import Connection, Endpoint, Timings, connection_factory, open_connection
 from engine.driver.shapes import Shape, arrivals
 from engine.driver.timer import PreciseTimer
-from engine.native import CONNECT
+from engine.hotpath.native import CONNECT
 
 Timing = Timings | None
 SPIN_NS = 1_500_000

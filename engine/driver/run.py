@@ -24,7 +24,7 @@ from engine.driver.runtime import WorkerPlan, endpoint, run_worker
 from engine.driver.shapes import Shape, shape_of
 from engine.driver.templates import load_data
 from engine.driver.worker import Processes
-from engine.native import Recorder
+from engine.hotpath.native import Recorder
 from engine.result import RunInterval, RunResult
 from engine.spec.model import DataFile, Journey, LoadProfile
 

@@ -23,7 +23,7 @@ from engine.driver.pool import OpenPool, Scheduler, Tracker
 from engine.driver.servertiming import ServerTimings
 from engine.driver.shapes import Shape
 from engine.driver.templates import load_data
-from engine.native import Histogram, Recorder
+from engine.hotpath.native import Histogram, Recorder
 from engine.spec.model import DataFile, Journey, RunSettings
 
 HOUSEKEEPING_S = 0.02

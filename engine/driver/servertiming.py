@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from engine.native import Histogram
+from engine.hotpath.native import Histogram
 
 _DUR = re.compile(r"""(?:^|;)\s*dur\s*=\s*"?([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"?""")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")

@@ -51,7 +51,7 @@ class GeneratorStats:
     """Offered (scheduled) rate, requests/s; None in the closed model."""
     load_s: float
     outcomes: Mapping[str, int]
-    """Outcome counts over all journeys (engine.native.OUTCOME_NAMES)."""
+    """Outcome counts over all journeys (engine.hotpath.native.OUTCOME_NAMES)."""
     dispatched: int
     """Arrivals the scheduler handed to the pool (open model) or requests started (closed)."""
     due: float

@@ -80,7 +80,7 @@ def meta_doc(run: RunResult) -> str:
 
 
 def _decode(text: str) -> Any:
-    from engine.native import Histogram  # numpy/native import only when rows are read
+    from engine.hotpath.native import Histogram  # numpy/native import only when rows are read
 
     return Histogram.decode(text)
 
@@ -128,7 +128,7 @@ def validity_from_meta(meta: Mapping[str, Any], journeys: Sequence[JourneyResult
 def summarize(run: RunResult) -> dict[str, float | None]:
     """Key metrics of a run for listings: latency in seconds, throughput in ok/s, rates as
     fractions, plus request and error counts. None where the run has no data."""
-    from engine.metrics import metric_value
+    from engine.analysis.metrics import metric_value
 
     out: dict[str, float | None] = {"requests": float(run.requests),
                                     "errors": float(run.errors)}

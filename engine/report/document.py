@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine import __version__
-from engine._snapshot import OUTCOME_NAMES
+from engine.hotpath.snapshot import OUTCOME_NAMES
 from engine.redact import redact
 from engine.result import JourneyResult, RunInterval, RunResult
 
@@ -60,7 +60,7 @@ class Quantiles(Protocol):
 
 
 class HistogramLike(Quantiles, Protocol):
-    """The part of engine.native.Histogram the report stage uses (values in ns)."""
+    """The part of engine.hotpath.native.Histogram the report stage uses (values in ns)."""
 
     def add(self, other: Any) -> None: ...
     def copy(self) -> Any: ...

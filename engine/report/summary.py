@@ -52,7 +52,7 @@ def append_step_summary(doc: Doc, environ: Mapping[str, str]) -> Path | None:
 
     Appending (not replacing) is what GitHub expects: several steps share the file.
     ``doc`` must already be redacted (``write_reports`` redacts only its own copy):
-    ``apply``'s document is redacted as it is built (``engine.outcome_doc``), and the
+    ``apply``'s document is redacted as it is built (``engine.report.assemble``), and the
     ``report`` command redacts the file it read before calling this.
     """
     target = environ.get(ENV_VAR, "").strip()

@@ -5,18 +5,17 @@ Every document passes through ``engine.redact.redact`` before any renderer sees 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.files import atomic_write
 from engine.redact import redact
 
-__all__ = ["FORMATS", "atomic_write", "canonical_format", "report_basename", "report_dir_problem",
+__all__ = ["FORMATS", "canonical_format", "report_basename", "report_dir_problem",
            "write_reports"]
 
 # format -> file extension; aliases map to one canonical name
@@ -49,50 +48,6 @@ def report_dir_problem(out_dir: str | Path) -> str:
     if not os.access(path, os.W_OK | os.X_OK):
         return f"report folder {str(out_dir)!r} is not writable"
     return ""
-
-
-def atomic_write(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) so readers see the old file or the whole new one, never a part.
-
-    A temp file in the same directory is written, fsynced and ``os.replace``d over
-    ``path``; on any failure the temp file is removed and the error re-raised.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.fchmod(fd, _file_mode(target))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
-    return target
-
-
-def _file_mode(target: Path) -> int:
-    # mkstemp creates 0600; a report should get the mode a plain open() would give it
-    try:
-        return target.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Make the rename itself durable; not every filesystem allows opening a directory.
-    with contextlib.suppress(OSError):
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
 
 
 def _slug(name: str) -> str:

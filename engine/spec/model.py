@@ -276,7 +276,7 @@ class Gate:
     abort_delay_s: float = 0.0
     strict: bool | None = None
     """INCONCLUSIVE counts as a failure when set; None (unset) means the kind's default
-    (engine.gates.is_strict: the slo gate is strict once an SLO was checked)."""
+    (engine.gates.evaluate.is_strict: the slo gate is strict once an SLO was checked)."""
     tolerances: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Regression tolerances by metric (p50, p95, p99, max: +fraction; throughput: -fraction;
     error_rate: absolute points as a fraction)."""

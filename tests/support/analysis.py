@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.native import OUTCOME_NAMES, Histogram
-from engine.profiler import Sampler
+from engine.hotpath.native import OUTCOME_NAMES, Histogram
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
 from engine.spec.model import LoadProfile, Spec
+from engine.target.sampler import Sampler
 from tests.support.runs import histogram_ns
 
 
@@ -161,7 +161,7 @@ def constant(profile: LoadProfile, rate: float, duration_s: float) -> LoadProfil
 
 def slo_ok(spec: Spec) -> Callable[[RunResult], bool]:
     """A step check: every SLO of ``spec`` holds on the run (no data = broken)."""
-    from engine.metrics import metric_value
+    from engine.analysis.metrics import metric_value
 
     def check(run: RunResult) -> bool:
         for slo in spec.slos:

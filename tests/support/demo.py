@@ -1,7 +1,7 @@
 """Test helpers for the embedded demo service and managed targets.
 
 ``running_demo`` starts ``python -m engine.demo`` on a free loopback port via
-:class:`engine.target.ManagedTarget` and yields its base URL; the small HTTP
+:class:`engine.target.managed.ManagedTarget` and yields its base URL; the small HTTP
 helpers keep tests free of client boilerplate.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from engine.spec.build_target import demo_command
-from engine.target import ManagedTarget, StartConfig, TargetStartError
+from engine.target.managed import ManagedTarget, StartConfig, TargetStartError
 
 from .servers import free_port  # relative: benchmarks import this module as support.demo
 

@@ -1,6 +1,6 @@
 """Fixed result documents for the report tests, built from real RunResults.
 
-Runs are recorded into ``engine.native.Histogram`` from a seeded RNG, so every
+Runs are recorded into ``engine.hotpath.native.Histogram`` from a seeded RNG, so every
 number is deterministic and comes out of the same ``run_to_doc`` path ``apply``
 uses. ``full_document()`` fills every section of the template; ``minimal_document()``
 has one short baseline run and most sections empty.
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.native import OUTCOME_NAMES, Histogram
+from engine.hotpath.native import OUTCOME_NAMES, Histogram
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
 from engine.units import format_value

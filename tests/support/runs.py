@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.native import Histogram
+from engine.hotpath.native import Histogram
 from engine.result import JourneyResult, RunResult, Validity
 
 Latencies = np.ndarray | Mapping[str, np.ndarray]

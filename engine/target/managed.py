@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from engine.procguard import PortInUse, check_port_free, die_with_parent
+from engine.target.procguard import PortInUse, check_port_free, die_with_parent
 
 POLL_S = 0.05  # readiness poll interval
 PROBE_TIMEOUT_S = 1.0  # one readiness probe (connect + response)

@@ -1,7 +1,7 @@
-"""Pure-Python twin of engine._native: HDR Histogram, Recorder, monotonic_ns, outcome codes.
+"""Pure-Python twin of engine.hotpath._native: HDR Histogram, Recorder, monotonic_ns, outcome codes.
 
 Same API and same results as the Cython module (one test suite runs against both); used when
-the extension is missing or PERFOPT_PURE=1. See engine/_native.pyi for the documented API.
+the extension is missing or PERFOPT_PURE=1. See engine/hotpath/_native.pyi for the documented API.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from engine import hdr_codec as codec
-from engine._snapshot import (
+from engine.hotpath import codec
+from engine.hotpath.snapshot import (
     CONNECT,
     DROPPED,
     MAX_GAP_INTERVALS,

@@ -7,10 +7,10 @@ aborted with the reason; the SLO gate then fails on the partial run.
 
 from __future__ import annotations
 
+from engine.analysis.metrics import latency_value, tail_samples_needed
 from engine.analysis.slo import MIN_REQUESTS, MIN_TAIL_SAMPLES, metric_label
-from engine.execute import AbortCheck
-from engine.metrics import latency_value, tail_samples_needed
-from engine.native import OK, Histogram, Recorder
+from engine.hotpath.native import OK, Histogram, Recorder
+from engine.result import AbortCheck
 from engine.spec.build_flow import metric_name
 from engine.spec.model import Slo, Spec
 from engine.units import format_value

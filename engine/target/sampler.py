@@ -30,7 +30,7 @@ import psutil
 
 from engine.result import ResourceSample
 
-__all__ = ["ResourceSummary", "Sampler", "find_processes", "shift", "summarize"]
+__all__ = ["Sampler", "find_processes", "shift"]
 
 _LINUX = sys.platform.startswith("linux")
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, ProcessLookupError)
@@ -320,42 +320,6 @@ def _socket_fds(pid: int) -> int:
         except OSError:  # closed between listdir and readlink
             continue
     return count
-
-
-@dataclass(frozen=True)
-class ResourceSummary:
-    """Resource samples of a span reduced to what verdicts need; None when no sample fell in it."""
-
-    samples: int
-    cpu_pct_mean: float | None
-    """Target tree CPU, percent of one core."""
-    cpu_pct_p90: float | None
-    rss_max_bytes: int | None
-    sys_cpu_pct_mean: float | None
-    sys_mem_pct_max: float | None
-    io_bytes_per_s: float | None
-    """Disk read + write bytes per second of the target tree."""
-
-
-def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
-              end_s: float = float("inf")) -> ResourceSummary:
-    """Summarize the samples with ``start_s <= t_s <= end_s`` (seconds from run start)."""
-    span = [s for s in samples if start_s <= s.t_s <= end_s]
-    if not span:
-        return ResourceSummary(0, None, None, None, None, None, None)
-    cpu = sorted(s.cpu_pct for s in span)
-    io = None
-    if len(span) > 1 and span[-1].t_s > span[0].t_s:
-        moved = (span[-1].read_bytes + span[-1].write_bytes
-                 - span[0].read_bytes - span[0].write_bytes)
-        io = max(0, moved) / (span[-1].t_s - span[0].t_s)
-    return ResourceSummary(
-        samples=len(span), cpu_pct_mean=sum(cpu) / len(cpu),
-        cpu_pct_p90=cpu[min(len(cpu) - 1, int(0.9 * len(cpu)))],
-        rss_max_bytes=max(s.rss_bytes for s in span),
-        sys_cpu_pct_mean=sum(s.sys_cpu_pct for s in span) / len(span),
-        sys_mem_pct_max=max(s.sys_mem_pct for s in span), io_bytes_per_s=io,
-    )
 
 
 def shift(samples: Sequence[ResourceSample], by_s: float) -> tuple[ResourceSample, ...]:

@@ -1,9 +1,9 @@
-"""Selector for the hot-path classes: the Cython engine._native, or the pure-Python twin.
+"""Selector for the hot-path classes: the Cython engine.hotpath._native, or the pure-Python twin.
 
 Import Histogram, Recorder, monotonic_ns and the outcome codes from here. PERFOPT_PURE=1
-forces the pure twin (engine._pyhdr); otherwise the native module is used when it was built,
+forces the pure twin (engine.hotpath._pyhdr); otherwise the native module is used when it was built,
 and the pure twin when it was not (the test suite fails in that case, see tests/conftest.py).
-Both twins have the API documented in engine/_native.pyi.
+Both twins have the API documented in engine/hotpath/_native.pyi.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from engine._snapshot import IntervalSnapshot
+from engine.hotpath.snapshot import IntervalSnapshot
 
 _API = (
     "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ", "STATUS_1XX",
@@ -35,17 +35,17 @@ def pure_requested() -> bool:
 def _select() -> tuple[ModuleType, str]:
     if not pure_requested():
         try:
-            native = importlib.import_module("engine._native")
+            native = importlib.import_module("engine.hotpath._native")
         except ImportError:
             native = None
         # an extension built before the histogram existed counts as not built
         if native is not None and all(hasattr(native, name) for name in _API):
             return native, "c"
-    return importlib.import_module("engine._pyhdr"), "py"
+    return importlib.import_module("engine.hotpath._pyhdr"), "py"
 
 
 if TYPE_CHECKING:
-    from engine._native import (
+    from engine.hotpath._native import (
         CONNECT,
         DROPPED,
         N_OUTCOMES,
@@ -73,5 +73,14 @@ else:
 __all__ = [
     "CONNECT", "DROPPED", "IMPLEMENTATION", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL",
     "READ", "STATUS_1XX", "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT",
-    "WRITE", "Histogram", "IntervalSnapshot", "Recorder", "monotonic_ns",
+    "WRITE", "Histogram", "IntervalSnapshot", "Recorder", "count_above", "monotonic_ns",
 ]
+
+
+def count_above(hist: Histogram, threshold_ns: float) -> int:
+    """Recorded values above ``threshold_ns`` (bucket resolution): requests slower than an
+    objective, dispatches later than the lag limit."""
+    if not hist.total_count:
+        return 0
+    values, counts = hist.recorded()
+    return int(counts[values > threshold_ns].sum())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from engine.outcome import GateResult, SpecOutcome
+from engine.records import GateResult, SpecOutcome
 from engine.result import ExitCode, Status, worst
 from engine.spec.model import Gate, Spec
 

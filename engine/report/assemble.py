@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.gates import exit_code, overall
-from engine.outcome import SpecOutcome
+from engine.gates.evaluate import exit_code, overall
+from engine.records import SpecOutcome
 from engine.redact import ALWAYS_SECRET, redact
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import Status

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import t as t_dist
 
-from engine.metrics import is_latency, merged_response, percentile_of
+from engine.analysis.metrics import is_latency, merged_response, percentile_of
 from engine.result import RunResult
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.outcome import SpecOutcome
+from engine.records import SpecOutcome
 from engine.result import Status
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 
-from engine.native import Histogram
+from engine.hotpath.native import Histogram
 from engine.result import RunResult
 from engine.spec.lint import percentile_samples_needed
 
 __all__ = [
-    "count_above",
     "is_latency",
     "latency_value",
     "merged_response",
@@ -79,15 +78,6 @@ def metric_value(run: RunResult, metric: str, journey: str | None = None) -> flo
         ratio = errors / requests
         return ratio if metric == "error_rate" else 1.0 - ratio
     return latency_value(merged_response(run, journey), metric)
-
-
-def count_above(hist: Histogram, threshold_ns: float) -> int:
-    """Recorded values above ``threshold_ns`` (bucket resolution): requests slower than an
-    objective, dispatches later than the lag limit."""
-    if not hist.total_count:
-        return 0
-    values, counts = hist.recorded()
-    return int(counts[values > threshold_ns].sum())
 
 
 def latency_value(hist: Histogram, metric: str) -> float | None:

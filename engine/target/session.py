@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from engine.driver import ProgressEvent, run_profile
-from engine.native import Recorder
-from engine.profiler import Sampler, shift
-from engine.result import RunInterval, RunResult
+from engine.hotpath.native import Recorder
+from engine.result import AbortCheck, RunInterval, RunResult
 from engine.spec.model import LoadProfile, Spec, Target
-from engine.target import ManagedTarget, StartConfig, StartInterrupted, TargetStartError
+from engine.target.managed import ManagedTarget, StartConfig, StartInterrupted, TargetStartError
+from engine.target.sampler import Sampler, shift
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
 
-AbortCheck = Callable[[Recorder, float], str]
 """Given the live recorder and elapsed seconds, a reason to abort now, or ''."""
 
 

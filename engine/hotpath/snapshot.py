@@ -43,7 +43,7 @@ class IntervalSnapshot:
 
     def response_histogram(self, journey: int) -> Any:
         """Decode journey ``journey``'s response histogram (selected twin's Histogram)."""
-        from engine.native import Histogram
+        from engine.hotpath.native import Histogram
 
         return Histogram.decode(self.response[journey])
 

@@ -6,15 +6,15 @@ import sqlite3
 from collections.abc import Sequence
 
 from engine.analysis.bottlenecks import find_bottlenecks
-from engine.analysis.checklist import evaluate_checklist
 from engine.analysis.hypothesis import guards_from_verdicts
-from engine.analysis.narrative import lessons, next_steps
 from engine.analysis.prioritize import prioritize
 from engine.analysis.slo import check_slo, error_budget
-from engine.gates import evaluate_gates, spec_verdict
+from engine.gates.checklist import evaluate_checklist
+from engine.gates.evaluate import evaluate_gates, spec_verdict
+from engine.gates.narrative import lessons, next_steps
+from engine.history.record import open_store, record, regression
 from engine.history.store import HistoryError
-from engine.outcome import SpecOutcome
-from engine.record import open_store, record, regression
+from engine.records import SpecOutcome
 from engine.result import RunResult
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.analysis.evidence import partial_reason
-from engine.outcome import CheckItem, SpecOutcome
+from engine.records import CheckItem, SpecOutcome
 from engine.result import Status
 
 STEPS = {1: "Baseline", 2: "Bottlenecks", 3: "Prioritize", 4: "Implement", 5: "Validate",

@@ -1,4 +1,4 @@
-"""engine._native: the Cython hot path (engine._pyhdr is its pure-Python twin, same API).
+"""engine.hotpath._native: the Cython hot path (engine.hotpath._pyhdr is its pure-Python twin, same API).
 
 Values are integer nanoseconds by convention. A histogram records values in [0, highest];
 a negative value is counted in ``underflow_count``, one above ``highest`` in
@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from engine._snapshot import IntervalSnapshot
+from engine.hotpath.snapshot import IntervalSnapshot
 
 OK: int
 STATUS_1XX: int

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.analysis.regression import Guard, check_regressions
-from engine.guards import load_guards, save_guards
 from engine.history.baseline import select_baseline
 from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
+from engine.history.guards import load_guards, save_guards
 from engine.history.store import HistoryError, HistoryStore
-from engine.outcome import SpecOutcome
+from engine.records import SpecOutcome
 from engine.result import RunResult, Status
 from engine.spec.model import DEFAULT_MIN_EFFECT_S, Spec
 

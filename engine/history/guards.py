@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.analysis.regression import Guard
-from engine.report.writer import atomic_write
+from engine.files import atomic_write
 from engine.units import Comparison
 
 

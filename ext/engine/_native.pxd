@@ -1,3 +1,0 @@
-# Cython looks for the declarations of module engine._native at <pyx dir>/engine/_native.pxd.
-# They live in ext/_native.pxd (beside the .pyx they describe), included here verbatim.
-include "../_native.pxd"
