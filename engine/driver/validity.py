@@ -32,7 +32,7 @@ LAG_LIMIT_S = 0.05
 """A dispatch later than this counts as late. Measured latency runs from the intended send
 time, so lag on our side would be charged to the target; 50 ms is far above what a healthy
 worker shows (lag p99 0.4-3.6 ms in six 1.5 s runs at 100/s on this 2-core machine, the
-setting of tests/test_driver.py::test_fixed_delay_p50_is_the_delay) and under any latency
+setting of tests/driver/test_driver.py::test_fixed_delay_p50_is_the_delay) and under any latency
 objective worth gating on."""
 LATE_SHARE = 0.01
 LATE_MIN = 20

@@ -1,6 +1,6 @@
 """Golden-file comparison for the report renderers.
 
-``PERFOPT_REGEN_GOLDEN=1 pytest tests/test_report_*.py`` rewrites the files in
+``PERFOPT_REGEN_GOLDEN=1 pytest tests/report/`` rewrites the files in
 tests/golden/ instead of comparing (then review the diff by eye and commit).
 """
 
@@ -22,7 +22,7 @@ def check_golden(name: str, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
         return
     assert path.exists(), (f"missing golden file {path}; create it with "
-                           "PERFOPT_REGEN_GOLDEN=1 pytest tests/test_report_*.py")
+                           "PERFOPT_REGEN_GOLDEN=1 pytest tests/report/")
     expected = path.read_text(encoding="utf-8")
     if actual != expected:
         diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),

@@ -20,6 +20,9 @@ from engine.result import RunResult
 from engine.spec.model import Journey, LoadProfile, Request, RunSettings, Stage
 from tests.support.servers import TestServer, free_port, plain_http_400, self_signed
 
+# every test here drives real load against a loopback server
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ from engine.history.schema import MIGRATIONS, SCHEMA_VERSION
 from engine.history.store import HistoryError, HistoryStore, UnknownRunError
 from tests.support.history import GIT, HOST, SPEC, add_runs, history_run, store_at
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_round_trip_rebuilds_the_run_with_identical_histograms(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_rendered_json_round_trips_and_validates(full: dict[str, Any]) -> None:
 
 def _canonical_histograms(doc: dict[str, Any]) -> dict[str, Any]:
     """Encoded histograms replaced by what they hold: the byte encoding is the codec's
-    business (tests/test_hdr.py), the golden file pins the report's content."""
+    business (tests/hotpath/test_hdr.py), the golden file pins the report's content."""
     out = copy.deepcopy(doc)
     for spec in out["specs"]:
         for run in spec["runs"]:
