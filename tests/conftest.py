@@ -37,6 +37,15 @@ def impl(request: pytest.FixtureRequest) -> ModuleType:
 
 
 @pytest.fixture
+def native() -> ModuleType:
+    """The native twin alone: for tests that compare it with the pure one (comparing the pure
+    twin with itself would prove nothing)."""
+    if PURE_ONLY:
+        pytest.skip("PERFOPT_PURE=1: native twin deliberately not tested")
+    return importlib.import_module(TWINS["c"])
+
+
+@pytest.fixture
 def pure() -> ModuleType:
     """The pure twin, as the reference the native one must agree with."""
     return importlib.import_module("engine.hotpath._pyhdr")

@@ -126,3 +126,58 @@ class Recorder:
     def to_state(self) -> dict[str, Any]: ...
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Recorder: ...
+
+
+class CConnection:
+    """One keep-alive HTTP/1.1 client connection, an ``asyncio.Protocol`` (the native twin of
+    ``engine.driver.http.Connection``; the driver picks one with ``connection_factory``).
+
+    ``send`` writes a request; when the response ends (or the connection fails) the outcome
+    and timings go to the native ``Recorder`` as a C call, and ``owner.done(conn)`` hears it
+    (``owner.lost(conn)`` when the transport closes). ``recorder`` must be the native Recorder.
+    """
+
+    recorder: Recorder
+    owner: Any
+    timings: Any
+    transport: Any
+    parser: Any
+    st: bytes | None
+    """Server-Timing header value(s) of the response in flight, joined with commas."""
+    location: bytes | None
+    """The Location header of the response in flight (redirects)."""
+    busy: bool
+    framed: bool
+    headers_done: bool
+    journey: int
+    step: int
+    status: int
+    intended: int
+    """Intended send time of the request in flight (ns, monotonic)."""
+    sent: int
+    """Actual send time of the request in flight (ns, monotonic)."""
+
+    def __init__(self, recorder: Recorder, owner: Any, timings: Any = None) -> None: ...
+    @property
+    def expect(self) -> tuple[int, ...]:
+        """The request in flight's status map: the outcome code for each status 0..599."""
+    def connection_made(self, transport: Any) -> None: ...
+    def data_received(self, data: bytes) -> None: ...
+    def connection_lost(self, exc: Exception | None) -> None: ...
+    def pause_writing(self) -> None: ...
+    def resume_writing(self) -> None: ...
+    def eof_received(self) -> None: ...
+    def on_header(self, name: bytes, value: bytes) -> None: ...
+    def on_headers_complete(self) -> None: ...
+    def on_message_complete(self) -> None: ...
+    def send(self, data: bytes, journey: int, step: int, intended_ns: int,
+             expect: tuple[int, ...], head: bool, follow: bytes | None = None) -> None:
+        """Write one request (``expect``: its status map, ``head``: a HEAD request); its outcome is recorded when it ends. ``follow`` is the Host
+        header to follow same-origin redirects with (None: a 3xx is the answer)."""
+    def expire(self, deadline_sent_ns: int) -> bool:
+        """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
+    def repeat(self, data: bytes | None) -> None:
+        """Closed-loop fast path: after each answer, send ``data`` again at once (same
+        journey, step and expectations) without calling the owner; None turns it off."""
+    def close(self) -> None:
+        """Drop the connection without recording anything (end of run)."""

@@ -225,9 +225,9 @@ def test_copy_reset_and_recorded(impl: ModuleType) -> None:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(values=small_st, pcts=st.lists(st.floats(0, 100), min_size=1, max_size=5))
-def test_twins_agree(impl: ModuleType, pure: ModuleType, values: list[int],
-                     pcts: list[float]) -> None:
-    ours, ref = _filled(impl, values), _filled(pure, values)
+def test_native_and_pure_twins_agree(native: ModuleType, pure: ModuleType, values: list[int],
+                                     pcts: list[float]) -> None:
+    ours, ref = _filled(native, values), _filled(pure, values)
     assert ours.encode() == ref.encode()
     assert ours.values_at_percentiles(pcts) == ref.values_at_percentiles(pcts)
     assert (ours.min, ours.max, ours.total_count) == (ref.min, ref.max, ref.total_count)

@@ -146,11 +146,11 @@ def test_merge_refuses_different_journeys(impl: ModuleType) -> None:
         _rec(impl).merge(_rec(impl, ("other",)))
 
 
-def test_state_moves_between_twins(impl: ModuleType, pure: ModuleType) -> None:
+def test_state_moves_between_native_and_pure_twins(native: ModuleType, pure: ModuleType) -> None:
     ref = _rec(pure)
     _feed(ref, pure, [(0, 0, 3 * MS), (1, S + 1, 8 * MS)])
     ref.record(1, T0, T0, T0 + 2 * MS, pure.CONNECT)
-    ours = impl.Recorder.from_state(ref.to_state())
+    ours = native.Recorder.from_state(ref.to_state())
     assert ours.to_state() == ref.to_state()
     ours.finish(T0 + 2 * S)
     ref.finish(T0 + 2 * S)
