@@ -20,6 +20,8 @@ __all__ = ["DEFAULT_MULTIPLIERS", "CapacityAnalysis", "CapacityPoint", "analyse_
            "cost_per_transaction", "run_capacity"]
 
 DEFAULT_MULTIPLIERS = (3.0, 5.0, 10.0)
+CONDITION = ("each point: the spec's SLOs hold on a valid run; the stress breaking point also "
+             "counts its stop_when limits and a target that does not keep up")
 
 
 def cost_per_transaction(cost_per_hour: float | None, ok_per_s: float) -> float | None:
@@ -84,8 +86,10 @@ class CapacityAnalysis:
     def message(self) -> str:
         best = self.max_passing_multiplier
         if best is None:
-            return f"SLOs not met at any tested multiple of {self.base_rate:g}/s"
-        return f"SLOs met up to {best:g}x the baseline ({best * self.base_rate:g}/s)"
+            said = f"SLOs not met at any tested multiple of {self.base_rate:g}/s"
+        else:
+            said = f"SLOs met up to {best:g}x the baseline ({best * self.base_rate:g}/s)"
+        return f"{said} ({CONDITION})"
 
     def to_doc(self) -> dict[str, object]:
         """The report's ``Capacity`` object (plus base_rate and message)."""

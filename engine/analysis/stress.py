@@ -3,11 +3,16 @@
 ``run_stress`` drives the steps (each a bounded run of ``step_duration_s``);
 ``analyse_stress`` is the pure part, so synthetic runs can test it.
 
-- A step *passes* when the caller's SLO check holds, no ``stop_when`` limit
-  (p95, p99, error rate) is exceeded and the run is valid.
-- The *breaking point* is the rate of the last passing step before the first
-  failing one (None when the first step already fails). When nothing fails it
-  is the highest rate tested and ``failure_mode`` is ``none``.
+- A step *fails a stop condition* when a ``stop_when`` limit (p95, p99, error
+  rate) is exceeded, the caller's SLO check fails (unless ``slo_broken: false``),
+  the run is invalid, the target did not keep up with the offered rate, or the
+  step was aborted. Otherwise it *passes*; ``run_stress`` stops at the first failure.
+- The stress test *broke* iff a step failed a stop condition (and it was not
+  stopped early). The *breaking point* is then the rate of the last passing step
+  before the first failing one (None when the first step already failed: "below
+  the first step"). When nothing failed there is no breaking point
+  (``breaking_point_rate`` None, ``failure_mode`` ``none``) and ``held_up_to_rate``
+  is the highest rate tested.
 - The *failure mode* of the first failing step: a generator that could not
   reach the rate while its own CPU was saturated (invalid) first, since then
   nothing else measured can be trusted; else errors above the limit, named by
@@ -17,9 +22,10 @@
 - The *knee* is the rate of the last step before p95 rises above twice the
   lowest p95 of the steps before it (and by at least 1 ms) and stays there.
 - The *limiting resource* at that point comes from ``limiting_resource``.
-- A step that was aborted (Ctrl-C, the maximum run duration) is partial
-  evidence: when it is the first step that did not pass, the analysis is
-  ``partial`` and claims no breaking point or failure mode.
+- A step that was aborted (Ctrl-C, the maximum run duration), or a run
+  interrupted between steps, is partial evidence: the completed steps are kept,
+  the analysis is ``partial`` ("interrupted after 2 of 5 steps") and claims no
+  breaking point or failure mode.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from engine.analysis.evidence import partial_reason
 from engine.analysis.metrics import latency_value, merged_response
 from engine.analysis.resources import summarize
 from engine.plan import MAX_STEPS, stress_rates
-from engine.result import TARGET_SHORT, RunResult
+from engine.result import TARGET_SHORT, RunResult, Status
 from engine.spec.model import LoadProfile, StopWhen
 
 __all__ = ["RunStep", "StressAnalysis", "StressStep", "analyse_stress", "run_stress",
@@ -71,6 +77,8 @@ class StressStep:
     breaches: tuple[str, ...]
     """Why the step did not pass (empty when it passed)."""
     generator_cpu_pct: float
+    sent_rate: float = 0.0
+    """Requests the generator sent per second (``achieved_rate`` counts answered ones)."""
 
     @property
     def passed(self) -> bool:
@@ -78,7 +86,7 @@ class StressStep:
 
     def to_doc(self) -> dict[str, object]:
         """The report's stress step (plus ``breaches`` and ``valid``)."""
-        return {"rate": self.rate, "achieved_rate": self.achieved_rate,
+        return {"rate": self.rate, "achieved_rate": self.achieved_rate, "sent_rate": self.sent_rate,
                 "p50": self.p50_s or 0.0, "p95": self.p95_s or 0.0, "p99": self.p99_s or 0.0,
                 "error_rate": self.error_rate, "cpu_pct": self.cpu_pct, "passed": self.passed,
                 "valid": self.valid, "breaches": list(self.breaches)}
@@ -89,6 +97,8 @@ class StressAnalysis:
     """Breaking point, failure mode, limiting resource and the latency/throughput curve."""
 
     breaking_point_rate: float | None
+    """The last passing rate before the first step that failed a stop condition; None when
+    nothing failed, when the first step failed, or when the evidence is partial."""
     max_rate_tested: float
     failure_mode: str
     """none, latency knee, refused connections, timeouts, dropped requests, server errors
@@ -99,7 +109,9 @@ class StressAnalysis:
     steps: tuple[StressStep, ...]
     evidence: tuple[str, ...]
     partial_reason: str = ""
-    """Why the steps are partial evidence ("interrupted after 4 s at the 40/s step")."""
+    """Why the steps are partial evidence ("interrupted after 2 of 5 steps")."""
+    conditions: str = ""
+    """The stop conditions the steps were judged on, e.g. 'p95 <= 250ms, SLOs hold'."""
 
     @property
     def partial(self) -> bool:
@@ -107,35 +119,89 @@ class StressAnalysis:
 
     @property
     def broke(self) -> bool:
-        return self.failure_mode != "none"
+        """A step failed a stop condition (and the evidence is whole)."""
+        return self.failure_mode != "none" and not self.partial
+
+    @property
+    def held_up_to_rate(self) -> float | None:
+        """Highest rate with every step up to it passing; None when the first step failed."""
+        held = None
+        for s in self.steps:
+            if not s.passed:
+                break
+            held = s.rate
+        return held
 
     @property
     def message(self) -> str:
         if not self.steps:
             return "no stress step ran"
+        held = self.held_up_to_rate
+        upto = f"; steps up to {held:g}/s passed" if held is not None else ""
         if self.partial:
-            passed = [s.rate for s in self.steps if s.passed]
-            upto = f"; steps up to {max(passed):g}/s passed" if passed else ""
             return f"INCONCLUSIVE: {self.partial_reason}: no breaking point claimed{upto}"
+        within = f" ({self.conditions})" if self.conditions else ""
         if not self.broke:
-            return f"no breaking point up to {self.max_rate_tested:g}/s"
-        where = ("below the first step" if self.breaking_point_rate is None
+            return (f"no breaking point up to {self.max_rate_tested:g}/s: every step stayed "
+                    f"within the stop conditions{within}")
+        where = ("broke below the first step" if self.breaking_point_rate is None
                  else f"breaking point {self.breaking_point_rate:g}/s")
+        failed = next(s for s in self.steps if not s.passed)
         limit = f"; limited by {self.limiting_resource}" if self.limiting_resource else ""
-        return f"{where}: {self.failure_mode} at {self.first_failure_rate:g}/s{limit}"
+        return (f"{where}: {self.failure_mode} at {failed.rate:g}/s "
+                f"({'; '.join(failed.breaches)}){limit}")
 
     @property
     def first_failure_rate(self) -> float | None:
         return next((s.rate for s in self.steps if not s.passed), None)
 
+    def criterion(self) -> tuple[Status, str]:
+        """The checklist's 'capacity limit found': PASS only for a whole run that broke
+        above its first step."""
+        if self.partial or not self.steps:
+            return Status.INCONCLUSIVE, self.message
+        if not self.broke:
+            return Status.INCONCLUSIVE, f"not found: {self.message}"
+        if self.breaking_point_rate is None:
+            return Status.INCONCLUSIVE, self.message
+        return Status.PASS, self.message
+
+    def lesson(self) -> str:
+        """The lessons-learned sentence ('' when there is nothing to say)."""
+        if self.partial or not self.steps:
+            return ""
+        if not self.broke:
+            return (f"Stress: no stop condition failed up to {self.max_rate_tested:g}/s, the "
+                    "highest rate tested: the breaking point lies beyond it.")
+        if self.breaking_point_rate is None:
+            return f"Stress: the first step already failed ({self.failure_mode})."
+        return (f"Stress: every step up to {self.breaking_point_rate:g}/s stayed within the stop "
+                f"conditions; {self.failure_mode} at {self.first_failure_rate:g}/s.")
+
     def to_doc(self) -> dict[str, object]:
-        """The report's ``Stress`` object (plus knee_rate and evidence)."""
+        """The report's ``Stress`` object (plus knee_rate, evidence, broke and the rates)."""
         return {"breaking_point_rate": self.breaking_point_rate,
                 "max_rate_tested": self.max_rate_tested, "failure_mode": self.failure_mode,
                 "limiting_resource": self.limiting_resource,
                 "steps": [s.to_doc() for s in self.steps], "message": self.message,
                 "knee_rate": self.knee_rate, "evidence": list(self.evidence),
-                "partial": self.partial, "partial_reason": self.partial_reason}
+                "partial": self.partial, "partial_reason": self.partial_reason,
+                "broke": self.broke, "first_failure_rate": self.first_failure_rate,
+                "held_up_to_rate": self.held_up_to_rate, "conditions": self.conditions}
+
+
+def stop_conditions(stop: StopWhen) -> str:
+    """The stop conditions in words: 'p95 <= 250ms, error rate <= 5.00%, SLOs hold, ...'."""
+    out = []
+    if stop.p95_s is not None:
+        out.append(f"p95 <= {stop.p95_s * 1000:g}ms")
+    if stop.p99_s is not None:
+        out.append(f"p99 <= {stop.p99_s * 1000:g}ms")
+    if stop.error_rate is not None:
+        out.append(f"error rate <= {stop.error_rate:.2%}")
+    if stop.slo_broken:
+        out.append("SLOs hold")
+    return ", ".join([*out, "run valid", "target keeps up"])
 
 
 def _errors(run: RunResult) -> tuple[tuple[str, int], ...]:
@@ -156,7 +222,7 @@ def _breaches(run: RunResult, p95: float | None, p99: float | None, ok: bool,
         out.append(f"p99 {p99 * 1000:.1f}ms > {stop.p99_s * 1000:g}ms")
     if stop.error_rate is not None and run.error_rate > stop.error_rate:
         out.append(f"error rate {run.error_rate:.2%} > {stop.error_rate:.2%}")
-    if not ok:
+    if not ok and stop.slo_broken:
         out.append("SLO broken")
     if not run.validity.valid:
         out.append("invalid: " + ("; ".join(run.validity.reasons) or "rate not reached"))
@@ -176,6 +242,7 @@ def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> 
         rate, run.validity.achieved_rate, run.requests, p50, p95, p99, run.error_rate,
         _errors(run), summarize(run.resources).cpu_pct_mean, run.validity.valid, slo_ok,
         _breaches(run, p95, p99, slo_ok, stop), run.validity.generator_cpu_pct,
+        run.validity.sent_rate,
     )
 
 
@@ -201,68 +268,86 @@ def failure_mode(step: StressStep, stop: StopWhen, knee_rate: float | None) -> s
     limit = stop.error_rate if stop.error_rate is not None else DEFAULT_ERROR_LIMIT
     if step.error_rate > limit and step.errors:
         return _ERROR_NAMES.get(step.errors[0][0], "errors")
-    latency = any(b.startswith(("p95", "p99")) for b in step.breaches)
-    if latency or (knee_rate is not None and step.rate > knee_rate):
+    if any(b.startswith(("p95", "p99")) for b in step.breaches):
         return "latency knee"
     if any(b.startswith(TARGET_SHORT) for b in step.breaches):
         return "throughput ceiling"
     if not step.valid:
         return invalid
-    return "SLO broken" if not step.slo_ok else "aborted"
+    if "SLO broken" in step.breaches:
+        return "latency knee" if knee_rate is not None and step.rate > knee_rate else "SLO broken"
+    return "aborted"
+
+
+def _partial_why(runs: Sequence[RunResult], evaluated: Sequence[StressStep],
+                 first_bad: int | None, planned: int | None, interrupted: bool) -> str:
+    """Why the steps are partial evidence; '' when they are whole."""
+    if first_bad is not None and runs[first_bad].aborted:
+        of = f" (step {first_bad + 1} of {planned})" if planned else ""
+        return f"{partial_reason(runs[first_bad])} at the {evaluated[first_bad].rate:g}/s step{of}"
+    if interrupted and first_bad is None and (planned is None or len(runs) < planned):
+        of = f" of {planned}" if planned else ""
+        return f"interrupted after {len(runs)}{of} steps"
+    return ""
 
 
 def analyse_stress(steps: Sequence[RunResult], *, rates: Sequence[float] | None = None,
                    step_ok: Callable[[RunResult], bool] | None = None,
-                   stop_when: StopWhen | None = None) -> StressAnalysis:
-    """Analyse stress steps in rate order. ``rates`` default to each run's target rate."""
+                   stop_when: StopWhen | None = None, planned_steps: int | None = None,
+                   interrupted: bool = False) -> StressAnalysis:
+    """Analyse stress steps in rate order. ``rates`` default to each run's target rate;
+    ``interrupted``: the run was stopped before its remaining ``planned_steps`` ran."""
     stop = stop_when or StopWhen()
+    conds = stop_conditions(stop)
     rs = list(rates) if rates is not None else [r.validity.target_rate or 0.0 for r in steps]
     evaluated = tuple(evaluate_step(run, rate, step_ok(run) if step_ok else True, stop)
                       for run, rate in zip(steps, rs, strict=True))
     if not evaluated:
-        return StressAnalysis(None, 0.0, "none", None, None, (), ())
+        why = "interrupted before the first step" if interrupted else ""
+        return StressAnalysis(None, 0.0, "none", None, None, (), (), why, conds)
     knee_rate = knee(evaluated)
     first_bad = next((i for i, s in enumerate(evaluated) if not s.passed), None)
-    at = steps[first_bad if first_bad is not None else -1]
-    resource, evidence = limiting_resource(at)
+    why = _partial_why(steps, evaluated, first_bad, planned_steps, interrupted)
+    if why:  # stopped early: a failure is the stop's, not the target's
+        return StressAnalysis(None, max(rs), "none", None, knee_rate, evaluated, (), why, conds)
+    resource, evidence = limiting_resource(steps[first_bad if first_bad is not None else -1])
     if first_bad is None:
-        return StressAnalysis(evaluated[-1].rate, max(rs), "none", resource, knee_rate,
-                              evaluated, tuple(evidence))
-    if steps[first_bad].aborted:  # stopped early: its failure is the stop, not the target's
-        why = f"{partial_reason(steps[first_bad])} at the {evaluated[first_bad].rate:g}/s step"
-        return StressAnalysis(None, max(rs), "none", None, knee_rate, evaluated, (), why)
+        return StressAnalysis(None, max(rs), "none", resource, knee_rate, evaluated,
+                              tuple(evidence), "", conds)
     bp = evaluated[first_bad - 1].rate if first_bad > 0 else None
     mode = failure_mode(evaluated[first_bad], stop, knee_rate)
     if knee_rate is not None:
         evidence = [f"latency knee after {knee_rate:g}/s", *evidence]
-    return StressAnalysis(bp, max(rs), mode, resource, knee_rate, evaluated, tuple(evidence))
-
-
-def _stops(run: RunResult, step: StressStep, stop: StopWhen) -> bool:
-    limits = [b for b in step.breaches if b != "SLO broken"]
-    return bool(limits) or (stop.slo_broken and not step.slo_ok) or run.aborted
+    return StressAnalysis(bp, max(rs), mode, resource, knee_rate, evaluated, tuple(evidence),
+                          "", conds)
 
 
 def run_stress(profile: LoadProfile, run_step: RunStep,
                step_ok: Callable[[RunResult], bool], *, max_steps: int = MAX_STEPS,
                deadline_s: float | None = None,
                on_step: Callable[[StressStep], None] | None = None) -> StressAnalysis:
-    """Run the steps of ``profile`` in order until a stop condition holds, the rates run
-    out, ``max_steps`` ran or ``deadline_s`` (wall seconds from now) passed."""
+    """Run the steps of ``profile`` in order until a step fails a stop condition, the rates
+    run out, ``max_steps`` ran or ``deadline_s`` (wall seconds from now) passed. A Ctrl-C
+    (KeyboardInterrupt from ``run_step``) keeps the completed steps as partial evidence."""
     stop = profile.stop_when or StopWhen()
     duration = float(profile.step_duration_s or 0.0)
     end = None if deadline_s is None else time.monotonic() + deadline_s
+    planned = stress_rates(profile, max_steps)
     runs: list[RunResult] = []
-    rates: list[float] = []
-    for rate in stress_rates(profile, max_steps):
+    interrupted = False
+    for rate in planned:
         if end is not None and time.monotonic() + duration > end:
             break
-        run = run_step(rate, duration)
+        try:
+            run = run_step(rate, duration)
+        except KeyboardInterrupt:
+            interrupted = True
+            break
         runs.append(run)
-        rates.append(rate)
         step = evaluate_step(run, rate, step_ok(run), stop)
         if on_step is not None:
             on_step(step)
-        if _stops(run, step, stop):
+        if not step.passed:
             break
-    return analyse_stress(runs, rates=rates, step_ok=step_ok, stop_when=stop)
+    return analyse_stress(runs, rates=planned[:len(runs)], step_ok=step_ok, stop_when=stop,
+                          planned_steps=len(planned), interrupted=interrupted)

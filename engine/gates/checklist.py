@@ -79,12 +79,7 @@ def _traces(o: SpecOutcome) -> tuple[Status, str]:
 def _capacity_limit(o: SpecOutcome) -> tuple[Status, str]:
     if o.stress is None:
         return Status.NOT_RUN, "no stress profile ran"
-    if o.stress.partial:
-        return Status.INCONCLUSIVE, o.stress.message
-    bp = o.stress.breaking_point_rate
-    if bp is None:
-        return Status.INCONCLUSIVE, f"broke at the first step ({o.stress.failure_mode})"
-    return Status.PASS, f"breaking point {bp:g}/s ({o.stress.failure_mode})"
+    return o.stress.criterion()
 
 
 def _bottlenecks(o: SpecOutcome) -> tuple[Status, str]:

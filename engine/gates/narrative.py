@@ -20,9 +20,8 @@ def lessons(o: SpecOutcome) -> list[str]:
     if o.bottlenecks:
         top = o.bottlenecks[0]
         out.append(f"The largest bottleneck was {top.name}, {top.share * 100:.0f}% of total latency.")
-    if o.stress is not None and o.stress.breaking_point_rate is not None:
-        out.append(f"The service held its SLOs up to {o.stress.breaking_point_rate:g}/s "
-                   f"({o.stress.failure_mode} beyond).")
+    if o.stress is not None and o.stress.lesson():
+        out.append(o.stress.lesson())
     return out
 
 

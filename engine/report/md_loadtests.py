@@ -69,20 +69,34 @@ def _run_table(runs: Sequence[Doc]) -> str:
                   for r in runs])
 
 
+def _breaking_point(s: Doc) -> str:
+    """The breaking point in words: it exists iff a step failed a stop condition."""
+    if s.get("partial"):
+        return f"not claimed ({s.get('partial_reason') or 'partial evidence'})"
+    broke = s.get("broke", s.get("failure_mode") not in (None, "none"))
+    if not broke:
+        return f"none: no step failed a stop condition up to {fmt_rate(s['max_rate_tested'])}"
+    bp = s.get("breaking_point_rate")
+    where = fmt_rate(bp) if bp is not None else "below the first step"
+    return f"{where}; failure mode: {s.get('failure_mode') or DASH}"
+
+
 def _stress(s: Doc) -> str:
-    point = fmt_rate(s["breaking_point_rate"]) if s.get("breaking_point_rate") is not None \
-        else f"not reached (up to {fmt_rate(s['max_rate_tested'])})"
-    lines = [f"Breaking point: {point}; max rate tested {fmt_rate(s['max_rate_tested'])}; "
-             f"failure mode: {s.get('failure_mode') or '—'}; limiting resource: "
-             f"{s.get('limiting_resource') or 'not identified'}."]
+    cond = f" Stop conditions: {s['conditions']}." if s.get("conditions") else ""
+    lines = [f"Breaking point: {_breaking_point(s)}; max rate tested "
+             f"{fmt_rate(s['max_rate_tested'])}; limiting resource: "
+             f"{s.get('limiting_resource') or 'not identified'}.{cond}"]
     steps = s.get("steps") or []
     if steps:
-        heads = ["Rate", "Achieved", "p50", "p95", "p99", "Errors", "CPU", "Within limits"]
+        heads = ["Rate", "Achieved", "Sent", "p50", "p95", "p99", "Errors", "CPU", "Within limits"]
         lines.append(table(heads,
-                           [[fmt_rate(p["rate"]), fmt_rate(p["achieved_rate"]), fmt_s(p.get("p50")),
+                           [[fmt_rate(p["rate"]), fmt_rate(p["achieved_rate"]),
+                             fmt_rate(p.get("sent_rate")), fmt_s(p.get("p50")),
                              fmt_s(p["p95"]), fmt_s(p.get("p99")), fmt_pct(p["error_rate"], 3),
                              _cpu(p.get("cpu_pct")), "yes" if p["passed"] else "NO"]
                             for p in steps]))
+        lines.append("Achieved: responses per second (any status); sent: requests the "
+                     "generator sent per second.")
     if s.get("message"):
         lines.append(str(s["message"]))
     return "\n\n".join(lines)
@@ -131,8 +145,9 @@ def _capacity(c: Doc) -> str:
              fmt_s(p.get("p95")), fmt_pct(p["error_rate"], 3), "PASS" if p["slo_pass"] else "FAIL",
              _cpu(p.get("cpu_pct")), _money(p.get("cost_per_million"))] for p in c["points"]]
     cost = f"Cost per hour: {_money(c.get('cost_per_hour'))}.\n\n" if c.get("cost_per_hour") else ""
+    msg = f"\n\n{c['message']}." if c.get("message") else ""
     return cost + table(["Load", "Rate", "Achieved", "p95", "Errors", "SLOs", "CPU",
-                         "Cost / 1M requests"], rows)
+                         "Cost / 1M requests"], rows) + msg
 
 
 def _money(v: Any) -> str:

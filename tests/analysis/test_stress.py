@@ -46,7 +46,8 @@ def test_latency_knee_breaking_point_and_database_limit() -> None:
     assert [st.passed for st in s.steps] == [True, True, True, False]
     doc = s.to_doc()
     assert doc["breaking_point_rate"] == 30 and len(doc["steps"]) == 4  # type: ignore[arg-type]
-    assert s.message == "breaking point 30/s: latency knee at 40/s; limited by database"
+    assert s.message == ("breaking point 30/s: latency knee at 40/s (p95 79.8ms > 50ms); "
+                         "limited by database")
 
 
 def test_one_noisy_step_is_not_the_knee() -> None:
@@ -90,8 +91,11 @@ def test_a_target_answering_slower_than_offered_is_a_throughput_ceiling() -> Non
 
 def test_no_break_and_break_at_first_step() -> None:
     ok = analyse_stress([_step(10, 0.010), _step(20, 0.011)], stop_when=STOP)
-    assert ok.failure_mode == "none" and ok.breaking_point_rate == 20 and not ok.broke
-    assert ok.message == "no breaking point up to 20/s"
+    # nothing failed a stop condition: no breaking point, however the sentence is built
+    assert ok.failure_mode == "none" and ok.breaking_point_rate is None and not ok.broke
+    assert ok.held_up_to_rate == 20 and ok.to_doc()["broke"] is False
+    assert ok.message.startswith("no breaking point up to 20/s: every step stayed within")
+    assert "p95 <= 50ms" in ok.message and "breaking point 20" not in ok.message
     bad = analyse_stress([_step(10, 0.2)], stop_when=STOP)
     assert bad.breaking_point_rate is None and "below the first step" in bad.message
 
@@ -159,3 +163,54 @@ def test_demo_breaking_point_moves_up_with_the_fast_variant() -> None:
     assert fast.breaking_point_rate > (slow.breaking_point_rate or 0.0)
     assert fast.max_rate_tested > (slow.first_failure_rate or 0.0)
 
+
+
+def test_ctrl_c_between_steps_keeps_the_completed_steps_as_partial_evidence() -> None:
+    """Issue #14: the KeyboardInterrupt from the step runner lost the whole analysis."""
+    done: list[float] = []
+
+    def run_step(rate: float, duration: float) -> RunResult:
+        if rate >= 30:
+            raise KeyboardInterrupt  # the pipeline's runner, stop flag set between steps
+        done.append(rate)
+        return _step(rate, 0.010)
+
+    s = run_stress(_profile(), run_step, lambda r: True)
+    assert done == [10, 20] and [st.rate for st in s.steps] == [10, 20]
+    assert s.partial and s.partial_reason == "interrupted after 2 of 5 steps"
+    assert s.breaking_point_rate is None and not s.broke and s.held_up_to_rate == 20
+    assert s.message.startswith("INCONCLUSIVE: interrupted after 2 of 5 steps")
+    status, text = s.criterion()
+    assert str(status) == "INCONCLUSIVE" and "interrupted after 2 of 5 steps" in text
+    assert s.lesson() == ""
+
+
+def test_interrupt_before_any_step_is_partial_and_empty() -> None:
+    def run_step(rate: float, duration: float) -> RunResult:
+        raise KeyboardInterrupt
+
+    s = run_stress(_profile(), run_step, lambda r: True)
+    assert s.partial and not s.steps and s.breaking_point_rate is None
+
+
+def test_every_step_passing_to_the_last_rate_is_whole_evidence_without_a_breaking_point() -> None:
+    s = run_stress(_profile(), lambda rate, d: _step(rate, 0.010), lambda r: True)
+    assert not s.partial and not s.broke and s.breaking_point_rate is None
+    assert str(s.criterion()[0]) == "INCONCLUSIVE" and s.criterion()[1].startswith("not found")
+    assert "no stop condition failed up to 50/s" in s.lesson()
+
+
+def test_slo_not_a_stop_condition_does_not_break_the_run() -> None:
+    stop = StopWhen(p95_s=0.050, slo_broken=False)
+    s = analyse_stress([_step(10, 0.010), _step(20, 0.011)], step_ok=lambda r: False,
+                       stop_when=stop)
+    assert not s.broke and all(st.passed for st in s.steps)
+    assert "SLOs hold" not in s.conditions
+
+
+def test_the_failure_sentence_names_the_breach_that_stopped_the_run() -> None:
+    s = analyse_stress([_step(10, 0.010), _step(20, 0.012, errors={"timeout": 30})],
+                       stop_when=STOP)
+    assert s.broke and s.breaking_point_rate == 10 and s.first_failure_rate == 20
+    assert "timeouts at 20/s (error rate" in s.message
+    assert "held its SLOs" not in s.lesson() and "up to 10/s" in s.lesson()
