@@ -172,8 +172,9 @@ class CConnection:
     def on_message_complete(self) -> None: ...
     def send(self, data: bytes, journey: int, step: int, intended_ns: int,
              expect: tuple[int, ...], head: bool, follow: bytes | None = None) -> None:
-        """Write one request (``expect``: its status map, ``head``: a HEAD request); its outcome is recorded when it ends. ``follow`` is the Host
-        header to follow same-origin redirects with (None: a 3xx is the answer)."""
+        """Write one request (``expect``: its status map, ``head``: a HEAD request); its
+        outcome is recorded when it ends. ``follow`` is the Host header to follow same-origin
+        redirects with (None: a 3xx is the answer)."""
     def expire(self, deadline_sent_ns: int) -> bool:
         """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
     def repeat(self, data: bytes | None) -> None:

@@ -23,9 +23,9 @@ from engine.report.document import (
     spectrum_percentiles,
     validate_document,
 )
-from engine.result import RunResult, Validity
 from tests.support.docs import NOW, full_document, make_run, minimal_document
 from tests.support.golden import check_golden
+from tests.support.runs import build_run, synthetic_validity
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +148,9 @@ def test_run_to_doc_counts_and_intervals() -> None:
 
 
 def test_run_without_journeys_still_validates() -> None:
-    run = RunResult("baseline", "baseline", "", "http://127.0.0.1:1", "open", 1, 0.0, 0.0, (), (),
-                    Validity(False, ("target unreachable",), 10.0, 0.0, 0.0, 0.0, 0, 0.0))
+    run = build_run((), synthetic_validity(0.0, target=10.0, valid=False, generator_cpu=0.0,
+                                           reasons=("target unreachable",), sent=0.0),
+                    duration_s=0.0)
     doc = run_to_doc(run, "baseline")
     assert doc["latency"]["count"] == 0 and doc["spectrum"] == []
     spec = empty_spec_report("x", runs=[doc])

@@ -19,7 +19,7 @@ from engine.hotpath.native import OUTCOME_NAMES, Histogram
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
 from engine.spec.model import LoadProfile, Spec
 from engine.target.sampler import Sampler
-from tests.support.runs import histogram_ns
+from tests.support.runs import build_run, histogram_ns, synthetic_validity
 
 
 def hist(seconds: Sequence[float] | np.ndarray) -> Histogram:
@@ -80,8 +80,9 @@ def sample(t_s: float, cpu: float = 10.0, rss: int = 50 << 20, threads: int = 4,
 def validity(target_rate: float | None = None, achieved: float = 0.0, valid: bool = True,
              reasons: Sequence[str] = (), generator_cpu: float = 20.0,
              generator_rss_growth: int = 0) -> Validity:
-    return Validity(valid, tuple(reasons), target_rate, achieved, 0.001, 0.002, 0,
-                    generator_cpu, generator_rss_growth)
+    return synthetic_validity(achieved, target=target_rate, valid=valid, reasons=reasons,
+                              generator_cpu=generator_cpu, rss_growth=generator_rss_growth,
+                              lag_p99_s=0.001, lag_max_s=0.002, sent=0.0)
 
 
 def make_run(journeys: Sequence[J], *, duration_s: float = 10.0, rate: float | None = None,
@@ -95,8 +96,8 @@ def make_run(journeys: Sequence[J], *, duration_s: float = 10.0, rate: float | N
     sent = sum(r.requests for r in results)
     val = validity(rate, sent / duration_s if achieved is None else achieved, valid, reasons,
                    generator_cpu, generator_rss_growth)
-    return RunResult(profile or kind, kind, "", "http://127.0.0.1:1", "open", 1, 0.0,
-                     duration_s, results, tuple(intervals), val, resources=tuple(resources))
+    return build_run(results, val, duration_s=duration_s, kind=kind, profile=profile,
+                     intervals=intervals, resources=resources)
 
 
 # --- end-to-end: fixture specs against the demo service --------------------------

@@ -16,9 +16,9 @@ import numpy as np
 
 from engine.hotpath.native import OUTCOME_NAMES, Histogram
 from engine.report.document import empty_spec_report, new_document, run_to_doc
-from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult
 from engine.units import format_value
-from tests.support.runs import histogram_ns
+from tests.support.runs import build_run, histogram_ns, synthetic_validity
 
 NOW = datetime(2026, 11, 27, 15, 0, 0, tzinfo=UTC)
 T0 = 1_795_791_600.0  # 2026-11-27T15:00:00Z, the fixed start of every fixture run
@@ -90,11 +90,12 @@ def make_run(kind: str, rates: Sequence[float], *, seed: int, median_s: float = 
                                         round(cpu / 2, 1), 41.0, 0, 0))
     sent = sum(sum(o) for iv in intervals for o in iv.outcomes)
     target = float(np.mean(rates))
-    validity = Validity(True, (), target, sent / len(rates), 0.0004, 0.0021, 0, 23.5, 1_048_576,
-                        sent_rate=sent / len(rates))
-    return RunResult(profile or kind, kind, variant, "http://127.0.0.1:8080", "open", 1,
-                     T0 + 100 * seed, float(len(rates)), tuple(j.result() for j in js),
-                     tuple(intervals), validity, resources=tuple(resources))
+    validity = synthetic_validity(sent / len(rates), target=target, generator_cpu=23.5,
+                                  rss_growth=1_048_576, lag_p99_s=0.0004, lag_max_s=0.0021)
+    return build_run([j.result() for j in js], validity, duration_s=float(len(rates)), kind=kind,
+                     profile=profile or kind, variant=variant, intervals=intervals,
+                     resources=resources, started_at=T0 + 100 * seed,
+                     target_url="http://127.0.0.1:8080")
 
 
 def _runs() -> dict[str, dict[str, Any]]:

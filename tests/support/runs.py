@@ -1,20 +1,43 @@
-"""Synthetic RunResults from arrays of latencies in nanoseconds, for statistical tests.
+"""Synthetic RunResults for tests: the one builder, and runs from latency arrays.
 
-``make_run(latencies_ns, duration_s, errors=..., valid=True)`` builds a run without a
+``build_run(journeys, ...)`` is the one place a test RunResult is constructed (every other
+helper in tests/support adapts its inputs and calls it), so a new RunResult field changes one
+function. ``make_run(latencies_ns, duration_s, errors=..., valid=True)`` builds a run without a
 server; ``lognormal_ns`` and ``drifted_runs`` draw realistic latency samples (a
 lognormal body, and a per-run multiplicative drift like a noisy machine's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from engine.hotpath.native import Histogram
-from engine.result import JourneyResult, RunResult, Validity
+from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
 
 Latencies = np.ndarray | Mapping[str, np.ndarray]
+
+
+def synthetic_validity(achieved: float, *, target: float | None = None, valid: bool = True,
+                       reasons: Sequence[str] = (), generator_cpu: float = 10.0,
+                       rss_growth: int = 0, lag_p99_s: float = 0.0,
+                       lag_max_s: float = 0.0, sent: float | None = None) -> Validity:
+    """A Validity for a synthetic run (an invalid one gets a reason when none is given)."""
+    why = tuple(reasons) or (() if valid else ("synthetic: marked invalid",))
+    return Validity(valid, why, target, achieved, lag_p99_s, lag_max_s, 0, generator_cpu,
+                    rss_growth, sent_rate=achieved if sent is None else sent)
+
+
+def build_run(journeys: Sequence[JourneyResult], validity: Validity, *, duration_s: float,
+              kind: str = "baseline", profile: str = "", variant: str = "",
+              intervals: Sequence[RunInterval] = (), resources: Sequence[ResourceSample] = (),
+              started_at: float = 0.0, target_url: str = "http://127.0.0.1:1") -> RunResult:
+    """The one RunResult constructor of the test suite."""
+    return RunResult(profile=profile or kind, kind=kind, variant=variant, target_url=target_url,
+                     model="open", workers=1, started_at=started_at, duration_s=duration_s,
+                     journeys=tuple(journeys), intervals=tuple(intervals), validity=validity,
+                     resources=tuple(resources))
 
 
 def histogram_ns(latencies_ns: np.ndarray) -> Histogram:
@@ -46,14 +69,8 @@ def make_run(latencies_ns: Latencies, duration_s: float = 10.0,
     journeys = tuple(_journey(name, np.asarray(lat), errs.get(name, 0))
                      for name, lat in per_journey.items())
     rate = sum(j.requests for j in journeys) / duration_s if duration_s > 0 else 0.0
-    validity = Validity(valid=valid, reasons=() if valid else ("synthetic: marked invalid",),
-                        target_rate=rate, achieved_rate=rate,
-                        schedule_lag_p99_s=0.0, schedule_lag_max_s=0.0, dropped=0,
-                        generator_cpu_pct=10.0)
-    return RunResult(profile="baseline", kind="baseline", variant=variant,
-                     target_url="http://127.0.0.1:1", model="open", workers=1,
-                     started_at=1.8e9, duration_s=duration_s, journeys=journeys, intervals=(),
-                     validity=validity)
+    return build_run(journeys, synthetic_validity(rate, target=rate, valid=valid),
+                     duration_s=duration_s, variant=variant, started_at=1.8e9)
 
 
 def lognormal_ns(rng: np.random.Generator, n: int, median_s: float = 0.02,
