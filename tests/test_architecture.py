@@ -179,3 +179,21 @@ def test_validate_and_dry_run_load_no_numeric_native_or_sampling_code(argv: list
     result = subprocess.run([sys.executable, "-c", LIGHT, *argv], cwd=REPO, capture_output=True,
                             text=True, timeout=60)
     assert "HEAVY=\n" in result.stdout, result.stdout + result.stderr
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 40
+
+
+def test_no_module_over_400_lines() -> None:
+    long = {name: n for name, path in MODULES.items()
+            if (n := path.read_text(encoding="utf-8").count("\n")) > MAX_MODULE_LINES}
+    assert long == {}
+
+
+def test_no_function_over_40_lines() -> None:
+    long = {f"{name}.{node.name}": node.end_lineno - node.lineno + 1
+            for name, tree in TREES.items() for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES}
+    assert long == {}
