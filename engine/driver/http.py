@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from time import monotonic_ns
 from typing import Protocol
 
 from httptools import HttpParserError, HttpResponseParser
 
+from engine.driver.resolve import AddrInfo, literal_addresses
 from engine.hotpath.native import OK, PROTOCOL, READ, STATUS_1XX, STATUS_5XX, TIMEOUT, WRITE
 
 MAX_REDIRECTS = 5
@@ -283,28 +286,57 @@ def redirect_request(location: bytes, host: bytes) -> bytes | None:
             + b"\r\nUser-Agent: perfopt-engine\r\n\r\n")
 
 
+MAX_ADDRESSES = 8
+"""Resolved addresses tried in turn per connect (all within the one connect timeout)."""
+_literal = lru_cache(maxsize=64)(literal_addresses)
+
+
 async def open_connection(loop: asyncio.AbstractEventLoop, ep: Endpoint,
                           conn: Connection) -> bool:
-    """Connect ``conn``; False (nothing recorded) on refusal, unreachable host or timeout."""
+    """Connect ``conn``; False (nothing recorded) on refusal, unreachable host or timeout.
+
+    The name lookup and the connects share ``ep.connect_timeout_s``: a resolver that never
+    answers costs that long, not the resolver's own 10 s and more."""
+    resolved: list[bool] = []
     try:
-        await asyncio.wait_for(
-            loop.create_connection(lambda: conn, ep.host, ep.port, ssl=ep.ssl,
-                                   server_hostname=ep.server_hostname),
-            ep.connect_timeout_s)
+        await asyncio.wait_for(_connect(loop, ep, conn, resolved), ep.connect_timeout_s)
     except (OSError, TimeoutError, ssl.SSLError, asyncio.CancelledError) as exc:
         if not ep.errors:
-            ep.errors.append(connect_error(exc, ep.connect_timeout_s))
+            ep.errors.append(connect_error(exc, ep.connect_timeout_s,
+                                           "" if resolved else ep.host))
         return False
     return True
+
+
+async def _connect(loop: asyncio.AbstractEventLoop, ep: Endpoint, conn: Connection,
+                   resolved: list[bool]) -> None:
+    infos: list[AddrInfo] | None = _literal(ep.host, ep.port)
+    if infos is None:
+        infos = list(await loop.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM))
+    resolved.append(True)
+    error = OSError(f"no address for {ep.host}")
+    for family, _, _, _, addr in infos[:MAX_ADDRESSES]:
+        try:
+            await loop.create_connection(lambda: conn, addr[0], addr[1], ssl=ep.ssl,
+                                         family=family, server_hostname=ep.server_hostname)
+            return
+        except OSError as exc:  # refused or unreachable here: try the next address
+            error = exc
+    raise error
 
 
 ERROR_CHARS = 200
 """Bound on the connect error text carried from a worker to the run's validity reason."""
 
 
-def connect_error(exc: BaseException, timeout_s: float) -> str:
-    """A connect failure in a few words; TLS failures say so (and suggest plain HTTP)."""
-    if isinstance(exc, ssl.SSLCertVerificationError):
+def connect_error(exc: BaseException, timeout_s: float, resolving: str = "") -> str:
+    """A connect failure in a few words; TLS failures say so (and suggest plain HTTP).
+    ``resolving`` names the host whose lookup was still running when it failed."""
+    if resolving and isinstance(exc, (TimeoutError, asyncio.CancelledError)):
+        text = f"DNS lookup of {resolving!r} timed out after {timeout_s:g}s"
+    elif resolving and isinstance(exc, socket.gaierror):
+        text = f"DNS lookup of {resolving!r} failed: {exc.strerror or exc}"
+    elif isinstance(exc, ssl.SSLCertVerificationError):
         text = (f"TLS certificate verification failed: {exc.verify_message or exc.reason} "
                 "(PERFOPT_TLS_VERIFY=0 accepts a self-signed test certificate)")
     elif isinstance(exc, ssl.SSLError):

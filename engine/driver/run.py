@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from engine.driver.assemble import (
 )
 from engine.driver.catalog import compile_catalog
 from engine.driver.progress import ProgressEvent, RunFinished, RunStarted
+from engine.driver.resolve import ResolveTimeout, getaddrinfo_within
 from engine.driver.runtime import WorkerPlan, endpoint, run_worker
 from engine.driver.shapes import Shape, shape_of
 from engine.driver.templates import load_data
@@ -85,11 +85,11 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
     Raises ValueError for a bad URL, template, data file or shape, or a non-loopback
     target when PERFOPT_LOOPBACK_ONLY=1.
     """
-    check_target(target_url)
+    s = profile.settings
+    check_target(target_url, s.connect_timeout_s)
     shape = shape_of(profile)
     if shape.duration_s <= 0:
         raise ValueError(f"profile {profile.name!r}: expected a duration > 0")
-    s = profile.settings
     ep = endpoint(target_url, s.connect_timeout_s, True)
     compile_catalog(journeys, load_data(data), ep.host_header)  # fail early, in the caller
     workers = s.workers if s.workers > 0 else (os.cpu_count() or 1)
@@ -156,23 +156,32 @@ def _started(info: RunInfo) -> RunStarted:
                       rate, info.workers, info.variant)
 
 
-def check_target(url: str) -> None:
-    """With PERFOPT_LOOPBACK_ONLY=1, refuse (ValueError) a target that is not loopback."""
+def check_target(url: str, timeout_s: float = 2.0) -> None:
+    """With PERFOPT_LOOPBACK_ONLY=1, refuse (ValueError) a target that is not loopback.
+
+    A name is looked up within ``timeout_s``; one that does not resolve in time is refused."""
     if os.environ.get("PERFOPT_LOOPBACK_ONLY") != "1":
         return
     host = urlsplit(url).hostname or ""
-    if not _is_loopback(host):
+    try:
+        loopback = _is_loopback(host, timeout_s)
+    except ResolveTimeout as exc:
+        raise ValueError(f"target {url!r}: {exc}") from None
+    if not loopback:
         raise ValueError(f"target {url!r}: PERFOPT_LOOPBACK_ONLY=1 allows only loopback "
                          "hosts (127.0.0.0/8, ::1, localhost)")
 
 
-def _is_loopback(host: str) -> bool:
+def _is_loopback(host: str, timeout_s: float) -> bool:
+    """True if every address of ``host`` is loopback; the lookup is bounded by ``timeout_s``."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         pass
     try:
-        infos = socket.getaddrinfo(host, None)
+        infos = getaddrinfo_within(host, None, timeout_s)
+    except ResolveTimeout:
+        raise
     except OSError:
         return False
     return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)

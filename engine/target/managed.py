@@ -4,7 +4,9 @@
 Ctrl-C reaches only the engine, which then stops the target in order), keeps
 the last lines of its combined stdout/stderr without ever blocking it, and
 stops the whole process tree on exit, error, KeyboardInterrupt or interpreter
-shutdown (atexit).
+shutdown (atexit). The tree includes children that detached into their own session:
+they carry the target's ``PERFOPT_TARGET_ID`` and, apply being a child subreaper on
+Linux, re-parent to apply. Once ready, the port must be answered by that tree.
 """
 
 from __future__ import annotations
@@ -18,21 +20,34 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import IO
 from urllib.parse import urlsplit
 
 import psutil
 
-from engine.target.procguard import PortInUse, check_port_free, die_with_parent
+from engine.target import pidfile
+from engine.target.procguard import (
+    MARKER,
+    PortInUse,
+    become_subreaper,
+    check_port_free,
+    describe,
+    die_with_parent,
+    listener_pids,
+    marked,
+)
 
 POLL_S = 0.05  # readiness poll interval
 PROBE_TIMEOUT_S = 1.0  # one readiness probe (connect + response)
 TERM_GRACE_S = 3.0  # SIGTERM -> SIGKILL
 INTERRUPT_GRACE_S = 1.0  # SIGTERM -> SIGKILL when the user interrupted apply
+KILL_WAIT_S = 2.0  # after SIGKILL: bound on waiting for the exit (a process in D state)
 TAIL_LINES = 40
 _MAX_LINE = 8192  # a line longer than this is split; bounds memory per line
 
@@ -53,7 +68,10 @@ class StartConfig:
     ready_tcp: tuple[str, int] | None = None
     ready_timeout_s: float = 30.0
     port: tuple[str, int] | None = None
-    """The (host, port) the target will listen on; it must be free before the start."""
+    """The (host, port) the target will listen on; it must be free before the start,
+    and once ready, answered by the started process tree."""
+    pid_dir: str | None = None
+    """Folder for the target's pid file (``engine.target.pidfile``); None: no pid file."""
 
     def __post_init__(self) -> None:
         if not self.command:
@@ -149,6 +167,8 @@ class ManagedTarget:
         self._proc: subprocess.Popen[bytes] | None = None
         self._tail: _Tail | None = None
         self._lock = threading.Lock()
+        self.marker = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
+        self._pidfile: Path | None = None
 
     @property
     def pid(self) -> int | None:
@@ -176,15 +196,17 @@ class ManagedTarget:
         self._launch()
         try:
             self._wait_ready()
+            self._verify_owner()
         except BaseException:
             self.stop()
             raise
 
     def _launch(self) -> None:
         cfg = self.config
+        become_subreaper()  # a child that detaches (double fork) re-parents to apply
         try:
             self._proc = subprocess.Popen(
-                cfg.command, env={**os.environ, **cfg.env}, cwd=cfg.cwd,
+                cfg.command, env={**os.environ, **cfg.env, MARKER: self.marker}, cwd=cfg.cwd,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: we signal the group
                 preexec_fn=die_with_parent(),  # dies with apply, even on kill -9
@@ -194,6 +216,34 @@ class ManagedTarget:
         _LIVE.add(self)
         assert self._proc.stdout is not None
         self._tail = _Tail(self._proc.stdout, max(self.tail_lines, 1))
+        if cfg.pid_dir is not None:
+            with contextlib.suppress(psutil.Error):
+                self._pidfile = pidfile.write(cfg.pid_dir, psutil.Process(self._proc.pid),
+                                              self.marker, cfg.command)
+
+    def tree(self) -> list[psutil.Process]:
+        """The target's processes but the started one: its descendants, and those that
+        detached yet carry its marker (re-parented to apply, the subreaper)."""
+        if self._proc is None:
+            return []
+        found = {p.pid: p for p in _descendants(self._proc.pid)}
+        skip = {*found, self._proc.pid}
+        for p in marked(self.marker, [p for p in _descendants(os.getpid()) if p.pid not in skip]):
+            found[p.pid] = p
+        return list(found.values())
+
+    def _verify_owner(self) -> None:
+        """Once ready, the target's port must be answered by the started tree, never by
+        another server (one that took the port after the check, a leftover)."""
+        cfg, proc = self.config, self._proc
+        if cfg.port is None or proc is None or (cfg.ready_url is None and cfg.ready_tcp is None):
+            return
+        ours = {proc.pid, *(p.pid for p in self.tree())}
+        foreign = [pid for pid in listener_pids(*cfg.port) if pid not in ours]
+        if foreign:
+            raise self._error(f"port {cfg.port[1]} is answered by {describe(foreign[0])}, not "
+                              "by the started target; apply measures only a server it started",
+                              None)
 
     def _ready(self) -> bool:
         cfg = self.config
@@ -226,23 +276,20 @@ class ManagedTarget:
 
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL what is left after 3 s (1 s once the stop
-        event is set: the user is waiting). Idempotent."""
+        event is set: the user is waiting; at once on a KeyboardInterrupt meanwhile, a
+        second Ctrl-C). Idempotent."""
         grace = INTERRUPT_GRACE_S if self.stop_event.is_set() else TERM_GRACE_S
         with self._lock:
             proc = self._proc
             if proc is None or self not in _LIVE:
                 return
-            tree = _descendants(proc.pid)
-            _signal_group(proc.pid, signal.SIGTERM)
-            _signal_each(tree, signal.SIGTERM)  # children that left the group (setsid)
-            deadline = time.monotonic() + grace
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=grace)
-            _wait_gone(tree, deadline)
-            _signal_group(proc.pid, signal.SIGKILL)
-            _signal_each(tree, signal.SIGKILL)
-            proc.wait()
-            _LIVE.discard(self)
+            tree = self.tree()
+            try:
+                _terminate(proc, tree, grace)
+            finally:  # also on KeyboardInterrupt: nothing is left behind
+                _kill(proc, tree + self.tree())
+                _LIVE.discard(self)
+                pidfile.remove(self._pidfile)
         if self._tail is not None:
             self._tail.thread.join(timeout=1.0)
 
@@ -261,6 +308,24 @@ def _descendants(pid: int) -> list[psutil.Process]:
         return psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         return []
+
+
+def _terminate(proc: subprocess.Popen[bytes], tree: list[psutil.Process], grace: float) -> None:
+    _signal_group(proc.pid, signal.SIGTERM)
+    _signal_each(tree, signal.SIGTERM)  # children that left the group (setsid)
+    deadline = time.monotonic() + grace
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    _wait_gone(tree, deadline)
+
+
+def _kill(proc: subprocess.Popen[bytes], tree: list[psutil.Process]) -> None:
+    _signal_group(proc.pid, signal.SIGKILL)
+    _signal_each(tree, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=KILL_WAIT_S)
+    with contextlib.suppress(psutil.Error, OSError):  # reaps the ones re-parented to apply
+        psutil.wait_procs(tree, timeout=0.2)
 
 
 def _wait_gone(tree: list[psutil.Process], deadline: float) -> None:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from engine.driver import ProgressEvent, run_profile
+from engine.driver.resolve import getaddrinfo_within
 from engine.hotpath.native import Recorder
 from engine.result import AbortCheck, RunInterval, RunResult
 from engine.spec.model import LoadProfile, Spec, Target
+from engine.target import pidfile
 from engine.target.managed import ManagedTarget, StartConfig, StartInterrupted, TargetStartError
 from engine.target.sampler import Sampler, shift
 
@@ -64,7 +68,8 @@ def _start_config(target: Target) -> StartConfig:
     ready_url = f"{target.url}{start.ready.path}" if start.ready.path else None
     ready_tcp = (host, start.ready.tcp_port) if start.ready.tcp_port else None
     return StartConfig(start.command, dict(start.env), start.cwd, ready_url, ready_tcp,
-                       start.ready.timeout_s, port=_listen_port(target.url))
+                       start.ready.timeout_s, port=_listen_port(target.url),
+                       pid_dir=pidfile.STATE_DIR)
 
 
 def _listen_port(url: str) -> tuple[str, int] | None:
@@ -86,6 +91,7 @@ def target_session(target: Target, stop: threading.Event | None = None
         preflight(target.url)
         yield _unmanaged(target)
         return
+    pidfile.sweep(pidfile.STATE_DIR, _warn)  # what a killed apply left running
     managed = ManagedTarget(_start_config(target), stop=stop)
     try:
         managed.start()
@@ -103,6 +109,10 @@ def target_session(target: Target, stop: threading.Event | None = None
         managed.stop()
 
 
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _unmanaged(target: Target) -> TargetSession:
     if target.process and target.process.pid:
         return TargetSession(target, pids=(target.process.pid,))
@@ -111,15 +121,35 @@ def _unmanaged(target: Target) -> TargetSession:
 
 
 def preflight(url: str, timeout_s: float = 2.0) -> None:
-    """Raise TargetUnavailable unless a TCP connection to the target's host:port opens."""
+    """Raise TargetUnavailable unless a TCP connection to the target's host:port opens.
+
+    The lookup and the connects share ``timeout_s``; each address is tried in turn."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    deadline = time.monotonic() + timeout_s
     try:
-        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
-            return
+        infos = getaddrinfo_within(parts.hostname or "", port, timeout_s)
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise TargetUnavailable(f"target unreachable: {url} ({reason})") from None
+        raise TargetUnavailable(f"target unreachable: {url} ({_reason(exc)})") from None
+    error: OSError = OSError(f"no address for {parts.hostname}")
+    for family, kind, proto, _, addr in infos[:8]:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(left)
+                sock.connect(addr)
+                return
+        except OSError as exc:
+            error = exc
+    raise TargetUnavailable(f"target unreachable: {url} ({_reason(error)})")
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, TimeoutError) and not exc.strerror:
+        return str(exc) or "timed out"
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 class Executor:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 import psutil
@@ -237,3 +242,88 @@ def test_a_taken_port_is_refused_before_launch() -> None:
         with pytest.raises(TargetStartError, match=rf"^port {port} is in use by pid {os.getpid()} \("):
             target.start()
         assert target.pid is None  # nothing was launched
+
+
+def _detaching_command(port: int, pid_path: str) -> tuple[str, ...]:
+    """A shell that double-forks a setsid'd sleeper (its pid written to ``pid_path``) and
+    then runs a real listener on ``port``."""
+    script = (f"(setsid sh -c 'echo $$ > {pid_path}; exec sleep 300' &); "
+              f'exec {PY} -c "{HTTP_SERVER}" {port}')
+    return ("sh", "-c", script)
+
+
+def _read_pid(path: str, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):
+            return int(open(path, encoding="utf-8").read())
+        time.sleep(0.02)
+    raise AssertionError("the detached child never wrote its pid")
+
+
+def test_a_child_that_detaches_into_its_own_session_is_stopped_too(tmp_path: Path) -> None:
+    port, pid_path = free_port(), str(tmp_path / "detached.pid")
+    cfg = StartConfig(_detaching_command(port, pid_path), ready_tcp=("127.0.0.1", port),
+                      port=("127.0.0.1", port), ready_timeout_s=20)
+    target = ManagedTarget(cfg)
+    try:
+        target.start()
+        detached = _read_pid(pid_path)
+        proc = psutil.Process(detached)
+        assert os.getsid(detached) == detached  # its own session, out of the target's group
+        assert proc.ppid() == os.getpid()  # re-parented to us, the subreaper, not to init
+        assert detached in {p.pid for p in target.tree()}
+    finally:
+        target.stop()
+    assert not alive(detached)
+
+
+def test_a_port_answered_by_another_server_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.target import managed
+
+    with socket.create_server(("127.0.0.1", 0)) as server:  # took the port after the check
+        port = server.getsockname()[1]
+        monkeypatch.setattr(managed, "check_port_free", lambda *args: None)
+        cfg = StartConfig(py("import time; time.sleep(60)"), ready_tcp=("127.0.0.1", port),
+                          port=("127.0.0.1", port), ready_timeout_s=20)
+        target = ManagedTarget(cfg)
+        with pytest.raises(TargetStartError) as err:
+            target.start()
+    assert f"port {port} is answered by pid {os.getpid()} (" in str(err.value)
+    assert "apply measures only a server it started" in str(err.value)
+    assert target.pid is not None and not alive(target.pid)
+
+
+def test_stale_pid_files_are_swept_only_for_what_apply_started(tmp_path: Path) -> None:
+    from engine.target import pidfile
+
+    cmd = list(py("import time; time.sleep(300)"))
+    stale, other = (subprocess.Popen(cmd) for _ in range(2))
+    dead = subprocess.Popen([PY, "-c", "pass"])
+    dead.wait()
+    try:
+        for proc, cmdline in ((stale, cmd), (other, [*cmd, "not-what-was-started"])):
+            record = {"pid": proc.pid, "create_time": psutil.Process(proc.pid).create_time(),
+                      "cmdline": cmdline, "marker": "", "apply_pid": dead.pid}
+            (tmp_path / f"target-{proc.pid}.json").write_text(json.dumps(record))
+        lines: list[str] = []
+        assert pidfile.sweep(tmp_path, lines.append) == [stale.pid]
+        assert stale.wait(timeout=5) is not None and other.poll() is None
+        assert len(lines) == 1 and f"pid {stale.pid} (" in lines[0]
+        assert not list(tmp_path.glob("target-*.json"))  # both files are gone
+    finally:
+        for proc in (stale, other):
+            proc.kill()
+            proc.wait()
+
+
+def test_a_pid_file_lives_while_the_target_runs(tmp_path: Path) -> None:
+    from engine.target import pidfile
+
+    cfg = StartConfig(py("import time; time.sleep(60)"), pid_dir=str(tmp_path / "targets"))
+    with ManagedTarget(cfg) as target:
+        files = list((tmp_path / "targets").glob("target-*.json"))
+        assert [f.name for f in files] == [f"target-{target.pid}.json"]
+        assert pidfile.sweep(tmp_path / "targets", print) == []  # ours, alive: left alone
+        assert target.returncode is None
+    assert not (tmp_path / "targets").exists()
