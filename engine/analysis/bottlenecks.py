@@ -93,12 +93,25 @@ class Bottleneck:
     time_s: float = 0.0
     """Latency seconds this bottleneck explains, summed over requests."""
 
+    @property
+    def share_of(self) -> str:
+        """The base ``share`` is a fraction of: 'latency' (all journeys' summed response time)
+        or 'requests' (kind errors: the share of all requests that failed)."""
+        return "requests" if self.kind == "errors" else "latency"
+
+    @property
+    def share_text(self) -> str:
+        """'12.3% of total latency' or '20.0% of requests failed'."""
+        if self.share_of == "requests":
+            return f"{self.share:.1%} of requests failed"
+        return f"{self.share:.1%} of total latency"
+
     def to_doc(self) -> dict[str, object]:
-        """The report's ``Bottleneck`` object (plus component and time_s)."""
+        """The report's ``Bottleneck`` object (plus component, time_s, share_of, share_text)."""
         return {"rank": self.rank, "name": self.name, "kind": self.kind, "share": self.share,
                 "journeys": list(self.journeys), "evidence": list(self.evidence),
                 "suggestion": self.suggestion, "component": self.component,
-                "time_s": self.time_s}
+                "time_s": self.time_s, "share_of": self.share_of, "share_text": self.share_text}
 
 
 # --- limiting resource (a single run, e.g. a stress step at the limit) -------------
@@ -239,7 +252,7 @@ def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[_Cand]:
         if c.share < MIN_COMPONENT_SHARE and c is not b.dominant:
             continue
         kind, suggestion, why = _classify(c.component, ctx)
-        ev = (f"{c.describe('p95')} ({c.share:.0%} of its mean)", head, *why)
+        ev = (f"{c.describe()} (Server-Timing)", head, *why)
         out.append(_Cand(f"{c.component} time in {b.journey}", kind,
                          c.contribution_s * b.responses, (b.journey,), ev, suggestion,
                          c.component))
@@ -247,27 +260,25 @@ def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[_Cand]:
 
 
 def _queueing(bds: Sequence[JourneyBreakdown], cands: list[_Cand], total: float) -> list[_Cand]:
-    """Fold unreported time into the on-CPU candidates it queued behind, or keep it apart."""
+    """Unreported time is its own candidate with its own share (a component's share stays its
+    reported time, so one journey's shares sum to at most 100%); the on-CPU candidates it
+    likely queued behind say so in their evidence."""
     waits = {b.journey: b.unaccounted_share * b.total_s
              for b in bds if b.components}
     wait = sum(waits.values())
     if wait <= 0 or total <= 0:
         return cands
     causes = [c for c in cands if c.kind in ("cpu", "database")]
-    if not causes:
-        hit = tuple(j for j, w in waits.items() if w >= 0.2 * wait)
-        return [*cands, _Cand("queueing outside the handlers", "queueing", wait, hit,
-                              (f"{wait / total:.0%} of total latency is outside the server's "
-                               "handlers (queueing, network)",), "async")]
-    busy = sum(c.time_s for c in causes)
-    out = []
-    for c in cands:
-        if c in causes:
-            extra = wait * c.time_s / busy
-            note = f"plus {extra / total:.0%} of total latency queueing behind it"
-            c = replace(c, time_s=c.time_s + extra, evidence=(*c.evidence, note))
-        out.append(c)
-    return out
+    hit = tuple(j for j, w in waits.items() if w >= 0.2 * wait)
+    behind = f"; likely queueing behind {causes[0].name}" if causes else ""
+    queue = _Cand("queueing outside the handlers", "queueing", wait, hit,
+                  (f"{wait / total:.0%} of total latency is outside the server's handlers "
+                   f"(queueing, network: time the server did not report){behind}",), "async")
+    if causes:
+        note = "requests queue behind it: see 'queueing outside the handlers'"
+        cands = [replace(c, evidence=(*c.evidence, note)) if c is causes[0] else c
+                 for c in cands]
+    return [*cands, queue]
 
 
 def _error_cands(journeys: Sequence[tuple[str, int, int]], total_requests: int) -> list[_Cand]:

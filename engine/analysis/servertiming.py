@@ -64,9 +64,12 @@ class ComponentShare:
     exclusive: bool = False
     """True when this is an enclosing component reduced to its own (exclusive) time."""
 
-    def describe(self, percentile: str = "p95") -> str:
-        """``db is 82% of lookup's p95`` (percentile: p50, p95 or mean)."""
-        value = {"p50": self.share_p50, "p95": self.share_p95, "mean": self.share}[percentile]
+    def describe(self, percentile: str = "mean") -> str:
+        """``db is 82.0% of lookup's mean response time`` (the report's one share figure);
+        ``percentile`` p50 or p95 gives the percentile-ratio indicators instead."""
+        if percentile == "mean":
+            return f"{self.component} is {self.share:.1%} of {self.journey}'s mean response time"
+        value = {"p50": self.share_p50, "p95": self.share_p95}[percentile]
         return f"{self.component} is {value:.0%} of {self.journey}'s {percentile}"
 
     def to_doc(self) -> dict[str, object]:
@@ -121,9 +124,15 @@ class _Stat:
     mean: float
 
 
+def _resolved(value_ns: float, h: Histogram) -> float:
+    """A percentile in seconds; 0 when it lies below the histogram's lowest discernible value
+    (1 us), where HDR reports the first bucket's top (511 ns) for what were zero durations."""
+    return 0.0 if value_ns < h.lowest else value_ns * NS
+
+
 def _stat(h: Histogram) -> _Stat:
     p50, p95 = h.values_at_percentiles([50.0, 95.0])
-    return _Stat(int(h.total_count), p50 * NS, p95 * NS, float(h.mean) * NS)
+    return _Stat(int(h.total_count), _resolved(p50, h), _resolved(p95, h), float(h.mean) * NS)
 
 
 def _enclosing(stats: Mapping[str, _Stat]) -> str | None:

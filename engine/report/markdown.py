@@ -123,12 +123,22 @@ def _num(v: Any) -> str:
     return "—" if v is None else f"{float(v):.2f}"
 
 
+def _share_text(b: Doc) -> str:
+    """The bottleneck's share on its stated base (older documents: latency, or requests for
+    errors), never 'errors: 20% of latency'."""
+    if b.get("share_text"):
+        return str(b["share_text"])
+    if b.get("kind") == "errors":
+        return f"{fmt_pct(b['share'], 1)} of requests failed"
+    return f"{fmt_pct(b['share'], 1)} of total latency"
+
+
 def _bottlenecks(doc: Doc, spec: Doc) -> str:
     items = spec.get("bottlenecks") or []
     parts = []
     for b in sorted(items, key=lambda b: b["rank"]):
-        head = (f"{b['rank']}. **{b['name']}** ({b['kind']}): {fmt_pct(b['share'], 1)} of latency"
-                + (f" in {', '.join(b['journeys'])}" if b.get("journeys") else ""))
+        head = (f"{b['rank']}. **{b['name']}** ({b['kind']}): {_share_text(b)}"
+                + (f" ({', '.join(b['journeys'])})" if b.get("journeys") else ""))
         evidence = "".join(f"\n   - {e}" for e in b.get("evidence", []))
         hint = (f"\n   - suggested optimization type: {b['suggestion']}"
                 if b.get("suggestion") else "")

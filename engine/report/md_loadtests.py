@@ -51,13 +51,21 @@ def journey_table(journeys: Sequence[Doc]) -> str:
 def server_timing_table(spec: Doc) -> str:
     """Server-Timing breakdown of the first run that has one; '' when none does."""
     for run in spec.get("runs") or []:
-        rows = [[j["name"], t["component"], fmt_s(t["p50"]), fmt_s(t["p95"]), fmt_s(t["mean"]),
-                 fmt_pct(t["share"], 1)] for j in run["journeys"] for t in j["server_timing"]]
+        rows = [[j["name"], t["component"], _timing_s(t["p50"]), _timing_s(t["p95"]),
+                 _timing_s(t["mean"]), fmt_pct(t["share"], 1)]
+                for j in run["journeys"] for t in j["server_timing"]]
         if rows:
             return (f"**Server-Timing breakdown** (run `{run['id']}`; share of the journey's mean "
                     "response time)\n\n"
                     + table(["Journey", "Component", "p50", "p95", "Mean", "Share"], rows))
     return ""
+
+
+def _timing_s(seconds: Any) -> str:
+    """A Server-Timing duration; under the 1 us resolution (header and histogram) as '< 1 µs'."""
+    if seconds is not None and float(seconds) < 1e-6:
+        return "< 1 µs"
+    return fmt_s(seconds)
 
 
 def _run_table(runs: Sequence[Doc]) -> str:

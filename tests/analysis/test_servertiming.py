@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.analysis.servertiming import breakdown, breakdown_run, merge_journeys
@@ -62,3 +63,16 @@ def test_merge_journeys_adds_histograms_and_counters() -> None:
     assert a.requests == 80 and a.errors == 5
     assert a.server_timing["db"].total_count == 80
     assert r1.journeys[0].response.total_count == 50  # inputs untouched
+
+
+def test_zero_durations_read_as_zero_not_the_first_buckets_511_ns() -> None:
+    """Issue #14: 'db p50 511 ns, p95 511 ns, mean 619 us' - the demo sends db;dur=0.000 on
+    cached answers, and HDR reports values under its 1 us resolution as the first bucket's
+    top (511 ns). Percentiles there are 0; the mean is untouched."""
+    lat = spread(0.020, 1000)
+    db = np.where(np.arange(1000) < 970, 0.0, 0.020)
+    (c,) = [c for c in breakdown(J("orders", lat, server_timing={"db": db}).result()).components
+            if c.component == "db"]
+    assert c.p50_s == 0.0 and c.p95_s == 0.0
+    assert c.mean_s == pytest.approx(0.0006, rel=0.05)
+    assert c.p50_s <= c.p95_s
