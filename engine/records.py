@@ -1,10 +1,19 @@
-"""Everything apply learned about one spec: the hub the analysis, gate and report stages share."""
+"""The frozen records the pipeline's stages hand on, each built by one function.
+
+``Driven`` (engine/drive.py ``drive_spec``): what was run and measured while driving.
+``Analysed`` (engine/pipeline.py ``analyse``): what the analyses and history found.
+``Judgement`` (engine/pipeline.py ``judge``): gates, checklist, verdict, narrative.
+``Recorded`` (engine/pipeline.py ``record``): what the history kept.
+``SpecResult`` bundles them for the render stage (engine/report/assemble.py).
+
+A run's role (profile kind, hypothesis side and round, stress step rate) is the typed
+``RunRole``; ``RunResult.variant`` is only a display label, never parsed.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine.result import RunResult, Status
 
@@ -21,6 +30,92 @@ if TYPE_CHECKING:
     from engine.history.baseline import BaselineSelection
     from engine.plan import SpecPlan
     from engine.spec.model import Spec
+
+RoleKind = Literal["baseline", "stress", "soak", "spike", "capacity", "hypothesis"]
+Side = Literal["baseline", "candidate"]
+
+
+@dataclass(frozen=True)
+class RunRole:
+    """Why a run happened: a profile of the spec's own target, a stress or capacity step,
+    or one side of one round of a hypothesis experiment."""
+
+    kind: RoleKind
+    profile: str
+    """The spec profile the run was derived from."""
+    side: Side | None = None
+    """'baseline' or 'candidate' for a hypothesis run, else None."""
+    round_index: int | None = None
+    """0-based round of a hypothesis experiment."""
+    step_rate: float | None = None
+    """Requests/s of a stress step or capacity point."""
+    hypothesis: str | None = None
+    """The hypothesis id of a hypothesis run."""
+
+    @property
+    def own(self) -> bool:
+        """Against the spec's own target (stress and capacity steps included)."""
+        return self.kind != "hypothesis"
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One run with its report id ('baseline', 'stress-2', 'H1-candidate-1') and role."""
+
+    id: str
+    role: RunRole
+    run: RunResult
+
+
+@dataclass(frozen=True)
+class Driven:
+    """What the drive stage did for one spec: its runs, the load-test analyses made while
+    driving (stress and capacity decide their next step from the last), hypotheses."""
+
+    spec: Spec
+    plan: SpecPlan
+    started_at: float
+    runs: tuple[RunEntry, ...] = ()
+    primary: RunResult | None = None
+    """The run the SLOs are judged on: the baseline profile's, else the first profile run."""
+    stress: StressAnalysis | None = None
+    soak: SoakAnalysis | None = None
+    spike: SpikeAnalysis | None = None
+    capacity: CapacityAnalysis | None = None
+    hypotheses: tuple[HypothesisVerdict, ...] = ()
+    target_error: str = ""
+    output_tail: str = ""
+    interrupted: bool = False
+    messages: tuple[str, ...] = ()
+
+    def own_runs(self) -> list[RunResult]:
+        """Runs against the spec's own target, not the hypotheses' variant runs."""
+        return [e.run for e in self.runs if e.role.own]
+
+    def runs_of(self, kind: RoleKind) -> list[RunResult]:
+        """The runs of one role kind ('stress': every step)."""
+        return [e.run for e in self.runs if e.role.kind == kind]
+
+    def side_runs(self, side: Side) -> list[RunResult]:
+        """One side of every hypothesis experiment."""
+        return [e.run for e in self.runs if e.role.kind == "hypothesis" and e.role.side == side]
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """What the analysis stage found: SLOs, budgets, bottlenecks, priorities, and what the
+    history says (baseline, regression, change points)."""
+
+    slo_checks: tuple[SloCheck, ...] = ()
+    budgets: tuple[Budget, ...] = ()
+    bottlenecks: tuple[Bottleneck, ...] = ()
+    priorities: tuple[Priority, ...] = ()
+    regression: RegressionResult | None = None
+    baseline_selection: BaselineSelection | None = None
+    changepoints: tuple[dict[str, Any], ...] = ()
+    messages: tuple[str, ...] = ()
+    history_failed: bool = False
+    """Reading the history failed (said in ``messages``): nothing is recorded either."""
 
 
 @dataclass(frozen=True)
@@ -55,53 +150,50 @@ class CheckItem:
                 "status": str(self.status), "evidence": self.evidence}
 
 
-@dataclass
-class SpecOutcome:
-    """Mutable while apply works on the spec; read-only for gates and reports afterwards."""
+@dataclass(frozen=True)
+class Judgement:
+    """The judge stage's decision: gates, checklist, the spec's verdict, lessons, next
+    steps, and the flow messages of the stages before it."""
 
-    spec: Spec
-    plan: SpecPlan
-    started_at: float = field(default_factory=time.time)
-    finished_at: float = 0.0
-    runs: list[tuple[str, RunResult]] = field(default_factory=list)
-    primary: RunResult | None = None
-    """The run the SLOs are judged on: the baseline profile's, else the first profile run."""
-    slo_checks: list[SloCheck] = field(default_factory=list)
-    budgets: list[Budget] = field(default_factory=list)
-    stress: StressAnalysis | None = None
-    soak: SoakAnalysis | None = None
-    spike: SpikeAnalysis | None = None
-    capacity: CapacityAnalysis | None = None
-    hypotheses: list[HypothesisVerdict] = field(default_factory=list)
-    priorities: list[Priority] = field(default_factory=list)
-    bottlenecks: list[Bottleneck] = field(default_factory=list)
-    regression: RegressionResult | None = None
-    baseline_selection: BaselineSelection | None = None
-    changepoints: list[dict[str, Any]] = field(default_factory=list)
-    target_error: str = ""
-    output_tail: str = ""
-    interrupted: bool = False
-    messages: list[str] = field(default_factory=list)
-    gates: list[GateResult] = field(default_factory=list)
-    checklist: list[CheckItem] = field(default_factory=list)
-    verdict: Status = Status.NOT_RUN
-    history_ids: list[int] = field(default_factory=list)
-    lessons: list[str] = field(default_factory=list)
-    next_steps: list[str] = field(default_factory=list)
+    gates: tuple[GateResult, ...]
+    checklist: tuple[CheckItem, ...]
+    verdict: Status
+    lessons: tuple[str, ...] = ()
+    next_steps: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()
 
-    def add_run(self, run_id: str, run: RunResult) -> None:
-        self.runs.append((run_id, run))
 
-    def own_runs(self) -> list[RunResult]:
-        """Runs against the spec's own target (stress/capacity steps included), not the
-        hypotheses' variant runs."""
-        own = ("", "stress", "capacity")
-        return [r for _, r in self.runs if r.variant.split("@")[0] in own]
+@dataclass(frozen=True)
+class Recorded:
+    """What the record stage kept: the history ids of the spec's runs, or why not."""
 
-    def runs_of(self, kind: str) -> list[RunResult]:
-        """The spec's own runs of a profile kind."""
-        return [r for r in self.own_runs() if r.kind == kind]
+    history_ids: tuple[int, ...] = ()
+    messages: tuple[str, ...] = ()
 
-    def message(self, text: str) -> None:
-        if text not in self.messages:
-            self.messages.append(text)
+
+@dataclass(frozen=True)
+class SpecResult:
+    """Everything apply learned about one spec, as the render stage reads it."""
+
+    driven: Driven
+    analysed: Analysed
+    judgement: Judgement
+    recorded: Recorded
+    finished_at: float
+
+    @property
+    def spec(self) -> Spec:
+        return self.driven.spec
+
+    @property
+    def verdict(self) -> Status:
+        return self.judgement.verdict
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return unique(self.judgement.messages, self.recorded.messages)
+
+
+def unique(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    """The messages of ``groups`` in order, each once."""
+    return tuple(dict.fromkeys(m for group in groups for m in group))

@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
 def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     # Imported here so validate/--dry-run never load numpy, uvloop or the native extension.
     from engine.driver import ProgressPrinter
-    from engine.pipeline import ApplyContext, run_spec
-    from engine.report.assemble import build_document
+    from engine.pipeline import ApplyContext, render, run_spec
     from engine.report.console import render_summary
     from engine.report.summary import append_step_summary
     from engine.target.session import ExecOptions
@@ -81,13 +80,13 @@ def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     printer = ProgressPrinter(sys.stderr, quiet=args.quiet)
     ctx = ApplyContext(ExecOptions(progress=printer, stop=stop, max_run_s=args.max_run_time),
                        tuple(args.gate), history=not args.no_history)
-    outcomes = []
+    results = []
     with _interrupts(stop):
         for plan in plans:
-            outcomes.append(run_spec(plan, ctx))
+            results.append(run_spec(plan, ctx))
             if stop.is_set():
                 break
-    doc = build_document(outcomes)
+    doc = render(results)
     code = int(doc["exit_code"])
     try:
         written = _write(doc, args, [p.spec for p in plans])

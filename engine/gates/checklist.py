@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.analysis.evidence import partial_reason
-from engine.records import CheckItem, SpecOutcome
+from engine.records import Analysed, CheckItem, Driven, RoleKind
 from engine.result import Status
 
 STEPS = {1: "Baseline", 2: "Bottlenecks", 3: "Prioritize", 4: "Implement", 5: "Validate",
          6: "Monitor"}
-Check = Callable[[SpecOutcome], tuple[Status, str]]
+Check = Callable[[Driven, Analysed], tuple[Status, str]]
 
 
-def _slis_defined(o: SpecOutcome) -> tuple[Status, str]:
-    kinds = {s.sli.kind for s in o.spec.slos}
+def _slis_defined(d: Driven, a: Analysed) -> tuple[Status, str]:
+    kinds = {s.sli.kind for s in d.spec.slos}
     wanted = {"latency", "throughput", "error_rate"}
     missing = wanted - kinds - ({"error_rate"} if "availability" in kinds else set())
     if missing:
@@ -27,23 +27,23 @@ def _slis_defined(o: SpecOutcome) -> tuple[Status, str]:
     return Status.PASS, f"SLOs on {', '.join(sorted(kinds))}"
 
 
-def _percentile_targets(o: SpecOutcome) -> tuple[Status, str]:
-    pct = [s for s in o.spec.slos if s.sli.kind == "latency"]
+def _percentile_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
+    pct = [s for s in d.spec.slos if s.sli.kind == "latency"]
     if not pct:
         return Status.FAIL, "no latency SLO with a percentile target"
     return Status.PASS, ", ".join(f"{s.name}: p{s.sli.percentile:g} {s.objective.text}" for s in pct)
 
 
-def _budgets(o: SpecOutcome) -> tuple[Status, str]:
-    with_budget = [s for s in o.spec.slos if s.error_budget is not None]
+def _budgets(d: Driven, a: Analysed) -> tuple[Status, str]:
+    with_budget = [s for s in d.spec.slos if s.error_budget is not None]
     if not with_budget:
         return Status.FAIL, "no SLO defines an error budget"
     return Status.PASS, ", ".join(f"{s.name}: {s.error_budget * 100:.3g}%" for s in with_budget
                                   if s.error_budget is not None)
 
 
-def _baseline_measured(o: SpecOutcome) -> tuple[Status, str]:
-    runs = o.runs_of("baseline")
+def _baseline_measured(d: Driven, a: Analysed) -> tuple[Status, str]:
+    runs = d.runs_of("baseline")
     if not runs:
         return Status.NOT_RUN, "no baseline profile ran"
     run = runs[0]
@@ -52,112 +52,112 @@ def _baseline_measured(o: SpecOutcome) -> tuple[Status, str]:
     return Status.PASS, f"{run.requests} requests at {run.validity.achieved_rate:.1f}/s"
 
 
-def _seven_days(o: SpecOutcome) -> tuple[Status, str]:
-    if o.baseline_selection is None:
+def _seven_days(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if a.baseline_selection is None:
         return Status.NOT_RUN, "history disabled or no baseline run"
     from engine.history.baseline import baseline_criterion
 
-    status, evidence = baseline_criterion(o.baseline_selection)
+    status, evidence = baseline_criterion(a.baseline_selection)
     return Status(str(status)), evidence
 
 
-def _profiled(o: SpecOutcome) -> tuple[Status, str]:
-    sampled = [r for _, r in o.runs if r.resources]
+def _profiled(d: Driven, a: Analysed) -> tuple[Status, str]:
+    sampled = [e.run for e in d.runs if e.run.resources]
     if not sampled:
         return Status.NOT_RUN, "target not profiled (give target.start or target.process)"
     n = sum(len(r.resources) for r in sampled)
     return Status.PASS, f"{n} resource samples over {len(sampled)} run(s)"
 
 
-def _traces(o: SpecOutcome) -> tuple[Status, str]:
-    comps = {c for _, r in o.runs for j in r.journeys for c in j.server_timing}
+def _traces(d: Driven, a: Analysed) -> tuple[Status, str]:
+    comps = {c for e in d.runs for j in e.run.journeys for c in j.server_timing}
     if not comps:
         return Status.NOT_RUN, "no Server-Timing headers in responses"
     return Status.PASS, f"Server-Timing components: {', '.join(sorted(comps))}"
 
 
-def _capacity_limit(o: SpecOutcome) -> tuple[Status, str]:
-    if o.stress is None:
+def _capacity_limit(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if d.stress is None:
         return Status.NOT_RUN, "no stress profile ran"
-    return o.stress.criterion()
+    return d.stress.criterion()
 
 
-def _bottlenecks(o: SpecOutcome) -> tuple[Status, str]:
-    if not o.bottlenecks:
-        return Status.NOT_RUN if not o.runs else Status.INCONCLUSIVE, "no bottleneck identified"
-    return Status.PASS, "; ".join(f"{b.name} ({b.share * 100:.0f}%)" for b in o.bottlenecks[:3])
+def _bottlenecks(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if not a.bottlenecks:
+        return Status.NOT_RUN if not d.runs else Status.INCONCLUSIVE, "no bottleneck identified"
+    return Status.PASS, "; ".join(f"{b.name} ({b.share * 100:.0f}%)" for b in a.bottlenecks[:3])
 
 
-def _impact_effort(o: SpecOutcome) -> tuple[Status, str]:
-    if not o.spec.hypotheses:
+def _impact_effort(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if not d.spec.hypotheses:
         return Status.NOT_RUN, "no hypotheses in the spec"
-    return Status.PASS, f"{len(o.spec.hypotheses)} optimizations with effort and impact"
+    return Status.PASS, f"{len(d.spec.hypotheses)} optimizations with effort and impact"
 
 
-def _ranked(o: SpecOutcome) -> tuple[Status, str]:
-    if not o.priorities:
+def _ranked(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if not a.priorities:
         return Status.NOT_RUN, "nothing to rank"
-    quick = [p.id for p in o.priorities if p.quick_win]
+    quick = [p.id for p in a.priorities if p.quick_win]
     return Status.PASS, f"ranked by ROI; quick wins: {', '.join(quick) or 'none'}"
 
 
-def _hypotheses(o: SpecOutcome) -> tuple[Status, str]:
-    if not o.spec.hypotheses:
+def _hypotheses(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if not d.spec.hypotheses:
         return Status.NOT_RUN, "no hypotheses in the spec"
-    return Status.PASS, ", ".join(f"{h.id}: {h.expect.metric}" for h in o.spec.hypotheses)
+    return Status.PASS, ", ".join(f"{h.id}: {h.expect.metric}" for h in d.spec.hypotheses)
 
 
-def _measured(o: SpecOutcome) -> tuple[Status, str]:
-    if not o.hypotheses:
+def _measured(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if not d.hypotheses:
         return Status.NOT_RUN, "no hypothesis measured before/after"
-    verdicts = [str(v.verdict) for v in o.hypotheses]
+    verdicts = [str(v.verdict) for v in d.hypotheses]
     if "INVALID" in verdicts:
         return Status.INVALID, "a before/after run was invalid"
-    return Status.PASS, ", ".join(f"{v.id}: {v.verdict}" for v in o.hypotheses)
+    return Status.PASS, ", ".join(f"{v.id}: {v.verdict}" for v in d.hypotheses)
 
 
-def _regression_checks(o: SpecOutcome) -> tuple[Status, str]:
-    confirmed = [v.id for v in o.hypotheses if str(v.verdict) == "CONFIRMED"]
+def _regression_checks(d: Driven, a: Analysed) -> tuple[Status, str]:
+    confirmed = [v.id for v in d.hypotheses if str(v.verdict) == "CONFIRMED"]
     if not confirmed:
         return Status.NOT_RUN, "no confirmed optimization yet"
     return Status.PASS, f"kept as regression checks: {', '.join(confirmed)}"
 
 
-def _profile_passed(kind: str) -> Check:
-    def check(o: SpecOutcome) -> tuple[Status, str]:
-        runs = o.runs_of(kind)
+def _profile_passed(kind: RoleKind) -> Check:
+    def check(d: Driven, a: Analysed) -> tuple[Status, str]:
+        runs = d.runs_of(kind)
         if not runs:
             return Status.NOT_RUN, f"no {kind} run"
         invalid = [r for r in runs if not r.validity.valid]
         if invalid:
             return Status.INVALID, "; ".join(invalid[0].validity.reasons)
-        failed = [m for m in o.messages if m.startswith("Load test failed") and kind in m]
+        failed = [m for m in d.messages if m.startswith("Load test failed") and kind in m]
         if failed:
             return Status.FAIL, failed[0]
-        unsure = _undecided(o, kind)
+        unsure = _undecided(d, kind)
         if unsure:
             return Status.INCONCLUSIVE, unsure
         return Status.PASS, f"{len(runs)} {kind} run(s), {sum(r.requests for r in runs)} requests"
     return check
 
 
-def _undecided(o: SpecOutcome, kind: str) -> str:
+def _undecided(d: Driven, kind: RoleKind) -> str:
     """Why the runs of ``kind`` cannot pass: partial evidence or an undecided analysis."""
-    stopped = next((r for r in o.runs_of(kind) if r.aborted), None)
+    stopped = next((r for r in d.runs_of(kind) if r.aborted), None)
     if stopped is not None:
         return f"partial evidence: {kind} {partial_reason(stopped)}"
-    if kind == "soak" and o.soak is not None and o.soak.leak.verdict != "NO_LEAK":
-        return o.soak.leak.message
-    analysis = {"stress": o.stress, "spike": o.spike}.get(kind)
+    if kind == "soak" and d.soak is not None and d.soak.leak.verdict != "NO_LEAK":
+        return d.soak.leak.message
+    analysis = {"stress": d.stress, "spike": d.spike}.get(kind)
     if analysis is not None and analysis.partial:
         return f"partial evidence: {kind} {analysis.partial_reason}"
     return ""
 
 
-def _budget_tracked(o: SpecOutcome) -> tuple[Status, str]:
-    if not o.budgets:
+def _budget_tracked(d: Driven, a: Analysed) -> tuple[Status, str]:
+    if not a.budgets:
         return Status.NOT_RUN, "no error budget measured"
-    return Status.PASS, ", ".join(f"{b.slo}: {b.burn_rate:.2f}x" for b in o.budgets)
+    return Status.PASS, ", ".join(f"{b.slo}: {b.burn_rate:.2f}x" for b in a.budgets)
 
 
 CRITERIA: tuple[tuple[int, str, Check | None], ...] = (
@@ -188,13 +188,13 @@ CRITERIA: tuple[tuple[int, str, Check | None], ...] = (
 )
 
 
-def evaluate_checklist(outcome: SpecOutcome) -> list[CheckItem]:
+def evaluate_checklist(driven: Driven, analysed: Analysed) -> tuple[CheckItem, ...]:
     """Every criterion with its status and evidence."""
     items = []
     for step, criterion, check in CRITERIA:
         if check is None:
             status, evidence = Status.MANUAL, "needs a person to confirm"
         else:
-            status, evidence = check(outcome)
+            status, evidence = check(driven, analysed)
         items.append(CheckItem(step, STEPS[step], criterion, status, evidence))
-    return items
+    return tuple(items)

@@ -7,25 +7,35 @@ or INCONCLUSIVE and why. INCONCLUSIVE blocks only gates marked ``strict``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from engine.records import GateResult, SpecOutcome
+from engine.records import Analysed, CheckItem, Driven, GateResult
 from engine.result import ExitCode, Status, worst
 from engine.spec.model import Gate, Spec
 
-GateFn = Callable[[SpecOutcome, Gate], GateResult]
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a gate judges: the driven and analysed records, and the checklist."""
+
+    driven: Driven
+    analysed: Analysed
+    checklist: tuple[CheckItem, ...] = ()
+
+
+GateFn = Callable[[Evidence, Gate], GateResult]
 
 
 def _result(gate: Gate, status: Status, message: str, details: Iterable[str] = ()) -> GateResult:
     return GateResult(gate.name, gate.kind, status, message, tuple(details))
 
 
-def slo_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
-    checks = outcome.slo_checks
-    if outcome.target_error:
-        return _result(gate, Status.INVALID, outcome.target_error)
+def slo_gate(e: Evidence, gate: Gate) -> GateResult:
+    checks = e.analysed.slo_checks
+    if e.driven.target_error:
+        return _result(gate, Status.INVALID, e.driven.target_error)
     if not checks:
-        reason = "no SLOs defined" if not outcome.spec.slos else "no run to judge the SLOs on"
+        reason = "no SLOs defined" if not e.driven.spec.slos else "no run to judge the SLOs on"
         return _result(gate, Status.INCONCLUSIVE, reason)
     status = worst([c.status for c in checks])
     failing = [c.message if c.status == Status.FAIL else f"{c.slo}: {c.message}"
@@ -34,22 +44,23 @@ def slo_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     return _result(gate, status, failing[0] if failing else summary, [c.message for c in checks])
 
 
-def validity_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
-    if outcome.target_error:
-        return _result(gate, Status.INVALID, outcome.target_error)
-    if not outcome.runs:
+def validity_gate(e: Evidence, gate: Gate) -> GateResult:
+    runs = e.driven.runs
+    if e.driven.target_error:
+        return _result(gate, Status.INVALID, e.driven.target_error)
+    if not runs:
         return _result(gate, Status.INCONCLUSIVE, "no load run happened")
-    bad = [(rid, r) for rid, r in outcome.runs if not r.validity.valid]
+    bad = [r for r in runs if not r.run.validity.valid]
     if bad:
-        details = [f"{rid}: {'; '.join(r.validity.reasons)}" for rid, r in bad]
+        details = [f"{r.id}: {'; '.join(r.run.validity.reasons)}" for r in bad]
         return _result(gate, Status.INVALID, f"{len(bad)} run(s) invalid: {details[0]}", details)
-    return _result(gate, Status.PASS, f"{len(outcome.runs)} run(s) did what they were asked")
+    return _result(gate, Status.PASS, f"{len(runs)} run(s) did what they were asked")
 
 
-def regression_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
-    reg = outcome.regression
+def regression_gate(e: Evidence, gate: Gate) -> GateResult:
+    reg = e.analysed.regression
     if reg is None:
-        why = "history disabled" if not outcome.spec.history.enabled else "no run to compare"
+        why = "history disabled" if not e.driven.spec.history.enabled else "no run to compare"
         return _result(gate, Status.INCONCLUSIVE, f"no regression check: {why}")
     status = Status(str(reg.status))
     passed = sum(str(c.status) == "PASS" for c in reg.checks)
@@ -58,8 +69,8 @@ def regression_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     return _result(gate, status, message, [c.message for c in reg.checks])
 
 
-def hypothesis_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
-    verdicts = outcome.hypotheses
+def hypothesis_gate(e: Evidence, gate: Gate) -> GateResult:
+    verdicts = e.driven.hypotheses
     if not verdicts:
         return _result(gate, Status.INCONCLUSIVE, "no hypothesis was measured")
     mapping = {"CONFIRMED": Status.PASS, "REFUTED": Status.FAIL, "INVALID": Status.INVALID,
@@ -71,19 +82,20 @@ def hypothesis_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
                    details)
 
 
-def error_budget_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
-    if not outcome.budgets:
+def error_budget_gate(e: Evidence, gate: Gate) -> GateResult:
+    budgets = e.analysed.budgets
+    if not budgets:
         return _result(gate, Status.INCONCLUSIVE, "no SLO with an error budget was measured")
-    burning = [b for b in outcome.budgets if b.burn_rate >= 1.0]
-    details = [f"{b.slo}: burn {b.burn_rate:.2f}x ({b.tier})" for b in outcome.budgets]
+    burning = [b for b in budgets if b.burn_rate >= 1.0]
+    details = [f"{b.slo}: burn {b.burn_rate:.2f}x ({b.tier})" for b in budgets]
     if burning:
         return _result(gate, Status.FAIL, f"error budget burning at {burning[0].burn_rate:.1f}x "
                                           f"for {burning[0].slo}", details)
     return _result(gate, Status.PASS, "every error budget burns under 1x", details)
 
 
-def checklist_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
-    items = outcome.checklist
+def checklist_gate(e: Evidence, gate: Gate) -> GateResult:
+    items = e.checklist
     failed = [i for i in items if i.status in (Status.FAIL, Status.INVALID)]
     open_items = [i for i in items if i.status in (Status.INCONCLUSIVE, Status.NOT_RUN)]
     details = [f"step {i.step}: {i.criterion}: {i.status}" for i in failed + open_items]
@@ -94,9 +106,9 @@ def checklist_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
     return _result(gate, Status.PASS, "every measurable criterion met")
 
 
-def _soak_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
+def _soak_problems(d: Driven) -> tuple[list[str], list[str]]:
     """(failures, open questions) of the soak analysis, if one ran."""
-    soak = outcome.soak
+    soak = d.soak
     if soak is None:
         return [], []
     fails, unknown = [], []
@@ -109,27 +121,28 @@ def _soak_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
     return fails, unknown
 
 
-def _spike_stress_problems(outcome: SpecOutcome) -> tuple[list[str], list[str]]:
+def _spike_stress_problems(d: Driven) -> tuple[list[str], list[str]]:
     fails: list[str] = []
     unknown: list[str] = []
-    if outcome.spike is not None and outcome.spike.verdict != "RECOVERED":
-        (unknown if outcome.spike.partial else fails).append(f"spike: {outcome.spike.message}")
-    if outcome.stress is not None and (outcome.stress.partial or not outcome.stress.steps):
-        unknown.append(f"stress: {outcome.stress.message}")
+    if d.spike is not None and d.spike.verdict != "RECOVERED":
+        (unknown if d.spike.partial else fails).append(f"spike: {d.spike.message}")
+    if d.stress is not None and (d.stress.partial or not d.stress.steps):
+        unknown.append(f"stress: {d.stress.message}")
     return fails, unknown
 
 
-def load_gate(outcome: SpecOutcome, gate: Gate) -> GateResult:
+def load_gate(e: Evidence, gate: Gate) -> GateResult:
     """Soak leak or degradation, or a spike that did not recover, FAIL; no load-test
     analysis at all is INCONCLUSIVE (never PASS on missing data)."""
-    if outcome.target_error:
-        return _result(gate, Status.INVALID, outcome.target_error)
-    ran = [n for n, a in (("soak", outcome.soak), ("spike", outcome.spike),
-                          ("stress", outcome.stress)) if a is not None]
+    d = e.driven
+    if d.target_error:
+        return _result(gate, Status.INVALID, d.target_error)
+    ran = [n for n, a in (("soak", d.soak), ("spike", d.spike), ("stress", d.stress))
+           if a is not None]
     if not ran:
         return _result(gate, Status.INCONCLUSIVE, "no load-test analysis ran (soak, spike, stress)")
-    soak_fails, soak_open = _soak_problems(outcome)
-    other_fails, other_open = _spike_stress_problems(outcome)
+    soak_fails, soak_open = _soak_problems(d)
+    other_fails, other_open = _spike_stress_problems(d)
     fails, unknown = soak_fails + other_fails, soak_open + other_open
     if fails:
         return _result(gate, Status.FAIL, fails[0], fails + unknown)
@@ -159,33 +172,33 @@ def unknown_gate_error(specs: Iterable[Spec], selected: Iterable[str]) -> str:
     return ""
 
 
-def is_strict(gate: Gate, outcome: SpecOutcome) -> bool:
+def is_strict(gate: Gate, analysed: Analysed) -> bool:
     """``strict`` as written; unset, the kind's default. The slo gate is strict once an SLO
     was checked: an SLO that could not be evaluated (too few requests for its percentile)
     FAILS instead of letting CI go green."""
     if gate.strict is not None:
         return gate.strict
-    return gate.kind == "slo" and bool(outcome.slo_checks)
+    return gate.kind == "slo" and bool(analysed.slo_checks)
 
 
-def evaluate_gates(outcome: SpecOutcome, selected: Sequence[str] = ()) -> list[GateResult]:
+def evaluate_gates(e: Evidence, selected: Sequence[str] = ()) -> tuple[GateResult, ...]:
     """Every gate of the spec; only ``selected`` names (all when empty) decide the exit code."""
     results = []
-    for gate in outcome.spec.gates:
-        result = REGISTRY[gate.kind](outcome, gate)
+    for gate in e.driven.spec.gates:
+        result = REGISTRY[gate.kind](e, gate)
         decides = not selected or gate.name in selected or gate.kind in selected
-        if is_strict(gate, outcome) and result.status == Status.INCONCLUSIVE:
+        if is_strict(gate, e.analysed) and result.status == Status.INCONCLUSIVE:
             result = replace(result, status=Status.FAIL,
                              message=f"strict gate inconclusive: {result.message}")
         results.append(replace(result, decides_exit=decides))
-    return results
+    return tuple(results)
 
 
-def spec_verdict(outcome: SpecOutcome) -> Status:
-    """ABORTED when interrupted, else the worst deciding gate (INVALID > FAIL > INCONCLUSIVE)."""
-    if outcome.interrupted:
+def spec_verdict(interrupted: bool, gates: Iterable[GateResult]) -> Status:
+    """ABORTED when interrupted, else the worst deciding gate by SEVERITY."""
+    if interrupted:
         return Status.ABORTED
-    return worst(g.status for g in outcome.gates if g.decides_exit)
+    return worst(g.status for g in gates if g.decides_exit)
 
 
 def exit_code(verdicts: Sequence[Status]) -> int:

@@ -1,5 +1,8 @@
 """Record stage and the history reads apply needs: baseline selection, regression, guards.
 
+The analysis stage reads (``read_history``) before gating; the record stage writes
+(``record_runs``) after, with the gates' verdict.
+
 History problems (unwritable path, locked or corrupt DB) never crash apply: the
 regression gate says INCONCLUSIVE with the reason and the run still reports.
 """
@@ -8,15 +11,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from engine.analysis.regression import Guard, check_regressions
-from engine.history.baseline import select_baseline
+from engine.analysis.regression import Guard, RegressionResult, check_regressions
+from engine.history.baseline import BaselineSelection, select_baseline
 from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
 from engine.history.guards import load_guards, save_guards
 from engine.history.store import HistoryError, HistoryStore
-from engine.records import SpecOutcome
+from engine.records import Driven, GateResult, Recorded
 from engine.result import RunResult, Status
 from engine.spec.model import DEFAULT_MIN_EFFECT_S, Spec
 
@@ -29,50 +34,73 @@ def _tolerances(spec: Spec) -> tuple[dict[str, float] | None, float]:
     return (dict(gate.tolerances) if gate.tolerances else None), gate.min_effect_s
 
 
-def regression(outcome: SpecOutcome, store: HistoryStore) -> None:
-    """Select the baseline and compare the primary run against it (plus kept guards)."""
-    spec, run = outcome.spec, outcome.primary
-    if run is None:
-        return
-    selection = select_baseline(store, spec.name, run.profile, spec.history.baseline,
-                                host_fingerprint(), now=run.started_at)
-    outcome.baseline_selection = selection
+@dataclass(frozen=True)
+class HistoryFindings:
+    """What the history says about the primary run: its baseline, the regression check
+    against it (plus kept guards), and the change points of the profile's history."""
+
+    selection: BaselineSelection | None = None
+    regression: RegressionResult | None = None
+    changepoints: tuple[dict[str, Any], ...] = ()
+
+
+def read_history(spec: Spec, run: RunResult, store: HistoryStore) -> tuple[HistoryFindings, str]:
+    """The findings, and '' or the message saying why the history could not be read (what
+    was read before the fault is kept)."""
+    found = HistoryFindings()
+    try:
+        selection = select_baseline(store, spec.name, run.profile, spec.history.baseline,
+                                    host_fingerprint(), now=run.started_at)
+        found = HistoryFindings(selection)
+        found = replace(found, regression=_regression(spec, run, selection))
+        views = changepoint_views(store, spec.name, profile=run.profile)
+        return replace(found, changepoints=tuple(c.to_doc() for v in views
+                                                 for c in v.changepoints)), ""
+    except (sqlite3.Error, HistoryError, OSError) as exc:
+        return found, f"history not updated: {exc}"
+
+
+def _regression(spec: Spec, run: RunResult, selection: BaselineSelection) -> RegressionResult:
     journeys: list[str | None] = [None, *(j.name for j in spec.journeys)] \
         if len(spec.journeys) > 1 else [None]
     guards = load_guards(_guard_path(spec), spec.name)
     tolerances, min_effect = _tolerances(spec)
-    outcome.regression = check_regressions([run], list(selection.runs), tolerances, journeys,
-                                           guards, min_effect_s=min_effect)
-    for message in outcome.regression.messages:
-        outcome.message(message)
-    views = changepoint_views(store, spec.name, profile=run.profile)
-    outcome.changepoints = [c.to_doc() for v in views for c in v.changepoints]
+    return check_regressions([run], list(selection.runs), tolerances, journeys, guards,
+                             min_effect_s=min_effect)
 
 
-def record(outcome: SpecOutcome, store: HistoryStore, new_guards: Sequence[Guard]) -> None:
-    """Store every run of the spec with the spec's verdict; keep confirmed guards."""
-    spec = outcome.spec
-    fingerprint, git = host_fingerprint(), git_info()
-    for _, run in outcome.runs:
-        run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
-                                 run.variant, fingerprint, git, started_at=run.started_at)
-        store.finish_run(run_id, run, run_verdict(outcome, run))
-        outcome.history_ids.append(run_id)
-    if new_guards:
-        save_guards(_guard_path(spec), spec.name, new_guards)
+def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore,
+                new_guards: Sequence[Guard]) -> Recorded:
+    """Store every run of the spec with its verdict and keep confirmed guards; a history
+    fault is said, and the runs stored before it are kept."""
+    spec = driven.spec
+    ids: list[int] = []
+    try:
+        fingerprint, git = host_fingerprint(), git_info()
+        for entry in driven.runs:
+            run = entry.run
+            run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
+                                     run.variant, fingerprint, git, started_at=run.started_at)
+            store.finish_run(run_id, run, run_verdict(run, driven.interrupted, gates))
+            ids.append(run_id)
+        if new_guards:
+            save_guards(_guard_path(spec), spec.name, new_guards)
+    except (sqlite3.Error, HistoryError, OSError) as exc:
+        return Recorded(tuple(ids), (f"history not updated: {exc}",))
+    return Recorded(tuple(ids))
 
 
-def run_verdict(outcome: SpecOutcome, run: RunResult) -> str:
+def run_verdict(run: RunResult, interrupted: bool, gates: Sequence[GateResult]) -> str:
     """What the history keeps for a run: PASS makes it eligible as a future baseline.
 
     INCONCLUSIVE gates (no baseline yet on a first run) must not disqualify it, or the
     regression gate could never get a baseline; a failed gate or an invalid run does.
     """
-    if run.aborted or outcome.interrupted:
+    if run.aborted or interrupted:
         return str(Status.ABORTED)
     if not run.validity.valid:
         return str(Status.INVALID)
-    if any(g.status in (Status.FAIL, Status.INVALID) for g in outcome.gates):
+    if any(g.status in (Status.FAIL, Status.INVALID) for g in gates):
         return str(Status.FAIL)
     return str(Status.PASS)
 

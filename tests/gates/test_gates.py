@@ -20,7 +20,9 @@ from engine.analysis.regression import check_regressions
 from engine.analysis.slo import MIN_TAIL_SAMPLES, check_slo
 from engine.analysis.soak import SoakAnalysis, SoakWindow, TrendFit
 from engine.analysis.spike import SpikeAnalysis
+from engine.drive import analysis_failure
 from engine.gates.evaluate import (
+    Evidence,
     evaluate_gates,
     exit_code,
     load_gate,
@@ -29,7 +31,7 @@ from engine.gates.evaluate import (
     unknown_gate_error,
 )
 from engine.plan import SpecPlan
-from engine.records import GateResult, SpecOutcome
+from engine.records import Analysed, Driven, GateResult
 from engine.result import SEVERITY, ExitCode, RunResult, Status, worst
 from engine.spec.lint import percentile_samples_needed, spec_warnings
 from engine.spec.loader import load_paths, load_text
@@ -77,9 +79,9 @@ def test_apply_dry_run_with_a_known_gate_kind_succeeds(tmp_path: Path) -> None:
 
 # --- load gate: soak leak / degradation, spike recovery -------------------------------
 
-def _outcome(spec: Spec | None = None) -> SpecOutcome:
+def _outcome(spec: Spec | None = None) -> Driven:
     spec = spec or _spec()
-    return SpecOutcome(spec, SpecPlan(spec, (), ()))
+    return Driven(spec, SpecPlan(spec, (), ()), 0.0)
 
 
 def _fit(verdict: str) -> TrendFit:
@@ -98,8 +100,8 @@ def _spike(recovered: bool) -> SpikeAnalysis:
                          recovered, 0.2, 8)
 
 
-def _load(outcome: SpecOutcome) -> GateResult:
-    return load_gate(outcome, Gate("load", "load"))
+def _load(driven: Driven) -> GateResult:
+    return load_gate(Evidence(driven, Analysed()), Gate("load", "load"))
 
 
 def test_load_gate_is_a_default_gate() -> None:
@@ -113,44 +115,34 @@ def test_load_gate_without_any_analysis_is_inconclusive_not_pass() -> None:
 
 
 def test_load_gate_fails_on_a_leaking_soak() -> None:
-    outcome = _outcome()
-    outcome.soak = _soak("LEAK")
-    result = _load(outcome)
+    result = _load(replace(_outcome(), soak=_soak("LEAK")))
     assert result.status == Status.FAIL
     assert "rss_bytes leak" in result.message
 
 
 def test_load_gate_fails_on_soak_degradation_but_not_on_sub_millisecond_noise() -> None:
     outcome = _outcome()
-    outcome.soak = _soak(p95_change=0.8, p95_s=0.02)   # 20 ms -> 36 ms
-    assert _load(outcome).status == Status.FAIL
-    outcome.soak = _soak(p95_change=0.8, p95_s=0.001)  # 1 ms -> 1.8 ms: jitter
-    assert _load(outcome).status == Status.PASS
-    outcome.soak = _soak(tput_change=-0.3)
-    assert "throughput degraded" in _load(outcome).message
+    assert _load(replace(outcome, soak=_soak(p95_change=0.8, p95_s=0.02))).status \
+        == Status.FAIL  # 20 ms -> 36 ms
+    assert _load(replace(outcome, soak=_soak(p95_change=0.8, p95_s=0.001))).status \
+        == Status.PASS  # 1 ms -> 1.8 ms: jitter
+    assert "throughput degraded" in _load(replace(outcome, soak=_soak(tput_change=-0.3))).message
 
 
 def test_load_gate_soak_without_a_leak_verdict_is_inconclusive() -> None:
-    outcome = _outcome()
-    outcome.soak = _soak("INCONCLUSIVE")
-    assert _load(outcome).status == Status.INCONCLUSIVE
+    assert _load(replace(_outcome(), soak=_soak("INCONCLUSIVE"))).status == Status.INCONCLUSIVE
 
 
 def test_load_gate_fails_on_an_unrecovered_spike_and_passes_a_recovered_one() -> None:
-    outcome = _outcome()
-    outcome.spike = _spike(recovered=True)
-    assert _load(outcome).status == Status.PASS
-    outcome.spike = _spike(recovered=False)
-    result = _load(outcome)
+    assert _load(replace(_outcome(), spike=_spike(recovered=True))).status == Status.PASS
+    result = _load(replace(_outcome(), spike=_spike(recovered=False)))
     assert result.status == Status.FAIL and "did not recover" in result.message
 
 
 def test_load_gate_inconclusive_does_not_block_the_exit_code() -> None:
-    outcome = _outcome()
-    outcome.gates = [replace(g, decides_exit=True) for g in evaluate_gates(outcome)
-                     if g.kind == "load"]
-    assert outcome.gates[0].status == Status.INCONCLUSIVE
-    assert exit_code([spec_verdict(outcome)]) == 0
+    gates = [g for g in evaluate_gates(Evidence(_outcome(), Analysed())) if g.kind == "load"]
+    assert gates[0].status == Status.INCONCLUSIVE and gates[0].decides_exit
+    assert exit_code([spec_verdict(False, gates)]) == 0
 
 
 # --- strictness: the slo gate fails closed by default ---------------------------------
@@ -159,18 +151,18 @@ P99_SHORT = VALID.replace("percentile: 95", "percentile: 99").replace(
     "{rate: 50/s, duration: 5s}", "{rate: 20/s, duration: 10s}")
 
 
-def _judged(text: str) -> SpecOutcome:
-    """An outcome whose SLOs were judged on a 200-request run (too few for a p99)."""
-    outcome = _outcome(_spec(text))
+def _judged(text: str) -> Evidence:
+    """Evidence whose SLOs were judged on a 200-request run (too few for a p99)."""
+    spec = _spec(text)
     run = make_run(np.full(200, 5_000_000), duration_s=10.0)
-    outcome.primary = run
-    outcome.slo_checks = [check_slo(slo, run) for slo in outcome.spec.slos
-                          if slo.sli.kind == "latency"]
-    return outcome
+    checks = tuple(check_slo(slo, run) for slo in spec.slos if slo.sli.kind == "latency")
+    return Evidence(replace(_outcome(spec), primary=run), Analysed(slo_checks=checks))
 
 
-def _gate_of(outcome: SpecOutcome, kind: str) -> GateResult:
-    return next(g for g in evaluate_gates(outcome) if g.kind == kind)
+def _gate_of(evidence: Evidence | Driven, kind: str) -> GateResult:
+    if isinstance(evidence, Driven):
+        evidence = Evidence(evidence, Analysed())
+    return next(g for g in evaluate_gates(evidence) if g.kind == kind)
 
 
 def test_slo_gate_is_strict_by_default_an_unevaluable_slo_fails() -> None:
@@ -184,9 +176,9 @@ def test_slo_gate_is_strict_by_default_an_unevaluable_slo_fails() -> None:
 def test_slo_gate_strict_false_keeps_inconclusive() -> None:
     text = P99_SHORT.replace("journey: lookup, ", "") + (
         "gates:\n  - {name: slo, kind: slo, strict: false}\n")
-    outcome = _judged(text)
-    assert outcome.spec.gates[0].strict is False
-    assert _gate_of(outcome, "slo").status == Status.INCONCLUSIVE
+    evidence = _judged(text)
+    assert evidence.driven.spec.gates[0].strict is False
+    assert _gate_of(evidence, "slo").status == Status.INCONCLUSIVE
 
 
 def test_other_kinds_default_non_strict_and_strict_true_fails() -> None:
@@ -205,16 +197,15 @@ def test_slo_gate_without_slos_or_runs_stays_inconclusive() -> None:
 
 
 def test_gate_selection_by_name_or_kind_decides_the_exit() -> None:
-    outcome = _outcome(_spec(VALID + "gates:\n  - {name: reg, kind: regression, strict: true}\n"
-                                     "  - {name: valid, kind: validity}\n"))
-    by_name = evaluate_gates(outcome, ["valid"])
+    evidence = Evidence(_outcome(_spec(
+        VALID + "gates:\n  - {name: reg, kind: regression, strict: true}\n"
+                "  - {name: valid, kind: validity}\n")), Analysed())
+    by_name = evaluate_gates(evidence, ["valid"])
     assert [g.decides_exit for g in by_name] == [False, True]
-    by_kind = evaluate_gates(outcome, ["regression"])
+    by_kind = evaluate_gates(evidence, ["regression"])
     assert [g.decides_exit for g in by_kind] == [True, False]
-    outcome.gates = by_name
-    assert spec_verdict(outcome) == Status.INCONCLUSIVE
-    outcome.gates = by_kind
-    assert spec_verdict(outcome) == Status.FAIL
+    assert spec_verdict(False, by_name) == Status.INCONCLUSIVE
+    assert spec_verdict(False, by_kind) == Status.FAIL
 
 
 # --- plan-time warnings: too few requests for a percentile ----------------------------
@@ -329,13 +320,11 @@ def test_overall_and_spec_verdict_use_the_order() -> None:
     assert overall([Status.PASS, Status.ABORTED, Status.INVALID]) == Status.ABORTED
     assert overall([Status.PASS, Status.INCONCLUSIVE]) == Status.INCONCLUSIVE
     assert overall([]) == Status.INCONCLUSIVE
-    outcome = _outcome()
-    assert spec_verdict(outcome) == Status.INCONCLUSIVE  # no deciding gate: no evidence
-    outcome.gates = [GateResult("a", "slo", Status.FAIL, ""),
-                     GateResult("b", "validity", Status.INVALID, "", decides_exit=False)]
-    assert spec_verdict(outcome) == Status.FAIL
-    outcome.interrupted = True
-    assert spec_verdict(outcome) == Status.ABORTED
+    assert spec_verdict(False, []) == Status.INCONCLUSIVE  # no deciding gate: no evidence
+    gates = [GateResult("a", "slo", Status.FAIL, ""),
+             GateResult("b", "validity", Status.INVALID, "", decides_exit=False)]
+    assert spec_verdict(False, gates) == Status.FAIL
+    assert spec_verdict(True, gates) == Status.ABORTED
 
 
 @pytest.mark.parametrize(("verdicts", "code"), [
@@ -350,13 +339,11 @@ def test_exit_codes(verdicts: list[Status], code: ExitCode) -> None:
 
 
 def test_soak_degradation_is_one_judgement_for_the_gate_and_the_flow_message() -> None:
-    from engine.pipeline import _analysis_failure
-
-    outcome = _outcome()
-    outcome.soak = _soak(p95_change=0.8, p95_s=0.02)
-    gate = _load(outcome)
+    soak = _soak(p95_change=0.8, p95_s=0.02)
+    gate = _load(replace(_outcome(), soak=soak))
     assert gate.status == Status.FAIL
     # the 'Load test failed' message the checklist reads says the same, from the same place
-    assert _analysis_failure(outcome, "soak") == gate.message
-    outcome.soak = _soak(p95_change=0.8, p95_s=0.001)  # jitter: neither fails
-    assert _load(outcome).status == Status.PASS and _analysis_failure(outcome, "soak") == ""
+    assert analysis_failure("soak", soak, None) == gate.message
+    jitter = _soak(p95_change=0.8, p95_s=0.001)  # neither fails
+    assert _load(replace(_outcome(), soak=jitter)).status == Status.PASS
+    assert analysis_failure("soak", jitter, None) == ""

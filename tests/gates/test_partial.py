@@ -4,6 +4,7 @@ analyses are INCONCLUSIVE and partial, and the checklist never says PASS from th
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
 
@@ -11,9 +12,9 @@ from engine.analysis.soak import analyse_soak
 from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import analyse_stress
 from engine.gates.checklist import evaluate_checklist
-from engine.gates.evaluate import load_gate
+from engine.gates.evaluate import Evidence, load_gate
 from engine.plan import SpecPlan
-from engine.records import SpecOutcome
+from engine.records import Analysed, Driven, RoleKind, RunEntry, RunRole
 from engine.result import RunResult, Status
 from engine.spec.loader import load_text
 from engine.spec.model import Gate, LoadProfile, RunSettings, StopWhen
@@ -39,17 +40,21 @@ def _step(rate: float, p95: float) -> RunResult:
     return make_run([J("lookup", lat)], duration_s=200 / rate, rate=rate, kind="stress")
 
 
-def _outcome(**kw: object) -> SpecOutcome:
+def _outcome(runs: list[tuple[str, RunResult]], **kw: Any) -> Driven:
     specs, errors = load_text(VALID)
     assert not errors
-    out = SpecOutcome(specs[0], SpecPlan(specs[0], (), ()))
-    for k, v in kw.items():
-        setattr(out, k, v)
-    return out
+    entries = tuple(RunEntry(rid, RunRole(cast(RoleKind, r.kind), r.profile), r)
+                    for rid, r in runs)
+    return Driven(specs[0], SpecPlan(specs[0], (), ()), 0.0, entries, **kw)
 
 
-def _item(outcome: SpecOutcome, start: str) -> Status:
-    return next(i.status for i in evaluate_checklist(outcome) if i.criterion.startswith(start))
+def _item(driven: Driven, start: str) -> Status:
+    return next(i.status for i in evaluate_checklist(driven, Analysed())
+                if i.criterion.startswith(start))
+
+
+def _load(driven: Driven) -> Status:
+    return load_gate(Evidence(driven, Analysed()), Gate("load", "load")).status
 
 
 def test_an_interrupted_soak_is_inconclusive_and_partial() -> None:
@@ -60,9 +65,9 @@ def test_an_interrupted_soak_is_inconclusive_and_partial() -> None:
     assert "interrupted after 4 s of 15 s" in soak.leak.message
     doc = soak.to_doc()
     assert doc["partial"] is True and doc["partial_reason"] == "interrupted after 4 s of 15 s"
-    outcome = _outcome(soak=soak, runs=[("soak", run)])
+    outcome = _outcome([("soak", run)], soak=soak)
     assert _item(outcome, "Soak test passed") == Status.INCONCLUSIVE
-    assert load_gate(outcome, Gate("load", "load")).status == Status.INCONCLUSIVE
+    assert _load(outcome) == Status.INCONCLUSIVE
     whole = _flat_soak(15)
     assert not analyse_soak(whole, planned_s=15.0).partial
 
@@ -74,10 +79,10 @@ def test_an_interrupted_stress_claims_no_breaking_point() -> None:
     assert s.partial_reason == "interrupted after 2 s at the 30/s step"
     assert s.message.startswith("INCONCLUSIVE: interrupted") and "up to 20/s passed" in s.message
     assert s.to_doc()["partial"] is True
-    outcome = _outcome(stress=s, runs=[(f"stress-{i}", r) for i, r in enumerate(steps)])
+    outcome = _outcome([(f"stress-{i}", r) for i, r in enumerate(steps)], stress=s)
     assert _item(outcome, "Capacity limit found") == Status.INCONCLUSIVE
     assert _item(outcome, "Stress test run") == Status.INCONCLUSIVE
-    assert load_gate(outcome, Gate("load", "load")).status == Status.INCONCLUSIVE
+    assert _load(outcome) == Status.INCONCLUSIVE
     # a real failure before the stop is whole evidence
     broke = analyse_stress([_step(10, 0.010), _step(20, 0.200)], stop_when=StopWhen(p95_s=0.05))
     assert not broke.partial and broke.breaking_point_rate == 10
@@ -96,9 +101,9 @@ def test_an_interrupted_spike_is_inconclusive_not_a_failure() -> None:
     assert s.partial and s.verdict == "INCONCLUSIVE"
     assert s.partial_reason == "interrupted after 7 s of 15 s"
     assert s.message.startswith("INCONCLUSIVE") and s.to_doc()["verdict"] == "INCONCLUSIVE"
-    outcome = _outcome(spike=s, runs=[("spike", run)])
+    outcome = _outcome([("spike", run)], spike=s)
     assert _item(outcome, "Spike test passed") == Status.INCONCLUSIVE
-    assert load_gate(outcome, Gate("load", "load")).status == Status.INCONCLUSIVE
+    assert _load(outcome) == Status.INCONCLUSIVE
     whole = analyse_spike(_spike_run([0.010] * 5 + [0.200] * 3 + [0.010] * 7), SPIKE)
     assert whole.verdict == "RECOVERED" and not whole.partial
 
@@ -110,5 +115,5 @@ def test_an_undecided_leak_never_passes_the_soak_item() -> None:
                    resources=[sample(float(a), rss=int(v)) for a, v in zip(t, rss, strict=True)])
     soak = analyse_soak(run)
     assert soak.leak.verdict == "INCONCLUSIVE"
-    assert _item(_outcome(soak=soak, runs=[("soak", run)]), "Soak test passed") == \
+    assert _item(_outcome([("soak", run)], soak=soak), "Soak test passed") == \
         Status.INCONCLUSIVE
