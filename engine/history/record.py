@@ -81,7 +81,8 @@ def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore
             run = entry.run
             run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
                                      run.variant, fingerprint, git, started_at=run.started_at)
-            store.finish_run(run_id, run, run_verdict(run, driven.interrupted, gates))
+            judged = gates if run is driven.primary else ()  # the gates judge the primary run
+            store.finish_run(run_id, run, run_verdict(run, driven.interrupted, judged))
             ids.append(run_id)
         if new_guards:
             save_guards(_guard_path(spec), spec.name, new_guards)
@@ -95,8 +96,12 @@ def run_verdict(run: RunResult, interrupted: bool, gates: Sequence[GateResult]) 
 
     INCONCLUSIVE gates (no baseline yet on a first run) must not disqualify it, or the
     regression gate could never get a baseline; a failed gate or an invalid run does.
+    The verdict is the run's own (issue #14): ``gates`` are those that judged this run (the
+    spec's primary run; none for stress steps and the like), and a run that finished whole
+    before a Ctrl-C stopped a later one is not ABORTED (``interrupted`` is kept for callers).
     """
-    if run.aborted or interrupted:
+    del interrupted
+    if run.aborted:
         return str(Status.ABORTED)
     if not run.validity.valid:
         return str(Status.INVALID)

@@ -222,3 +222,23 @@ def test_history_of_a_spec_marks_where_a_metric_shifted(
     assert f"from run {ids[6]} " in p95 and "+" in p95
     assert cli("history", "--db", str(path)) == 0  # no spec: no change-point section
     assert "change points" not in capsys.readouterr().out
+
+
+def test_history_keeps_each_runs_own_verdict() -> None:
+    """Issue #14: healthy stress steps were stored FAIL (the spec's gate failed on the
+    baseline) and a complete baseline ABORTED (a later profile was interrupted)."""
+    from dataclasses import replace as _replace
+
+    import numpy as _np
+
+    from engine.gates.evaluate import GateResult
+    from engine.history.record import run_verdict
+    from engine.result import Status as _Status
+    from tests.support.runs import make_run as _make_run
+
+    run = _make_run(_np.full(100, 10_000_000))
+    failed = [GateResult("slo", "slo", _Status.FAIL, "SLO breached", (), True)]
+    assert run_verdict(run, True, ()) == "PASS"  # whole run, a later one was interrupted
+    assert run_verdict(run, False, failed) == "FAIL"  # the run the gate judged
+    assert run_verdict(run, False, ()) == "PASS"  # a stress step the gates did not judge
+    assert run_verdict(_replace(run, aborted=True), False, ()) == "ABORTED"
