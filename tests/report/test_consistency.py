@@ -1,0 +1,125 @@
+"""Consistency (#14): one figure, one value, in every renderer; invariants between figures.
+
+Property-style: stress step sequences and bottleneck mixes are generated from seeded RNGs,
+analysed by the real analysis code, and their documents rendered; the recorded full
+document is checked too.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine.analysis.bottlenecks import find_bottlenecks
+from engine.analysis.servertiming import breakdown
+from engine.analysis.stress import analyse_stress
+from engine.report import markdown
+from engine.report.fmt import fmt_rate
+from engine.report.md_loadtests import kind_section
+from engine.result import RunResult
+from engine.spec.model import StopWhen
+from tests.support.analysis import J, make_run, spread
+from tests.support.docs import full_document
+
+STOP = StopWhen(p95_s=0.050, error_rate=0.05)
+
+
+def _step(rate: float, p95: float, errors: int) -> RunResult:
+    lat = spread(p95 / 1.05, 200, rel=0.05, seed=int(rate))
+    return make_run([J("lookup", lat, {"status_5xx": errors} if errors else {})],
+                    duration_s=200 / rate, rate=rate, kind="stress")
+
+
+def _stress_cases() -> list[list[tuple[float, float, int]]]:
+    rng = random.Random(14)
+    cases = []
+    for _ in range(25):
+        n = rng.randint(1, 6)
+        cases.append([(10.0 * (i + 1), rng.choice([0.010, 0.020, 0.080, 0.300]),
+                       rng.choice([0, 0, 0, 30])) for i in range(n)])
+    return cases
+
+
+@pytest.mark.parametrize("case", _stress_cases())
+def test_breaking_point_exists_iff_a_step_failed_a_stop_condition(
+        case: list[tuple[float, float, int]]) -> None:
+    s = analyse_stress([_step(*c) for c in case], stop_when=STOP)
+    doc: dict[str, Any] = s.to_doc()
+    failed = [st for st in doc["steps"] if not st["passed"]]
+    assert doc["broke"] == bool(failed)
+    assert (doc["failure_mode"] == "none") == (not failed)
+    if doc["breaking_point_rate"] is not None:
+        assert failed and doc["breaking_point_rate"] < failed[0]["rate"]
+        assert all(st["passed"] for st in doc["steps"] if st["rate"] <= doc["breaking_point_rate"])
+    md = kind_section({"runs": [], "stress": doc}, "stress")
+    if not failed:  # no sentence claims a breaking point, none names a failure mode
+        assert not re.search(r"breaking point \d", md) and "Breaking point: none" in md
+        assert "failure mode: none" not in md
+    else:
+        assert "no breaking point" not in md
+    for st in doc["steps"]:  # the table shows the JSON's achieved rate
+        assert fmt_rate(st["achieved_rate"]) in md
+
+
+def _mixed(seed: int) -> RunResult:
+    rng = np.random.default_rng(seed)
+    journeys = []
+    for k in range(int(rng.integers(1, 4))):
+        lat = spread(float(rng.uniform(0.005, 0.1)), 300, seed=seed * 10 + k)
+        db, app = rng.uniform(0, 0.6), rng.uniform(0, 0.4)
+        journeys.append(J(f"j{k}", lat, server_timing={"db": lat * db, "app": lat * (db + app)}))
+    return make_run(journeys, duration_s=10.0)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_shares_of_one_journey_and_of_total_latency_sum_to_at_most_one(seed: int) -> None:
+    run = _mixed(seed)
+    for j in run.journeys:
+        b = breakdown(j)
+        assert sum(c.share for c in b.components) + b.unaccounted_share <= 1.0 + 1e-6
+    found = find_bottlenecks([run])
+    latency = [b for b in found if b.share_of == "latency"]
+    assert sum(b.share for b in latency) <= 1.0 + 1e-6
+    for b in found:
+        assert b.share_text.startswith(f"{b.share:.1%}")
+        assert ("latency" in b.share_text) == (b.kind != "errors")
+
+
+def test_a_components_share_in_the_evidence_is_the_server_timing_tables_share() -> None:
+    run = _mixed(3)
+    found = find_bottlenecks([run])
+    for b in found:
+        if b.component is None:
+            continue
+        (journey,) = b.journeys
+        share = next(c.share for c in breakdown(next(j for j in run.journeys
+                                                     if j.name == journey)).components
+                     if c.component == b.component)
+        assert any(f"{share:.1%} of {journey}'s mean response time" in e for e in b.evidence)
+
+
+def test_percentiles_are_monotone_in_p_in_every_run_and_journey() -> None:
+    doc = full_document()
+    order = ("p50", "p90", "p95", "p99", "p999", "max")
+    for spec in doc["specs"]:
+        for run in spec["runs"]:
+            for lat in [run["latency"], *(j["latency"] for j in run["journeys"])]:
+                values = [lat[p] for p in order if lat.get(p) is not None]
+                assert values == sorted(values), (run["id"], values)
+            for j in run["journeys"]:
+                for t in j["server_timing"]:
+                    assert t["p50"] <= t["p95"]
+
+
+def test_the_markdown_shows_the_jsons_run_figures() -> None:
+    doc = full_document()
+    md = markdown.render(doc)
+    for spec in doc["specs"]:
+        for run in spec["runs"]:
+            assert fmt_rate(run["achieved_rate"]) in md
+        for b in spec["bottlenecks"]:
+            assert f"{b['share'] * 100:.1f}%" in md
