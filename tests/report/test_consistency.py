@@ -79,8 +79,8 @@ def _mixed(seed: int) -> RunResult:
 def test_shares_of_one_journey_and_of_total_latency_sum_to_at_most_one(seed: int) -> None:
     run = _mixed(seed)
     for j in run.journeys:
-        b = breakdown(j)
-        assert sum(c.share for c in b.components) + b.unaccounted_share <= 1.0 + 1e-6
+        bd = breakdown(j)
+        assert sum(c.share for c in bd.components) + bd.unaccounted_share <= 1.0 + 1e-6
     found = find_bottlenecks([run])
     latency = [b for b in found if b.share_of == "latency"]
     assert sum(b.share for b in latency) <= 1.0 + 1e-6
