@@ -19,7 +19,7 @@ from engine import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("engine.commands.apply", "validate specs, drive load, evaluate gates, write reports"),
     "validate": ("engine.commands.validate", "check specs and print every problem with file:line"),
-    "plan": ("engine.commands.plan", "rank the hypotheses by ROI without running load"),
+    "rank": ("engine.commands.rank", "rank the hypotheses by ROI without running load"),
     "report": ("engine.commands.report", "re-render a stored RESULT.json as md/html/junit/json"),
     "history": ("engine.commands.history", "list stored runs, or show one"),
     "baseline": ("engine.commands.history", "pin, list and unpin named baselines"),
@@ -29,13 +29,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-target": ("engine.demo.cli", "run the embedded demo service (SQLite-backed API)"),
 }
 REGISTERING = {"history", "baseline", "compare"}
+ALIASES: dict[str, str] = {"plan": "rank"}
+"""Old name -> command: ``plan`` ranked by ROI before the name went to the plan stage."""
 
 EPILOG = """\
 examples:
   perfopt-engine apply specs/                 run every spec in specs/ (the pre-release gate)
   perfopt-engine apply specs/x.yaml --dry-run print the plan without sending load
   perfopt-engine validate specs/              check specs; exit 2 with file:line errors
-  perfopt-engine plan specs/                  rank optimizations by ROI
+  perfopt-engine rank specs/                  rank optimizations by ROI (alias: plan)
   perfopt-engine report reports/x.json --format html
   perfopt-engine demo-target --port 8080 --fix index
 
@@ -63,14 +65,15 @@ def _build_parser(command: str | None) -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         if name in sub.choices:  # already added by a register() call
             continue
+        aliases = [old for old, new in ALIASES.items() if new == name]
         if name != command:
-            sub.add_parser(name, help=help_text)
+            sub.add_parser(name, help=help_text, aliases=aliases)
             continue
         module = importlib.import_module(module_name)
         if name in REGISTERING:
             module.register(sub)
             continue
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd = sub.add_parser(name, help=help_text, description=help_text, aliases=aliases)
         module.add_arguments(cmd)
         cmd.set_defaults(func=module.run)
     return parser
@@ -80,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run one subcommand, return its exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
+    command = ALIASES.get(command or "", command)
     parser = _build_parser(command if command in COMMANDS else None)
     try:
         args = parser.parse_args(args_list)

@@ -1,4 +1,4 @@
-"""``perfopt-engine plan``: the ranking of a multi-hypothesis spec, without load."""
+"""``perfopt-engine rank`` (alias ``plan``): the ranking of a multi-hypothesis spec, without load."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands import plan
+from engine.commands import rank
 
 SPEC = """\
 apiVersion: perfopt/v1
@@ -53,8 +53,8 @@ hypotheses:
 
 def _run(*argv: str) -> int:
     parser = argparse.ArgumentParser()
-    plan.add_arguments(parser)
-    return plan.run(parser.parse_args(list(argv)))
+    rank.add_arguments(parser)
+    return rank.run(parser.parse_args(list(argv)))
 
 
 def test_plan_ranks_a_multi_hypothesis_spec(tmp_path: Path,
@@ -81,3 +81,16 @@ def test_plan_exits_2_on_spec_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     (tmp_path / "bad.yaml").write_text(SPEC.replace("trigger: proactive", "trigger: whenever"))
     assert _run(str(tmp_path)) == 2
     assert "bad.yaml" in capsys.readouterr().err
+
+
+def test_plan_is_kept_as_an_alias_of_rank(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+
+    spec = tmp_path / "ranked.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    outputs = []
+    for name in ("rank", "plan"):
+        assert main([name, str(spec), "--json"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and json.loads(outputs[0])["ranked"]

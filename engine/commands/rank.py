@@ -1,4 +1,7 @@
-"""``perfopt-engine plan [PATH ...]``: rank each spec's optimizations without running load."""
+"""``perfopt-engine rank [PATH ...]``: rank each spec's optimizations without running load.
+
+``plan`` is kept as an alias (its name before the plan stage, engine/plan.py, took it).
+"""
 
 from __future__ import annotations
 
