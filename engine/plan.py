@@ -143,8 +143,10 @@ def _shape_text(p: LoadProfile) -> str:
 
 def _hypothesis_step(spec: Spec, h: Hypothesis) -> PlannedStep:
     profile = spec.profile(h.profile) or spec.profiles[0]
-    runs = 2 * h.rounds
-    desc = (f"hypothesis {h.id} ({h.type}): {h.title}; {h.rounds} A/B rounds interleaved on "
+    rounds = h.max_rounds if h.rounds == "auto" else h.rounds
+    text = f"auto (2-{h.max_rounds})" if h.rounds == "auto" else str(h.rounds)
+    runs = 2 * rounds
+    desc = (f"hypothesis {h.id} ({h.type}): {h.title}; {text} A/B rounds interleaved on "
             f"{profile.name}, expects {h.expect.metric} {_expect_text(h)}")
     return PlannedStep("hypothesis", profile, desc, runs * profile_seconds(profile) + runs,
                        hypothesis=h)

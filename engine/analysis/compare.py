@@ -33,9 +33,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 from scipy.stats import t as t_dist
 
-from engine.analysis.metrics import is_latency, merged_response, percentile_of
+from engine.analysis.drift import Noise, drift_draws, run_noise
+from engine.analysis.groups import Group, draws, inverse, log_scale, point, pool, transform
+from engine.analysis.metrics import is_latency, percentile_of
 from engine.result import RunResult
 
 __all__ = [
@@ -47,7 +50,7 @@ __all__ = [
     "samples_to_decide",
 ]
 
-NS = 1e-9
+_POWER = 0.8
 HIGHER_IS_BETTER = frozenset({"throughput", "availability"})
 Array = Any  # numpy arrays: numpy's stubs make ndarray generics noisy under --strict
 
@@ -112,168 +115,17 @@ class Effect:
     insufficient: bool = False
     reason: str = ""
     requests_needed: int | None = None
-
-
-@dataclass(frozen=True)
-class _Group:
-    """One group's pooled data for one journey selection."""
-
-    values: Array  # bucket values, seconds, ascending
-    counts: Array  # int64 counts per bucket
-    requests: int
-    errors: int
-    duration_s: float
-    per_run: tuple[_Group, ...] = ()
-    scheduled: bool = True
-    """Open model: the request count was scheduled, only outcomes vary."""
-
-    @property
-    def n(self) -> int:
-        return int(self.counts.sum())
-
-
-def _run_group(run: RunResult, journey: str | None) -> _Group:
-    selected = [j for j in run.journeys if journey is None or j.name == journey]
-    requests = sum(j.requests for j in selected)
-    errors = sum(j.errors for j in selected)
-    if selected:
-        values, counts = merged_response(run, journey).recorded()
-    else:
-        values, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return _Group(np.asarray(values, np.float64) * NS, np.asarray(counts, np.int64),
-                  requests, errors, run.duration_s, scheduled=run.model == "open")
-
-
-def _pool(runs: Sequence[RunResult], journey: str | None) -> _Group:
-    parts = tuple(_run_group(r, journey) for r in runs)
-    if not parts:
-        return _Group(np.zeros(0), np.zeros(0, np.int64), 0, 0, 0.0)
-    values, inverse = np.unique(np.concatenate([p.values for p in parts]), return_inverse=True)
-    counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]),
-                         minlength=values.size).astype(np.int64)
-    return _Group(values, counts, sum(p.requests for p in parts), sum(p.errors for p in parts),
-                  sum(p.duration_s for p in parts), parts, all(p.scheduled for p in parts))
-
-
-# --- point values and within-run resamples --------------------------------------------
-
-
-def _rank(metric: str, n: int) -> int:
-    """1-based rank of the order statistic (HdrHistogram's rank rule)."""
-    if metric == "max":
-        return n
-    return max(1, min(n, math.ceil(percentile_of(metric) / 100.0 * n)))
-
-
-def _point(g: _Group, metric: str) -> float | None:
-    """The metric of a group, or None without data."""
-    if metric in ("throughput", "error_rate", "availability"):
-        if g.requests == 0 or g.duration_s <= 0:
-            return None
-        ok = g.requests - g.errors
-        return {"throughput": ok / g.duration_s, "error_rate": g.errors / g.requests,
-                "availability": ok / g.requests}[metric]
-    n = g.n
-    if n == 0:
-        return None
-    if metric == "mean":
-        return float(np.dot(g.values, g.counts) / n)
-    idx = int(np.searchsorted(np.cumsum(g.counts), _rank(metric, n), side="left"))
-    return float(g.values[idx])
-
-
-def _draws(g: _Group, metric: str, size: int, rng: np.random.Generator) -> Array:
-    """``size`` within-run bootstrap replicates of the metric of group ``g``."""
-    if metric in ("throughput", "error_rate", "availability"):
-        return _count_draws(g, metric, size, rng)
-    n = g.n
-    if metric == "mean":
-        mean = float(np.dot(g.values, g.counts) / n)
-        var = float(np.dot((g.values - mean) ** 2, g.counts) / n)
-        return mean + math.sqrt(var / n) * rng.standard_normal(size)
-    k = _rank(metric, n)
-    u = rng.beta(k, n - k + 1, size)
-    idx = np.searchsorted(np.cumsum(g.counts), u * n, side="left")
-    return g.values[np.minimum(idx, g.values.size - 1)]
-
-
-def _count_draws(g: _Group, metric: str, size: int, rng: np.random.Generator) -> Array:
-    if metric == "throughput":
-        ok = g.requests - g.errors
-        if g.scheduled:  # the arrival count was fixed by the schedule; outcomes vary
-            return rng.binomial(g.requests, ok / g.requests, size) / g.duration_s
-        return rng.poisson(ok, size) / g.duration_s
-    errors = rng.binomial(g.requests, g.errors / g.requests, size) / g.requests
-    return errors if metric == "error_rate" else 1.0 - errors
-
-
-def _log_scale(metric: str) -> bool:
-    """Latency and throughput vary multiplicatively; rates of errors additively."""
-    return metric not in ("error_rate", "availability")
-
-
-def _transform(metric: str, x: Array) -> Array:
-    if _log_scale(metric):
-        return np.log(np.maximum(x, 1e-12))
-    return np.asarray(x, np.float64)
-
-
-def _inverse(metric: str, t: Array) -> Array:
-    return np.exp(np.clip(t, -700.0, 700.0)) if _log_scale(metric) else np.clip(t, 0.0, None)
-
-
-# --- between-run drift ----------------------------------------------------------------
-
-_WITHIN_DRAWS = 400  # enough to estimate a per-run variance to ~7%
-
-
-def _drift(groups: Sequence[_Group], metric: str,
-           rng: np.random.Generator) -> tuple[float, float, float]:
-    """(s2, within, df): pooled variance of per-run values across runs of the same group,
-    the mean within-run variance of one run's value, and the degrees of freedom.
-
-    df is 0 when no group has two runs: drift is then unmeasured.
-    """
-    squares, df, within = 0.0, 0, []
-    for g in groups:
-        runs = [p for p in g.per_run if _point(p, metric) is not None]
-        if len(runs) < 2:
-            continue
-        s = np.array([float(_transform(metric, np.array([_point(p, metric)]))[0]) for p in runs])
-        squares += float(np.sum((s - s.mean()) ** 2))
-        df += len(runs) - 1
-        within += [float(np.var(_transform(metric, _draws(p, metric, _WITHIN_DRAWS, rng))))
-                   for p in runs]
-    if df == 0:
-        return 0.0, 0.0, 0.0
-    return squares / df, float(np.mean(within)), float(df)
-
-
-def _drift_draws(est: tuple[float, float, float], floor: float, runs: tuple[int, int],
-                 size: int, rng: np.random.Generator) -> tuple[Array, Array, float]:
-    """Drift of each group's pooled value, and the point estimate tau of the drift sd.
-
-    The per-run variance s2 (drift + within-run noise) is uncertain with df degrees of
-    freedom: each resample draws s2* = s2 df / chi2(df), and the drift variance is what
-    s2* leaves beyond the within-run variance (which the within-run resamples carry).
-    This makes the interval Student-t wide when drift dominates and bootstrap-exact
-    when it does not. A group's pooled value drifts by tau* / sqrt(runs) * Z.
-    """
-    s2, within, df = est
-    tau = max(math.sqrt(max(0.0, s2 - within)), floor)
-    if df > 0:
-        tau2 = np.maximum(s2 * df / rng.chisquare(df, size) - within, floor**2)
-    else:
-        tau2 = np.full(size, floor**2)
-    scale = np.sqrt(tau2)
-    return (scale / math.sqrt(runs[0]) * rng.standard_normal(size),
-            scale / math.sqrt(runs[1]) * rng.standard_normal(size), tau)
+    mde: float | None = None
+    """Minimum detectable effect at this noise (80% power at the interval's level):
+    relative change for latency/throughput, absolute points for error rate."""
+    flagged_runs: tuple[str, ...] = ()
+    """Disturbed runs that were down-weighted ('before run 2')."""
 
 
 # --- sufficiency ----------------------------------------------------------------------
 
 
-def _size(g: _Group, metric: str) -> int:
+def _size(g: Group, metric: str) -> int:
     """Observations behind the metric: recorded latencies, or requests for rates."""
     return g.n if is_latency(metric) else g.requests
 
@@ -288,7 +140,7 @@ def _required(metric: str, cfg: StatsConfig) -> int:
     return need
 
 
-def _shortfall(groups: Sequence[_Group], metric: str, cfg: StatsConfig) -> tuple[str, int | None]:
+def _shortfall(groups: Sequence[Group], metric: str, cfg: StatsConfig) -> tuple[str, int | None]:
     """('', None) when both groups suffice, else (reason, more requests per group needed)."""
     need = _required(metric, cfg)
     sizes = [_size(g, metric) for g in groups]
@@ -324,8 +176,8 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
     availability (fractions). ``journey`` None pools all journeys.
     """
     cfg = config or StatsConfig()
-    ga, gb = _pool(a_runs, journey), _pool(b_runs, journey)
-    a, b = _point(ga, metric), _point(gb, metric)
+    ga, gb = pool(a_runs, journey), pool(b_runs, journey)
+    a, b = point(ga, metric), point(gb, metric)
     effect = Effect(
         metric, journey, a, b, None if a is None or b is None or a == 0 else b / a - 1.0,
         None, None, _size(ga, metric), _size(gb, metric), len(a_runs), len(b_runs),
@@ -341,11 +193,11 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
     return _bootstrap(effect, ga, gb, cfg)
 
 
-def _run_maxima(g: _Group) -> Array:
+def _run_maxima(g: Group) -> Array:
     return np.log(np.array([float(r.values[-1]) for r in g.per_run if r.n > 0]))
 
 
-def _max_between_runs(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effect:
+def _max_between_runs(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig) -> Effect:
     """The max compared as one observation per run: Welch's t interval on the mean log of
     the per-run maxima, so only a shift that the replicated runs agree on is significant."""
     la, lb = _run_maxima(ga), _run_maxima(gb)
@@ -355,34 +207,65 @@ def _max_between_runs(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) 
     half = float(t_dist.ppf((1.0 + cfg.confidence) / 2.0, df)) * se
     lo, hi = math.expm1(diff - half), math.expm1(diff + half)
     return replace(effect, change=math.expm1(diff), ci_low=lo, ci_high=hi,
-                    method=f"Welch t on log per-run maxima ({la.size} vs {lb.size} runs)")
+                   mde=_mde("max", se, effect, cfg.confidence),
+                   method=f"Welch t on log per-run maxima ({la.size} vs {lb.size} runs)")
 
 
-def _bootstrap(effect: Effect, ga: _Group, gb: _Group, cfg: StatsConfig) -> Effect:
+def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig) -> Effect:
     metric, size = effect.metric, cfg.resamples
     rng = np.random.default_rng(cfg.seed)
-    ta = _transform(metric, _draws(ga, metric, size, rng))
-    tb = _transform(metric, _draws(gb, metric, size, rng))
-    est = _drift((ga, gb), metric, rng)
+    noise = run_noise((ga, gb), metric, rng)
+    ta = _widened(transform(metric, draws(ga, metric, size, rng)), noise.design_effect(0))
+    tb = _widened(transform(metric, draws(gb, metric, size, rng)), noise.design_effect(1))
     floor = cfg.drift_floor
     scheduled = metric == "throughput" and ga.scheduled and gb.scheduled
-    if est[2] == 0 and _log_scale(metric) and not scheduled:
+    if noise.df == 0 and log_scale(metric) and not scheduled:
         floor = max(floor, cfg.assumed_drift)  # a prior: one run per side cannot show drift
-    da, db, tau = _drift_draws(est, floor, (len(ga.per_run), len(gb.per_run)), size, rng)
+    da, db, tau = drift_draws(noise, floor, size, rng)
     total = float(np.var((tb + db) - (ta + da)))
     share = float(np.var(db - da)) / total if total > 0 else 0.0
-    a_s, b_s = _inverse(metric, ta + da), _inverse(metric, tb + db)
+    a_s, b_s = inverse(metric, ta + da), inverse(metric, tb + db)
     rel = (b_s / a_s - 1.0) if effect.a_value and bool(np.all(a_s > 0)) else None
     lo, hi = _interval(rel, cfg.confidence) if rel is not None else (None, None)
     d_lo, d_hi = _interval(b_s - a_s, cfg.confidence)
     b_lo, b_hi = _interval(b_s, cfg.confidence)
-    dof = f"df={est[2]:g}" if est[2] else \
-        f"unmeasured, assumed sd {floor:g}"
-    method = (f"two-level bootstrap: {size} within-run resamples + between-run drift "
-              f"({dof}), seed {cfg.seed}")
+    flagged = _flagged_names(noise, len(ga.per_run))
     return replace(effect, ci_low=lo, ci_high=hi, diff_ci_low=d_lo, diff_ci_high=d_hi,
-                    b_ci_low=b_lo, b_ci_high=b_hi, drift_sd=tau, drift_share=share,
-                    method=method)
+                   b_ci_low=b_lo, b_ci_high=b_hi, drift_sd=tau, drift_share=share,
+                   mde=_mde(metric, math.sqrt(total), effect, cfg.confidence),
+                   flagged_runs=flagged, method=_method(noise, floor, cfg, flagged))
+
+
+def _widened(t: Array, design_effect: float) -> Array:
+    """Within-run draws scaled about their mean by sqrt(design effect)."""
+    mean = float(np.mean(t))
+    return mean + math.sqrt(design_effect) * (t - mean)
+
+
+def _flagged_names(noise: Noise, runs_a: int) -> tuple[str, ...]:
+    """'before run 2', 'after run 1': the disturbed runs, in words."""
+    return tuple(f"before run {i + 1}" if i < runs_a else f"after run {i - runs_a + 1}"
+                 for i in noise.flagged)
+
+
+def _mde(metric: str, se: float, effect: Effect, confidence: float) -> float | None:
+    """Smallest change this noise detects with 80% power at the interval's level: relative
+    for log-scale metrics, absolute (points) for error rate and availability."""
+    if not math.isfinite(se):
+        return None
+    z = float(norm.ppf((1.0 + confidence) / 2.0) + norm.ppf(_POWER))
+    if log_scale(metric):
+        return math.expm1(z * se)
+    return z * se
+
+
+def _method(noise: Noise, floor: float, cfg: StatsConfig, flagged: tuple[str, ...]) -> str:
+    dof = f"df={noise.df:g}" if noise.df else f"unmeasured, assumed sd {floor:g}"
+    text = (f"two-level bootstrap: {cfg.resamples} within-run resamples (1 s blocks where "
+            f"kept) + between-run drift ({dof}), seed {cfg.seed}")
+    if flagged:
+        text += f"; disturbed run down-weighted: {', '.join(flagged)}"
+    return text
 
 
 # --- how much more data would decide --------------------------------------------------

@@ -25,19 +25,22 @@ from typing import Any
 from engine.analysis.compare import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.analysis.intervals import interval_problem, practical
 from engine.analysis.metrics import is_latency
-from engine.analysis.regression import Guard, label
+from engine.analysis.regression import Guard, label, mde_text
 from engine.result import RunResult
 from engine.spec.model import Hypothesis, Slo, Spec, Variant
 from engine.units import Comparison, format_duration
 
 __all__ = [
     "HypothesisVerdict",
+    "RunVariant",
     "Verdict",
     "evaluate_hypothesis",
     "format_value",
     "guards_from_verdicts",
+    "planned_looks",
     "regression_checks_from_confirmed",
     "run_experiment",
+    "sequential_config",
 ]
 
 
@@ -108,28 +111,63 @@ class HypothesisVerdict:
             "ci_low": self.ci_low, "ci_high": self.ci_high, "rounds": self.rounds,
             "confidence": self.effect.confidence if self.effect else None,
             "requests_needed": self.requests_needed, "runs_needed": self.runs_needed,
+            "mde": self.effect.mde if self.effect else None,
             "message": self.message, "detail": self.detail,
         }
 
 
 RunVariant = Callable[[Variant, str, int], RunResult]
 
+AUTO = "auto"
+MIN_AUTO_ROUNDS = 2
+"""``rounds: auto`` looks at the interval after every round from this one on."""
+SEQUENTIAL_ALPHA = 0.10
+"""Two-sided error of ``rounds: auto`` over all its looks: each wrong verdict (a false
+CONFIRMED, a false REFUTED) at most 5%, Bonferroni over the planned looks."""
 
-def run_experiment(h: Hypothesis, run_variant: RunVariant,
-                   rounds: int | None = None) -> tuple[list[RunResult], list[RunResult]]:
+
+def planned_looks(h: Hypothesis) -> int:
+    """How many times ``rounds: auto`` may look at the interval (rounds 2..max_rounds)."""
+    return max(1, h.max_rounds - MIN_AUTO_ROUNDS + 1)
+
+
+def sequential_config(h: Hypothesis) -> StatsConfig | None:
+    """The per-look interval of ``rounds: auto``: level 1 - 0.10 / looks (98% for 5 looks),
+    so repeated looks cannot raise the chance of a wrong verdict above 5% per direction.
+    None for a fixed number of rounds (one look at 95%)."""
+    if h.rounds != AUTO:
+        return None
+    return StatsConfig(confidence=1.0 - SEQUENTIAL_ALPHA / planned_looks(h))
+
+
+def run_experiment(h: Hypothesis, run_variant: RunVariant, rounds: int | str | None = None,
+                   slo: Slo | None = None) -> tuple[list[RunResult], list[RunResult]]:
     """Run baseline and candidate interleaved, ``rounds`` pairs (default ``h.rounds``).
 
     ``run_variant(variant, "baseline"|"candidate", round_index)`` drives one run. Stops
-    after a round that produced an invalid run: the verdict is INVALID either way.
+    after a round that produced an invalid run: the verdict is INVALID either way. With
+    ``"auto"`` the interval is looked at after each round from MIN_AUTO_ROUNDS on and the
+    experiment stops once it decides (CONFIRMED or REFUTED) or after ``h.max_rounds``.
     """
+    planned = rounds if rounds is not None else h.rounds
+    auto = planned == AUTO
+    limit = max(1, h.max_rounds if auto else int(planned))
     baseline: list[RunResult] = []
     candidate: list[RunResult] = []
-    for i in range(max(1, rounds if rounds is not None else h.rounds)):
+    for i in range(limit):
         baseline.append(run_variant(h.baseline, "baseline", i))
         candidate.append(run_variant(h.candidate, "candidate", i))
         if not (baseline[-1].validity.valid and candidate[-1].validity.valid):
             break
+        if auto and i + 1 >= MIN_AUTO_ROUNDS and _decided(h, baseline, candidate, slo):
+            break
     return baseline, candidate
+
+
+def _decided(h: Hypothesis, baseline: Sequence[RunResult], candidate: Sequence[RunResult],
+             slo: Slo | None) -> bool:
+    verdict = evaluate_hypothesis(h, baseline, candidate, slo).verdict
+    return verdict in (Verdict.CONFIRMED, Verdict.REFUTED)
 
 
 def _expectation_text(h: Hypothesis, value: Comparison | None) -> str:
@@ -175,6 +213,7 @@ def evaluate_hypothesis(h: Hypothesis, baseline_runs: Sequence[RunResult],
     ``h.expect.value`` (absolute, on the candidate), else ``slo.objective`` when the
     hypothesis expects an SLO to be met.
     """
+    config = config or sequential_config(h)
     value = h.expect.value
     if h.expect.change is None and value is None and slo is not None:
         value = slo.objective
@@ -243,9 +282,11 @@ class _Ctx:
         else:
             measured = f"{format_value(m, point)} ({ci} {format_value(m, lo)}.." \
                        f"{format_value(m, hi)})"
-        return f"{self.name} {before} -> {after}: measured {measured}; expected " \
+        looks = (f" (rounds: auto, look {max(1, self.rounds - MIN_AUTO_ROUNDS + 1)} of up to "
+                 f"{planned_looks(self.h)})") if self.h.rounds == AUTO else ""
+        return f"{self.name} {before} -> {after}: measured {measured}{looks}; expected " \
                f"{self.expectation}; {effect.runs_a}+{effect.runs_b} runs, " \
-               f"{effect.n_a}+{effect.n_b} requests"
+               f"{effect.n_a}+{effect.n_b} requests{mde_text(effect)}"
 
     def verdict(self, verdict: Verdict, effect: Effect | None, message: str,
                 detail: str = "", limit: Comparison | None = None,

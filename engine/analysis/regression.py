@@ -31,6 +31,7 @@ __all__ = [
     "RegressionResult",
     "check_regressions",
     "label",
+    "mde_text",
     "merge_tolerances",
 ]
 
@@ -102,6 +103,7 @@ class RegressionCheck:
             "significant": self.significant, "status": str(self.status),
             "message": self.message, "requests_needed": self.requests_needed,
             "confidence": self.effect.confidence if self.effect else None,
+            "mde": self.effect.mde if self.effect else None,
         }
 
 
@@ -263,9 +265,22 @@ def _tol_text(metric: str, tolerance: float) -> str:
 def _result(effect: Effect, space: str, tolerance: float, significant: bool, status: Status,
             message: str, needed: int | None = None) -> RegressionCheck:
     point, lo, hi = _triple(effect, space)
+    if status is not Status.FAIL:  # the FAIL message is the flow's verbatim text
+        message += mde_text(effect)
     return RegressionCheck(effect.metric, effect.journey, effect.a_value, effect.b_value,
                            point, lo, hi, tolerance, significant, status, message, needed,
                            effect)
+
+
+def mde_text(effect: Effect) -> str:
+    """'; smallest change this noise detects: +12.3%' (points for error rates), or ''."""
+    if effect.mde is None:
+        return ""
+    amount = f"{effect.mde * 100:.1f} points" if effect.metric in _ABSOLUTE \
+        else f"{effect.mde * 100:.1f}%"
+    flagged = f"; disturbed run down-weighted: {', '.join(effect.flagged_runs)}" \
+        if effect.flagged_runs else ""
+    return f"; smallest change this noise detects: {amount}{flagged}"
 
 
 def _inconclusive(metric: str, journey: str | None, tolerance: float, message: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from engine.spec.build_target import build_target
 from engine.spec.context import Ctx, P
@@ -141,9 +141,14 @@ def _hypothesis(ctx: Ctx, item: dict[str, Any], path: P, expect: Expectation,
                                        (*path, "candidate", "target"))),
         change=str(item.get("change", "")), risk=item.get("risk", "medium"),
         estimated_impact=_impact(item.get("impact")), profile=profile,
-        rounds=int(item.get("rounds", 3)),
+        rounds=_rounds(item.get("rounds", "auto")), max_rounds=int(item.get("max_rounds", 6)),
         scores=MappingProxyType({str(k): float(v) for k, v in item.get("scores", {}).items()}),
         location=ctx.location(path))
+
+
+def _rounds(raw: Any) -> int | Literal["auto"]:
+    """'auto' (the default) or a fixed number of A/B rounds (the schema checked which)."""
+    return "auto" if raw == "auto" else int(raw)
 
 
 def _effort(ctx: Ctx, path: P, text: Any) -> float:

@@ -259,8 +259,11 @@ class Hypothesis:
     estimated_impact: float | None = None
     """Expected fractional improvement (0.6 = 60%), for prioritising before measurement."""
     profile: str = "baseline"
-    rounds: int = 3
-    """A/B pairs run interleaved (A B A B ...)."""
+    rounds: int | Literal["auto"] = "auto"
+    """A/B pairs run interleaved (A B A B ...); "auto" adds pairs until the interval decides
+    or ``max_rounds`` is reached (engine.analysis.hypothesis.run_experiment)."""
+    max_rounds: int = 6
+    """The limit of ``rounds: auto`` (its sequential looks are Bonferroni-corrected over it)."""
     scores: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Option-matrix scores 0-5 per criterion (see Spec.criteria)."""
     location: Location | None = None

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from engine.analysis.compare import StatsConfig
 from engine.analysis.hypothesis import (
+    RunVariant,
     Verdict,
     evaluate_hypothesis,
+    planned_looks,
     regression_checks_from_confirmed,
     run_experiment,
+    sequential_config,
 )
 from engine.analysis.regression import check_regressions
 from engine.result import RunResult, Status
@@ -170,3 +175,43 @@ def test_guards_from_verdicts_keeps_declared_confirmed_hypotheses() -> None:
     assert [g.source.split(":")[0] for g in guards_from_verdicts(spec, [v])] == ["H1"]
     other = Spec("s", "c", "proactive", _A.target, (), (), ())
     assert guards_from_verdicts(other, [v]) == ()
+
+
+def _auto(change: str, max_rounds: int = 6) -> Hypothesis:
+    return replace(_hyp(change), rounds="auto", max_rounds=max_rounds)
+
+
+def _runner(median_a: float, median_b: float, calls: list[int]) -> RunVariant:
+    rng = np.random.default_rng(11)
+
+    def run_variant(variant: Variant, side: str, index: int) -> RunResult:
+        calls.append(index)
+        median = median_a if side == "baseline" else median_b
+        return drifted_runs(rng, 1, 3000, median, 0.03)[0]
+    return run_variant
+
+
+def test_auto_rounds_stop_once_the_interval_decides() -> None:
+    calls: list[int] = []
+    base, cand = run_experiment(_auto("<= -50%"), _runner(0.02, 0.004, calls))
+    assert len(base) == len(cand) == 2  # the first look (2 rounds) already decides
+    assert evaluate_hypothesis(_auto("<= -50%"), base, cand).verdict is Verdict.CONFIRMED
+
+
+def test_auto_rounds_are_bounded_by_max_rounds_when_nothing_decides() -> None:
+    calls: list[int] = []
+    h = _auto("<= 0%", max_rounds=4)
+    base, cand = run_experiment(h, _runner(0.02, 0.02, calls), rounds="auto")
+    assert len(base) == len(cand) == 4 and max(calls) == 3
+
+
+def test_auto_rounds_use_bonferroni_over_the_planned_looks() -> None:
+    h = _auto("<= -50%")
+    assert planned_looks(h) == 5
+    cfg = sequential_config(h)
+    assert cfg is not None and cfg.confidence == pytest.approx(0.98)
+    assert sequential_config(replace(h, rounds=3)) is None
+    v = evaluate_hypothesis(h, _runs(1, 0.02), _runs(2, 0.008))
+    assert v.effect is not None and v.effect.confidence == pytest.approx(0.98)
+    assert "look 2 of up to 5" in v.detail and "smallest change this noise detects" in v.detail
+    assert v.to_doc()["mde"] is not None and v.to_doc()["mde"] > 0

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 
+from engine.analysis.blocks import interval_counts, robust_weights
 from engine.analysis.compare import StatsConfig, compare, samples_to_decide
-from engine.result import RunResult
-from tests.support.runs import drifted_runs, lognormal_ns, make_run
+from engine.analysis.drift import run_noise
+from engine.analysis.groups import pool
+from engine.analysis.regression import check_regressions
+from engine.result import RunInterval, RunResult, Status
+from tests.support.runs import drifted_runs, histogram_ns, lognormal_ns, make_run
 
 
 def _runs(seed: int, runs: int, n: int, median_s: float = 0.02, drift: float = 0.03,
@@ -144,3 +151,56 @@ def test_max_counts_only_runs_that_recorded_latencies() -> None:
     b = [make_run(lognormal_ns(rng, 3000)), make_run(np.zeros(0, np.int64))]
     effect = compare(a, b, "max")
     assert effect.insufficient and "got 1" in effect.reason
+
+
+def _with_seconds(seconds: list[np.ndarray]) -> RunResult:
+    """A run whose 1 s interval snapshots hold ``seconds`` (latencies in ns, one array each)."""
+    run = make_run(np.concatenate(seconds), duration_s=float(len(seconds)))
+    intervals = tuple(RunInterval(i, float(i), 1.0, None, (histogram_ns(s).encode(),),
+                                  ((s.size,),)) for i, s in enumerate(seconds))
+    return dataclasses.replace(run, intervals=intervals)
+
+
+def test_a_stalled_second_widens_the_run_noise_beyond_independent_requests() -> None:
+    rng = np.random.default_rng(7)
+    calm = [lognormal_ns(rng, 300) for _ in range(8)]
+    stalled = [*calm[:7], lognormal_ns(rng, 300, median_s=0.1)]
+    blocks = interval_counts(_with_seconds(stalled), None)
+    assert blocks is not None and blocks[1].shape[0] == 8
+    noise_calm = run_noise([pool([_with_seconds(calm)], None)], "p95", rng)
+    noise_stall = run_noise([pool([_with_seconds(stalled)], None)], "p95", rng)
+    assert noise_calm.within[0] < 3 * noise_calm.multinomial[0]  # independent: blocks agree
+    assert noise_stall.within[0] > 5 * noise_stall.multinomial[0]  # one stall moves 300
+
+
+def test_a_disturbed_run_is_flagged_and_does_not_dominate() -> None:
+    weights, flagged = robust_weights(np.array([0.0, 0.01, -0.01, 0.02, 0.0, 0.9]),
+                                      np.full(6, 1e-4), np.zeros(6, np.int64))
+    assert flagged == (5,) and weights[5] < 1.0 and weights[:5].min() == 1.0
+    weights, flagged = robust_weights(np.zeros(4), np.array([1e-4, 1e-4, 1e-4, 1e-2]),
+                                      np.array([0, 0, 1, 1]))
+    assert flagged == (3,)
+
+
+def test_every_comparison_states_its_minimum_detectable_effect() -> None:
+    rng = np.random.default_rng(3)
+    quiet = compare(drifted_runs(rng, 3, 5000, drift=0.01), drifted_runs(rng, 3, 5000, drift=0.01),
+                    "p95")
+    noisy = compare(drifted_runs(rng, 3, 5000, drift=0.2), drifted_runs(rng, 3, 5000, drift=0.2),
+                    "p95")
+    assert quiet.mde is not None and noisy.mde is not None
+    assert 0 < quiet.mde < noisy.mde
+    half = (quiet.ci_high - quiet.ci_low) / 2  # type: ignore[operator]
+    assert half < quiet.mde < 3 * half  # (z + z_0.8) / z of a half-width
+
+
+def test_three_identical_runs_leave_the_gate_decided_with_finite_intervals() -> None:
+    rng = np.random.default_rng(2027)
+    for _ in range(5):
+        runs = drifted_runs(rng, 4, 3000, drift=0.03)
+        result = check_regressions(runs[:1], runs[1:])
+        assert result.status is Status.PASS, [c.message for c in result.checks]
+        for c in result.checks:
+            if c.metric != "max":
+                assert c.ci_low is not None and math.isfinite(c.ci_low)
+                assert c.ci_high is not None and math.isfinite(c.ci_high)

@@ -1,0 +1,209 @@
+"""Power and error rates of the gates on the real demo service (run by hand, not in CI).
+
+Four experiments, each `perfopt-engine apply` on the embedded demo with the real driver:
+
+1. regression A-vs-A: the gate against a history of the same unchanged service (FAIL = a
+   false alarm);
+2. detection: the same service with a 20% slowdown (`--slowdown-pct 20`), judged against
+   a copy of that history (FAIL = detected);
+3. hypothesis A-vs-A: both variants the same service, expecting `p50 <= 0%`, `rounds:
+   auto` (CONFIRMED = a false confirmation);
+4. H1: the shipped quick start (specs/user-lookup.yaml) with `rounds: auto`, H2 left out.
+
+    python benchmarks/power.py                 # 40 / 40 / 40 / 20 repetitions
+    python benchmarks/power.py --quick         # 4 / 4 / 4 / 2: a smoke run
+
+Prints one line per repetition as it finishes, then a table with Wilson 95% intervals.
+Load goes only to the demo on 127.0.0.1; every run is bounded (--max-run-time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_S = 8  # the shipped quick start's run length
+GATE_SPEC = """\
+apiVersion: perfopt/v1
+kind: PerformanceFlow
+metadata: {{name: power, component: demo}}
+trigger: proactive
+target:
+  demo: {{port: {port}, fix: [pool, cache], args: [{args}]}}
+journeys:
+  - {{name: lookup, weight: 100, request: {{method: GET, path: "/users?email=u{{rand:1-100000}}@demo.test"}}}}
+load:
+  defaults: {{connections: 16, timeout: 5s}}
+  baseline: {{rate: 40/s, duration: {seconds}s}}
+gates:
+  - {{name: regression, kind: regression}}
+report: {{formats: [json], dir: reports}}
+history: {{path: .perfopt/history.db, baseline: {{mode: last, last: 3}}}}
+"""
+HYP_SPEC = """\
+apiVersion: perfopt/v1
+kind: PerformanceFlow
+metadata: {{name: aahyp, component: demo}}
+trigger: proactive
+target:
+  demo: {{port: {port}, fix: [all]}}
+journeys:
+  - {{name: dash, weight: 50, request: {{method: GET, path: /dashboard}}}}
+  - {{name: user, weight: 50, request: {{method: GET, path: "/users/{{rand:1-100000}}"}}}}
+load:
+  baseline: {{rate: 150/s, duration: {seconds}s, connections: 16}}
+hypotheses:
+  - id: AA
+    title: no-op change
+    type: other
+    expect: {{metric: p50, change: "<= 0%"}}
+    effort: 1h
+    max_rounds: {max_rounds}
+    baseline: {{target: {{demo: {{port: {a}, fix: [all]}}}}}}
+    candidate: {{target: {{demo: {{port: {b}, fix: [all]}}}}}}
+gates:
+  - {{name: hypotheses, kind: hypothesis}}
+report: {{formats: [json], dir: reports}}
+"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _apply(work: Path, spec_text: str, name: str, flags: list[str]) -> dict:  # type: ignore[type-arg]
+    spec = work / f"{name}.yaml"
+    spec.write_text(spec_text, encoding="utf-8")
+    report = work / "reports" / f"{name}-latest.json"
+    report.unlink(missing_ok=True)
+    subprocess.run([sys.executable, "-m", "engine", "apply", str(spec), "--quiet",
+                    "--max-run-time", "60", *flags],
+                   cwd=work, capture_output=True, text=True, timeout=900, check=False)
+    if not report.exists():
+        return {}
+    doc: dict = json.loads(report.read_text())  # type: ignore[type-arg]
+    return doc["specs"][0]  # type: ignore[no-any-return]
+
+
+def _gate_spec(slowdown: float, seconds: int) -> str:
+    args = f"--slowdown-pct, '{slowdown:g}'" if slowdown else ""
+    return GATE_SPEC.format(port=_port(), args=args, seconds=seconds)
+
+
+def regression(reps: int, seconds: int) -> tuple[Counter[str], Counter[str]]:
+    """(A-vs-A gate statuses, slowed-down gate statuses): each slowed run is judged
+    against a copy of the A history so it never enters the baseline."""
+    aa: Counter[str] = Counter()
+    slow: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        work, other = Path(tmp) / "a", Path(tmp) / "b"
+        work.mkdir()
+        for _ in range(3):  # seeds the history: baseline `last: 3`
+            _apply(work, _gate_spec(0, seconds), "power", [])
+        for i in range(reps):
+            shutil.rmtree(other, ignore_errors=True)
+            shutil.copytree(work / ".perfopt", other / ".perfopt")
+            b = _apply(other, _gate_spec(20, seconds), "power", [])
+            a = _apply(work, _gate_spec(0, seconds), "power", [])
+            sa = a.get("regression", {}).get("status", "ERROR")
+            sb = b.get("regression", {}).get("status", "ERROR")
+            aa[sa] += 1
+            slow[sb] += 1
+            print(f"regression rep {i + 1}: A-vs-A {sa}, 20% slowdown {sb}", flush=True)
+    return aa, slow
+
+
+def hypothesis_aa(reps: int, seconds: int, max_rounds: int) -> Counter[str]:
+    out: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(reps):
+            text = HYP_SPEC.format(port=_port(), a=_port(), b=_port(), seconds=seconds,
+                                   max_rounds=max_rounds)
+            doc = _apply(Path(tmp), text, "aahyp", ["--no-history", "--profile", "baseline"])
+            hyps = doc.get("hypotheses") or [{}]
+            verdict = hyps[0].get("verdict", "ERROR")
+            out[verdict] += 1
+            print(f"hypothesis A-vs-A rep {i + 1}: {verdict} after {hyps[0].get('rounds')} "
+                  f"rounds", flush=True)
+    return out
+
+
+def _h1_spec() -> str:
+    """The shipped quick start with H1 on `rounds: auto` and H2 left out."""
+    text = (ROOT / "specs" / "user-lookup.yaml").read_text(encoding="utf-8")
+    text = text[:text.index("  - id: H2")] + text[text.index("\ngates:") + 1:]
+    return text.replace("    rounds: 2\n", "")
+
+
+def h1(reps: int) -> Counter[str]:
+    out: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(reps):
+            doc = _apply(Path(tmp), _h1_spec(), "user-lookup",
+                         ["--no-history", "--profile", "baseline"])
+            hyp = (doc.get("hypotheses") or [{}])[0]
+            out[hyp.get("verdict", "ERROR")] += 1
+            print(f"H1 rep {i + 1}: {hyp.get('verdict', 'ERROR')} after {hyp.get('rounds')} "
+                  f"rounds: {hyp.get('detail', '')}", flush=True)
+    return out
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95% interval of a proportion k/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _row(name: str, counts: Counter[str], hit: str, target: str) -> str:
+    n, k = sum(counts.values()), counts[hit]
+    lo, hi = wilson(k, n)
+    rate = f"{k / n:.1%}" if n else "n/a"
+    return (f"| {name} | {n} | {dict(sorted(counts.items()))} | {hit} {k}/{n} = {rate} "
+            f"| {lo:.1%}..{hi:.1%} | {target} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=40, help="repetitions of 1-3")
+    parser.add_argument("--h1-reps", type=int, default=20, help="repetitions of H1")
+    parser.add_argument("--seconds", type=int, default=RUN_S, help="run length of 1-2 (s)")
+    parser.add_argument("--hyp-seconds", type=int, default=2, help="run length of 3 (s)")
+    parser.add_argument("--hyp-max-rounds", type=int, default=3, help="max_rounds of 3")
+    parser.add_argument("--quick", action="store_true", help="4 repetitions, 2 of H1")
+    parser.add_argument("--only", action="append", choices=["regression", "h1", "hyp"],
+                        help="run only these experiments (repeatable; default all)")
+    args = parser.parse_args()
+    reps, h1_reps = (4, 2) if args.quick else (args.reps, args.h1_reps)
+    started = time.monotonic()
+    only = set(args.only or ["regression", "h1", "hyp"])
+    aa, slow = regression(reps, args.seconds) if "regression" in only else (Counter(), Counter())
+    verdicts = h1(h1_reps) if "h1" in only else Counter()
+    hyp = hypothesis_aa(reps, args.hyp_seconds, args.hyp_max_rounds) if "hyp" in only \
+        else Counter()
+    print(f"\ntotal {time.monotonic() - started:.0f} s\n")
+    print("| experiment | reps | outcomes | rate | Wilson 95% | target |")
+    print("|---|---:|---|---|---|---|")
+    print(_row("regression gate, A vs A", aa, "FAIL", "false alarms <= 5%"))
+    print(_row("regression gate, 20% slowdown", slow, "FAIL", "detection >= 80%"))
+    print(_row("hypothesis A vs A `p50 <= 0%`", hyp, "CONFIRMED", "false confirmations <= 5%"))
+    print(_row("H1 quick start, rounds auto", verdicts, "CONFIRMED", "20 of 20"))
+
+
+if __name__ == "__main__":
+    main()

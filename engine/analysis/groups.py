@@ -1,0 +1,134 @@
+"""One group of runs for a comparison: pooled histogram, point values, within-run draws.
+
+Used by engine.analysis.compare (docs/STATISTICS.md, "Method"). For a percentile the
+k-th smallest of n multinomial draws is ``G^-1(U)`` with ``U ~ Beta(k, n - k + 1)``; the
+mean uses its CLT form, throughput a binomial (open model) or Poisson (closed) count of
+ok responses, error rate a binomial count of errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.analysis.blocks import interval_counts
+from engine.analysis.metrics import merged_response, percentile_of
+from engine.result import RunResult
+
+__all__ = ["Group", "count_draws", "draws", "inverse", "log_scale", "point", "pool", "rank",
+           "transform"]
+
+NS = 1e-9
+Array = Any  # numpy arrays: numpy's stubs make ndarray generics noisy under --strict
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group's pooled data for one journey selection."""
+
+    values: Array  # bucket values, seconds, ascending
+    counts: Array  # int64 counts per bucket
+    requests: int
+    errors: int
+    duration_s: float
+    per_run: tuple[Group, ...] = ()
+    scheduled: bool = True
+    """Open model: the request count was scheduled, only outcomes vary."""
+    blocks: tuple[Array, Array] | None = None
+    """One run's 1 s intervals (engine.analysis.blocks.interval_counts), when kept."""
+
+    @property
+    def n(self) -> int:
+        return int(self.counts.sum())
+
+
+def run_group(run: RunResult, journey: str | None) -> Group:
+    selected = [j for j in run.journeys if journey is None or j.name == journey]
+    requests = sum(j.requests for j in selected)
+    errors = sum(j.errors for j in selected)
+    if selected:
+        values, counts = merged_response(run, journey).recorded()
+    else:
+        values, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return Group(np.asarray(values, np.float64) * NS, np.asarray(counts, np.int64),
+                 requests, errors, run.duration_s, scheduled=run.model == "open",
+                 blocks=interval_counts(run, journey) if selected else None)
+
+
+def pool(runs: Sequence[RunResult], journey: str | None) -> Group:
+    parts = tuple(run_group(r, journey) for r in runs)
+    if not parts:
+        return Group(np.zeros(0), np.zeros(0, np.int64), 0, 0, 0.0)
+    values, inverse = np.unique(np.concatenate([p.values for p in parts]), return_inverse=True)
+    counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]),
+                         minlength=values.size).astype(np.int64)
+    return Group(values, counts, sum(p.requests for p in parts), sum(p.errors for p in parts),
+                  sum(p.duration_s for p in parts), parts, all(p.scheduled for p in parts))
+
+
+def rank(metric: str, n: int) -> int:
+    """1-based rank of the order statistic (HdrHistogram's rank rule)."""
+    if metric == "max":
+        return n
+    return max(1, min(n, math.ceil(percentile_of(metric) / 100.0 * n)))
+
+
+def point(g: Group, metric: str) -> float | None:
+    """The metric of a group, or None without data."""
+    if metric in ("throughput", "error_rate", "availability"):
+        if g.requests == 0 or g.duration_s <= 0:
+            return None
+        ok = g.requests - g.errors
+        return {"throughput": ok / g.duration_s, "error_rate": g.errors / g.requests,
+                "availability": ok / g.requests}[metric]
+    n = g.n
+    if n == 0:
+        return None
+    if metric == "mean":
+        return float(np.dot(g.values, g.counts) / n)
+    idx = int(np.searchsorted(np.cumsum(g.counts), rank(metric, n), side="left"))
+    return float(g.values[idx])
+
+
+def draws(g: Group, metric: str, size: int, rng: np.random.Generator) -> Array:
+    """``size`` within-run bootstrap replicates of the metric of group ``g``."""
+    if metric in ("throughput", "error_rate", "availability"):
+        return count_draws(g, metric, size, rng)
+    n = g.n
+    if metric == "mean":
+        mean = float(np.dot(g.values, g.counts) / n)
+        var = float(np.dot((g.values - mean) ** 2, g.counts) / n)
+        return mean + math.sqrt(var / n) * rng.standard_normal(size)
+    k = rank(metric, n)
+    u = rng.beta(k, n - k + 1, size)
+    idx = np.searchsorted(np.cumsum(g.counts), u * n, side="left")
+    return g.values[np.minimum(idx, g.values.size - 1)]
+
+
+def count_draws(g: Group, metric: str, size: int, rng: np.random.Generator) -> Array:
+    if metric == "throughput":
+        ok = g.requests - g.errors
+        if g.scheduled:  # the arrival count was fixed by the schedule; outcomes vary
+            return rng.binomial(g.requests, ok / g.requests, size) / g.duration_s
+        return rng.poisson(ok, size) / g.duration_s
+    errors = rng.binomial(g.requests, g.errors / g.requests, size) / g.requests
+    return errors if metric == "error_rate" else 1.0 - errors
+
+
+def log_scale(metric: str) -> bool:
+    """Latency and throughput vary multiplicatively; rates of errors additively."""
+    return metric not in ("error_rate", "availability")
+
+
+def transform(metric: str, x: Array) -> Array:
+    if log_scale(metric):
+        return np.log(np.maximum(x, 1e-12))
+    return np.asarray(x, np.float64)
+
+
+def inverse(metric: str, t: Array) -> Array:
+    return np.exp(np.clip(t, -700.0, 700.0)) if log_scale(metric) else np.clip(t, 0.0, None)
