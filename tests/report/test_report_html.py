@@ -39,7 +39,7 @@ def test_every_expected_chart_is_present(full_html: str) -> None:
                      "rss", "latency-stress", "latency-soak", "latency-spike", "capacity"):
         assert expected in charts
     assert full_html.count('class="series"') >= 30
-    assert "breaking point 600/s" in full_html  # marker on the stress curve
+    assert "breaking point 500/s" in full_html  # marker on the stress curve: the last passing rate
 
 
 def test_minimal_has_no_stress_chart_but_baseline_charts() -> None:

@@ -137,22 +137,53 @@ def _slo_checks(base: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+STRESS_P95_LIMIT_S = 0.25
+
+
+def _stress_step(run: dict[str, Any], i: int) -> dict[str, Any]:
+    """Five 1-second intervals at one rate, judged on the stop condition p95 <= 250ms."""
+    ivs = run["intervals"][i:i + 5]
+    sent = sum(iv["rate"] for iv in ivs)
+    errors = sum(iv["errors"] for iv in ivs)
+    # the fixture's target times out above 90% utilisation: those requests got no answer
+    unanswered = errors if ivs[0]["target_rate"] / 600.0 > 0.9 else 0
+    p95 = max(iv["p95"] for iv in ivs)
+    breaches = [f"p95 {p95 * 1000:.1f}ms > {STRESS_P95_LIMIT_S * 1000:g}ms"] \
+        if p95 > STRESS_P95_LIMIT_S else []
+    return {"rate": ivs[0]["target_rate"], "achieved_rate": (sent - unanswered) / 5,
+            "sent_rate": sent / 5, "p50": float(np.median([iv["p50"] for iv in ivs])),
+            "p95": p95, "p99": max(iv["p99"] for iv in ivs), "error_rate": errors / max(sent, 1),
+            "cpu_pct": run["resources"][i]["cpu_pct"], "passed": not breaches, "valid": True,
+            "breaches": breaches}
+
+
 def _stress(run: dict[str, Any]) -> dict[str, Any]:
-    steps = []
-    for i in range(0, len(run["intervals"]), 5):
-        ivs = run["intervals"][i:i + 5]
-        sent = sum(iv["rate"] for iv in ivs)
-        errors = sum(iv["errors"] for iv in ivs)
-        p95 = max(iv["p95"] for iv in ivs)
-        steps.append({"rate": ivs[0]["target_rate"], "achieved_rate": sent / 5,
-                      "p50": float(np.median([iv["p50"] for iv in ivs])), "p95": p95,
-                      "p99": max(iv["p99"] for iv in ivs), "error_rate": errors / max(sent, 1),
-                      "cpu_pct": run["resources"][i]["cpu_pct"], "passed": p95 < 0.25})
-    broken = next((s for s in steps if not s["passed"]), None)
-    return {"breaking_point_rate": broken["rate"] if broken else None,
-            "max_rate_tested": steps[-1]["rate"], "failure_mode": "latency",
-            "limiting_resource": "cpu", "steps": steps,
-            "message": "Load test failed: latency p95 > 250ms at 600/s" if broken else ""}
+    """The real rule (engine/analysis/stress.py): a breaking point exists iff a step failed a
+    stop condition, and it is the last passing rate before the first failing step."""
+    steps = [_stress_step(run, i) for i in range(0, len(run["intervals"]), 5)]
+    first = next((k for k, s in enumerate(steps) if not s["passed"]), None)
+    broke = first is not None
+    bp = steps[first - 1]["rate"] if first else None
+    held = bp if broke else steps[-1]["rate"]
+    failed = steps[first] if first is not None else None
+    mode = "latency knee" if failed else "none"
+    where = f"breaking point {bp:g}/s" if bp is not None else "broke below the first step"
+    message = (f"{where}: {mode} at {failed['rate']:g}/s ({'; '.join(failed['breaches'])}); "
+               "limited by cpu" if failed else
+               f"no breaking point up to {steps[-1]['rate']:g}/s: every step stayed within "
+               "the stop conditions")
+    return {"breaking_point_rate": bp, "max_rate_tested": steps[-1]["rate"],
+            "failure_mode": mode, "limiting_resource": "cpu" if broke else None, "steps": steps,
+            "message": message, "knee_rate": bp, "evidence": [], "partial": False,
+            "partial_reason": "", "broke": broke,
+            "first_failure_rate": failed["rate"] if failed else None, "held_up_to_rate": held,
+            "conditions": "p95 <= 250ms, SLOs hold, run valid, target keeps up"}
+
+
+LEAK_TEXT = ("rss_bytes grows: slope 1.34 GiB/h (95% CI 1.33 GiB/h to 1.35 GiB/h), projected "
+             "32.2 GiB in 24 h from 59 s of samples")
+LEAK_MESSAGE = f"Load test failed: soak: {LEAK_TEXT}"
+"""What the pipeline says for a leaking soak (engine/drive.analysis_failure)."""
 
 
 def _soak(run: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +192,8 @@ def _soak(run: dict[str, Any]) -> dict[str, Any]:
                 "rss_bytes": run["resources"][t]["rss_bytes"]} for t in range(0, 60, 10)]
     return {"duration_s": run["duration_s"], "windows": windows,
             "leak": {"verdict": "LEAK", "slope_bytes_per_s": 400_000.0, "ci_low": 398_000.0,
-                     "ci_high": 402_000.0, "metric": "rss_bytes"},
+                     "ci_high": 402_000.0, "metric": "rss_bytes",
+                     "message": LEAK_TEXT},
             "degradation": {"p95_change": round(windows[-1]["p95"] / windows[0]["p95"] - 1, 4),
                             "throughput_change": round(windows[-1]["rate"] / windows[0]["rate"] - 1,
                                                        4)},
@@ -250,7 +282,7 @@ def _analysis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
              "roi": 0.0, "tier": "strategic", "top": False, "quick_win": False,
              "matrix_score": None}],
         "messages": [m for m in (c["message"] for c in _slo_checks(base)) if m]
-        + ([stress["message"]] if stress["message"] else [])
+        + [LEAK_MESSAGE]
         + ["Performance regression detected: p99 degraded by 21.4%",
            "Optimization did not improve p95 as expected"],
     }
@@ -278,7 +310,8 @@ def _gates_and_checklist() -> dict[str, Any]:
                      "hypothesis measured", "load tests pass", "history recorded"],
                      ["PASS", "PASS", "PASS", "PASS", "FAIL", "MANUAL"],
                      ["baseline run valid", "2 bottlenecks", "2 options", "H1 confirmed",
-                      "stress broke at 600/s", "production metrics not connected"],
+                      "breaking point 500/s (latency knee at 600/s)",
+                      "production metrics not connected"],
                      strict=True))]
     return {"gates": gates, "checklist": checklist}
 
