@@ -7,6 +7,7 @@ for numpy, uvloop or the native extension.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -101,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 EXIT_BROKEN_PIPE = 1  # as the Python docs' SIGPIPE recipe does
+EXIT_INTERRUPTED = 130
 
 
 def entry() -> None:
@@ -116,6 +118,12 @@ def entry() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = EXIT_BROKEN_PIPE
+    if code == EXIT_INTERRUPTED:
+        # Interrupted: reports are written and targets stopped (finally blocks), and the
+        # user is waiting; the interpreter's teardown of ~1200 modules takes 0.2-0.4 s.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 

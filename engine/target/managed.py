@@ -314,8 +314,9 @@ def _terminate(proc: subprocess.Popen[bytes], tree: list[psutil.Process], grace:
     _signal_group(proc.pid, signal.SIGTERM)
     _signal_each(tree, signal.SIGTERM)  # children that left the group (setsid)
     deadline = time.monotonic() + grace
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
+    # Not proc.wait(timeout): on a KeyboardInterrupt it waits another 0.25 s for the child
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(POLL_S / 5)
     _wait_gone(tree, deadline)
 
 

@@ -76,9 +76,9 @@ def _wait_gone(procs: list[psutil.Process], timeout: float = 5.0) -> list[int]:
 
 
 @contextmanager
-def _occupied_port() -> Iterator[tuple[int, list[bytes]]]:
-    """A plain loopback socket server on a free port; yields (port, bytes received)."""
-    server = socket.create_server(("127.0.0.1", 0))
+def _occupied_port(port: int = 0) -> Iterator[tuple[int, list[bytes]]]:
+    """A plain loopback socket server on ``port`` (0: a free one); yields (port, bytes received)."""
+    server = socket.create_server(("127.0.0.1", port))
     server.settimeout(0.2)
     received: list[bytes] = []
     done = threading.Event()
@@ -178,6 +178,105 @@ def test_kill_9_of_apply_takes_the_demo_down(tmp_path: Path) -> None:
         for child in children:
             if _alive(child):
                 child.kill()
+
+
+def _demo_command(port: int) -> str:
+    return f"{sys.executable} -m engine.demo --host 127.0.0.1 --port {port}"
+
+
+def test_a_child_the_start_command_detached_is_stopped_with_it(tmp_path: Path) -> None:
+    port, pid_path = free_port(), tmp_path / "detached.pid"
+    script = (f"(setsid sh -c 'echo $$ > {pid_path}; exec sleep 300' &); "
+              f"exec {_demo_command(port)}")
+    target = (f"  url: http://127.0.0.1:{port}\n"
+              f"  start: {{command: [sh, -c, \"{script}\"], ready: {{path: /health}}}}")
+    started = time.monotonic()
+    result = _apply(_spec(tmp_path, "detach", target, "1s"))
+    elapsed = time.monotonic() - started
+    try:
+        detached = psutil.Process(int(pid_path.read_text()))
+    except psutil.NoSuchProcess:
+        detached = None  # gone already
+    try:
+        assert result.returncode in (0, 1), result.stdout + result.stderr
+        assert "Traceback" not in result.stderr and elapsed < 60
+        assert detached is None or _wait_gone([detached], 2.0) == [], "it outlived apply"
+    finally:
+        if detached is not None and _alive(detached):
+            detached.kill()
+
+
+def test_a_port_taken_after_the_check_is_never_measured(tmp_path: Path) -> None:
+    port = free_port()
+    target = (f"  url: http://127.0.0.1:{port}\n  start: {{command: {NEVER_READY}, "
+              f"ready: {{tcp: {port}, timeout: 30s}}}}")
+    proc = _start_apply(_spec(tmp_path, "swap", target))
+    try:
+        children = _wait_children(proc)  # launched: the port check has passed
+        with _occupied_port(port) as (_, received):  # another server takes the port now
+            started = time.monotonic()
+            out, err = proc.communicate(timeout=30)
+            elapsed = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, out + err
+    assert f"port {port} is answered by pid {os.getpid()} (" in out, out
+    assert "Traceback" not in err and elapsed < 10
+    assert not any(received), received  # not one request reached it
+    assert _wait_gone(children) == []
+    doc = json.loads((tmp_path / "reports" / "rel-swap-latest.json").read_text())
+    assert doc["specs"][0]["runs"] == []
+
+
+def test_the_next_apply_stops_a_target_a_killed_apply_left(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "engine.demo", "--host", "127.0.0.1", "--port", str(port)]
+    orphan = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        record = {"pid": orphan.pid, "create_time": psutil.Process(orphan.pid).create_time(),
+                  "cmdline": command, "marker": "", "apply_pid": 0}
+        folder = tmp_path / ".perfopt" / "targets"
+        folder.mkdir(parents=True)
+        (folder / f"target-{orphan.pid}.json").write_text(json.dumps(record))
+        result = _apply(_spec(tmp_path, "stale", f"  demo: {{port: {port}}}", "1s"))
+        assert orphan.poll() is not None, "the leftover target is still running"
+    finally:
+        orphan.kill()
+        orphan.wait()
+    assert result.returncode in (0, 1), result.stdout + result.stderr  # its port was freed
+    warning = f"warning: stopping pid {orphan.pid} ({' '.join(command)}), a target an earlier"
+    assert warning in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not list(folder.glob("*.json"))
+
+
+def test_a_second_signal_while_the_target_stops_ends_within_half_a_second(
+        tmp_path: Path) -> None:
+    stubborn = (f'[{sys.executable}, -c, "import signal, time; '
+                f'signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"]')
+    target = (f"  url: http://127.0.0.1:{free_port()}\n  start: {{command: {stubborn}, "
+              f"ready: {{tcp: {free_port()}, timeout: 30s}}}}")
+    proc = _start_apply(_spec(tmp_path, "twice", target))
+    try:
+        children = _wait_children(proc)
+        time.sleep(0.5)  # let the stubborn target install its SIGTERM handler
+        first = time.monotonic()
+        proc.send_signal(signal.SIGINT)  # stop begins: SIGTERM is ignored, 1 s grace
+        time.sleep(0.3)
+        second = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        done = time.monotonic()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert done - second < 0.5, done - second
+    assert done - first < 2.0, done - first
+    assert "Traceback" not in err
+    assert _wait_gone(children, 1.0) == []
+    doc = json.loads((tmp_path / "reports" / "rel-twice-latest.json").read_text())
+    assert doc["exit_code"] == 130
 
 
 def test_out_under_a_regular_file_is_a_usage_error_before_any_load(tmp_path: Path) -> None:
