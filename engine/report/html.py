@@ -57,11 +57,8 @@ def _kpis(spec: Doc) -> str:
 
 
 def _hero(doc: Doc, spec: Doc) -> str:
-    facts = "".join(f"<div><dt>{k}</dt><dd>{escape(str(v or '—'))}</dd></div>" for k, v in (
-        ("Project", spec.get("project")), ("Component", spec.get("component")),
-        ("Date", str(spec.get("finished_at") or doc.get("generated_at", ""))[:10]),
-        ("Trigger", spec.get("trigger")), ("Status", spec.get("status")),
-        ("Spec", spec.get("name"))))
+    facts = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>"
+                    for k, v in markdown.header_fields(doc, spec))
     msgs = spec.get("messages") or []
     alert = ('<ul class="alerts">' + "".join(f"<li>{escape(m)}</li>" for m in msgs) + "</ul>"
              if msgs else "")

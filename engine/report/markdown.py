@@ -26,7 +26,7 @@ from engine.report.fmt import (
 from engine.report.md_parts import bullets, no_data, table
 from engine.report.slo_table import slo_compliance
 
-__all__ = ["SECTION_TITLES", "header", "render", "render_spec", "sections", "title"]
+__all__ = ["SECTION_TITLES", "header", "header_fields", "render", "render_spec", "sections", "title"]
 
 Doc = Mapping[str, Any]
 Section = tuple[str, str]
@@ -37,20 +37,28 @@ def title(spec: Doc) -> str:
     return f"Performance Optimization Report - {spec.get('component') or spec.get('name')}"
 
 
-def header(doc: Doc, spec: Doc) -> str:
-    """Project, component, date, trigger, status and verdict lines."""
+def header_fields(doc: Doc, spec: Doc) -> list[tuple[str, str]]:
+    """Project, component, date, trigger, status, verdict (with the exit code), spec and
+    target: the report's first lines, in Markdown and HTML alike."""
     date = str(spec.get("finished_at") or doc.get("generated_at", ""))[:10] or "—"
-    lines = [
+    source = f" ({spec['source']})" if spec.get("source") else ""
+    return [
         ("Project", spec.get("project") or "—"),
         ("Component", spec.get("component") or "—"),
         ("Date", date),
         ("Trigger", spec.get("trigger") or "—"),
-        ("Status", spec.get("status")),
+        ("Status", str(spec.get("status"))),
         ("Verdict", f"{spec.get('verdict')} (exit code {doc.get('exit_code')})"),
-        ("Spec", f"`{spec.get('name')}`" + (f" ({spec['source']})" if spec.get("source") else "")),
+        ("Spec", f"{spec.get('name')}{source}"),
         ("Target", (spec.get("target") or {}).get("url") or "—"),
     ]
-    return "  \n".join(f"**{k}**: {v}" for k, v in lines)
+
+
+def header(doc: Doc, spec: Doc) -> str:
+    """The header fields, one bold-keyed line each (the spec's name as code)."""
+    name = str(spec.get("name"))
+    return "  \n".join(f"**{k}**: " + (v.replace(name, f"`{name}`", 1) if k == "Spec" else v)
+                       for k, v in header_fields(doc, spec))
 
 
 def _overview(doc: Doc, spec: Doc) -> str:

@@ -138,10 +138,18 @@ def _slope(per_s: Any, metric: str) -> str:
     return f"{float(per_s) * 3600:+.3g} {metric}/h"
 
 
+def _recovery(s: Doc) -> str:
+    """Recovery in words; a partial run's recovery was not judged (never 'did NOT recover')."""
+    if s.get("partial_reason"):
+        return "recovery not judged"
+    if s.get("recovered"):
+        when = s.get("recovery_time_s")
+        return "recovered" if when is None else f"recovered in {fmt_s(when)}"
+    return "did NOT recover"
+
+
 def _spike(s: Doc) -> str:
-    recovery = ("recovered in " + fmt_s(s["recovery_time_s"])) if s.get("recovered") and \
-        s.get("recovery_time_s") is not None else ("recovered" if s.get("recovered")
-                                                   else "did NOT recover")
+    recovery = _recovery(s)
     return (f"Spike {fmt_rate(s['base_rate'])} → {fmt_rate(s['peak_rate'])}: error rate during "
             f"{fmt_pct(s['error_rate_during'], 3)}, p99 during {fmt_s(s.get('p99_during'))} "
             f"(p95 before {fmt_s(s.get('p95_before'))}); {recovery}."

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
+from html import unescape
 from typing import Any
 
 import numpy as np
 import pytest
+from markdown_it import MarkdownIt
 
 from engine.analysis.bottlenecks import find_bottlenecks
 from engine.analysis.servertiming import breakdown
 from engine.analysis.stress import analyse_stress
-from engine.report import markdown
+from engine.report import html, markdown
 from engine.report.fmt import fmt_rate
 from engine.report.md_loadtests import kind_section
 from engine.result import RunResult
 from engine.spec.model import StopWhen
 from tests.support.analysis import J, make_run, spread
 from tests.support.docs import full_document
+from tests.support.partial_docs import SOAK_PARTIAL, SPIKE_PARTIAL, STRESS_PARTIAL, partial_document
 
 STOP = StopWhen(p95_s=0.050, error_rate=0.05)
 
@@ -123,3 +127,53 @@ def test_the_markdown_shows_the_jsons_run_figures() -> None:
             assert fmt_rate(run["achieved_rate"]) in md
         for b in spec["bottlenecks"]:
             assert f"{b['share'] * 100:.1f}%" in md
+
+
+def _text(fragment: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    text = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+    return re.sub(r"\( ", "(", re.sub(r" ([:;,.)])", r"\1", text))  # tag edges, not words
+
+
+def _markdown_sentences(md: str) -> list[str]:
+    """Each non-table paragraph, list item and header line of the Markdown as plain text."""
+    renderer = MarkdownIt("commonmark").enable("table")
+    out = []
+    for block in re.split(r"\n\s*\n", md):
+        if block.lstrip().startswith("|") or block.startswith("```"):
+            continue
+        out += [s for s in (p.strip() for p in re.split(r"\n|<br />", renderer.render(block)))
+                if s]
+    return [_text(s) for s in out if _text(s)]
+
+
+@pytest.mark.parametrize("make", [full_document, partial_document])
+def test_every_message_in_the_markdown_shows_in_the_html(make: Callable[[], Any]) -> None:
+    doc = make()
+    page = html.render(doc)
+    hero = _text("".join(re.findall(r'<header class="hero">(.*?)</header>', page, re.S)))
+    visible = _text(page)
+    # facts are <dt>Key</dt><dd>value</dd> in HTML, "Key: value" in Markdown
+    visible_facts = re.sub(r"(Project|Component|Date|Trigger|Status|Verdict|Spec|Target) ",
+                           r"\1: ", hero)
+    for sentence in _markdown_sentences(markdown.render(doc)):
+        assert sentence in visible or sentence in visible_facts, sentence
+    for spec in doc["specs"]:  # the flow's messages are on the first screen
+        for m in spec["messages"]:
+            assert m in hero, m
+
+
+def test_the_html_message_check_can_fail() -> None:
+    doc = partial_document()
+    page = html.render(doc).replace("interrupted after 2 of 5 steps", "stopped")
+    visible = _text(page)
+    assert not all(s in visible for s in _markdown_sentences(markdown.render(doc)))
+
+
+def test_partial_evidence_claims_no_verdict_in_any_renderer() -> None:
+    doc = partial_document()
+    md, page = markdown.render(doc), _text(html.render(doc))
+    for text in (md, page):
+        assert "did NOT recover" not in text and not re.search(r"[Bb]reaking point:? \d", text)
+        for reason in (STRESS_PARTIAL, SOAK_PARTIAL, SPIKE_PARTIAL):
+            assert reason in text
