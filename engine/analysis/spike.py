@@ -75,10 +75,20 @@ class SpikeAnalysis:
     """Intervals observed after the spike (recovery can only be seen within them)."""
     partial_reason: str = ""
     """Why the run is partial evidence ("interrupted after 4 s of 15 s"); '' when whole."""
+    before_s: float = 0.0
+    """The planned shape: ``before_s`` at base, ``spike_s`` at peak, ``after_s`` at base."""
+    spike_s: float = 0.0
+    after_s: float = 0.0
 
     @property
     def partial(self) -> bool:
         return bool(self.partial_reason)
+
+    @property
+    def shape(self) -> str:
+        """The planned shape in words: '100/s for 10 s, 500/s for 5 s, 100/s for 15 s'."""
+        return (f"{self.base_rate:g}/s for {self.before_s:g} s, {self.peak_rate:g}/s for "
+                f"{self.spike_s:g} s, {self.base_rate:g}/s for {self.after_s:g} s")
 
     @property
     def verdict(self) -> str:
@@ -97,6 +107,8 @@ class SpikeAnalysis:
             "error_rate_before": self.error_rate_before, "tolerance": self.tolerance,
             "intervals_after": self.intervals_after, "partial": self.partial,
             "partial_reason": self.partial_reason, "verdict": self.verdict,
+            "before_s": self.before_s, "spike_s": self.spike_s, "after_s": self.after_s,
+            "shape": self.shape,
         }
 
     @property
@@ -145,5 +157,6 @@ def analyse_spike(run: RunResult, profile: LoadProfile, *,
         ph.base_rate, ph.peak_rate, p95_before, before.error_rate, during.error_rate,
         during.percentile_s(99.0), during.percentile_s(95.0), recovery, recovery is not None,
         tol, sum(1 for p in points if p.t_s >= ph.spike_end_s - 1e-9),
-        partial_reason(run, ph.end_s),
+        partial_reason(run, ph.end_s), ph.spike_start_s, ph.spike_end_s - ph.spike_start_s,
+        ph.end_s - ph.spike_end_s,
     )

@@ -20,7 +20,7 @@ from engine.report.md_parts import bullets, no_data, table
 
 __all__ = [
     "KINDS", "improvements", "journey_table", "kind_section", "load_tests", "monitoring", "roi",
-    "server_timing_table", "validity_line",
+    "server_timing_table", "spike_levels", "spike_shape", "validity_line",
 ]
 
 Doc = Mapping[str, Any]
@@ -68,9 +68,21 @@ def _timing_s(seconds: Any) -> str:
     return fmt_s(seconds)
 
 
-def _run_table(runs: Sequence[Doc]) -> str:
+def spike_levels(s: Doc) -> str:
+    """A spike's offered rates, '100/s → 500/s' (its runs' mean rate is no rate it offered)."""
+    return f"{fmt_rate(s['base_rate'])} → {fmt_rate(s['peak_rate'])}"
+
+
+def spike_shape(s: Doc) -> str:
+    """The spike's planned shape from its record ('100/s for 10 s, 500/s for 5 s, ...');
+    base → peak for a record without the phase durations."""
+    return str(s.get("shape") or spike_levels(s))
+
+
+def _run_table(runs: Sequence[Doc], offered: str = "") -> str:
+    """The runs of one load test; ``offered`` replaces the mean target rate (a spike)."""
     return table(["Run", "Target rate", "Achieved", "p50", "p95", "p99", "Errors", "Valid"],
-                 [[r["id"], fmt_rate(r["target_rate"]), fmt_rate(r["achieved_rate"]),
+                 [[r["id"], offered or fmt_rate(r["target_rate"]), fmt_rate(r["achieved_rate"]),
                    fmt_s(r["latency"]["p50"]), fmt_s(r["latency"]["p95"]),
                    fmt_s(r["latency"]["p99"]), fmt_pct(r["error_rate"], 3),
                    "aborted" if r.get("aborted") else ("yes" if r["validity"]["valid"] else "NO")]
@@ -150,7 +162,7 @@ def _recovery(s: Doc) -> str:
 
 def _spike(s: Doc) -> str:
     recovery = _recovery(s)
-    return (f"Spike {fmt_rate(s['base_rate'])} → {fmt_rate(s['peak_rate'])}: error rate during "
+    return (f"Spike: {spike_shape(s)}. Error rate during the spike "
             f"{fmt_pct(s['error_rate_during'], 3)}, p99 during {fmt_s(s.get('p99_during'))} "
             f"(p95 before {fmt_s(s.get('p95_before'))}); {recovery}."
             + (f" INCONCLUSIVE: {s['partial_reason']}." if s.get("partial_reason") else ""))
@@ -183,7 +195,8 @@ def kind_section(spec: Doc, kind: str) -> str:
     if record:
         parts.append(_ANALYSIS[kind](record))
     if runs:
-        parts.append(_run_table(runs))
+        offered = spike_levels(record) if kind == "spike" and record else ""
+        parts.append(_run_table(runs, offered))
         parts += [validity_line(r) for r in runs
                   if not r["validity"]["valid"] or r.get("aborted") or r["validity"].get("notes")]
     return "\n\n".join(parts)

@@ -19,12 +19,15 @@ from markdown_it import MarkdownIt
 
 from engine.analysis.bottlenecks import find_bottlenecks
 from engine.analysis.servertiming import breakdown
+from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import analyse_stress
 from engine.report import html, markdown
 from engine.report.fmt import fmt_rate
 from engine.report.md_loadtests import kind_section
 from engine.result import RunResult
 from engine.spec.model import StopWhen
+from tests.analysis.test_spike import PROFILE as SPIKE_PROFILE
+from tests.analysis.test_spike import _run as _spike_run
 from tests.support.analysis import J, make_run, spread
 from tests.support.docs import full_document
 from tests.support.partial_docs import SOAK_PARTIAL, SPIKE_PARTIAL, STRESS_PARTIAL, partial_document
@@ -177,3 +180,17 @@ def test_partial_evidence_claims_no_verdict_in_any_renderer() -> None:
         assert "did NOT recover" not in text and not re.search(r"[Bb]reaking point:? \d", text)
         for reason in (STRESS_PARTIAL, SOAK_PARTIAL, SPIKE_PARTIAL):
             assert reason in text
+
+
+def test_the_spike_is_described_by_its_shape_not_the_runs_mean_rate() -> None:
+    levels = [0.010] * 5 + [0.200] * 3 + [0.010] * 7
+    record: dict[str, Any] = analyse_spike(_spike_run(levels), SPIKE_PROFILE).to_doc()
+    doc = full_document()
+    spec = {**doc["specs"][0], "spike": record}
+    run = next(r for r in spec["runs"] if r["kind"] == "spike")
+    md = kind_section(spec, "spike")
+    page = _text(html.render({**doc, "specs": [spec]}))
+    for text in (md, page):
+        assert "Spike: 50/s for 5 s, 500/s for 3 s, 50/s for 7 s." in text
+        assert "| 50/s → 500/s |" in md and "spike 50/s → 500/s" in page
+    assert fmt_rate(run["target_rate"]) not in md  # the run's mean is no rate it offered

@@ -70,7 +70,8 @@ def _spike() -> dict[str, Any]:
     return {"base_rate": 100.0, "peak_rate": 500.0, "error_rate_during": 0.002,
             "p99_during": 0.09, "p95_before": 0.03, "recovery_time_s": None, "recovered": False,
             "partial": True, "partial_reason": SPIKE_PARTIAL, "verdict": "INCONCLUSIVE",
-            "before_s": 10.0, "spike_s": 5.0, "after_s": 15.0}
+            "before_s": 10.0, "spike_s": 5.0, "after_s": 15.0,
+            "shape": "100/s for 10 s, 500/s for 5 s, 100/s for 15 s"}
 
 
 def partial_document() -> dict[str, Any]:
