@@ -9,11 +9,12 @@ case-insensitively.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["ALWAYS_SECRET", "REDACTED", "redact", "secret_names"]
+__all__ = ["ALWAYS_SECRET", "REDACTED", "environment_values", "redact", "secret_names",
+           "secret_values_in"]
 
 REDACTED = "[REDACTED]"
 ALWAYS_SECRET: tuple[str, ...] = ("authorization", "cookie", "set-cookie", "proxy-authorization")
@@ -44,7 +45,7 @@ def _replace(match: re.Match[str]) -> str:
         return f"{match.group('name')}{sep}{quote}{REDACTED}{quote}"
     if "=" in sep and ":" not in sep:
         # name=value in a query string or cookie list: the value ends at & ; , or space
-        rest = re.split(r"[&;,\s]", value, maxsplit=1)
+        rest = re.split(r"[&;,\s\"']", value, maxsplit=1)
         tail = value[len(rest[0]):]
         return f"{match.group('name')}{sep}{REDACTED}{tail}"
     return f"{match.group('name')}{sep}{REDACTED}"
@@ -93,3 +94,29 @@ def redact(obj: Any, secrets: Iterable[str] = (), values: Iterable[str] = ()) ->
     names = secret_names(secrets)
     literal = tuple(sorted({v for v in values if len(v) >= 4}, key=len, reverse=True))
     return _walk(obj, names, literal)
+
+
+def secret_values_in(data: Any, names: frozenset[str]) -> list[str]:
+    """The string values under a secret name anywhere in raw spec ``data`` (a secret
+    header's value, a ``start.env`` variable named in ``secrets:``), each also as
+    ``repr`` escapes it (a value with CR/LF is shown escaped in an error message)."""
+    found: list[str] = []
+    stack, seen = [data], 0
+    while stack and seen < 100_000:  # bounded: a spec is small, a hostile one is not
+        obj, seen = stack.pop(), seen + 1
+        if isinstance(obj, dict):
+            for key, value in obj.items():
+                if isinstance(key, str) and key.lower() in names and isinstance(value, str):
+                    found += [value, repr(value)[1:-1]]
+                else:
+                    stack.append(value)
+        elif isinstance(obj, list | tuple):
+            stack.extend(obj)
+    return found
+
+
+def environment_values(secrets: Iterable[str], environ: Mapping[str, str]) -> list[str]:
+    """Values of apply's environment variables named in ``secrets:`` (case-insensitive): a
+    started target inherits them and may print them, a CI job may have exported them."""
+    names = {s.strip().lower() for s in secrets if s.strip()}
+    return [v for k, v in environ.items() if k.lower() in names and len(v) >= 4]

@@ -6,13 +6,14 @@ document leaves this module.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from engine.gates.evaluate import exit_code, overall
 from engine.records import SpecResult
-from engine.redact import ALWAYS_SECRET, redact
+from engine.redact import ALWAYS_SECRET, environment_values, redact
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import Status
 from engine.spec.model import Spec
@@ -84,7 +85,8 @@ def spec_report(o: SpecResult) -> dict[str, Any]:
 
 def secret_values(spec: Spec) -> list[str]:
     """Literal values removed wherever they appear: secret headers of the spec's requests,
-    and ``start.env`` variables named in ``secrets:`` (the started target may print them)."""
+    and ``start.env`` and apply's own environment variables named in ``secrets:`` (the
+    started target may print them)."""
     names = {n.lower() for n in (*ALWAYS_SECRET, *spec.secrets)}
     values = []
     for journey in spec.journeys:
@@ -95,7 +97,7 @@ def secret_values(spec: Spec) -> list[str]:
     for target in targets:
         env = target.start.env if target.start else {}
         values += [v for k, v in env.items() if k.lower() in names and len(v) >= 4]
-    return values
+    return values + environment_values(spec.secrets, os.environ)
 
 
 def build_document(results: Sequence[SpecResult]) -> dict[str, Any]:

@@ -6,12 +6,14 @@ Every problem in every file is collected (never only the first), each as a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from engine.redact import redact, secret_names, secret_values_in
 from engine.spec.build_flow import (
     build_gates,
     build_history,
@@ -118,10 +120,21 @@ def load_document(doc: Document, base_dir: Path) -> tuple[Spec | None, list[Spec
     data = Coercer(load_schema()).coerce(doc.data)
     errors = schema_errors(doc, data)
     if errors:
-        return None, errors
+        return None, _without_secrets(doc.data, errors)
     ctx = Ctx(doc, base_dir)
     spec = _build(ctx, data)
-    return spec, sorted(ctx.errors, key=lambda e: (e.line, e.column))
+    return spec, _without_secrets(doc.data, sorted(ctx.errors, key=lambda e: (e.line, e.column)))
+
+
+def _without_secrets(raw: dict[str, Any], errors: list[SpecError]) -> list[SpecError]:
+    """Error messages never repeat a secret: values of secret headers and ``start.env``
+    names, query parameters named in ``secrets:``, URL passwords."""
+    if not errors:
+        return errors
+    listed = raw.get("secrets")
+    names = [str(s) for s in listed] if isinstance(listed, list) else []
+    values = secret_values_in(raw, secret_names(names))
+    return [dataclasses.replace(e, message=redact(e.message, names, values)) for e in errors]
 
 
 def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:

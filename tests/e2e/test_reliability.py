@@ -295,7 +295,7 @@ def test_a_read_only_report_folder_is_refused(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from engine.report import writer
 
-    monkeypatch.setattr(writer.os, "access", lambda path, mode: False)  # root may write anyway
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # root may write anyway
     assert writer.report_dir_problem(tmp_path) == f"report folder {str(tmp_path)!r} is not writable"
     assert writer.report_dir_problem(tmp_path / "new" / "dir").endswith("is not writable")
 
@@ -464,3 +464,85 @@ def test_every_test_named_in_reliability_md_exists() -> None:
         assert f"def {match.group(2)}(" in source, (last, match.group(2))
         named += 1
     assert named >= 15
+
+
+SECRETS_SPEC = """\
+apiVersion: perfopt/v1
+kind: PerformanceFlow
+metadata: {{name: rel-secrets, component: rel}}
+trigger: proactive
+secrets: [X-Api-Key, token, API_TOKEN, CI_TOKEN]
+target:
+  url: http://admin:userinfo-S3CRET-e1@127.0.0.1:{port}
+  start:
+    command: [sh, -c, "echo started $API_TOKEN $CI_TOKEN; {tail}"]
+    env: {{API_TOKEN: env-S3CRET-f1}}
+    ready: {{path: /health, timeout: 30s}}
+journeys:
+  - name: stats
+    request:
+      path: /stats?token=query-S3CRET-d1
+      headers: {{Authorization: "Bearer auth-S3CRET-a1", Cookie: "sid=cookie-S3CRET-b1",
+                 X-Api-Key: apikey-S3CRET-c1}}
+slos:
+  - {{name: errors, sli: error_rate, objective: "< 1%"}}
+load:
+  baseline: {{rate: 20/s, duration: 1s, connections: 2}}
+report: {{formats: [markdown, json, html, junit], dir: reports}}
+history: {{path: .perfopt/history.db}}
+"""
+
+
+def _every_output(tmp: Path, result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    import sqlite3
+
+    outputs = {"stdout": result.stdout, "stderr": result.stderr}
+    for path in tmp.rglob("*"):
+        if path.is_file() and path.suffix != ".yaml":
+            outputs[str(path.relative_to(tmp))] = path.read_bytes().decode("utf-8", "replace")
+    for db in tmp.rglob("*.db"):
+        with sqlite3.connect(db) as conn:
+            outputs[f"{db.name} dump"] = "\n".join(conn.iterdump())
+    return outputs
+
+
+@pytest.mark.parametrize("target", ["serves", "fails"])
+def test_a_secret_planted_in_each_place_reaches_no_output(tmp_path: Path, target: str) -> None:
+    port = free_port()
+    tail = f"exec {_demo_command(port)}" if target == "serves" else "exit 4"
+    spec = tmp_path / "secrets.yaml"
+    spec.write_text(SECRETS_SPEC.format(port=port, tail=tail), encoding="utf-8")
+    summary = tmp_path / "step-summary.md"
+    env = {**_env(), "CI_TOKEN": "environ-S3CRET-g1", "GITHUB_STEP_SUMMARY": str(summary)}
+    result = run_cli("apply", str(spec), cwd=tmp_path, env=env, timeout=120)
+    assert result.returncode == (3 if target == "fails" else 0), result.stdout + result.stderr
+    outputs = _every_output(tmp_path, result)
+    expected = {"reports/rel-secrets-latest.md", "reports/rel-secrets-latest.json",
+                "reports/rel-secrets-latest.html", "reports/rel-secrets-latest.xml",
+                "step-summary.md", "history.db dump"}
+    assert expected <= set(outputs), sorted(outputs)
+    leaks = {name: text[max(0, text.find("S3CRET") - 60):text.find("S3CRET") + 20]
+             for name, text in outputs.items() if "S3CRET" in text}
+    assert leaks == {}
+    assert "Traceback" not in result.stderr
+    doc = json.loads(outputs["reports/rel-secrets-latest.json"])
+    if target == "fails":  # the output is kept, the values are not
+        assert "started [REDACTED] [REDACTED]" in doc["specs"][0]["target"]["output_tail"]
+    else:
+        assert doc["specs"][0]["runs"], "nothing was measured"
+
+
+def test_a_validation_error_does_not_repeat_a_secret(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    text = SECRETS_SPEC.format(port=99999, tail="exit 4").replace(
+        "X-Api-Key: apikey-S3CRET-c1", 'X-Api-Key: "apikey-S3CRET-c1\\r\\nX-Evil: 1"').replace(
+        "path: /stats?token", "path: stats?token")
+    spec.write_text(text, encoding="utf-8")
+    for command in ("validate", "apply"):
+        result = run_cli(command, str(spec), cwd=tmp_path, env=_env(), timeout=60)
+        out = result.stdout + result.stderr
+        assert result.returncode == 2, out
+        assert "headers.X-Api-Key: expected a header value" in out  # the error is still named
+        assert "target.url: expected a URL like" in out and "path: expected a path" in out
+        assert "S3CRET" not in out, out
+        assert "Traceback" not in out

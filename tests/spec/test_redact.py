@@ -90,3 +90,26 @@ def test_url_credentials_are_redacted() -> None:
     assert redact("GET http://bob:pa55w0rd@127.0.0.1:8080/x") == \
         f"GET http://{REDACTED}@127.0.0.1:8080/x"
     assert redact("http://127.0.0.1:8080/a@b") == "http://127.0.0.1:8080/a@b"
+
+
+def test_secret_values_are_found_under_secret_names_anywhere_in_raw_data() -> None:
+    from engine.redact import secret_names, secret_values_in
+
+    raw = {"journeys": [{"request": {"headers": {"X-Api-Key": "k\r\nX-Evil: 1",
+                                                 "Accept": "text/plain"}}}],
+           "target": {"start": {"env": {"API_TOKEN": "tok-1234", "HOME": "/root"}}}}
+    found = secret_values_in(raw, secret_names(["x-api-key", "API_TOKEN"]))
+    assert sorted(found) == sorted(["k\r\nX-Evil: 1", "k\\r\\nX-Evil: 1", "tok-1234", "tok-1234"])
+
+
+def test_environment_values_named_secret_are_redacted() -> None:
+    from engine.redact import environment_values
+
+    environ = {"CI_TOKEN": "environ-secret", "PATH": "/usr/bin", "ci_short": "abc"}
+    values = environment_values(["ci_token", "CI_SHORT"], environ)
+    assert values == ["environ-secret"]  # a 3-character value is not searched for
+    assert redact("started environ-secret ok", values=values) == "started [REDACTED] ok"
+
+
+def test_a_query_value_in_quotes_keeps_its_closing_quote() -> None:
+    assert redact('got "stats?token=abc123"', ["token"]) == 'got "stats?token=[REDACTED]"'
