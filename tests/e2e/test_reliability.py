@@ -279,6 +279,44 @@ def test_a_second_signal_while_the_target_stops_ends_within_half_a_second(
     assert doc["exit_code"] == 130
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_run_ends_within_2s_with_a_partial_report(tmp_path: Path,
+                                                                sig: signal.Signals) -> None:
+    spec = _spec(tmp_path, "mid", f"  demo: {{port: {free_port()}}}", "60s")
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "apply", str(spec)], cwd=tmp_path,
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    running = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("run baseline:"):
+                running.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert running.wait(60), "".join(lines)
+        children = [c for c in psutil.Process(proc.pid).children(recursive=True) if _alive(c)]
+        time.sleep(1.0)  # some load on the target
+        signalled = time.monotonic()
+        proc.send_signal(sig)
+        code = proc.wait(timeout=30)
+        elapsed = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=5)
+    assert code == 130, "".join(lines)
+    assert elapsed < 2.0, elapsed
+    assert "Traceback" not in "".join(lines)
+    assert _wait_gone(children, 1.0) == []
+    doc = json.loads((tmp_path / "reports" / "rel-mid-latest.json").read_text())
+    assert doc["exit_code"] == 130 and doc["specs"][0]["runs"][0]["requests"] > 0
+
+
 def test_out_under_a_regular_file_is_a_usage_error_before_any_load(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     spec = _spec(tmp_path, "out", f"  demo: {{port: {free_port()}}}")
