@@ -12,8 +12,9 @@ from engine.report.svg import Axis, HLine, Series, VLine, line_chart
 from engine.units import UnitError, parse_comparison
 
 __all__ = [
-    "cpu_chart", "distribution_chart", "latency_chart", "rss_chart", "stress_chart",
-    "throughput_chart",
+    "breaking_marker", "capacity_chart", "cpu_chart", "cpu_points", "distribution_chart",
+    "glance_charts", "kind_charts", "latency_chart", "resource_charts", "rss_chart",
+    "stress_chart", "throughput_chart",
 ]
 
 Doc = Mapping[str, Any]
@@ -59,28 +60,64 @@ def _time_axis(run: Doc) -> Axis:
     return Axis("time since start (min)" if run["duration_s"] > 600 else "time since start (s)")
 
 
-def _slo_lines(spec: Doc) -> list[HLine]:
-    lines = []
+_PCT_KEYS = ("p50", "p95", "p99")
+_PCT_COLORS = {"p50": "#16a34a", "p95": "#2563eb", "p99": "#9333ea"}
+_JOURNEY_COLORS = ("#f97316", "#0891b2", "#ca8a04", "#dc2626")
+
+
+def _slo_series(check: Doc, run: Doc) -> tuple[str, str | None] | None:
+    """(series name, journey whose interval percentiles it plots; None: the aggregate) of the
+    series a latency SLO is defined on; None when the chart has no such series (p99.9)."""
+    key = str(check.get("metric", "")).split(" ")[-1]
+    if key not in _PCT_KEYS:
+        return None
+    journey = check.get("journey")
+    names = [j["name"] for j in run.get("journeys") or []]
+    if journey is None or names == [journey]:
+        return key, None
+    return (f"{journey} {key}", str(journey)) if journey in names else None
+
+
+def _target(check: Doc, series: str) -> HLine | None:
+    try:
+        cmp = parse_comparison(str(check["target"]), "duration")
+    except UnitError:
+        return None
+    return HLine(cmp.value * MS, f"{check['metric']} target {check['target']}", series=series)
+
+
+def _slo_lines(spec: Doc, run: Doc) -> tuple[list[Series], list[HLine]]:
+    """Each latency SLO's target line on the series it is defined on: the aggregate
+    percentile, or the journey's own (added as a dashed series)."""
+    extra: list[Series] = []
+    lines: list[HLine] = []
+    ivs = chart_intervals(run)
     for c in spec.get("slo_checks") or []:
-        if c.get("sli") != "latency":
+        found = _slo_series(c, run) if c.get("sli") == "latency" else None
+        line = _target(c, found[0]) if found else None
+        if found is None or line is None:
             continue
-        try:
-            cmp = parse_comparison(str(c["target"]), "duration")
-        except UnitError:
-            continue
-        lines.append(HLine(cmp.value * MS, f"{c['metric']} target {c['target']}"))
-    return lines
+        name, journey = found
+        if journey is not None and all(s.name != name for s in extra):
+            key = name.split(" ")[-1]
+            pts = [(_time(run, iv["t_s"]), iv["journeys"][journey][key] * MS) for iv in ivs
+                   if journey in (iv.get("journeys") or {})]
+            if not pts:
+                continue
+            color = _JOURNEY_COLORS[len(extra) % len(_JOURNEY_COLORS)]
+            extra.append(Series(name, thin(pts, True), color=color, dashed=True))
+        lines.append(line)
+    return extra, lines
 
 
 def latency_chart(spec: Doc, run: Doc) -> str:
-    """p50/p95/p99 per interval (ms) with latency SLO targets as reference lines."""
+    """p50/p95/p99 per interval (ms); each latency SLO's target on its own series."""
     ivs = chart_intervals(run)
-    series = [Series(name, thin([(_time(run, iv["t_s"]), iv[key] * MS) for iv in ivs], True),
-                     color=color, area=key == "p99")
-              for name, key, color in (("p50", "p50", "#16a34a"), ("p95", "p95", "#2563eb"),
-                                       ("p99", "p99", "#9333ea"))]
-    return line_chart(series, title=f"Latency percentiles over time · {run['id']}",
-                      x=_time_axis(run), y=Axis("latency (ms)"), hlines=_slo_lines(spec),
+    series = [Series(key, thin([(_time(run, iv["t_s"]), iv[key] * MS) for iv in ivs], True),
+                     color=_PCT_COLORS[key], area=key == "p99") for key in _PCT_KEYS]
+    extra, lines = _slo_lines(spec, run)
+    return line_chart(series + extra, title=f"Latency percentiles over time · {run['id']}",
+                      x=_time_axis(run), y=Axis("latency (ms)"), hlines=lines,
                       chart_id=f"latency-{run['id']}")
 
 
@@ -132,19 +169,27 @@ def distribution_chart(spec: Doc) -> str:
                       x=_PCT_AXIS, y=Axis("latency (ms)"), chart_id="distribution")
 
 
+def breaking_marker(stress: Doc) -> list[VLine]:
+    """The breaking-point marker, only where one exists: a whole stress run in which a
+    step failed a stop condition above the first step (none when every step passed)."""
+    bp = stress.get("breaking_point_rate")
+    broke = stress.get("broke", stress.get("failure_mode") not in (None, "none"))
+    if bp is None or not broke or stress.get("partial"):
+        return []
+    return [VLine(float(bp), f"breaking point {bp:g}/s")]
+
+
 def stress_chart(stress: Doc) -> str:
-    """Latency vs achieved throughput over the stress steps, error rate on the right."""
-    steps = sorted(stress.get("steps") or [], key=lambda s: s["achieved_rate"])
-    series = [Series(key, [(s["achieved_rate"], s[key] * MS) for s in steps if s.get(key) is not None],
-                     color=color) for key, color in (("p50", "#16a34a"), ("p95", "#2563eb"),
-                                                     ("p99", "#9333ea"))]
-    series.append(Series("error rate", [(s["achieved_rate"], s["error_rate"] * 100) for s in steps],
+    """Latency by offered rate over the stress steps (the breaking point is an offered
+    rate), error rate on the right."""
+    steps = sorted(stress.get("steps") or [], key=lambda s: s["rate"])
+    series = [Series(key, [(s["rate"], s[key] * MS) for s in steps if s.get(key) is not None],
+                     color=_PCT_COLORS[key]) for key in _PCT_KEYS]
+    series.append(Series("error rate", [(s["rate"], s["error_rate"] * 100) for s in steps],
                          color="#dc2626", axis="right", dashed=True))
-    broke = stress.get("breaking_point_rate")
-    marks = [VLine(float(broke), f"breaking point {broke:g}/s")] if broke is not None else []
-    return line_chart(series, title="Stress: latency vs throughput", x=Axis("achieved requests/s"),
-                      y=Axis("latency (ms)"), y2=Axis("error rate (%)"), vlines=marks,
-                      chart_id="stress")
+    return line_chart(series, title="Stress: latency by offered rate", x=Axis("offered requests/s"),
+                      y=Axis("latency (ms)"), y2=Axis("error rate (%)"),
+                      vlines=breaking_marker(stress), chart_id="stress")
 
 
 def capacity_chart(capacity: Doc) -> str:
@@ -159,51 +204,63 @@ def capacity_chart(capacity: Doc) -> str:
                       chart_id="capacity")
 
 
-def _resource_runs(spec: Doc) -> list[Doc]:
-    return [r for r in primary_runs(spec) if r.get("resources")]
+def cpu_points(samples: Sequence[Doc], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
+    """CPU (% of one core) per bin of at least 1 s: the mean of the samples in it. A 0.1 s
+    sample of CPU time counts whole 10 ms clock ticks (10% steps); over a second the mean
+    of its samples is the CPU time used over that second, at 1% resolution."""
+    if not samples:
+        return []
+    span = float(samples[-1]["t_s"]) - float(samples[0]["t_s"])
+    width = float(max(1, math.ceil(span / limit)))  # whole seconds, at most ``limit`` bins
+    bins: dict[int, list[float]] = {}
+    for smp in samples:
+        bins.setdefault(int(float(smp["t_s"]) // width), []).append(float(smp["cpu_pct"]))
+    return [(k * width, sum(v) / len(v)) for k, v in sorted(bins.items())]
 
 
-def cpu_chart(spec: Doc) -> str:
-    """Target process CPU (% of one core) over time, one line per primary run."""
-    series = [Series(r["id"], thin([(s["t_s"], s["cpu_pct"]) for s in r["resources"]], False))
-              for r in _resource_runs(spec)]
-    return line_chart(series, title="Target CPU over time", x=Axis("time since start (s)"),
-                      y=Axis("CPU (% of one core)"), chart_id="cpu")
+def cpu_chart(run: Doc) -> str:
+    """Target process CPU (% of one core) over time of one run, per 1 s (or wider) bin."""
+    pts = [(_time(run, t), v) for t, v in cpu_points(run["resources"])]
+    return line_chart([Series(f"CPU · {run['id']}", pts, color="#0891b2")],
+                      title=f"Target CPU over time · {run['id']}", x=_time_axis(run),
+                      y=Axis("CPU (% of one core)"), chart_id=f"cpu-{run['id']}")
 
 
-def rss_chart(spec: Doc) -> str:
-    """Target resident memory (MiB) over time, one line per primary run."""
-    series = [Series(r["id"], thin([(s["t_s"], s["rss_bytes"] / MIB) for s in r["resources"]], True))
-              for r in _resource_runs(spec)]
-    return line_chart(series, title="Target memory (RSS) over time", x=Axis("time since start (s)"),
-                      y=Axis("RSS (MiB)"), chart_id="rss")
+def rss_chart(run: Doc) -> str:
+    """Target resident memory (MiB) over time of one run."""
+    pts = [(_time(run, s["t_s"]), s["rss_bytes"] / MIB) for s in run["resources"]]
+    return line_chart([Series(f"RSS · {run['id']}", thin(pts, True), color="#9333ea")],
+                      title=f"Target memory (RSS) over time · {run['id']}", x=_time_axis(run),
+                      y=Axis("RSS (MiB)"), chart_id=f"rss-{run['id']}")
 
 
-def has_resources(spec: Doc) -> bool:
-    """True when any primary run carries target resource samples."""
-    return bool(_resource_runs(spec))
+def resource_charts(run: Doc) -> list[str]:
+    """CPU and RSS of one run (one panel per profile: runs never share a time axis)."""
+    return [cpu_chart(run), rss_chart(run)] if run.get("resources") else []
 
 
 def glance_charts(spec: Doc) -> Sequence[str]:
-    """The at-a-glance set: latency, throughput, distribution, stress curve, CPU and RSS."""
+    """The at-a-glance set: latency, throughput, distribution, stress curve, CPU and RSS of
+    the first primary run."""
     runs = primary_runs(spec)
     charts: list[str] = []
     if runs:
         charts += [latency_chart(spec, runs[0]), throughput_chart(runs[0]), distribution_chart(spec)]
     if spec.get("stress") and (spec["stress"].get("steps") or []):
         charts.append(stress_chart(spec["stress"]))
-    if has_resources(spec):
-        charts += [cpu_chart(spec), rss_chart(spec)]
+    if runs:
+        charts += resource_charts(runs[0])
     return charts
 
 
 def kind_charts(spec: Doc, kind: str) -> Sequence[str]:
-    """Latency and throughput over time of the primary run of ``kind`` (baseline: none,
-    the at-a-glance charts already show it)."""
-    run = next((r for r in primary_runs(spec) if r.get("kind") == kind), None)
+    """Latency, throughput, CPU and RSS over time of the primary run of ``kind`` (not the
+    first primary run: the at-a-glance charts already show it)."""
+    runs = primary_runs(spec)
+    run = next((r for r in runs if r.get("kind") == kind), None)
     charts: list[str] = []
     if kind == "capacity" and (spec.get("capacity") or {}).get("points"):
         charts.append(capacity_chart(spec["capacity"]))
-    if run is not None and kind != "baseline":
-        charts += [latency_chart(spec, run), throughput_chart(run)]
+    if run is not None and run is not runs[0]:
+        charts += [latency_chart(spec, run), throughput_chart(run), *resource_charts(run)]
     return charts

@@ -145,11 +145,21 @@ def _journey_doc(j: JourneyResult) -> dict[str, Any]:
     }
 
 
-def _interval_doc(iv: RunInterval, hist_type: Any) -> dict[str, Any]:
+def _journey_percentiles(hists: Sequence[HistogramLike], names: Sequence[str]) -> dict[str, Any]:
+    """Each journey's p50/p95/p99 in one interval (a journey's SLO is judged on these)."""
+    out = {}
+    for name, h in zip(names, hists, strict=False):
+        lat = latency_summary(h)
+        out[name] = {k: lat[k] for k in ("p50", "p95", "p99")}
+    return out
+
+
+def _interval_doc(iv: RunInterval, hist_type: Any, names: Sequence[str]) -> dict[str, Any]:
     total = sum(sum(c) for c in iv.outcomes)
     ok = sum(c[OUTCOME_INDEX_OK] for c in iv.outcomes)
     dropped = sum(c[OUTCOME_INDEX_DROPPED] for c in iv.outcomes if len(c) > OUTCOME_INDEX_DROPPED)
-    merged = _merged(hist_type.decode(s) for s in iv.response) if hist_type else None
+    hists = [hist_type.decode(s) for s in iv.response] if hist_type else []
+    merged = _merged(hists) if hists else None
     lat = latency_summary(merged) if merged is not None else None
     duration = iv.duration_s if iv.duration_s > 0 else 1.0
     return {
@@ -160,6 +170,7 @@ def _interval_doc(iv: RunInterval, hist_type: Any) -> dict[str, Any]:
         "errors": int(total - ok),
         "p50": lat["p50"] if lat else 0.0, "p95": lat["p95"] if lat else 0.0,
         "p99": lat["p99"] if lat else 0.0,
+        "journeys": _journey_percentiles(hists, names) if len(names) > 1 else {},
     }
 
 
@@ -206,7 +217,8 @@ def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = ()) -> dict
         "service_latency": latency_summary(service) if service is not None else empty,
         "spectrum": spectrum(response) if response is not None else [],
         "journeys": [_journey_doc(j) for j in run.journeys],
-        "intervals": [_interval_doc(iv, hist_type) for iv in run.intervals],
+        "intervals": [_interval_doc(iv, hist_type, [j.name for j in run.journeys])
+                      for iv in run.intervals],
         "resources": _resources_doc(run), "validity": _validity_doc(run),
         "aborted": run.aborted, "abort_reason": run.abort_reason,
         "histograms": {j.name: j.response.encode() for j in run.journeys},

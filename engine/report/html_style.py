@@ -27,11 +27,11 @@ color:var(--muted)}.facts dd{margin:0;font-weight:600}
 .kpi-note{font-size:12px;color:var(--muted)}
 .alerts{margin:16px 0 0;padding:10px 14px 10px 32px;background:#fef2f2;border:1px solid #fecaca;
 border-radius:10px;color:#7f1d1d}
-.chart-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px;
-margin:12px 0}
+.chart-grid{display:flex;flex-wrap:wrap;gap:16px;margin:12px 0}
 .card{margin:0;background:var(--card);border:1px solid var(--line);border-radius:12px;padding:8px;
-box-shadow:0 1px 2px rgba(15,23,42,.05)}
+box-shadow:0 1px 2px rgba(15,23,42,.05);flex:0 1 600px;min-width:0}
 .card svg{display:block;width:100%;height:auto}
+/* every card has the same basis: one chart alone in a row keeps the others' scale */
 .report-section{background:var(--card);border:1px solid var(--line);border-radius:12px;
 padding:2px 24px 18px;margin-top:18px}
 table{border-collapse:collapse;margin:10px 0;font-size:14px;width:auto;max-width:100%;

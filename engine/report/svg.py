@@ -49,6 +49,8 @@ class HLine:
     y: float
     label: str
     color: str = "#dc2626"
+    series: str = ""
+    """The series the reference is defined on (drawn as ``data-for``)."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,8 @@ def _x_ticks(xs: Sequence[float], axis: Axis, last_finite: float) -> list[tuple[
         ticks += [(float(k), axis.fmt(100.0 * (1 - 10.0 ** -k))) for k in range(1, top + 1)]
         ticks.append((last_finite + 0.45, "max"))
         return ticks
-    lo, hi = min(xs), max(xs)
-    return [(t, axis.fmt(t)) for t in nice_ticks(lo, hi, 6) if lo - 1e-9 <= t <= hi + 1e-9]
+    # the axis spans the round ticks around the data, so neither end loses its tick
+    return [(t, axis.fmt(t)) for t in nice_ticks(min(xs), max(xs), 6)]
 
 
 # A reference line further above the data than this is named, not drawn: stretching the
@@ -225,8 +227,9 @@ def _hlines(hlines: Sequence[HLine], f: _Frame, sy: _Scale, above: Sequence[HLin
                          anchor="start", color=h.color, halo=True))
     for h in hlines:
         y = sy(h.y)
-        out.append(f'<line x1="{f.left}" y1="{y}" x2="{f.width - f.right}" y2="{y}" '
-                   f'stroke="{h.color}" stroke-width="1.5" stroke-dasharray="2 3"/>')
+        out.append(f'<line class="target" data-for="{escape(h.series)}" x1="{f.left}" y1="{y}" '
+                   f'x2="{f.width - f.right}" y2="{y}" stroke="{h.color}" stroke-width="1.5" '
+                   'stroke-dasharray="2 3"/>')
         out.append(_text(f.width - f.right - 4, y - 5, h.label, anchor="end", color=h.color,
                          halo=True))
     return out

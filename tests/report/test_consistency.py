@@ -22,6 +22,7 @@ from engine.analysis.servertiming import breakdown
 from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import analyse_stress
 from engine.report import html, markdown
+from engine.report.charts import cpu_points
 from engine.report.fmt import fmt_rate
 from engine.report.md_loadtests import kind_section
 from engine.result import RunResult
@@ -194,3 +195,55 @@ def test_the_spike_is_described_by_its_shape_not_the_runs_mean_rate() -> None:
         assert "Spike: 50/s for 5 s, 500/s for 3 s, 50/s for 7 s." in text
         assert "| 50/s → 500/s |" in md and "spike 50/s → 500/s" in page
     assert fmt_rate(run["target_rate"]) not in md  # the run's mean is no rate it offered
+
+
+def _svgs(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<svg [^>]*data-chart="([^"]+)"[^>]*>(.*?)</svg>', page, re.S))
+
+
+@pytest.mark.parametrize("make", [full_document, partial_document])
+def test_a_target_line_is_drawn_on_the_series_its_slo_is_defined_on(
+        make: Callable[[], Any]) -> None:
+    doc = make()
+    spec = doc["specs"][0]
+    drawn = 0
+    for chart, svg in _svgs(html.render(doc)).items():
+        series = set(re.findall(r'class="series" data-series="([^"]+)"', svg))
+        for target in re.findall(r'class="target" data-for="([^"]*)"', svg):
+            assert target in series, (chart, target, series)
+            drawn += 1
+        for label in re.findall(r">([^<]*) target ", svg):  # the label names that series
+            assert label.split()[-1] in series or label in series, (chart, label)
+    latency = [c for c in spec["slo_checks"] if c["sli"] == "latency"]
+    assert drawn >= len(latency)
+
+
+def test_a_journeys_slo_is_drawn_on_the_journeys_own_series_not_the_aggregate() -> None:
+    doc = full_document()
+    svg = _svgs(html.render(doc))["latency-baseline"]
+    assert 'class="target" data-for="lookup p95"' in svg
+    assert 'data-series="lookup p95"' in svg
+    assert 'class="target" data-for="p95"' not in svg
+
+
+def test_a_breaking_point_marker_only_where_a_step_broke() -> None:
+    doc = full_document()
+    spec = doc["specs"][0]
+    assert "breaking point 500/s" in _svgs(html.render(doc))["stress"]
+    held = {**spec["stress"], "breaking_point_rate": None, "broke": False, "failure_mode": "none"}
+    first = {**spec["stress"], "breaking_point_rate": None}  # broke below the first step
+    partial = _svgs(html.render(partial_document()))["stress"]
+    for stress in (held, first):
+        svg = _svgs(html.render({**doc, "specs": [{**spec, "stress": stress}]}))["stress"]
+        assert "breaking point" not in svg
+    assert "breaking point" not in partial
+
+
+def test_cpu_is_charted_per_second_not_as_quantised_samples() -> None:
+    """0.1 s samples of CPU time in 10 ms ticks read 0/10/20/30%; their 1 s mean reads 15%."""
+    ticks = ((10.0, 20.0), (0.0, 30.0))  # 15% of a core, read in whole 10 ms ticks
+    samples = [{"t_s": i / 10, "cpu_pct": ticks[(i // 10) % 2][i % 2]} for i in range(100)]
+    points = cpu_points(samples)
+    assert [t for t, _ in points] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    assert all(v == pytest.approx(15.0) for _, v in points)
+    assert len(cpu_points([{"t_s": float(t), "cpu_pct": 1.0} for t in range(7200)])) <= 600

@@ -70,8 +70,8 @@ def test_dom_has_the_svg_charts(rendered: tuple[str, Path], tmp_path: Path) -> N
     dom = run_chromium([f"--window-size={WINDOW[0]},{WINDOW[1]}", "--dump-dom", page.as_uri()],
                        tmp_path / "profile")
     charts = re.findall(r'<svg [^>]*class="chart"[^>]*data-chart="([^"]+)"', dom)
-    assert {"latency-baseline", "throughput-baseline", "distribution", "stress", "cpu",
-            "rss"} <= set(charts), charts
+    assert {"latency-baseline", "throughput-baseline", "distribution", "stress", "cpu-baseline",
+            "rss-baseline"} <= set(charts), charts
     assert dom.count('class="series"') >= 30
     assert "<table>" in dom and "Performance Optimization Report - users-api" in dom
 
@@ -82,8 +82,8 @@ def test_chart_regions_are_not_blank(rendered: tuple[str, Path], tmp_path: Path)
     img = _screenshot(page, tmp_path)
     visible = [r for r in rects if r["y"] + r["h"] <= img.shape[0] and r["w"] > 300]
     ids = {r["id"] for r in visible}
-    assert {"latency-baseline", "throughput-baseline", "distribution", "stress", "cpu",
-            "rss"} <= ids, f"charts not laid out in the first screen: {ids}"
+    assert {"latency-baseline", "throughput-baseline", "distribution", "stress", "cpu-baseline",
+            "rss-baseline"} <= ids, f"charts not laid out in the first screen: {ids}"
     for r in visible:
         inked, saturated = _ink(img, r)
         assert 0.005 < inked < 0.5, f"{r['id']}: {inked:.3f} of the plot area is inked"
@@ -103,3 +103,13 @@ def test_blank_chart_is_detected(tmp_path: Path) -> None:
     img = _screenshot(page, tmp_path)
     assert _ink(img, rects["empty"])[1] == 0
     assert _ink(img, rects["drawn"])[1] > 150
+
+
+def test_every_chart_renders_at_one_size(rendered: tuple[str, Path], tmp_path: Path) -> None:
+    """One scale for all charts: a chart alone in its row (capacity) is not stretched."""
+    text, _ = rendered
+    rects = _rects(text, tmp_path)
+    ids = {r["id"] for r in rects}
+    assert {"capacity", "cpu-baseline", "cpu-soak", "latency-spike"} <= ids, ids
+    sizes = {(round(r["w"]), round(r["h"])) for r in rects}
+    assert len(sizes) == 1, sorted((r["id"], round(r["w"]), round(r["h"])) for r in rects)

@@ -35,8 +35,9 @@ def test_self_contained_no_network(full_html: str) -> None:
 
 def test_every_expected_chart_is_present(full_html: str) -> None:
     charts = re.findall(r'<svg [^>]*data-chart="([^"]+)"', full_html)
-    for expected in ("latency-baseline", "throughput-baseline", "distribution", "stress", "cpu",
-                     "rss", "latency-stress", "latency-soak", "latency-spike", "capacity"):
+    for expected in ("latency-baseline", "throughput-baseline", "distribution", "stress",
+                     "cpu-baseline", "rss-baseline", "cpu-soak", "cpu-spike", "latency-stress",
+                     "latency-soak", "latency-spike", "capacity"):
         assert expected in charts
     assert full_html.count('class="series"') >= 30
     assert "breaking point 500/s" in full_html  # marker on the stress curve: the last passing rate
@@ -46,7 +47,8 @@ def test_minimal_has_no_stress_chart_but_baseline_charts() -> None:
     page = html.render(minimal_document())
     charts = re.findall(r'data-chart="([^"]+)"', page)
     assert "stress" not in charts
-    assert {"latency-baseline", "throughput-baseline", "distribution", "cpu", "rss"} <= set(charts)
+    assert {"latency-baseline", "throughput-baseline", "distribution", "cpu-baseline",
+            "rss-baseline"} <= set(charts)
 
 
 def test_markdown_tables_and_headings_are_rendered(full_html: str) -> None:
