@@ -23,7 +23,8 @@ from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import analyse_stress
 from engine.report import html, markdown
 from engine.report.charts import cpu_points
-from engine.report.fmt import fmt_rate
+from engine.report.console import render_summary
+from engine.report.fmt import fmt_rate, fmt_s
 from engine.report.md_loadtests import kind_section
 from engine.result import RunResult
 from engine.spec.model import StopWhen
@@ -247,3 +248,30 @@ def test_cpu_is_charted_per_second_not_as_quantised_samples() -> None:
     assert [t for t, _ in points] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
     assert all(v == pytest.approx(15.0) for _, v in points)
     assert len(cpu_points([{"t_s": float(t), "cpu_pct": 1.0} for t in range(7200)])) <= 600
+
+
+@pytest.mark.parametrize("make", [full_document, partial_document])
+def test_the_html_and_the_terminal_show_the_jsons_figures(make: Callable[[], Any]) -> None:
+    doc = make()
+    page, term = _text(html.render(doc)), render_summary(doc)
+    assert f"verdict: {doc['verdict']} (exit {doc['exit_code']})" in term
+    assert f"exit code {doc['exit_code']}" in page
+    for spec in doc["specs"]:
+        assert spec["verdict"] in page and f": {spec['verdict']} [" in term
+        for run in spec["runs"]:  # percentiles and achieved rate as the JSON has them
+            for key in ("p50", "p95", "p99"):
+                assert fmt_s(run["latency"][key]) in page, (run["id"], key)
+            assert fmt_rate(run["achieved_rate"]) in page
+        for c in spec["slo_checks"]:
+            assert c["value_text"] in term and c["status"] in term
+        for g in spec["gates"]:
+            assert f"{g['name']}={g['status']}" in term
+        s = spec["stress"]
+        if s:
+            bp = s["breaking_point_rate"]
+            assert f"breaking point {'none' if bp is None else f'{bp:g}/s'}" in term
+            assert (f"Breaking point: {fmt_rate(bp)}" in page) == (bp is not None)
+            for st in s["steps"]:
+                assert fmt_rate(st["achieved_rate"]) in page and fmt_s(st["p95"]) in page
+        for h in spec["hypotheses"]:
+            assert f"hypothesis {h['id']}: {h['verdict']}" in term and h["verdict"] in page
