@@ -51,7 +51,7 @@ def run_spec(plan: SpecPlan, ctx: ApplyContext) -> SpecResult:
         judgement = judge(driven, analysed, ctx.gates)
         store = history if isinstance(history, HistoryStore) and not analysed.history_failed \
             else None
-        recorded = record(driven, judgement, store)
+        recorded = record(driven, judgement, store, analysed)
     return SpecResult(driven, analysed, judgement, recorded, finished_at=ctx.now())
 
 
@@ -92,13 +92,15 @@ def judge(driven: Driven, analysed: Analysed, selected: Sequence[str] = ()) -> J
                      messages=unique(driven.messages, analysed.messages))
 
 
-def record(driven: Driven, judgement: Judgement, store: HistoryStore | None) -> Recorded:
-    """Store the runs with the judged verdict and keep confirmed hypotheses as guards;
-    nothing without a store or without runs."""
+def record(driven: Driven, judgement: Judgement, store: HistoryStore | None,
+           analysed: Analysed | None = None) -> Recorded:
+    """Store the runs with the judged verdict (and what the regression gate judged the
+    primary run with, from ``analysed``) and keep confirmed hypotheses as guards; nothing
+    without a store or without runs."""
     if store is None or not driven.runs:
         return Recorded()
     guards = guards_from_verdicts(driven.spec, driven.hypotheses)
-    return record_runs(driven, judgement.gates, store, guards)
+    return record_runs(driven, judgement.gates, store, guards, analysed)
 
 
 def render(results: Sequence[SpecResult]) -> dict[str, Any]:

@@ -20,16 +20,20 @@ from typing import Any
 from engine.analysis.compare import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
 from engine.analysis.intervals import interval_problem, practical
 from engine.analysis.metrics import is_latency
+from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
 from engine.result import RunResult, Status, worst
-from engine.units import Comparison
 
 __all__ = [
     "DEFAULT_TOLERANCES",
     "GATE_CONFIG",
+    "RESOLUTION",
     "Guard",
     "RegressionCheck",
     "RegressionResult",
+    "RegressionSettings",
     "check_regressions",
+    "journeys_checked",
+    "judge_regression",
     "label",
     "mde_text",
     "merge_tolerances",
@@ -46,6 +50,8 @@ GATE_CONFIG = StatsConfig(confidence=0.98)
 metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
 
 _ABSOLUTE = frozenset({"error_rate", "availability"})
+RESOLUTION = 0.001
+"""A relative change whose whole interval is not beyond 0.1% is not significant (``_beyond``)."""
 
 
 def label(metric: str, journey: str | None) -> str:
@@ -58,21 +64,6 @@ def merge_tolerances(overrides: Mapping[str, float] | None) -> dict[str, float]:
     merged = dict(DEFAULT_TOLERANCES)
     merged.update({k: abs(float(v)) for k, v in (overrides or {}).items()})
     return merged
-
-
-@dataclass(frozen=True)
-class Guard:
-    """A confirmed hypothesis kept as a check: ``metric`` must stay ``op limit``.
-
-    ``limit`` is in the metric's base unit (seconds, requests/s, fraction). FAILS when
-    the whole interval of the current value violates it and the point does too.
-    """
-
-    metric: str
-    journey: str | None
-    comparison: Comparison
-    source: str
-    """What it guards, e.g. 'H1: p95 <= -50% (confirmed 0.021s -> 0.008s)'."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +84,8 @@ class RegressionCheck:
     message: str
     requests_needed: int | None = None
     effect: Effect | None = None
+    improved: bool = False
+    """The whole interval lies on the good side of 0 (``significant`` is the bad side)."""
 
     def to_doc(self) -> dict[str, Any]:
         """The REPORT_FORMAT ``RegressionCheck`` object."""
@@ -116,6 +109,8 @@ class RegressionResult:
     messages: tuple[str, ...]
     """Verbatim 'Performance regression detected: ...' lines, one per failed check."""
     note: str = ""
+    settings: RegressionSettings | None = None
+    """What ``judge_regression`` judged with (None from a bare ``check_regressions``)."""
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -124,6 +119,16 @@ class RegressionResult:
         return {"status": str(self.status), "baseline": dict(baseline),
                 "checks": [c.to_doc() for c in self.checks],
                 "changepoints": [dict(c) for c in changepoints]}
+
+
+def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult],
+                     settings: RegressionSettings) -> RegressionResult:
+    """The regression gate. apply (engine/history/record.py, on the history's baseline) and
+    ``compare`` (on the stored runs and the settings stored with them) both call this, so
+    they cannot disagree on the same runs."""
+    result = check_regressions(current, baseline, settings.tolerances, settings.journeys,
+                               settings.guards, min_effect_s=settings.min_effect_s)
+    return replace(result, settings=settings)
 
 
 def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult],
@@ -196,7 +201,7 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     sign = _bad_sign(metric)
     bad_point = sign * point
     bad_near, bad_far = sorted((sign * lo, sign * hi))
-    significant = bad_near > 0
+    significant = _beyond(bad_near, lo, hi, space)
     if significant and bad_point > tolerance:
         if _immaterial(effect, min_effect_s):
             return _result(effect, space, tolerance, True, Status.PASS, (
@@ -213,6 +218,17 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     return _result(effect, space, tolerance, significant, Status.INCONCLUSIVE,
                    f"{name}: {_fmt(point, space)} exceeds tolerance {tol_text} but is not "
                    f"significant (CI {_fmt(lo, space)}..{_fmt(hi, space)})", needed)
+
+
+def _beyond(near: float, lo: float, hi: float, space: str) -> bool:
+    """Is the interval's near end (bad-side sign applied) beyond 0 by more than the
+    measurement's resolution, on an interval that measured some noise? An open model's
+    throughput without errors has an interval of no width (the schedule fixed the request
+    count: every resample is the point), so a run 4 ms longer read '-0.0% significant'
+    (issue #14); no noise is no evidence. A relative change inside RESOLUTION is not
+    evidence either: the histograms keep 3 significant digits."""
+    width = hi - lo > 1e-12 * max(1.0, abs(lo), abs(hi))
+    return width and near > (RESOLUTION if space == "relative" else 0.0)
 
 
 def _immaterial(effect: Effect, min_effect_s: float) -> bool:
@@ -267,15 +283,21 @@ def _result(effect: Effect, space: str, tolerance: float, significant: bool, sta
     point, lo, hi = _triple(effect, space)
     if status is not Status.FAIL:  # the FAIL message is the flow's verbatim text
         message += mde_text(effect)
+    sign = _bad_sign(effect.metric)
+    improved = lo is not None and hi is not None and _beyond(min(-sign * lo, -sign * hi),
+                                                             lo, hi, space)
     return RegressionCheck(effect.metric, effect.journey, effect.a_value, effect.b_value,
                            point, lo, hi, tolerance, significant, status, message, needed,
-                           effect)
+                           effect, improved)
 
 
 def mde_text(effect: Effect) -> str:
     """'; smallest change this noise detects: +12.3%' (points for error rates), or ''."""
     if effect.mde is None:
         return ""
+    if effect.mde < 1e-9:  # a zero-width interval: "detects 0.0%" would claim too much
+        return "; no noise measured (an open model's schedule fixes the request count)" \
+            if effect.metric == "throughput" else ""
     amount = f"{effect.mde * 100:.1f} points" if effect.metric in _ABSOLUTE \
         else f"{effect.mde * 100:.1f}%"
     flagged = f"; disturbed run down-weighted: {', '.join(effect.flagged_runs)}" \

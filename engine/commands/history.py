@@ -5,6 +5,7 @@
     perfopt-engine baseline pin NAME [RUN...]      pin runs (default: latest passing run)
     perfopt-engine baseline list | unpin NAME
     perfopt-engine compare RUN_A RUN_B             per-SLI change, intervals, gate verdict
+    perfopt-engine compare RUN                     RUN against the baseline apply judged it on
 
 SPEC is a spec name, or a spec file/folder (its name and ``history.path`` are used).
 The database is ``--db``, else the spec's history path, else .perfopt/history.db.
@@ -26,7 +27,7 @@ from engine.commands import history_views as views
 from engine.history.fingerprint import host_fingerprint
 from engine.history.store import HistoryError, HistoryStore, StoredRun
 from engine.result import RunResult
-from engine.spec.model import DEFAULT_MIN_EFFECT_S, HistorySettings
+from engine.spec.model import HistorySettings
 
 __all__ = ["add_arguments", "register", "run", "run_baseline", "run_compare"]
 
@@ -44,6 +45,11 @@ def _run_id(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a run id (a positive integer; see `perfopt-engine history`)")
     return int(text)
+
+
+def _run_ids(text: str) -> tuple[int, ...]:
+    """'3' or '3,4,5' -> (3, 4, 5)."""
+    return tuple(_run_id(part.strip()) for part in text.split(","))
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
@@ -115,8 +121,10 @@ def _baseline_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_a", type=_run_id, metavar="RUN_A", help="baseline run")
-    parser.add_argument("run_b", type=_run_id, metavar="RUN_B", help="current run")
+    parser.add_argument("run_a", type=_run_ids, metavar="RUN_A",
+                        help="baseline run(s), e.g. 3 or 3,4,5; alone: the current run, "
+                             "judged against the baseline apply judged it on")
+    parser.add_argument("run_b", type=_run_id, nargs="?", metavar="RUN_B", help="current run")
     parser.add_argument("--tolerance", action="append", default=[], metavar="METRIC=FRACTION",
                         help="override a tolerance, e.g. p95=0.2 (repeatable)")
     parser.add_argument("--gate", action="store_true",
@@ -262,21 +270,25 @@ def _tolerances(items: Sequence[str]) -> dict[str, float]:
 
 @_guarded
 def run_compare(args: argparse.Namespace) -> int:
-    """``compare RUN_A RUN_B``: the regression gate's checks of B against baseline A."""
-    from engine.analysis.regression import check_regressions
+    """``compare RUN_A RUN_B``: the regression gate's checks of B against baseline A, with
+    the settings apply judged B with (engine/history/regression.py); ``compare RUN``: RUN
+    against the baseline apply judged it on. Both call the gate apply calls."""
+    from engine.history.regression import recheck
 
     tolerances = _tolerances(args.tolerance)
+    if args.run_b is None and len(args.run_a) > 1:
+        raise UsageError("compare RUN takes one run; for several baseline runs: "
+                         "compare RUN_A,RUN_A2 RUN_B")
+    current_id = args.run_a[0] if args.run_b is None else args.run_b
+    baseline_ids = () if args.run_b is None else args.run_a
     with _open(args.db or DEFAULT_DB) as store:
-        a, b = store.get(args.run_a), store.get(args.run_b)
-        base, current = store.load_result(a.id), store.load_result(b.id)
-    # The same minimum effect as a spec's regression gate by default, so `compare --gate`
-    # agrees with the gate `apply` runs on sub-millisecond services.
-    result = check_regressions([current], [base], tolerances, min_effect_s=DEFAULT_MIN_EFFECT_S)
+        checked = recheck(store, current_id, baseline_ids, tolerances)
+        base = [store.get(i) for i in checked.baseline_run_ids]
+        current = store.get(current_id)
     if args.json:
-        baseline_doc = {"mode": "run", "runs": 1, "days": 0.0, "pinned": None,
-                        "hosts_excluded": 0}
-        print(json.dumps(result.to_doc(baseline_doc), indent=2))
+        print(json.dumps(checked.result.to_doc(checked.baseline), indent=2))
     else:
-        print(views.compare_text(a, b, result, host_fingerprint().hash))
-    failed = str(result.status) == "FAIL"
+        print(views.compare_text(base, current, checked, host_fingerprint().hash,
+                                 overridden=bool(tolerances)))
+    failed = str(checked.result.status) == "FAIL"
     return EXIT_REGRESSION if args.gate and failed else EXIT_OK

@@ -12,6 +12,7 @@ from typing import Any
 from engine.analysis.metrics import is_latency
 from engine.analysis.regression import GATE_CONFIG, RegressionCheck, RegressionResult, label
 from engine.history.changepoint import ChangePoint, ChangePointView
+from engine.history.regression import Recheck
 from engine.history.store import Pin, StoredRun
 from engine.result import RunResult
 
@@ -166,7 +167,12 @@ def _check_row(check: RegressionCheck) -> list[str]:
         "pts" if check.metric in ("error_rate", "availability") else "%")
     return [label(check.metric, check.journey), fmt_metric(check.metric, check.baseline),
             fmt_metric(check.metric, check.current), _change(check.metric, check.change),
-            interval, tolerance, "yes" if check.significant else "no", str(check.status)]
+            interval, tolerance, _significance(check), str(check.status)]
+
+
+def _significance(check: RegressionCheck) -> str:
+    """'worse' or 'better' when the whole interval lies on that side of 0, else 'no'."""
+    return "worse" if check.significant else "better" if check.improved else "no"
 
 
 def _side(tag: str, r: StoredRun) -> str:
@@ -175,13 +181,16 @@ def _side(tag: str, r: StoredRun) -> str:
             f"{'-' if reqs is None else int(reqs)} requests, verdict {r.verdict or '-'}")
 
 
-def compare_text(a: StoredRun, b: StoredRun, result: RegressionResult, host: str) -> str:
-    """The ``compare`` output: both runs, one row per check, and the gate's verdict."""
-    lines = [_side("baseline", a), _side("current ", b)]
-    if a.host != b.host:
-        lines.append(f"note: the runs were made on different hosts ({a.host} vs {b.host}); "
-                     "the change may be the machine, not the code")
-    if a.spec_hash != b.spec_hash:
+def compare_text(base: Sequence[StoredRun], b: StoredRun, checked: Recheck, host: str, *,
+                 overridden: bool = False) -> str:
+    """The ``compare`` output: the runs, what apply judged, one row per check, the verdict."""
+    result = checked.result
+    lines = [_side("baseline", a) for a in base] + [_side("current ", b)]
+    lines += _judged_lines(b.id, checked, overridden)
+    if any(a.host != b.host for a in base):
+        lines.append("note: the runs were made on different hosts; the change may be the "
+                     "machine, not the code")
+    if any(a.spec_hash != b.spec_hash for a in base):
         lines.append("note: the spec changed between the runs (spec hash differs)")
     headers = ("METRIC", "BASELINE", "CURRENT", "CHANGE", _ci_header(result), "TOLERANCE",
                "SIGNIFICANT", "STATUS")
@@ -192,6 +201,23 @@ def compare_text(a: StoredRun, b: StoredRun, result: RegressionResult, host: str
     lines.append(f"regression gate verdict: {result.status}"
                  + (f" ({result.note})" if result.note else ""))
     return "\n".join(lines)
+
+
+def _judged_lines(run_id: int, checked: Recheck, overridden: bool) -> list[str]:
+    """What apply judged the current run with, and whether this comparison repeats it."""
+    found = checked.judged
+    if found is None:
+        return [f"settings: the defaults (apply did not judge run {run_id} against a "
+                "baseline): default tolerances and minimum effect, no guards"]
+    ids = ", ".join(str(i) for i in sorted(found.baseline_run_ids)) or "none"
+    lines = [f"apply judged run {run_id} against baseline run(s) {ids}: {found.status}; "
+             "same tolerances, minimum effect, journeys and guards here"]
+    if set(checked.baseline_run_ids) != set(found.baseline_run_ids):
+        lines.append(f"note: other baseline runs than apply's; `compare {run_id}` repeats "
+                     "apply's judgement")
+    if overridden:
+        lines.append("note: --tolerance overrides tolerances apply used")
+    return lines
 
 
 def _ci_header(result: RegressionResult) -> str:

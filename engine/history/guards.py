@@ -13,7 +13,6 @@ from typing import Any
 
 from engine.analysis.regression import Guard
 from engine.files import atomic_write
-from engine.units import Comparison
 
 
 def load_guards(path: Path, spec_name: str) -> list[Guard]:
@@ -28,9 +27,8 @@ def load_guards(path: Path, spec_name: str) -> list[Guard]:
 
 def _guard(entry: Any) -> Guard | None:
     try:
-        comparison = Comparison(str(entry["op"]), float(entry["value"]), str(entry["text"]))
-        return Guard(str(entry["metric"]), entry.get("journey"), comparison, str(entry["source"]))
-    except (KeyError, TypeError, ValueError):
+        return Guard.from_doc(entry)
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -40,14 +38,9 @@ def save_guards(path: Path, spec_name: str, guards: Sequence[Guard]) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {}
-    new = [_entry(g) for g in guards]
+    new = [g.to_doc() for g in guards]
     ids = {e["source"].split(":")[0] for e in new}
     kept = [e for e in data.get(spec_name, []) if str(e.get("source", "")).split(":")[0] not in ids]
     data[spec_name] = kept + new
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(data, indent=2, sort_keys=True))
-
-
-def _entry(g: Guard) -> dict[str, Any]:
-    return {"metric": g.metric, "journey": g.journey, "op": g.comparison.op,
-            "value": g.comparison.value, "text": g.comparison.text, "source": g.source}

@@ -15,23 +15,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.analysis.regression import Guard, RegressionResult, check_regressions
+from engine.analysis.regression import Guard, RegressionResult, judge_regression
 from engine.history.baseline import BaselineSelection, select_baseline
 from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
-from engine.history.guards import load_guards, save_guards
+from engine.history.guards import save_guards
+from engine.history.regression import guard_path, judged_doc, regression_settings
 from engine.history.store import HistoryError, HistoryStore
-from engine.records import Driven, GateResult, Recorded
+from engine.records import Analysed, Driven, GateResult, Recorded
 from engine.result import RunResult, Status
-from engine.spec.model import DEFAULT_MIN_EFFECT_S, Spec
-
-
-def _tolerances(spec: Spec) -> tuple[dict[str, float] | None, float]:
-    """The regression gate's tolerances and minimum effect (defaults when it has none)."""
-    gate = next((g for g in spec.gates if g.kind == "regression"), None)
-    if gate is None:
-        return None, DEFAULT_MIN_EFFECT_S
-    return (dict(gate.tolerances) if gate.tolerances else None), gate.min_effect_s
+from engine.spec.model import Spec
 
 
 @dataclass(frozen=True)
@@ -61,18 +54,15 @@ def read_history(spec: Spec, run: RunResult, store: HistoryStore) -> tuple[Histo
 
 
 def _regression(spec: Spec, run: RunResult, selection: BaselineSelection) -> RegressionResult:
-    journeys: list[str | None] = [None, *(j.name for j in spec.journeys)] \
-        if len(spec.journeys) > 1 else [None]
-    guards = load_guards(_guard_path(spec), spec.name)
-    tolerances, min_effect = _tolerances(spec)
-    return check_regressions([run], list(selection.runs), tolerances, journeys, guards,
-                             min_effect_s=min_effect)
+    """The regression gate's check, by the function ``compare`` calls on the stored runs."""
+    return judge_regression([run], list(selection.runs), regression_settings(spec))
 
 
 def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore,
-                new_guards: Sequence[Guard]) -> Recorded:
-    """Store every run of the spec with its verdict and keep confirmed guards; a history
-    fault is said, and the runs stored before it are kept."""
+                new_guards: Sequence[Guard], analysed: Analysed | None = None) -> Recorded:
+    """Store every run of the spec with its verdict, and with the primary run what the
+    regression gate judged it with (``analysed``), so ``compare`` can repeat it; keep
+    confirmed guards. A history fault is said, and the runs stored before it are kept."""
     spec = driven.spec
     ids: list[int] = []
     try:
@@ -81,11 +71,13 @@ def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore
             run = entry.run
             run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
                                      run.variant, fingerprint, git, started_at=run.started_at)
-            judged = gates if run is driven.primary else ()  # the gates judge the primary run
-            store.finish_run(run_id, run, run_verdict(run, driven.interrupted, judged))
+            primary = run is driven.primary  # the gates judge the primary run
+            store.finish_run(run_id, run, run_verdict(run, driven.interrupted,
+                                                      gates if primary else ()),
+                             extra=_judged(analysed) if primary else None)
             ids.append(run_id)
         if new_guards:
-            save_guards(_guard_path(spec), spec.name, new_guards)
+            save_guards(guard_path(spec), spec.name, new_guards)
     except (sqlite3.Error, HistoryError, OSError) as exc:
         return Recorded(tuple(ids), (f"history not updated: {exc}",))
     return Recorded(tuple(ids))
@@ -110,8 +102,10 @@ def run_verdict(run: RunResult, interrupted: bool, gates: Sequence[GateResult]) 
     return str(Status.PASS)
 
 
-def _guard_path(spec: Spec) -> Path:
-    return Path(spec.history.path).with_suffix(".guards.json")
+def _judged(analysed: Analysed | None) -> dict[str, Any] | None:
+    if analysed is None or analysed.regression is None or analysed.baseline_selection is None:
+        return None
+    return judged_doc(analysed.baseline_selection, analysed.regression)
 
 
 def open_store(spec: Spec) -> HistoryStore | str:

@@ -70,12 +70,13 @@ def resource_rows(run_id: int, run: RunResult) -> list[tuple[Any, ...]]:
             for i, s in enumerate(run.resources)]
 
 
-def meta_doc(run: RunResult) -> str:
-    """The scalar run fields load_result needs that have no column of their own."""
+def meta_doc(run: RunResult, extra: Mapping[str, Any] | None = None) -> str:
+    """The scalar run fields load_result needs that have no column of their own, and
+    ``extra`` (the regression gate's inputs for the run apply judged)."""
     return dumps({
         "target_url": redact(run.target_url), "model": run.model, "workers": run.workers,
         "duration_s": run.duration_s, "aborted": run.aborted,
-        "abort_reason": run.abort_reason, "validity": asdict(run.validity),
+        "abort_reason": run.abort_reason, "validity": asdict(run.validity), **(extra or {}),
     })
 
 

@@ -177,9 +177,10 @@ class HistoryStore:
             return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, run: RunResult, verdict: str,
-                   summary: Mapping[str, float | None] | None = None) -> None:
-        """Store the run's results and mark it COMPLETE (ABORTED if ``run.aborted``), in one
-        transaction. ``summary`` defaults to ``serialize.summarize(run)``."""
+                   summary: Mapping[str, float | None] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> None:
+        """Store the run's results (and ``extra`` JSON values, read back by ``run_meta``)
+        and mark it COMPLETE (ABORTED if ``run.aborted``), in one transaction."""
         doc = ser.dumps(dict(ser.summarize(run) if summary is None else summary))
         status = "ABORTED" if run.aborted else "COMPLETE"
         # The measured window, when the driver stamped one; else the time of recording.
@@ -191,7 +192,7 @@ class HistoryStore:
             db.execute(
                 "UPDATE runs SET status = ?, verdict = ?, started_at = COALESCE(?, started_at),"
                 " ended_at = ?, summary = ?, meta = ? WHERE id = ?",
-                (status, verdict, start, end, doc, ser.meta_doc(run), run_id))
+                (status, verdict, start, end, doc, ser.meta_doc(run, extra), run_id))
 
     @staticmethod
     def _insert_rows(db: sqlite3.Connection, run_id: int, run: RunResult) -> None:
@@ -274,6 +275,12 @@ class HistoryStore:
                                                                          "seq")),
             extra={"history_run_id": run_id, "spec": stored.spec, "host": stored.host},
         )
+
+    def run_meta(self, run_id: int) -> dict[str, Any]:
+        """The run's stored metadata ({} before it finished); UnknownRunError without it."""
+        self.get(run_id)
+        doc = json.loads(self._meta(run_id) or "{}")
+        return doc if isinstance(doc, dict) else {}
 
     def _rows(self, table: str, run_id: int, order: str) -> list[sqlite3.Row]:
         return self._db.execute(

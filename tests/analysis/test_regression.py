@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.analysis.regression import (
     DEFAULT_TOLERANCES,
@@ -72,7 +73,9 @@ def test_throughput_drop_and_error_rate_rise_are_bad_directions() -> None:
     err = next(c for c in result.checks if c.metric == "error_rate" and c.journey is None)
     assert err.status is Status.FAIL and err.change is not None and err.change > 0.01
     assert "error_rate degraded by 1.9%" in err.message
-    slower = [make_run(np.full(16000, 20_000_000, np.int64), duration_s=10.0)]
+    # an open model's target that cannot keep up answers fewer requests with success: the
+    # rest are errors (timeouts, refusals), and their count is what the interval measures
+    slower = [make_run(np.full(20000, 20_000_000, np.int64), duration_s=10.0, errors=4000)]
     tput = next(c for c in check_regressions(slower, _runs(1, 3, n=20000)).checks
                 if c.metric == "throughput")
     assert tput.status is Status.FAIL and "throughput degraded by 20.0%" in tput.message
@@ -149,3 +152,32 @@ def test_sub_millisecond_shift_under_the_minimum_effect_does_not_fail() -> None:
     p50 = next(c for c in lenient.checks if c.metric == "p50")
     assert p50.status is Status.PASS and "minimum effect" in p50.message
     assert lenient.status is not Status.FAIL
+
+
+def test_a_throughput_change_with_no_measured_noise_is_never_significant() -> None:
+    """Issue #14: `compare` printed `throughput -0.0% ... significant yes`. An open model
+    without errors fixes the request count, so throughput's interval has no width and a run
+    4 ms longer moved it by -0.04%: a change no noise was measured for is no evidence."""
+    rng = np.random.default_rng(3)
+    base = make_run(rng.lognormal(np.log(2e7), 0.4, 3000).astype(np.int64), duration_s=10.0)
+    cur = make_run(rng.lognormal(np.log(2e7), 0.4, 3000).astype(np.int64), duration_s=10.004)
+    tput = next(c for c in check_regressions([cur], [base]).checks if c.metric == "throughput")
+    assert tput.change is not None and -0.001 < tput.change < 0
+    assert tput.ci_low == pytest.approx(tput.ci_high)  # no width: no noise measured
+    assert not tput.significant and not tput.improved and tput.status is Status.PASS
+    assert "no noise measured" in tput.message and "detects: 0.0%" not in tput.message
+    fewer = make_run(np.full(2400, 20_000_000, np.int64), duration_s=10.0)  # same window
+    drop = next(c for c in check_regressions([fewer], [base]).checks
+                if c.metric == "throughput")
+    assert drop.status is Status.INCONCLUSIVE and not drop.significant  # the schedule, not
+    # the service, sent fewer requests: nothing says the target could not answer them
+
+
+def test_significance_names_the_side_the_whole_interval_lies_on() -> None:
+    """`compare` showed `p50 -18.3% [-31.5%, -3.5%] significant no`: an interval wholly
+    below 0 is a significant improvement, which the view now says ('better')."""
+    base = _runs(1, 3, n=20000)
+    faster = [make_run(np.full(20000, 12_000_000, np.int64), duration_s=10.0)]
+    p50 = next(c for c in check_regressions(faster, base).checks if c.metric == "p50")
+    assert p50.ci_high is not None and p50.ci_high < 0
+    assert p50.improved and not p50.significant and p50.status is Status.PASS

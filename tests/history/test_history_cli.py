@@ -168,7 +168,7 @@ def test_compare_applies_the_gates_minimum_effect(tmp_path: Path,
                                                   scale=scale), "PASS", host_fingerprint(), GIT)
     assert cli("compare", "1", "2", "--gate", "--db", path) == 0
     p95 = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("p95 "))
-    assert p95.split()[-2:] == ["yes", "PASS"]  # significant, but immaterial
+    assert p95.split()[-2:] == ["worse", "PASS"]  # significantly worse, but immaterial
 
 
 def test_compare_json_and_tolerance_override(db: str, capsys: pytest.CaptureFixture[str]) -> None:
