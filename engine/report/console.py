@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.report.fmt import target_output_tail
+from engine.report.md_loadtests import recovery_text, spike_shape
 
 Doc = Mapping[str, Any]
 
@@ -61,32 +62,27 @@ def _target_output(spec: Doc) -> list[str]:
     return [f"--- target output (last {len(last)} lines) ---", *(f"  | {x}" for x in last)]
 
 
-def _rate(value: float | None) -> str:
-    return "none" if value is None else f"{value:g}/s"
-
-
 def _analysis_lines(spec: Doc) -> list[str]:
     """One line per load-test analysis that ran, and the top bottleneck."""
     out = []
     if spec["stress"]:
         s = spec["stress"]
-        out.append(f"stress: breaking point {_rate(s['breaking_point_rate'])} "
-                   f"(tested up to {_rate(s['max_rate_tested'])}; failure mode {s['failure_mode']})")
+        out.append(f"stress: {s['message']}")
     if spec["soak"]:
         leak = spec["soak"]["leak"]
         out.append(f"soak: {leak['verdict']} ({leak['metric']}), p95 change "
                    f"{_pct(spec['soak']['degradation']['p95_change'])}")
     if spec["spike"]:
         sp = spec["spike"]
-        rec = "not recovered" if not sp["recovered"] else f"recovered in {sp['recovery_time_s']:.1f}s"
-        out.append(f"spike: {_rate(sp['base_rate'])} -> {_rate(sp['peak_rate'])}, {rec}")
+        out.append(f"spike: {spike_shape(sp)}; {recovery_text(sp)}")
     if spec["capacity"]:
         pts = ", ".join(f"{p['multiplier']:g}x {'ok' if p['slo_pass'] else 'FAIL'}"
                         for p in spec["capacity"]["points"])
         out.append(f"capacity: {pts}")
     if spec["bottlenecks"]:
         b = spec["bottlenecks"][0]
-        out.append(f"top bottleneck: {b['name']} ({b['share'] * 100:.0f}% of latency)")
+        out.append(f"top bottleneck: {b['name']} "
+                   f"({b.get('share_text') or format(b['share'], '.1%') + ' of latency'})")
     return out
 
 

@@ -150,7 +150,7 @@ def _slope(per_s: Any, metric: str) -> str:
     return f"{float(per_s) * 3600:+.3g} {metric}/h"
 
 
-def _recovery(s: Doc) -> str:
+def recovery_text(s: Doc) -> str:
     """Recovery in words; a partial run's recovery was not judged (never 'did NOT recover')."""
     if s.get("partial_reason"):
         return "recovery not judged"
@@ -161,7 +161,7 @@ def _recovery(s: Doc) -> str:
 
 
 def _spike(s: Doc) -> str:
-    recovery = _recovery(s)
+    recovery = recovery_text(s)
     return (f"Spike: {spike_shape(s)}. Error rate during the spike "
             f"{fmt_pct(s['error_rate_during'], 3)}, p99 during {fmt_s(s.get('p99_during'))} "
             f"(p95 before {fmt_s(s.get('p95_before'))}); {recovery}."
