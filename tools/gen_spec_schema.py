@@ -295,6 +295,9 @@ DEFS["stress"] = profile({
                        "Stop after a step that breaks an SLO. Default true."}},
         desc="When to stop stepping up: the first step failing a condition ends the test. "
              "An invalid step, a target that did not keep up or an aborted step always fails."),
+    "expected_peak": d(ref("rate"), "The peak arrival rate production expects. The load gate "
+                                    "FAILs a breaking point below it, and is INCONCLUSIVE when "
+                                    "no step reached it; max_rate, when set, must reach it."),
 }, "Step the arrival rate up until something breaks.")
 DEFS["stress"]["required"] = ["start", "step", "step_duration"]
 DEFS["spike"] = profile({

@@ -132,6 +132,18 @@ class StressAnalysis:
             held = s.rate
         return held
 
+    def against_peak(self, peak: float) -> tuple[bool | None, str]:
+        """Did the target hold the expected peak rate? (True/False, or None: not known)
+        with the sentence saying so."""
+        held = self.held_up_to_rate
+        if self.broke and (held is None or held < peak):
+            where = "below the first step" if held is None else f"at {held:g}/s"
+            return False, (f"breaking point {where} is below the expected peak {peak:g}/s")
+        if held is not None and held >= peak:
+            return True, f"held {held:g}/s, at or above the expected peak {peak:g}/s"
+        why = self.partial_reason or f"no step reached it (tested up to {self.max_rate_tested:g}/s)"
+        return None, f"expected peak {peak:g}/s not shown: {why}"
+
     @property
     def message(self) -> str:
         if not self.steps:

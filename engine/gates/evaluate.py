@@ -128,7 +128,21 @@ def _spike_stress_problems(d: Driven) -> tuple[list[str], list[str]]:
         (unknown if d.spike.partial else fails).append(f"spike: {d.spike.message}")
     if d.stress is not None and (d.stress.partial or not d.stress.steps):
         unknown.append(f"stress: {d.stress.message}")
+    elif d.stress is not None:
+        _peak_problem(d, fails, unknown)
     return fails, unknown
+
+
+def _peak_problem(d: Driven, fails: list[str], unknown: list[str]) -> None:
+    """A stress profile with ``expected_peak``: a breaking point below it FAILs."""
+    profile = next((p for p in d.spec.profiles if p.kind == "stress"), None)
+    if d.stress is None or profile is None or profile.expected_peak is None:
+        return
+    held, text = d.stress.against_peak(profile.expected_peak)
+    if held is False:
+        fails.append(f"stress: {text}")
+    elif held is None:
+        unknown.append(f"stress: {text}")
 
 
 def load_gate(e: Evidence, gate: Gate) -> GateResult:

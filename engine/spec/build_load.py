@@ -108,10 +108,14 @@ def _stress(ctx: Ctx, raw: dict[str, Any], path: P, settings: RunSettings) -> Lo
     max_rate = ctx.rate((*path, "max_rate"), raw.get("max_rate"))
     if start and max_rate and max_rate < start:
         ctx.error((*path, "max_rate"), f"expected max_rate >= start ({raw.get('start')})")
+    peak = ctx.rate((*path, "expected_peak"), raw.get("expected_peak"))
+    if peak and max_rate and max_rate < peak:
+        ctx.error((*path, "max_rate"), f"expected max_rate >= expected_peak "
+                  f"({raw.get('expected_peak')}): the steps must reach the peak to test it")
     return LoadProfile(
         "stress", "stress", settings, start_rate=start, step_rate=ctx.rate((*path, "step"), raw["step"]),
         step_duration_s=ctx.duration((*path, "step_duration"), raw["step_duration"]),
-        max_rate=max_rate, stop_when=stop_when, location=ctx.location(path))
+        max_rate=max_rate, stop_when=stop_when, expected_peak=peak, location=ctx.location(path))
 
 
 def _spike(ctx: Ctx, raw: dict[str, Any], path: P, settings: RunSettings) -> LoadProfile:

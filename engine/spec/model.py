@@ -206,6 +206,8 @@ class LoadProfile:
     step_duration_s: float | None = None
     max_rate: float | None = None
     stop_when: StopWhen | None = None
+    expected_peak: float | None = None
+    """The peak arrival rate production expects; the load gate FAILs a breaking point below it."""
     # soak
     window_s: float | None = None
     leak_horizon_s: float | None = None
