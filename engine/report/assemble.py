@@ -25,10 +25,13 @@ def _iso(ts: float) -> str:
 
 
 def _status(o: SpecResult) -> str:
-    """The flow template's status: COMPLETE, IN_PROGRESS or BLOCKED."""
+    """The flow template's status: BLOCKED (the target or the generator failed), IN_PROGRESS
+    (interrupted, or nothing has run yet), else COMPLETE. An INCONCLUSIVE verdict is a
+    finished run whose evidence did not decide (a first run without a baseline): it read
+    IN_PROGRESS (issue #14), which no finished run may."""
     if o.driven.target_error or o.verdict == Status.INVALID:
         return "BLOCKED"
-    if o.driven.interrupted or o.verdict in (Status.INCONCLUSIVE, Status.NOT_RUN):
+    if o.driven.interrupted or not o.driven.runs:
         return "IN_PROGRESS"
     return "COMPLETE"
 
@@ -76,7 +79,8 @@ def spec_report(o: SpecResult) -> dict[str, Any]:
     report = empty_spec_report(
         spec.name, spec.component, project=spec.project, trigger=spec.trigger,
         description=spec.description, source=spec.source.file if spec.source else "",
-        status=_status(o), verdict=str(o.verdict), started_at=_iso(started),
+        status=_status(o), verdict=str(o.verdict), history_ids=list(o.recorded.history_ids),
+        started_at=_iso(started),
         finished_at=_iso(finished), duration_s=max(0.0, finished - started),
         target=_target(o), **_findings(o, secrets))
     redacted: dict[str, Any] = redact(report, secrets, values=secret_values(spec))

@@ -243,7 +243,7 @@ def empty_spec_report(name: str, component: str = "", **fields: Any) -> dict[str
     report: dict[str, Any] = {
         "name": name, "component": component or name, "project": "", "trigger": "proactive",
         "description": "", "source": "", "status": "IN_PROGRESS", "verdict": "NOT_RUN",
-        "started_at": "", "finished_at": "", "duration_s": 0.0,
+        "history_ids": [], "started_at": "", "finished_at": "", "duration_s": 0.0,
         "target": {"url": "", "managed": False, "demo_fix": None, "output_tail": None},
         "messages": [], "runs": [], "slo_checks": [], "error_budgets": [], "gates": [],
         "checklist": [], "regression": None, "hypotheses": [], "priorities": [],
