@@ -72,8 +72,7 @@ def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore
             run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
                                      run.variant, fingerprint, git, started_at=run.started_at)
             primary = run is driven.primary  # the gates judge the primary run
-            store.finish_run(run_id, run, run_verdict(run, driven.interrupted,
-                                                      gates if primary else ()),
+            store.finish_run(run_id, run, run_verdict(run, gates if primary else ()),
                              extra=_judged(analysed) if primary else None)
             ids.append(run_id)
         if new_guards:
@@ -83,16 +82,15 @@ def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore
     return Recorded(tuple(ids))
 
 
-def run_verdict(run: RunResult, interrupted: bool, gates: Sequence[GateResult]) -> str:
+def run_verdict(run: RunResult, gates: Sequence[GateResult]) -> str:
     """What the history keeps for a run: PASS makes it eligible as a future baseline.
 
     INCONCLUSIVE gates (no baseline yet on a first run) must not disqualify it, or the
     regression gate could never get a baseline; a failed gate or an invalid run does.
     The verdict is the run's own (issue #14): ``gates`` are those that judged this run (the
     spec's primary run; none for stress steps and the like), and a run that finished whole
-    before a Ctrl-C stopped a later one is not ABORTED (``interrupted`` is kept for callers).
+    before a Ctrl-C stopped a later one is not ABORTED: only ``run.aborted`` says so.
     """
-    del interrupted
     if run.aborted:
         return str(Status.ABORTED)
     if not run.validity.valid:

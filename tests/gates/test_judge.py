@@ -238,10 +238,9 @@ def test_roles_come_from_the_typed_field_not_the_variant_label() -> None:
 def test_run_verdict_keeps_inconclusive_runs_eligible_as_baselines() -> None:
     run = _run(50)
     inconclusive = (GateResult("r", "regression", Status.INCONCLUSIVE, ""),)
-    assert run_verdict(run, False, inconclusive) == "PASS"
-    assert run_verdict(run, False, (GateResult("s", "slo", Status.FAIL, ""),)) == "FAIL"
-    assert run_verdict(run, True, inconclusive) == "PASS"  # whole, a later run was stopped
-    assert run_verdict(replace(run, aborted=True), False, ()) == "ABORTED"
+    assert run_verdict(run, inconclusive) == "PASS"
+    assert run_verdict(run, (GateResult("s", "slo", Status.FAIL, ""),)) == "FAIL"
+    assert run_verdict(replace(run, aborted=True), ()) == "ABORTED"
 
 
 def _history_spec(tmp_path: Path) -> Spec:

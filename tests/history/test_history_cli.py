@@ -238,7 +238,30 @@ def test_history_keeps_each_runs_own_verdict() -> None:
 
     run = _make_run(_np.full(100, 10_000_000))
     failed = [GateResult("slo", "slo", _Status.FAIL, "SLO breached", (), True)]
-    assert run_verdict(run, True, ()) == "PASS"  # whole run, a later one was interrupted
-    assert run_verdict(run, False, failed) == "FAIL"  # the run the gate judged
-    assert run_verdict(run, False, ()) == "PASS"  # a stress step the gates did not judge
-    assert run_verdict(_replace(run, aborted=True), False, ()) == "ABORTED"
+    assert run_verdict(run, failed) == "FAIL"  # the run the gate judged
+    assert run_verdict(run, ()) == "PASS"  # a stress step the gates did not judge
+    assert run_verdict(_replace(run, aborted=True), ()) == "ABORTED"
+
+
+def test_a_whole_run_before_a_ctrl_c_is_stored_pass(tmp_path: Path) -> None:
+    """The apply was interrupted (a later profile stopped): the run that finished whole is
+    PASS, eligible as a baseline; only the run the Ctrl-C cut short is ABORTED."""
+    from dataclasses import replace as _replace
+
+    import numpy as _np
+
+    from engine.history.record import record_runs
+    from engine.plan import SpecPlan
+    from engine.records import Driven, RunEntry, RunRole
+    from engine.spec.loader import load_text
+    from tests.support.runs import make_run as _make_run
+
+    specs, _ = load_text(VALID)
+    whole = _make_run(_np.full(100, 10_000_000))
+    cut = _replace(whole, aborted=True, abort_reason="interrupted")
+    entries = tuple(RunEntry(i, RunRole("baseline", "baseline"), r)
+                    for i, r in (("baseline", whole), ("soak", cut)))
+    driven = Driven(specs[0], SpecPlan(specs[0], (), ()), 0.0, entries, whole, interrupted=True)
+    with HistoryStore(tmp_path / "h.db") as store:
+        ids = record_runs(driven, (), store, ()).history_ids
+        assert [store.get(i).verdict for i in ids] == ["PASS", "ABORTED"]
