@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.analysis.bottlenecks import find_bottlenecks
@@ -46,13 +46,27 @@ def run_spec(plan: SpecPlan, ctx: ApplyContext) -> SpecResult:
     """Drive, analyse, judge and record one spec; never raises for target, run or history
     problems."""
     driven = drive(plan, ctx)
-    with _history(driven, ctx.history) as history:
-        analysed = analyse(driven, history)
-        judgement = judge(driven, analysed, ctx.gates)
-        store = history if isinstance(history, HistoryStore) and not analysed.history_failed \
-            else None
-        recorded = record(driven, judgement, store, analysed)
+    try:
+        with _history(driven, ctx.history) as history:
+            analysed = analyse(driven, history)
+            judgement = judge(driven, analysed, ctx.gates)
+            store = history if isinstance(history, HistoryStore) and \
+                not analysed.history_failed else None
+            recorded = record(driven, judgement, store, analysed)
+    except KeyboardInterrupt:  # a second Ctrl-C after the drive: keep what was measured
+        return _interrupted_after_drive(driven, ctx)
     return SpecResult(driven, analysed, judgement, recorded, finished_at=ctx.now())
+
+
+def _interrupted_after_drive(driven: Driven, ctx: ApplyContext) -> SpecResult:
+    """The spec's runs judged as interrupted, without the history: a run whose write was
+    cut short was rolled back (one transaction per run), so nothing half-written stays."""
+    driven = replace(driven, interrupted=True)
+    analysed = analyse(driven, None)
+    judgement = judge(driven, analysed, ctx.gates)
+    note = "history not updated: interrupted while analysing or recording"
+    return SpecResult(driven, analysed, judgement, Recorded(messages=(note,)),
+                      finished_at=ctx.now())
 
 
 def drive(plan: SpecPlan, ctx: ApplyContext) -> Driven:

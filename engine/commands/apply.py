@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -81,7 +82,8 @@ def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     ctx = ApplyContext(ExecOptions(progress=printer, stop=stop, max_run_s=args.max_run_time),
                        tuple(args.gate), history=not args.no_history)
     results = []
-    with _interrupts(stop):
+    with _interrupts(stop), contextlib.suppress(KeyboardInterrupt):
+        # a repeated Ctrl-C between specs ends the loop; the specs done so far are reported
         for plan in plans:
             results.append(run_spec(plan, ctx))
             if stop.is_set():
