@@ -13,10 +13,12 @@ its Server-Timing components (see :mod:`engine.analysis.servertiming`):
   (the handler waits on something it does not report);
 - any other component (ext, api, auth, ...) -> ``dependency``, fix ``async``.
 
-Time the server did not report (queueing, network) is added to the on-CPU
-candidates in proportion to their time: requests queue behind the work that
-keeps the server busy. Without such a candidate it stays a ``queueing``
-bottleneck of its own. Journeys without Server-Timing are one candidate each.
+Time the server did not report (queueing, network) is a ``queueing`` candidate
+with its own share (a component's share is only its reported time, so one
+journey's shares sum to at most 100%). When an on-CPU candidate (cpu, database)
+exists, the requests likely queue behind it: the queueing candidate is listed
+right after that cause, whatever its share, and carries the cause's fix, so the
+first bottleneck is the thing to change. Journeys without Server-Timing are one candidate each.
 Error-heavy journeys (>= 1% errors) rank by their share of requests. A target
 whose RSS leaks (the soak verdict, over the longest sampled run) is a ``memory``
 bottleneck with no latency share. A stress analysis adds its knee and breaking
@@ -236,6 +238,8 @@ class _Cand:
     suggestion: str | None
     component: str | None = None
     share: float | None = None  # set directly for errors (a share of requests)
+    behind: str = ""
+    """For queueing: the on-CPU candidate the requests queue behind (its root cause)."""
 
 
 def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[_Cand]:
@@ -271,9 +275,11 @@ def _queueing(bds: Sequence[JourneyBreakdown], cands: list[_Cand], total: float)
     causes = [c for c in cands if c.kind in ("cpu", "database")]
     hit = tuple(j for j, w in waits.items() if w >= 0.2 * wait)
     behind = f"; likely queueing behind {causes[0].name}" if causes else ""
+    cause = causes[0] if causes else None
     queue = _Cand("queueing outside the handlers", "queueing", wait, hit,
                   (f"{wait / total:.0%} of total latency is outside the server's handlers "
-                   f"(queueing, network: time the server did not report){behind}",), "async")
+                   f"(queueing, network: time the server did not report){behind}",),
+                  cause.suggestion if cause else "async", behind=cause.name if cause else "")
     if causes:
         note = "requests queue behind it: see 'queueing outside the handlers'"
         cands = [replace(c, evidence=(*c.evidence, note)) if c is causes[0] else c
@@ -326,7 +332,8 @@ def _memory_cands(runs: Sequence[RunResult], soak: SoakAnalysis | None) -> list[
 
 def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = None, *,
                      soak: SoakAnalysis | None = None, top: int = 5) -> list[Bottleneck]:
-    """The ``top`` (3-5 by default at most 5) bottlenecks over ``runs``, largest share first.
+    """The ``top`` (3-5 by default at most 5) bottlenecks over ``runs``, largest share first
+    (a queueing candidate right after the cause it queues behind).
 
     Candidates explaining under 2% of total latency are dropped, so fewer may return.
     """
@@ -339,13 +346,26 @@ def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = 
     total_requests = sum(j.requests for j in journeys)
     cands += _error_cands([(j.name, j.requests, j.errors) for j in journeys], total_requests)
     cands = _stress_note(cands + _memory_cands(used, soak), stress)
-    ranked = sorted(cands, key=lambda c: -_share(c, ctx.total_s))
+    ranked = _causes_first(sorted(cands, key=lambda c: -_share(c, ctx.total_s)))
     # a resource named only by the stress run has no latency share but still counts
     kept = [c for c in ranked if _share(c, ctx.total_s) >= MIN_SHARE
             or (c.time_s == 0.0 and c.share is None)]
     return [Bottleneck(i + 1, c.name, c.kind, _share(c, ctx.total_s), c.journeys,
                        tuple(e for e in c.evidence if e), c.suggestion, c.component, c.time_s)
             for i, c in enumerate(kept[:top])]
+
+
+def _causes_first(ranked: list[_Cand]) -> list[_Cand]:
+    """Queueing behind a named candidate is its symptom: it is listed right after its cause
+    (with its own share), so the first bottleneck is the thing to fix."""
+    out: list[_Cand] = []
+    for c in ranked:
+        if c.behind and c not in out:
+            continue
+        if c not in out:
+            out.append(c)
+        out += [q for q in ranked if q.behind == c.name and q not in out]
+    return out + [c for c in ranked if c not in out]
 
 
 def _share(c: _Cand, total: float) -> float:
