@@ -19,6 +19,7 @@ from typing import Any
 from engine.analysis.bottlenecks import find_bottlenecks
 from engine.analysis.hypothesis import guards_from_verdicts
 from engine.analysis.prioritize import prioritize
+from engine.analysis.servertiming import run_timing_rows
 from engine.analysis.slo import Budget, SloCheck, check_slo, error_budget
 from engine.drive import drive_spec
 from engine.gates.checklist import evaluate_checklist
@@ -93,7 +94,8 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
         priorities=prioritize(driven.spec, driven.hypotheses, hints),
         regression=found.regression, baseline_selection=found.selection,
         changepoints=found.changepoints, messages=unique(tuple(messages)),
-        history_failed=bool(problem))
+        history_failed=bool(problem),
+        server_timing={e.id: run_timing_rows(e.run) for e in driven.runs})
 
 
 def judge(driven: Driven, analysed: Analysed, selected: Sequence[str] = ()) -> Judgement:

@@ -12,7 +12,8 @@ A run's role (profile kind, hypothesis side and round, stress step rate) is the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from engine.result import RunResult, Status
@@ -116,6 +117,9 @@ class Analysed:
     messages: tuple[str, ...] = ()
     history_failed: bool = False
     """Reading the history failed (said in ``messages``): nothing is recorded either."""
+    server_timing: Mapping[str, Mapping[str, tuple[dict[str, object], ...]]] = field(
+        default_factory=dict)
+    """Run id -> journey -> Server-Timing rows (engine.analysis.servertiming)."""
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "engine.history": ("engine.driver", "engine.target", "engine.report", "engine.commands",
                        "engine.pipeline"),
 }
-KNOWN_DEBT = {
-    # the report computes Server-Timing shares from histograms; issue #14 moves that figure
-    # into analysis so the report only prints it
-    ("engine.report.document", "engine.analysis.servertiming"),
-}
+KNOWN_DEBT: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

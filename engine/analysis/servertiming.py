@@ -189,6 +189,12 @@ def breakdown_run(run: RunResult) -> tuple[JourneyBreakdown, ...]:
     return tuple(breakdown(j) for j in run.journeys)
 
 
+def run_timing_rows(run: RunResult) -> dict[str, tuple[dict[str, object], ...]]:
+    """Each journey's Server-Timing rows (``ComponentShare.to_doc``) as the report prints
+    them: computed here once, so the run table and the bottlenecks use one convention."""
+    return {b.journey: tuple(b.to_doc()) for b in breakdown_run(run)}
+
+
 def merge_journeys(runs: Sequence[RunResult]) -> tuple[JourneyResult, ...]:
     """Each journey's totals over several runs (histograms and counters added)."""
     merged: dict[str, JourneyResult] = {}

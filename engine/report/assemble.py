@@ -61,7 +61,8 @@ def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:
     """The report fields the drive, analysis and judge records fill."""
     d, a, j = o.driven, o.analysed, o.judgement
     return dict(
-        messages=list(o.messages), runs=[run_to_doc(e.run, e.id, secrets) for e in d.runs],
+        messages=list(o.messages), runs=[run_to_doc(e.run, e.id, secrets, a.server_timing.get(e.id))
+                                         for e in d.runs],
         slo_checks=[c.to_doc() for c in a.slo_checks], error_budgets=[b.to_doc() for b in a.budgets],
         gates=[g.to_doc() for g in j.gates], checklist=[c.to_doc() for c in j.checklist],
         regression=_regression(o), hypotheses=[h.to_doc() for h in d.hypotheses],

@@ -123,20 +123,17 @@ def _merged(hists: Iterable[HistogramLike]) -> HistogramLike | None:
     return merged
 
 
-def _server_timing(j: JourneyResult) -> list[dict[str, Any]]:
-    # The Server-Timing analysis owns the conventions (an enclosing "app" reduced to its
-    # exclusive time, contribution weighted by how many responses carried the component),
-    # so the report shows the same shares the bottleneck ranking used.
-    from engine.analysis.servertiming import breakdown
-
-    rows = breakdown(j).to_doc()
+def _server_timing(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    # The analysis stage computes the rows (engine.analysis.servertiming.run_timing_rows:
+    # an enclosing "app" reduced to its exclusive time, contribution weighted by how many
+    # responses carried the component); the report only rounds and prints them.
     return [{k: (round(float(v), 9) if isinstance(v, float) else v) for k, v in row.items()}
             for row in rows]
 
 
-def _journey_doc(j: JourneyResult) -> dict[str, Any]:
+def _journey_doc(j: JourneyResult, timing_rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     latency = latency_summary(j.response)
-    timing = _server_timing(j)
+    timing = _server_timing(timing_rows)
     return {
         "name": j.name, "requests": j.requests, "errors": j.errors,
         "error_rate": round(j.errors / j.requests, 9) if j.requests else 0.0,
@@ -195,8 +192,12 @@ def _validity_doc(run: RunResult) -> dict[str, Any]:
     }
 
 
-def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = ()) -> dict[str, Any]:
+def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = (),
+               timing: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> dict[str, Any]:
     """Convert a driver ``RunResult`` into a ``Run`` entry of the document.
+
+    ``timing``: each journey's Server-Timing rows from the analysis stage
+    (``Analysed.server_timing``); a journey without rows shows none.
 
     Latencies become seconds; ``spectrum`` is the merged response distribution;
     ``histograms`` keeps each journey's encoded response histogram (HdrHistogram V2,
@@ -216,7 +217,7 @@ def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = ()) -> dict
         "latency": latency_summary(response) if response is not None else empty,
         "service_latency": latency_summary(service) if service is not None else empty,
         "spectrum": spectrum(response) if response is not None else [],
-        "journeys": [_journey_doc(j) for j in run.journeys],
+        "journeys": [_journey_doc(j, (timing or {}).get(j.name, ())) for j in run.journeys],
         "intervals": [_interval_doc(iv, hist_type, [j.name for j in run.journeys])
                       for iv in run.intervals],
         "resources": _resources_doc(run), "validity": _validity_doc(run),

@@ -83,6 +83,9 @@ def test_fast_variant_meets_the_slo_and_exits_0(tmp_path: Path) -> None:
     gates = {g["name"]: g["status"] for g in doc["specs"][0]["gates"]}
     assert gates["regression"] == "INCONCLUSIVE"  # first run: no baseline, never PASS
     assert (tmp_path / ".perfopt" / "history.db").is_file()
+    # the demo reports Server-Timing; the analysis stage's rows reach the run table
+    rows = [t for r in doc["specs"][0]["runs"] for j in r["journeys"] for t in j["server_timing"]]
+    assert rows and all(0.0 <= t["share"] <= 1.0 for t in rows)
 
 
 def test_unreachable_target_exits_3(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from engine.report.document import (
 )
 from tests.support.docs import NOW, full_document, make_run, minimal_document
 from tests.support.golden import check_golden
-from tests.support.runs import build_run, synthetic_validity
+from tests.support.runs import build_run, run_doc, synthetic_validity
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_run_to_doc_units_are_seconds() -> None:
 
 def test_spectrum_is_monotonic_and_ends_at_max() -> None:
     run = make_run("baseline", [100.0] * 5, seed=3)
-    doc = run_to_doc(run, "baseline")
+    doc = run_doc(run, "baseline")
     pts = doc["spectrum"]
     assert pts[0][0] == 0.0 and pts[-1][0] == 100.0
     assert all(a[0] < b[0] and a[1] <= b[1] for a, b in itertools.pairwise(pts))
@@ -136,7 +136,7 @@ def test_spectrum_does_not_claim_tail_percentiles_a_small_run_cannot_have() -> N
 
 def test_run_to_doc_counts_and_intervals() -> None:
     run = make_run("stress", [100.0, 200.0, 300.0], seed=9)
-    doc = run_to_doc(run, "stress-1")
+    doc = run_doc(run, "stress-1")
     assert doc["requests"] == run.requests and doc["errors"] == run.errors
     assert [iv["target_rate"] for iv in doc["intervals"]] == [100.0, 200.0, 300.0]
     assert sum(iv["rate"] for iv in doc["intervals"]) == pytest.approx(run.requests)
@@ -151,7 +151,7 @@ def test_run_without_journeys_still_validates() -> None:
     run = build_run((), synthetic_validity(0.0, target=10.0, valid=False, generator_cpu=0.0,
                                            reasons=("target unreachable",), sent=0.0),
                     duration_s=0.0)
-    doc = run_to_doc(run, "baseline")
+    doc = run_doc(run, "baseline")
     assert doc["latency"]["count"] == 0 and doc["spectrum"] == []
     spec = empty_spec_report("x", runs=[doc])
     assert validate_document(new_document([spec], verdict="INVALID", exit_code=3,
@@ -185,7 +185,7 @@ def test_load_document_reads_a_rendered_document(tmp_path: Path) -> None:
 def test_encoded_histograms_read_by_hdrhistogram_library() -> None:
     from hdrh.histogram import HdrHistogram
 
-    doc = run_to_doc(make_run("baseline", [100.0] * 3, seed=5), "b")
+    doc = run_doc(make_run("baseline", [100.0] * 3, seed=5), "b")
     theirs = HdrHistogram.decode(doc["histograms"]["lookup"])
     assert theirs.get_total_count() == doc["journeys"][0]["latency"]["count"]
     # same buckets -> same mean; percentiles are compared elsewhere (rank rounding differs:
@@ -209,7 +209,7 @@ def test_real_driver_run_converts_to_a_valid_document(monkeypatch: pytest.Monkey
                           rate=40.0)
     with running_demo(["all"]) as url:
         run = run_profile(url, journeys, profile, max_duration_s=20.0)
-    doc = run_to_doc(run, "baseline", ())
+    doc = run_doc(run, "baseline", ())
     spec = empty_spec_report("real", runs=[doc])
     full = new_document([spec], verdict="PASS", exit_code=0, generated_at=NOW)
     assert validate_document(full) == []
@@ -217,3 +217,11 @@ def test_real_driver_run_converts_to_a_valid_document(monkeypatch: pytest.Monkey
     assert any(j["server_timing"] for j in doc["journeys"]), "demo sends Server-Timing"
     page = html.render(full)
     assert 'data-chart="latency-baseline"' in page and 'data-chart="distribution"' in page
+
+
+def test_the_report_prints_the_server_timing_rows_it_is_given_and_computes_none() -> None:
+    """Issue #14: the shares are computed once, in analysis; run_to_doc only prints them."""
+    run = make_run("baseline", [100.0] * 3, seed=5)
+    assert all(j["server_timing"] == [] for j in run_to_doc(run, "b")["journeys"])
+    given = run_doc(run, "b")
+    assert any(j["server_timing"] for j in given["journeys"])

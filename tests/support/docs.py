@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from engine.hotpath.native import OUTCOME_NAMES, Histogram
-from engine.report.document import empty_spec_report, new_document, run_to_doc
+from engine.report.document import empty_spec_report, new_document
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult
 from engine.units import format_value
-from tests.support.runs import build_run, histogram_ns, synthetic_validity
+from tests.support.runs import build_run, histogram_ns, run_doc, synthetic_validity
 
 NOW = datetime(2026, 11, 27, 15, 0, 0, tzinfo=UTC)
 T0 = 1_795_791_600.0  # 2026-11-27T15:00:00Z, the fixed start of every fixture run
@@ -111,7 +111,7 @@ def _runs() -> dict[str, dict[str, Any]]:
         "H1-candidate-1": ("baseline", [150.0] * 10,
                            {"seed": 7, "variant": "candidate", "median_s": 0.008}),
     }
-    return {rid: run_to_doc(make_run(kind, rates, **kw), rid, ())
+    return {rid: run_doc(make_run(kind, rates, **kw), rid, ())
             for rid, (kind, rates, kw) in specs.items()}
 
 
@@ -353,7 +353,7 @@ def full_document() -> dict[str, Any]:
 
 def minimal_document() -> dict[str, Any]:
     """One 10-second baseline run, one gate; every other section empty (verdict PASS)."""
-    run = run_to_doc(make_run("baseline", [50.0] * 10, seed=11), "baseline", ())
+    run = run_doc(make_run("baseline", [50.0] * 10, seed=11), "baseline", ())
     spec = empty_spec_report(
         "smoke", "health-endpoint", trigger="proactive", status="IN_PROGRESS", verdict="PASS",
         started_at="2026-11-27T14:59:50Z", finished_at="2026-11-27T15:00:00Z", duration_s=10.0,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.report.document import empty_spec_report, new_document, run_to_doc
+from engine.report.document import empty_spec_report, new_document
 from tests.support.docs import NOW, _stress_step, make_run
+from tests.support.runs import run_doc
 
 OVERLOADED = ("target did not keep up: answered 171/s of 200/s offered (the run stays valid; "
               "the SLOs judge the shortfall)")
@@ -28,7 +29,7 @@ MESSAGES = (
 
 
 def _run(rid: str, kind: str, rates: list[float], seed: int) -> dict[str, Any]:
-    return run_to_doc(make_run(kind, rates, seed=seed), rid, ())
+    return run_doc(make_run(kind, rates, seed=seed), rid, ())
 
 
 def _interrupted(run: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,13 @@ lognormal body, and a per-run multiplicative drift like a noisy machine's).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from engine.analysis.servertiming import run_timing_rows
 from engine.hotpath.native import Histogram
+from engine.report.document import run_to_doc
 from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
 
 Latencies = np.ndarray | Mapping[str, np.ndarray]
@@ -91,3 +94,8 @@ def drifted_runs(rng: np.random.Generator, runs: int, n: int, median_s: float = 
         out.append(make_run(lognormal_ns(rng, n, median_s * scale, sigma), duration_s,
                             errors=errors))
     return out
+
+
+def run_doc(run: RunResult, run_id: str, secrets: Sequence[str] = ()) -> dict[str, Any]:
+    """``run_to_doc`` with the Server-Timing rows the analysis stage would give it."""
+    return run_to_doc(run, run_id, secrets, run_timing_rows(run))
