@@ -130,7 +130,7 @@ def _size(g: Group, metric: str) -> int:
     return g.n if is_latency(metric) else g.requests
 
 
-def _required(metric: str, cfg: StatsConfig) -> int:
+def requests_required(metric: str, cfg: StatsConfig) -> int:
     """Requests a group needs before its metric gets an interval."""
     need = cfg.min_requests
     if metric not in ("max", "mean") and is_latency(metric):
@@ -142,7 +142,7 @@ def _required(metric: str, cfg: StatsConfig) -> int:
 
 def _shortfall(groups: Sequence[Group], metric: str, cfg: StatsConfig) -> tuple[str, int | None]:
     """('', None) when both groups suffice, else (reason, more requests per group needed)."""
-    need = _required(metric, cfg)
+    need = requests_required(metric, cfg)
     sizes = [_size(g, metric) for g in groups]
     if any(not g.per_run for g in groups):
         return "a group has no runs", None

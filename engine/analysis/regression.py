@@ -13,13 +13,20 @@ meeting the hypothesis's expectation (see ``Guard``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.analysis.compare import Effect, StatsConfig, compare, higher_is_better, samples_to_decide
+from engine.analysis.compare import (
+    Effect,
+    StatsConfig,
+    compare,
+    higher_is_better,
+    requests_required,
+    samples_to_decide,
+)
 from engine.analysis.intervals import interval_problem, practical
-from engine.analysis.metrics import is_latency
+from engine.analysis.metrics import is_latency, percentile_of
 from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
 from engine.result import RunResult, Status, worst
 
@@ -151,7 +158,10 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                     "absolute" if metric in _ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
     checks += [_guard_check(current, g, config) for g in guards]  # finiteness checked inside
-    status = worst((c.status for c in checks if _decides(c)), Status.PASS)
+    checks = [_not_judged(c, config) if not _decides(c, set(tolerances or {}), config) else c
+              for c in checks]
+    status = worst((c.status for c in checks if _decides(c, set(tolerances or {}), config)),
+                   Status.PASS)
     messages = tuple(c.message for c in checks if c.status is Status.FAIL)
     note = "" if base else "no valid baseline runs"
     return RegressionResult(status, tuple(checks), messages, note)
@@ -171,11 +181,39 @@ def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
                    message=f"{label(check.metric, check.journey)}: {problem}")
 
 
-def _decides(check: RegressionCheck) -> bool:
-    """An undecidable max (one run per side) is reported but does not hold the gate
-    INCONCLUSIVE: with a single current run it could never decide, so it would hide every
-    other metric's verdict. A max measured over replicated runs decides like the rest."""
-    return not (check.metric == "max" and check.status is Status.INCONCLUSIVE)
+def _decides(check: RegressionCheck, named: Collection[str], cfg: StatsConfig) -> bool:
+    """Whether a check holds the gate. An undecidable max (one run per side) does not: with
+    a single current run it could never decide, so it would hide every other metric's
+    verdict. Nor does a default-tolerance tail percentile beyond p95 that the current run is
+    too small for (p99 of a 480-request run needs 1000): more history cannot fix that, only a
+    longer run, so the gate would be INCONCLUSIVE forever. p50 and p95 always decide (a run
+    too small for them is too little data), as does any metric the spec's ``tolerances``
+    name, and a max over replicated runs."""
+    if check.status is not Status.INCONCLUSIVE:
+        return True
+    if check.metric == "max":
+        return False
+    beyond_p95 = is_latency(check.metric) and check.metric != "mean" \
+        and percentile_of(check.metric) > 95.0
+    return check.metric in named or not (beyond_p95 and _current_too_small(check, cfg))
+
+
+def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
+    e = check.effect
+    return (e is not None and e.insufficient and e.requests_needed is not None
+            and e.n_b < requests_required(check.metric, cfg))
+
+
+def _not_judged(check: RegressionCheck, cfg: StatsConfig) -> RegressionCheck:
+    """The check as reported when it does not hold the gate: why, and what would make it count."""
+    if check.metric == "max" or check.effect is None:
+        return check
+    need = requests_required(check.metric, cfg)
+    name = label(check.metric, check.journey)
+    return replace(check, message=(
+        f"{name}: not judged: the current run has {check.effect.n_b} requests, {check.metric} "
+        f"needs {need} (run longer or faster, or name {check.metric} in the gate's tolerances "
+        "to require it)"))
 
 
 def _bad_sign(metric: str) -> float:

@@ -52,9 +52,24 @@ def test_no_baseline_is_inconclusive_never_pass() -> None:
 
 def test_too_few_requests_is_inconclusive_with_a_need() -> None:
     result = check_regressions(_runs(2, 1, n=100), _runs(1, 3, n=100))
-    assert result.status is Status.INCONCLUSIVE
+    assert result.status is Status.INCONCLUSIVE  # p95 of 100 requests: too little data
     p99 = next(c for c in result.checks if c.metric == "p99")
     assert p99.requests_needed == 900
+
+
+def test_a_tail_the_current_run_cannot_resolve_is_not_judged_and_does_not_hold_the_gate() -> None:
+    """Issue #14: p99 of a 480-request run needs 1000, so with the default tolerances the
+    gate was INCONCLUSIVE forever on the shipped specs; p50/p95 decide, p99 says why not."""
+    rng = np.random.default_rng(8)
+    base = drifted_runs(rng, 3, 480, drift=0.01)
+    current = drifted_runs(rng, 1, 480, drift=0.01)
+    result = check_regressions(current, base)
+    p99 = next(c for c in result.checks if c.metric == "p99")
+    assert p99.status is Status.INCONCLUSIVE and "not judged" in p99.message
+    assert "needs 1000" in p99.message and "tolerances" in p99.message
+    assert result.status is Status.PASS
+    # named in the spec's tolerances, p99 is required and holds the gate
+    assert check_regressions(current, base, {"p99": 0.2}).status is Status.INCONCLUSIVE
 
 
 def test_a_large_but_noisy_change_is_inconclusive_not_fail() -> None:
