@@ -1,4 +1,4 @@
-"""Within-run noise from a run's 1 s interval snapshots, and robust run weights.
+"""Within-run noise from a run's 1 s interval snapshots, and disturbed runs.
 
 A run's requests are not independent draws: a second in which the machine stalled
 moves hundreds of them together. Treating them as independent (the multinomial
@@ -8,9 +8,9 @@ have differed. The recorder keeps one histogram per journey per second
 bootstrap with 1 s blocks) gives each run's within-run variance including that
 dependence. ``run_noise`` takes the larger of the two estimates.
 
-``robust_weights`` flags a run whose own noise or whose distance from the other runs of
-its group is far beyond the rest (a disturbed run) and gives it a small weight, so one
-stall does not dominate a group's drift estimate (docs/STATISTICS.md).
+``flag_disturbed`` flags a run whose own noise or whose distance from the other runs of
+its group is far beyond the rest (a disturbed run), so reports can name it; it still
+counts in full (docs/STATISTICS.md).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from engine.analysis.metrics import is_latency, percentile_of
 from engine.hotpath.native import Histogram
 from engine.result import RunResult
 
-__all__ = ["MIN_BLOCKS", "block_variance", "interval_counts", "robust_weights"]
+__all__ = ["MIN_BLOCKS", "block_variance", "flag_disturbed", "interval_counts"]
 
 Array = Any
 NS = 1e-9
@@ -35,7 +35,6 @@ FLAG_WITHIN = 9.0
 """A run whose within-run variance exceeds this multiple of its groups' median is flagged."""
 FLAG_Z = 3.5
 """A run this many (robust) standard deviations from its group's other runs is flagged."""
-FLAGGED_WEIGHT = 0.1
 MIN_OUTLIER_RUNS = 5
 """A group needs this many runs before one can be called far from the others (with fewer,
 the others' spread is too uncertain: flagging then narrows A-vs-A intervals too much)."""
@@ -85,8 +84,8 @@ def block_variance(blocks: tuple[Array, Array], metric: str,
     return float(np.var(np.log(np.maximum(stat, 1e-12))))
 
 
-def robust_weights(values: Array, within: Array, group_of: Array) -> tuple[Array, tuple[int, ...]]:
-    """Weights 0..1 per run and the indices of flagged (disturbed) runs.
+def flag_disturbed(values: Array, within: Array, group_of: Array) -> tuple[int, ...]:
+    """The indices of disturbed runs, named in the comparison's method and messages.
 
     A run is flagged when its within-run variance is more than FLAG_WITHIN times the
     median of all runs', or (in a group of MIN_OUTLIER_RUNS or more runs) when it lies more than
@@ -107,6 +106,4 @@ def robust_weights(values: Array, within: Array, group_of: Array) -> tuple[Array
             scale = math.sqrt(mad**2 + w[i] + med_w)
             if scale > 0 and abs(y[i] - float(np.median(others))) / scale > FLAG_Z:
                 flagged.add(int(i))
-    weights = np.ones(y.size)
-    weights[sorted(flagged)] = FLAGGED_WEIGHT
-    return weights, tuple(sorted(flagged))
+    return tuple(sorted(flagged))

@@ -119,7 +119,7 @@ class Effect:
     """Minimum detectable effect at this noise (80% power at the interval's level):
     relative change for latency/throughput, absolute points for error rate."""
     flagged_runs: tuple[str, ...] = ()
-    """Disturbed runs that were down-weighted ('before run 2')."""
+    """Disturbed runs, named so a reader can look at them ('before run 2')."""
 
 
 # --- sufficiency ----------------------------------------------------------------------
@@ -264,7 +264,7 @@ def _method(noise: Noise, floor: float, cfg: StatsConfig, flagged: tuple[str, ..
     text = (f"two-level bootstrap: {cfg.resamples} within-run resamples (1 s blocks where "
             f"kept) + between-run drift ({dof}), seed {cfg.seed}")
     if flagged:
-        text += f"; disturbed run down-weighted: {', '.join(flagged)}"
+        text += f"; disturbed run (counted in full): {', '.join(flagged)}"
     return text
 
 

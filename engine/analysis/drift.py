@@ -3,9 +3,9 @@
 For every run of both groups: its value ``y`` (log scale for latency and throughput),
 its within-run variance ``w`` -- the larger of the multinomial resample's (requests
 independent) and the block bootstrap's over its 1 s intervals (engine.analysis.blocks;
-stalls move many requests together) -- and a robust weight (a disturbed run is flagged
-and weighted 0.1). The drift variance is what the weighted spread of runs around
-their group's weighted mean leaves beyond ``w`` (docs/STATISTICS.md, "Method").
+stalls move many requests together). Disturbed runs are flagged (and named), not
+down-weighted. The drift variance is what the spread of runs around their group's
+mean leaves beyond ``w`` (docs/STATISTICS.md, "Method").
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.analysis.blocks import block_variance, robust_weights
+from engine.analysis.blocks import block_variance, flag_disturbed
 from engine.analysis.groups import Group, draws, point, transform
 
 __all__ = ["Noise", "drift_draws", "run_noise"]
@@ -72,14 +72,17 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
     w = np.array([r[0][1] for r in rows])
     multi = np.array([r[0][2] for r in rows])
     gid = np.array([r[1] for r in rows], np.int64)
-    weights, flagged = robust_weights(y, w, gid)
+    flagged = flag_disturbed(y, w, gid)
+    # Every run counts in full: the current side of a regression check is one run, as
+    # likely to be disturbed as any baseline run, and the point change is the pooled
+    # histograms' (unweighted). Down-weighting flagged runs (0.1) narrowed the drift
+    # estimate and made the gate FAIL disturbed A-vs-A runs (benchmarks/power.py).
+    weights = np.ones(y.size)
     squares, df, within = 0.0, 0, []
     for gi in range(len(groups)):
         sel = gid == gi
         if sel.sum() < 2:
             continue
-        # A flagged run keeps its degree of freedom but only a tenth of its squared
-        # distance: dropping it would leave 1-2 df and a Student-t interval of absurd width.
         centre = float(np.average(y[sel], weights=weights[sel]))
         squares += float(np.sum(weights[sel] * (y[sel] - centre) ** 2))
         df += int(sel.sum()) - 1

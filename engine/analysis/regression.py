@@ -338,7 +338,7 @@ def mde_text(effect: Effect) -> str:
             if effect.metric == "throughput" else ""
     amount = f"{effect.mde * 100:.1f} points" if effect.metric in _ABSOLUTE \
         else f"{effect.mde * 100:.1f}%"
-    flagged = f"; disturbed run down-weighted: {', '.join(effect.flagged_runs)}" \
+    flagged = f"; disturbed run (counted in full): {', '.join(effect.flagged_runs)}" \
         if effect.flagged_runs else ""
     return f"; smallest change this noise detects: {amount}{flagged}"
 
