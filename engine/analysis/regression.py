@@ -184,9 +184,10 @@ def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
 def _decides(check: RegressionCheck, named: Collection[str], cfg: StatsConfig) -> bool:
     """Whether a check holds the gate. An undecidable max (one run per side) does not: with
     a single current run it could never decide, so it would hide every other metric's
-    verdict. Nor does a default-tolerance tail percentile beyond p95 that the current run is
-    too small for (p99 of a 480-request run needs 1000): more history cannot fix that, only a
-    longer run, so the gate would be INCONCLUSIVE forever. p50 and p95 always decide (a run
+    verdict. Nor does a default-tolerance check the current run is structurally too small
+    for, of a tail percentile beyond p95 (p99 of a 480-request run needs 1000) or of one
+    journey (96 of a run's 480 requests): more history cannot fix that, only a longer run,
+    so the gate would be INCONCLUSIVE forever. The pooled p50 and p95 always decide (a run
     too small for them is too little data), as does any metric the spec's ``tolerances``
     name, and a max over replicated runs."""
     if check.status is not Status.INCONCLUSIVE:
@@ -195,7 +196,8 @@ def _decides(check: RegressionCheck, named: Collection[str], cfg: StatsConfig) -
         return False
     beyond_p95 = is_latency(check.metric) and check.metric != "mean" \
         and percentile_of(check.metric) > 95.0
-    return check.metric in named or not (beyond_p95 and _current_too_small(check, cfg))
+    small_part = check.journey is not None or beyond_p95  # a journey's share, or a far tail
+    return check.metric in named or not (small_part and _current_too_small(check, cfg))
 
 
 def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
@@ -211,7 +213,8 @@ def _not_judged(check: RegressionCheck, cfg: StatsConfig) -> RegressionCheck:
     need = requests_required(check.metric, cfg)
     name = label(check.metric, check.journey)
     return replace(check, message=(
-        f"{name}: not judged: the current run has {check.effect.n_b} requests, {check.metric} "
+        f"{name}: not judged: the current run has {check.effect.n_b} "
+        f"{check.journey + ' ' if check.journey else ''}requests, {check.metric} "
         f"needs {need} (run longer or faster, or name {check.metric} in the gate's tolerances "
         "to require it)"))
 

@@ -13,7 +13,7 @@ from engine.analysis.regression import (
 )
 from engine.result import RunResult, Status
 from engine.units import Comparison
-from tests.support.runs import drifted_runs, make_run
+from tests.support.runs import drifted_runs, lognormal_ns, make_run
 
 
 def _runs(seed: int, runs: int, n: int = 8000, median_s: float = 0.02,
@@ -196,3 +196,20 @@ def test_significance_names_the_side_the_whole_interval_lies_on() -> None:
     p50 = next(c for c in check_regressions(faster, base).checks if c.metric == "p50")
     assert p50.ci_high is not None and p50.ci_high < 0
     assert p50.improved and not p50.significant and p50.status is Status.PASS
+
+
+def test_a_journey_the_current_run_is_too_small_for_is_not_judged() -> None:
+    """The shipped quick start: 96 of a run's 480 requests are one journey's; its p50
+    needs 200, so with the default tolerances the gate stayed INCONCLUSIVE forever."""
+    rng = np.random.default_rng(9)
+
+    def runs(k: int) -> list[RunResult]:
+        return [make_run({"main": lognormal_ns(rng, 400), "small": lognormal_ns(rng, 96)})
+                for _ in range(k)]
+
+    result = check_regressions(runs(1), runs(3), journeys=(None, "main", "small"))
+    small = [c for c in result.checks if c.journey == "small"]
+    assert small and all(c.status is not Status.FAIL for c in small)
+    p50 = next(c for c in small if c.metric == "p50")
+    assert "not judged: the current run has 96 small requests, p50 needs 200" in p50.message
+    assert result.status is Status.PASS
