@@ -25,6 +25,17 @@ class RunStarted:
     workers: int
     variant: str = ""
     """Which side of an experiment or which stress/capacity step ('' for the spec's run)."""
+    peak_rate: float | None = None
+    """Highest planned arrival rate (a spike's peak); None in the closed model."""
+
+    def rate_text(self) -> str:
+        """' at 80/s', or for a shaped run ' at 84/s mean, peaking at 500/s'."""
+        if self.target_rate is None:
+            return ""
+        peak = self.peak_rate
+        if peak is None or peak <= self.target_rate * 1.05:
+            return f" at {self.target_rate:.0f}/s"
+        return f" at {self.target_rate:.0f}/s mean, peaking at {peak:.0f}/s"
 
 
 @dataclass(frozen=True)
@@ -91,9 +102,8 @@ class ProgressPrinter:
             self._finished(event)
 
     def _started(self, e: RunStarted) -> None:
-        rate = f" at {e.target_rate:.0f}/s" if e.target_rate is not None else ""
         label = f"{e.profile} [{e.variant}]" if e.variant else e.profile
-        self._write(f"run {label}: {e.model} model{rate} for {e.duration_s:.0f}s -> "
+        self._write(f"run {label}: {e.model} model{e.rate_text()} for {e.duration_s:.0f}s -> "
                     f"{redact(e.target_url)} ({e.workers} worker{'s' if e.workers != 1 else ''})")
         if self.tty:
             self._live = _live_line(self.stream)

@@ -151,9 +151,10 @@ def _with_start(info: RunInfo, start_ns: int) -> RunInfo:
 
 def _started(info: RunInfo) -> RunStarted:
     shape: Shape = info.shape
-    rate = shape.mean_level() if shape.model == "open" else None
+    is_open = shape.model == "open"
     return RunStarted(info.profile.name, shape.model, info.target_url, shape.duration_s,
-                      rate, info.workers, info.variant)
+                      shape.mean_level() if is_open else None, info.workers, info.variant,
+                      peak_rate=shape.peak() if is_open else None)
 
 
 def check_target(url: str, timeout_s: float = 2.0) -> None:

@@ -300,3 +300,17 @@ def test_csv_short_row_gives_an_empty_cell(tmp_path: Path) -> None:
     b = RequestBuilder(Request("GET", "/{csv:d.a}-{csv:d.b}"), "h", tables, "j")
     ctx = RenderContext(tables)
     assert [b.build(ctx).split(b" ")[1] for _ in range(2)] == [b"/1-2", b"/3-"]
+
+
+def test_a_shaped_run_names_its_peak_not_only_its_mean() -> None:
+    """Issue #14: a spike's live line said 'open model at 84/s', the run's mean, not its shape."""
+    spike = RunStarted("spike", "open", "http://127.0.0.1:1", 15.0, 84.0, 1, peak_rate=500.0)
+    flat = RunStarted("base", "open", "http://127.0.0.1:1", 10.0, 100.0, 1, peak_rate=100.0)
+    closed = RunStarted("vu", "closed", "http://127.0.0.1:1", 10.0, None, 1)
+    assert spike.rate_text() == " at 84/s mean, peaking at 500/s"
+    assert flat.rate_text() == " at 100/s"
+    assert closed.rate_text() == ""
+    out = io.StringIO()
+    printer = ProgressPrinter(out, quiet=False)
+    printer(spike)
+    assert "open model at 84/s mean, peaking at 500/s for 15s" in out.getvalue()
