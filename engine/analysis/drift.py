@@ -34,10 +34,10 @@ class Noise:
     within: Array
     multinomial: Array
     group: Array
-    weights: Array
     flagged: tuple[int, ...]
+    """Disturbed runs, named in messages; they count in full."""
     s2: float
-    """Pooled variance of unflagged runs around their group's mean (drift + own noise)."""
+    """Pooled variance of the runs around their group's mean (drift + own noise)."""
     mean_within: float
     df: float
     """Degrees of freedom of s2 (0: drift unmeasured)."""
@@ -45,14 +45,12 @@ class Noise:
     def design_effect(self, g: int) -> float:
         """How much wider group g's within-run noise is than independent requests imply."""
         sel = self.group == g
-        base = float(np.dot(self.weights[sel], self.multinomial[sel]))
-        return max(1.0, float(np.dot(self.weights[sel], self.within[sel])) / base) if base > 0 \
-            else 1.0
+        base = float(self.multinomial[sel].sum())
+        return max(1.0, float(self.within[sel].sum()) / base) if base > 0 else 1.0
 
-    def effective_runs(self, g: int) -> float:
-        """(sum w)^2 / sum w^2 of group g's robust weights: runs that carry its drift."""
-        w = self.weights[self.group == g]
-        return float(w.sum() ** 2 / np.sum(w**2)) if w.size else 1.0
+    def runs(self, g: int) -> int:
+        """Runs of group g (each carries its own drift); at least 1."""
+        return max(1, int(np.count_nonzero(self.group == g)))
 
 
 def _one_run(p: Group, metric: str, rng: np.random.Generator) -> tuple[float, float, float]:
@@ -65,30 +63,27 @@ def _one_run(p: Group, metric: str, rng: np.random.Generator) -> tuple[float, fl
 
 
 def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) -> Noise:
-    """Values, within-run variances, robust weights and the drift estimate of all runs."""
+    """Values, within-run variances, disturbed runs and the drift estimate of all runs."""
     rows = [(_one_run(p, metric, rng), gi) for gi, g in enumerate(groups)
             for p in g.per_run if point(p, metric) is not None]
     y = np.array([r[0][0] for r in rows])
     w = np.array([r[0][1] for r in rows])
     multi = np.array([r[0][2] for r in rows])
     gid = np.array([r[1] for r in rows], np.int64)
+    # Flagged runs are named but count in full: the current side of a regression check is
+    # one run, as likely to be disturbed as any baseline run, and the point change is the
+    # pooled histograms' (unweighted); discounting a run could only narrow the interval.
     flagged = flag_disturbed(y, w, gid)
-    # Every run counts in full: the current side of a regression check is one run, as
-    # likely to be disturbed as any baseline run, and the point change is the pooled
-    # histograms' (unweighted). Down-weighting flagged runs (0.1) narrowed the drift
-    # estimate and made the gate FAIL disturbed A-vs-A runs (benchmarks/power.py).
-    weights = np.ones(y.size)
     squares, df, within = 0.0, 0, []
     for gi in range(len(groups)):
         sel = gid == gi
         if sel.sum() < 2:
             continue
-        centre = float(np.average(y[sel], weights=weights[sel]))
-        squares += float(np.sum(weights[sel] * (y[sel] - centre) ** 2))
+        squares += float(np.sum((y[sel] - y[sel].mean()) ** 2))
         df += int(sel.sum()) - 1
-        within += w[sel & (weights == 1.0)].tolist()
+        within += w[sel].tolist()
     s2, mean_w = (squares / df, float(np.mean(within or [0.0]))) if df else (0.0, 0.0)
-    return Noise(y, w, multi, gid, weights, flagged, s2, mean_w, float(df))
+    return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df))
 
 
 def drift_draws(noise: Noise, floor: float, size: int,
@@ -99,7 +94,7 @@ def drift_draws(noise: Noise, floor: float, size: int,
     freedom: each resample draws s2* = s2 df / chi2(df), and the drift variance is what
     s2* leaves beyond the within-run variance (which the within-run resamples carry).
     This makes the interval Student-t wide when drift dominates and bootstrap-exact
-    when it does not. A group's pooled value drifts by tau* / sqrt(effective runs) * Z.
+    when it does not. A group's pooled value drifts by tau* / sqrt(runs) * Z.
     """
     s2, within, df = noise.s2, noise.mean_within, noise.df
     tau = max(math.sqrt(max(0.0, s2 - within)), floor)
@@ -108,5 +103,5 @@ def drift_draws(noise: Noise, floor: float, size: int,
     else:
         tau2 = np.full(size, floor**2)
     scale = np.sqrt(tau2)
-    return (scale / math.sqrt(noise.effective_runs(0)) * rng.standard_normal(size),
-            scale / math.sqrt(noise.effective_runs(1)) * rng.standard_normal(size), tau)
+    return (scale / math.sqrt(noise.runs(0)) * rng.standard_normal(size),
+            scale / math.sqrt(noise.runs(1)) * rng.standard_normal(size), tau)
