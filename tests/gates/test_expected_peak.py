@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import analyse_stress
 from engine.pipeline import analyse, judge
 from engine.plan import SpecPlan
 from engine.records import Driven, GateResult
 from engine.result import Status
 from engine.spec.loader import load_text
-from engine.spec.model import Spec, StopWhen
-from tests.support.analysis import J, spread
+from engine.spec.model import LoadProfile, RunSettings, Spec, StopWhen
+from tests.support.analysis import J, interval, spread
 from tests.support.analysis import make_run as make_step
 from tests.support.specs import VALID
 
+SPIKE = LoadProfile("spike", "spike", RunSettings(), base_rate=50.0, peak_rate=500.0,
+                    before_s=5.0, spike_s=3.0, after_s=7.0, recovery_tolerance=0.2)
 STRESS = "load:\n  stress: {start: 10/s, step: 10/s, step_duration: 5s%s}\n"
 
 
@@ -75,3 +78,20 @@ def test_max_rate_below_the_expected_peak_is_a_spec_error() -> None:
     _, errors = load_text(VALID.replace("load:\n", STRESS % extra, 1), "s.yaml")
     assert any("expected max_rate >= expected_peak" in str(e) for e in errors), errors
     assert any(":" in str(e) and "s.yaml" in str(e) for e in errors)
+
+
+def test_an_expected_peak_no_stress_run_tested_is_inconclusive_not_pass() -> None:
+    """A recovered spike alone would PASS the load gate; the untested peak keeps it open."""
+    spec = _spec()
+    ivs = [interval(i, float(i), [spread(0.010, 100, rel=0.05, seed=i)]) for i in range(15)]
+    run = make_step([J("a", spread(0.01, 10))], duration_s=15.0, intervals=ivs, kind="spike")
+    spike = analyse_spike(run, SPIKE)
+    assert spike.verdict == "RECOVERED"
+    driven = replace(Driven(spec, SpecPlan(spec, (), ()), 0.0), spike=spike)
+    gate = next(g for g in judge(driven, analyse(driven, None), ()).gates if g.kind == "load")
+    assert gate.status == Status.INCONCLUSIVE
+    assert "expected peak 25/s not tested (the stress profile did not run)" in gate.message
+    without_peak = replace(driven, spec=_spec(""))
+    gate = next(g for g in judge(without_peak, analyse(without_peak, None), ()).gates
+                if g.kind == "load")
+    assert gate.status == Status.PASS  # the same evidence passes when no peak is expected
