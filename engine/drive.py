@@ -212,8 +212,8 @@ def _one_hypothesis(d: _Driving, ex: Executor, h: Hypothesis, profile: LoadProfi
                            round_index=round_index, hypothesis=h.id)
             d.add_run(label, role, run)
             return run
-        base_runs, cand_runs = run_experiment(h, run_variant, h.rounds)
-    slo = d.plan.spec.slo(h.expect.slo) if h.expect.slo else None
+        slo = d.plan.spec.slo(h.expect.slo) if h.expect.slo else None
+        base_runs, cand_runs = run_experiment(h, run_variant, h.rounds, slo)
     verdict = evaluate_hypothesis(h, base_runs, cand_runs, slo)
     d.hypotheses.append(verdict)
     if str(verdict.verdict) == "REFUTED":

@@ -198,6 +198,20 @@ def test_auto_rounds_stop_once_the_interval_decides() -> None:
     assert evaluate_hypothesis(_auto("<= -50%"), base, cand).verdict is Verdict.CONFIRMED
 
 
+def test_auto_rounds_with_an_slo_expectation_stop_once_the_slo_decides() -> None:
+    """engine/drive.py passed no SLO to run_experiment, so an SLO-only expectation looked
+    'no expectation to test' at every look and always ran max_rounds."""
+    slo = Slo("lookup-p95", Sli("lookup-p95", "latency", None, 95.0),
+              parse_comparison("< 200ms", "duration"))
+    h = replace(_hyp(), rounds="auto", max_rounds=6)
+    calls: list[int] = []
+    base, cand = run_experiment(h, _runner(0.3, 0.02, calls), slo=slo)
+    assert len(base) == len(cand) == 2
+    assert evaluate_hypothesis(h, base, cand, slo=slo).verdict is Verdict.CONFIRMED
+    calls.clear()
+    assert len(run_experiment(h, _runner(0.3, 0.02, calls))[0]) == 6  # without it: never
+
+
 def test_auto_rounds_are_bounded_by_max_rounds_when_nothing_decides() -> None:
     calls: list[int] = []
     h = _auto("<= 0%", max_rounds=4)
