@@ -182,22 +182,21 @@ def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
 
 
 def _decides(check: RegressionCheck, named: Collection[str], cfg: StatsConfig) -> bool:
-    """Whether a check holds the gate. An undecidable max (one run per side) does not: with
-    a single current run it could never decide, so it would hide every other metric's
-    verdict. Nor does a default-tolerance check the current run is structurally too small
-    for, of a tail percentile beyond p95 (p99 of a 480-request run needs 1000) or of one
-    journey (96 of a run's 480 requests): more history cannot fix that, only a longer run,
-    so the gate would be INCONCLUSIVE forever. The pooled p50 and p95 always decide (a run
-    too small for them is too little data), as does any metric the spec's ``tolerances``
-    name, and a max over replicated runs."""
-    if check.status is not Status.INCONCLUSIVE:
+    """Whether a check holds the gate. A check the current data structurally cannot decide
+    does not, unless the spec's ``tolerances`` name its metric: a max from one run per side
+    (one observation each), or a tail percentile beyond p95 or one journey's check the
+    current run is too small for (p99 of a 480-request run needs 1000; 96 of its requests
+    are one journey's). More history cannot fix those, only more or longer current runs,
+    so the gate would be INCONCLUSIVE forever. The pooled p50 and p95 always decide (a
+    run too small for them is too little data), and so does every other INCONCLUSIVE."""
+    if check.status is not Status.INCONCLUSIVE or check.metric in named:
         return True
     if check.metric == "max":
-        return False
+        return not (check.effect is not None and check.effect.insufficient)
     beyond_p95 = is_latency(check.metric) and check.metric != "mean" \
         and percentile_of(check.metric) > 95.0
     small_part = check.journey is not None or beyond_p95  # a journey's share, or a far tail
-    return check.metric in named or not (small_part and _current_too_small(check, cfg))
+    return not (small_part and _current_too_small(check, cfg))
 
 
 def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
@@ -208,15 +207,16 @@ def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
 
 def _not_judged(check: RegressionCheck, cfg: StatsConfig) -> RegressionCheck:
     """The check as reported when it does not hold the gate: why, and what would make it count."""
-    if check.metric == "max" or check.effect is None:
+    if check.effect is None:
         return check
-    need = requests_required(check.metric, cfg)
-    name = label(check.metric, check.journey)
+    name, metric = label(check.metric, check.journey), check.metric
+    require = f"name {metric} in the gate's tolerances to require it"
+    if metric == "max":
+        return replace(check, message=f"{name}: not judged: {check.effect.reason} ({require})")
     return replace(check, message=(
         f"{name}: not judged: the current run has {check.effect.n_b} "
-        f"{check.journey + ' ' if check.journey else ''}requests, {check.metric} "
-        f"needs {need} (run longer or faster, or name {check.metric} in the gate's tolerances "
-        "to require it)"))
+        f"{check.journey + ' ' if check.journey else ''}requests, {metric} "
+        f"needs {requests_required(metric, cfg)} (run longer or faster, or {require})"))
 
 
 def _bad_sign(metric: str) -> float:

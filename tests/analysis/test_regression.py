@@ -213,3 +213,13 @@ def test_a_journey_the_current_run_is_too_small_for_is_not_judged() -> None:
     p50 = next(c for c in small if c.metric == "p50")
     assert "not judged: the current run has 96 small requests, p50 needs 200" in p50.message
     assert result.status is Status.PASS
+
+
+def test_a_max_named_in_the_tolerances_decides_and_an_unnamed_one_says_why_not() -> None:
+    rng = np.random.default_rng(10)
+    base, current = drifted_runs(rng, 3, 2000, drift=0.01), drifted_runs(rng, 1, 2000, drift=0.01)
+    unnamed = check_regressions(current, base)
+    mx = next(c for c in unnamed.checks if c.metric == "max" and c.journey is None)
+    assert mx.status is Status.INCONCLUSIVE and "max: not judged: max is one observation" in mx.message
+    assert unnamed.status is Status.PASS
+    assert check_regressions(current, base, {"max": 0.3}).status is Status.INCONCLUSIVE
