@@ -83,14 +83,27 @@ def hypothesis_gate(e: Evidence, gate: Gate) -> GateResult:
 
 
 def error_budget_gate(e: Evidence, gate: Gate) -> GateResult:
+    """A budget is only as good as its SLO's check on the same run: an invalid run or one
+    too small to judge the SLO cannot show a budget burning under 1x either."""
+    if e.driven.target_error:
+        return _result(gate, Status.INVALID, e.driven.target_error)
     budgets = e.analysed.budgets
     if not budgets:
         return _result(gate, Status.INCONCLUSIVE, "no SLO with an error budget was measured")
-    burning = [b for b in budgets if b.burn_rate >= 1.0]
+    checks = {c.slo: c for c in e.analysed.slo_checks}
     details = [f"{b.slo}: burn {b.burn_rate:.2f}x ({b.tier})" for b in budgets]
+    unjudged = [checks[b.slo] for b in budgets if b.slo in checks
+                and checks[b.slo].status in (Status.INVALID, Status.INCONCLUSIVE)]
+    if any(c.status is Status.INVALID for c in unjudged):
+        bad = next(c for c in unjudged if c.status is Status.INVALID)
+        return _result(gate, Status.INVALID, f"{bad.slo}: {bad.message}", details)
+    burning = [b for b in budgets if b.burn_rate >= 1.0]
     if burning:
         return _result(gate, Status.FAIL, f"error budget burning at {burning[0].burn_rate:.1f}x "
                                           f"for {burning[0].slo}", details)
+    if unjudged:
+        return _result(gate, Status.INCONCLUSIVE, f"{unjudged[0].slo}: its SLO could not be "
+                                                  f"judged: {unjudged[0].message}", details)
     return _result(gate, Status.PASS, "every error budget burns under 1x", details)
 
 
@@ -117,7 +130,8 @@ def _soak_problems(d: Driven) -> tuple[list[str], list[str]]:
         fails.append(f"soak: {leak.message}")
     elif leak.verdict != "NO_LEAK":
         unknown.append(f"soak: {leak.message}")
-    fails += [f"soak: {d}" for d in soak.degradation]
+    # a cut-short soak's degradation is partial evidence, as its leak verdict is
+    (unknown if soak.partial else fails).extend(f"soak: {x}" for x in soak.degradation)
     return fails, unknown
 
 
@@ -160,6 +174,10 @@ def load_gate(e: Evidence, gate: Gate) -> GateResult:
            if a is not None]
     if not ran:
         return _result(gate, Status.INCONCLUSIVE, "no load-test analysis ran (soak, spike, stress)")
+    invalid = [r for kind in ("soak", "spike") for r in d.runs_of(kind) if not r.validity.valid]
+    if invalid:
+        return _result(gate, Status.INVALID, f"{invalid[0].kind} run invalid: "
+                                             f"{'; '.join(invalid[0].validity.reasons)}")
     soak_fails, soak_open = _soak_problems(d)
     other_fails, other_open = _spike_stress_problems(d)
     fails, unknown = soak_fails + other_fails, soak_open + other_open

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.analysis.soak import analyse_soak
 from engine.analysis.stress import analyse_stress
 from engine.gates.abort import abort_check
 from engine.gates.evaluate import exit_code, overall, spec_verdict
@@ -32,7 +33,7 @@ from engine.records import (
 from engine.result import SEVERITY, ExitCode, RunResult, Status, worst
 from engine.spec.loader import load_text
 from engine.spec.model import Spec, StopWhen
-from tests.support.analysis import J, spread
+from tests.support.analysis import J, interval, sample, spread
 from tests.support.analysis import make_run as make_step
 from tests.support.runs import make_run
 from tests.support.specs import VALID
@@ -287,3 +288,30 @@ def test_an_unopenable_history_is_a_message_not_a_crash() -> None:
     analysed = analyse(driven, "history unavailable at /nope: denied")
     assert analysed.messages == ("history unavailable at /nope: denied",)
     assert judge(driven, analysed).verdict != Status.FAIL
+
+
+# --- error budgets and the load gate never pass on runs their checks cannot judge ------
+
+def test_the_error_budget_gate_does_not_pass_on_a_run_too_small_for_its_slo() -> None:
+    small = _judged(_driven(runs=(_run(5, n=20),)))
+    budgets = _gate(small, "error_budget")
+    assert budgets.status is not Status.PASS, budgets.message
+    whole = _gate(_judged(_driven(runs=(_run(5),))), "error_budget")
+    assert whole.status is Status.PASS  # the same SLOs on enough requests do pass
+
+
+def test_the_error_budget_gate_is_invalid_when_the_target_was_unreachable() -> None:
+    gate = _gate(_judged(_driven(target_error="target unreachable")), "error_budget")
+    assert gate.status is Status.INVALID
+
+
+def test_the_load_gate_is_invalid_when_its_soak_run_was_invalid() -> None:
+    ivs = [interval(i, float(i), [spread(0.010, 50, rel=0.05, seed=i)]) for i in range(20)]
+    res = [sample(float(t)) for t in range(20)]
+    soak_run = make_step([J("lookup", spread(0.01, 10))], duration_s=20.0, intervals=ivs,
+                         resources=res, kind="soak", valid=False, reasons=("worker saturated",))
+    driven = _driven(runs=(_run(5),), soak=analyse_soak(soak_run))
+    driven = replace(driven, runs=(*driven.runs, RunEntry("soak", RunRole("soak", "soak"),
+                                                          soak_run)))
+    gate = _gate(_judged(driven), "load")
+    assert gate.status is Status.INVALID and "worker saturated" in gate.message
