@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from engine.analysis.capacity import CapacityAnalysis, run_capacity
-from engine.analysis.evidence import short_evidence
+from engine.analysis.evidence import abort_failure, analysis_failure, short_evidence
 from engine.analysis.hypothesis import HypothesisVerdict, evaluate_hypothesis, run_experiment
 from engine.analysis.slo import check_slo
 from engine.analysis.soak import SoakAnalysis, analyse_soak
@@ -166,8 +166,8 @@ def _note_run_failures(d: _Driving, kind: str, interrupted: bool) -> None:
             continue
         if not run.validity.valid:
             d.message(f"Load test failed: {kind} run invalid: {'; '.join(run.validity.reasons)}")
-        elif run.aborted and run.abort_reason and not interrupted:
-            d.message(f"Load test failed: {kind} aborted: {run.abort_reason}")
+        elif abort_failure(run) and not interrupted:
+            d.message(f"Load test failed: {kind} aborted: {abort_failure(run)}")
         elif run.validity.notes and kind not in ("stress", "capacity"):
             d.message(f"Target overloaded: {kind} run: {'; '.join(run.validity.notes)}")
     mode = analysis_failure(kind, d.soak, d.spike)
@@ -177,18 +177,6 @@ def _note_run_failures(d: _Driving, kind: str, interrupted: bool) -> None:
     short = short_evidence(kind, min(durations)) if durations else ""
     if short:
         d.message(short)
-
-
-def analysis_failure(kind: str, soak: SoakAnalysis | None, spike: SpikeAnalysis | None) -> str:
-    """The failure mode a soak or spike analysis found ('' when none): the flow message
-    the checklist reads says what the load gate says."""
-    if kind == "soak" and soak is not None and soak.leak.verdict == "LEAK":
-        return f"soak: {soak.leak.message}"
-    if kind == "soak" and soak is not None and soak.degradation:
-        return f"soak: {'; '.join(soak.degradation)}"
-    if kind == "spike" and spike is not None and spike.verdict == "NOT_RECOVERED":
-        return "spike: latency did not recover after the spike"
-    return ""
 
 
 def _drive_hypotheses(d: _Driving, options: ExecOptions, ex: Executor) -> None:

@@ -16,6 +16,7 @@ __all__ = [
     "UnitError",
     "format_duration",
     "format_rate",
+    "human_duration",
     "parse_change",
     "parse_comparison",
     "parse_duration",
@@ -170,6 +171,14 @@ def format_duration(seconds: float) -> str:
         if abs(seconds) >= scale:
             return f"{seconds / scale:.3g}{unit}"
     return f"{seconds / 1e-9:.3g}ns"
+
+
+def human_duration(seconds: float) -> str:
+    """'15 s', '12 min', '4.5 h', '3.2 d' (people's units for run lengths)."""
+    for unit, scale, limit in (("s", 1.0, 120.0), ("min", 60.0, 7200.0), ("h", 3600.0, 172800.0)):
+        if seconds < limit:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 86400.0:.3g} d"
 
 
 def format_rate(per_second: float) -> str:

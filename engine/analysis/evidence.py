@@ -3,10 +3,16 @@ guidance. Both come back as sentences for the spec's messages and analysis recor
 
 from __future__ import annotations
 
-from engine.analysis.leak import human_duration
-from engine.result import RunResult
+from typing import TYPE_CHECKING
 
-__all__ = ["GUIDANCE", "partial_reason", "short_evidence"]
+from engine.result import RunResult
+from engine.units import human_duration
+
+if TYPE_CHECKING:  # soak imports this module
+    from engine.analysis.soak import SoakAnalysis
+    from engine.analysis.spike import SpikeAnalysis
+
+__all__ = ["GUIDANCE", "abort_failure", "analysis_failure", "partial_reason", "short_evidence"]
 
 GUIDANCE: dict[str, tuple[float, str, str]] = {
     # kind -> (shortest run the flow recommends in s, its guidance, what the run decides)
@@ -17,6 +23,14 @@ GUIDANCE: dict[str, tuple[float, str, str]] = {
 }
 SLACK = 0.95
 """A run within 5% of the guidance (ramp and shutdown trim a little) is not short."""
+
+
+def abort_failure(run: RunResult) -> str:
+    """Why a gate's abort_on_fail stopped the run ('' if it did not): a failure, unlike a
+    user's stop (reason 'interrupted'), which only makes the run partial."""
+    if not run.aborted or not run.abort_reason or run.abort_reason == "interrupted":
+        return ""
+    return run.abort_reason
 
 
 def partial_reason(run: RunResult, planned_s: float | None = None) -> str:
@@ -39,3 +53,16 @@ def short_evidence(kind: str, duration_s: float) -> str:
     ran = human_duration(duration_s)
     per = " per scenario" if kind == "capacity" else ""
     return f"{kind} ran {ran}{per}; the flow's guidance is {text}: {decides} {ran} of evidence"
+
+
+def analysis_failure(kind: str, soak: SoakAnalysis | None, spike: SpikeAnalysis | None) -> str:
+    """The failure a whole soak or spike analysis found ('' when none, or when the evidence is
+    partial): one sentence for the flow message, the load gate and the checklist."""
+    if kind == "soak" and soak is not None and soak.leak.verdict == "LEAK":
+        return f"soak: {soak.leak.message}"
+    if kind == "soak" and soak is not None and soak.degradation and not soak.partial:
+        return f"soak: {'; '.join(soak.degradation)}"
+    if kind == "spike" and spike is not None and spike.verdict == "NOT_RECOVERED" \
+            and not spike.partial:
+        return f"spike: {spike.message}"
+    return ""

@@ -32,7 +32,9 @@ from itertools import pairwise
 
 from scipy import stats as st
 
-__all__ = ["HORIZON_S", "MATERIAL", "TrendFit", "fit_trend", "headroom", "human_duration",
+from engine.units import human_duration
+
+__all__ = ["HORIZON_S", "MATERIAL", "TrendFit", "fit_trend", "headroom",
            "leak_verdict", "needed_span"]
 
 MIN_POINTS = 8
@@ -52,14 +54,6 @@ a few seconds of a service warming its caches grow as steeply as a leak, and a l
 them says nothing about the next day."""
 SHRINK_EXPONENT = 1.5
 """The slope interval's half-width shrinks like span^-SHRINK_EXPONENT (OLS, constant rate)."""
-
-
-def human_duration(seconds: float) -> str:
-    """'15 s', '12 min', '4.5 h', '3.2 d' (people's units for run lengths)."""
-    for unit, scale, limit in (("s", 1.0, 120.0), ("min", 60.0, 7200.0), ("h", 3600.0, 172800.0)):
-        if seconds < limit:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 86400.0:.3g} d"
 
 
 def _amount(metric: str, value: float, sign: str = "+") -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.analysis.evidence import partial_reason
+from engine.analysis.evidence import abort_failure, analysis_failure, partial_reason
 from engine.records import Analysed, CheckItem, Driven, RoleKind
 from engine.result import Status
 
@@ -131,9 +131,10 @@ def _profile_passed(kind: RoleKind) -> Check:
         invalid = [r for r in runs if not r.validity.valid]
         if invalid:
             return Status.INVALID, "; ".join(invalid[0].validity.reasons)
-        failed = [m for m in d.messages if m.startswith("Load test failed") and kind in m]
+        failed = analysis_failure(kind, d.soak, d.spike) or next(
+            (f"{kind} aborted: {why}" for r in runs if (why := abort_failure(r))), "")
         if failed:
-            return Status.FAIL, failed[0]
+            return Status.FAIL, f"Load test failed: {failed}"
         unsure = _undecided(d, kind)
         if unsure:
             return Status.INCONCLUSIVE, unsure

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from engine.analysis.evidence import analysis_failure
 from engine.records import Analysed, CheckItem, Driven, GateResult
 from engine.result import ExitCode, Status, worst
 from engine.spec.model import Gate, Spec
@@ -124,22 +125,21 @@ def _soak_problems(d: Driven) -> tuple[list[str], list[str]]:
     soak = d.soak
     if soak is None:
         return [], []
-    fails, unknown = [], []
-    leak = soak.leak
-    if leak.verdict == "LEAK":
-        fails.append(f"soak: {leak.message}")
-    elif leak.verdict != "NO_LEAK":
-        unknown.append(f"soak: {leak.message}")
-    # a cut-short soak's degradation is partial evidence, as its leak verdict is
-    (unknown if soak.partial else fails).extend(f"soak: {x}" for x in soak.degradation)
-    return fails, unknown
+    fail = analysis_failure("soak", soak, None)
+    unknown = [f"soak: {soak.leak.message}"] if soak.leak.verdict not in ("LEAK", "NO_LEAK") \
+        else []
+    if soak.partial:  # a cut-short soak's degradation is partial evidence, as its leak is
+        unknown += [f"soak: {x}" for x in soak.degradation]
+    return [fail] if fail else [], unknown
 
 
 def _spike_stress_problems(d: Driven) -> tuple[list[str], list[str]]:
     fails: list[str] = []
     unknown: list[str] = []
-    if d.spike is not None and d.spike.verdict != "RECOVERED":
-        (unknown if d.spike.partial else fails).append(f"spike: {d.spike.message}")
+    spike_fail = analysis_failure("spike", None, d.spike)
+    fails += [spike_fail] if spike_fail else []
+    if d.spike is not None and d.spike.verdict != "RECOVERED" and not spike_fail:
+        unknown.append(f"spike: {d.spike.message}")
     if d.stress is not None and (d.stress.partial or not d.stress.steps):
         unknown.append(f"stress: {d.stress.message}")
     else:

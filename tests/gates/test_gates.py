@@ -14,13 +14,13 @@ import pytest
 from engine.analysis import compare as stats
 from engine.analysis import hypothesis, regression
 from engine.analysis.compare import Effect
+from engine.analysis.evidence import analysis_failure
 from engine.analysis.intervals import interval_problem, practical
 from engine.analysis.metrics import tail_samples_needed
 from engine.analysis.regression import check_regressions
 from engine.analysis.slo import MIN_TAIL_SAMPLES, check_slo
 from engine.analysis.soak import SoakAnalysis, SoakWindow, TrendFit
 from engine.analysis.spike import SpikeAnalysis
-from engine.drive import analysis_failure
 from engine.gates.evaluate import (
     Evidence,
     evaluate_gates,

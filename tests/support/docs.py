@@ -183,7 +183,7 @@ def _stress(run: dict[str, Any]) -> dict[str, Any]:
 LEAK_TEXT = ("rss_bytes grows: slope 1.34 GiB/h (95% CI 1.33 GiB/h to 1.35 GiB/h), projected "
              "32.2 GiB in 24 h from 59 s of samples")
 LEAK_MESSAGE = f"Load test failed: soak: {LEAK_TEXT}"
-"""What the pipeline says for a leaking soak (engine/drive.analysis_failure)."""
+"""What the pipeline says for a leaking soak (engine/analysis/evidence.analysis_failure)."""
 
 
 def _soak(run: dict[str, Any]) -> dict[str, Any]:
