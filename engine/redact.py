@@ -20,6 +20,10 @@ REDACTED = "[REDACTED]"
 ALWAYS_SECRET: tuple[str, ...] = ("authorization", "cookie", "set-cookie", "proxy-authorization")
 
 
+MIN_LITERAL = 4
+"""Literal secret values shorter than this are not searched for (so "1" does not eat numbers)."""
+
+
 def secret_names(secrets: Iterable[str] = ()) -> frozenset[str]:
     """Lower-cased names whose values are redacted: the always-secret headers plus ``secrets``."""
     return frozenset(ALWAYS_SECRET) | {s.strip().lower() for s in secrets if s.strip()}
@@ -92,7 +96,7 @@ def redact(obj: Any, secrets: Iterable[str] = (), values: Iterable[str] = ()) ->
     Non-string scalars are returned as they are.
     """
     names = secret_names(secrets)
-    literal = tuple(sorted({v for v in values if len(v) >= 4}, key=len, reverse=True))
+    literal = tuple(sorted({v for v in values if len(v) >= MIN_LITERAL}, key=len, reverse=True))
     return _walk(obj, names, literal)
 
 
@@ -118,5 +122,5 @@ def secret_values_in(data: Any, names: frozenset[str]) -> list[str]:
 def environment_values(secrets: Iterable[str], environ: Mapping[str, str]) -> list[str]:
     """Values of apply's environment variables named in ``secrets:`` (case-insensitive): a
     started target inherits them and may print them, a CI job may have exported them."""
-    names = {s.strip().lower() for s in secrets if s.strip()}
-    return [v for k, v in environ.items() if k.lower() in names and len(v) >= 4]
+    names = secret_names(secrets)
+    return [v for k, v in environ.items() if k.lower() in names and len(v) >= MIN_LITERAL]

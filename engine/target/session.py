@@ -28,8 +28,6 @@ from engine.target.sampler import Sampler, shift
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
 
-"""Given the live recorder and elapsed seconds, a reason to abort now, or ''."""
-
 
 class TargetUnavailable(Exception):
     """The target could not be started or reached: the run is INVALID (exit 3)."""
