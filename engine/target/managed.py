@@ -169,6 +169,8 @@ class ManagedTarget:
         self._lock = threading.Lock()
         self.marker = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
         self._pidfile: Path | None = None
+        self.warnings: list[str] = []
+        """What could not be verified while starting (the caller prints them)."""
 
     @property
     def pid(self) -> int | None:
@@ -239,7 +241,14 @@ class ManagedTarget:
         if cfg.port is None or proc is None or (cfg.ready_url is None and cfg.ready_tcp is None):
             return
         ours = {proc.pid, *(p.pid for p in self.tree())}
-        foreign = [pid for pid in listener_pids(*cfg.port) if pid not in ours]
+        listening = listener_pids(*cfg.port)
+        if not listening:  # never a silent pass: say the ownership was not proven
+            why = "the listening sockets cannot be listed here" if listening is None \
+                else "no listening socket on it is visible"
+            self.warnings.append(f"warning: could not verify that port {cfg.port[1]} is "
+                                 f"answered by the started target ({why})")
+            return
+        foreign = [pid for pid in listening if pid not in ours]
         if foreign:
             raise self._error(f"port {cfg.port[1]} is answered by {describe(foreign[0])}, not "
                               "by the started target; apply measures only a server it started",

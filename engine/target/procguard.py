@@ -97,13 +97,14 @@ def port_owner(port: int) -> str:
     return ""
 
 
-def listener_pids(host: str, port: int) -> list[int | None]:
-    """Pids listening on ``port`` at ``host``'s addresses or a wildcard (None: not visible)."""
+def listener_pids(host: str, port: int) -> list[int | None] | None:
+    """Pids listening on ``port`` at ``host``'s addresses or a wildcard (a None pid: its
+    owner is not visible); None when the sockets cannot be listed at all."""
     try:
         addresses = {i[4][0] for i in getaddrinfo_within(host, port, 2.0)}
         conns = psutil.net_connections(kind="inet")
     except (psutil.Error, OSError):
-        return []
+        return None
     addresses |= {"0.0.0.0", "::"}
     return [c.pid for c in conns if c.status == psutil.CONN_LISTEN and c.laddr
             and c.laddr.port == port and c.laddr.ip in addresses]

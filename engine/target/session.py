@@ -93,6 +93,8 @@ def target_session(target: Target, stop: threading.Event | None = None
     managed = ManagedTarget(_start_config(target), stop=stop)
     try:
         managed.start()
+        for line in managed.warnings:
+            _warn(line)
     except StartInterrupted:
         managed.stop()
         raise KeyboardInterrupt from None

@@ -294,6 +294,31 @@ def test_a_port_answered_by_another_server_is_refused(monkeypatch: pytest.Monkey
     assert target.pid is not None and not alive(target.pid)
 
 
+def test_an_owner_that_cannot_be_seen_is_a_warning_not_a_silent_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where psutil cannot list sockets (macOS without root) the ownership check cannot
+    decide: the target starts, and the start says the port was not verified."""
+    from engine.target import managed
+
+    def denied(*_: object, **__: object) -> list[object]:
+        raise psutil.AccessDenied()
+
+    with socket.create_server(("127.0.0.1", 0)) as server:  # someone else answers
+        port = server.getsockname()[1]
+        monkeypatch.setattr(managed, "check_port_free", lambda *args: None)
+        monkeypatch.setattr(psutil, "net_connections", denied)
+        cfg = StartConfig(py("import time; time.sleep(60)"), ready_tcp=("127.0.0.1", port),
+                          port=("127.0.0.1", port), ready_timeout_s=20)
+        target = ManagedTarget(cfg)
+        try:
+            target.start()
+            assert target.warnings == [f"warning: could not verify that port {port} is "
+                                       "answered by the started target (the listening sockets "
+                                       "cannot be listed here)"]
+        finally:
+            target.stop()
+
+
 def test_stale_pid_files_are_swept_only_for_what_apply_started(tmp_path: Path) -> None:
     from engine.target import pidfile
 
