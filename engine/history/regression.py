@@ -69,16 +69,18 @@ class Judged:
 
 
 def judged(store: HistoryStore, run_id: int) -> Judged | None:
-    """What apply's regression gate judged run ``run_id`` with; None when it judged none
-    (or the stored record is unreadable)."""
+    """What apply's regression gate judged run ``run_id`` with; None when it judged none.
+    A stored record that cannot be read is a HistoryError: repeating the judgement with
+    default settings (no guards) could pass where apply failed."""
     doc = store.run_meta(run_id).get(JUDGED_KEY)
-    if not isinstance(doc, dict):
+    if doc is None:
         return None
     try:
         return Judged(tuple(int(i) for i in doc["baseline_run_ids"]), dict(doc["baseline"]),
                       RegressionSettings.from_doc(doc["settings"]), str(doc["status"]))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise HistoryError(f"run {run_id}: the stored regression judgement is unreadable "
+                           f"({exc!r})") from exc
 
 
 @dataclass(frozen=True)

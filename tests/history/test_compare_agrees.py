@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +167,17 @@ def test_compare_of_a_run_apply_did_not_judge_needs_a_baseline(
     assert "settings: the defaults" in out
     assert any(ln.startswith("signup p99 ") for ln in out.splitlines())  # per journey too
 
+
+
+def test_an_unreadable_stored_judgement_is_an_error_not_the_defaults(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """compare with default settings (no guards) could pass where apply failed."""
+    db = tmp_path / "h.db"
+    with HistoryStore(db) as store:
+        ids = [store.record("svc", "h", _run(k, np.random.default_rng(k)), "PASS",
+                            host_fingerprint(), None) for k in range(2)]
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE runs SET meta = ? WHERE id = ?",
+                    ('{"regression_gate": {"baseline_run_ids": "x"}}', ids[1]))
+    assert cli("compare", str(ids[1]), "--db", str(db)) == 2
+    assert "stored regression judgement is unreadable" in capsys.readouterr().err
