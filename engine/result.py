@@ -22,12 +22,14 @@ __all__ = [
     "SEVERITY",
     "TARGET_SHORT",
     "AbortCheck",
+    "CheckResult",
     "ExitCode",
     "JourneyResult",
     "ResourceSample",
     "RunInterval",
     "RunResult",
     "Status",
+    "StepResult",
     "Validity",
     "worst",
 ]
@@ -71,6 +73,43 @@ class ExitCode(IntEnum):
 
 
 @dataclass(frozen=True)
+class StepResult:
+    """One step of a multi-step journey (single-step journeys have none: the journey is
+    the step). Histogram values are nanoseconds; a followed redirect chain is one request."""
+
+    index: int
+    name: str
+    """The step's ``name:`` from the spec, else "METHOD /path" as written (templates kept)."""
+    response: Histogram
+    outcomes: Mapping[str, int]
+    """Counts by OUTCOME_NAMES, as JourneyResult.outcomes, for this step only."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """The step's tags merged over its journey's (the step's value wins)."""
+
+    @property
+    def requests(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def errors(self) -> int:
+        return self.requests - self.outcomes.get("ok", 0)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One declared check of one step (k6's checks): how often it held."""
+
+    step: int
+    """Index of the step in its journey."""
+    name: str
+    """What was checked, in words: 'status is 200', 'json $.name == "alice"', ..."""
+    passed: int
+    failed: int
+    fail_request: bool = False
+    """True when a failed check also fails the request (outcome ``check``)."""
+
+
+@dataclass(frozen=True)
 class JourneyResult:
     """Totals of one journey over a run. Histogram values are nanoseconds."""
 
@@ -83,6 +122,18 @@ class JourneyResult:
     """Counts by engine.hotpath.native.OUTCOME_NAMES (ok, status_4xx, connect, timeout, dropped, ...)."""
     server_timing: Mapping[str, Histogram] = field(default_factory=dict)
     """W3C Server-Timing component -> histogram of its reported durations (ns)."""
+    statuses: Mapping[int, int] = field(default_factory=dict)
+    """HTTP status code -> responses with it (every parsed response; redirect hops that
+    were followed count under their own 3xx code)."""
+    steps: tuple[StepResult, ...] = ()
+    """Per-step results of a multi-step journey, in spec order (empty for one step)."""
+    checks: tuple[CheckResult, ...] = ()
+    ended: Mapping[str, int] = field(default_factory=dict)
+    """Journey instances ended early, by reason ("extract order_id failed at step create")."""
+    redirects: int = 0
+    """Redirect hops followed (each hop is timed within its request, counted here)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """The journey's tags from the spec (per-tag results are computed in analysis)."""
 
     @property
     def requests(self) -> int:
