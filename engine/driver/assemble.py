@@ -51,8 +51,10 @@ def run_interval(snap: Any, info: RunInfo) -> RunInterval:
                        tuple(tuple(o) for o in snap.outcomes))
 
 
-def interval_progress(ri: RunInterval, info: RunInfo) -> IntervalProgress:
-    """Live numbers of one interval: all journeys together."""
+def interval_progress(ri: RunInterval, info: RunInfo,
+                      journeys: Sequence[str] = ()) -> IntervalProgress:
+    """Live numbers of one interval: all journeys together (``ri`` itself rides along, with
+    the ``journeys`` names, for per-journey live consumers)."""
     total = Histogram()
     for enc in ri.response:
         total.add(Histogram.decode(enc))
@@ -67,7 +69,7 @@ def interval_progress(ri: RunInterval, info: RunInfo) -> IntervalProgress:
     return IntervalProgress(
         ri.index, end, max(0.0, info.shape.duration_s - end), ri.target_rate,
         sent / ri.duration_s if ri.duration_s > 0 else 0.0, pct(50), pct(95), pct(99),
-        requests, requests - ok)
+        requests, requests - ok, ri, tuple(journeys))
 
 
 def build_result(info: RunInfo, reports: Sequence[Any], tolerance: float,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from engine.redact import redact
+from engine.result import RunInterval
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class IntervalProgress:
     p99_s: float | None
     requests: int
     errors: int
+    interval: RunInterval | None = None
+    """The closed interval itself (per-journey histograms and outcomes), for live consumers
+    (engine/live: --stream, --metrics-port); they decode it, the driver does not."""
+    journeys: tuple[str, ...] = ()
+    """Journey names in the order of ``interval.response`` and ``interval.outcomes``."""
 
 
 @dataclass(frozen=True)

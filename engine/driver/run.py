@@ -58,7 +58,7 @@ class ParentHooks:
             return ""
         ri = run_interval(snap, self.info)
         if self.progress is not None:
-            self.progress(interval_progress(ri, self.info))
+            self.progress(interval_progress(ri, self.info, recorder.journeys))
         if self.on_interval is not None and self.on_interval(ri, recorder):
             return f"aborted by a check at interval {ri.index}"
         return ""
