@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from engine.advisor.rules import advise
 from engine.analysis.bottlenecks import find_bottlenecks
 from engine.analysis.hypothesis import guards_from_verdicts
 from engine.analysis.prioritize import prioritize
@@ -49,7 +50,7 @@ def run_spec(plan: SpecPlan, ctx: ApplyContext) -> SpecResult:
     driven = drive(plan, ctx)
     try:
         with _history(driven, ctx.history) as history:
-            analysed = analyse(driven, history)
+            analysed = advised(driven, analyse(driven, history))
             judgement = judge(driven, analysed, ctx.gates)
             store = history if isinstance(history, HistoryStore) and \
                 not analysed.history_failed else None
@@ -63,7 +64,7 @@ def _interrupted_after_drive(driven: Driven, ctx: ApplyContext) -> SpecResult:
     """The spec's runs judged as interrupted, without the history: a run whose write was
     cut short was rolled back (one transaction per run), so nothing half-written stays."""
     driven = replace(driven, interrupted=True)
-    analysed = analyse(driven, None)
+    analysed = advised(driven, analyse(driven, None))
     judgement = judge(driven, analysed, ctx.gates)
     note = "history not updated: interrupted while analysing or recording"
     return SpecResult(driven, analysed, judgement, Recorded(messages=(note,)),
@@ -96,6 +97,11 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
         changepoints=found.changepoints, messages=unique(tuple(messages)),
         history_failed=bool(problem),
         server_timing={e.id: run_timing_rows(e.run) for e in driven.runs})
+
+
+def advised(driven: Driven, analysed: Analysed) -> Analysed:
+    """The advisor stage (engine/advisor): the flow's failure modes, before the gates."""
+    return replace(analysed, advice=advise(driven, analysed))
 
 
 def judge(driven: Driven, analysed: Analysed, selected: Sequence[str] = ()) -> Judgement:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from engine.result import RunResult, Status
 
 if TYPE_CHECKING:
+    from engine.advisor.model import Advice
     from engine.analysis.bottlenecks import Bottleneck
     from engine.analysis.capacity import CapacityAnalysis
     from engine.analysis.hypothesis import HypothesisVerdict
@@ -120,6 +121,8 @@ class Analysed:
     server_timing: Mapping[str, Mapping[str, tuple[dict[str, object], ...]]] = field(
         default_factory=dict)
     """Run id -> journey -> Server-Timing rows (engine.analysis.servertiming)."""
+    advice: tuple[Advice, ...] = ()
+    """The failure modes the advisor stage found (engine.advisor.rules), after analysis."""
 
 
 @dataclass(frozen=True)

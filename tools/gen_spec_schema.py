@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from engine.advisor.model import CODES  # the one list of advice codes
+
 NUM = r"(\d+(\.\d+)?|\.\d+)"
 DURATION = rf"^\s*{NUM}\s*(ns|us|µs|ms|s|min|m|h|d|w)\s*$"
 RATE = rf"^\s*{NUM}\s*(/|per)\s*(s|sec|min|m|h)\s*$"
@@ -392,12 +395,17 @@ DEFS["hypothesis"] = obj({
 DEFS["gate"] = obj({
     "name": d(ref("name"), "Unique gate name, shown in reports; apply --gate NAME selects it."),
     "kind": {"enum": ["slo", "validity", "regression", "hypothesis", "error_budget", "checklist",
-                      "load"],
+                      "load", "advice"],
              "description": "What it judges: slo (every SLO met), validity (every run measured "
                             "validly), regression (no metric worse than the history baseline), "
                             "hypothesis (every hypothesis confirmed), error_budget (every budget "
                             "burns under 1x), checklist (every measurable criterion met), load "
-                            "(no soak leak or degradation, the spike recovered)."},
+                            "(no soak leak or degradation, the spike recovered), advice (none of the "
+                            "failure modes in fail_on was found; see docs/ADVISOR.md)."},
+    "fail_on": {"type": "array", "items": {"enum": sorted(CODES)}, "minItems": 1,
+                "uniqueItems": True,
+                "description": "advice gates: the failure-mode codes that FAIL the gate when "
+                               "the advisor finds them (the others stay warnings)."},
     "abort_on_fail": {"type": "boolean", "description":
                       "slo gates: stop a run early once an SLO is already broken on the data "
                       "so far (after abort_delay). Default false."},

@@ -189,10 +189,20 @@ def load_gate(e: Evidence, gate: Gate) -> GateResult:
                                       "spike")
 
 
+def advice_gate(e: Evidence, gate: Gate) -> GateResult:
+    """FAIL when the advisor found a failure mode the gate names in ``fail_on``."""
+    found = [a for a in e.analysed.advice if a.code in gate.fail_on]
+    if found:
+        return _result(gate, Status.FAIL, found[0].text, [a.text for a in found])
+    others = len(e.analysed.advice)
+    return _result(gate, Status.PASS, f"none of {', '.join(gate.fail_on)} found"
+                   + (f" ({others} other warning(s))" if others else ""))
+
+
 REGISTRY: dict[str, GateFn] = {
     "slo": slo_gate, "validity": validity_gate, "regression": regression_gate,
     "hypothesis": hypothesis_gate, "error_budget": error_budget_gate, "checklist": checklist_gate,
-    "load": load_gate,
+    "load": load_gate, "advice": advice_gate,
 }
 
 

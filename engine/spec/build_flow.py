@@ -208,7 +208,11 @@ def build_gates(ctx: Ctx, raw: list[dict[str, Any]] | None, has_hypotheses: bool
         out.append(Gate(str(item["name"]), item["kind"], bool(item.get("abort_on_fail", False)),
                         delay or 0.0, _strict(item.get("strict")),
                         MappingProxyType({k: v for k, v in tolerances.items() if v is not None}),
-                        DEFAULT_MIN_EFFECT_S if floor is None else floor))
+                        DEFAULT_MIN_EFFECT_S if floor is None else floor,
+                        tuple(str(c) for c in item.get("fail_on", ()))))
+        if item["kind"] == "advice" and not item.get("fail_on"):
+            ctx.error((*path, "fail_on"), "an advice gate needs fail_on: the failure-mode "
+                      "codes that fail it (see docs/ADVISOR.md)")
     return tuple(out)
 
 

@@ -21,7 +21,7 @@ PROFILE_KINDS: tuple[str, ...] = ("baseline", "stress", "soak", "spike", "capaci
 SliKind = Literal["latency", "throughput", "error_rate", "availability"]
 HypothesisType = Literal["database", "caching", "algorithm", "async", "api", "pooling", "other"]
 GateKind = Literal["slo", "validity", "regression", "hypothesis", "error_budget", "checklist",
-                   "load"]
+                   "load", "advice"]
 
 DEFAULT_MIN_EFFECT_S = 0.001
 """Regression gate: latency shifts under 1 ms never fail it (loopback jitter is that big)."""
@@ -287,6 +287,8 @@ class Gate:
     error_rate: absolute points as a fraction)."""
     min_effect_s: float = DEFAULT_MIN_EFFECT_S
     """Regression gate: a latency shift smaller than this (seconds) never fails it."""
+    fail_on: tuple[str, ...] = ()
+    """Advice gate: the failure-mode codes (engine.advisor.model.CODES) that FAIL it."""
 
 
 @dataclass(frozen=True)
