@@ -6,6 +6,8 @@ analysis that speaks about the target's resources reads them through :func:`summ
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,3 +50,20 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
         sys_cpu_pct_mean=sum(s.sys_cpu_pct for s in span) / len(span),
         sys_mem_pct_max=max(s.sys_mem_pct for s in span), io_bytes_per_s=io,
     )
+
+
+def headroom(samples: Sequence[ResourceSample], cores: int | None = None) -> tuple[float, float]:
+    """(target CPU, machine memory) as the 95th percentile of the samples, both in percent
+    of the whole: CPU is the target process tree's share of all ``cores`` (default this
+    machine's; a managed or named target runs here), memory the machine's used share."""
+    n = cores or os.cpu_count() or 1
+    cpu = sorted(s.cpu_pct / n for s in samples)
+    memory = sorted(s.sys_mem_pct for s in samples)
+    return _p95(cpu), _p95(memory)
+
+
+def _p95(values: Sequence[float]) -> float:
+    """Nearest-rank 95th percentile (0.0 for no values)."""
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, max(0, math.ceil(0.95 * len(values)) - 1))]

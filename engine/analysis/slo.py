@@ -24,7 +24,7 @@ from engine.result import RunResult, Status
 from engine.spec import lint
 from engine.spec.build_flow import metric_name
 from engine.spec.model import Slo
-from engine.units import format_value
+from engine.units import format_value, human_duration
 
 MIN_TAIL_SAMPLES = lint.MIN_TAIL_SAMPLES
 """Requests expected beyond a percentile before it may decide a gate (p99 -> 1000 requests)."""
@@ -70,9 +70,32 @@ class Budget:
     consumed: float
     tier: str
     policy: str
+    requests: int = 0
+    """Requests of the SLO's journey(s) in this run."""
+    rate: float = 0.0
+    """Those requests per second of the run."""
+    window_s: float = 0.0
+    """The SLO's window (the budget's period)."""
+
+    @property
+    def window_requests(self) -> float:
+        """Requests the window would see at this run's rate."""
+        return self.rate * self.window_s
+
+    @property
+    def allowed_failures(self) -> float:
+        """The budget as a count: the bad events the window allows at this run's rate."""
+        return self.window_requests * self.budget
+
+    @property
+    def count_text(self) -> str:
+        """'4,320,000 requests per 1d at this rate -> 4,320 failures allowed'."""
+        return (f"{self.window_requests:,.0f} requests per {human_duration(self.window_s)} at "
+                f"this rate -> {self.allowed_failures:,.0f} failures allowed")
 
     def to_doc(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return dict(self.__dict__, window_requests=self.window_requests,
+                    allowed_failures=self.allowed_failures)
 
 
 def metric_label(slo: Slo) -> str:
@@ -166,7 +189,11 @@ def error_budget(slo: Slo, run: RunResult) -> Budget | None:
     bad = _bad_ratio(slo, run)
     burn = bad / budget
     consumed = burn * run.duration_s / slo.window_s if slo.window_s else 0.0
-    return Budget(slo.name, slo.target, budget, bad, burn, consumed, _tier(burn), _policy(burn))
+    requests = sum(j.requests for j in run.journeys
+                   if slo.sli.journey is None or j.name == slo.sli.journey)
+    rate = requests / run.duration_s if run.duration_s > 0 else 0.0
+    return Budget(slo.name, slo.target, budget, bad, burn, consumed, _tier(burn), _policy(burn),
+                  requests, rate, slo.window_s)
 
 
 def _bad_ratio(slo: Slo, run: RunResult) -> float:

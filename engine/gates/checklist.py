@@ -18,13 +18,21 @@ STEPS = {1: "Baseline", 2: "Bottlenecks", 3: "Prioritize", 4: "Implement", 5: "V
 Check = Callable[[Driven, Analysed], tuple[Status, str]]
 
 
+SLI_KINDS = ("latency", "throughput", "error_rate", "availability")
+"""The SLIs the flow's step 1 asks for (latency p50/p95/p99, throughput, error rate,
+availability): an SLI counts when the spec declares it in ``slis:`` or an SLO uses it."""
+MIN_BOTTLENECKS = 3
+"""The flow asks for the top 3-5 bottlenecks with evidence: fewer is not yet done."""
+CPU_LIMIT, MEMORY_LIMIT = 70.0, 80.0
+"""The flow's resource targets: CPU under 70% and memory under 80% (p95 of the samples)."""
+
+
 def _slis_defined(d: Driven, a: Analysed) -> tuple[Status, str]:
-    kinds = {s.sli.kind for s in d.spec.slos}
-    wanted = {"latency", "throughput", "error_rate"}
-    missing = wanted - kinds - ({"error_rate"} if "availability" in kinds else set())
+    kinds = {s.kind for s in d.spec.slis} | {s.sli.kind for s in d.spec.slos}
+    missing = [k for k in SLI_KINDS if k not in kinds]
     if missing:
-        return Status.FAIL, f"no SLO on {', '.join(sorted(missing))}"
-    return Status.PASS, f"SLOs on {', '.join(sorted(kinds))}"
+        return Status.FAIL, f"no SLI on {', '.join(missing)}"
+    return Status.PASS, f"SLIs on {', '.join(k for k in SLI_KINDS if k in kinds)}"
 
 
 def _percentile_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
@@ -85,7 +93,24 @@ def _capacity_limit(d: Driven, a: Analysed) -> tuple[Status, str]:
 def _bottlenecks(d: Driven, a: Analysed) -> tuple[Status, str]:
     if not a.bottlenecks:
         return Status.NOT_RUN if not d.runs else Status.INCONCLUSIVE, "no bottleneck identified"
-    return Status.PASS, "; ".join(f"{b.name} ({b.share * 100:.0f}%)" for b in a.bottlenecks[:3])
+    found = "; ".join(f"{b.name} ({b.share_text})" for b in a.bottlenecks[:5])
+    if len(a.bottlenecks) < MIN_BOTTLENECKS:
+        return Status.INCONCLUSIVE, (f"{len(a.bottlenecks)} of the {MIN_BOTTLENECKS}-5 the flow "
+                                     f"asks for: {found}")
+    return Status.PASS, found
+
+
+def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
+    from engine.analysis.resources import headroom
+
+    samples = [s for e in d.runs if e.role.own for s in e.run.resources]
+    if not samples:
+        return Status.NOT_RUN, "target not profiled (give target.start or target.process)"
+    cpu, memory = headroom(samples)
+    evidence = (f"target CPU p95 {cpu:.0f}% of the machine (under {CPU_LIMIT:.0f}%), memory p95 "
+                f"{memory:.0f}% (under {MEMORY_LIMIT:.0f}%), {len(samples)} samples")
+    over = cpu >= CPU_LIMIT or memory >= MEMORY_LIMIT
+    return (Status.FAIL if over else Status.PASS), evidence
 
 
 def _impact_effort(d: Driven, a: Analysed) -> tuple[Status, str]:
@@ -158,11 +183,12 @@ def _undecided(d: Driven, kind: RoleKind) -> str:
 def _budget_tracked(d: Driven, a: Analysed) -> tuple[Status, str]:
     if not a.budgets:
         return Status.NOT_RUN, "no error budget measured"
-    return Status.PASS, ", ".join(f"{b.slo}: {b.burn_rate:.2f}x" for b in a.budgets)
+    return Status.PASS, "; ".join(f"{b.slo}: {b.burn_rate:.2f}x ({b.count_text})"
+                                  for b in a.budgets)
 
 
 CRITERIA: tuple[tuple[int, str, Check | None], ...] = (
-    (1, "SLIs defined (latency, throughput, error rate)", _slis_defined),
+    (1, "SLIs defined (latency, throughput, error rate, availability)", _slis_defined),
     (1, "SLO targets set with percentiles", _percentile_targets),
     (1, "Error budgets defined (1 - SLO target)", _budgets),
     (1, "Baseline metrics measured", _baseline_measured),
@@ -171,6 +197,7 @@ CRITERIA: tuple[tuple[int, str, Check | None], ...] = (
     (2, "Traces analysed (Server-Timing breakdown)", _traces),
     (2, "Capacity limit found (stress test)", _capacity_limit),
     (2, "Top 3-5 bottlenecks identified with evidence", _bottlenecks),
+    (2, "Resource targets met (CPU < 70%, memory < 80%)", _resource_targets),
     (3, "Impact and effort estimated per optimization", _impact_effort),
     (3, "Ranked by ROI, quick wins identified", _ranked),
     (3, "Priorities agreed with stakeholders", None),
