@@ -43,6 +43,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("report", "#/properties/report"), ("history", "#/properties/history"),
     ("history.baseline", "#/properties/history/properties/baseline"),
     ("cost", "#/properties/cost"),
+    ("execution", "#/properties/execution"),
 ]
 
 

@@ -499,6 +499,28 @@ SCHEMA: dict[str, Any] = {
                 desc="Which stored runs a new run is compared with (successful, valid runs "
                      "of the same spec, profile and variant).")},
             desc="Where runs are stored, and which of them a new run is compared with."),
+        "execution": obj({
+            "engine": {"enum": ["local", "dask"], "description":
+                       "local: worker processes on this machine (the default). dask: the "
+                       "generator hosts of a Dask cluster (pip install \"perfopt-engine[dask]\"), "
+                       "each running its share of the load; their histograms are merged."},
+            "scheduler": s(r"^(tcp|tls)://\S+:\d+$", "a scheduler address like tcp://HOST:8786",
+                           "The Dask scheduler (default: $DASK_SCHEDULER_ADDRESS; apply "
+                           "--scheduler overrides it)."),
+            "nodes": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 10000},
+                                {"const": "all"}],
+                      "x-expected": 'a number of generator hosts or "all"',
+                      "description": "Generator hosts (Dask workers started with --resources "
+                                     "generator=1) to spread the load over; fewer in the "
+                                     "cluster is an error before any load. Default all."},
+            "workers_per_node": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 256},
+                                           {"const": "auto"}],
+                                 "x-expected": 'a number of worker processes or "auto"',
+                                 "description": "Worker processes on each host (auto = one per "
+                                                "core of that host). Default: the profile's "
+                                                "workers."}},
+            desc="Where the load generators run: this machine, or a Dask cluster of "
+                 "generator hosts (docs: README, Scale out)."),
         "secrets": {"type": "array", "items": {"type": "string"},
                     "description": "Header and JSON field names whose values are redacted "
                                    "from reports, logs and history (Authorization, Cookie, "

@@ -27,6 +27,7 @@ from engine.spec.build_target import build_data, build_journeys, build_target
 from engine.spec.coerce import Coercer
 from engine.spec.context import Ctx
 from engine.spec.errors import SpecError
+from engine.spec.execution import build_execution, with_execution
 from engine.spec.lint import spec_warnings
 from engine.spec.model import Spec
 from engine.spec.source import Document, parse_document, read_text, split_documents
@@ -143,6 +144,8 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
     slis = build_slis(ctx, data.get("slis", []), names)
     slos = build_slos(ctx, data.get("slos", []), slis, names)
     profiles = build_profiles(ctx, data["load"])
+    execution = build_execution(ctx, data.get("execution"))
+    profiles = with_execution(profiles, execution)
     if not profiles:
         ctx.error(("load",), "expected at least one profile: baseline, stress, soak, spike or capacity")
     criteria = {str(k): float(v) for k, v in data.get("criteria", {}).items()}
@@ -154,6 +157,7 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
         name=str(meta["name"]), component=str(meta["component"]), trigger=data["trigger"],
         target=build_target(ctx, data["target"], ("target",)), journeys=journeys, slos=slos,
         profiles=profiles, hypotheses=hypotheses,
+        execution=execution,
         gates=build_gates(ctx, data.get("gates"), bool(hypotheses)), slis=slis,
         data=build_data(ctx, data.get("data", [])), report=build_report(data.get("report", {})),
         history=build_history(ctx, data.get("history", {})), project=str(meta.get("project", "")),

@@ -146,6 +146,20 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class Execution:
+    """Where the load generators run (``execution:``): ``local`` worker processes on this
+    machine, or ``dask``: every generator host of a Dask cluster (engine.scale)."""
+
+    engine: Literal["local", "dask"] = "local"
+    scheduler: str | None = None
+    """tcp://HOST:PORT of the Dask scheduler; None: $DASK_SCHEDULER_ADDRESS."""
+    nodes: int = 0
+    """Generator hosts to use; 0 means every one the cluster has (``nodes: all``)."""
+    workers_per_node: int | None = None
+    """Worker processes per host; 0 one per core (``auto``); None the profile's ``workers``."""
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """Driver settings shared by every profile (overridable per profile)."""
 
@@ -159,6 +173,8 @@ class RunSettings:
     """Achieved rate may fall at most this fraction under target before the run is INVALID."""
     interval_s: float = 1.0
     model: Literal["open", "closed"] = "open"
+    execution: Execution = Execution()
+    """Where the generators run (the spec's ``execution:``, or ``apply --scheduler``)."""
 
 
 @dataclass(frozen=True)
@@ -339,6 +355,8 @@ class Spec:
     criteria: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Option-matrix criteria and weights (sum to 1)."""
     source: Location | None = None
+    execution: Execution = Execution()
+    """``execution:``: local worker processes (default) or a Dask cluster of generators."""
     source_text_hash: str = ""
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
