@@ -20,6 +20,7 @@ from engine import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("engine.commands.apply", "validate specs, drive load, evaluate gates, write reports"),
     "validate": ("engine.commands.validate", "check specs and print every problem with file:line"),
+    "run": ("engine.commands.run", "quick load test of a URL or the demo, no spec file needed"),
     "rank": ("engine.commands.rank", "rank the hypotheses by ROI without running load"),
     "report": ("engine.commands.report", "re-render a stored RESULT.json as md/html/junit/json"),
     "history": ("engine.commands.history", "list stored runs, or show one"),
@@ -38,6 +39,8 @@ examples:
   perfopt-engine apply specs/                 run every spec in specs/ (the pre-release gate)
   perfopt-engine apply specs/x.yaml --dry-run print the plan without sending load
   perfopt-engine validate specs/              check specs; exit 2 with file:line errors
+  perfopt-engine run http://127.0.0.1:8080/ --rate 100/s --slo "p95<200ms" --save q.yaml
+                                              quick test without a spec (--save writes one)
   perfopt-engine rank specs/                  rank optimizations by ROI (alias: plan)
   perfopt-engine report reports/x.json --format html
   perfopt-engine demo-target --port 8080 --fix index

@@ -13,14 +13,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.gates.evaluate import unknown_gate_error
+from engine.live.options import add_live_arguments
 from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
 from engine.report.writer import report_dir_problem
 from engine.result import ExitCode
 from engine.spec.loader import load_paths
 from engine.spec.model import Spec
+
+if TYPE_CHECKING:
+    from engine.live.session import Consumer, LiveSession
 
 EXIT_SPEC_INVALID = ExitCode.SPEC_INVALID
 EXIT_REPORTS_NOT_WRITTEN = ExitCode.RUN_INVALID  # a passing run without its reports blocks
@@ -42,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no live progress")
     parser.add_argument("--max-run-time", type=float, default=None, metavar="SECONDS",
                         help="hard wall-clock bound on any single load run")
+    add_live_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,25 +74,51 @@ def run(args: argparse.Namespace) -> int:
     return _execute(args, plans)
 
 
+def run_plans(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
+    """Drive, judge, report and record already-planned specs with apply's options
+    (``perfopt-engine run`` plans its spec from flags); the exit code."""
+    problem = report_dir_problem(_out_dir(args, [p.spec for p in plans]))
+    if problem:
+        print(f"{problem}; nothing was run", file=sys.stderr)
+        return EXIT_SPEC_INVALID
+    return _execute(args, plans)
+
+
 def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     # Imported here so validate/--dry-run never load numpy, uvloop or the native extension.
     from engine.driver import ProgressPrinter
-    from engine.pipeline import ApplyContext, render, run_spec
-    from engine.report.console import render_summary
-    from engine.report.summary import append_step_summary
+    from engine.pipeline import ApplyContext, run_spec
     from engine.target.session import ExecOptions
 
     stop = threading.Event()
     printer = ProgressPrinter(sys.stderr, quiet=args.quiet)
-    ctx = ApplyContext(ExecOptions(progress=printer, stop=stop, max_run_s=args.max_run_time),
+    live = _live(args, printer, plans)
+    if isinstance(live, str):
+        print(f"{live}; nothing was run", file=sys.stderr)
+        return EXIT_SPEC_INVALID
+    ctx = ApplyContext(ExecOptions(progress=live.progress, stop=stop,
+                                   max_run_s=args.max_run_time),
                        tuple(args.gate), history=not args.no_history)
-    results = []
+    results: list[Any] = []
     with _interrupts(stop), contextlib.suppress(KeyboardInterrupt):
         # a repeated Ctrl-C between specs ends the loop; the specs done so far are reported
-        for plan in plans:
-            results.append(run_spec(plan, ctx))
-            if stop.is_set():
-                break
+        try:
+            for plan in plans:
+                live.progress.set_spec(plan.spec.name)
+                results.append(run_spec(plan, ctx))
+                if stop.is_set():
+                    break
+        finally:
+            live.close()
+    return _finish(args, plans, results)
+
+
+def _finish(args: argparse.Namespace, plans: list[SpecPlan], results: list[Any]) -> int:
+    """Render, write and summarise the specs' results; the exit code."""
+    from engine.pipeline import render
+    from engine.report.console import render_summary
+    from engine.report.summary import append_step_summary
+
     doc = render(results)
     code = int(doc["exit_code"])
     try:
@@ -97,8 +128,21 @@ def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
               f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)
         written, code = [], code or EXIT_REPORTS_NOT_WRITTEN
     append_step_summary(doc, os.environ)
-    print(render_summary(doc, [str(p) for p in written]))
+    # with --stream - the JSON lines own stdout; the human summary goes to stderr
+    print(render_summary(doc, [str(p) for p in written]),
+          file=sys.stderr if getattr(args, "stream", None) == "-" else sys.stdout)
     return code
+
+
+def _live(args: argparse.Namespace, printer: Consumer,
+          plans: list[SpecPlan]) -> LiveSession | str:
+    """The live outputs (--stream, --metrics-port) behind one progress callback, opened;
+    or why they could not be (a usage problem: exit 2 before any load)."""
+    from engine.live.session import LiveSession
+
+    live = LiveSession(printer, args, sorted({s for p in plans for s in p.spec.secrets}))
+    problem = live.open()
+    return problem or live
 
 
 def _out_dir(args: argparse.Namespace, specs: list[Spec]) -> str:
