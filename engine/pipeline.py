@@ -23,6 +23,7 @@ from engine.analysis.prioritize import prioritize
 from engine.analysis.servertiming import run_timing_rows
 from engine.analysis.slo import Budget, SloCheck, check_slo, error_budget
 from engine.drive import drive_spec
+from engine.gates.actions import flow_actions
 from engine.gates.checklist import evaluate_checklist
 from engine.gates.evaluate import Evidence, evaluate_gates, spec_verdict
 from engine.gates.narrative import lessons, next_steps
@@ -111,7 +112,8 @@ def judge(driven: Driven, analysed: Analysed, selected: Sequence[str] = ()) -> J
     gates = evaluate_gates(Evidence(driven, analysed, checklist), selected)
     return Judgement(gates, checklist, spec_verdict(driven.interrupted, gates),
                      lessons(driven, analysed), next_steps(driven, analysed),
-                     messages=unique(driven.messages, analysed.messages))
+                     messages=unique(driven.messages, analysed.messages),
+                     actions=flow_actions(driven, analysed))
 
 
 def record(driven: Driven, judgement: Judgement, store: HistoryStore | None,

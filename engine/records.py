@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from engine.analysis.soak import SoakAnalysis
     from engine.analysis.spike import SpikeAnalysis
     from engine.analysis.stress import StressAnalysis
+    from engine.gates.actions import FlowAction
     from engine.history.baseline import BaselineSelection
     from engine.plan import SpecPlan
     from engine.spec.model import Spec
@@ -168,6 +169,8 @@ class Judgement:
     lessons: tuple[str, ...] = ()
     next_steps: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
+    actions: tuple[FlowAction, ...] = ()
+    """Each failure with the flow's action and escalation (engine.gates.actions)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.analysis.metrics import is_latency
 from engine.analysis.regression import GATE_CONFIG, RegressionCheck, RegressionResult, label
+from engine.gates.actions import REGRESSION_ESCALATION, regression_action
 from engine.history.changepoint import ChangePoint, ChangePointView
 from engine.history.regression import Recheck
 from engine.history.store import Pin, StoredRun
@@ -196,6 +197,11 @@ def compare_text(base: Sequence[StoredRun], b: StoredRun, checked: Recheck, host
                "SIGNIFICANT", "STATUS")
     lines += ["", table(headers, [_check_row(c) for c in result.checks]), ""]
     lines += list(result.messages)
+    if str(result.status) == "FAIL":
+        newest = max(base, key=lambda r: r.started_at, default=None)
+        lines.append("action: " + regression_action(newest.git_commit if newest else None,
+                                                    b.git_commit)
+                     + f"; {REGRESSION_ESCALATION}")
     lines += [f"  {c.message}" for c in result.checks
               if str(c.status) == "INCONCLUSIVE" and c.message]
     lines.append(f"regression gate verdict: {result.status}"

@@ -63,6 +63,9 @@ class BaselineSelection:
     newest_at: float | None = None
     note: str = ""
     """Why the selection is empty or smaller than asked, '' otherwise."""
+    commits: tuple[str, ...] = ()
+    """The git commits the baseline runs were made from, oldest first (runs made outside a
+    repository have none): the start of a regression's commit range."""
 
     def to_doc(self) -> dict[str, Any]:
         """The report's ``regression.baseline`` object (docs/REPORT_FORMAT.md)."""
@@ -122,7 +125,9 @@ def _selection(store: HistoryStore, chosen: Sequence[StoredRun], policy: Baselin
         mode=policy.mode, days_spanned=(at - min(starts)) / DAY_S if starts else 0.0,
         count=len(kept), pinned=policy.pinned if policy.mode == "pinned" else None,
         hosts_excluded=excluded, evaluated_at=at, oldest_at=min(starts, default=None),
-        newest_at=max(starts, default=None), note=note)
+        newest_at=max(starts, default=None), note=note,
+        commits=tuple(r.git_commit for r, _ in sorted(kept, key=lambda k: k[0].started_at)
+                      if r.git_commit))
 
 
 def baseline_criterion(selection: BaselineSelection) -> tuple[Status, str]:
