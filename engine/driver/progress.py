@@ -69,6 +69,11 @@ class RunFinished:
     aborted: bool
     valid: bool
     reasons: tuple[str, ...]
+    intervals: tuple[RunInterval, ...] = ()
+    """Every closed interval of the run: the last one closes as the load ends, after the
+    last IntervalProgress, so live consumers (engine/live) take the rest from here."""
+    journeys: tuple[str, ...] = ()
+    """Journey names in the order of each interval's ``response`` and ``outcomes``."""
 
 
 ProgressEvent = RunStarted | IntervalProgress | RunFinished

@@ -140,7 +140,8 @@ def _execute(info: RunInfo, plan: Callable[[int, int], WorkerPlan],
     if args.progress is not None:
         args.progress(RunFinished(result.profile, result.requests, result.errors,
                                   result.duration_s, result.aborted, result.validity.valid,
-                                  result.validity.reasons))
+                                  result.validity.reasons, result.intervals,
+                                  tuple(j.name for j in result.journeys)))
     return result
 
 
