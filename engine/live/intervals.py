@@ -6,10 +6,12 @@ a live consumer was asked for: the decode of a few encoded histograms per interv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.driver.progress import IntervalProgress
+from engine.driver.progress import IntervalProgress, RunFinished
 from engine.hotpath.native import DROPPED, OK, OUTCOME_NAMES, Histogram
+from engine.result import RunInterval
 
 PERCENTILES = (50.0, 95.0, 99.0)
 
@@ -54,16 +56,27 @@ class IntervalNumbers:
                    for j in self.journeys if j.mean_s is not None)
 
 
-def interval_numbers(event: IntervalProgress) -> IntervalNumbers | None:
-    """The per-journey numbers of ``event``; None when it carries no interval."""
-    ri = event.interval
-    if ri is None:
-        return None
-    names = event.journeys or tuple(f"journey{i}" for i in range(len(ri.response)))
+def numbers_of(ri: RunInterval, names: Sequence[str]) -> IntervalNumbers:
+    """The per-journey numbers of one closed interval (``names`` in its journey order)."""
+    names = tuple(names) or tuple(f"journey{i}" for i in range(len(ri.response)))
     journeys = tuple(_journey(name, enc, counts, ri.duration_s)
                      for name, enc, counts in zip(names, ri.response, ri.outcomes, strict=False))
+    requests = sum(j.requests for j in journeys)
+    sent = sum(j.requests - j.outcomes.get("dropped", 0) for j in journeys)
     return IntervalNumbers(ri.index, ri.start_s, ri.duration_s, ri.target_rate,
-                           event.achieved_rate, event.requests, event.errors, journeys)
+                           sent / ri.duration_s if ri.duration_s > 0 else 0.0, requests,
+                           sum(j.errors for j in journeys), journeys)
+
+
+def interval_numbers(event: IntervalProgress) -> IntervalNumbers | None:
+    """The numbers of the interval ``event`` closed; None when it carries none."""
+    return None if event.interval is None else numbers_of(event.interval, event.journeys)
+
+
+def closing_numbers(event: RunFinished, after: int) -> list[IntervalNumbers]:
+    """The intervals of a finished run after index ``after``: the one that closed as the
+    load ended (and any a consumer has not seen)."""
+    return [numbers_of(ri, event.journeys) for ri in event.intervals if ri.index > after]
 
 
 def _journey(name: str, encoded: str, counts: tuple[int, ...], duration_s: float) -> JourneyNumbers:

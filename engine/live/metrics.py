@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.driver.progress import IntervalProgress, ProgressEvent, RunStarted
-from engine.live.intervals import IntervalNumbers, interval_numbers
+from engine.live.intervals import IntervalNumbers, closing_numbers, interval_numbers
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -75,6 +75,7 @@ class MetricsExporter:
         self._registry, self._m = _registry()
         self._server: Any = None
         self._labels: tuple[str, str, str] = ("", "", "")
+        self._last = -1
 
     def start(self) -> None:
         """Bind and serve in a daemon thread; MetricsUnavailable if the port cannot be bound."""
@@ -95,16 +96,19 @@ class MetricsExporter:
 
     def __call__(self, event: ProgressEvent) -> None:
         if isinstance(event, RunStarted):
-            self._labels = (self.spec, event.profile, event.variant)
+            self._labels, self._last = (self.spec, event.profile, event.variant), -1
             self._m["active"].set(1)
         elif isinstance(event, IntervalProgress):
             numbers = interval_numbers(event)
             if numbers is not None:
                 self._update(numbers)
         else:
+            for numbers in closing_numbers(event, self._last):
+                self._update(numbers)
             self._m["active"].set(0)
 
     def _update(self, n: IntervalNumbers) -> None:
+        self._last = max(self._last, n.index)
         run = self._labels
         self._m["achieved"].labels(*run).set(n.achieved_rate)
         if n.target_rate is not None:

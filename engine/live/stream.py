@@ -9,7 +9,8 @@ A line (keys in this order)::
      "journeys": {"lookup": {"requests": 49, "errors": 0, "achieved_rate": 49.0,
                              "p50_ms": 1.2, "p95_ms": 3.4, "p99_ms": 5.6}}}
 
-Latencies are milliseconds (null when nothing answered in the interval); rates are
+The interval that closes as the load ends is written when the run finishes. Latencies are
+milliseconds (null when nothing answered in the interval); rates are
 requests/s; ``target_rate`` is null in the closed model. Every line goes through
 engine.redact with the spec's secrets before it is written.
 """
@@ -23,7 +24,12 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from engine.driver.progress import IntervalProgress, ProgressEvent, RunStarted
-from engine.live.intervals import IntervalNumbers, JourneyNumbers, interval_numbers
+from engine.live.intervals import (
+    IntervalNumbers,
+    JourneyNumbers,
+    closing_numbers,
+    interval_numbers,
+)
 from engine.redact import redact
 
 
@@ -61,15 +67,23 @@ class IntervalStream:
         self.out, self.spec = out, ""
         self.secrets, self.secret_values = list(secrets), list(secret_values)
         self._started: RunStarted | None = None
+        self._last = -1
         self.lines = 0
 
     def __call__(self, event: ProgressEvent) -> None:
         if isinstance(event, RunStarted):
-            self._started = event
+            self._started, self._last = event, -1
         elif isinstance(event, IntervalProgress):
             numbers = interval_numbers(event)
             if numbers is not None:
-                self._write(line_doc(self.spec, self._started, numbers, time.time()))
+                self._emit(numbers)
+        else:
+            for numbers in closing_numbers(event, self._last):
+                self._emit(numbers)
+
+    def _emit(self, numbers: IntervalNumbers) -> None:
+        self._last = max(self._last, numbers.index)
+        self._write(line_doc(self.spec, self._started, numbers, time.time()))
 
     def _write(self, doc: dict[str, Any]) -> None:
         clean = redact(doc, self.secrets, self.secret_values)
