@@ -22,6 +22,7 @@ from engine.analysis.hypothesis import guards_from_verdicts
 from engine.analysis.prioritize import prioritize
 from engine.analysis.servertiming import run_timing_rows
 from engine.analysis.slo import Budget, SloCheck, check_slo, error_budget
+from engine.analysis.steps import run_details
 from engine.drive import drive_spec
 from engine.gates.actions import flow_actions
 from engine.gates.checklist import evaluate_checklist
@@ -97,7 +98,8 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
         regression=found.regression, baseline_selection=found.selection,
         changepoints=found.changepoints, messages=unique(tuple(messages)),
         history_failed=bool(problem),
-        server_timing={e.id: run_timing_rows(e.run) for e in driven.runs})
+        server_timing={e.id: run_timing_rows(e.run) for e in driven.runs},
+        details={e.id: run_details(e.run) for e in driven.runs})
 
 
 def advised(driven: Driven, analysed: Analysed) -> Analysed:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from engine.analysis.slo import Budget, SloCheck
     from engine.analysis.soak import SoakAnalysis
     from engine.analysis.spike import SpikeAnalysis
+    from engine.analysis.steps import RunDetails
     from engine.analysis.stress import StressAnalysis
     from engine.gates.actions import FlowAction
     from engine.history.baseline import BaselineSelection
@@ -124,6 +125,8 @@ class Analysed:
     """Run id -> journey -> Server-Timing rows (engine.analysis.servertiming)."""
     advice: tuple[Advice, ...] = ()
     """The failure modes the advisor stage found (engine.advisor.rules), after analysis."""
+    details: Mapping[str, RunDetails] = field(default_factory=dict)
+    """Run id -> per-step figures, error causes and per-tag results (engine.analysis.steps)."""
 
 
 @dataclass(frozen=True)
