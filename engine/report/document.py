@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from engine import __version__
 from engine.hotpath.snapshot import OUTCOME_NAMES
 from engine.redact import redact
+from engine.report.details_doc import journey_details, run_tags
 from engine.result import JourneyResult, RunInterval, RunResult
 
 __all__ = [
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 SCHEMA_ID = "perfopt/report/v1"
+REVISION = 2
+"""Additions within v1 (docs/REPORT_FORMAT.md): 2 = per-journey statuses, error causes,
+steps, checks, ended instances, redirects and tags, and each run's per-tag results."""
 NS = 1e-9
 OUTCOME_DROPPED = "dropped"
 OUTCOME_OK = "ok"
@@ -131,14 +135,15 @@ def _server_timing(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             for row in rows]
 
 
-def _journey_doc(j: JourneyResult, timing_rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _journey_doc(j: JourneyResult, timing_rows: Sequence[Mapping[str, Any]],
+                 details: Mapping[str, Any] | None = None) -> dict[str, Any]:
     latency = latency_summary(j.response)
     timing = _server_timing(timing_rows)
     return {
         "name": j.name, "requests": j.requests, "errors": j.errors,
         "error_rate": round(j.errors / j.requests, 9) if j.requests else 0.0,
         "outcomes": {k: int(v) for k, v in j.outcomes.items() if v},
-        "latency": latency, "server_timing": timing,
+        "latency": latency, "server_timing": timing, **journey_details(j, details),
     }
 
 
@@ -193,11 +198,14 @@ def _validity_doc(run: RunResult) -> dict[str, Any]:
 
 
 def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = (),
-               timing: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> dict[str, Any]:
+               timing: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+               details: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Convert a driver ``RunResult`` into a ``Run`` entry of the document.
 
     ``timing``: each journey's Server-Timing rows from the analysis stage
-    (``Analysed.server_timing``); a journey without rows shows none.
+    (``Analysed.server_timing``); a journey without rows shows none. ``details``: the
+    run's ``RunDetails.to_doc()`` from the analysis stage (per-step figures, error causes,
+    per-tag results); without it those lists are empty.
 
     Latencies become seconds; ``spectrum`` is the merged response distribution;
     ``histograms`` keeps each journey's encoded response histogram (HdrHistogram V2,
@@ -217,7 +225,10 @@ def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = (),
         "latency": latency_summary(response) if response is not None else empty,
         "service_latency": latency_summary(service) if service is not None else empty,
         "spectrum": spectrum(response) if response is not None else [],
-        "journeys": [_journey_doc(j, (timing or {}).get(j.name, ())) for j in run.journeys],
+        "journeys": [_journey_doc(j, (timing or {}).get(j.name, ()),
+                                  (details or {}).get("journeys", {}).get(j.name))
+                     for j in run.journeys],
+        "tags": run_tags((details or {}).get("tags", ()), secrets),
         "intervals": [_interval_doc(iv, hist_type, [j.name for j in run.journeys])
                       for iv in run.intervals],
         "resources": _resources_doc(run), "validity": _validity_doc(run),
@@ -264,7 +275,8 @@ def new_document(specs: Sequence[Mapping[str, Any]], *, verdict: str, exit_code:
     """The top-level document around ``specs`` (SpecReport dicts), time in UTC ISO-8601."""
     when = generated_at or datetime.now(UTC)
     return {
-        "schema": SCHEMA_ID, "tool": {"name": "perfopt-engine", "version": version},
+        "schema": SCHEMA_ID, "revision": REVISION,
+        "tool": {"name": "perfopt-engine", "version": version},
         "generated_at": when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "exit_code": exit_code, "verdict": verdict, "specs": [dict(s) for s in specs],
     }

@@ -2,9 +2,11 @@
 
 ``build_run(journeys, ...)`` is the one place a test RunResult is constructed (every other
 helper in tests/support adapts its inputs and calls it), so a new RunResult field changes one
-function. ``make_run(latencies_ns, duration_s, errors=..., valid=True)`` builds a run without a
-server; ``lognormal_ns`` and ``drifted_runs`` draw realistic latency samples (a
-lognormal body, and a per-run multiplicative drift like a noisy machine's).
+function. ``build_journey`` and ``build_step`` make journeys with per-step results, checks,
+status codes, early-ended instances, redirects and tags for it.
+``make_run(latencies_ns, duration_s, errors=..., valid=True)`` builds a run without a server;
+``lognormal_ns`` and ``drifted_runs`` draw realistic latency samples (a lognormal body, and a
+per-run multiplicative drift like a noisy machine's).
 """
 
 from __future__ import annotations
@@ -15,9 +17,18 @@ from typing import Any
 import numpy as np
 
 from engine.analysis.servertiming import run_timing_rows
+from engine.analysis.steps import run_details
 from engine.hotpath.native import Histogram
 from engine.report.document import run_to_doc
-from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+from engine.result import (
+    CheckResult,
+    JourneyResult,
+    ResourceSample,
+    RunInterval,
+    RunResult,
+    StepResult,
+    Validity,
+)
 
 Latencies = np.ndarray | Mapping[str, np.ndarray]
 
@@ -50,6 +61,41 @@ def histogram_ns(latencies_ns: np.ndarray) -> Histogram:
     if values.size:
         h.record_many(values)
     return h
+
+
+def build_step(index: int, name: str, latencies_ns: np.ndarray | Sequence[int], *,
+               errors: Mapping[str, int] | None = None,
+               tags: Mapping[str, str] | None = None) -> StepResult:
+    """A step whose requests took ``latencies_ns``; ``errors`` (outcome -> count) of them
+    failed, the rest are ok."""
+    errs = {k: v for k, v in (errors or {}).items() if v}
+    ok = max(0, len(np.asarray(latencies_ns)) - sum(errs.values()))
+    return StepResult(index, name, histogram_ns(np.asarray(latencies_ns)), {"ok": ok, **errs},
+                      dict(tags or {}))
+
+
+def build_journey(name: str, latencies_ns: np.ndarray | Sequence[int] = (), *,
+                  steps: Sequence[StepResult] = (), errors: Mapping[str, int] | None = None,
+                  statuses: Mapping[int, int] | None = None,
+                  checks: Sequence[CheckResult] = (), ended: Mapping[str, int] | None = None,
+                  redirects: int = 0, tags: Mapping[str, str] | None = None) -> JourneyResult:
+    """A journey with the request details of issue #16. With ``steps`` its histogram and
+    outcomes are the steps' summed (as the driver records them); else ``latencies_ns`` with
+    ``errors`` (outcome -> count) of them failed."""
+    if steps:
+        response = histogram_ns(np.asarray((), dtype=np.int64))
+        outcomes: dict[str, int] = {}
+        for s in steps:
+            response.add(s.response)
+            for k, v in s.outcomes.items():
+                outcomes[k] = outcomes.get(k, 0) + v
+    else:
+        step = build_step(0, name, latencies_ns, errors=errors)
+        response, outcomes = step.response, dict(step.outcomes)
+    return JourneyResult(name, response, response.copy(), outcomes,
+                         statuses=dict(statuses or {}), steps=tuple(steps),
+                         checks=tuple(checks), ended=dict(ended or {}), redirects=redirects,
+                         tags=dict(tags or {}))
 
 
 def _journey(name: str, latencies_ns: np.ndarray, errors: int) -> JourneyResult:
@@ -97,5 +143,48 @@ def drifted_runs(rng: np.random.Generator, runs: int, n: int, median_s: float = 
 
 
 def run_doc(run: RunResult, run_id: str, secrets: Sequence[str] = ()) -> dict[str, Any]:
-    """``run_to_doc`` with the Server-Timing rows the analysis stage would give it."""
-    return run_to_doc(run, run_id, secrets, run_timing_rows(run))
+    """``run_to_doc`` with the Server-Timing rows and request details the analysis stage
+    would give it."""
+    return run_to_doc(run, run_id, secrets, run_timing_rows(run), run_details(run).to_doc())
+
+
+def details_run(seed: int = 16) -> RunResult:
+    """A run with every request detail of issue #16: a three-step journey (login, create,
+    read) whose create step got 401s and failed a status check, instances ended early when
+    the id could not be extracted, step and journey tags; and a single-step journey with
+    followed redirects, timeouts and its own tags."""
+    rng = np.random.default_rng(seed)
+    login = build_step(0, "login", lognormal_ns(rng, 300, 0.004), tags={"kind": "auth"})
+    create = build_step(1, "POST /orders", lognormal_ns(rng, 300, 0.012),
+                        errors={"status_4xx": 30}, tags={"kind": "write"})
+    read = build_step(2, "GET /orders/{var:order_id}", lognormal_ns(rng, 270, 0.006))
+    checks = (CheckResult(0, "status is 200", 300, 0),
+              CheckResult(1, "status is 201", 270, 30, fail_request=True),
+              CheckResult(2, 'json $.status == "open"', 261, 9))
+    orders = build_journey("orders", steps=(login, create, read),
+                           statuses={200: 570, 201: 270, 401: 30}, checks=checks,
+                           ended={"extract order_id failed at step POST /orders": 30},
+                           tags={"team": "checkout", "kind": "flow"})
+    browse = build_journey("browse", lognormal_ns(rng, 600, 0.008), errors={"timeout": 4},
+                           statuses={200: 596, 302: 120}, redirects=120,
+                           tags={"team": "catalog"})
+    validity = synthetic_validity(147.0, target=150.0)
+    return build_run((orders, browse), validity, duration_s=10.0, started_at=1.8e9)
+
+
+def details_document() -> dict[str, Any]:
+    """A one-spec result document whose baseline run is ``details_run()`` (verdict FAIL)."""
+    from datetime import UTC, datetime
+
+    from engine.report.document import empty_spec_report, new_document
+
+    spec = empty_spec_report(
+        "orders-flow", "orders-api", status="COMPLETE", verdict="FAIL",
+        started_at="2026-11-29T12:00:00Z", finished_at="2026-11-29T12:00:10Z", duration_s=10.0,
+        target={"url": "http://127.0.0.1:8080", "managed": False, "demo_fix": None,
+                "output_tail": None}, runs=[run_doc(details_run(), "baseline")],
+        gates=[{"name": "validity", "kind": "validity", "status": "PASS",
+                "message": "all runs valid", "details": [], "decides_exit": True}])
+    return new_document([spec], verdict="FAIL", exit_code=1,
+                        generated_at=datetime(2026, 11, 29, 12, 0, 10, tzinfo=UTC),
+                        version="0.1.0")
