@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.report.details_text import details_run, plain_lines
 from engine.report.fmt import target_output_tail
 from engine.report.md_loadtests import recovery_text, spike_shape
 
@@ -47,6 +48,8 @@ def _spec_lines(spec: Doc) -> list[str]:
     for b in spec["error_budgets"]:
         lines.append(f"budget {b['slo']}: burn {b['burn_rate']:.2f}x ({b['tier']}); {b['policy']}")
     lines += _analysis_lines(spec)
+    run = details_run(spec)
+    lines += plain_lines(run) if run is not None else []
     gates = [f"{g['name']}={g['status']}" + ("" if g["decides_exit"] else "(info)")
              for g in spec["gates"]]
     lines.append("gates: " + ", ".join(gates))

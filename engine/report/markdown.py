@@ -23,6 +23,7 @@ from engine.report.fmt import (
     primary_runs,
     target_output_tail,
 )
+from engine.report.md_details import request_details
 from engine.report.md_parts import bullets, no_data, table
 from engine.report.slo_table import slo_compliance
 
@@ -94,6 +95,12 @@ def _target_output(spec: Doc) -> list[str]:
 
 
 def _baseline(doc: Doc, spec: Doc) -> str:
+    """The baseline run's SLIs, then the request details of the spec's primary run."""
+    details = request_details(spec)
+    return _baseline_run(spec) + (f"\n\n{details}" if details else "")
+
+
+def _baseline_run(spec: Doc) -> str:
     base = next((r for r in primary_runs(spec) if r.get("kind") == "baseline"), None)
     if base is None:
         return no_data("No baseline run in this apply: SLIs before optimization were not measured.")

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from engine.report.details_text import details_run, error_sentence, status_text
 from engine.report.fmt import fmt_pct, fmt_rate, fmt_s, primary_runs
 from engine.report.markdown import title
+from engine.report.md_details import TITLE, details_body
 from engine.report.md_parts import table
 from engine.report.slo_table import compliance_cell
 
@@ -28,6 +30,7 @@ def _spec(doc: Doc, spec: Doc) -> str:
         lines.append(f"\n`{r['id']}`: p50 {fmt_s(r['latency']['p50'])}, p95 "
                      f"{fmt_s(r['latency']['p95'])}, p99 {fmt_s(r['latency']['p99'])}, "
                      f"{fmt_rate(r['achieved_rate'])}, errors {fmt_pct(r['error_rate'], 3)}")
+    lines += _details(spec)
     checks = spec.get("slo_checks") or []
     if checks:
         lines.append("\n" + table(["SLO", "Result"], [
@@ -38,6 +41,19 @@ def _spec(doc: Doc, spec: Doc) -> str:
         lines.append("\n" + table(["Gate", "Status", "Message"],
                                   [[g["name"], g["status"], g["message"]] for g in gates]))
     return "\n".join(lines)
+
+
+def _details(spec: Doc) -> list[str]:
+    """Status codes and error causes in view; every request detail in a collapsed block."""
+    run = details_run(spec)
+    if run is None:
+        return []
+    journeys = run.get("journeys") or []
+    codes = "; ".join(f"{j['name']} {status_text(j)}" for j in journeys if j.get("statuses"))
+    lines = [f"\nStatus codes: {codes}"] if codes else []
+    lines += [f"- {s}" for j in journeys if (s := error_sentence(j))]
+    lines.append(f"\n<details><summary>{TITLE}</summary>\n\n{details_body(run)}\n\n</details>")
+    return lines
 
 
 def render(doc: Doc) -> str:

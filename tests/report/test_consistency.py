@@ -24,15 +24,25 @@ from engine.analysis.stress import analyse_stress
 from engine.report import html, markdown
 from engine.report.charts import cpu_points
 from engine.report.console import render_summary
-from engine.report.fmt import fmt_rate, fmt_s
+from engine.report.document import empty_spec_report, new_document
+from engine.report.fmt import fmt_pct, fmt_rate, fmt_s
 from engine.report.md_loadtests import kind_section
-from engine.result import RunResult
+from engine.result import CheckResult, RunResult
 from engine.spec.model import StopWhen
 from tests.analysis.test_spike import PROFILE as SPIKE_PROFILE
 from tests.analysis.test_spike import _run as _spike_run
 from tests.support.analysis import J, make_run, spread
 from tests.support.docs import full_document
 from tests.support.partial_docs import SOAK_PARTIAL, SPIKE_PARTIAL, STRESS_PARTIAL, partial_document
+from tests.support.runs import (
+    build_journey,
+    build_run,
+    build_step,
+    details_document,
+    lognormal_ns,
+    run_doc,
+    synthetic_validity,
+)
 
 STOP = StopWhen(p95_s=0.050, error_rate=0.05)
 
@@ -277,3 +287,113 @@ def test_the_html_and_the_terminal_show_the_jsons_figures(make: Callable[[], Any
                 assert fmt_rate(st["achieved_rate"]) in page and fmt_s(st["p95"]) in page
         for h in spec["hypotheses"]:
             assert f"hypothesis {h['id']}: {h['verdict']}" in term and h["verdict"] in page
+
+
+# Request details (#16): per-step percentiles, check counts, status counts and tag results
+# shown in Markdown, HTML and the terminal are the JSON's, row by row.
+
+def _random_details_doc(seed: int) -> dict[str, Any]:
+    """A document whose primary run has 1-3 journeys of 1-4 steps with random latencies,
+    errors, status codes, checks and tags (all drawn from ``seed``)."""
+    rng = np.random.default_rng(seed)
+    journeys = []
+    for k in range(int(rng.integers(1, 4))):
+        steps = []
+        for i in range(int(rng.integers(1, 5))):
+            n = int(rng.integers(0, 400))
+            errs = int(rng.integers(0, n + 1)) // 4
+            steps.append(build_step(i, f"GET /j{k}/s{i}", lognormal_ns(rng, n, 0.01),
+                                    errors={"status_4xx": errs},
+                                    tags={"kind": str(rng.choice(["a", "b"]))}))
+        requests = sum(s.requests for s in steps)
+        errors = sum(s.errors for s in steps)
+        checks = [CheckResult(s.index, f"status is 200 #{s.index}", s.requests - s.errors,
+                              s.errors, bool(rng.integers(0, 2))) for s in steps]
+        journeys.append(build_journey(
+            f"j{k}", steps=steps if len(steps) > 1 else (), checks=checks,
+            latencies_ns=lognormal_ns(rng, requests, 0.01) if len(steps) == 1 else (),
+            errors={"status_4xx": errors}, statuses={200: requests - errors, 401: errors},
+            ended={"extract id failed": int(rng.integers(0, 5))},
+            redirects=int(rng.integers(0, 3)), tags={"team": f"t{k % 2}"}))
+    run = run_doc(build_run(journeys, synthetic_validity(10.0), duration_s=10.0), "baseline")
+    spec = empty_spec_report("details", runs=[run], status="COMPLETE", verdict="PASS")
+    return new_document([spec], verdict="PASS", exit_code=0)
+
+
+def _md_rows(md: str, heading: str) -> list[list[str]]:
+    """Body rows of the Markdown table right under ``**heading**``."""
+    block = md.split(f"**{heading}**\n\n", 1)[1].split("\n\n", 1)[0]
+    return [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            for line in block.splitlines()[2:]]
+
+
+def _html_rows(page: str, heading: str) -> list[list[str]]:
+    """Body rows (cell text) of the HTML table right after ``<strong>heading</strong>``."""
+    table_html = page.split(f"<strong>{heading}</strong>", 1)[1].split("</table>", 1)[0]
+    body = table_html.split("<tbody>", 1)[1]
+    return [[_text(c) for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def _term_rows(term: str, title: str) -> list[list[str]]:
+    """Rows of the terminal table under the line ``title`` (columns split on 2+ spaces)."""
+    lines = term.split(f"\n{title}\n", 1)[1].splitlines()
+    rows = []
+    for line in lines[1:]:
+        if not line.startswith("  "):
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def _expected(run: dict[str, Any]) -> dict[str, list[list[str]]]:
+    """The rows every format must show, formatted straight from the JSON."""
+    out = {f"Steps of {j['name']}": [
+        [s["name"], str(s["requests"]), fmt_s(s["p50"]), fmt_s(s["p95"]), fmt_s(s["p99"]),
+         str(s["errors"]), fmt_pct(s["error_rate"], 3)] for s in j["steps"]]
+        for j in run["journeys"] if j["steps"]}
+    out["Checks"] = [[j["name"], c["step_name"] or "—",
+                      c["name"] + (" (fails the request)" if c["fail_request"] else ""),
+                      str(c["passed"]), str(c["failed"]), fmt_pct(c["pass_rate"], 2),
+                      "FAIL" if c["failed"] else "PASS"]
+                     for j in run["journeys"] for c in j["checks"]]
+    out["Tags"] = [[t["tag"], ", ".join(t["journeys"]), str(t["requests"]), fmt_s(t["p50"]),
+                    fmt_s(t["p95"]), fmt_s(t["p99"]), str(t["errors"]),
+                    fmt_pct(t["error_rate"], 3)] for t in run["tags"]]
+    return out
+
+
+@pytest.mark.parametrize("make", [details_document, *(
+    (lambda s=s: _random_details_doc(s)) for s in range(12))])
+def test_the_request_details_in_every_format_are_the_jsons(
+        make: Callable[[], dict[str, Any]]) -> None:
+    doc = make()
+    run = doc["specs"][0]["runs"][0]
+    md, page, term = markdown.render(doc), html.render(doc), render_summary(doc)
+    terminal_titles = {"Checks": "checks:", "Tags": "tags:"}
+    for heading, rows in _expected(run).items():
+        if not rows:
+            assert f"**{heading}**" not in md
+            continue
+        assert _md_rows(md, heading) == rows, heading
+        assert _html_rows(page, heading) == rows, heading
+        title = terminal_titles.get(heading, heading.replace("Steps", "steps") + ":")
+        assert _term_rows(term, title) == rows, heading
+    status_rows = _md_rows(md, "Status codes")
+    for j in run["journeys"]:  # status counts: every code with the JSON's count
+        (row,) = [r for r in status_rows if r[0] == j["name"]]
+        assert row[1] == str(j["requests"]) and row[3] == str(j["redirects"])
+        shown = dict(pair.split(" ") for pair in row[2].split(", ")) if j["statuses"] else {}
+        assert shown == {k: str(v) for k, v in j["statuses"].items()}
+        assert f"{j['name']} {row[2]}" in term
+        causes = ", ".join(f"{c['cause']} x {c['count']}" for c in j["error_causes"])
+        if j["errors"]:  # the error sentence names the JSON's causes and count
+            sentence = f"{j['name']}: {j['errors']} error{'s' if j['errors'] > 1 else ''}"
+            assert f"{sentence} ({causes})" in md and f"{sentence} ({causes})" in term
+
+
+def test_the_request_details_check_can_fail() -> None:
+    doc = details_document()
+    page = html.render(doc).replace("<td>270</td>", "<td>271</td>", 1)
+    heading = "Steps of orders"
+    assert _html_rows(page, heading) != _expected(doc["specs"][0]["runs"][0])[heading]

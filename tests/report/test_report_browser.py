@@ -16,6 +16,7 @@ from engine.report import html
 from engine.report.svg import Axis, Series, line_chart
 from tests.support.browser import decode_png, run_chromium
 from tests.support.docs import full_document
+from tests.support.runs import details_document
 
 WINDOW = (1400, 2600)
 _MEASURE = """<pre id="perfopt-rects" hidden></pre><script>
@@ -113,3 +114,38 @@ def test_every_chart_renders_at_one_size(rendered: tuple[str, Path], tmp_path: P
     assert {"capacity", "cpu-baseline", "cpu-soak", "latency-spike"} <= ids, ids
     sizes = {(round(r["w"]), round(r["h"])) for r in rects}
     assert len(sizes) == 1, sorted((r["id"], round(r["w"]), round(r["h"])) for r in rects)
+
+
+_DETAILS = """<pre id="perfopt-details" hidden></pre><script>
+var out = {};
+document.querySelectorAll('strong').forEach(function (s) {
+  var p = s.closest('p'), t = p && p.nextElementSibling;
+  if (!t || t.tagName !== 'TABLE') { return; }
+  var r = t.getBoundingClientRect();
+  out[s.textContent] = {rows: t.querySelectorAll('tbody tr').length, w: r.width, h: r.height,
+                        scroll: t.scrollWidth, client: t.clientWidth};
+});
+var fail = document.querySelector('td .st-fail');
+out.failColour = fail ? getComputedStyle(fail).color : null;
+document.getElementById('perfopt-details').textContent = JSON.stringify(out);
+</script></body>"""
+
+
+def test_the_request_details_render_as_tables(tmp_path: Path) -> None:
+    """Status codes, steps, checks, ended instances and tags: real tables in the browser,
+    each with its rows, laid out inside the page; a failed check in the failure colour."""
+    page = tmp_path / "details.html"
+    page.write_text(html.render(details_document()).replace("</body>", _DETAILS, 1),
+                    encoding="utf-8")
+    dom = run_chromium([f"--window-size={WINDOW[0]},{WINDOW[1]}", "--dump-dom", page.as_uri()],
+                       tmp_path / "profile")
+    found = re.search(r'<pre id="perfopt-details" hidden="">(.*?)</pre>', dom, re.S)
+    assert found, "measuring script did not run"
+    laid = json.loads(found.group(1).replace("&quot;", '"'))
+    expected = {"Status codes": 2, "Steps of orders": 3, "Checks": 3,
+                "Journey instances ended early": 1, "Tags": 5}
+    for heading, rows in expected.items():
+        box = laid[heading]
+        assert box["rows"] == rows, (heading, box)
+        assert box["h"] > 20 * rows and 200 < box["w"] <= WINDOW[0], (heading, box)
+    assert laid["failColour"] == "rgb(185, 28, 28)"  # --fail of the report's stylesheet
