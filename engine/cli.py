@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("engine.commands.schema", "print the JSON schema of specs (or --report)"),
     "init": ("engine.commands.init", "write a commented starter spec"),
     "demo-target": ("engine.demo.cli", "run the embedded demo service (SQLite-backed API)"),
+    "monitor": ("engine.commands.monitor", "production SLO compliance, error budget and burn "
+                "rates from Prometheus"),
 }
 REGISTERING = {"history", "baseline", "compare"}
 ALIASES: dict[str, str] = {"plan": "rank"}
@@ -44,6 +46,7 @@ examples:
   perfopt-engine rank specs/                  rank optimizations by ROI (alias: plan)
   perfopt-engine report reports/x.json --format html
   perfopt-engine demo-target --port 8080 --fix index
+  perfopt-engine monitor specs/examples/     production SLOs from Prometheus (14-day window)
 
 exit codes:
   0    every deciding gate passed

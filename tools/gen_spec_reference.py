@@ -45,6 +45,15 @@ SECTIONS: list[tuple[str, str]] = [
     ("cost", "#/properties/cost"),
     ("execution", "#/properties/execution"),
 ]
+SECTIONS += [  # issue #17: production SLOs
+    ("production", "#/properties/production"),
+    ("production.prometheus", "#/properties/production/properties/prometheus"),
+    ("slos[].production", "#/$defs/slo/properties/production"),
+    ("slos[].production.ratio", "#/$defs/slo/properties/production/properties/ratio"),
+    ("slos[].production.latency", "#/$defs/slo/properties/production/properties/latency"),
+    ("slos[].production.availability",
+     "#/$defs/slo/properties/production/properties/availability"),
+]
 
 
 def node_at(schema: dict[str, Any], pointer: str) -> dict[str, Any]:

@@ -541,6 +541,12 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+from schema_production import PRODUCTION, SLO_PRODUCTION  # noqa: E402 (issue #17)
+
+DEFS["slo"]["properties"]["production"] = SLO_PRODUCTION
+SCHEMA["properties"]["production"] = PRODUCTION
+
+
 def render() -> str:
     return json.dumps(SCHEMA, indent=2, ensure_ascii=False) + "\n"
 

@@ -23,6 +23,7 @@ from engine.spec.build_flow import (
     build_slos,
 )
 from engine.spec.build_load import build_profiles
+from engine.spec.build_production import attach_production, build_production, header_secrets
 from engine.spec.build_target import build_data, build_journeys, build_target
 from engine.spec.coerce import Coercer
 from engine.spec.context import Ctx
@@ -143,6 +144,8 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
     names = {j.name for j in journeys}
     slis = build_slis(ctx, data.get("slis", []), names)
     slos = build_slos(ctx, data.get("slos", []), slis, names)
+    production = build_production(ctx, data.get("production"))
+    slos = attach_production(ctx, data.get("slos", []), slos, production)
     profiles = build_profiles(ctx, data["load"])
     execution = build_execution(ctx, data.get("execution"))
     profiles = with_execution(profiles, execution)
@@ -162,10 +165,11 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
         data=build_data(ctx, data.get("data", [])), report=build_report(data.get("report", {})),
         history=build_history(ctx, data.get("history", {})), project=str(meta.get("project", "")),
         description=str(meta.get("description", "")),
-        secrets=tuple(str(s) for s in data.get("secrets", [])),
+        secrets=tuple(str(s) for s in data.get("secrets", [])) + header_secrets(production),
         cost_per_hour=data.get("cost", {}).get("per_hour"),
         criteria=MappingProxyType(criteria), source=ctx.location(()),
-        source_text_hash=hashlib.sha256(ctx.doc.text.encode()).hexdigest()[:16])
+        source_text_hash=hashlib.sha256(ctx.doc.text.encode()).hexdigest()[:16],
+        production=production)
 
 
 def _check_weights(ctx: Ctx, criteria: dict[str, float]) -> None:

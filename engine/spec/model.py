@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from engine.spec.production_model import Production, ProductionSli
 from engine.units import Change, Comparison
 
 Trigger = Literal[
@@ -138,6 +139,8 @@ class Slo:
     window_s: float = 28 * 86400.0
     target: float | None = None
     location: Location | None = None
+    production: ProductionSli | None = None
+    """How the SLO is measured in production (``slos[].production``), if it is."""
 
     @property
     def error_budget(self) -> float | None:
@@ -359,6 +362,8 @@ class Spec:
     """``execution:``: local worker processes (default) or a Dask cluster of generators."""
     source_text_hash: str = ""
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    production: Production | None = None
+    """The ``production:`` block: the Prometheus source monitor reads SLO compliance from."""
 
     def profile(self, name: str) -> LoadProfile | None:
         """The profile called ``name``, or None."""
