@@ -8,20 +8,32 @@ case-insensitively.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["ALWAYS_SECRET", "REDACTED", "environment_values", "redact", "secret_names",
-           "secret_values_in"]
+__all__ = ["ALWAYS_SECRET", "MIN_LITERAL", "REDACTED", "environment_values", "literal_forms",
+           "redact", "secret_names", "secret_values_in"]
 
 REDACTED = "[REDACTED]"
 ALWAYS_SECRET: tuple[str, ...] = ("authorization", "cookie", "set-cookie", "proxy-authorization")
 
 
 MIN_LITERAL = 4
-"""Literal secret values shorter than this are not searched for (so "1" does not eat numbers)."""
+"""Literal secret values shorter than this are not searched for (so "1" does not eat numbers).
+Such a value is still redacted where it stands under a secret name (a header, a field, a
+``name=value`` pair), only not wherever else it appears."""
+
+
+def literal_forms(value: str) -> tuple[str, ...]:
+    """``value`` and the escaped spellings a writer may show it in: as ``repr`` and JSON
+    escape it (a value with quotes, backslashes or control characters) and percent-encoded
+    (in a URL); each once."""
+    forms = (value, repr(value)[1:-1], json.dumps(value)[1:-1], quote(value, safe=""))
+    return tuple(dict.fromkeys(forms))
 
 
 def secret_names(secrets: Iterable[str] = ()) -> frozenset[str]:

@@ -1,19 +1,32 @@
 """Warnings about a spec that loads but cannot deliver what it asks for.
 
-Unlike ``SpecError`` these never stop a run: the exit code is unchanged. Today's one
-check: a latency SLO's percentile needs ``MIN_TAIL_SAMPLES`` requests beyond it (p95 ->
-200, p99 -> 1000) before it may decide anything; a profile that sends fewer leaves the
-SLO INCONCLUSIVE at run time (and the strict ``slo`` gate FAILS it), so say so up front.
-Pure arithmetic on the records: no numpy or native code (validate and --dry-run stay fast).
+Unlike ``SpecError`` these never stop a run: the exit code is unchanged. On the records
+(``spec_warnings``): a latency SLO's percentile needs ``MIN_TAIL_SAMPLES`` requests beyond
+it (p95 -> 200, p99 -> 1000) before it may decide anything; a profile that sends fewer
+leaves the SLO INCONCLUSIVE at run time (and the strict ``slo`` gate FAILS it), so say so
+up front. On the document (``document_warnings``, file:line:col): text that looks like an
+environment variable but is not substituted (``$API_TOKEN``, ``{API_TOKEN}``,
+``{{API_TOKEN}}``, ``%(API_TOKEN)s``, ``$(API_TOKEN)``: sent as written), a ``${...}`` in a
+mapping key (keys are not substituted), and a value taken from the environment too short
+for the reports to remove wherever it appears (``engine.redact.MIN_LITERAL``).
+Pure arithmetic and text: no numpy or native code (validate and --dry-run stay fast).
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
+from engine.redact import MIN_LITERAL, secret_names
+from engine.spec.envsubst import REFERENCE, is_name, string_values
+from engine.spec.errors import format_path
 from engine.spec.model import LoadProfile, Slo, Spec
+from engine.spec.source import Document, Path_, token_position
 
-__all__ = ["MIN_TAIL_SAMPLES", "percentile_samples_needed", "slo_profile", "spec_warnings"]
+__all__ = ["MIN_TAIL_SAMPLES", "document_warnings", "percentile_samples_needed", "slo_profile",
+           "spec_warnings"]
 
 MIN_TAIL_SAMPLES = 10
 """Recorded values expected beyond a percentile before it may decide (p99 -> 1000)."""
@@ -81,3 +94,54 @@ def spec_warnings(spec: Spec) -> list[str]:
     if profile is None or sent is None:
         return []
     return [w for slo in spec.slos if (w := _slo_warning(spec, slo, profile, sent))]
+
+
+_LOOKALIKE = re.compile(
+    r"(?<![$\w])\$(?P<a>[A-Z][A-Z0-9_]*)\b"  # $API_TOKEN (shell style)
+    r"|(?<![$\w{])\{(?P<b>[A-Z][A-Z0-9_]*)\}(?!\})"  # {API_TOKEN} ({seq}, {uuid} are lower case)
+    r"|\{\{\s*(?P<c>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}"  # {{API_TOKEN}} (Postman, Jinja)
+    r"|%\((?P<d>[A-Za-z_][A-Za-z0-9_]*)\)s"  # %(API_TOKEN)s (Python)
+    r"|(?<!\$)\$\((?P<e>[A-Z][A-Z0-9_]*)\)")  # $(API_TOKEN) (make)
+"""Text that looks like an environment variable but is not the ``${NAME}`` form."""
+
+
+def document_warnings(doc: Document, environ: Mapping[str, str]) -> list[str]:
+    """Warnings about the environment in one parsed document, each at file:line:col."""
+    out: list[tuple[int, int, str]] = []
+    for path, token, nth, text in _env_findings(doc.data, environ):
+        line, col = token_position(doc, path, token, nth) if token else doc.lines[path]
+        out.append((line, col, f"{doc.file}:{line}:{col}: warning: {format_path(path)}: {text}"))
+    return [text for _, _, text in sorted(out)]
+
+
+def _env_findings(data: Any, environ: Mapping[str, str]) -> Iterator[tuple[Path_, str, int, str]]:
+    """(path, token as written, which occurrence in the value, what to say)."""
+    secret = secret_names()
+    for path, value in string_values(data):
+        for m in _LOOKALIKE.finditer(value):
+            name = next(g for g in m.groups() if g)
+            yield (path, m.group(0), value.count(m.group(0), 0, m.start()),
+                   f"{m.group(0)!r} is not substituted (it is sent as written); to take {name} "
+                   f"from the environment write ${{{name}}}")
+        for m in REFERENCE.finditer(value):
+            name = m.group("name")
+            short = environ.get(name, "") if name and not is_name(path) else ""
+            if short and len(short) < MIN_LITERAL and str(path[-1]).lower() not in secret:
+                yield (path, m.group(0), value.count(m.group(0), 0, m.start()),
+                       f"the value of {name} is {len(short)} character(s): the reports remove "
+                       f"a value from the environment only when it has at least {MIN_LITERAL} "
+                       "(or stands under a secret name)")
+    yield from _keys_with_references(data, ())
+
+
+def _keys_with_references(data: Any, path: Path_) -> Iterator[tuple[Path_, str, int, str]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            child = (*path, str(key))
+            if "${" in str(key):
+                yield (child, "", 0, f"mapping keys are not substituted: {str(key)!r} is used "
+                                     "as written")
+            yield from _keys_with_references(value, child)
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _keys_with_references(item, (*path, i))
