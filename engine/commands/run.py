@@ -117,7 +117,7 @@ def _spec(args: argparse.Namespace) -> tuple[QuickSpec, Spec] | None:
     try:
         quick = build_quick_spec(_flags(args))
     except FlagError as exc:
-        print(f"perfopt-engine run: {exc}", file=sys.stderr)
+        print(f"perfopt-engine run: {exc}\n1 problem(s); nothing was run", file=sys.stderr)
         return None
     specs, errors = load_text(quick.text, "<run flags>", Path.cwd())
     for error in errors:
