@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -27,9 +29,10 @@ from engine.spec.build_production import attach_production, build_production, he
 from engine.spec.build_target import build_data, build_journeys, build_target
 from engine.spec.coerce import Coercer
 from engine.spec.context import Ctx
+from engine.spec.envsubst import substitute
 from engine.spec.errors import SpecError
 from engine.spec.execution import build_execution, with_execution
-from engine.spec.lint import spec_warnings
+from engine.spec.lint import document_warnings, spec_warnings
 from engine.spec.model import Spec
 from engine.spec.source import Document, parse_document, read_text, split_documents
 from engine.spec.validate import load_schema, schema_errors
@@ -75,67 +78,94 @@ def load_paths(paths: list[str]) -> LoadResult:
     files, errors = find_spec_files(paths)
     result = LoadResult(errors=errors)
     for file in files:
-        specs, problems = load_file(file)
+        specs, problems, warnings = _load_file(file, os.environ)
         result.files.append(str(file))
         result.specs.extend(specs)
         result.errors.extend(problems)
+        result.warnings.extend(warnings)
     _check_unique_names(result)
-    result.warnings = [w for spec in result.specs for w in spec_warnings(spec)]
+    result.warnings += [w for spec in result.specs for w in spec_warnings(spec)]
     return result
 
 
+Loaded = tuple[list[Spec], list[SpecError], list[str]]
+
+
 def load_file(path: Path) -> tuple[list[Spec], list[SpecError]]:
-    """All documents of one file."""
+    """All documents of one file (``${VAR}`` resolved from this process's environment)."""
+    specs, errors, _ = _load_file(path, os.environ)
+    return specs, errors
+
+
+def _load_file(path: Path, environ: Mapping[str, str]) -> Loaded:
     shown = str(path)
     text, errors = read_text(path, shown)
     if text is None:
-        return [], errors
+        return [], errors, []
     if not split_documents(text):
         return [], [SpecError(shown, 1, 1, "", "file is empty: expected a PerformanceFlow spec "
-                                               "(apiVersion: perfopt/v1)")]
-    return load_text(text, shown, path.parent)
+                                               "(apiVersion: perfopt/v1)")], []
+    return _load_text(text, shown, path.parent, environ)
 
 
-def load_text(text: str, name: str = "<spec>", base_dir: Path | None = None) -> tuple[
-        list[Spec], list[SpecError]]:
-    """Load the specs of every document in ``text`` (a file's contents, or tests, stdin)."""
+def load_text(text: str, name: str = "<spec>", base_dir: Path | None = None,
+              environ: Mapping[str, str] | None = None) -> tuple[list[Spec], list[SpecError]]:
+    """Load the specs of every document in ``text`` (a file's contents, or tests, stdin);
+    ``${VAR}`` resolves from ``environ`` (default: this process's environment)."""
+    specs, errors, _ = _load_text(text, name, base_dir, os.environ if environ is None else environ)
+    return specs, errors
+
+
+def _load_text(text: str, name: str, base_dir: Path | None, environ: Mapping[str, str]) -> Loaded:
+    """Specs, errors and the documents' warnings (engine.spec.lint.document_warnings)."""
     errors: list[SpecError] = []
     specs: list[Spec] = []
+    warnings: list[str] = []
     for index, (first_line, body) in enumerate(split_documents(text)):
         parsed = parse_document(name, index, first_line, body)
         if isinstance(parsed, SpecError):
             errors.append(parsed)
             continue
-        spec, problems = load_document(parsed, base_dir or Path.cwd())
+        spec, problems = load_document(parsed, base_dir or Path.cwd(), environ)
         errors.extend(problems)
+        warnings += document_warnings(parsed, environ)
         if spec is not None and not problems:
             specs.append(spec)
-    return specs, errors
+    return specs, errors, warnings
 
 
-def load_document(doc: Document, base_dir: Path) -> tuple[Spec | None, list[SpecError]]:
-    """Coerce, validate against the schema, then build records with semantic checks."""
+def load_document(doc: Document, base_dir: Path, environ: Mapping[str, str] | None = None
+                  ) -> tuple[Spec | None, list[SpecError]]:
+    """Resolve ``${VAR}`` (engine.spec.envsubst), coerce, validate against the schema, then
+    build records with semantic checks."""
     if not isinstance(doc.data, dict):
         got = "a list" if isinstance(doc.data, list) else f"{str(doc.data)[:40]!r}"
         return None, [SpecError(doc.file, doc.first_line, 1, "",
                                 f"expected a mapping with apiVersion: perfopt/v1, got {got}")]
-    data = Coercer(load_schema()).coerce(doc.data)
+    resolved = substitute(doc, os.environ if environ is None else environ)
+    secret = resolved.secret_values
+    if resolved.errors:
+        return None, _without_secrets(resolved.data, resolved.errors, secret)
+    data = Coercer(load_schema()).coerce(resolved.data)
     errors = schema_errors(doc, data)
     if errors:
-        return None, _without_secrets(doc.data, errors)
+        return None, _without_secrets(resolved.data, errors, secret)
     ctx = Ctx(doc, base_dir)
-    spec = _build(ctx, data)
-    return spec, _without_secrets(doc.data, sorted(ctx.errors, key=lambda e: (e.line, e.column)))
+    spec = dataclasses.replace(_build(ctx, data), secret_values=secret)
+    return spec, _without_secrets(resolved.data, sorted(ctx.errors, key=lambda e: (e.line, e.column)),
+                                  secret)
 
 
-def _without_secrets(raw: dict[str, Any], errors: list[SpecError]) -> list[SpecError]:
+def _without_secrets(raw: dict[str, Any], errors: list[SpecError],
+                     from_env: tuple[str, ...] = ()) -> list[SpecError]:
     """Error messages never repeat a secret: values of secret headers and ``start.env``
-    names, query parameters named in ``secrets:``, URL passwords."""
+    names, query parameters named in ``secrets:``, URL passwords, and every value taken
+    from the environment."""
     if not errors:
         return errors
     listed = raw.get("secrets")
     names = [str(s) for s in listed] if isinstance(listed, list) else []
-    values = secret_values_in(raw, secret_names(names))
+    values = [*secret_values_in(raw, secret_names(names)), *from_env]
     return [dataclasses.replace(e, message=redact(e.message, names, values)) for e in errors]
 
 

@@ -362,6 +362,9 @@ class Spec:
     """``execution:``: local worker processes (default) or a Dask cluster of generators."""
     source_text_hash: str = ""
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    secret_values: tuple[str, ...] = ()
+    """Values the spec took from the environment (``${VAR}``, engine.spec.envsubst), each
+    with its escaped spellings: every writer removes them wherever they appear."""
     production: Production | None = None
     """The ``production:`` block: the Prometheus source monitor reads SLO compliance from."""
 
