@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-target": ("engine.demo.cli", "run the embedded demo service (SQLite-backed API)"),
     "monitor": ("engine.commands.monitor", "production SLO compliance, error budget and burn "
                 "rates from Prometheus"),
+    "rules": ("engine.commands.rules", "write Prometheus recording and burn-rate alerting rules"),
 }
 REGISTERING = {"history", "baseline", "compare"}
 ALIASES: dict[str, str] = {"plan": "rank"}
@@ -46,7 +47,8 @@ examples:
   perfopt-engine rank specs/                  rank optimizations by ROI (alias: plan)
   perfopt-engine report reports/x.json --format html
   perfopt-engine demo-target --port 8080 --fix index
-  perfopt-engine monitor specs/examples/     production SLOs from Prometheus (14-day window)
+  perfopt-engine monitor examples/production.yaml   production SLOs from Prometheus (14 days)
+  perfopt-engine rules examples/production.yaml     Prometheus recording and alerting rules
 
 exit codes:
   0    every deciding gate passed
