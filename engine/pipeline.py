@@ -19,6 +19,7 @@ from typing import Any
 from engine.advisor.rules import advise
 from engine.analysis.bottlenecks import find_bottlenecks
 from engine.analysis.hypothesis import guards_from_verdicts
+from engine.analysis.money import money
 from engine.analysis.prioritize import prioritize
 from engine.analysis.servertiming import run_timing_rows
 from engine.analysis.slo import Budget, SloCheck, check_slo, error_budget
@@ -92,12 +93,13 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     messages += [history] if isinstance(history, str) else []
     messages += found.regression.messages if found.regression else ()
     messages += [problem] if problem else []
+    fleet, savings = money(driven.spec, driven.runs, driven.primary, driven.hypotheses)
     return Analysed(
         slo_checks, budgets, bottlenecks,
         priorities=prioritize(driven.spec, driven.hypotheses, hints),
         regression=found.regression, baseline_selection=found.selection,
         changepoints=found.changepoints, messages=unique(tuple(messages)),
-        history_failed=bool(problem),
+        history_failed=bool(problem), fleet=fleet, savings=savings,
         server_timing={e.id: run_timing_rows(e.run) for e in driven.runs},
         details={e.id: run_details(e.run) for e in driven.runs})
 

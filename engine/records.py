@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from engine.analysis.bottlenecks import Bottleneck
     from engine.analysis.capacity import CapacityAnalysis
     from engine.analysis.hypothesis import HypothesisVerdict
+    from engine.analysis.money import Fleet, Saving
     from engine.analysis.prioritize import Priority
     from engine.analysis.regression import RegressionResult
     from engine.analysis.slo import Budget, SloCheck
@@ -123,6 +124,10 @@ class Analysed:
     server_timing: Mapping[str, Mapping[str, tuple[dict[str, object], ...]]] = field(
         default_factory=dict)
     """Run id -> journey -> Server-Timing rows (engine.analysis.servertiming)."""
+    fleet: Fleet | None = None
+    """Instances the production peak needs at the primary run's CPU per request (cost:)."""
+    savings: tuple[Saving, ...] = ()
+    """Each measured hypothesis' monthly saving and payback (engine.analysis.money)."""
     advice: tuple[Advice, ...] = ()
     """The failure modes the advisor stage found (engine.advisor.rules), after analysis."""
     details: Mapping[str, RunDetails] = field(default_factory=dict)

@@ -529,9 +529,27 @@ SCHEMA: dict[str, Any] = {
             "per_hour": {"type": "number", "minimum": 0,
                          "description": "What running the target costs per hour; capacity "
                                         "then reports the cost per transaction."},
-            "currency": {"type": "string", "description": "Currency of per_hour, for readers; "
-                                                          "the engine does not use it."}},
-            desc="What the target costs to run, for capacity's cost per transaction."),
+            "currency": {"type": "string", "description": "Currency of every money figure, "
+                                                          "for readers. Default USD."},
+            "cores": {"type": "integer", "minimum": 1,
+                      "description": "CPU cores of one production instance, for the capacity "
+                                     "model (instances = peak x CPU per request / 70% of "
+                                     "cores). Default: this machine's."},
+            "peak_rate": d(ref("rate"), "The production peak to provision for. Default: the "
+                                        "stress profile's expected_peak, else the baseline "
+                                        "rate."),
+            "engineer_hour": {"type": "number", "minimum": 0,
+                              "description": "What an engineering hour costs: hypotheses' "
+                                             "effort becomes a payback period."},
+            "value_per_ms": {"type": "number", "minimum": 0,
+                             "description": "Business value per month of one millisecond "
+                                            "less on a hypothesis' latency metric."},
+            "value_per_request": {"type": "number", "minimum": 0,
+                                  "description": "Business value of one request that no longer "
+                                                 "fails (error-rate hypotheses)."}},
+            desc="What the target costs to run and what speed is worth: capacity's cost per "
+                 "transaction, and each optimization's monthly saving and payback "
+                 "(docs/STATISTICS.md, Money)."),
         "criteria": {"type": "object", "additionalProperties": {
             "type": "number", "minimum": 0, "maximum": 1},
             "description": "Option-matrix criteria and their weights (0-1, summing to 1); "

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.redact import redact, secret_names, secret_values_in
+from engine.spec.build_cost import build_cost
 from engine.spec.build_flow import (
     build_gates,
     build_history,
@@ -197,6 +198,7 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
         description=str(meta.get("description", "")),
         secrets=tuple(str(s) for s in data.get("secrets", [])) + header_secrets(production),
         cost_per_hour=data.get("cost", {}).get("per_hour"),
+        cost=build_cost(ctx, data.get("cost")),
         criteria=MappingProxyType(criteria), source=ctx.location(()),
         source_text_hash=hashlib.sha256(ctx.doc.text.encode()).hexdigest()[:16],
         production=production)

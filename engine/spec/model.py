@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from engine.spec.cost import CostSettings
 from engine.spec.production_model import Production, ProductionSli
 from engine.units import Change, Comparison
 
@@ -355,6 +356,8 @@ class Spec:
     secrets: tuple[str, ...] = ()
     """Header and JSON field names whose values never reach a report, log or history."""
     cost_per_hour: float | None = None
+    cost: CostSettings | None = None
+    """The whole ``cost:`` block (None when the spec has none)."""
     criteria: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Option-matrix criteria and weights (sum to 1)."""
     source: Location | None = None
