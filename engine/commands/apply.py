@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 from engine.gates.evaluate import unknown_gate_error
 from engine.live.options import add_live_arguments
 from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
+from engine.redact import redact
 from engine.report.writer import report_dir_problem
 from engine.result import ExitCode
 from engine.spec.loader import load_paths
 from engine.spec.model import Spec
+from engine.spec.secrets import literal_secrets_of
 
 if TYPE_CHECKING:
     from engine.live.session import Consumer, LiveSession
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     only = set(args.profile) or None
     plans = [plan_spec(s, only, hypotheses=not args.no_hypotheses) for s in loaded.specs]
     if args.dry_run:
-        print(render_plan(plans))
+        print(_without_secrets(render_plan(plans), loaded.specs))
         return 0
     problem = report_dir_problem(_out_dir(args, loaded.specs)) if loaded.specs else ""
     if problem:
@@ -91,7 +93,9 @@ def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     from engine.target.session import ExecOptions
 
     stop = threading.Event()
-    printer = ProgressPrinter(sys.stderr, quiet=args.quiet)
+    specs = [p.spec for p in plans]
+    printer = ProgressPrinter(sys.stderr, quiet=args.quiet, secrets=_secret_names(specs),
+                              secret_values=literal_secrets_of(specs, os.environ))
     live = _live(args, printer, plans)
     if isinstance(live, str):
         print(f"{live}; nothing was run", file=sys.stderr)
@@ -143,6 +147,16 @@ def _live(args: argparse.Namespace, printer: Consumer,
     live = LiveSession(printer, args, sorted({s for p in plans for s in p.spec.secrets}))
     problem = live.open()
     return problem or live
+
+
+def _secret_names(specs: list[Spec]) -> list[str]:
+    return sorted({s for spec in specs for s in spec.secrets})
+
+
+def _without_secrets(text: str, specs: list[Spec]) -> str:
+    """``text`` for the terminal: no secret of any spec (engine.spec.secrets) in it."""
+    cleaned: str = redact(text, _secret_names(specs), literal_secrets_of(specs, os.environ))
+    return cleaned
 
 
 def _out_dir(args: argparse.Namespace, specs: list[Spec]) -> str:

@@ -7,6 +7,7 @@ nothing when quiet. It writes to the stream it was given and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -96,8 +97,11 @@ class ProgressPrinter:
     """Callable renderer: ``printer(event)``. ``every_s`` spaces plain lines (non-TTY)."""
 
     def __init__(self, stream: TextIO, quiet: bool = False, tty: bool | None = None,
-                 every_s: float = 5.0) -> None:
+                 every_s: float = 5.0, secrets: Sequence[str] = (),
+                 secret_values: Sequence[str] = ()) -> None:
         self.stream, self.quiet, self.every_s = stream, quiet, every_s
+        self.secrets, self.secret_values = tuple(secrets), tuple(secret_values)
+        """Names and literal values (engine.spec.secrets) no printed line shows."""
         self.tty = stream.isatty() if tty is None else tty
         self._live: Any = None
         self._last_plain = -1e9
@@ -137,6 +141,7 @@ class ProgressPrinter:
                     f"{e.duration_s:.1f}s ({verdict})")
 
     def _write(self, line: str) -> None:
+        line = redact(line, self.secrets, self.secret_values)
         self.stream.write(line + "\n")
         self.stream.flush()
 

@@ -9,6 +9,7 @@ regression gate says INCONCLUSIVE with the reason and the run still reports.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,8 +24,10 @@ from engine.history.guards import save_guards
 from engine.history.regression import guard_path, judged_doc, regression_settings
 from engine.history.store import HistoryError, HistoryStore
 from engine.records import Analysed, Driven, GateResult, Recorded
+from engine.redact import redact
 from engine.result import RunResult, Status
 from engine.spec.model import Spec
+from engine.spec.secrets import literal_secrets
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore
             run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
                                      run.variant, fingerprint, git, started_at=run.started_at)
             primary = run is driven.primary  # the gates judge the primary run
-            store.finish_run(run_id, run, run_verdict(run, gates if primary else ()),
+            store.finish_run(run_id, _without_secrets(run, spec),
+                             run_verdict(run, gates if primary else ()),
                              extra=_judged(analysed) if primary else None)
             ids.append(run_id)
         if new_guards:
@@ -80,6 +84,21 @@ def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore
     except (sqlite3.Error, HistoryError, OSError) as exc:
         return Recorded(tuple(ids), (f"history not updated: {exc}",))
     return Recorded(tuple(ids))
+
+
+def _without_secrets(run: RunResult, spec: Spec) -> RunResult:
+    """The run as the history keeps it: its text (target URL, abort reason, validity
+    reasons and notes) without the spec's secrets (engine.spec.secrets)."""
+    values = literal_secrets(spec, os.environ)
+
+    def clean(text: str) -> str:
+        cleaned: str = redact(text, spec.secrets, values)
+        return cleaned
+
+    validity = replace(run.validity, reasons=tuple(map(clean, run.validity.reasons)),
+                       notes=tuple(map(clean, run.validity.notes)))
+    return replace(run, target_url=clean(run.target_url), abort_reason=clean(run.abort_reason),
+                   validity=validity)
 
 
 def run_verdict(run: RunResult, gates: Sequence[GateResult]) -> str:

@@ -13,10 +13,11 @@ from typing import Any
 
 from engine.gates.evaluate import exit_code, overall
 from engine.records import SpecResult
-from engine.redact import ALWAYS_SECRET, environment_values, redact
+from engine.redact import redact
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import Status
 from engine.spec.model import Spec
+from engine.spec.secrets import literal_secrets
 
 
 def _iso(ts: float) -> str:
@@ -89,20 +90,10 @@ def spec_report(o: SpecResult) -> dict[str, Any]:
 
 
 def secret_values(spec: Spec) -> list[str]:
-    """Literal values removed wherever they appear: secret headers of the spec's requests,
-    and ``start.env`` and apply's own environment variables named in ``secrets:`` (the
-    started target may print them)."""
-    names = {n.lower() for n in (*ALWAYS_SECRET, *spec.secrets)}
-    values = []
-    for journey in spec.journeys:
-        for step in journey.steps:
-            values += [v for k, v in step.headers.items() if k.lower() in names and len(v) >= 4]
-    targets = [spec.target, *(v.target for h in spec.hypotheses
-                              for v in (h.baseline, h.candidate))]
-    for target in targets:
-        env = target.start.env if target.start else {}
-        values += [v for k, v in env.items() if k.lower() in names and len(v) >= 4]
-    return values + environment_values(spec.secrets, os.environ)
+    """Literal values removed wherever they appear (engine.spec.secrets.literal_secrets):
+    secret headers, secret ``start.env`` variables, every value the spec took from the
+    environment, and apply's own environment variables named in ``secrets:``."""
+    return literal_secrets(spec, os.environ)
 
 
 def build_document(results: Sequence[SpecResult]) -> dict[str, Any]:
