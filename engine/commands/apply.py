@@ -144,7 +144,9 @@ def _live(args: argparse.Namespace, printer: Consumer,
     or why they could not be (a usage problem: exit 2 before any load)."""
     from engine.live.session import LiveSession
 
-    live = LiveSession(printer, args, sorted({s for p in plans for s in p.spec.secrets}))
+    specs = [p.spec for p in plans]
+    live = LiveSession(printer, args, _secret_names(specs),
+                       literal_secrets_of(specs, os.environ))
     problem = live.open()
     return problem or live
 

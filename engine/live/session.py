@@ -48,8 +48,11 @@ class LiveSession:
     """The printer plus whatever live outputs ``args`` asked for (``--stream``,
     ``--metrics-port``). ``open()`` returns a problem to report (exit 2) or ''."""
 
-    def __init__(self, printer: Consumer, args: Any, secrets: Sequence[str]) -> None:
+    def __init__(self, printer: Consumer, args: Any, secrets: Sequence[str],
+                 secret_values: Sequence[str] = ()) -> None:
         self.printer, self.args, self.secrets = printer, args, list(secrets)
+        self.secret_values = list(secret_values)
+        """The specs' literal secrets (engine.spec.secrets), values from the environment too."""
         self.stream: IntervalStream | None = None
         self.metrics: MetricsExporter | None = None
         self.progress = Fanout([printer])
@@ -66,7 +69,7 @@ class LiveSession:
                       file=sys.stderr)
                 consumers.append(self.metrics)
             if target:
-                values = environment_values(self.secrets, os.environ)
+                values = [*self.secret_values, *environment_values(self.secrets, os.environ)]
                 self.stream = IntervalStream(open_stream(target), self.secrets, values)
                 consumers.append(self.stream)
         except MetricsUnavailable as exc:

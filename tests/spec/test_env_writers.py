@@ -82,3 +82,17 @@ def test_the_dry_run_plan_shows_no_value_from_the_environment(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "target=http://[REDACTED]:18999" in result.stdout
     assert "perf-box.internal" not in result.stdout + result.stderr
+
+
+def test_the_live_stream_redacts_with_the_values_from_the_environment(tmp_path: Path) -> None:
+    import argparse
+
+    from engine.live.session import LiveSession
+
+    args = argparse.Namespace(stream=str(tmp_path / "live.jsonl"), metrics_port=None)
+    live = LiveSession(lambda event: None, args, [], [TOKEN])
+    assert live.open() == ""
+    try:
+        assert live.stream is not None and TOKEN in live.stream.secret_values
+    finally:
+        live.close()
