@@ -39,8 +39,10 @@ LATE_MIN = 20
 """The schedule slipped when more than LATE_SHARE of the dispatches, and at least LATE_MIN
 of them, were late: sustained lateness, not one stall of a shared machine (which the
 statistics see as noise, as they do the target's own stalls)."""
-ANSWERED = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx")
-"""Outcomes where the target sent a response: the completed requests."""
+ANSWERED = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
+            "check")
+"""Outcomes where the target sent a response: the completed requests (``check``: an answer
+a fail_request check failed)."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ WRITE: int
 TIMEOUT: int
 PROTOCOL: int
 DROPPED: int
+CHECK: int
 N_OUTCOMES: int
 OUTCOME_NAMES: tuple[str, ...]
 __all__: list[str]
@@ -146,6 +147,9 @@ class CConnection:
     """Server-Timing header value(s) of the response in flight, joined with commas."""
     location: bytes | None
     """The Location header of the response in flight (redirects)."""
+    statuses: Any
+    """Shared per-journey status counters (array('q'), engine.driver.http.STATUS_SLOTS
+    per journey; slot 0 counts redirect hops followed), or None."""
     busy: bool
     framed: bool
     headers_done: bool
@@ -157,7 +161,8 @@ class CConnection:
     sent: int
     """Actual send time of the request in flight (ns, monotonic)."""
 
-    def __init__(self, recorder: Recorder, owner: Any, timings: Any = None) -> None: ...
+    def __init__(self, recorder: Recorder, owner: Any, timings: Any = None,
+                 statuses: Any = None) -> None: ...
     @property
     def expect(self) -> tuple[int, ...]:
         """The request in flight's status map: the outcome code for each status 0..599."""
@@ -171,10 +176,12 @@ class CConnection:
     def on_headers_complete(self) -> None: ...
     def on_message_complete(self) -> None: ...
     def send(self, data: bytes, journey: int, step: int, intended_ns: int,
-             expect: tuple[int, ...], head: bool, follow: bytes | None = None) -> None:
+             expect: tuple[int, ...], head: bool, follow: bytes | None = None,
+             max_hops: int = 10) -> None:
         """Write one request (``expect``: its status map, ``head``: a HEAD request); its
-        outcome is recorded when it ends. ``follow`` is the Host header to follow same-origin
-        redirects with (None: a 3xx is the answer)."""
+        outcome is recorded when it ends. ``follow`` is the Host header to follow up to
+        ``max_hops`` same-origin redirects with (None: a 3xx is the answer); a followed
+        chain is recorded as one request."""
     def expire(self, deadline_sent_ns: int) -> bool:
         """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
     def repeat(self, data: bytes | None) -> None:

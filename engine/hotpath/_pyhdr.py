@@ -11,6 +11,7 @@ from __future__ import annotations
 from engine.hotpath._pyhistogram import Histogram, monotonic_ns
 from engine.hotpath._pyrecorder import Recorder
 from engine.hotpath.snapshot import (
+    CHECK,
     CONNECT,
     DROPPED,
     N_OUTCOMES,
@@ -28,7 +29,7 @@ from engine.hotpath.snapshot import (
 )
 
 __all__ = [
-    "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ",
+    "CHECK", "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ",
     "STATUS_1XX", "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT", "WRITE",
     "Histogram", "Recorder", "monotonic_ns",
 ]

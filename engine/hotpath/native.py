@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from engine.hotpath.snapshot import IntervalSnapshot
 
 _API = (
-    "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ", "STATUS_1XX",
+    "CHECK", "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ", "STATUS_1XX",
     "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT", "WRITE", "Histogram",
     "Recorder", "monotonic_ns",
 )
@@ -46,6 +46,7 @@ def _select() -> tuple[ModuleType, str]:
 
 if TYPE_CHECKING:
     from engine.hotpath._native import (
+        CHECK,
         CONNECT,
         DROPPED,
         N_OUTCOMES,
@@ -71,7 +72,7 @@ else:
     globals().update({name: getattr(_impl, name) for name in _API})
 
 __all__ = [
-    "CONNECT", "DROPPED", "IMPLEMENTATION", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL",
+    "CHECK", "CONNECT", "DROPPED", "IMPLEMENTATION", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL",
     "READ", "STATUS_1XX", "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT",
     "WRITE", "Histogram", "IntervalSnapshot", "Recorder", "count_above", "monotonic_ns",
 ]

@@ -10,15 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-N_OUTCOMES = 12
+N_OUTCOMES = 13
 OUTCOME_NAMES: tuple[str, ...] = (
     "ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
-    "connect", "read", "write", "timeout", "protocol", "dropped",
+    "connect", "read", "write", "timeout", "protocol", "dropped", "check",
 )
 (OK, STATUS_1XX, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX,
- CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED) = range(N_OUTCOMES)
+ CONNECT, READ, WRITE, TIMEOUT, PROTOCOL, DROPPED, CHECK) = range(N_OUTCOMES)
 """The outcome codes: positions in OUTCOME_NAMES (tests check the names match; the native
-recorder's C constants are generated from the list by tools/gen_outcomes.py)."""
+recorder's C constants are generated from the list by tools/gen_outcomes.py). CHECK: the
+response came, but a step's ``fail_request`` check on it failed; new codes go at the end,
+so stored interval counters keep their positions."""
 STATE_VERSION = 1
 MAX_GAP_INTERVALS = 1_000_000  # a timestamp further ahead than this is garbage, not a stall
 

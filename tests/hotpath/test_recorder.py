@@ -14,7 +14,7 @@ S = 1_000_000_000
 MS = 1_000_000
 T0 = 10 * S
 NAMES = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
-         "connect", "read", "write", "timeout", "protocol", "dropped")
+         "connect", "read", "write", "timeout", "protocol", "dropped", "check")
 
 
 def _rec(impl: ModuleType, journeys: tuple[str, ...] = ("home", "search")) -> Any:
@@ -22,7 +22,7 @@ def _rec(impl: ModuleType, journeys: tuple[str, ...] = ("home", "search")) -> An
 
 
 def test_outcome_codes_are_the_documented_ones(impl: ModuleType) -> None:
-    assert impl.OUTCOME_NAMES == NAMES and impl.N_OUTCOMES == 12
+    assert impl.OUTCOME_NAMES == NAMES and impl.N_OUTCOMES == 13
     for code, name in enumerate(NAMES):
         assert getattr(impl, name.upper()) == code
 
