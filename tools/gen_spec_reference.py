@@ -55,6 +55,11 @@ SECTIONS += [  # issue #17: production SLOs
      "#/$defs/slo/properties/production/properties/availability"),
 ]
 
+SECTIONS += [  # issue #16: stateful journeys, real-client requests
+    ("target.tls", "#/$defs/target/properties/tls"),
+    ("request.checks[]", "#/$defs/request/properties/checks/items"),
+]
+
 
 def node_at(schema: dict[str, Any], pointer: str) -> dict[str, Any]:
     """The schema node a ``#/a/b`` pointer names."""

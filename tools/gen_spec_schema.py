@@ -59,10 +59,73 @@ HEADERS = {"type": "object",
            "additionalProperties": {"type": "string", "not": {"pattern": "[\r\n\x00]"},
                                     "x-expected": "a header value on one line (no CR, LF or NUL)"}}
 
+THINK = (rf"^\s*(({NUM}\s*(ns|us|µs|ms|s|min|m|h))|((uniform\s+)?{NUM}\s*(ns|us|µs|ms|s|min|m|h)"
+         rf"\s*-\s*{NUM}\s*(ns|us|µs|ms|s|min|m|h))|(exponential\s+(mean\s+)?{NUM}\s*"
+         r"(ns|us|µs|ms|s|min|m|h)))\s*$")
+REDIRECTS = {"type": "integer", "minimum": 0, "maximum": 100}
+TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
+VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
+EXTRACT = {
+    "type": "object",
+    "propertyNames": {"pattern": VAR, "x-expected": "a variable name (letters, digits, _)"},
+    "additionalProperties": {
+        "type": "object", "minProperties": 1, "maxProperties": 1,
+        "x-expected": "one of json: PATH, header: NAME, regex: PATTERN or cookie: NAME",
+        "properties": {
+            "json": {"type": "string", "pattern": r"^\$", "x-expected": 'a path like "$.a.b[0]"',
+                     "description": "A path into the JSON body: $.key, .key, [index]."},
+            "header": {"type": "string", "description": "A response header (first value)."},
+            "regex": {"type": "string", "description":
+                      "A regular expression over the body; its first group (else the match)."},
+            "cookie": {"type": "string", "description": "A cookie the response set."}},
+        "additionalProperties": False},
+}
+CHECK = obj({
+    "name": {"type": "string", "description": "How the check is shown (default: what it tests)."},
+    "status": {"oneOf": [{"type": "integer", "minimum": 100, "maximum": 599},
+                         {"type": "array", "items": {"type": "integer", "minimum": 100,
+                                                     "maximum": 599}, "minItems": 1}],
+               "x-expected": "a status code or a list of them",
+               "description": "Holds when the status is this code (or one of these)."},
+    "header": {"type": "string", "description": "A response header to test (with equals, "
+                                                "matches or exists)."},
+    "json": {"type": "string", "pattern": r"^\$", "x-expected": 'a path like "$.a.b[0]"',
+             "description": "A JSON body value to test (with equals, matches or exists)."},
+    "body_contains": {"type": "string", "description": "Holds when the body contains this text."},
+    "body_matches": {"type": "string", "description": "Holds when this regular expression "
+                                                      "matches somewhere in the body."},
+    "equals": {"type": ["string", "number", "boolean", "null"],
+               "description": "The header or JSON value equals this (JSON values compared as "
+                              "JSON, text as text)."},
+    "matches": {"type": "string", "description": "A regular expression the header or JSON "
+                                                 "value (as text) matches somewhere."},
+    "exists": {"type": "boolean", "description": "The header or JSON value is (true) or is "
+                                                 "not (false) there."},
+    "fail_request": {"type": "boolean", "description":
+                     "A failed check also fails the request (outcome check). Default false: "
+                     "only counted."},
+}, desc="One check: status, header, json, body_contains or body_matches.")
+STATEFUL_REQUEST: dict[str, Any] = {
+    "name": {"type": "string", "description": "The step's name in per-step results (default: "
+                                              "METHOD /path)."},
+    "body_file": {"type": "string", "description":
+                  "Read the body from this file (relative to the spec; templated like path); "
+                  "not with body or json."},
+    "extract": d(EXTRACT, "Variables taken from the response, used by later steps as "
+                          "{var:NAME}; a failed extraction ends the journey instance."),
+    "checks": {"type": "array", "items": CHECK, "description":
+               "Checks on the response, counted per step (k6's checks)."},
+    "redirects": d(REDIRECTS, "Redirect hops followed for this step (default: the journey's)."),
+    "tags": d(TAGS, "Tags of this step (merged over the journey's)."),
+}
+
 DEFS: dict[str, Any] = {
     "duration": s(DURATION, 'a duration like "250ms", "1.5s", "5m" or "28d"',
                   "A duration with its unit: ns, us, ms, s, min (or m), h, d or w."),
     "rate": s(RATE, 'a rate like "500/s" or "30000/m"', "Requests per second, minute or hour."),
+    "think": s(THINK, 'a think time like "300ms", "uniform 100ms-500ms" or "exponential mean '
+                      '300ms"', "A pause: a fixed duration, a uniform range or an "
+                             "exponential mean."),
     "percent": s(PERCENT, 'a percentage like "0.1%" or "99.9%"', "A percentage (100% = all)."),
     "comparison": s(COMPARISON, 'a comparison like "< 200ms", ">= 1000/s" or "< 0.1%"',
                     "An operator and a value with its unit."),
@@ -122,6 +185,14 @@ DEFS: dict[str, Any] = {
                                      "(see target.start)."),
             "demo": d(ref("demo"), "Run the embedded demo service as the target (see "
                                    "target.demo)."),
+            "tls": obj({
+                "verify": {"type": "boolean", "description":
+                           "false accepts any certificate (a self-signed test service). "
+                           "Default true (also PERFOPT_TLS_VERIFY=0 turns it off)."},
+                "ca_file": {"type": "string", "description":
+                            "PEM file of CA certificates to trust besides the system ones "
+                            "(relative to the spec file)."}},
+                desc="How an https target's certificate is trusted."),
             "process": obj({
                 "pid": d(POS_INT, "Process id to sample, with its child processes."),
                 "name": {"type": "string", "description":
@@ -155,11 +226,12 @@ DEFS: dict[str, Any] = {
             "description": "Status codes that count as success; any other is an error. "
                            "Default 200, 201, 202, 204."}},
             desc="What counts as a successful response."),
-        "think_time": d(ref("duration"), "Closed model: pause after this step before the "
-                                         "virtual user's next one. Default 0."),
+        "think_time": d(ref("think"), "Pause after this step before the journey's next "
+                                      "one (open and closed model). Default 0."),
         "follow_redirects": {"type": "boolean", "description":
-                             "Follow 3xx redirects; each hop is recorded as a request of the "
-                             "journey. Default false."},
+                             "Deprecated: redirects are followed by default (see redirects); "
+                             "false is redirects: 0."},
+        **STATEFUL_REQUEST,
     }, ["path"], "One HTTP request."),
     "journey": obj({
         "name": d(ref("name"), "Unique journey name; results are broken down by it and "
@@ -171,6 +243,14 @@ DEFS: dict[str, Any] = {
         "steps": {"type": "array", "items": ref("request"), "minItems": 1,
                   "description": "Requests sent in order as one pass of the journey; give "
                                  "request or steps."},
+        "cookies": {"type": "boolean", "description":
+                    "Keep Set-Cookie answers in a cookie jar (one per journey instance in the "
+                    "open model, per virtual user in the closed one) and send them as Cookie "
+                    "on later steps; single origin, so Path and Domain are ignored. Default "
+                    "true (a one-step journey without extract or checks keeps none)."},
+        "redirects": d(REDIRECTS, "Redirect hops followed per request (same origin only; 0: "
+                                  "a 3xx is the answer). Default 10."),
+        "tags": d(TAGS, "Tags carried into the results (per-tag results in reports)."),
     }, ["name"], "A weighted user journey: one request or several steps."),
     "sli": obj({
         "name": d(ref("name"), "The name slos[].sli refers to."),

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.spec.build_steps import build_checks, build_extracts, check_variables
 from engine.spec.coerce import coerce_json_body
 from engine.spec.context import Ctx, P
 from engine.spec.model import (
+    DEFAULT_REDIRECTS,
     DataFile,
     Journey,
     ProcessRef,
@@ -20,7 +22,11 @@ from engine.spec.model import (
     Request,
     StartCommand,
     Target,
+    ThinkTime,
+    TlsSettings,
 )
+from engine.spec.think import parse_think
+from engine.units import UnitError
 
 DEMO_FIXES = ("index", "join", "cache", "async", "parallel", "linear", "pool")
 
@@ -41,7 +47,20 @@ def build_target(ctx: Ctx, raw: dict[str, Any], path: P) -> Target:
     url = str(raw.get("url", "")).rstrip("/")
     _check_port(ctx, url, (*path, "url"))
     start = _start(ctx, raw["start"], (*path, "start"), url) if "start" in raw else None
-    return Target(url=url, start=start, process=process)
+    return Target(url=url, start=start, process=process, tls=_tls(ctx, raw.get("tls"), path))
+
+
+def _tls(ctx: Ctx, raw: Any, path: P) -> TlsSettings | None:
+    """``tls: {verify, ca_file}``; a ca_file is resolved against the spec's folder."""
+    if not isinstance(raw, dict):
+        return None
+    ca = raw.get("ca_file")
+    if ca is not None:
+        file = ctx.base_dir / str(ca)
+        if not file.is_file():
+            ctx.error((*path, "tls", "ca_file"), f"expected a PEM file, {str(file)!r} not found")
+        ca = str(file)
+    return TlsSettings(bool(raw.get("verify", True)), ca)
 
 
 def _check_port(ctx: Ctx, url: str, path: P) -> None:
@@ -105,8 +124,12 @@ def build_journeys(ctx: Ctx, raw: list[dict[str, Any]]) -> tuple[Journey, ...]:
             ctx.error((*path, "name"), f"duplicate journey name {name!r} (first at journeys[{seen[name]}])")
         seen.setdefault(name, i)
         steps = _steps(ctx, item, path)
+        check_variables(ctx, steps, (*path, "steps") if "steps" in item else (*path, "request"),
+                        "steps" in item)
         weight = float(item.get("weight", 1))
-        out.append(Journey(name, weight, steps, ctx.location(path)))
+        out.append(Journey(name, weight, steps, ctx.location(path),
+                           bool(item.get("cookies", True)),
+                           int(item.get("redirects", DEFAULT_REDIRECTS)), _tags(item.get("tags"))))
     return tuple(out)
 
 
@@ -120,18 +143,53 @@ def _steps(ctx: Ctx, item: dict[str, Any], path: P) -> tuple[Request, ...]:
 
 
 def _request(ctx: Ctx, raw: dict[str, Any], path: P) -> Request:
-    body = raw.get("body")
+    body = _body_file(ctx, raw, path) if "body_file" in raw else raw.get("body")
     json_text = None
     if "json" in raw:
         json_text = json.dumps(coerce_json_body(raw["json"]), separators=(",", ":"))
-    if body is not None and json_text is not None:
-        ctx.error(path, "expected one of 'body' or 'json', not both")
+    if sum(k in raw for k in ("body", "json", "body_file")) > 1:
+        ctx.error(path, "expected one of 'body', 'json' or 'body_file', not several")
     method = str(raw.get("method", "POST" if body is not None or json_text else "GET"))
     expect = tuple(int(s) for s in raw.get("expect", {}).get("status", ())) or (200, 201, 202, 204)
-    think = ctx.duration((*path, "think_time"), raw.get("think_time"), positive=False) or 0.0
+    think = _think(ctx, (*path, "think_time"), raw.get("think_time"))
     headers = MappingProxyType({str(k): str(v) for k, v in raw.get("headers", {}).items()})
-    return Request(method, str(raw["path"]), headers, body, json_text, expect, think,
-                   bool(raw.get("follow_redirects", False)))
+    redirects = raw.get("redirects")
+    if raw.get("follow_redirects") is False and redirects is None:
+        redirects = 0
+    return Request(method, str(raw["path"]), headers, body, json_text, expect,
+                   think.mean_s if think else 0.0, bool(raw.get("follow_redirects", False)),
+                   name=str(raw.get("name", "")), think=think,
+                   extract=build_extracts(raw.get("extract", {})),
+                   checks=build_checks(ctx, raw.get("checks", []), (*path, "checks")),
+                   redirects=None if redirects is None else int(redirects),
+                   tags=_tags(raw.get("tags")))
+
+
+def _think(ctx: Ctx, path: P, raw: Any) -> ThinkTime | None:
+    """``think_time``: a duration, ``uniform A-B`` (or ``A-B``), ``exponential mean M``."""
+    if raw is None:
+        return None
+    try:
+        return parse_think(str(raw))
+    except UnitError as exc:
+        ctx.error(path, f"expected {exc.expected}, got {str(raw)!r}")
+        return None
+
+
+def _tags(raw: Any) -> Mapping[str, str]:
+    return MappingProxyType({str(k): str(v) for k, v in (raw or {}).items()})
+
+
+def _body_file(ctx: Ctx, raw: dict[str, Any], path: P) -> str | None:
+    """The text of ``body_file`` (relative to the spec's folder), read at load."""
+    file = ctx.base_dir / str(raw["body_file"])
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        ctx.error((*path, "body_file"), f"expected a readable UTF-8 body file, "
+                                        f"{str(file)!r}: {why}")
+        return None
 
 
 def build_data(ctx: Ctx, raw: list[dict[str, Any]]) -> tuple[DataFile, ...]:

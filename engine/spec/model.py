@@ -12,6 +12,11 @@ from types import MappingProxyType
 from typing import Literal
 
 from engine.spec.cost import CostSettings
+from engine.spec.model_steps import DEFAULT_REDIRECTS as DEFAULT_REDIRECTS
+from engine.spec.model_steps import Check as Check
+from engine.spec.model_steps import Extract as Extract
+from engine.spec.model_steps import ThinkTime as ThinkTime
+from engine.spec.model_steps import TlsSettings as TlsSettings
 from engine.spec.production_model import Production, ProductionSli
 from engine.units import Change, Comparison
 
@@ -78,6 +83,8 @@ class Target:
     process: ProcessRef | None = None
     demo_fix: tuple[str, ...] | None = None
     """Set when the target is the embedded demo service (``target.demo``); the fixes applied."""
+    tls: TlsSettings | None = None
+    """``tls:`` of an https target (None: verify against the system CAs)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,14 @@ class Request:
     think_time_s: float = 0.0
     """Pause after this step (closed model only)."""
     follow_redirects: bool = False
+    name: str = ""
+    """The step's ``name:``; empty: "METHOD /path" names it in per-step results."""
+    think: ThinkTime | None = None
+    """``think_time`` as a distribution (think_time_s is its mean); None: fixed."""
+    extract: tuple[Extract, ...] = ()
+    checks: tuple[Check, ...] = ()
+    redirects: int | None = None  # hops to follow (0: none); None: the journey's
+    tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,9 @@ class Journey:
     weight: float
     steps: tuple[Request, ...]
     location: Location | None = None
+    cookies: bool = True  # a jar per journey instance (open) or virtual user (closed)
+    redirects: int = DEFAULT_REDIRECTS
+    tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True)
