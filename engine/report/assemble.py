@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.gates.evaluate import exit_code, overall
-from engine.records import SpecResult
+from engine.records import Analysed, RunEntry, SpecResult
 from engine.redact import redact
 from engine.report.document import empty_spec_report, new_document, run_to_doc
 from engine.result import Status
@@ -58,12 +58,18 @@ def _target(o: SpecResult) -> dict[str, Any]:
             "output_tail": o.driven.output_tail or None}
 
 
+def _run_doc(e: RunEntry, a: Analysed, secrets: list[str]) -> dict[str, Any]:
+    """One run's entry with what the analysis stage computed for it."""
+    details = a.details.get(e.id)
+    return run_to_doc(e.run, e.id, secrets, a.server_timing.get(e.id),
+                      details.to_doc() if details is not None else None)
+
+
 def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:
     """The report fields the drive, analysis and judge records fill."""
     d, a, j = o.driven, o.analysed, o.judgement
     return dict(
-        messages=list(o.messages), runs=[run_to_doc(e.run, e.id, secrets, a.server_timing.get(e.id))
-                                         for e in d.runs],
+        messages=list(o.messages), runs=[_run_doc(e, a, secrets) for e in d.runs],
         slo_checks=[c.to_doc() for c in a.slo_checks], error_budgets=[b.to_doc() for b in a.budgets],
         gates=[g.to_doc() for g in j.gates], checklist=[c.to_doc() for c in j.checklist],
         regression=_regression(o), hypotheses=[h.to_doc() for h in d.hypotheses],
