@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.advisor.rules import advise
@@ -29,6 +30,7 @@ from engine.gates.actions import flow_actions
 from engine.gates.checklist import evaluate_checklist
 from engine.gates.evaluate import Evidence, evaluate_gates, spec_verdict
 from engine.gates.narrative import lessons, next_steps
+from engine.history.lessons import keep_lessons
 from engine.history.record import HistoryFindings, open_store, read_history, record_runs
 from engine.history.store import HistoryStore
 from engine.plan import SpecPlan
@@ -128,7 +130,11 @@ def record(driven: Driven, judgement: Judgement, store: HistoryStore | None,
     if store is None or not driven.runs:
         return Recorded()
     guards = guards_from_verdicts(driven.spec, driven.hypotheses)
-    return record_runs(driven, judgement.gates, store, guards, analysed)
+    recorded = record_runs(driven, judgement.gates, store, guards, analysed)
+    at = datetime.fromtimestamp(driven.started_at, UTC).isoformat(timespec="seconds")
+    ledger, problem = keep_lessons(driven, judgement, recorded.history_ids, at)
+    return replace(recorded, ledger=ledger,
+                   messages=recorded.messages + ((problem,) if problem else ()))
 
 
 def render(results: Sequence[SpecResult]) -> dict[str, Any]:

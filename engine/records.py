@@ -187,6 +187,9 @@ class Recorded:
 
     history_ids: tuple[int, ...] = ()
     messages: tuple[str, ...] = ()
+    ledger: tuple[dict[str, Any], ...] = ()
+    """This spec's lessons-learned entries, oldest first, this apply's included
+    (engine.history.lessons)."""
 
 
 @dataclass(frozen=True)

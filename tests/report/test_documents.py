@@ -1,0 +1,92 @@
+"""Documents beside the reports (#19): MADR ADRs for significant confirmed and for refuted
+optimizations, a runbook card per SLO, and the lessons file from the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.report.documents import ADR_MIN_IMPROVEMENT_PCT, adr, documents, lessons_file, runbook
+
+
+def _h(verdict: str, gain: float | None, hid: str = "H1") -> dict[str, Any]:
+    return {"id": hid, "title": "Index users.email", "type": "database", "verdict": verdict,
+            "change_text": "if we add an index, lookup stops scanning", "expectation": "<= -50%",
+            "metric": "p95", "journey": "lookup", "effort_hours": 2.0, "risk": "low",
+            "before": 0.0093, "after": 0.0015, "improvement_pct": gain, "ci_low": -0.9,
+            "ci_high": -0.8, "confidence": 0.98, "rounds": 2, "message": "p95 -84%"}
+
+
+SPEC: dict[str, Any] = {
+    "name": "user-lookup", "component": "users-api", "trigger": "slo-breach",
+    "source": "specs/user-lookup.yaml", "history_ids": [7, 8],
+    "bottlenecks": [{"rank": 1, "name": "database in lookup", "share_text": "81% of latency",
+                     "journeys": ["lookup"], "evidence": ["Server-Timing db p95 8 ms"],
+                     "suggestion": "database"},
+                    {"rank": 2, "name": "cpu", "share_text": "9% of latency",
+                     "journeys": ["stats"], "evidence": [], "suggestion": "algorithm"}],
+    "slo_checks": [{"slo": "lookup-p95", "metric": "lookup p95", "target": "< 10ms",
+                    "value_text": "9.3 ms", "status": "PASS"}],
+    "error_budgets": [{"slo": "lookup-p95", "budget": 0.05, "window_requests": 1e6,
+                       "allowed_failures": 5e4}],
+    "savings": [{"id": "H1", "monthly": 1130.0, "currency": "EUR", "inputs": "the inputs"}],
+    "lessons": ["H1 delivered p95 +84%"], "next_steps": ["Measure H2"],
+    "lessons_ledger": [
+        {"at": "2026-11-01T10:00:00", "verdict": "PASS", "lessons": ["old lesson"],
+         "hypotheses": [{"id": "H2", "title": "Cache", "verdict": "REFUTED",
+                         "message": "no change"}]},
+        {"at": "2026-11-02T10:00:00", "verdict": "FAIL", "lessons": ["new lesson"],
+         "hypotheses": [{"id": "H1", "title": "Index", "verdict": "CONFIRMED",
+                         "message": "p95 -84%"}]}],
+}
+
+
+def test_a_significant_confirmed_optimization_gets_an_accepted_madr() -> None:
+    text = adr(SPEC, _h("CONFIRMED", 84.0), "2026-11-29")
+    assert text.startswith("# H1: Index users.email\n\n* Status: accepted\n* Date: 2026-11-29")
+    for section in ("## Context and Problem Statement", "## Considered Options",
+                    "## Decision Outcome", "### Consequences", "## Links"):
+        assert section in text
+    assert "* #1 database in lookup: 81% of latency (Server-Timing db p95 8 ms)" in text
+    assert "cpu" not in text.split("## Considered Options")[0]  # not a lookup bottleneck
+    assert 'Chosen option: "Index users.email"' in text
+    assert "p95 0.0093 -> 0.0015 (+84.0% better, 98% interval of the change [-90.0%, -80.0%]" \
+        in text
+    assert "* Money: 1,130.00 EUR per month (the inputs)" in text
+    assert "* History run ids: 7, 8" in text
+
+
+def test_small_or_undecided_gains_get_no_adr_and_refuted_ones_a_rejected_adr() -> None:
+    assert adr(SPEC, _h("CONFIRMED", ADR_MIN_IMPROVEMENT_PCT - 1), "d") == ""
+    assert adr(SPEC, _h("INCONCLUSIVE", 84.0), "d") == ""
+    rejected = adr(SPEC, _h("REFUTED", 1.0), "d")
+    assert "* Status: rejected" in rejected and 'Chosen option: "Leave as is"' in rejected
+    assert "refuted the expectation (p95 <= -50%)" in rejected
+
+
+def test_a_runbook_card_per_slo() -> None:
+    text = runbook(SPEC, SPEC["slo_checks"][0])
+    assert text.startswith("# Runbook: lookup-p95 (lookup p95 < 10ms)")
+    assert "* **page** when the error budget burns at 14.4x the budget rate over 1 h" in text
+    assert "* **ticket** when the error budget burns at 1x the budget rate over 3 d" in text
+    assert "1,000,000 requests per window at the measured rate -> 50,000 failures allowed" \
+        in text
+    assert "1. Check database in lookup first (81% of latency)" in text
+    assert "* database in lookup: a database optimization" in text
+    assert "STOP feature work" in text and "perfopt-engine apply specs/user-lookup.yaml" in text
+
+
+def test_the_lessons_file_accumulates_the_ledger_newest_first() -> None:
+    text = lessons_file(SPEC, SPEC["lessons_ledger"])
+    assert "## What worked\n\n* H1 Index: p95 -84%" in text
+    assert "## What did not, and why\n\n* H2 Cache: no change" in text
+    assert "## Recommendations\n\n* Measure H2" in text
+    assert text.index("2026-11-02T10:00:00") < text.index("2026-11-01T10:00:00")
+
+
+def test_documents_names_every_file() -> None:
+    doc = {"generated_at": "2026-11-29T10:00:00Z",
+           "specs": [dict(SPEC, hypotheses=[_h("CONFIRMED", 84.0), _h("REFUTED", 1.0, "H2"),
+                                            _h("INCONCLUSIVE", None, "H3")])]}
+    assert sorted(documents(doc)) == ["adr/user-lookup-H1.md", "adr/user-lookup-H2.md",
+                                      "lessons/user-lookup.md",
+                                      "runbooks/user-lookup-lookup-p95.md"]
