@@ -29,7 +29,7 @@ from engine.drive import drive_spec
 from engine.gates.actions import flow_actions
 from engine.gates.checklist import evaluate_checklist
 from engine.gates.evaluate import Evidence, evaluate_gates, spec_verdict
-from engine.gates.narrative import lessons, next_steps
+from engine.gates.narrative import lessons, next_review, next_steps, next_target
 from engine.history.lessons import keep_lessons
 from engine.history.record import HistoryFindings, open_store, read_history, record_runs
 from engine.history.store import HistoryStore
@@ -116,10 +116,13 @@ def judge(driven: Driven, analysed: Analysed, selected: Sequence[str] = ()) -> J
     narrative, and the flow messages of drive and analysis."""
     checklist = evaluate_checklist(driven, analysed)
     gates = evaluate_gates(Evidence(driven, analysed, checklist), selected)
-    return Judgement(gates, checklist, spec_verdict(driven.interrupted, gates),
+    verdict = spec_verdict(driven.interrupted, gates)
+    return Judgement(gates, checklist, verdict,
                      lessons(driven, analysed), next_steps(driven, analysed),
                      messages=unique(driven.messages, analysed.messages),
-                     actions=flow_actions(driven, analysed))
+                     actions=flow_actions(driven, analysed),
+                     next_target=next_target(driven, analysed),
+                     next_review=next_review(driven.started_at, verdict))
 
 
 def record(driven: Driven, judgement: Judgement, store: HistoryStore | None,

@@ -179,6 +179,10 @@ class Judgement:
     messages: tuple[str, ...] = ()
     actions: tuple[FlowAction, ...] = ()
     """Each failure with the flow's action and escalation (engine.gates.actions)."""
+    next_target: str = ""
+    """The next optimization to work on (engine.gates.narrative.next_target)."""
+    next_review: str = ""
+    """The date (ISO) to review this spec again."""
 
 
 @dataclass(frozen=True)

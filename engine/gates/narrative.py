@@ -7,6 +7,8 @@ FAIL or INCONCLUSIVE slo gate.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from engine.records import Analysed, Driven
 from engine.result import Status
 
@@ -52,3 +54,28 @@ def next_steps(d: Driven, a: Analysed) -> tuple[str, ...]:
         out.append(f"Profiles not run for this trigger: {', '.join(skipped)} "
                    f"(use --profile to run them).")
     return tuple(out)
+
+REVIEW_DAYS, FOLLOW_UP_DAYS = 7, 1
+"""Next review: a week after a run that passed; the next day after one that did not."""
+
+
+def next_target(d: Driven, a: Analysed) -> str:
+    """The next optimization to work on: the best-ranked hypothesis not yet decided, else
+    the top bottleneck with its suggested kind of change, else '' (nothing to point at)."""
+    decided = {v.id for v in d.hypotheses if str(v.verdict) in ("CONFIRMED", "REFUTED")}
+    open_items = [p for p in a.priorities if p.id not in decided]
+    if open_items:
+        p = open_items[0]
+        return f"{p.id} {p.title} (rank {p.rank}, ROI {p.roi:.2g}/h, {p.tier})"
+    if a.bottlenecks:
+        b = a.bottlenecks[0]
+        kind = f": try a {b.suggestion} optimization" if b.suggestion else ""
+        return f"{b.name} ({b.share_text}){kind}"
+    return ""
+
+
+def next_review(started_at: float, verdict: Status) -> str:
+    """The date (UTC, ISO) to look at this spec again."""
+    days = REVIEW_DAYS if verdict is Status.PASS else FOLLOW_UP_DAYS
+    when = datetime.fromtimestamp(started_at, UTC) + timedelta(days=days)
+    return when.date().isoformat()
