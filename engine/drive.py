@@ -26,6 +26,7 @@ from engine.gates.abort import abort_check
 from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_profile
 from engine.records import Driven, RunEntry, RunRole, Side
 from engine.result import RunResult, Status
+from engine.scale.errors import ClusterUnavailable
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
 from engine.target.session import ExecOptions, Executor, TargetSession, TargetUnavailable, target_session
 
@@ -74,6 +75,9 @@ def drive_spec(plan: SpecPlan, options: ExecOptions, started_at: float) -> Drive
     except TargetUnavailable as exc:
         d.target_error = str(exc)
         d.output_tail = exc.output_tail
+        d.message(f"Load test failed: {exc}")
+    except ClusterUnavailable as exc:  # engine.scale: the generator hosts cannot run it
+        d.target_error = str(exc)
         d.message(f"Load test failed: {exc}")
     except KeyboardInterrupt:
         d.interrupted = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
 from engine.redact import redact
 from engine.report.writer import report_dir_problem
 from engine.result import ExitCode
+from engine.spec.execution import on_scheduler
 from engine.spec.loader import load_paths
 from engine.spec.model import Spec
 from engine.spec.secrets import literal_secrets_of
@@ -48,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no live progress")
     parser.add_argument("--max-run-time", type=float, default=None, metavar="SECONDS",
                         help="hard wall-clock bound on any single load run")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="drive the load from this Dask cluster's generator hosts "
+                             "(every spec's execution.engine becomes dask)")
     add_live_arguments(parser)
 
 
@@ -64,11 +69,17 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_SPEC_INVALID
     for warning in loaded.warnings:
         print(warning, file=sys.stderr)
+    if args.scheduler:  # apply --scheduler: every spec on that cluster (engine.scale)
+        loaded.specs[:] = [on_scheduler(s, args.scheduler) for s in loaded.specs]
     only = set(args.profile) or None
     plans = [plan_spec(s, only, hypotheses=not args.no_hypotheses) for s in loaded.specs]
     if args.dry_run:
         print(_without_secrets(render_plan(plans), loaded.specs))
         return 0
+    cluster = _cluster_problem(loaded.specs, args.scheduler)
+    if cluster:
+        print(f"{cluster}; nothing was run", file=sys.stderr)
+        return EXIT_SPEC_INVALID
     problem = report_dir_problem(_out_dir(args, loaded.specs)) if loaded.specs else ""
     if problem:
         print(f"{problem}; nothing was run", file=sys.stderr)
@@ -149,6 +160,22 @@ def _live(args: argparse.Namespace, printer: Consumer,
                        literal_secrets_of(specs, os.environ))
     problem = live.open()
     return problem or live
+
+
+def _cluster_problem(specs: list[Spec], scheduler: str | None) -> str:
+    """Why specs with execution engine dask cannot run here: Dask not installed, no
+    scheduler, a malformed --scheduler ('' when none asks for Dask, or all is well)."""
+    if not any(s.execution.engine == "dask" for s in specs):
+        return ""
+    if scheduler is not None and not re.fullmatch(r"(tcp|tls)://\S+:\d+", scheduler):
+        return f"--scheduler {scheduler!r}: expected a scheduler address like tcp://HOST:8786"
+    from engine.scale.errors import dask_missing
+
+    unset = [s.name for s in specs if s.execution.engine == "dask" and not s.execution.scheduler]
+    if unset and not os.environ.get("DASK_SCHEDULER_ADDRESS"):
+        return (f"spec {unset[0]!r} runs on a Dask cluster but names no scheduler: set "
+                "execution.scheduler, --scheduler or $DASK_SCHEDULER_ADDRESS")
+    return dask_missing()
 
 
 def _secret_names(specs: list[Spec]) -> list[str]:

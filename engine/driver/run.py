@@ -92,6 +92,10 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
         raise ValueError(f"profile {profile.name!r}: expected a duration > 0")
     ep = endpoint(target_url, s.connect_timeout_s, True)
     compile_catalog(journeys, load_data(data), ep.host_header)  # fail early, in the caller
+    if s.execution.engine == "dask":  # the generator hosts of a Dask cluster (engine.scale)
+        from engine.scale.coordinator import run_on_cluster
+        return run_on_cluster(target_url, journeys, profile, shape, data, variant,
+                              ParentArgs(on_interval, progress, stop, max_duration_s))
     workers = s.workers if s.workers > 0 else (os.cpu_count() or 1)
     info = RunInfo(profile, variant, target_url, shape, workers, time.time(), 0)
     verify = os.environ.get("PERFOPT_TLS_VERIFY", "1") != "0"

@@ -235,8 +235,15 @@ def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = (),
         "aborted": run.aborted, "abort_reason": run.abort_reason,
         "histograms": {j.name: j.response.encode() for j in run.journeys},
     }
-    result: dict[str, Any] = redact(doc, secrets)
+    result: dict[str, Any] = redact(_with_hosts(doc, run), secrets)
     return result
+
+
+def _with_hosts(doc: dict[str, Any], run: RunResult) -> dict[str, Any]:
+    """A scale-out run (engine.scale) also carries one row per generator host."""
+    if "hosts" in run.extra:
+        doc["hosts"] = [dict(row) for row in run.extra["hosts"]]
+    return doc
 
 
 class _EmptyHistogram:

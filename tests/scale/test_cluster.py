@@ -1,0 +1,158 @@
+"""Scale-out on a REAL Dask cluster on loopback: a scheduler and two named generator
+workers (subprocesses standing in for two machines), against a local target.
+
+One cluster for the module (started once, torn down at the end); short runs. The test
+that kills a worker runs last: its nanny restarts it under a new address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from engine.driver import IntervalProgress, run_profile
+from engine.hotpath.native import Histogram
+from engine.scale.errors import ClusterUnavailable
+from engine.spec.loader import load_text
+from engine.spec.model import Spec
+from tests.scale.localcluster import LocalCluster, free_port, local_cluster
+from tests.support.servers import TestServer
+from tests.support.specs import VALID, run_cli, write_spec
+
+pytestmark = pytest.mark.slow
+RATE = 200
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    with local_cluster(tmp_path_factory.mktemp("dask")) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[TestServer]:
+    with TestServer("ok", delay_s=0.002) as s:
+        yield s
+
+
+def spec_text(url: str, scheduler: str, *, nodes: int | str = 2, duration: str = "3s",
+              extra_load: str = "") -> str:
+    text = VALID.replace("http://127.0.0.1:18999", url)
+    text = text.replace("baseline: {rate: 50/s, duration: 5s}",
+                        f"baseline: {{rate: {RATE}/s, duration: {duration}}}{extra_load}")
+    return text + (f'execution: {{engine: dask, scheduler: "{scheduler}", nodes: {nodes}, '
+                   "workers_per_node: 1}\n")
+
+
+def load(text: str) -> Spec:
+    specs, errors = load_text(text)
+    assert errors == []
+    return specs[0]
+
+
+def _loopback(addr: Any) -> bool:
+    return not addr or ipaddress.ip_address(addr.ip).is_loopback
+
+
+def _connections(pids: list[int]) -> list[Any]:
+    procs = [psutil.Process(p) for p in pids]
+    procs += [c for p in list(procs) for c in p.children(recursive=True)]
+    return [c for p in procs for c in p.net_connections(kind="inet")]
+
+
+def test_two_hosts_make_one_run_in_the_json_report(cluster: LocalCluster, server: TestServer,
+                                                   tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, spec_text(server.url, "tcp://127.0.0.1:1"))
+    out = tmp_path / "reports"
+    done = run_cli("apply", str(spec), "--scheduler", cluster.address, "--format", "json",
+                   "--out", str(out), "--no-history", "--quiet", timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    doc = json.loads(next(out.glob("svc-2*.json")).read_text(encoding="utf-8"))
+    run = doc["specs"][0]["runs"][0] if "specs" in doc else doc["runs"][0]
+    hosts = run["hosts"]
+    assert [h["name"] for h in hosts] == ["node-a", "node-b"]
+    assert all(h["valid"] and h["requests"] > 0 for h in hosts)
+    assert run["requests"] == sum(h["requests"] for h in hosts)
+    assert run["validity"]["valid"], run["validity"]["reasons"]
+    assert abs(run["achieved_rate"] - RATE) <= 0.01 * RATE
+    for journey, encoded in run["histograms"].items():
+        merged = Histogram.decode(hosts[0]["histograms"][journey])
+        merged.add(Histogram.decode(hosts[1]["histograms"][journey]))
+        ours = Histogram.decode(encoded)
+        assert merged.total_count == ours.total_count > 0
+        for p in (50.0, 90.0, 95.0, 99.0, 100.0):
+            assert merged.value_at_percentile(p) == ours.value_at_percentile(p)
+    assert all("clock_offset_ms" in h and "clock_uncertainty_ms" in h for h in hosts)
+    conns = _connections([*cluster.pids(), os.getpid()])
+    outside = [c for c in conns if not (_loopback(c.laddr) and _loopback(c.raddr))]
+    assert conns and outside == []
+
+
+def test_a_stop_request_stops_every_host(cluster: LocalCluster, server: TestServer) -> None:
+    spec = load(spec_text(server.url, cluster.address, duration="20s"))
+    stop = threading.Event()
+
+    def progress(event: object) -> None:
+        if isinstance(event, IntervalProgress):
+            stop.set()  # what apply's Ctrl-C handler does
+
+    run = run_profile(server.url, spec.journeys, spec.profiles[0], progress=progress,
+                      stop=stop)
+    assert run.aborted and run.abort_reason == "interrupted"
+    assert run.duration_s < 10
+    assert [h["requests"] > 0 for h in run.extra["hosts"]] == [True, True]
+
+
+def test_too_few_generator_hosts_is_an_error_before_any_load(cluster: LocalCluster) -> None:
+    with TestServer("ok") as quiet:
+        spec = load(spec_text(quiet.url, cluster.address, nodes=3))
+        with pytest.raises(ClusterUnavailable, match=r"needs 3 generator host\(s\).*has 2 "
+                                                     r"\(node-a, node-b\)"):
+            run_profile(quiet.url, spec.journeys, spec.profiles[0])
+        assert quiet.requests == []
+
+
+def test_an_unreachable_scheduler_is_exit_3(tmp_path: Path, server: TestServer) -> None:
+    nobody = f"tcp://127.0.0.1:{free_port()}"
+    text = spec_text(server.url, nobody).replace("load:\n", "load:\n  defaults: "
+                                                 "{connect_timeout: 1s}\n")
+    done = run_cli("apply", str(write_spec(tmp_path, text)), "--format", "json", "--out",
+                   str(tmp_path / "r"), "--no-history", "--quiet", timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert f"dask scheduler {nobody} not reachable within 1 s" in done.stdout + done.stderr
+
+
+def test_a_killed_host_makes_the_run_invalid_and_keeps_the_others(
+        cluster: LocalCluster, server: TestServer) -> None:
+    spec = load(spec_text(server.url, cluster.address, duration="4s"))
+    victim = cluster.worker_pids()["node-b"]
+    killed = threading.Event()
+
+    def progress(event: object) -> None:
+        if isinstance(event, IntervalProgress) and not killed.is_set():
+            killed.set()
+            os.kill(victim, signal.SIGKILL)
+
+    began = time.monotonic()
+    run = run_profile(server.url, spec.journeys, spec.profiles[0], progress=progress)
+    took = time.monotonic() - began
+    assert killed.is_set()
+    assert not run.validity.valid
+    assert any(re.fullmatch(r"generator node-b lost at \d+\.\d s", r)
+               for r in run.validity.reasons), run.validity.reasons
+    a, b = run.extra["hosts"]
+    assert a["valid"] and a["requests"] > 0 and run.requests == a["requests"]
+    assert not b["valid"] and b["requests"] == 0
+    assert took < 4 + 10
+    cluster.wait_for(2)  # the nanny brings node-b back for whatever runs next
