@@ -34,6 +34,7 @@ from engine.history.lessons import keep_lessons
 from engine.history.record import HistoryFindings, open_store, read_history, record_runs
 from engine.history.store import HistoryStore
 from engine.plan import SpecPlan
+from engine.production.findings import observe, production_messages
 from engine.records import Analysed, Driven, Judgement, Recorded, SpecResult, unique
 from engine.result import RunResult
 from engine.target.session import ExecOptions
@@ -95,6 +96,8 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     messages += [history] if isinstance(history, str) else []
     messages += found.regression.messages if found.regression else ()
     messages += [problem] if problem else []
+    production = None if driven.interrupted else observe(driven.spec)
+    messages += production_messages(production)
     fleet, savings = money(driven.spec, driven.runs, driven.primary, driven.hypotheses)
     return Analysed(
         slo_checks, budgets, bottlenecks,
@@ -103,7 +106,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
         changepoints=found.changepoints, messages=unique(tuple(messages)),
         history_failed=bool(problem), fleet=fleet, savings=savings,
         server_timing={e.id: run_timing_rows(e.run) for e in driven.runs},
-        details={e.id: run_details(e.run) for e in driven.runs})
+        details={e.id: run_details(e.run) for e in driven.runs}, production=production)
 
 
 def advised(driven: Driven, analysed: Analysed) -> Analysed:

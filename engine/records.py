@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from engine.gates.actions import FlowAction
     from engine.history.baseline import BaselineSelection
     from engine.plan import SpecPlan
+    from engine.production.findings import ProductionFindings
     from engine.spec.model import Spec
 
 RoleKind = Literal["baseline", "stress", "soak", "spike", "capacity", "hypothesis"]
@@ -132,6 +133,8 @@ class Analysed:
     """The failure modes the advisor stage found (engine.advisor.rules), after analysis."""
     details: Mapping[str, RunDetails] = field(default_factory=dict)
     """Run id -> per-step figures, error causes and per-tag results (engine.analysis.steps)."""
+    production: ProductionFindings | None = None
+    """The spec's production SLOs judged from Prometheus at apply time (engine.production)."""
 
 
 @dataclass(frozen=True)

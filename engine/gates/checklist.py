@@ -187,6 +187,22 @@ def _budget_tracked(d: Driven, a: Analysed) -> tuple[Status, str]:
                                   for b in a.budgets)
 
 
+def _production_compliance(d: Driven, a: Analysed) -> tuple[Status, str]:
+    """From Prometheus when the spec has a production: block (engine.production), else MANUAL."""
+    from engine.production.findings import compliance_criterion
+
+    status, evidence = compliance_criterion(a.production)
+    return Status(status), evidence
+
+
+def _alerts_configured(d: Driven, a: Analysed) -> tuple[Status, str]:
+    """The burn-rate page alerts Prometheus has loaded for the production SLOs, else MANUAL."""
+    from engine.production.findings import alerts_criterion
+
+    status, evidence = alerts_criterion(a.production)
+    return Status(status), evidence
+
+
 CRITERIA: tuple[tuple[int, str, Check | None], ...] = (
     (1, "SLIs defined (latency, throughput, error rate, availability)", _slis_defined),
     (1, "SLO targets set with percentiles", _percentile_targets),
@@ -211,8 +227,8 @@ CRITERIA: tuple[tuple[int, str, Check | None], ...] = (
     (5, "Spike test passed (recovered)", _profile_passed("spike")),
     (5, "Capacity test run", _profile_passed("capacity")),
     (6, "Error budget and burn rate tracked", _budget_tracked),
-    (6, "SLO compliance over 7-14 days of production metrics", None),
-    (6, "Alerts on regression configured", None),
+    (6, "SLO compliance over 7-14 days of production metrics", _production_compliance),
+    (6, "Alerts on regression configured", _alerts_configured),
 )
 
 

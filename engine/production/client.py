@@ -57,10 +57,21 @@ class PrometheusClient:
         return self._call("query_range", {"query": expr, "start": f"{start:.3f}",
                                           "end": f"{end:.3f}", "step": f"{step_s:g}"})
 
+    def alert_rules(self) -> list[dict[str, Any]]:
+        """The alerting rules the server has loaded (/api/v1/rules?type=alert)."""
+        data = self._fetch("rules", {"type": "alert"}, post=False)
+        groups = data.get("groups", [])
+        return [r for g in groups if isinstance(g, dict) for r in g.get("rules", [])
+                if isinstance(r, dict)]
+
     def _call(self, endpoint: str, params: dict[str, str]) -> list[Series]:
-        body = urllib.parse.urlencode(params).encode()
+        return _series(self._fetch(endpoint, params))
+
+    def _fetch(self, endpoint: str, params: dict[str, str], post: bool = True) -> dict[str, Any]:
+        body = urllib.parse.urlencode(params)
+        url = f"{self.url}/api/v1/{endpoint}" + ("" if post else f"?{body}")
         request = urllib.request.Request(
-            f"{self.url}/api/v1/{endpoint}", data=body, method="POST",
+            url, data=body.encode() if post else None, method="POST" if post else "GET",
             headers={**self._headers, "Content-Type": "application/x-www-form-urlencoded"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
@@ -71,7 +82,7 @@ class PrometheusClient:
             reason = getattr(exc, "reason", exc)
             raise PrometheusUnreachable(
                 f"Prometheus unreachable at {self.shown_url}: {reason}") from None
-        return _series(_decode(payload, self.shown_url))
+        return _decode(payload, self.shown_url)
 
     @property
     def shown_url(self) -> str:

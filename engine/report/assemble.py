@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.gates.evaluate import exit_code, overall
+from engine.production.findings import findings_doc
 from engine.records import Analysed, RunEntry, SpecResult
 from engine.redact import redact
 from engine.report.document import empty_spec_report, new_document, run_to_doc
@@ -76,7 +77,8 @@ def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:
         priorities=[p.to_doc() for p in a.priorities],
         bottlenecks=[b.to_doc() for b in a.bottlenecks], stress=_doc(d.stress),
         soak=_doc(d.soak), spike=_doc(d.spike), capacity=_doc(d.capacity),
-        lessons=list(j.lessons), next_steps=list(j.next_steps))
+        lessons=list(j.lessons), next_steps=list(j.next_steps),
+        production=findings_doc(a.production))
 
 
 def spec_report(o: SpecResult) -> dict[str, Any]:

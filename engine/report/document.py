@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 SCHEMA_ID = "perfopt/report/v1"
-REVISION = 2
+REVISION = 3
 """Additions within v1 (docs/REPORT_FORMAT.md): 2 = per-journey statuses, error causes,
 steps, checks, ended instances, redirects and tags, and each run's per-tag results."""
 NS = 1e-9
@@ -268,6 +268,7 @@ def empty_spec_report(name: str, component: str = "", **fields: Any) -> dict[str
         "checklist": [], "regression": None, "hypotheses": [], "priorities": [],
         "bottlenecks": [], "stress": None, "soak": None, "spike": None, "capacity": None,
         "lessons": [], "next_steps": [],
+        "production": None,
     }
     unknown = set(fields) - set(report)
     if unknown:

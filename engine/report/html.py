@@ -17,6 +17,7 @@ from engine.report import charts, markdown
 from engine.report import md_loadtests as lt
 from engine.report.fmt import fmt_pct, fmt_rate, fmt_s, primary_runs
 from engine.report.html_style import CSS
+from engine.report.md_production import production_chart
 
 __all__ = ["render"]
 
@@ -90,6 +91,8 @@ def _spec_html(doc: Doc, spec: Doc, md: MarkdownIt) -> str:
             section = md.render(f"## {title}\n") + body_html
         else:
             section = _colour_status(md.render(f"## {title}\n\n{body}\n"))
+        if title == "Production Monitoring":  # the per-day chart under its tables
+            section += _grid([c for c in [production_chart(spec)] if c], "production charts")
         parts.append(f'<section class="report-section">{section}</section>')
     return f'<article class="spec">{"".join(parts)}</article>'
 

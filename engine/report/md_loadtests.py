@@ -17,6 +17,7 @@ from engine.report.fmt import (
     fmt_value,
 )
 from engine.report.md_parts import bullets, no_data, table
+from engine.report.md_production import production_markdown
 
 __all__ = [
     "KINDS", "improvements", "journey_table", "kind_section", "load_tests", "monitoring", "roi",
@@ -278,5 +279,5 @@ def monitoring(doc: Doc, spec: Doc) -> str:
     if burning:
         parts.append("Error budget burning faster than allowed: " + ", ".join(
             f"{b['slo']} (burn rate {float(b['burn_rate']):.2f})" for b in burning) + ".")
-    parts.append("Production SLO compliance over 7-14 days is not measured by this run.")
+    parts.append(production_markdown(spec))  # engine/report/md_production.py
     return "\n\n".join(parts)

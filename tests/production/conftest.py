@@ -1,8 +1,8 @@
 """One real Prometheus for the production tests: generated histories backfilled with
 ``promtool tsdb create-blocks-from openmetrics``, served on a free loopback port.
 
-Every scenario ends at ``END`` (a whole hour, three hours ago: backfilled data must be
-older than now); tests evaluate at ``END`` explicitly.
+Every scenario ends at ``end`` (a whole minute, two minutes ago: backfilled data must be
+older than now); tests evaluate at ``end`` explicitly. The shipped example's rules are loaded.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from engine.production.rules import rule_groups, to_yaml
+from engine.spec.loader import load_paths
 from tests.production.synth import SCENARIOS, openmetrics
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "production.yaml"
+"""Its rules are loaded into the test Prometheus (the checklist's 'alerts configured')."""
 READY_TIMEOUT_S = 60.0
 
 
@@ -69,10 +73,14 @@ def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom]:
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is not installed (apt-get install prometheus; .ci/run does)")
     work = tmp_path_factory.mktemp("prometheus")
-    end = float((int(time.time()) // 3600 - 3) * 3600)
+    # up to two minutes ago: apply (which evaluates at "now") sees recent samples too
+    end = float((int(time.time()) // 60 - 2) * 60)
     tsdb = _backfill(work, end)
     config = work / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1m\n", encoding="utf-8")
+    rules = work / "rules.yaml"
+    rules.write_text(to_yaml(rule_groups(load_paths([str(EXAMPLE)]).specs)), encoding="utf-8")
+    config.write_text(f"global:\n  scrape_interval: 1m\nrule_files: [{str(rules)!r}]\n",
+                      encoding="utf-8")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = (work / "prometheus.log").open("wb")

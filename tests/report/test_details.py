@@ -97,7 +97,7 @@ def test_step_percentiles_are_the_steps_own_and_an_empty_step_has_none() -> None
 
 def test_the_json_carries_every_detail_and_validates() -> None:
     doc = details_document()
-    assert validate_document(doc) == [] and doc["revision"] == REVISION == 2
+    assert validate_document(doc) == [] and doc["revision"] == REVISION >= 2
     run = doc["specs"][0]["runs"][0]
     orders, browse = run["journeys"]
     assert orders["statuses"] == {"200": 570, "201": 270, "401": 30}
