@@ -10,7 +10,8 @@ from httptools import HttpResponseParser as _HttpResponseParser
 
 # outcome codes: C_READ ... from outcomes.pxi (generated from engine.hotpath.snapshot.OUTCOME_NAMES)
 cdef enum:
-    _D_MAX_REDIRECTS = 5
+    _D_MAX_REDIRECTS = 10  # engine.driver.http.MAX_REDIRECTS
+    _D_STATUS_SLOTS = 600  # engine.driver.http.STATUS_SLOTS (slot 0: redirect hops)
 
 
 cdef class _CNoHeaders:
@@ -30,15 +31,23 @@ cdef class CConnection:
     cdef object _feed, _status_fn, _keep_fn, _write_fn, _closing_fn
     cdef bytes _again  # closed-loop fast path: resend this at once after each answer
     cdef bytes _follow  # Host header for same-origin redirects, None: do not follow
-    cdef int _hops
+    cdef bytes _raw  # the head's bytes while parsing without header callbacks (Location)
+    cdef int _hops, _max_hops
+    cdef public object statuses
+    cdef int64_t[:] _sc  # per journey STATUS_SLOTS counters (engine.driver.http.Connection)
+    cdef bint _has_sc
     cdef tuple _expect
     cdef public bint busy, framed, headers_done
     cdef bint _head, _headers
     cdef public int journey, step, status
     cdef public int64_t intended, sent
 
-    def __init__(self, recorder, owner, timings=None):
+    def __init__(self, recorder, owner, timings=None, statuses=None):
         self.recorder = recorder
+        self.statuses = statuses
+        self._has_sc = statuses is not None
+        if self._has_sc:
+            self._sc = statuses
         self._rec = recorder  # TypeError unless the native Recorder: the caller chooses
         self.owner = owner
         self.timings = timings
@@ -50,7 +59,9 @@ cdef class CConnection:
         self._again = None
         self._follow = None
         self.location = None
+        self._raw = None
         self._hops = 0
+        self._max_hops = _D_MAX_REDIRECTS
 
     @property
     def expect(self):
@@ -63,6 +74,8 @@ cdef class CConnection:
         self._closing_fn = transport.is_closing
 
     def data_received(self, data):
+        if not self.headers_done and not self._headers and self._follow is not None:
+            self._raw = data if self._raw is None else self._raw + data
         try:
             self._feed(data)
         except _HttpParserError:
@@ -116,9 +129,11 @@ cdef class CConnection:
 
     # -- requests -----------------------------------------------------------------------
     def send(self, bytes data, int journey, int step, int64_t intended_ns, tuple expect,
-             bint head, follow=None):
+             bint head, follow=None, int max_hops=_D_MAX_REDIRECTS):
         """Write one request; its outcome is recorded when it ends. ``follow`` is the Host
-        header to follow same-origin redirects with (None: a 3xx is the answer)."""
+        header to follow up to ``max_hops`` same-origin redirects with (None: a 3xx is the
+        answer)."""
+        self._max_hops = max_hops
         self._start(data, journey, step, intended_ns, expect, head, follow)
 
     cdef _start(self, bytes data, int journey, int step, int64_t intended_ns, tuple expect,
@@ -130,24 +145,23 @@ cdef class CConnection:
         self._follow = follow
         self._hops = 0
         timings = self.timings
-        # headers are read while probing (and for redirects); want_headers only ever turns
-        # False (Server-Timing cannot be seen without headers), so check it only then.
-        # One decision, so a redirect-following request after the probe does not build a
-        # parser without headers and then another one with them
-        cdef bint want = follow is not None or (
-            self._headers and (timings is None or timings.want_headers))
+        # headers are read while probing; want_headers only ever turns False (Server-Timing
+        # cannot be seen without headers), so check it only then. A redirect's Location is
+        # read from the head's raw bytes when there are no header callbacks
+        cdef bint want = self._headers and (timings is None or timings.want_headers)
         if want != self._headers:
             self._new_parser(want)
-        self._write(data, intended_ns)
+        self._write(data, intended_ns, 0)
 
-    cdef _write(self, bytes data, int64_t intended_ns):
+    cdef _write(self, bytes data, int64_t intended_ns, int64_t sent_ns):
         self.busy = True
         self.intended = intended_ns
         self.framed = False
         self.headers_done = False
         self.status = 0
         self.location = None
-        self.sent = c_monotonic_ns()
+        self._raw = None
+        self.sent = sent_ns if sent_ns else c_monotonic_ns()
         if self.transport is None or self._closing_fn():
             self._fail(C_WRITE)
             return
@@ -191,20 +205,31 @@ cdef class CConnection:
         self._finish(outcome)
 
     cdef bytes _redirect(self, int outcome):
-        if (self._follow is None or self.location is None or outcome > C_STATUS_5XX
-                or not 300 <= self.status < 400 or self._hops >= _D_MAX_REDIRECTS):
+        if (self._follow is None or outcome > C_STATUS_5XX
+                or not 300 <= self.status < 400 or self._hops >= self._max_hops):
             return None
         # the Python twin's code: a redirect is rare, so no C copy of it (imported here,
-        # not at module level: engine.driver.http imports this module through engine.hotpath.native)
-        from engine.driver.http import redirect_request
-        return redirect_request(self.location, self._follow)
+        # not at module level: engine.driver imports this module through engine.hotpath.native)
+        from engine.driver.redirects import head_location, redirect_request
+        location = self.location
+        if location is None and self._raw is not None:
+            location = head_location(self._raw)
+        return None if location is None else redirect_request(location, self._follow)
 
     cdef _finish(self, int outcome):
         cdef int64_t done = c_monotonic_ns()
         self.busy = False
         hop = self._redirect(outcome)
-        if hop is not None:
-            outcome = 0  # OK: a followed redirect is a step on the way, not a failure
+        cdef int s = self.status
+        if self._has_sc and 0 < s < _D_STATUS_SLOTS:
+            self._sc[self.journey * _D_STATUS_SLOTS + s] += 1
+        if hop is not None and self.transport is not None and not self._closing_fn():
+            # a followed hop: the chain is one request, timed from the first intended send
+            self._hops += 1
+            if self._has_sc:
+                self._sc[self.journey * _D_STATUS_SLOTS] += 1
+            self._write(hop, self.intended, self.sent)
+            return
         self._rec.record_c(self.journey, self.intended, self.sent, done, outcome)
         if self._headers and self.timings is not None:
             st = self.st
@@ -213,12 +238,8 @@ cdef class CConnection:
                 self.st = None
                 self.timings(self.journey, st)
         cdef bint reusable = self.transport is not None and not self._closing_fn()
-        if hop is not None and reusable:
-            self._hops += 1
-            self._write(hop, c_monotonic_ns())
-            return
         if reusable and self._again is not None:
             self._start(self._again, self.journey, self.step, c_monotonic_ns(), self._expect,
-                        self._head, None)
+                        self._head, self._follow)
             return
         self.owner.released(self, reusable)

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.driver.details import journey_details
 from engine.driver.progress import IntervalProgress
 from engine.driver.servertiming import merge_encoded
 from engine.driver.shapes import Shape
 from engine.driver.validity import LAG_LIMIT_S, GeneratorStats, assess
 from engine.hotpath.native import DROPPED, OK, OUTCOME_NAMES, Histogram, Recorder, count_above
 from engine.result import JourneyResult, RunInterval, RunResult
-from engine.spec.model import LoadProfile
+from engine.spec.model import Journey, LoadProfile
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class RunInfo:
     workers: int
     started_at: float
     start_ns: int
+    journeys: tuple[Journey, ...] = ()
+    """The spec's journeys (step names, checks, tags for the per-step results)."""
 
 
 def merge_states(states: Sequence[dict[str, Any]]) -> Any:
@@ -78,9 +81,12 @@ def build_result(info: RunInfo, reports: Sequence[Any], tolerance: float,
     rec = merge_states([r.state for r in reports])
     names = list(rec.journeys)
     timings = merge_encoded([r.server_timing for r in reports], len(names))
+    details = journey_details(info.journeys, [getattr(r, "detail", {}) for r in reports],
+                              len(names))
     journeys = tuple(
         JourneyResult(n, rec.response(j), rec.service(j),
-                      dict(zip(OUTCOME_NAMES, rec.outcomes(j), strict=True)), timings[j])
+                      dict(zip(OUTCOME_NAMES, rec.outcomes(j), strict=True)), timings[j],
+                      **details[j])
         for j, n in enumerate(names))
     load_s = max((r.load_s for r in reports), default=0.0)
     reason = abort_reason or next((r.aborted for r in reports if r.aborted), "")
@@ -125,4 +131,11 @@ def _extra(info: RunInfo, reports: Sequence[Any], rec: Any) -> dict[str, Any]:
         "generator_cpu_s": sum(r.cpu_s for r in reports),
         "recorder_invalid": int(rec.invalid_count),
         "shape": [list(p) for p in info.shape.points],
+        **_cross_origin(reports),
     }
+
+
+def _cross_origin(reports: Sequence[Any]) -> dict[str, Any]:
+    """Origins redirected to and not followed (only same-origin redirects are)."""
+    seen = sorted({o for r in reports for o in getattr(r, "detail", {}).get("cross_origin", ())})
+    return {"redirects_not_followed": seen} if seen else {}

@@ -14,9 +14,10 @@ from time import monotonic_ns
 from typing import Any
 
 from engine.driver.catalog import Catalog
-from engine.driver.http import Connection, Endpoint, connection_factory, open_connection
+from engine.driver.http import Connection, Endpoint, open_connection
 from engine.driver.pool import Timing, Tracker
 from engine.driver.shapes import Shape
+from engine.driver.stateful import Instance, Stats, connections_for
 from engine.hotpath.native import CONNECT
 
 RETRY_S = 0.05
@@ -27,11 +28,15 @@ class VirtualUser:
     """One user: a state machine driven by connection callbacks (no task per request)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, ep: Endpoint, recorder: Any,
-                 catalog: Catalog, tracker: Tracker, on_timing: Timing) -> None:
+                 catalog: Catalog, tracker: Tracker, on_timing: Timing,
+                 stats: Stats | None = None) -> None:
         self.loop, self.ep, self.rec, self.cat, self.tracker = (
             loop, ep, recorder, catalog, tracker)
         self.on_timing = on_timing
-        self.new_conn = connection_factory()
+        self.stats = stats
+        self.new_conn = connections_for(catalog, stats)
+        self.inst = Instance()
+        """The user's variables and cookie jar, kept over its iterations."""
         self.conn: Connection | None = None
         self.active = True
         self.journey = self.step = 0
@@ -53,14 +58,23 @@ class VirtualUser:
             self._task = self.loop.create_task(self._connect_and_send())
             return
         j, s, cat = self.journey, self.step, self.cat
-        conn.send(cat.request(j, s), j, s, monotonic_ns(), cat.expects[j][s], cat.heads[j][s],
-                  cat.follows[j][s])
+        if cat.plans:
+            conn.prepare(cat.plans[j][s], self.inst)  # type: ignore[attr-defined]
+            data = cat.request_for(j, s, self.inst)
+        else:
+            data = cat.request(j, s)
+        conn.send(data, j, s, monotonic_ns(), cat.expects[j][s], cat.heads[j][s],
+                  cat.follows[j][s], cat.hops[j][s])
 
     async def _connect_and_send(self) -> None:
         conn = self.new_conn(self.rec, self, self.on_timing)
         t0 = monotonic_ns()
         if not await open_connection(self.loop, self.ep, conn):
-            self.rec.record(self.journey, t0, t0, monotonic_ns(), CONNECT)
+            done = monotonic_ns()
+            self.rec.record(self.journey, t0, t0, done, CONNECT)
+            if self.stats is not None and self.cat.plans:
+                plan = self.cat.plans[self.journey][self.step]
+                self.stats.step_record(plan.series, t0, t0, done, CONNECT)
             self.loop.call_later(RETRY_S, self._begin)
             return
         self.tracker.conns.add(conn)
@@ -75,8 +89,12 @@ class VirtualUser:
     def released(self, conn: Connection, reusable: bool) -> None:
         if not reusable:
             self.conn = None
-        think = self.cat.think_ns[self.journey][self.step]
-        nxt = self._begin if self.step + 1 >= self.cat.steps(self.journey) else self._next_step
+        last = self.cat.steps(self.journey) - 1
+        if self.inst.ended:  # an extraction failed: this iteration ends here
+            self.inst.ended = ""
+            self.step = last
+        think = self.cat.think(self.journey, self.step)
+        nxt = self._begin if self.step >= last else self._next_step
         if think > 0:
             self.loop.call_later(think / 1e9, nxt)
         else:

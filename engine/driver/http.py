@@ -18,16 +18,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from time import monotonic_ns
-from typing import Protocol
+from typing import Any, Protocol
 
 from httptools import HttpParserError, HttpResponseParser
 
+from engine.driver.redirects import head_location, redirect_request
 from engine.driver.resolve import AddrInfo, literal_addresses
 from engine.hotpath.native import OK, PROTOCOL, READ, STATUS_1XX, STATUS_5XX, TIMEOUT, WRITE
 
-MAX_REDIRECTS = 5
-"""Redirect hops followed per request (each hop is recorded as a request of the journey)."""
+MAX_REDIRECTS = 10
+"""Redirect hops followed per request by default (k6's default); a spec's ``redirects``
+sets it per journey or step. A followed chain is timed and recorded as one request."""
+STATUS_SLOTS = 600
+"""Status counters per journey: slot = the status code (100..599); slot REDIRECT_SLOT
+(status 0 never occurs) counts the redirect hops followed."""
+REDIRECT_SLOT = 0
 
+StatusCounts = Any
+"""A flat int64 array (array('q')) of STATUS_SLOTS counters per journey, shared by a
+worker's connections."""
 StatusMap = tuple[int, ...]
 """Outcome by status code 0..599 for one request template (OK if expected)."""
 
@@ -93,14 +102,19 @@ class Endpoint:
 class Connection(asyncio.Protocol):
     """One keep-alive connection. ``send`` starts a request; the owner hears when it ends."""
 
-    __slots__ = ("_again", "_follow", "_head", "_headers", "_hops", "busy", "expect", "framed",
-                 "headers_done", "intended", "journey", "location", "owner", "parser",
-                 "recorder", "sent", "st", "status", "step", "timings", "transport")
+    __slots__ = ("_again", "_follow", "_head", "_headers", "_hops", "_max_hops", "_raw",
+                 "busy", "expect", "framed", "headers_done", "intended", "journey", "location",
+                 "owner", "parser", "recorder", "sent", "st", "status", "statuses", "step",
+                 "timings", "transport")
+    needs_headers = False
+    """Subclasses that read every response's headers set this (the probe never turns off)."""
 
-    def __init__(self, recorder: Sink, owner: Owner, timings: Timings | None = None) -> None:
+    def __init__(self, recorder: Sink, owner: Owner, timings: Timings | None = None,
+                 statuses: StatusCounts | None = None) -> None:
         self.recorder = recorder
         self.owner = owner
         self.timings = timings
+        self.statuses = statuses
         self.transport: asyncio.Transport | None = None
         self._headers = True
         self.parser = HttpResponseParser(self)
@@ -113,13 +127,18 @@ class Connection(asyncio.Protocol):
         self._again: bytes | None = None
         self._follow: bytes | None = None
         self.location: bytes | None = None
+        self._raw: bytes | None = None
         self._hops = 0
+        self._max_hops = MAX_REDIRECTS
 
     # -- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        if not self.headers_done and not self._headers and self._follow is not None:
+            # no header callbacks: keep the head's bytes, a 3xx's Location is read from them
+            self._raw = data if self._raw is None else self._raw + data
         try:
             self.parser.feed_data(data)
         except HttpParserError:
@@ -167,29 +186,30 @@ class Connection(asyncio.Protocol):
 
     # -- requests ---------------------------------------------------------------------
     def send(self, data: bytes, journey: int, step: int, intended_ns: int,
-             expect: StatusMap, head: bool, follow: bytes | None = None) -> None:
+             expect: StatusMap, head: bool, follow: bytes | None = None,
+             max_hops: int = MAX_REDIRECTS) -> None:
         """Write one request; its outcome is recorded when it ends. ``follow`` is the Host
-        header to follow same-origin redirects with (None: a 3xx is the answer)."""
+        header to follow up to ``max_hops`` same-origin redirects with (None: a 3xx is the
+        answer)."""
         self.journey, self.step, self.expect = journey, step, expect
         self._head = head
-        self._follow, self._hops = follow, 0
+        self._follow, self._hops, self._max_hops = follow, 0, max_hops
         timings = self.timings
-        # one decision, so a redirect-following request after the probe switched headers
-        # off does not build a parser without headers and then another one with them
-        want = follow is not None or (  # the Location header is needed
-            self._headers if timings is None else timings.want_headers)
+        # headers only while they matter (the probe, or a subclass that reads them); a
+        # redirect's Location is found in the head's raw bytes without them
+        want = self.needs_headers or (self._headers if timings is None else timings.want_headers)
         if want != self._headers:
             self._new_parser(want)
         self._write(data, intended_ns)
 
-    def _write(self, data: bytes, intended_ns: int) -> None:
+    def _write(self, data: bytes, intended_ns: int, sent_ns: int = 0) -> None:
         self.busy = True
         self.intended = intended_ns
         self.framed = self.headers_done = False
         self.status = 0
-        self.location = None
+        self.location = self._raw = None
         t = self.transport
-        self.sent = monotonic_ns()
+        self.sent = sent_ns or monotonic_ns()
         if t is None or t.is_closing():
             self._fail(WRITE)
             return
@@ -220,11 +240,14 @@ class Connection(asyncio.Protocol):
 
     def _redirect(self, outcome: int) -> bytes | None:
         """The request for the next hop when this answer is a redirect to follow."""
-        follow, location = self._follow, self.location
-        if (follow is None or location is None or outcome > STATUS_5XX
-                or not 300 <= self.status < 400 or self._hops >= MAX_REDIRECTS):
+        follow = self._follow
+        if (follow is None or outcome > STATUS_5XX or not 300 <= self.status < 400
+                or self._hops >= self._max_hops):
             return None
-        return redirect_request(location, follow)
+        location = self.location
+        if location is None and self._raw is not None:
+            location = head_location(self._raw)
+        return None if location is None else redirect_request(location, follow)
 
     def _outcome(self) -> int:
         s = self.status
@@ -239,8 +262,17 @@ class Connection(asyncio.Protocol):
         done = monotonic_ns()
         self.busy = False
         hop = self._redirect(outcome)
-        if hop is not None:
-            outcome = OK  # a followed redirect is a step on the way, not a failure
+        counts = self.statuses
+        if counts is not None and self.status > 0:
+            counts[self.journey * STATUS_SLOTS + self.status % STATUS_SLOTS] += 1
+        t = self.transport
+        if hop is not None and t is not None and not t.is_closing():
+            # a followed hop: the chain is one request, timed from the first intended send
+            self._hops += 1
+            if counts is not None:
+                counts[self.journey * STATUS_SLOTS + REDIRECT_SLOT] += 1
+            self._write(hop, self.intended, self.sent)
+            return
         self.recorder.record(self.journey, self.intended, self.sent, done, outcome)
         if self._headers and self.timings is not None:
             st = self.st
@@ -253,37 +285,11 @@ class Connection(asyncio.Protocol):
                 self.timings(self.journey, st)
         t = self.transport
         reusable = t is not None and not t.is_closing()
-        if hop is not None and reusable:
-            self._hops += 1
-            self._write(hop, monotonic_ns())
-            return
         if reusable and self._again is not None:
             self.send(self._again, self.journey, self.step, monotonic_ns(), self.expect,
-                      self._head)
+                      self._head, self._follow, self._max_hops)
             return
         self.owner.released(self, reusable)
-
-
-def redirect_path(location: bytes, host: bytes) -> bytes | None:
-    """The path to request for a same-origin ``Location`` (relative, or absolute with the
-    same host:port as ``host``); None for another origin, which is not followed."""
-    if location.startswith(b"/") and not location.startswith(b"//"):
-        return location
-    for scheme in (b"http://", b"https://"):
-        if location[:len(scheme)].lower() == scheme:
-            authority, _, path = location[len(scheme):].partition(b"/")
-            return b"/" + path if authority.lower() == host.lower() else None
-    return None
-
-
-def redirect_request(location: bytes, host: bytes) -> bytes | None:
-    """The GET for the next hop of a redirect to ``location`` on ``host`` (the Host header);
-    None for another origin. Shared by both Connection twins (redirects are rare)."""
-    path = redirect_path(location, host)
-    if path is None:
-        return None
-    return (b"GET " + path + b" HTTP/1.1\r\nHost: " + host
-            + b"\r\nUser-Agent: perfopt-engine\r\n\r\n")
 
 
 MAX_ADDRESSES = 8
@@ -338,7 +344,8 @@ def connect_error(exc: BaseException, timeout_s: float, resolving: str = "") -> 
         text = f"DNS lookup of {resolving!r} failed: {exc.strerror or exc}"
     elif isinstance(exc, ssl.SSLCertVerificationError):
         text = (f"TLS certificate verification failed: {exc.verify_message or exc.reason} "
-                "(PERFOPT_TLS_VERIFY=0 accepts a self-signed test certificate)")
+                "(target tls: {ca_file: PEM} trusts its CA, tls: {verify: false} or "
+                "PERFOPT_TLS_VERIFY=0 accepts a self-signed test certificate)")
     elif isinstance(exc, ssl.SSLError):
         text = (f"TLS handshake failed: {exc.reason or type(exc).__name__} "
                 "(is the target plain HTTP?)")
@@ -349,16 +356,19 @@ def connect_error(exc: BaseException, timeout_s: float, resolving: str = "") -> 
     return text[:ERROR_CHARS]
 
 
-def ssl_context(verify: bool) -> ssl.SSLContext:
-    """Client TLS context; ``verify`` False accepts self-signed test certificates."""
+def ssl_context(verify: bool, ca_file: str | None = None) -> ssl.SSLContext:
+    """Client TLS context; ``verify`` False accepts self-signed test certificates;
+    ``ca_file`` (PEM) is trusted besides the system CAs."""
     ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=ca_file)
     if not verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
 
-def connection_factory() -> Callable[[Sink, Owner, Timings | None], Connection]:
+def connection_factory() -> Callable[..., Connection]:
     """The native Connection twin (ext/driver.pxi) when the native hot path is selected,
     else the Python class above. PERFOPT_PURE=1 (engine.hotpath.native) forces the Python one."""
     from engine.hotpath import native

@@ -15,10 +15,11 @@ from time import monotonic_ns
 from typing import Any
 
 from engine.driver.catalog import Catalog
-from engine.driver.http import Connection, Endpoint, Timings, connection_factory, open_connection
+from engine.driver.http import Connection, Endpoint, Timings, open_connection
 from engine.driver.shapes import Shape, arrivals
+from engine.driver.stateful import Instance, Stats, connections_for
 from engine.driver.timer import PreciseTimer
-from engine.hotpath.native import CONNECT
+from engine.hotpath.native import CONNECT, DROPPED
 
 Timing = Timings | None
 SPIN_NS = 1_500_000
@@ -64,56 +65,75 @@ class OpenPool:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, ep: Endpoint, recorder: Any,
                  catalog: Catalog, tracker: Tracker, limit: int, max_queue: int,
-                 on_timing: Timing = None) -> None:
+                 on_timing: Timing = None, stats: Stats | None = None) -> None:
         self.loop, self.ep, self.rec, self.cat = loop, ep, recorder, catalog
         self.tracker, self.limit, self.max_queue = tracker, max(1, limit), max(0, max_queue)
         self.on_timing = on_timing
-        self.new_conn = connection_factory()
+        self.stats = stats
+        self.new_conn = connections_for(catalog, stats)
         self.idle: list[Connection] = []
-        self.queue: deque[tuple[int, int, int]] = deque()
+        self.queue: deque[tuple[int, int, int, Instance | None]] = deque()
         self.connecting = 0
         self.closing = False
         self.multi_step = any(catalog.steps(j) > 1 for j in range(len(catalog.names)))
         self.single = catalog.single()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def dispatch(self, journey: int, step: int, intended_ns: int) -> None:
+    def dispatch(self, journey: int, step: int, intended_ns: int,
+                 inst: Instance | None = None) -> None:
         """Send now, open a connection, queue, or count DROPPED (in that order)."""
         if self.idle:
-            self._send(self.idle.pop(), journey, step, intended_ns)
+            self._send(self.idle.pop(), journey, step, intended_ns, inst)
         elif len(self.tracker.conns) + self.connecting < self.limit:
-            self._connect(journey, step, intended_ns)
+            self._connect(journey, step, intended_ns, inst)
         elif len(self.queue) < self.max_queue:
-            self.queue.append((journey, step, intended_ns))
+            self.queue.append((journey, step, intended_ns, inst))
         else:
-            self.rec.record_dropped(journey, intended_ns)
+            self._unsent(journey, step, intended_ns, intended_ns, DROPPED)
 
-    def _send(self, conn: Connection, journey: int, step: int, intended_ns: int) -> None:
+    def _unsent(self, journey: int, step: int, intended_ns: int, t0: int, outcome: int) -> None:
+        """A request that never got an answer from a connection (DROPPED, CONNECT)."""
+        done = intended_ns if outcome == DROPPED else monotonic_ns()
+        self.rec.record(journey, intended_ns, t0, done, outcome)
+        if self.stats is not None and self.cat.plans:
+            self.stats.step_record(self.cat.plans[journey][step].series, intended_ns, t0,
+                                   done, outcome)
+
+    def _send(self, conn: Connection, journey: int, step: int, intended_ns: int,
+              inst: Instance | None = None) -> None:
         cat = self.cat
-        conn.send(cat.request(journey, step), journey, step, intended_ns,
-                  cat.expects[journey][step], cat.heads[journey][step],
-                  cat.follows[journey][step])
+        if cat.plans:  # stateful: the instance's variables and cookies
+            if inst is None:
+                inst = Instance()
+            conn.prepare(cat.plans[journey][step], inst)  # type: ignore[attr-defined]
+            data = cat.request_for(journey, step, inst)
+        else:
+            data = cat.request(journey, step)
+        conn.send(data, journey, step, intended_ns, cat.expects[journey][step],
+                  cat.heads[journey][step], cat.follows[journey][step], cat.hops[journey][step])
 
-    def _connect(self, journey: int, step: int, intended_ns: int) -> None:
+    def _connect(self, journey: int, step: int, intended_ns: int,
+                 inst: Instance | None) -> None:
         self.connecting += 1
-        task = self.loop.create_task(self._open(journey, step, intended_ns))
+        task = self.loop.create_task(self._open(journey, step, intended_ns, inst))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _open(self, journey: int, step: int, intended_ns: int) -> None:
+    async def _open(self, journey: int, step: int, intended_ns: int,
+                    inst: Instance | None) -> None:
         conn = self.new_conn(self.rec, self, self.on_timing)
         t0 = monotonic_ns()
         ok = await open_connection(self.loop, self.ep, conn)
         self.connecting -= 1
         if not ok:
-            self.rec.record(journey, intended_ns, t0, monotonic_ns(), CONNECT)
+            self._unsent(journey, step, intended_ns, t0, CONNECT)
             self._serve_queue()
             return
         self.tracker.conns.add(conn)
         if self.closing:
             conn.close()
         else:
-            self._send(conn, journey, step, intended_ns)
+            self._send(conn, journey, step, intended_ns, inst)
 
     def _serve_queue(self) -> None:
         if self.queue and not self.closing:
@@ -121,27 +141,31 @@ class OpenPool:
 
     # -- Owner ---------------------------------------------------------------------------
     def released(self, conn: Connection, reusable: bool) -> None:
+        # read before the connection takes a queued request (it overwrites them)
+        journey, step = conn.journey, conn.step
+        inst = getattr(conn, "state", None) if self.multi_step else None
         if reusable and not self.closing:
             if self.queue:
                 self._send(conn, *self.queue.popleft())
             else:
                 self.idle.append(conn)
         if self.multi_step:
-            self._chain(conn.journey, conn.step)
+            self._chain(journey, step, inst)
 
-    def _chain(self, journey: int, step: int) -> None:
-        """Multi-step journeys: the next step is due when this one ends (+ think time)."""
-        if step + 1 >= self.cat.steps(journey) or self.closing:
+    def _chain(self, journey: int, step: int, inst: Instance | None) -> None:
+        """Multi-step journeys: the next step is due when this one ends (+ think time),
+        unless the instance ended (an extraction failed)."""
+        if step + 1 >= self.cat.steps(journey) or self.closing or (inst and inst.ended):
             return
-        think = self.cat.think_ns[journey][step]
+        think = self.cat.think(journey, step)
         if think <= 0:
-            self.dispatch(journey, step + 1, monotonic_ns())
+            self.dispatch(journey, step + 1, monotonic_ns(), inst)
         else:
-            self.loop.call_later(think / 1e9, self._due, journey, step + 1)
+            self.loop.call_later(think / 1e9, self._due, journey, step + 1, inst)
 
-    def _due(self, journey: int, step: int) -> None:
+    def _due(self, journey: int, step: int, inst: Instance | None) -> None:
         if not self.closing:
-            self.dispatch(journey, step, monotonic_ns())
+            self.dispatch(journey, step, monotonic_ns(), inst)
 
     def lost(self, conn: Connection) -> None:
         self.tracker.conns.discard(conn)
@@ -158,8 +182,8 @@ class OpenPool:
         self.closing = True
         queued = len(self.queue)
         if record:
-            for journey, _, intended in self.queue:
-                self.rec.record_dropped(journey, intended)
+            for journey, step, intended, _ in self.queue:
+                self._unsent(journey, step, intended, intended, DROPPED)
         self.queue.clear()
         for t in list(self._tasks):
             t.cancel()
@@ -226,7 +250,8 @@ class Scheduler:
         n = 0
         while nxt <= now:
             if single is not None and idle:  # the common case, without the general path
-                idle.pop().send(single[0], 0, 0, nxt, single[1], single[2])
+                idle.pop().send(single[0], 0, 0, nxt, single[1], single[2], single[3],
+                                single[4])
             else:
                 pool.dispatch(cat.next_journey(), 0, nxt)
             late = now - nxt

@@ -26,7 +26,7 @@ from engine.driver.templates import load_data
 from engine.driver.worker import Processes
 from engine.hotpath.native import Recorder
 from engine.result import RunInterval, RunResult
-from engine.spec.model import DataFile, Journey, LoadProfile
+from engine.spec.model import DataFile, Journey, LoadProfile, TlsSettings
 
 START_DELAY_S = 0.05
 """Time between planning and the first arrival, so every worker starts on the same clock."""
@@ -76,12 +76,14 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
                 on_interval: OnInterval | None = None,
                 progress: Progress | None = None,
                 stop: threading.Event | None = None,
-                max_duration_s: float | None = None) -> RunResult:
+                max_duration_s: float | None = None,
+                tls: TlsSettings | None = None) -> RunResult:
     """Drive ``profile``'s load at ``target_url`` with ``journeys``; return what was measured.
 
     Open model (arrival rate) or closed (virtual users) follows from the profile's shape.
     ``on_interval`` runs in the caller's process after each closed interval (True aborts);
     ``stop`` set (Ctrl-C) stops with a 1 s grace; ``max_duration_s`` bounds the run (s).
+    ``tls``: the target's certificate trust (and PERFOPT_TLS_VERIFY=0: no verification).
     Raises ValueError for a bad URL, template, data file or shape, or a non-loopback
     target when PERFOPT_LOOPBACK_ONLY=1.
     """
@@ -97,8 +99,8 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
         return run_on_cluster(target_url, journeys, profile, shape, data, variant,
                               ParentArgs(on_interval, progress, stop, max_duration_s))
     workers = s.workers if s.workers > 0 else (os.cpu_count() or 1)
-    info = RunInfo(profile, variant, target_url, shape, workers, time.time(), 0)
-    verify = os.environ.get("PERFOPT_TLS_VERIFY", "1") != "0"
+    info = RunInfo(profile, variant, target_url, shape, workers, time.time(), 0, tuple(journeys))
+    verify, ca_file = _trust(tls)
     portable = tuple(_picklable(j) for j in journeys)
 
     def plan(i: int, start_ns: int) -> WorkerPlan:
@@ -106,15 +108,21 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
         if max_duration_s is not None:
             hard = min(hard, start_ns + int(max_duration_s * 1e9))
         return WorkerPlan(i, workers, target_url, portable, tuple(data), shape, s,
-                          start_ns, hard, verify, think_s=profile.think_time_s)
+                          start_ns, hard, verify, think_s=profile.think_time_s, ca_file=ca_file)
 
     return _execute(info, plan, ParentArgs(on_interval, progress, stop, max_duration_s))
 
 
+def _trust(tls: TlsSettings | None) -> tuple[bool, str | None]:
+    """(verify, CA file) for an https target: the spec's tls, PERFOPT_TLS_VERIFY=0 overrides."""
+    verify = os.environ.get("PERFOPT_TLS_VERIFY", "1") != "0" and (tls is None or tls.verify)
+    return verify, tls.ca_file if tls is not None else None
+
+
 def _picklable(j: Journey) -> Journey:
     """The journey with plain-dict headers: MappingProxyType cannot cross to a worker."""
-    steps = tuple(replace(r, headers=dict(r.headers)) for r in j.steps)
-    return replace(j, steps=steps, location=None)
+    steps = tuple(replace(r, headers=dict(r.headers), tags=dict(r.tags)) for r in j.steps)
+    return replace(j, steps=steps, location=None, tags=dict(j.tags))
 
 
 class ParentArgs:
@@ -151,7 +159,8 @@ def _execute(info: RunInfo, plan: Callable[[int, int], WorkerPlan],
 
 def _with_start(info: RunInfo, start_ns: int) -> RunInfo:
     return RunInfo(info.profile, info.variant, info.target_url, info.shape, info.workers,
-                   time.time() + (start_ns - time.monotonic_ns()) / 1e9, start_ns)
+                   time.time() + (start_ns - time.monotonic_ns()) / 1e9, start_ns,
+                   info.journeys)
 
 
 def _started(info: RunInfo) -> RunStarted:

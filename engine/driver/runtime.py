@@ -20,8 +20,10 @@ from engine.driver.catalog import compile_catalog
 from engine.driver.closed import UserController, VirtualUser
 from engine.driver.http import Endpoint, ssl_context
 from engine.driver.pool import OpenPool, Scheduler, Tracker
+from engine.driver.redirects import CROSS_ORIGIN
 from engine.driver.servertiming import ServerTimings
 from engine.driver.shapes import Shape
+from engine.driver.stateful import Stats
 from engine.driver.templates import load_data
 from engine.hotpath.native import Histogram, Recorder
 from engine.spec.model import DataFile, Journey, RunSettings
@@ -49,6 +51,8 @@ class WorkerPlan:
     seed: int | None = None
     think_s: float = 0.0
     """Pause between a closed-model user's iterations (the profile's think time), s."""
+    ca_file: str | None = None
+    """PEM CA bundle to trust for an https target (target tls.ca_file)."""
 
     @property
     def connections(self) -> int:
@@ -79,6 +83,8 @@ class WorkerReport:
     cancelled: int = 0
     connect_error: str = ""
     """The worker's first connect failure in words (bounded, engine.driver.http)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+    """Status codes, checks, early ends, per-step series (engine.driver.stateful.Stats)."""
 
 
 class Hooks(Protocol):
@@ -89,7 +95,8 @@ class Hooks(Protocol):
         """A non-empty reason stops the run (Ctrl-C, max duration, parent's order)."""
 
 
-def endpoint(url: str, connect_timeout_s: float, verify_tls: bool) -> Endpoint:
+def endpoint(url: str, connect_timeout_s: float, verify_tls: bool,
+             ca_file: str | None = None) -> Endpoint:
     """Parse ``scheme://host:port``; ValueError for anything but http/https."""
     u = urlsplit(url)
     if u.scheme not in ("http", "https") or not u.hostname:
@@ -99,7 +106,7 @@ def endpoint(url: str, connect_timeout_s: float, verify_tls: bool) -> Endpoint:
     host = u.hostname
     shown = f"[{host}]" if ":" in host else host
     header = shown if port == (443 if tls else 80) else f"{shown}:{port}"
-    return Endpoint(host, port, ssl_context(verify_tls) if tls else None,
+    return Endpoint(host, port, ssl_context(verify_tls, ca_file) if tls else None,
                     host if tls else None, connect_timeout_s, header)
 
 
@@ -123,15 +130,18 @@ class _Run:
     def __init__(self, plan: WorkerPlan, loop: asyncio.AbstractEventLoop) -> None:
         s = plan.settings
         self.plan, self.loop = plan, loop
-        self.ep = ep = endpoint(plan.target_url, s.connect_timeout_s, plan.verify_tls)
+        self.ep = ep = endpoint(plan.target_url, s.connect_timeout_s, plan.verify_tls,
+                                plan.ca_file)
         cat = compile_catalog(plan.journeys, load_data(plan.data), ep.host_header,
                               plan.index, plan.count, plan.seed, plan.think_s)
         self.rec = Recorder(list(cat.names), plan.start_ns, int(s.interval_s * 1e9))
+        self.stats = stats = Stats(len(cat.names), list(cat.check_counts), list(cat.series),
+                                   plan.start_ns, int(s.interval_s * 1e9))
         self.lag = Histogram()
         self.timings = ServerTimings(len(cat.names))
         self.tracker = Tracker(s.timeout_s)
         self.pool = OpenPool(loop, ep, self.rec, cat, self.tracker, plan.connections,
-                             s.max_queue, self.timings)
+                             s.max_queue, self.timings, stats)
         self.share = plan.shape.scaled(1.0 / plan.count)
         self.sched: Scheduler | None = None
         self.users: UserController | None = None
@@ -140,7 +150,7 @@ class _Run:
                                    plan.index / plan.count, self.lag)
         else:
             self.users = UserController(
-                lambda: VirtualUser(loop, ep, self.rec, cat, self.tracker, self.timings),
+                lambda: VirtualUser(loop, ep, self.rec, cat, self.tracker, self.timings, stats),
                 plan.shape, plan.start_ns, plan.index, plan.count)
 
     async def start(self) -> None:
@@ -175,6 +185,7 @@ class _Run:
 
 async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
                  ) -> WorkerReport:
+    CROSS_ORIGIN.clear()  # this run's, not an earlier run's in the same process
     run = _Run(plan, loop)
     gc.collect()
     gc.freeze()  # long-lived objects out of the collector's way while the load runs
@@ -183,6 +194,8 @@ async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
     aborted, load_end = await _generate(run, hooks)
     cancelled = await _drain(run, aborted != "")
     _finish(run.rec, plan, aborted != "")
+    if run.stats.steps is not None:
+        _finish(run.stats.steps, plan, aborted != "")
     gc.unfreeze()
     sched = run.sched
     return WorkerReport(
@@ -190,7 +203,8 @@ async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
         sched.lag_max_ns if sched else 0, run.dispatched(),
         run.share.planned() if sched else 0.0, (load_end - plan.start_ns) / 1e9,
         time.process_time() - cpu0, max(0, _rss() - rss0), (time.monotonic_ns() - plan.start_ns) / 1e9,
-        run.timings.encoded(), aborted, cancelled, next(iter(run.ep.errors), ""))
+        run.timings.encoded(), aborted, cancelled, next(iter(run.ep.errors), ""),
+        {**run.stats.report(), "cross_origin": sorted(CROSS_ORIGIN)})
 
 
 async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:

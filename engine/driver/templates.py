@@ -1,8 +1,10 @@
 """Request templates: spec Requests compiled once into byte builders.
 
 Placeholders: ``{seq}`` (a sequence number, unique across workers), ``{rand:A-B}`` (a
-random integer, A and B inclusive), ``{uuid}`` (a random UUID4) and ``{csv:NAME.COLUMN}``
-(a column of a CSV data file, rows taken round robin or at random). Within one request
+random integer, A and B inclusive), ``{uuid}`` (a random UUID4), ``{csv:NAME.COLUMN}``
+(a column of a CSV data file, rows taken round robin or at random) and ``{var:NAME}`` (a
+variable an earlier step of the journey instance extracted; the spec loader checks the
+order, engine.spec.build_steps). Within one request
 ``{seq}``, ``{uuid}`` and each file's row are the same everywhere they appear. Any other
 brace is literal text, so JSON bodies need no escaping. A request without placeholders
 is built once and reused as the same bytes object.
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from engine.spec.model import DataFile, Request
 
 _PLACEHOLDER = re.compile(
-    r"\{(seq|uuid|rand:(-?\d+)-(-?\d+)|csv:([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\- ]+))\}")
+    r"\{(seq|uuid|rand:(-?\d+)-(-?\d+)|csv:([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\- ]+)"
+    r"|var:([A-Za-z_][A-Za-z0-9_]*))\}")
 Part = str | Callable[["RenderContext"], str]
 
 
@@ -64,6 +67,8 @@ class RenderContext:
     _uuid: str | None = None
     _rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _cursor: dict[str, int] = field(default_factory=dict)
+    vars: Mapping[str, str] = field(default_factory=dict)
+    """The variables of the journey instance being built for ({var:NAME})."""
 
     def begin(self) -> None:
         self.seq = self.seq_start if self.seq < 0 else self.seq + self.seq_step
@@ -107,6 +112,9 @@ def compile_text(text: str, tables: Mapping[str, DataTable], where: str) -> tupl
 def _placeholder(m: re.Match[str], tables: Mapping[str, DataTable],
                  where: str) -> Callable[[RenderContext], str]:
     kind = m.group(1)
+    if kind.startswith("var:"):
+        var = m.group(6)
+        return lambda c: c.vars.get(var, "")
     if kind == "seq":
         return lambda c: str(c.seq)
     if kind == "uuid":
@@ -151,6 +159,7 @@ class RequestBuilder:
                               for k, v in req.headers.items())
         self._body = compile_text(body, tables, f"{where} body") if body is not None else None
         self._fixed = _fixed_headers(req, host_header)
+        self._names = {k.lower() for k in req.headers}
         self.static = all(isinstance(p, str) for p in self._all_parts())
         self._cached = self._build(RenderContext({})) if self.static else b""
 
@@ -160,15 +169,18 @@ class RequestBuilder:
             parts.extend(v)
         return parts
 
-    def build(self, ctx: RenderContext) -> bytes:
-        """The request bytes; the same object every time for a static request."""
-        if self.static:
+    def build(self, ctx: RenderContext, extra: str = "") -> bytes:
+        """The request bytes; the same object every time for a static request. ``extra``:
+        header lines to add (a cookie jar's Cookie), unless the spec sets that header."""
+        if extra and extra.split(":", 1)[0].lower() in self._names:
+            extra = ""
+        if self.static and not extra:
             return self._cached
         ctx.begin()
-        return self._build(ctx)
+        return self._build(ctx, extra)
 
-    def _build(self, ctx: RenderContext) -> bytes:
-        head = [f"{self.method} {render(self._path, ctx)} HTTP/1.1\r\n", self._fixed]
+    def _build(self, ctx: RenderContext, extra: str = "") -> bytes:
+        head = [f"{self.method} {render(self._path, ctx)} HTTP/1.1\r\n", self._fixed, extra]
         head.extend(f"{k}: {render(v, ctx)}\r\n" for k, v in self._headers)
         body = render(self._body, ctx).encode() if self._body is not None else b""
         if self._body is not None or self.method in ("POST", "PUT", "PATCH"):

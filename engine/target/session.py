@@ -168,7 +168,8 @@ class Executor:
             run = run_profile(session.target.url, self.spec.journeys, profile, data=self.spec.data,
                               variant=variant, on_interval=hook.check if hook else None,
                               progress=self.options.progress, stop=self.options.stop,
-                              max_duration_s=self.options.max_run_s)
+                              max_duration_s=self.options.max_run_s,
+                              tls=session.target.tls)
         finally:
             samples = sampler.stop() if sampler else ()
         if sampler is not None and sampler.t0_unix is not None:

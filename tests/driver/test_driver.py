@@ -292,19 +292,25 @@ def test_closed_model_fast_path_stops_at_the_planned_end(conn_impl: str) -> None
     assert seen == r.requests and set(outcomes(r)) == {"ok"}
 
 
-def test_redirects_followed_only_when_asked_and_same_origin(conn_impl: str) -> None:
-    def run(path: str, follow: bool) -> tuple[dict[str, int], list[bytes]]:
-        j = Journey("r", 1, (Request("GET", path, follow_redirects=follow),))
+def test_redirects_followed_by_default_same_origin_as_one_request(conn_impl: str) -> None:
+    def run(path: str, hops: int | None = None) -> tuple[dict[str, int], list[bytes],
+                                                         RunResult]:
+        j = Journey("r", 1, (Request("GET", path, redirects=hops),))
         with TestServer("redirect") as s:
             r = run_profile(s.url, [j], open_profile(20, 0.25, connections=1))
-            return outcomes(r), [h.split(b" ")[1] for h in s.requests]
+            return outcomes(r), [h.split(b" ")[1] for h in s.requests], r
 
-    assert run("/start", False) == ({"status_3xx": 5}, [b"/start"] * 5)
-    assert run("/start", True) == ({"ok": 10}, [b"/start", b"/next"] * 5)
-    assert run("/abs", True) == ({"ok": 10}, [b"/abs", b"/next"] * 5)
-    assert run("/away", True)[0] == {"status_3xx": 5}  # another origin: not followed
-    got, paths = run("/loop", True)
-    assert got == {"ok": 25, "status_3xx": 5} and len(paths) == 30  # 5 hops, then stop
+    assert run("/start", 0)[:2] == ({"status_3xx": 5}, [b"/start"] * 5)
+    got, paths, r = run("/start")  # default: followed, the chain is one request
+    assert (got, paths) == ({"ok": 5}, [b"/start", b"/next"] * 5)
+    assert r.journeys[0].redirects == 5 and r.journeys[0].statuses == {200: 5, 302: 5}
+    assert run("/abs")[:2] == ({"ok": 5}, [b"/abs", b"/next"] * 5)
+    got, _, r = run("/away")
+    assert got == {"status_3xx": 5}  # another origin: not followed, and the run says so
+    assert r.extra["redirects_not_followed"] == ["http://192.0.2.1"]
+    got, paths, r = run("/loop", 3)
+    assert got == {"status_3xx": 5} and len(paths) == 20  # 3 hops, then the 3xx is the answer
+    assert r.journeys[0].redirects == 15 and r.journeys[0].statuses == {302: 20}
 
 
 def test_closed_model_profile_think_time_paces_users() -> None:

@@ -15,7 +15,7 @@ from engine.driver.servertiming import ServerTimings, parse
 from engine.driver.shapes import Shape, arrivals, shape_of
 from engine.driver.templates import RenderContext, RequestBuilder, load_data, mix_cycle
 from engine.driver.validity import GeneratorStats, assess
-from engine.spec.model import DataFile, LoadProfile, Request, RunSettings, Stage
+from engine.spec.model import Check, DataFile, LoadProfile, Request, RunSettings, Stage
 
 
 def profile(**kw: object) -> LoadProfile:
@@ -251,7 +251,7 @@ def test_live_printer_on_a_tty_does_not_crash() -> None:
 
 
 def test_redirect_path_same_origin_only() -> None:
-    from engine.driver.http import redirect_path
+    from engine.driver.redirects import redirect_path
 
     assert redirect_path(b"/a?b=1", b"h:1") == b"/a?b=1"
     assert redirect_path(b"HTTP://H:1/x", b"h:1") == b"/x"
@@ -288,8 +288,10 @@ def test_single_request_fast_paths_only_for_one_static_step() -> None:
     assert plain.repeatable() == one[0]
     paced = cat(Request("GET", "/"), think_s=0.5)
     assert paced.single() is not None and paced.repeatable() is None
-    for other in (cat(Request("GET", "/{seq}")), cat(Request("GET", "/", follow_redirects=True)),
-                  cat(Request("GET", "/a"), Request("GET", "/b"))):
+    assert one[3] == b"h:1" and one[4] == 10  # redirects followed by default (10 hops)
+    assert cat(Request("GET", "/", redirects=0)).single()[3:] == (None, 0)  # type: ignore[index]
+    for other in (cat(Request("GET", "/{seq}")), cat(Request("GET", "/a"), Request("GET", "/b")),
+                  cat(Request("GET", "/", checks=(Check("s", "status", "in", codes=(200,)),)))):
         assert other.single() is None and other.repeatable() is None
 
 
