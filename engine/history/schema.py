@@ -86,7 +86,13 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX runs_by_status ON runs (status)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# v3 (#16): a journey's status codes, redirect hops, checks, early-ended instances, tags
+# and per-step results (engine.history.serialize.journey_detail), as one JSON document.
+_V3: tuple[str, ...] = (
+    "ALTER TABLE journeys ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 """Statements per migration; MIGRATIONS[i] takes user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

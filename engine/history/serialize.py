@@ -15,7 +15,15 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from engine.redact import redact
-from engine.result import JourneyResult, ResourceSample, RunInterval, RunResult, Validity
+from engine.result import (
+    CheckResult,
+    JourneyResult,
+    ResourceSample,
+    RunInterval,
+    RunResult,
+    StepResult,
+    Validity,
+)
 
 __all__ = [
     "INTERVAL_COLUMNS",
@@ -33,7 +41,7 @@ __all__ = [
 ]
 
 JOURNEY_COLUMNS = ("run_id", "position", "name", "response", "service", "outcomes",
-                   "server_timing")
+                   "server_timing", "detail")
 INTERVAL_COLUMNS = ("run_id", "idx", "start_s", "duration_s", "target_rate", "response",
                     "outcomes")
 RESOURCE_FIELDS = tuple(f.name for f in fields(ResourceSample))
@@ -50,9 +58,37 @@ def journey_rows(run_id: int, run: RunResult) -> list[tuple[Any, ...]]:
     """One row per journey, in run order."""
     return [
         (run_id, i, j.name, j.response.encode(), j.service.encode(), dumps(dict(j.outcomes)),
-         dumps({k: h.encode() for k, h in j.server_timing.items()}))
+         dumps({k: h.encode() for k, h in j.server_timing.items()}), dumps(journey_detail(j)))
         for i, j in enumerate(run.journeys)
     ]
+
+
+def journey_detail(j: JourneyResult) -> dict[str, Any]:
+    """The #16 fields of a journey as JSON (histograms encoded; texts redacted like every
+    stored text: check names, early-end reasons and tags come from the spec)."""
+    doc: dict[str, Any] = redact({
+        "statuses": {str(k): n for k, n in j.statuses.items()}, "redirects": j.redirects,
+        "ended": dict(j.ended), "tags": dict(j.tags),
+        "checks": [[c.step, c.name, c.passed, c.failed, c.fail_request] for c in j.checks],
+        "steps": [{"index": s.index, "name": s.name, "response": s.response.encode(),
+                   "outcomes": dict(s.outcomes), "tags": dict(s.tags)} for s in j.steps],
+    })
+    return doc
+
+
+def _detail_fields(text: str) -> dict[str, Any]:
+    """JourneyResult keyword arguments from a stored detail document ({} before v3)."""
+    d: dict[str, Any] = json.loads(text or "{}")
+    return {
+        "statuses": {int(k): int(n) for k, n in d.get("statuses", {}).items()},
+        "redirects": int(d.get("redirects", 0)), "ended": dict(d.get("ended", {})),
+        "tags": dict(d.get("tags", {})),
+        "checks": tuple(CheckResult(int(c[0]), str(c[1]), int(c[2]), int(c[3]), bool(c[4]))
+                        for c in d.get("checks", [])),
+        "steps": tuple(StepResult(int(s["index"]), str(s["name"]), _decode(s["response"]),
+                                  {k: int(v) for k, v in s["outcomes"].items()},
+                                  dict(s.get("tags", {}))) for s in d.get("steps", [])),
+    }
 
 
 def interval_rows(run_id: int, run: RunResult) -> list[tuple[Any, ...]]:
@@ -93,6 +129,7 @@ def journey_from_row(row: sqlite3.Row) -> JourneyResult:
         name=row["name"], response=_decode(row["response"]), service=_decode(row["service"]),
         outcomes={k: int(v) for k, v in json.loads(row["outcomes"]).items()},
         server_timing={k: _decode(v) for k, v in timing.items()},
+        **_detail_fields(row["detail"]),
     )
 
 
