@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from engine.analysis.capacity import CapacityAnalysis, run_capacity
-from engine.analysis.evidence import abort_failure, analysis_failure, short_evidence
+from engine.analysis.evidence import abort_failure, analysis_failure
 from engine.analysis.hypothesis import HypothesisVerdict, evaluate_hypothesis, run_experiment
 from engine.analysis.slo import check_slo
 from engine.analysis.soak import SoakAnalysis, analyse_soak
@@ -177,10 +177,7 @@ def _note_run_failures(d: _Driving, kind: str, interrupted: bool) -> None:
     mode = analysis_failure(kind, d.soak, d.spike)
     if mode:
         d.message(f"Load test failed: {mode}")
-    durations = [r.duration_s for r in _runs_of(d, kind)]
-    short = short_evidence(kind, min(durations)) if durations else ""
-    if short:
-        d.message(short)
+    # a run shorter than the flow's guidance is the advisor's load-unlike-production warning
 
 
 def _drive_hypotheses(d: _Driving, options: ExecOptions, ex: Executor) -> None:

@@ -76,9 +76,19 @@ def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:
         regression=_regression(o), hypotheses=[h.to_doc() for h in d.hypotheses],
         priorities=[p.to_doc() for p in a.priorities],
         bottlenecks=[b.to_doc() for b in a.bottlenecks], stress=_doc(d.stress),
-        soak=_doc(d.soak), spike=_doc(d.spike), capacity=_doc(d.capacity),
+        soak=_doc(d.soak), spike=_doc(d.spike), capacity=_doc(d.capacity), **_judgement_docs(o),
         lessons=list(j.lessons), next_steps=list(j.next_steps),
         production=findings_doc(a.production))
+
+
+def _judgement_docs(o: SpecResult) -> dict[str, Any]:
+    """The advisor's warnings, the flow's actions, the money, what comes next (#19)."""
+    a, j = o.analysed, o.judgement
+    money = None if a.fleet is None and not a.savings else {
+        "fleet": _doc(a.fleet), "savings": [s.to_doc() for s in a.savings]}
+    return dict(warnings=[w.to_doc() for w in a.advice], actions=[x.to_doc() for x in j.actions],
+                money=money, next_target=j.next_target, next_review=j.next_review,
+                lessons_ledger=list(o.recorded.ledger))
 
 
 def spec_report(o: SpecResult) -> dict[str, Any]:

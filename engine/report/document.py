@@ -268,6 +268,8 @@ def empty_spec_report(name: str, component: str = "", **fields: Any) -> dict[str
         "checklist": [], "regression": None, "hypotheses": [], "priorities": [],
         "bottlenecks": [], "stress": None, "soak": None, "spike": None, "capacity": None,
         "lessons": [], "next_steps": [],
+        "warnings": [], "actions": [], "money": None, "next_target": "", "next_review": "",
+        "lessons_ledger": [],
         "production": None,
     }
     unknown = set(fields) - set(report)

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 
 from engine.report import charts, markdown
 from engine.report import md_loadtests as lt
+from engine.report.advice_text import first_screen
 from engine.report.fmt import fmt_pct, fmt_rate, fmt_s, primary_runs
 from engine.report.html_style import CSS
 from engine.report.md_production import production_chart
@@ -63,6 +64,9 @@ def _hero(doc: Doc, spec: Doc) -> str:
     msgs = spec.get("messages") or []
     alert = ('<ul class="alerts">' + "".join(f"<li>{escape(m)}</li>" for m in msgs) + "</ul>"
              if msgs else "")
+    alert += "".join(f'<section class="judgement"><h2>{escape(head)}</h2><ul>'
+                     + "".join(f"<li>{escape(x)}</li>" for x in xs) + "</ul></section>"
+                     for head, xs in first_screen(spec))
     return (f'<header class="hero"><div class="hero-top"><h1>{escape(markdown.title(spec))}</h1>'
             f'{_badge(str(spec.get("verdict")))}</div><dl class="facts">{facts}</dl>'
             f"{_kpis(spec)}{alert}</header>")

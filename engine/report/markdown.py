@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.report import md_loadtests as lt
+from engine.report.advice_text import first_screen
 from engine.report.fmt import (
     ci_label,
     fmt_change,
@@ -67,6 +68,7 @@ def _overview(doc: Doc, spec: Doc) -> str:
     msgs = spec.get("messages") or []
     parts.append(bullets(msgs) if msgs else "No flow message was raised (no SLO breach, failed "
                  "load test, regression, or optimization that did not improve).")
+    parts += [f"**{head}**\n\n{bullets(lines)}" for head, lines in first_screen(spec)]
     parts += _target_output(spec)
     gates = spec.get("gates") or []
     if gates:

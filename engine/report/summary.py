@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from engine.report.advice_text import first_screen
 from engine.report.details_text import details_run, error_sentence, status_text
 from engine.report.fmt import fmt_pct, fmt_rate, fmt_s, primary_runs
 from engine.report.markdown import title
@@ -24,6 +25,7 @@ def _spec(doc: Doc, spec: Doc) -> str:
     verdict = str(spec.get("verdict"))
     lines = [f"### {_ICON.get(verdict, '•')} {title(spec)}: {verdict}"]
     lines += [f"- {m}" for m in spec.get("messages") or []]
+    lines += [f"- **{head}**: {x}" for head, xs in first_screen(spec) for x in xs]
     runs = primary_runs(spec)
     if runs:
         r = runs[0]

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.files import atomic_write
 from engine.redact import redact
+from engine.report.documents import documents
 
 __all__ = ["FORMATS", "canonical_format", "report_basename", "report_dir_problem",
            "write_reports"]
@@ -106,4 +107,5 @@ def write_reports(doc: Mapping[str, Any], formats: Iterable[str], out_dir: str |
         if len(specs) != 1:
             base = report_basename([str(s.get("name", "report")) for s in specs], now)
             written.append(atomic_write(out / f"{base}.{ext}", render(safe)))
+    written += [atomic_write(out / rel, text) for rel, text in documents(safe).items()]
     return written
