@@ -193,11 +193,13 @@ def _out_dir(args: argparse.Namespace, specs: list[Spec]) -> str:
 
 
 def _write(doc: dict[str, Any], args: argparse.Namespace, specs: list[Spec]) -> list[Path]:
-    from engine.report.writer import write_reports
+    from engine.report.writer import write_documents, write_reports
 
     formats = args.format or list(specs[0].report.formats)
     secrets = sorted({s for spec in specs for s in spec.secrets})
-    return write_reports(doc, formats, _out_dir(args, specs), datetime.now(UTC), secrets)
+    out = _out_dir(args, specs)
+    return (write_reports(doc, formats, out, datetime.now(UTC), secrets)
+            + write_documents(doc, out, secrets))
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from engine.redact import redact
 from engine.report.documents import documents
 
 __all__ = ["FORMATS", "canonical_format", "report_basename", "report_dir_problem",
-           "write_reports"]
+           "write_documents", "write_reports"]
 
 # format -> file extension; aliases map to one canonical name
 FORMATS: Mapping[str, str] = {"markdown": "md", "json": "json", "html": "html", "junit": "xml"}
@@ -107,5 +107,12 @@ def write_reports(doc: Mapping[str, Any], formats: Iterable[str], out_dir: str |
         if len(specs) != 1:
             base = report_basename([str(s.get("name", "report")) for s in specs], now)
             written.append(atomic_write(out / f"{base}.{ext}", render(safe)))
-    written += [atomic_write(out / rel, text) for rel, text in documents(safe).items()]
     return written
+
+
+def write_documents(doc: Mapping[str, Any], out_dir: str | Path,
+                    secrets: Sequence[str] = ()) -> list[Path]:
+    """The ADRs, runbook cards and lessons files of ``doc`` (engine/report/documents.py)
+    under ``out_dir``, redacted like the reports; returns the paths written."""
+    safe: dict[str, Any] = redact(dict(doc), secrets)
+    return [atomic_write(Path(out_dir) / rel, text) for rel, text in documents(safe).items()]

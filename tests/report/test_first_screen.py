@@ -13,7 +13,7 @@ from typing import Any
 from engine.report import console, html, markdown, summary
 from engine.report.advice_text import first_screen
 from engine.report.document import validate_document
-from engine.report.writer import write_reports
+from engine.report.writer import write_documents, write_reports
 from tests.support.docs import full_document
 
 WARNING = {"code": "load-unlike-production", "title": "Load test doesn't match production",
@@ -78,10 +78,12 @@ def test_without_findings_nothing_is_added() -> None:
 
 def test_documents_are_written_beside_the_reports(tmp_path: Path) -> None:
     doc = _doc()
-    written = write_reports(doc, ["json"], tmp_path, datetime(2026, 11, 29, tzinfo=UTC))
+    reports = write_reports(doc, ["json"], tmp_path, datetime(2026, 11, 29, tzinfo=UTC))
+    assert all(p.parent == tmp_path for p in reports)
+    written = write_documents(doc, tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in written}
     assert any(n.startswith("runbooks/") for n in names), names
     card = next(p for p in written if "runbooks/" in p.as_posix()).read_text(encoding="utf-8")
     assert card.startswith("# Runbook: ")
-    stored = json.loads(next(p for p in written if p.name.endswith("-latest.json")).read_text())
+    stored = json.loads(next(p for p in reports if p.name.endswith("-latest.json")).read_text())
     assert stored["specs"][0]["warnings"][0]["code"] == "load-unlike-production"
