@@ -55,6 +55,7 @@ def next_steps(d: Driven, a: Analysed) -> tuple[str, ...]:
                    f"(use --profile to run them).")
     return tuple(out)
 
+
 REVIEW_DAYS, FOLLOW_UP_DAYS = 7, 1
 """Next review: a week after a run that passed; the next day after one that did not."""
 
