@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.production.conftest import _backfill, _free_port, _wait_ready  # noqa: E402
+from tests.production.conftest import _backfill, _free_port, _wait_ready
 
 SLO = """\
   - name: {s}-availability

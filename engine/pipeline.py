@@ -34,7 +34,7 @@ from engine.history.lessons import keep_lessons
 from engine.history.record import HistoryFindings, open_store, read_history, record_runs
 from engine.history.store import HistoryStore
 from engine.plan import SpecPlan
-from engine.production.findings import observe, production_messages
+from engine.production.findings import observe, production_first, production_messages
 from engine.records import Analysed, Driven, Judgement, Recorded, SpecResult, unique
 from engine.result import RunResult
 from engine.target.session import ExecOptions
@@ -97,7 +97,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     messages += found.regression.messages if found.regression else ()
     messages += [problem] if problem else []
     production = None if driven.interrupted else observe(driven.spec)
-    messages += production_messages(production)
+    messages[:0] = production_messages(production)  # a production breach leads
     fleet, savings = money(driven.spec, driven.runs, driven.primary, driven.hypotheses)
     return Analysed(
         slo_checks, budgets, bottlenecks,
@@ -122,7 +122,7 @@ def judge(driven: Driven, analysed: Analysed, selected: Sequence[str] = ()) -> J
     verdict = spec_verdict(driven.interrupted, gates)
     return Judgement(gates, checklist, verdict,
                      lessons(driven, analysed), next_steps(driven, analysed),
-                     messages=unique(driven.messages, analysed.messages),
+                     messages=unique(production_first(driven.messages, analysed.messages)),
                      actions=flow_actions(driven, analysed),
                      next_target=next_target(driven, analysed),
                      next_review=next_review(driven.started_at, verdict))

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deployed-at", metavar="TIME", help="deploy time for the before/"
                         "after regression check (default: production.deployed_at)")
     parser.add_argument("--json", metavar="FILE", help="also write the statuses as JSON")
+    parser.add_argument("--run-flow", action="store_true", help="when an SLO is breached or "
+                        "burning at page level, run that spec's optimization flow (as apply "
+                        "does) with trigger slo-breach, the breach at the top of its report")
+    parser.add_argument("--out", metavar="DIR", help="--run-flow: report folder (default: "
+                        "the spec's report.dir)")
 
 
 def _time(text: str | None, default: float) -> float:
@@ -92,7 +98,30 @@ def _monitor(specs: list[Spec], at: float, window_s: float | None,
     if args.json:
         Path(args.json).write_text(json.dumps(monitor_doc(found, at), indent=2) + "\n",
                                    encoding="utf-8")
-    return exit_code([st for _, sts in found for st in sts])
+    code = exit_code([st for _, sts in found for st in sts])
+    if args.run_flow:
+        return run_flow([spec for spec, sts in found if exit_code(sts) == ExitCode.GATE_FAILED],
+                        args, code)
+    return code
+
+
+def run_flow(breached: list[Spec], args: argparse.Namespace, code: int) -> int:
+    """The optimization flow of every breached spec with trigger slo-breach (the slo-breach
+    trigger from production); monitor's exit code unless the flow could not run (2, 3)."""
+    if not breached:
+        print("monitor: no production SLO breached or paging: the flow is not triggered")
+        return code
+    from engine.commands import apply
+    from engine.plan import plan_spec
+
+    parser = argparse.ArgumentParser()
+    apply.add_arguments(parser)
+    apply_args = parser.parse_args([*(["--out", args.out] if args.out else [])])
+    names = ", ".join(s.name for s in breached)
+    print(f"monitor: production breach in {names}: running the flow with trigger slo-breach")
+    plans = [plan_spec(replace(s, trigger="slo-breach")) for s in breached]
+    flow = apply.run_plans(apply_args, plans)
+    return flow if flow in (ExitCode.SPEC_INVALID, ExitCode.RUN_INVALID) else code
 
 
 def evaluate_spec(spec: Spec, at: float, window_s: float | None,

@@ -56,10 +56,24 @@ def production_messages(found: ProductionFindings | None) -> list[str]:
         return []
     if found.error:
         return [found.error]
-    out = [f"production: {st.reason}" for st in found.statuses if st.verdict == "BREACHED"]
-    out += [f"production: {st.slo} burning at page level ({'; '.join(st.burn.fired)})"
-            for st in found.statuses if st.page]
+    out = []
+    for st in found.statuses:
+        if st.verdict == "BREACHED":
+            out.append(f"production: {st.reason} ({st.slo}, over {st.window_s / 86400:g} days"
+                       f"{breach_since(st)}; {st.policy})")
+        if st.page:
+            out.append(f"production: {st.slo} burning at page level "
+                       f"({'; '.join(st.burn.fired)}; {st.policy})")
     return out
+
+
+def breach_since(st: SloStatus) -> str:
+    """', under target since DAY': the start of the last run of days under the target."""
+    start = None
+    for day in st.days:
+        under = day.compliance is not None and day.compliance < st.target
+        start = (start or day.end - 86400) if under else None
+    return "" if start is None else f", under target every day since {iso(start)}"
 
 
 def compliance_criterion(found: ProductionFindings | None) -> tuple[str, str]:
@@ -102,3 +116,9 @@ def findings_doc(found: ProductionFindings | None) -> dict[str, Any] | None:
     return {"at": iso(found.at), "error": found.error or None,
             "alerts_missing": None if found.alerts_missing is None else list(found.alerts_missing),
             "slos": [status_doc(st) for st in found.statuses]}
+
+
+def production_first(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    """The messages with production's first: a production breach leads the report."""
+    flat = [m for group in groups for m in group]
+    return tuple(sorted(flat, key=lambda m: not m.startswith("production:")))
