@@ -14,112 +14,99 @@ Metrics (labels ``spec``, ``profile``, ``variant``, and ``journey`` where per jo
   and p99 response time per journey (quantile 0.5, 0.95, 0.99)
 - ``perfopt_run_active`` gauge: 1 while a run drives load, 0 between runs
 
-The library is imported only when the flag is given; the server binds 127.0.0.1 unless
-told otherwise and stops when the command ends.
+The endpoint is its own process (engine.live.metrics_server): this side only computes an
+interval's numbers once per interval and writes one JSON line to it. It binds 127.0.0.1
+unless told otherwise and ends with the command.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import importlib
+import json
+import subprocess
+import sys
+from typing import Any
 
 from engine.driver.progress import IntervalProgress, ProgressEvent, RunStarted
 from engine.live.intervals import IntervalNumbers, closing_numbers, interval_numbers
 
-if TYPE_CHECKING:
-    from prometheus_client import CollectorRegistry
-
 INSTALL_HINT = "pip install 'perfopt-engine[metrics]' (or: pip install prometheus_client)"
-RUN_LABELS = ("spec", "profile", "variant")
-QUANTILES = (("0.5", "p50_s"), ("0.95", "p95_s"), ("0.99", "p99_s"))
+START_TIMEOUT_S = 30.0
 
 
 class MetricsUnavailable(Exception):
     """prometheus_client is not installed, or the port cannot be bound."""
 
 
-def _registry() -> tuple[CollectorRegistry, dict[str, Any]]:
-    try:
-        from prometheus_client import CollectorRegistry, Counter, Gauge
-    except ImportError:
-        raise MetricsUnavailable(f"--metrics-port needs prometheus_client: {INSTALL_HINT}") \
-            from None
-    reg = CollectorRegistry()
-    per_journey = (*RUN_LABELS, "journey")
-    metrics: dict[str, Any] = {
-        "requests": Counter("perfopt_requests", "Requests by journey and outcome",
-                            (*per_journey, "outcome"), registry=reg),
-        "errors": Counter("perfopt_errors", "Requests that did not end ok", per_journey,
-                          registry=reg),
-        "achieved": Gauge("perfopt_achieved_rate_per_second",
-                          "Requests sent per second in the latest interval", RUN_LABELS,
-                          registry=reg),
-        "target": Gauge("perfopt_target_rate_per_second",
-                        "Planned arrival rate in the latest interval (open model)", RUN_LABELS,
-                        registry=reg),
-        "in_flight": Gauge("perfopt_in_flight_requests",
-                           "Requests in flight in the latest interval (Little's law estimate)",
-                           RUN_LABELS, registry=reg),
-        "latency": Gauge("perfopt_latency_seconds",
-                         "Response time percentile of the latest interval",
-                         (*per_journey, "quantile"), registry=reg),
-        "active": Gauge("perfopt_run_active", "1 while a run drives load", registry=reg),
-    }
-    return reg, metrics
+def interval_message(run: tuple[str, str, str], n: IntervalNumbers) -> dict[str, Any]:
+    """What the endpoint process needs of one interval (plain JSON)."""
+    return {"kind": "interval", "run": list(run), "achieved_rate": n.achieved_rate,
+            "target_rate": n.target_rate, "in_flight": n.in_flight(),
+            "journeys": [{"name": j.name, "outcomes": j.outcomes, "errors": j.errors,
+                          "p50_s": j.p50_s, "p95_s": j.p95_s, "p99_s": j.p99_s}
+                         for j in n.journeys]}
 
 
 class MetricsExporter:
-    """Progress consumer that updates the metrics, and the HTTP server that exposes them."""
+    """Progress consumer feeding the endpoint process; ``start`` launches it."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port, self.spec = host, port, ""
-        self._registry, self._m = _registry()
-        self._server: Any = None
-        self._labels: tuple[str, str, str] = ("", "", "")
+        self._proc: subprocess.Popen[str] | None = None
+        self._run: tuple[str, str, str] = ("", "", "")
         self._last = -1
 
     def start(self) -> None:
-        """Bind and serve in a daemon thread; MetricsUnavailable if the port cannot be bound."""
-        from prometheus_client import start_http_server
-
+        """Launch the endpoint; MetricsUnavailable if the library is missing or the port
+        cannot be bound."""
         try:
-            self._server, _ = start_http_server(self.port, self.host, self._registry)
-        except OSError as exc:
-            raise MetricsUnavailable(f"--metrics-port {self.port}: cannot listen on "
-                                     f"{self.host}:{self.port}: {exc.strerror or exc}") from None
-        self.port = int(self._server.server_address[1])
+            importlib.import_module("prometheus_client")
+        except ImportError:
+            raise MetricsUnavailable(f"--metrics-port needs prometheus_client: {INSTALL_HINT}") \
+                from None
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.live.metrics_server", self.host, str(self.port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        answer = self._proc.stdout.readline().strip()
+        if not answer.startswith("port "):
+            self.stop()
+            why = answer.removeprefix("error ") or "the endpoint process ended"
+            raise MetricsUnavailable(f"--metrics-port {self.port}: {why}")
+        self.port = int(answer.split()[1])
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()  # end of input: the endpoint shuts down and exits
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
     def __call__(self, event: ProgressEvent) -> None:
         if isinstance(event, RunStarted):
-            self._labels, self._last = (self.spec, event.profile, event.variant), -1
-            self._m["active"].set(1)
+            self._run, self._last = (self.spec, event.profile, event.variant), -1
+            self._send({"kind": "started"})
         elif isinstance(event, IntervalProgress):
             numbers = interval_numbers(event)
             if numbers is not None:
-                self._update(numbers)
+                self._interval(numbers)
         else:
             for numbers in closing_numbers(event, self._last):
-                self._update(numbers)
-            self._m["active"].set(0)
+                self._interval(numbers)
+            self._send({"kind": "finished"})
 
-    def _update(self, n: IntervalNumbers) -> None:
+    def _interval(self, n: IntervalNumbers) -> None:
         self._last = max(self._last, n.index)
-        run = self._labels
-        self._m["achieved"].labels(*run).set(n.achieved_rate)
-        if n.target_rate is not None:
-            self._m["target"].labels(*run).set(n.target_rate)
-        self._m["in_flight"].labels(*run).set(n.in_flight())
-        for j in n.journeys:
-            for outcome, count in j.outcomes.items():
-                if count:
-                    self._m["requests"].labels(*run, j.name, outcome).inc(count)
-            self._m["errors"].labels(*run, j.name).inc(j.errors)
-            for quantile, attr in QUANTILES:
-                value = getattr(j, attr)
-                if value is not None:
-                    self._m["latency"].labels(*run, j.name, quantile).set(value)
+        self._send(interval_message(self._run, n))
+
+    def _send(self, msg: dict[str, Any]) -> None:
+        if self._proc is not None and self._proc.stdin is not None:
+            self._proc.stdin.write(json.dumps(msg, separators=(",", ":")) + "\n")
+            self._proc.stdin.flush()
