@@ -95,7 +95,7 @@ class PrometheusClient:
         except (ValueError, OSError, AttributeError):
             detail = ""
         if 400 <= exc.code < 500 and exc.code not in (401, 403, 404, 407):
-            return QueryRejected(detail or f"HTTP {exc.code}")
+            return QueryRejected(f"Prometheus rejected the query: {detail or f'HTTP {exc.code}'}")
         text = f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
         return PrometheusUnreachable(f"Prometheus at {self.shown_url} answered {text}")
 
@@ -108,7 +108,7 @@ def _decode(payload: bytes, url: str) -> dict[str, Any]:
                                     "(not JSON)") from None
     if not isinstance(doc, dict) or doc.get("status") != "success":
         error = doc.get("error", "unknown error") if isinstance(doc, dict) else "not an object"
-        raise QueryRejected(str(error))
+        raise QueryRejected(f"Prometheus rejected the query: {error}")
     data = doc.get("data")
     return data if isinstance(data, dict) else {}
 

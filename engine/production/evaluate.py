@@ -50,7 +50,7 @@ def evaluate(client: PrometheusClient, slo: Slo, window: Window) -> SloStatus:
     try:
         return _evaluate(client, slo, window)
     except QueryRejected as exc:
-        raise SloQueryRejected(f"SLO {slo.name}: Prometheus rejected its query: {exc}") from None
+        raise SloQueryRejected(f"SLO {slo.name}: {exc}") from None
 
 
 def _metric(slo: Slo) -> str:
@@ -115,7 +115,12 @@ def _instant(client: PrometheusClient, sli: ProductionSli, slo: Slo,
     if quantile is not None:
         parts["quantile"] = quantile
     out: dict[str, float] = {}
-    for series in client.query(q.batch(parts), window.end):
+    found = client.query(q.batch(parts), window.end)
+    tags = [s.labels.get(q.TAG) for s in found]
+    if any(tags.count(tag) > 1 for tag in tags):
+        raise QueryRejected(f"its query returns {max(map(tags.count, tags))} series where one "
+                            "is needed: aggregate it (sum(...) without by)")
+    for series in found:
         name = series.labels.get(q.TAG)
         if name and series.points and math.isfinite(series.points[0][1]):
             out[name] = max(0.0, series.points[0][1]) if name != "quantile" else series.points[0][1]

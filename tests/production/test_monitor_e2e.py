@@ -138,7 +138,7 @@ def test_rejected_promql_names_the_slo(tmp_path: Path, prom: Prom,
     spec.write_text(text)
     assert main(["monitor", str(spec), "--at", f"{prom.end:.0f}"]) == 3
     err = capsys.readouterr().err
-    assert "SLO errors: Prometheus rejected its query" in err
+    assert "SLO errors: Prometheus rejected the query: " in err and "parse error" in err
     assert "Traceback" not in err
 
 
@@ -153,3 +153,16 @@ def test_shipped_example_validates_and_monitors_compliant(tmp_path: Path, prom: 
     assert main(["monitor", str(spec), "--at", f"{prom.end:.0f}", "--json", str(out)]) == 0
     slos = _slos(json.loads(out.read_text()))
     assert [s["verdict"] for s in slos.values()] == ["COMPLIANT"] * 3
+
+
+def test_query_returning_several_series_is_named(tmp_path: Path, prom: Prom,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    text = write_spec(tmp_path, "compliant", prom.url).read_text().replace(
+        "bad: 'sum(rate(", "bad: 'sum by (job) (rate(").replace(
+        "total: 'sum(rate(", "total: 'sum by (job) (rate(")
+    spec = tmp_path / "several.yaml"
+    spec.write_text(text.replace('{scenario="compliant",code="500"}', '{code="500"}').replace(
+        '{scenario="compliant"}[{window}]', "[{window}]"))
+    assert main(["monitor", str(spec), "--at", f"{prom.end:.0f}"]) == 3
+    err = capsys.readouterr().err
+    assert "SLO errors: its query returns 2 series" in err
