@@ -34,6 +34,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
                      "engine.pipeline"),
     "engine.history": ("engine.driver", "engine.target", "engine.report", "engine.commands",
                        "engine.pipeline"),
+    # scale-out runs the driver on generator hosts and merges into its RunResult; it never
+    # reaches downstream (analysis, gates, reports) nor the target session around it
+    "engine.scale": ("engine.analysis", "engine.target", "engine.report", "engine.history",
+                     "engine.gates", "engine.commands", "engine.pipeline"),
 }
 KNOWN_DEBT: set[tuple[str, str]] = set()
 

@@ -114,6 +114,21 @@ def test_a_stop_request_stops_every_host(cluster: LocalCluster, server: TestServ
     assert [h["requests"] > 0 for h in run.extra["hosts"]] == [True, True]
 
 
+def test_closed_model_with_worker_processes_on_each_host(cluster: LocalCluster,
+                                                         server: TestServer) -> None:
+    """Virtual users split over 2 hosts x 2 worker processes (the host's own children)."""
+    text = spec_text(server.url, cluster.address, duration="2s").replace(
+        f"rate: {RATE}/s", "vus: 4").replace("workers_per_node: 1", "workers_per_node: 2")
+    spec = load(text)
+    run = run_profile(server.url, spec.journeys, spec.profiles[0])
+    assert run.model == "closed" and run.workers == 4
+    assert run.validity.valid, run.validity.reasons
+    hosts = run.extra["hosts"]
+    assert [h["workers"] for h in hosts] == [2, 2]
+    assert all(h["requests"] > 0 for h in hosts)
+    assert run.requests == sum(h["requests"] for h in hosts)
+
+
 def test_too_few_generator_hosts_is_an_error_before_any_load(cluster: LocalCluster) -> None:
     with TestServer("ok") as quiet:
         spec = load(spec_text(quiet.url, cluster.address, nodes=3))
