@@ -336,8 +336,9 @@ SHAPE = {
                                    "required with rate or vus."),
     "ramp_up": d(ref("duration"), "Linear ramp from 0 to the rate or vus before duration. "
                                   "Default 0."),
-    "think_time": d(ref("duration"), "Closed model: pause between a virtual user's journey "
-                                     "passes. Default 0."),
+    "think_time": d(ref("think"), "Closed model: pause between a virtual user's journey "
+                                  "passes (a duration, uniform A-B or exponential mean M). "
+                                  "Default 0."),
     "stages": {"type": "array", "minItems": 1, "items": obj({
         "duration": d(ref("duration"), "Time to ramp linearly from the previous stage's "
                                        "level (0 at the start) to this one's."),

@@ -42,6 +42,8 @@ class Catalog:
     series: tuple[str, ...] = ()
     """Names of the per-step series ("journey\tstep index") of multi-step journeys."""
     check_counts: tuple[int, ...] = field(default=())
+    iteration: ThinkTime | None = None
+    """The profile's think time as a distribution, drawn after each journey's last step."""
 
     @property
     def stateful(self) -> bool:
@@ -56,13 +58,16 @@ class Catalog:
                                                   if plan.cookies else "")
 
     def think(self, journey: int, step: int) -> int:
-        """The pause after a step, ns: fixed, or drawn from its distribution."""
-        dists = self.dists[journey][step] if self.dists else None
-        fixed = self.think_ns[journey][step]
-        if dists is None:
-            return fixed
-        extra = fixed - int(dists.mean_s * 1e9)  # the profile's iteration think, if any
-        return extra + int(sample_think(dists, self.ctx.rng) * 1e9)
+        """The pause after a step, ns: fixed, or drawn from its (and after the last step,
+        the profile's) distribution; think_ns holds the means."""
+        pause = self.think_ns[journey][step]
+        dist = self.dists[journey][step] if self.dists else None
+        if dist is not None:
+            pause += int((sample_think(dist, self.ctx.rng) - dist.mean_s) * 1e9)
+        it = self.iteration
+        if it is not None and step + 1 == len(self.builders[journey]):
+            pause += int((sample_think(it, self.ctx.rng) - it.mean_s) * 1e9)
+        return max(0, pause)
 
     def request(self, journey: int, step: int) -> bytes:
         return self.builders[journey][step].build(self.ctx)
@@ -85,7 +90,7 @@ class Catalog:
         """The one request (see ``single``) when there is also no think time: closed-model
         users can then resend it at once."""
         one = self.single()
-        if one is None or self.think_ns[0][0] != 0 or (self.dists and self.dists[0][0]):
+        if one is None or self.think_ns[0][0] != 0 or self.dists or self.iteration:
             return None
         return one[0]
 
@@ -98,7 +103,8 @@ class Catalog:
 
 def compile_catalog(journeys: Sequence[Journey], tables: dict[str, DataTable],
                     host_header: str, worker: int = 0, workers: int = 1,
-                    seed: int | None = None, iteration_think_s: float = 0.0) -> Catalog:
+                    seed: int | None = None, iteration_think_s: float = 0.0,
+                    iteration: ThinkTime | None = None) -> Catalog:
     """Compile the spec journeys for one worker; ValueError names the bad template.
 
     ``iteration_think_s`` (the profile's think time, s) is added after each journey's last
@@ -131,7 +137,7 @@ def compile_catalog(journeys: Sequence[Journey], tables: dict[str, DataTable],
     return Catalog(tuple(j.name for j in journeys), tuple(builders), tuple(expects),
                    tuple(heads), tuple(thinks), tuple(follows), mix, ctx, offset,
                    tuple(hops), plans, dists if any(any(d) for d in dists) else (),
-                   series, checks)
+                   series, checks, iteration)
 
 
 def _hops(journey: Journey, r: Request) -> int:

@@ -83,7 +83,6 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
     Open model (arrival rate) or closed (virtual users) follows from the profile's shape.
     ``on_interval`` runs in the caller's process after each closed interval (True aborts);
     ``stop`` set (Ctrl-C) stops with a 1 s grace; ``max_duration_s`` bounds the run (s).
-    ``tls``: the target's certificate trust (and PERFOPT_TLS_VERIFY=0: no verification).
     Raises ValueError for a bad URL, template, data file or shape, or a non-loopback
     target when PERFOPT_LOOPBACK_ONLY=1.
     """
@@ -108,13 +107,15 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
         if max_duration_s is not None:
             hard = min(hard, start_ns + int(max_duration_s * 1e9))
         return WorkerPlan(i, workers, target_url, portable, tuple(data), shape, s,
-                          start_ns, hard, verify, think_s=profile.think_time_s, ca_file=ca_file)
+                          start_ns, hard, verify, think_s=profile.think_time_s, ca_file=ca_file,
+                          think=profile.think)
 
     return _execute(info, plan, ParentArgs(on_interval, progress, stop, max_duration_s))
 
 
 def _trust(tls: TlsSettings | None) -> tuple[bool, str | None]:
-    """(verify, CA file) for an https target: the spec's tls, PERFOPT_TLS_VERIFY=0 overrides."""
+    """(verify, CA file) for an https target from run_profile's ``tls`` (the target's);
+    PERFOPT_TLS_VERIFY=0 turns verification off whatever the spec says."""
     verify = os.environ.get("PERFOPT_TLS_VERIFY", "1") != "0" and (tls is None or tls.verify)
     return verify, tls.ca_file if tls is not None else None
 

@@ -26,7 +26,7 @@ from engine.driver.shapes import Shape
 from engine.driver.stateful import Stats
 from engine.driver.templates import load_data
 from engine.hotpath.native import Histogram, Recorder
-from engine.spec.model import DataFile, Journey, RunSettings
+from engine.spec.model import DataFile, Journey, RunSettings, ThinkTime
 
 HOUSEKEEPING_S = 0.02
 """Timeout sweep, user adjustment and stop checks run this often (seconds)."""
@@ -53,6 +53,8 @@ class WorkerPlan:
     """Pause between a closed-model user's iterations (the profile's think time), s."""
     ca_file: str | None = None
     """PEM CA bundle to trust for an https target (target tls.ca_file)."""
+    think: ThinkTime | None = None
+    """The profile's think time as a distribution (``think_s`` is its mean)."""
 
     @property
     def connections(self) -> int:
@@ -133,7 +135,7 @@ class _Run:
         self.ep = ep = endpoint(plan.target_url, s.connect_timeout_s, plan.verify_tls,
                                 plan.ca_file)
         cat = compile_catalog(plan.journeys, load_data(plan.data), ep.host_header,
-                              plan.index, plan.count, plan.seed, plan.think_s)
+                              plan.index, plan.count, plan.seed, plan.think_s, plan.think)
         self.rec = Recorder(list(cat.names), plan.start_ns, int(s.interval_s * 1e9))
         self.stats = stats = Stats(len(cat.names), list(cat.check_counts), list(cat.series),
                                    plan.start_ns, int(s.interval_s * 1e9))

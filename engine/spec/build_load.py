@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.spec.context import Ctx, P
 from engine.spec.model import PROFILE_KINDS, LoadProfile, RunSettings, Stage, StopWhen
+from engine.spec.think import build_think
 
 
 def build_profiles(ctx: Ctx, raw: dict[str, Any]) -> tuple[LoadProfile, ...]:
@@ -42,13 +43,14 @@ def _settings(ctx: Ctx, raw: dict[str, Any], path: P, base: RunSettings) -> RunS
 
 def _shape(ctx: Ctx, raw: dict[str, Any], path: P) -> dict[str, Any]:
     """Fields shared by baseline and soak: rate/vus, duration, ramp, stages, replay CSV."""
+    think = build_think(ctx, (*path, "think_time"), raw.get("think_time"))
     out: dict[str, Any] = {
         "rate": ctx.rate((*path, "rate"), raw.get("rate")),
         "vus": raw.get("vus"),
         "duration_s": ctx.duration((*path, "duration"), raw.get("duration")) or 0.0,
         "ramp_up_s": ctx.duration((*path, "ramp_up"), raw.get("ramp_up"), positive=False) or 0.0,
-        "think_time_s": ctx.duration((*path, "think_time"), raw.get("think_time"),
-                                     positive=False) or 0.0,
+        "think_time_s": think.mean_s if think else 0.0,
+        "think": think if think is not None and think.kind != "fixed" else None,
         "stages": tuple(_stage(ctx, s, (*path, "stages", i))
                         for i, s in enumerate(raw.get("stages", []))),
     }

@@ -22,11 +22,9 @@ from engine.spec.model import (
     Request,
     StartCommand,
     Target,
-    ThinkTime,
     TlsSettings,
 )
-from engine.spec.think import parse_think
-from engine.units import UnitError
+from engine.spec.think import build_think
 
 DEMO_FIXES = ("index", "join", "cache", "async", "parallel", "linear", "pool")
 
@@ -151,7 +149,7 @@ def _request(ctx: Ctx, raw: dict[str, Any], path: P) -> Request:
         ctx.error(path, "expected one of 'body', 'json' or 'body_file', not several")
     method = str(raw.get("method", "POST" if body is not None or json_text else "GET"))
     expect = tuple(int(s) for s in raw.get("expect", {}).get("status", ())) or (200, 201, 202, 204)
-    think = _think(ctx, (*path, "think_time"), raw.get("think_time"))
+    think = build_think(ctx, (*path, "think_time"), raw.get("think_time"))
     headers = MappingProxyType({str(k): str(v) for k, v in raw.get("headers", {}).items()})
     redirects = raw.get("redirects")
     if raw.get("follow_redirects") is False and redirects is None:
@@ -163,17 +161,6 @@ def _request(ctx: Ctx, raw: dict[str, Any], path: P) -> Request:
                    checks=build_checks(ctx, raw.get("checks", []), (*path, "checks")),
                    redirects=None if redirects is None else int(redirects),
                    tags=_tags(raw.get("tags")))
-
-
-def _think(ctx: Ctx, path: P, raw: Any) -> ThinkTime | None:
-    """``think_time``: a duration, ``uniform A-B`` (or ``A-B``), ``exponential mean M``."""
-    if raw is None:
-        return None
-    try:
-        return parse_think(str(raw))
-    except UnitError as exc:
-        ctx.error(path, f"expected {exc.expected}, got {str(raw)!r}")
-        return None
 
 
 def _tags(raw: Any) -> Mapping[str, str]:

@@ -99,7 +99,7 @@ class Request:
     """JSON body as canonical JSON text (templated after serialisation)."""
     expect_status: tuple[int, ...] = (200, 201, 202, 204)
     think_time_s: float = 0.0
-    """Pause after this step (closed model only)."""
+    """Pause after this step, s (the mean of ``think`` when that is a distribution)."""
     follow_redirects: bool = False
     name: str = ""
     """The step's ``name:``; empty: "METHOD /path" names it in per-step results."""
@@ -235,6 +235,7 @@ class LoadProfile:
     rate: float | None = None
     vus: int | None = None
     think_time_s: float = 0.0
+    think: ThinkTime | None = None  # think_time as a distribution (think_time_s: its mean)
     ramp_up_s: float = 0.0
     stages: tuple[Stage, ...] = ()
     rate_csv: str | None = None

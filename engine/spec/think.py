@@ -7,7 +7,9 @@ both ends included), ``"exponential mean 300ms"`` or ``"exponential 300ms"``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from engine.spec.context import Ctx, P
 from engine.spec.model import ThinkTime
 from engine.units import UnitError, parse_duration
 
@@ -35,3 +37,14 @@ def parse_think(text: str) -> ThinkTime:
         return ThinkTime("fixed", parse_duration(text))
     except UnitError:
         raise UnitError(EXPECTED, text) from None
+
+
+def build_think(ctx: Ctx, path: P, raw: Any) -> ThinkTime | None:
+    """A spec's ``think_time`` (None when absent); a bad one is an error at ``path``."""
+    if raw is None:
+        return None
+    try:
+        return parse_think(str(raw))
+    except UnitError as exc:
+        ctx.error(path, f"expected {exc.expected}, got {str(raw)!r}")
+        return None

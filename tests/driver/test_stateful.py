@@ -253,3 +253,21 @@ def test_self_signed_tls_trusted_by_ca_file_or_verify_false(tmp_path: Path, mode
         unverified = only(run(s, model, flow, tls=TlsSettings(verify=False)))
     assert untrusted.outcomes["connect"] > 0 and untrusted.ok == 0
     assert ok_only(trusted) and ok_only(unverified) and set(trusted.statuses) == {200}
+
+
+def test_profile_think_time_distribution_is_drawn_after_each_iteration(tmp_path: Path) -> None:
+    text = _spec(STEPS).replace("baseline: {rate: 50/s, duration: 5s}",
+                                "baseline: {vus: 2, duration: 5s, think_time: 100ms-300ms}")
+    (tmp_path / "body.json").write_text("{}", encoding="utf-8")
+    specs, errors = load_text(text, "s.yaml", tmp_path)
+    assert errors == []
+    prof = specs[0].profiles[0]
+    assert prof.think == ThinkTime("uniform", 0.1, 0.3) and prof.think_time_s == 0.2
+    from engine.driver.catalog import compile_catalog
+
+    cat = compile_catalog(specs[0].journeys, {}, "h:1", seed=3,
+                          iteration_think_s=prof.think_time_s, iteration=prof.think)
+    last = [cat.think(0, 1) / 1e9 for _ in range(2000)]  # step think 0 + the profile's
+    first = [cat.think(0, 0) / 1e9 for _ in range(2000)]  # the step's own 10ms-20ms
+    assert min(last) >= 0.1 - 1e-8 and max(last) <= 0.3 + 1e-8 and abs(statistics.mean(last) - 0.2) < 0.01
+    assert min(first) >= 0.01 - 1e-8 and max(first) <= 0.02 + 1e-8
