@@ -122,3 +122,20 @@ def production_first(*groups: tuple[str, ...]) -> tuple[str, ...]:
     """The messages with production's first: a production breach leads the report."""
     flat = [m for group in groups for m in group]
     return tuple(sorted(flat, key=lambda m: not m.startswith("production:")))
+
+
+def budget_risk(found: ProductionFindings | None) -> str:
+    """The error budget state every hypothesis' risk line carries: the policy of the SLO
+    whose production budget is most consumed ('' without production data)."""
+    judged = [st for st in (found.statuses if found else ()) if st.budget_consumed is not None]
+    if not judged:
+        return ""
+    worst = max(judged, key=lambda st: st.budget_consumed or 0.0)
+    return f"production {worst.slo}: {worst.policy}"
+
+
+def with_budget_risk(hypotheses: list[dict[str, Any]],
+                     found: ProductionFindings | None) -> list[dict[str, Any]]:
+    """Hypothesis report entries with ``budget_risk`` when production data says something."""
+    note = budget_risk(found)
+    return [{**h, "budget_risk": note} for h in hypotheses] if note else hypotheses

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.gates.evaluate import exit_code, overall
-from engine.production.findings import findings_doc
+from engine.production.findings import findings_doc, with_budget_risk
 from engine.records import Analysed, RunEntry, SpecResult
 from engine.redact import redact
 from engine.report.document import empty_spec_report, new_document, run_to_doc
@@ -73,7 +73,8 @@ def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:
         messages=list(o.messages), runs=[_run_doc(e, a, secrets) for e in d.runs],
         slo_checks=[c.to_doc() for c in a.slo_checks], error_budgets=[b.to_doc() for b in a.budgets],
         gates=[g.to_doc() for g in j.gates], checklist=[c.to_doc() for c in j.checklist],
-        regression=_regression(o), hypotheses=[h.to_doc() for h in d.hypotheses],
+        regression=_regression(o), hypotheses=with_budget_risk(
+            [h.to_doc() for h in d.hypotheses], a.production),
         priorities=[p.to_doc() for p in a.priorities],
         bottlenecks=[b.to_doc() for b in a.bottlenecks], stress=_doc(d.stress),
         soak=_doc(d.soak), spike=_doc(d.spike), capacity=_doc(d.capacity), **_judgement_docs(o),

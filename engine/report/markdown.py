@@ -180,7 +180,8 @@ def _hypothesis(h: Doc) -> str:
         f"### {h['id']}: {h['title']}",
         "",
         f"- **Type**: {h['type']}; **effort**: {h['effort_hours']:g} h; "
-        f"**risk**: {h.get('risk', '—')}",
+        f"**risk**: {h.get('risk', '—')}" + (f" ({h['budget_risk']})" if h.get("budget_risk")
+                                             else ""),
         f"- **Change**: {h.get('change_text') or '—'}",
         f"- **Hypothesis**: {h['expectation']}",
         f"- **Status**: {h['status']}; **verdict**: {h['verdict']}",
