@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 SCHEMA_ID = "perfopt/report/v1"
-REVISION = 3
+REVISION = 4
 """Additions within v1 (docs/REPORT_FORMAT.md): 2 = per-journey statuses, error causes,
 steps, checks, ended instances, redirects and tags, and each run's per-tag results."""
 NS = 1e-9
