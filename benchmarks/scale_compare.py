@@ -4,7 +4,7 @@ see a difference? (run by hand; docs/BENCHMARKS.md, issue #18)
     python benchmarks/scale_compare.py [--baseline 3] [--rounds 2]
 
 Seeds the history with ``--baseline`` local applies of one demo spec (2 worker processes,
-200/s for 5 s), then alternates, ``--rounds`` times: one apply on the cluster (2 generator
+--rate 200/s for 5 s), then alternates, ``--rounds`` times: one apply on the cluster (2 generator
 hosts x 1 worker process: the same 2 execution segments) and one local control apply.
 Each is judged by the regression gate against the last 3 stored runs (every run is also
 stored, so later ones compare with a mix). Prints each apply's gate status and its p50/p95
@@ -36,11 +36,15 @@ journeys:
   - {{name: user, weight: 50, request: {{method: GET, path: "/users/{{rand:1-100000}}"}}}}
 load:
   defaults: {{workers: 2}}
-  baseline: {{rate: 200/s, duration: 5s, connections: 32}}
+  baseline: {{rate: {rate}/s, duration: 5s, connections: 32}}
 execution: {{nodes: 2, workers_per_node: 1}}
 report: {{formats: [json], dir: reports}}
 history: {{path: .perfopt/history.db, baseline: {{mode: last, last: 3}}}}
 """
+
+
+RATES = [200]
+"""The total rate (requests/s), set from --rate."""
 
 
 def _port() -> int:
@@ -51,7 +55,7 @@ def _port() -> int:
 
 def _apply(work: Path, flags: list[str]) -> dict[str, Any]:
     spec = work / "scale.yaml"
-    spec.write_text(SPEC.format(port=_port()), encoding="utf-8")
+    spec.write_text(SPEC.format(port=_port(), rate=RATES[0]), encoding="utf-8")
     subprocess.run([sys.executable, "-m", "engine", "apply", str(spec), "--quiet", *flags],
                    cwd=work, capture_output=True, text=True, timeout=300, check=False)
     doc: dict[str, Any] = json.loads((work / "reports" / "scale-latest.json").read_text())
@@ -77,7 +81,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rate", type=int, default=200, help="total requests/s")
     args = ap.parse_args()
+    RATES[0] = args.rate
     from tests.scale.localcluster import local_cluster
 
     with tempfile.TemporaryDirectory() as tmp, local_cluster(Path(tmp)) as cluster:
