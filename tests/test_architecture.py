@@ -38,6 +38,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # reaches downstream (analysis, gates, reports) nor the target session around it
     "engine.scale": ("engine.analysis", "engine.target", "engine.report", "engine.history",
                      "engine.gates", "engine.commands", "engine.pipeline"),
+    # live outputs read progress events only; they never reach into the stages around a run
+    "engine.live": ("engine.analysis", "engine.target", "engine.report", "engine.history",
+                    "engine.gates", "engine.commands", "engine.pipeline"),
 }
 KNOWN_DEBT: set[tuple[str, str]] = set()
 
