@@ -106,6 +106,9 @@ class _Run:
             self._await_ready()
             self._announce_start()
             self._follow()
+        except (OSError, TimeoutError) as exc:  # the scheduler went away: no host can report
+            raise ClusterUnavailable(f"lost the dask scheduler {self.address}: "
+                                     f"{type(exc).__name__}: {exc}") from None
         finally:
             with contextlib.suppress(Exception):
                 self.channels.stop.set()  # Ctrl-C, an error, or done: every host stops
