@@ -35,6 +35,7 @@ from engine.history.record import HistoryFindings, open_store, read_history, rec
 from engine.history.store import HistoryStore
 from engine.plan import SpecPlan
 from engine.production.findings import observe, production_first, production_messages
+from engine.production.shape import shape_messages
 from engine.records import Analysed, Driven, Judgement, Recorded, SpecResult, unique
 from engine.result import RunResult
 from engine.target.session import ExecOptions
@@ -98,6 +99,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     messages += [problem] if problem else []
     production = None if driven.interrupted else observe(driven.spec)
     messages[:0] = production_messages(production)  # a production breach leads
+    messages += shape_messages(driven.spec)  # which production window shaped the load
     fleet, savings = money(driven.spec, driven.runs, driven.primary, driven.hypotheses)
     return Analysed(
         slo_checks, budgets, bottlenecks,

@@ -53,6 +53,8 @@ SECTIONS += [  # issue #17: production SLOs
     ("slos[].production.latency", "#/$defs/slo/properties/production/properties/latency"),
     ("slos[].production.availability",
      "#/$defs/slo/properties/production/properties/availability"),
+    ("load.baseline.from_production (and load.soak.from_production)",
+     "#/$defs/baseline/properties/from_production"),
 ]
 
 SECTIONS += [  # issue #16: stateful journeys, real-client requests

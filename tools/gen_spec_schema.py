@@ -640,10 +640,16 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-from schema_production import PRODUCTION, SLO_PRODUCTION  # noqa: E402 (issue #17)
+from schema_production import (  # noqa: E402 (issue #17)
+    FROM_PRODUCTION,
+    PRODUCTION,
+    SLO_PRODUCTION,
+)
 
 DEFS["slo"]["properties"]["production"] = SLO_PRODUCTION
 SCHEMA["properties"]["production"] = PRODUCTION
+for _kind in ("baseline", "soak"):
+    DEFS[_kind]["properties"]["from_production"] = FROM_PRODUCTION
 
 
 def render() -> str:

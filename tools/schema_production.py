@@ -77,3 +77,18 @@ PRODUCTION = _obj({
                     "Time of the last deploy (ISO 8601, e.g. 2026-11-20T10:00:00Z): the "
                     "before/after split of the no-regression check."},
 }, ["prometheus"], "Where production metrics are read: the source of monitor and rules.")
+
+FROM_PRODUCTION = _obj({
+    "query": _promql("PromQL for the production request rate per second (e.g. "
+                     "sum(rate(http_requests_total{job=\"shop\"}[5m]))), read over window."),
+    "window": {"$ref": "#/$defs/duration",
+               "description": "The past production window replayed, ending now. Default 1d."},
+    "compress": {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*x?\s*$",
+                 "x-expected": 'a time compression like "24x"',
+                 "description": "How much faster than production it is replayed: 24x plays a "
+                                "day in an hour. Default 24x."},
+    "scale": {"type": "number", "exclusiveMinimum": 0,
+              "description": "Multiplier of production's rate (2 = twice production). "
+                             "Default 1."},
+}, ["query"], "Arrival rate shaped like a past production window (needs the top-level "
+   "production source); give it instead of rate, vus, stages or rate_csv.")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from engine.gates.evaluate import unknown_gate_error
 from engine.live.options import add_live_arguments
 from engine.plan import PROFILE_CHOICES, SpecPlan, plan_spec, render_plan
+from engine.production.shape import resolve_all
 from engine.redact import redact
 from engine.report.writer import report_dir_problem
 from engine.result import ExitCode
@@ -76,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(_without_secrets(render_plan(plans), loaded.specs))
         return 0
+    shaped = resolve_all(loaded.specs)  # from_production load shapes, read now (issue #17)
+    if isinstance(shaped, str):
+        print(f"{shaped}; nothing was run", file=sys.stderr)
+        return ExitCode.RUN_INVALID
+    if shaped != loaded.specs:
+        loaded.specs[:] = shaped
+        plans = [plan_spec(s, only, hypotheses=not args.no_hypotheses) for s in shaped]
     cluster = _cluster_problem(loaded.specs, args.scheduler)
     if cluster:
         print(f"{cluster}; nothing was run", file=sys.stderr)

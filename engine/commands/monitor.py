@@ -113,13 +113,18 @@ def run_flow(breached: list[Spec], args: argparse.Namespace, code: int) -> int:
         return code
     from engine.commands import apply
     from engine.plan import plan_spec
+    from engine.production.shape import resolve_all
 
     parser = argparse.ArgumentParser()
     apply.add_arguments(parser)
     apply_args = parser.parse_args([*(["--out", args.out] if args.out else [])])
     names = ", ".join(s.name for s in breached)
     print(f"monitor: production breach in {names}: running the flow with trigger slo-breach")
-    plans = [plan_spec(replace(s, trigger="slo-breach")) for s in breached]
+    shaped = resolve_all([replace(s, trigger="slo-breach") for s in breached])
+    if isinstance(shaped, str):
+        print(f"monitor: {shaped}; the flow was not run", file=sys.stderr)
+        return ExitCode.RUN_INVALID
+    plans = [plan_spec(s) for s in shaped]
     flow = apply.run_plans(apply_args, plans)
     return flow if flow in (ExitCode.SPEC_INVALID, ExitCode.RUN_INVALID) else code
 

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from engine.spec.build_production import production_shape
 from engine.spec.context import Ctx, P
 from engine.spec.model import PROFILE_KINDS, LoadProfile, RunSettings, Stage, StopWhen
 from engine.spec.think import build_think
@@ -56,9 +57,11 @@ def _shape(ctx: Ctx, raw: dict[str, Any], path: P) -> dict[str, Any]:
     }
     if "rate_csv" in raw:
         out["rate_csv"] = _csv(ctx, str(raw["rate_csv"]), (*path, "rate_csv"))
-    shapes = [k for k in ("rate", "vus", "stages", "rate_csv") if k in raw]
+    if "from_production" in raw:  # issue #17: stages resolved from Prometheus at run time
+        out.update(production_shape(ctx, raw["from_production"], (*path, "from_production")))
+    shapes = [k for k in ("rate", "vus", "stages", "rate_csv", "from_production") if k in raw]
     if len(shapes) != 1:
-        ctx.error(path, "expected exactly one of rate, vus, stages or rate_csv"
+        ctx.error(path, "expected exactly one of rate, vus, stages, rate_csv or from_production"
                   + (f", got {', '.join(shapes)}" if shapes else ""))
     if ("rate" in raw or "vus" in raw) and "duration" not in raw:
         ctx.error(path, "missing required key 'duration'")

@@ -13,10 +13,11 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.spec.context import Ctx, P
-from engine.spec.model import Slo
+from engine.spec.model import Slo, Stage
 from engine.spec.production_model import (
     MIN_WINDOW_S,
     Production,
+    ProductionShape,
     ProductionSli,
     PrometheusSource,
 )
@@ -181,3 +182,28 @@ def header_secrets(production: Production | None) -> tuple[str, ...]:
     if production is None:
         return ()
     return tuple(production.prometheus.headers)
+
+
+def production_shape(ctx: Ctx, raw: dict[str, Any], path: P) -> dict[str, Any]:
+    """LoadProfile fields of ``from_production``: the shape, and one placeholder stage as
+    long as the replay (so the plan and lint see its length) until it is resolved."""
+    window = ctx.duration((*path, "window"), raw.get("window", "1d")) or 86400.0
+    compress = float(str(raw.get("compress", "24x")).strip().rstrip("x").strip())
+    if compress <= 0:
+        ctx.error((*path, "compress"), f"expected a compression above 0, got {raw['compress']!r}")
+        compress = 1.0
+    query = str(raw["query"])
+    problem = _unbalanced(query)
+    if problem:
+        ctx.error((*path, "query"), f"expected PromQL with balanced brackets: {problem} in "
+                                    f"{query!r}")
+    shape = ProductionShape(query, window, compress, float(raw.get("scale", 1.0)))
+    return {"from_production": shape, "stages": (Stage(shape.duration_s),)}
+
+
+def check_shapes(ctx: Ctx, profiles: tuple[Any, ...], production: Production | None) -> None:
+    """A profile shaped from production needs the spec's production source."""
+    for profile in profiles:
+        if getattr(profile, "from_production", None) is not None and production is None:
+            ctx.error(("load", profile.kind, "from_production"),
+                      "expected a top-level production: block naming the Prometheus source")

@@ -26,7 +26,12 @@ from engine.spec.build_flow import (
     build_slos,
 )
 from engine.spec.build_load import build_profiles
-from engine.spec.build_production import attach_production, build_production, header_secrets
+from engine.spec.build_production import (
+    attach_production,
+    build_production,
+    check_shapes,
+    header_secrets,
+)
 from engine.spec.build_target import build_data, build_journeys, build_target
 from engine.spec.coerce import Coercer
 from engine.spec.context import Ctx
@@ -178,6 +183,7 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
     production = build_production(ctx, data.get("production"))
     slos = attach_production(ctx, data.get("slos", []), slos, production)
     profiles = build_profiles(ctx, data["load"])
+    check_shapes(ctx, profiles, production)
     execution = build_execution(ctx, data.get("execution"))
     profiles = with_execution(profiles, execution)
     if not profiles:

@@ -17,7 +17,7 @@ from engine.spec.model_steps import Check as Check
 from engine.spec.model_steps import Extract as Extract
 from engine.spec.model_steps import ThinkTime as ThinkTime
 from engine.spec.model_steps import TlsSettings as TlsSettings
-from engine.spec.production_model import Production, ProductionSli
+from engine.spec.production_model import Production, ProductionShape, ProductionSli
 from engine.units import Change, Comparison
 
 Trigger = Literal[
@@ -260,6 +260,7 @@ class LoadProfile:
     # capacity
     multipliers: tuple[float, ...] = ()
     location: Location | None = None
+    from_production: ProductionShape | None = None  # baseline/soak: resolved into stages
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-__all__ = ["MIN_WINDOW_S", "Production", "ProductionSli", "PrometheusSource"]
+__all__ = ["MIN_WINDOW_S", "Production", "ProductionShape", "ProductionSli", "PrometheusSource"]
 
 MIN_WINDOW_S = 7 * 86400.0
 """Compliance is not judged on less than 7 days of production data."""
@@ -48,3 +48,21 @@ class Production:
     """Unix time of the last deploy (the before/after split of the regression check)."""
     location: tuple[str, int] | None = None
     """(file, line) of the block, for messages."""
+
+
+@dataclass(frozen=True)
+class ProductionShape:
+    """``from_production`` of a baseline or soak profile: the arrival rate of a past
+    production window (``query`` over ``window_s``), replayed ``compress`` times faster and
+    ``scale`` times higher. Resolved into stages at run time (engine.production.shape)."""
+
+    query: str
+    window_s: float = 86400.0
+    compress: float = 24.0
+    scale: float = 1.0
+    source: str = ""
+    """Set once resolved: which production window the load came from (for the report)."""
+
+    @property
+    def duration_s(self) -> float:
+        return self.window_s / self.compress
