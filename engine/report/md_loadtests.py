@@ -200,7 +200,21 @@ def kind_section(spec: Doc, kind: str) -> str:
         parts.append(_run_table(runs, offered))
         parts += [validity_line(r) for r in runs
                   if not r["validity"]["valid"] or r.get("aborted") or r["validity"].get("notes")]
+        parts += [hosts_table(r) for r in runs if r.get("hosts")]  # scale-out runs (#18)
     return "\n\n".join(parts)
+
+
+def hosts_table(run: Doc) -> str:
+    """A scale-out run's generator hosts (engine.scale): each one's share and validity."""
+    rows = [[h["name"], str(h["workers"]), f"{h['requests']:,}", f"{h['errors']:,}",
+             f"{h['dropped']:,}", fmt_rate(h["target_rate"]), fmt_rate(h["achieved_rate"]),
+             f"{h['generator_cpu_pct']:.0f}%",
+             f"{h['clock_offset_ms']:+.1f} ± {h['clock_uncertainty_ms']:.1f} ms",
+             "yes" if h["valid"] else "NO: " + "; ".join(h["reasons"])]
+            for h in run["hosts"]]
+    return (f"Run `{run['id']}` generator hosts:\n\n"
+            + table(["Host", "Workers", "Requests", "Errors", "Dropped", "Offered", "Achieved",
+                     "CPU", "Clock offset", "Valid"], rows))
 
 
 def load_tests(doc: Doc, spec: Doc) -> str:

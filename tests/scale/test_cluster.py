@@ -76,7 +76,8 @@ def test_two_hosts_make_one_run_in_the_json_report(cluster: LocalCluster, server
     spec = write_spec(tmp_path, spec_text(server.url, "tcp://127.0.0.1:1"))
     out = tmp_path / "reports"
     done = run_cli("apply", str(spec), "--scheduler", cluster.address, "--format", "json",
-                   "--out", str(out), "--no-history", "--quiet", timeout=120)
+                   "--format", "markdown", "--out", str(out), "--no-history", "--quiet",
+                   timeout=120)
     assert done.returncode in (0, 1), done.stderr
     doc = json.loads(next(out.glob("svc-2*.json")).read_text(encoding="utf-8"))
     run = doc["specs"][0]["runs"][0] if "specs" in doc else doc["runs"][0]
@@ -94,6 +95,10 @@ def test_two_hosts_make_one_run_in_the_json_report(cluster: LocalCluster, server
         for p in (50.0, 90.0, 95.0, 99.0, 100.0):
             assert merged.value_at_percentile(p) == ours.value_at_percentile(p)
     assert all("clock_offset_ms" in h and "clock_uncertainty_ms" in h for h in hosts)
+    md = next(out.glob("svc-2*.md")).read_text(encoding="utf-8")
+    assert "generator hosts:" in md
+    assert all(f"| {name} | 1 | {h['requests']:,} |" in md for name, h in
+               zip(("node-a", "node-b"), hosts, strict=True))
     conns = _connections([*cluster.pids(), os.getpid()])
     outside = [c for c in conns if not (_loopback(c.laddr) and _loopback(c.raddr))]
     assert conns and outside == []
