@@ -137,8 +137,10 @@ class _Run:
         cat = compile_catalog(plan.journeys, load_data(plan.data), ep.host_header,
                               plan.index, plan.count, plan.seed, plan.think_s, plan.think)
         self.rec = Recorder(list(cat.names), plan.start_ns, int(s.interval_s * 1e9))
+        # per-step series keep run totals only: one interval spanning the whole run, so a
+        # long soak does not carry a histogram per second and step back to the parent
         self.stats = stats = Stats(len(cat.names), list(cat.check_counts), list(cat.series),
-                                   plan.start_ns, int(s.interval_s * 1e9))
+                                   plan.start_ns, max(1, plan.hard_stop_ns - plan.start_ns))
         self.lag = Histogram()
         self.timings = ServerTimings(len(cat.names))
         self.tracker = Tracker(s.timeout_s)

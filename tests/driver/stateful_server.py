@@ -27,6 +27,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):  # here, not in accept: one per thread
+            self.request.do_handshake()
+        super().setup()
+
     def _send(self, status: int, body: Any = b"", headers: dict[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
@@ -82,12 +87,16 @@ class StatefulServer(ThreadingHTTPServer):
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         if tls is not None:
-            self.socket = tls.wrap_socket(self.socket, server_side=True)
+            self.socket = tls.wrap_socket(self.socket, server_side=True,
+                                          do_handshake_on_connect=False)
         self.tls = tls
         self.paths: Counter[str] = Counter()
         self.bodies: list[bytes] = []
         self.orders: set[int] = set()
         self._lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that refused the certificate, or left: not the test's business
 
     @property
     def url(self) -> str:

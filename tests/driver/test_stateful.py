@@ -251,8 +251,9 @@ def test_self_signed_tls_trusted_by_ca_file_or_verify_false(tmp_path: Path, mode
         untrusted = only(run(s, model, flow))
         trusted = only(run(s, model, flow, tls=TlsSettings(ca_file=str(made[0]))))
         unverified = only(run(s, model, flow, tls=TlsSettings(verify=False)))
-    assert untrusted.outcomes["connect"] > 0 and untrusted.ok == 0
-    assert ok_only(trusted) and ok_only(unverified) and set(trusted.statuses) == {200}
+    assert untrusted.outcomes["connect"] > 0 and untrusted.ok == 0, untrusted.outcomes
+    assert ok_only(trusted) and set(trusted.statuses) == {200}, trusted.outcomes
+    assert ok_only(unverified), unverified.outcomes
 
 
 def test_profile_think_time_distribution_is_drawn_after_each_iteration(tmp_path: Path) -> None:
@@ -271,3 +272,16 @@ def test_profile_think_time_distribution_is_drawn_after_each_iteration(tmp_path:
     first = [cat.think(0, 0) / 1e9 for _ in range(2000)]  # the step's own 10ms-20ms
     assert min(last) >= 0.1 - 1e-8 and max(last) <= 0.3 + 1e-8 and abs(statistics.mean(last) - 0.2) < 0.01
     assert min(first) >= 0.01 - 1e-8 and max(first) <= 0.02 + 1e-8
+
+
+def test_two_workers_merge_statuses_checks_and_steps() -> None:
+    flow = Journey("orders", 1, (
+        Request("POST", "/orders", body="{}", extract=(Extract("id", "json", "$.id"),)),
+        Request("GET", "/orders/{var:id}", checks=(Check("ok", "status", "in", codes=(200,)),))))
+    prof = LoadProfile("p", "baseline", RunSettings(connections=4, workers=2), rate=40.0,
+                       duration_s=0.5)
+    with StatefulServer() as s:
+        j = only(run_profile(s.url, [flow], prof))
+        reads = s.paths["orders"]
+    assert j.statuses == {201: j.steps[0].requests, 200: j.steps[1].requests} and reads >= 5
+    assert j.checks[0].passed == reads and j.steps[0].requests + j.steps[1].requests == j.requests
