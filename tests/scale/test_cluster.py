@@ -23,6 +23,7 @@ import pytest
 
 from engine.driver import IntervalProgress, run_profile
 from engine.hotpath.native import Histogram
+from engine.report.document import validate_document
 from engine.scale.errors import ClusterUnavailable
 from engine.spec.loader import load_text
 from engine.spec.model import Spec
@@ -80,6 +81,7 @@ def test_two_hosts_make_one_run_in_the_json_report(cluster: LocalCluster, server
                    timeout=120)
     assert done.returncode in (0, 1), done.stderr
     doc = json.loads(next(out.glob("svc-2*.json")).read_text(encoding="utf-8"))
+    assert validate_document(doc) == []
     run = doc["specs"][0]["runs"][0] if "specs" in doc else doc["runs"][0]
     hosts = run["hosts"]
     assert [h["name"] for h in hosts] == ["node-a", "node-b"]
