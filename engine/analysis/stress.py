@@ -55,6 +55,7 @@ _ERROR_NAMES = {
     "connect": "refused connections", "timeout": "timeouts", "dropped": "dropped requests",
     "status_5xx": "server errors (5xx)", "status_4xx": "client errors (4xx)",
     "read": "read errors", "write": "write errors", "protocol": "protocol errors",
+    "check": "failed checks",
 }
 
 

@@ -70,7 +70,7 @@ def next_target(d: Driven, a: Analysed) -> str:
         return f"{p.id} {p.title} (rank {p.rank}, ROI {p.roi:.2g}/h, {p.tier})"
     if a.bottlenecks:
         b = a.bottlenecks[0]
-        kind = f": try a {b.suggestion} optimization" if b.suggestion else ""
+        kind = f": suggested optimization type {b.suggestion}" if b.suggestion else ""
         return f"{b.name} ({b.share_text}){kind}"
     return ""
 

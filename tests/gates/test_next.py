@@ -41,7 +41,7 @@ def test_the_next_target_is_the_best_ranked_undecided_hypothesis() -> None:
 def test_without_open_hypotheses_the_top_bottleneck_is_the_target() -> None:
     top = Bottleneck(1, "database in lookup", "database", 0.8, ("lookup",), (), "database")
     assert next_target(_driven(), Analysed(bottlenecks=(top,))) == (
-        "database in lookup (80.0% of total latency): try a database optimization")
+        "database in lookup (80.0% of total latency): suggested optimization type database")
     assert next_target(_driven(), Analysed()) == ""
 
 
