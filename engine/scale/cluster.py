@@ -8,6 +8,7 @@ to half that round trip (NTP's reasoning).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import time
@@ -105,3 +106,10 @@ class Channels:
         self.intervals: Any = dd.Queue(f"perfopt-{run_id}-intervals", client=client)
         self.start: Any = dd.Variable(f"perfopt-{run_id}-start", client=client)
         self.stop: Any = dd.Event(f"perfopt-{run_id}-stop", client=client)
+
+    def release(self) -> None:
+        """Leave nothing of the run on a long-lived scheduler (best effort)."""
+        for release in (self.start.delete, lambda: self.intervals.get(batch=True),
+                        lambda: self.ready.get(batch=True)):
+            with contextlib.suppress(Exception):
+                release()

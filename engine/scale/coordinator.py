@@ -116,7 +116,10 @@ class _Run:
                 if not f.done():
                     with contextlib.suppress(Exception):
                         f.cancel()
-        return self._result()
+        try:
+            return self._result()
+        finally:
+            self.channels.release()
 
     def _progress_started(self) -> None:
         if self.args.progress is None:
