@@ -41,6 +41,8 @@ EPILOG = """\
 examples:
   perfopt-engine apply specs/                 run every spec in specs/ (the pre-release gate)
   perfopt-engine apply specs/x.yaml --dry-run print the plan without sending load
+  perfopt-engine apply specs/ --scheduler tcp://HOST:8786
+                                              drive the load from a Dask cluster's generator hosts
   perfopt-engine validate specs/              check specs; exit 2 with file:line errors
   perfopt-engine run http://127.0.0.1:8080/ --rate 100/s --slo "p95<200ms" --save q.yaml
                                               quick test without a spec (--save writes one)
