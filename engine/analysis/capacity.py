@@ -3,16 +3,23 @@
 For each multiplier: the SLO verdict (the caller's check, and the run must be
 valid: an invalid run never passes), utilization (target CPU, percent of one
 core) and, when the spec gives the target's cost per hour, the cost per
-transaction = cost_per_hour / (ok responses per second x 3600).
+transaction = instances x cost_per_hour / (ok responses per second x 3600), where
+instances is what that load needs with every instance under the flow's 70% CPU
+target at the point's measured CPU per request (engine/analysis/money.py): a flat
+hourly cost divided by throughput would make every transaction cheaper the harder one
+instance is pushed, whatever it takes.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.analysis.metrics import latency_value, merged_response, metric_value
+from engine.analysis.money import CPU_TARGET, cpu_per_request
 from engine.analysis.resources import summarize
 from engine.result import RunResult
 
@@ -24,12 +31,23 @@ CONDITION = ("each point: the spec's SLOs hold on a valid run; the stress breaki
              "counts its stop_when limits and a target that does not keep up")
 
 
-def cost_per_transaction(cost_per_hour: float | None, ok_per_s: float) -> float | None:
-    """Cost of one successful transaction, in the unit of ``cost_per_hour``; None when
-    no cost is given or nothing succeeded."""
+def cost_per_transaction(cost_per_hour: float | None, ok_per_s: float,
+                         instances: int = 1) -> float | None:
+    """Cost of one successful transaction, in the unit of ``cost_per_hour``, when
+    ``instances`` serve ``ok_per_s``; None when no cost is given or nothing succeeded."""
     if cost_per_hour is None or ok_per_s <= 0:
         return None
-    return cost_per_hour / (ok_per_s * 3600.0)
+    return instances * cost_per_hour / (ok_per_s * 3600.0)
+
+
+def instances_needed(run: RunResult, ok_per_s: float, cores: int | None = None) -> int:
+    """Instances of ``cores`` cores (default this machine's) that ``ok_per_s`` needs under
+    the 70% CPU target at the run's CPU per request; 1 when the run was not profiled."""
+    per_request = cpu_per_request([run])
+    if per_request is None or ok_per_s <= 0:
+        return 1
+    n = cores or os.cpu_count() or 1
+    return max(1, math.ceil(ok_per_s * per_request / (CPU_TARGET * n)))
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,8 @@ class CapacityPoint:
     valid: bool
     cpu_pct: float | None
     cost_per_transaction: float | None
+    instances: int = 1
+    """Instances this load needs under the 70% CPU target (the cost's multiplier)."""
 
     @property
     def cost_per_million(self) -> float | None:
@@ -61,7 +81,7 @@ class CapacityPoint:
                 "error_rate": self.error_rate, "slo_pass": self.slo_pass,
                 "cpu_pct": self.cpu_pct, "cost_per_million": self.cost_per_million,
                 "throughput": self.throughput, "p99": self.p99_s, "valid": self.valid,
-                "cost_per_transaction": self.cost_per_transaction}
+                "cost_per_transaction": self.cost_per_transaction, "instances": self.instances}
 
 
 @dataclass(frozen=True)
@@ -104,10 +124,12 @@ def _point(run: RunResult, multiplier: float, rate: float, slo_ok: bool,
     p95, p99 = (None, None) if hist is None else (latency_value(hist, "p95"),
                                                   latency_value(hist, "p99"))
     throughput = metric_value(run, "throughput") or 0.0
+    instances = instances_needed(run, throughput)
     return CapacityPoint(
         multiplier, rate, run.validity.achieved_rate, throughput, p95, p99,
         run.error_rate, slo_ok and run.validity.valid, run.validity.valid,
-        summarize(run.resources).cpu_pct_mean, cost_per_transaction(cost_per_hour, throughput),
+        summarize(run.resources).cpu_pct_mean,
+        cost_per_transaction(cost_per_hour, throughput, instances), instances,
     )
 
 

@@ -48,6 +48,22 @@ def test_points_verdicts_utilization_and_cost() -> None:
     assert doc["cost_per_hour"] == 3.6 and len(doc["points"]) == 3  # type: ignore[arg-type]
 
 
+def test_cost_per_transaction_counts_the_instances_the_load_needs() -> None:
+    import os
+
+    cores = os.cpu_count() or 1
+    # 1000 ok over 10 s at 1.2 x cores of CPU: 100/s needs 1.2 x cores, over 0.7 x cores
+    # per instance -> ceil(1.71) = 2 instances
+    hot = make_run([J("a", spread(0.01, 1000, rel=0.05), {})], duration_s=10.0, rate=100.0,
+                   resources=[sample(t, cpu=120.0 * cores) for t in range(10)])
+    (p,) = analyse_capacity([hot], [10], 10.0, _slo, cost_per_hour=3.6).points
+    assert p.instances == 2
+    assert p.cost_per_transaction == pytest.approx(2 * 3.6 / (p.throughput * 3600))
+    assert p.to_doc()["instances"] == 2
+    cool = analyse_capacity([_run(30, 0.02)], [3], 10.0, _slo, cost_per_hour=3.6).points[0]
+    assert cool.instances == 1
+
+
 def test_invalid_run_never_passes_and_no_cost_without_price() -> None:
     cap = analyse_capacity([_run(30, 0.02, valid=False)], [3], 10.0, _slo)
     (p,) = cap.points
