@@ -42,6 +42,8 @@ def status_doc(st: SloStatus) -> dict[str, Any]:
                  "state": st.burn.level, "fired": list(st.burn.fired)},
         "policy": st.policy,
         "regression": _regression(st),
+        "changepoints": [{"at": iso(s.at), "before": _r(s.before), "after": _r(s.after),
+                          "worse": s.worse} for s in st.shifts],
     }
 
 

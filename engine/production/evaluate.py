@@ -17,6 +17,7 @@ from engine.production.client import PrometheusClient, QueryRejected, Series
 from engine.production.judge import BURN_WINDOWS, burn_state, data_problem, exhaustion_s, policy_line
 from engine.production.regression import regression
 from engine.production.result import Coverage, Day, SloStatus
+from engine.production.shifts import shifts
 from engine.spec.model import Slo
 from engine.spec.production_model import ProductionSli
 
@@ -76,7 +77,8 @@ def _evaluate(client: PrometheusClient, slo: Slo, window: Window) -> SloStatus:
         _days(client, sli, window), coverage, instant.get("events"), consumed,
         burn_state(rates), exhaustion_s(consumed, rates, window.seconds),
         instant.get("quantile") if sli.histogram else err, policy_line(consumed))
-    status = _judge(status, slo)
+    status = replace(_judge(status, slo),
+                     shifts=shifts(client, slo, window.start, window.end))
     if window.deployed_at is not None and window.start < window.deployed_at < window.end:
         status = replace(status, regression=regression(client, slo, window.start, window.end,
                                                        window.deployed_at))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from engine.production.shifts import Shift
 
 Verdict = Literal["COMPLIANT", "BREACHED", "INSUFFICIENT_DATA"]
 BurnLevel = Literal["page", "ticket", "ok", "unknown"]
@@ -85,6 +88,8 @@ class SloStatus:
     """The observed metric over the window: the percentile (s) or the bad-event share."""
     policy: str = ""
     regression: Regression | None = None
+    shifts: tuple[Shift, ...] = ()
+    """Change points of the 6-hourly series (engine.production.shifts), oldest first."""
 
     @property
     def budget(self) -> float:

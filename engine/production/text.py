@@ -31,7 +31,15 @@ def status_lines(spec: str, st: SloStatus) -> list[str]:
     lines += [_budget_line(st), _burn_line(st), f"  policy     {st.policy}"]
     if st.regression is not None:
         lines.append(_regression_line(st))
+    if st.shifts:
+        lines.append("  shifts     " + "; ".join(
+            f"{'worse' if s.worse else 'better'} from {_when(s.at)}: {_value(st, s.before)} -> "
+            f"{_value(st, s.after)}" for s in st.shifts))
     return lines
+
+
+def _value(st: SloStatus, value: float) -> str:
+    return f"{value * 1000:.1f}ms" if st.metric.startswith("p") else f"{value:.3%}"
 
 
 def _budget_line(st: SloStatus) -> str:

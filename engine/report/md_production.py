@@ -82,6 +82,7 @@ def _checks(slos: Sequence[Doc]) -> list[str]:
             out.append(_band(s))
         else:
             out.append(_stable(s))
+        out.append(_shifts(s))
         reg = s.get("regression")
         if reg:
             verdict = {True: "REGRESSION", False: "no regression"}.get(reg["regressed"],
@@ -89,6 +90,21 @@ def _checks(slos: Sequence[Doc]) -> list[str]:
             out.append(f"{s['slo']}: deploy at {reg['deployed_at']}: burn {_x(reg['burn_before'])}"
                        f" before, {_x(reg['burn_after'])} after: {verdict}")
     return out
+
+
+def _shifts(s: Doc) -> str:
+    """No regression: the change points of the 6-hourly series (engine.production.shifts)."""
+    cps = s.get("changepoints") or []
+    if not cps:
+        return f"{s['slo']}: no change point in the 6-hourly series (no regression seen)"
+    latency = s["metric"].startswith("p")
+
+    def shown(v: float) -> str:
+        return f"{v * 1000:.1f} ms" if latency else f"{v:.3%}"
+    moves = "; ".join(f"{shown(c['before'])} → {shown(c['after'])} from {c['at'][:16]} "
+                      f"({'worse' if c['worse'] else 'better'})" for c in cps)
+    verdict = "REGRESSION" if any(c["worse"] for c in cps) else "no regression"
+    return f"{s['slo']}: {s['metric']} change points: {moves}: {verdict}"
 
 
 def _band(s: Doc) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from engine.cli import main
+from engine.production.doc import iso
 from tests.production.conftest import Prom
 from tests.production.specs import write_spec
 from tests.production.synth import DAY_S, SCENARIOS, truth
@@ -48,6 +49,7 @@ def test_compliant_history(tmp_path: Path, prom: Prom, capsys: pytest.CaptureFix
     assert slos["lookup-p95"]["compliance"] == pytest.approx(real.fast_share, abs=1e-4)
     assert [s["burn"]["state"] for s in slos.values()] == ["ok", "ok", "ok"]
     assert len(avail["per_day"]) == 14 and avail["period"]["days_of_data"] == pytest.approx(14)
+    assert [s["changepoints"] for s in slos.values()] == [[], [], []]
     assert "tenant-secret-value" not in capsys.readouterr().out + json.dumps(doc)
 
 
@@ -88,7 +90,6 @@ def test_two_day_gap_is_insufficient(tmp_path: Path, prom: Prom) -> None:
 
 
 def _day(t: float) -> str:
-    from engine.production.doc import iso
     return (iso(t) or "")[:10]
 
 
@@ -107,6 +108,10 @@ def test_p95_creep_after_deploy_breaches_and_is_a_regression(
     assert latency["regression"]["regressed"] is True
     assert latency["regression"]["value_after"] > latency["regression"]["value_before"]
     assert _slos(doc)["availability"]["regression"]["regressed"] is False
+    shifts = latency["changepoints"]
+    assert shifts and all(s["worse"] for s in shifts)
+    assert shifts[0]["at"] >= (iso(deployed) or "")  # the creep starts after the deploy
+    assert _slos(doc)["availability"]["changepoints"] == []
     assert "BREACHED" in capsys.readouterr().out
 
 
