@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from engine.report.fmt import fmt_value
+
 __all__ = ["ADR_MIN_IMPROVEMENT_PCT", "adr", "documents", "lessons_file", "runbook"]
 
 Doc = Mapping[str, Any]
@@ -69,7 +71,7 @@ def adr(spec: Doc, h: Doc, day: str) -> str:
              "## Decision Outcome", "",
              f'Chosen option: "{chosen}", because the interleaved A/B measurement '
              f"{'confirmed' if status == 'accepted' else 'refuted'} the expectation "
-             f"({h['metric']} {h['expectation']}).", "",
+             f"({h['expectation']}).", "",
              "### Consequences", "", *_consequences(spec, h), "",
              "## Links", "", *_links(spec)]
     return "\n".join(lines) + "\n"
@@ -91,7 +93,8 @@ def _context(spec: Doc, h: Doc) -> list[str]:
 
 
 def _consequences(spec: Doc, h: Doc) -> list[str]:
-    measured = (f"{h['metric']} {_num(h.get('before'))} -> {_num(h.get('after'))}"
+    measured = (f"{h['metric']} {fmt_value(h['metric'], h.get('before'))} -> "
+                f"{fmt_value(h['metric'], h.get('after'))}"
                 + (f" ({h['improvement_pct']:+.1f}% better" if h.get("improvement_pct")
                    is not None else " (")
                 + (f", {_pct(h.get('confidence'))} interval of the change "
@@ -114,10 +117,6 @@ def _links(spec: Doc) -> list[str]:
             f"* Spec: {spec.get('source') or spec.get('name')}"]
 
 
-def _num(v: Any) -> str:
-    return "n/a" if v is None else f"{v:.4g}"
-
-
 def _signed(v: Any) -> str:
     return "n/a" if v is None else f"{v * 100:+.1f}%"
 
@@ -132,7 +131,9 @@ def runbook(spec: Doc, check: Doc) -> str:
     escalation, verification."""
     budget = next((b for b in spec.get("error_budgets") or [] if b.get("slo") == check["slo"]),
                   None)
-    top = (spec.get("bottlenecks") or [])[:3]
+    ranked = spec.get("bottlenecks") or []
+    journey = check.get("journey")
+    top = ([b for b in ranked if journey in (b.get("journeys") or [])] or ranked)[:3]
     lines = [f"# Runbook: {check['slo']} ({check['metric']} {check['target']})", "",
              f"Spec {spec.get('name')}; last measured {check.get('value_text')} "
              f"({check.get('status')}).", "", "## Severity and trigger", ""]
@@ -143,7 +144,7 @@ def runbook(spec: Doc, check: Doc) -> str:
                         f"measured rate -> {budget['allowed_failures']:,.0f} failures allowed"
                         if budget.get("allowed_failures") is not None else ""))
     lines += ["", "## Triage", ""]
-    lines += [f"{i}. Check {b['name']} first ({b.get('share_text', '')})"
+    lines += [f"{i}. {b['name']} ({b.get('share_text', '')})"
               for i, b in enumerate(top, 1)] or ["1. No bottleneck ranked yet: profile the "
                                                  "service under load (perfopt-engine apply)."]
     lines += ["", "## Remediation", "", *_remedies(top), "", "## Escalation", "",
@@ -159,7 +160,7 @@ def _remedies(top: Sequence[Doc]) -> list[str]:
     hints = [b for b in top if b.get("suggestion")]
     if not hints:
         return ["* Roll back the latest change if the breach followed a deploy."]
-    return [f"* {b['name']}: a {b['suggestion']} optimization" for b in hints] + [
+    return [f"* {b['name']}: suggested optimization type {b['suggestion']}" for b in hints] + [
         "* Roll back the latest change if the breach followed a deploy."]
 
 
