@@ -25,6 +25,7 @@ from engine.analysis.prioritize import prioritize
 from engine.analysis.servertiming import run_timing_rows
 from engine.analysis.slo import Budget, SloCheck, check_slo, error_budget
 from engine.analysis.steps import run_details
+from engine.analysis.traces import TraceAnalysis, analyse_traces, runs_traces, window_ns
 from engine.drive import drive_spec
 from engine.gates.actions import flow_actions
 from engine.gates.checklist import evaluate_checklist
@@ -38,6 +39,7 @@ from engine.production.findings import observe, production_first, production_mes
 from engine.production.shape import shape_messages
 from engine.records import Analysed, Driven, Judgement, Recorded, SpecResult, unique
 from engine.result import RunResult
+from engine.spec.model_tracing import tracing_of
 from engine.target.session import ExecOptions
 
 
@@ -79,8 +81,14 @@ def _interrupted_after_drive(driven: Driven, ctx: ApplyContext) -> SpecResult:
 
 
 def drive(plan: SpecPlan, ctx: ApplyContext) -> Driven:
-    """Every planned run (engine/drive.py)."""
-    return drive_spec(plan, ctx.options, ctx.now())
+    """Every planned run (engine/drive.py); with the spec's tracing on, with the target's
+    spans (engine/traces/session.py)."""
+    tracing = tracing_of(plan.spec)
+    if tracing is None:
+        return drive_spec(plan, ctx.options, ctx.now())
+    from engine.traces.session import traced_drive
+
+    return traced_drive(plan, tracing, lambda p: drive_spec(p, ctx.options, ctx.now()))
 
 
 def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
@@ -88,7 +96,9 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     says about the primary run. ``history``: the open store, why it could not be opened,
     or None (disabled)."""
     slo_checks, budgets = _slos(driven.primary, driven)
-    bottlenecks = tuple(find_bottlenecks(_profiled_runs(driven), driven.stress, soak=driven.soak))
+    traces, traced = _traces(driven)
+    bottlenecks = tuple(find_bottlenecks(_profiled_runs(driven), driven.stress, soak=driven.soak,
+                                         traces=traced))
     hints = [b.suggestion for b in bottlenecks if b.suggestion]
     found, problem = HistoryFindings(), ""
     if isinstance(history, HistoryStore) and not driven.interrupted and driven.primary:
@@ -100,6 +110,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     production = None if driven.interrupted else observe(driven.spec)
     messages[:0] = production_messages(production)  # a production breach leads
     messages += shape_messages(driven.spec)  # which production window shaped the load
+    messages += traced.notes if traced else ()
     fleet, savings = money(driven.spec, driven.runs, driven.primary, driven.hypotheses)
     return Analysed(
         slo_checks, budgets, bottlenecks,
@@ -108,7 +119,8 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
         changepoints=found.changepoints, messages=unique(tuple(messages)),
         history_failed=bool(problem), fleet=fleet, savings=savings,
         server_timing={e.id: run_timing_rows(e.run) for e in driven.runs},
-        details={e.id: run_details(e.run) for e in driven.runs}, production=production)
+        details={e.id: run_details(e.run) for e in driven.runs}, production=production,
+        traces=traces)
 
 
 def advised(driven: Driven, analysed: Analysed) -> Analysed:
@@ -172,6 +184,20 @@ def _slos(run: RunResult | None,
     slos = driven.spec.slos
     return (tuple(check_slo(slo, run) for slo in slos),
             tuple(b for slo in slos if (b := error_budget(slo, run))))
+
+
+def _traces(driven: Driven) -> tuple[dict[str, TraceAnalysis], TraceAnalysis | None]:
+    """Per run, and over the profiled runs (for the bottlenecks), what the spans say."""
+    capture = driven.traces
+    if capture is None:
+        return {}, None
+    if capture.note:
+        return {}, TraceAnalysis(notes=(capture.note,))
+    runs = {id(r) for r in _profiled_runs(driven)}
+    windows = [window_ns(e.run.started_at, e.run.duration_s) for e in driven.runs
+               if id(e.run) in runs]
+    over = analyse_traces(capture.spans, capture.journeys, windows, capture.stats)
+    return runs_traces(capture, [(e.id, e.run) for e in driven.runs]), over
 
 
 def _profiled_runs(driven: Driven) -> list[RunResult]:

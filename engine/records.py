@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from engine.analysis.spike import SpikeAnalysis
     from engine.analysis.steps import RunDetails
     from engine.analysis.stress import StressAnalysis
+    from engine.analysis.traces import TraceAnalysis
     from engine.gates.actions import FlowAction
     from engine.history.baseline import BaselineSelection
     from engine.plan import SpecPlan
     from engine.production.findings import ProductionFindings
     from engine.spec.model import Spec
+    from engine.traces.session import TraceCapture
 
 RoleKind = Literal["baseline", "stress", "soak", "spike", "capacity", "hypothesis"]
 Side = Literal["baseline", "candidate"]
@@ -93,6 +95,8 @@ class Driven:
     output_tail: str = ""
     interrupted: bool = False
     messages: tuple[str, ...] = ()
+    traces: TraceCapture | None = None
+    """The target's spans when the spec's tracing is on (engine.traces.session)."""
 
     def own_runs(self) -> list[RunResult]:
         """Runs against the spec's own target, not the hypotheses' variant runs."""
@@ -135,6 +139,8 @@ class Analysed:
     """Run id -> per-step figures, error causes and per-tag results (engine.analysis.steps)."""
     production: ProductionFindings | None = None
     """The spec's production SLOs judged from Prometheus at apply time (engine.production)."""
+    traces: Mapping[str, TraceAnalysis] = field(default_factory=dict)
+    """Run id -> where its journeys' time went by span (engine.analysis.traces)."""
 
 
 @dataclass(frozen=True)

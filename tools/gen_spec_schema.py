@@ -651,6 +651,10 @@ SCHEMA["properties"]["production"] = PRODUCTION
 for _kind in ("baseline", "soak"):
     DEFS[_kind]["properties"]["from_production"] = FROM_PRODUCTION
 
+from schema_tracing import TRACING  # noqa: E402 (issue #21)
+
+SCHEMA["properties"]["tracing"] = TRACING
+
 
 def render() -> str:
     return json.dumps(SCHEMA, indent=2, ensure_ascii=False) + "\n"

@@ -40,6 +40,7 @@ from engine.analysis.servertiming import (
     merge_journeys,
 )
 from engine.analysis.soak import SoakAnalysis, analyse_soak
+from engine.analysis.traces import TraceAnalysis, trace_findings
 from engine.result import RunResult
 
 if TYPE_CHECKING:
@@ -330,8 +331,21 @@ def _memory_cands(runs: Sequence[RunResult], soak: SoakAnalysis | None) -> list[
                    f"{soak.duration_s:.0f} s of load",), None)]
 
 
+def _traced(cands: list[_Cand], bds: Sequence[JourneyBreakdown],
+            traces: TraceAnalysis | None) -> list[_Cand]:
+    """A journey with spans (engine.analysis.traces) is split by them, not Server-Timing."""
+    for b in bds:
+        found = trace_findings(traces, b.journey)
+        if found:
+            cands = [c for c in cands if c.journeys != (b.journey,)] + [
+                _Cand(name, kind, share * b.total_s, (b.journey,), ev, fix, name)
+                for name, kind, share, ev, fix in found]
+    return cands
+
+
 def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = None, *,
-                     soak: SoakAnalysis | None = None, top: int = 5) -> list[Bottleneck]:
+                     soak: SoakAnalysis | None = None, top: int = 5,
+                     traces: TraceAnalysis | None = None) -> list[Bottleneck]:
     """The ``top`` (3-5 by default at most 5) bottlenecks over ``runs``, largest share first
     (a queueing candidate right after the cause it queues behind).
 
@@ -341,7 +355,7 @@ def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = 
     journeys = merge_journeys(used)
     bds = [breakdown(j) for j in journeys if j.response.total_count]
     ctx = _ctx(used, bds)
-    cands = [c for b in bds for c in _journey_cands(b, ctx)]
+    cands = _traced([c for b in bds for c in _journey_cands(b, ctx)], bds, traces)
     cands = _queueing(bds, cands, ctx.total_s)
     total_requests = sum(j.requests for j in journeys)
     cands += _error_cands([(j.name, j.requests, j.errors) for j in journeys], total_requests)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from engine.demo import db
+from engine.demo import db, otel
 from engine.demo.algo import recommend_fast, recommend_slow
 from engine.demo.server import HttpError, Request, Response, Route, Timings
 
@@ -223,7 +223,8 @@ async def create_user(state: DemoState, req: Request, t: Timings) -> Response:
 # --- parallel ------------------------------------------------------------
 
 async def _downstream(name: str, ms: float) -> tuple[str, dict[str, object]]:
-    await asyncio.sleep(ms / 1000)
+    with otel.client_span(name):
+        await asyncio.sleep(ms / 1000)
     return name, {"ok": True, "latency_ms": ms}
 
 

@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httptools
 
+from engine.demo import otel
+
 log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -174,7 +176,8 @@ class App:
         t0 = time.perf_counter_ns()
         timings = Timings()
         try:
-            resp = await self._dispatch(raw, timings)
+            with otel.server_span(raw.method, raw.url, raw.headers):
+                resp = await self._dispatch(raw, timings)
         except HttpError as exc:
             resp = Response(exc.status, {"error": exc.message})
         except Exception:

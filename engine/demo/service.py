@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from engine.demo import db
+from engine.demo import db, otel
 from engine.demo.handlers import PATTERNS, DemoConfig, DemoState, build_routes, email_worker
 from engine.demo.server import App, Faults, serve
 
@@ -85,7 +85,8 @@ async def _serve_until(
     t0 = time.perf_counter()
     conn = db.prepare(opts.config.db_path, opts.size, "index" in opts.config.fixes)
     seed_s = time.perf_counter() - t0
-    state = DemoState(opts.config, conn)
+    otel.setup()  # spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set (engine.demo.otel)
+    state = DemoState(opts.config, otel.traced(conn))
     loop = asyncio.get_running_loop()
     workers = [loop.create_task(email_worker(state)) for _ in range(EMAIL_WORKERS)]
     try:
@@ -102,6 +103,7 @@ async def _serve_until(
         await _cancel(workers)
         for c in [conn, *state.pool]:
             c.close()
+        otel.shutdown()
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

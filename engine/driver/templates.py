@@ -4,7 +4,9 @@ Placeholders: ``{seq}`` (a sequence number, unique across workers), ``{rand:A-B}
 random integer, A and B inclusive), ``{uuid}`` (a random UUID4), ``{csv:NAME.COLUMN}``
 (a column of a CSV data file, rows taken round robin or at random) and ``{var:NAME}`` (a
 variable an earlier step of the journey instance extracted; the spec loader checks the
-order, engine.spec.build_steps). Within one request
+order, engine.spec.build_steps) and ``{traceparent:PREFIX:RATE}`` (a W3C traceparent whose
+trace id starts with the 16 hex digits PREFIX, engine.traces.ids, sampled at RATE; added
+by engine.traces.inject when the spec's tracing is on). Within one request
 ``{seq}``, ``{uuid}`` and each file's row are the same everywhere they appear. Any other
 brace is literal text, so JSON bodies need no escaping. A request without placeholders
 is built once and reused as the same bytes object.
@@ -23,7 +25,7 @@ from engine.spec.model import DataFile, Request
 
 _PLACEHOLDER = re.compile(
     r"\{(seq|uuid|rand:(-?\d+)-(-?\d+)|csv:([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\- ]+)"
-    r"|var:([A-Za-z_][A-Za-z0-9_]*))\}")
+    r"|var:([A-Za-z_][A-Za-z0-9_]*)|traceparent:([0-9a-f]{16}):([0-9.]+))\}")
 Part = str | Callable[["RenderContext"], str]
 
 
@@ -112,6 +114,8 @@ def compile_text(text: str, tables: Mapping[str, DataTable], where: str) -> tupl
 def _placeholder(m: re.Match[str], tables: Mapping[str, DataTable],
                  where: str) -> Callable[[RenderContext], str]:
     kind = m.group(1)
+    if kind.startswith("traceparent:"):
+        return _traceparent(m.group(7), float(m.group(8)))
     if kind.startswith("var:"):
         var = m.group(6)
         return lambda c: c.vars.get(var, "")
@@ -139,6 +143,20 @@ def _placeholder(m: re.Match[str], tables: Mapping[str, DataTable],
         return row[col] if col < len(row) else ""
 
     return cell
+
+
+def _traceparent(prefix: str, rate: float) -> Callable[[RenderContext], str]:
+    """A traceparent per request: the trace id is PREFIX, the sequence and 32 random bits;
+    the parent span id 64 random bits (never 0); sampled (flags 01) at ``rate``."""
+    always = rate >= 1.0
+
+    def header(c: RenderContext) -> str:
+        bits = c.rng.getrandbits(96)
+        flags = "01" if always or c.rng.random() < rate else "00"
+        return (f"00-{prefix}{c.seq & 0xFFFFFFFF:08x}{bits >> 64:08x}-"
+                f"{(bits & 0xFFFFFFFFFFFFFFFF) | 1:016x}-{flags}")
+
+    return header
 
 
 def render(parts: tuple[Part, ...], ctx: RenderContext) -> str:

@@ -1,0 +1,81 @@
+"""One spec's drive with tracing on: receiver up, traced spec driven, spans collected.
+
+The drive runs a copy of the spec whose steps send ``traceparent`` and whose managed
+targets export to the receiver (engine.traces.inject); the ``Driven`` handed on carries
+the spec as written and a ``TraceCapture``. Tracing never fails a drive: without the
+``traces`` extra, or when the receiver cannot listen, the spec is driven as today and
+the capture says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from engine.plan import SpecPlan
+from engine.records import Driven
+from engine.spec.model_tracing import Tracing
+from engine.traces.ids import new_nonce
+from engine.traces.inject import traced_spec
+from engine.traces.spans import Span
+
+SETTLE_IDLE_S = 0.5
+SETTLE_MAX_S = 6.0
+"""After the drive, wait for late spans: until none came for SETTLE_IDLE_S, at most this."""
+INSTALL = 'pip install "perfopt-engine[traces]"'
+
+
+@dataclass(frozen=True)
+class TraceCapture:
+    """The spans of one traced drive, with the receiver's counters."""
+
+    spans: tuple[Span, ...] = ()
+    journeys: tuple[str, ...] = ()
+    sample: float = 1.0
+    stats: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+    """Why there are no spans to analyse, when that is known (missing extra, no listen)."""
+
+
+def traced_drive(plan: SpecPlan, tracing: Tracing,
+                 drive: Callable[[SpecPlan], Driven]) -> Driven:
+    """``drive`` the plan with tracing on; the Driven has the original spec and the capture."""
+    names = tuple(j.name for j in plan.spec.journeys)
+    try:
+        import opentelemetry.proto.collector.trace.v1.trace_service_pb2  # noqa: F401
+
+        from engine.traces.receiver import Receiver
+        receiver = Receiver(port=tracing.port, max_spans=tracing.max_spans).start()
+    except ImportError:
+        note = f"tracing is on but opentelemetry-proto is not installed ({INSTALL})"
+        return dataclasses.replace(drive(plan), traces=TraceCapture(journeys=names, note=note))
+    except OSError as e:
+        note = f"tracing: the OTLP receiver could not listen on port {tracing.port} ({e})"
+        return dataclasses.replace(drive(plan), traces=TraceCapture(journeys=names, note=note))
+    nonce = new_nonce()
+    receiver.accept(nonce)
+    try:
+        spec = traced_spec(plan.spec, nonce, tracing.sample, receiver.endpoint)
+        driven = drive(dataclasses.replace(plan, spec=spec))
+        _settle(lambda: receiver.stats.spans)
+        spans = tuple(receiver.spans(nonce))
+        stats = dict(dataclasses.asdict(receiver.stats))
+    finally:
+        receiver.close()
+    capture = TraceCapture(spans, names, tracing.sample, stats)
+    return dataclasses.replace(driven, spec=plan.spec, plan=plan, traces=capture)
+
+
+def _settle(count: Callable[[], int]) -> None:
+    """Wait (bounded) until no new span arrived for SETTLE_IDLE_S."""
+    deadline = time.monotonic() + SETTLE_MAX_S
+    last, quiet_since = count(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = count()
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= SETTLE_IDLE_S:
+            return

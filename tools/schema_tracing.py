@@ -1,0 +1,29 @@
+"""Schema fragment of the spec-level ``tracing:`` block (issue #21), spliced in by
+gen_spec_schema.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRACING: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "description": "OpenTelemetry traces linked to each request: the driver sends a W3C "
+                   "traceparent whose trace id names the run, journey and step; the engine "
+                   "receives the target's spans over OTLP/HTTP on loopback (managed targets "
+                   "get OTEL_EXPORTER_OTLP_ENDPOINT) and breaks each journey's time down by "
+                   "span (pip install \"perfopt-engine[traces]\").",
+    "properties": {
+        "enabled": {"type": "boolean", "description": "Send traceparent and receive spans. "
+                                                      "Default true when the block is given."},
+        "sample": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
+                   "description": "Fraction of requests sent as sampled (flags 01); the "
+                                  "others carry traceparent with flags 00. Default 1."},
+        "port": {"type": "integer", "minimum": 0, "maximum": 65535,
+                 "description": "Loopback port of the OTLP/HTTP receiver (point an "
+                                "unmanaged target's exporter at it). Default 0: any free "
+                                "port."},
+        "max_spans": {"type": "integer", "minimum": 1000, "maximum": 5000000,
+                      "description": "Spans kept per drive; later ones are counted as "
+                                     "dropped. Default 200000."},
+    },
+}
