@@ -62,8 +62,12 @@ def _target(o: SpecResult) -> dict[str, Any]:
 def _run_doc(e: RunEntry, a: Analysed, secrets: list[str]) -> dict[str, Any]:
     """One run's entry with what the analysis stage computed for it."""
     details = a.details.get(e.id)
-    return run_to_doc(e.run, e.id, secrets, a.server_timing.get(e.id),
-                      details.to_doc() if details is not None else None)
+    doc = run_to_doc(e.run, e.id, secrets, a.server_timing.get(e.id),
+                     details.to_doc() if details is not None else None)
+    traces = a.traces.get(e.id)
+    if traces is not None:  # the spec's tracing was on (engine.analysis.traces)
+        doc["traces"] = traces.to_doc()
+    return doc
 
 
 def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:

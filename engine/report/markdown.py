@@ -26,6 +26,7 @@ from engine.report.fmt import (
 )
 from engine.report.md_details import request_details
 from engine.report.md_parts import bullets, no_data, table
+from engine.report.md_traces import traces_section
 from engine.report.slo_table import slo_compliance
 
 __all__ = ["SECTION_TITLES", "header", "header_fields", "render", "render_spec", "sections", "title"]
@@ -162,7 +163,8 @@ def _bottlenecks(doc: Doc, spec: Doc) -> str:
         parts.append(head + evidence + hint)
     text = "\n".join(parts) if parts else no_data("No bottleneck analysis in this apply.")
     timing = lt.server_timing_table(spec)
-    return text + ("\n\n" + timing if timing else "")
+    traced = traces_section(spec)  # issue #21: the OpenTelemetry span breakdown
+    return text + ("\n\n" + timing if timing else "") + ("\n\n" + traced if traced else "")
 
 
 def _optimizations(doc: Doc, spec: Doc) -> str:

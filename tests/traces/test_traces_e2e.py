@@ -1,0 +1,85 @@
+"""apply on the demo with tracing on: bottlenecks named from OpenTelemetry spans (#21)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.demo import free_port
+from tests.support.specs import REPO, run_cli
+
+pytest.importorskip("opentelemetry.sdk")
+pytestmark = pytest.mark.slow
+
+SPEC = """\
+apiVersion: perfopt/v1
+kind: PerformanceFlow
+metadata: {{name: traced, component: demo}}
+trigger: proactive
+target:
+{target}
+journeys:
+  - {{name: lookup, request: {{method: GET, path: "/users?email=u{{rand:1-99999}}@demo.test"}}}}
+  - {{name: orders, request: {{method: GET, path: "/users/{{rand:1-200}}/orders"}}}}
+  - {{name: dashboard, request: {{method: GET, path: /dashboard}}}}
+slos:
+  - {{name: errors, sli: error_rate, objective: "< 1%"}}
+load:
+  baseline: {{rate: 30/s, duration: 3s, connections: 8}}
+tracing: {{sample: 1.0}}
+report: {{formats: [markdown, json], dir: reports}}
+history: {{enabled: false}}
+"""
+
+
+def _apply(tmp: Path, target: str) -> dict:  # type: ignore[type-arg]
+    (tmp / "spec.yaml").write_text(SPEC.format(target=target), encoding="utf-8")
+    env = {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", "PYTHONPATH": str(REPO)}
+    result = run_cli("apply", "spec.yaml", "--quiet", cwd=tmp, env=env, timeout=180)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    doc: dict = json.loads((tmp / "reports" / "traced-latest.json").read_text())  # type: ignore[type-arg]
+    return doc
+
+
+def test_spans_name_the_lookup_statement_the_n_plus_1_and_sequential_calls(tmp_path: Path
+                                                                           ) -> None:
+    doc = _apply(tmp_path, f"  demo: {{port: {free_port()}, users: 20000, fix: [pool]}}")
+    spec = doc["specs"][0]
+    traces = spec["runs"][0]["traces"]
+    journeys = {j["journey"]: j for j in traces["journeys"]}
+    assert set(journeys) == {"lookup", "orders", "dashboard"}
+    lookup = journeys["lookup"]["categories"]
+    assert any(c["label"] == "SELECT ... FROM users WHERE email = ? (sqlite)"
+               and c["calls_per_request"] == 1 for c in lookup)
+    n1 = [p for p in journeys["orders"]["patterns"] if p["kind"] == "n_plus_1"]
+    assert n1 and all(p["per_request"] >= 5 for p in n1)
+    assert any("order_items" in p["label"] for p in n1)
+    seq = [p for p in journeys["dashboard"]["patterns"] if p["kind"] == "sequential"]
+    assert seq and seq[0]["per_request"] == 3
+    assert seq[0]["label"] == "sequential calls to inventory, pricing, reviews"
+    names = {b["name"]: b for b in spec["bottlenecks"]}
+    dash = names["sequential calls to inventory, pricing, reviews in dashboard"]
+    assert dash["kind"] == "dependency" and dash["suggestion"] == "async"
+    db = [b for b in spec["bottlenecks"] if b["kind"] == "database"]
+    assert db and all(b["suggestion"] == "database" for b in db)
+    assert any("runs" in e and "times per request" in e for b in db for e in b["evidence"])
+    md = (tmp_path / "reports" / "traced-latest.md").read_text()
+    assert "Trace breakdown, baseline / orders" in md
+
+
+def test_a_target_without_instrumentation_keeps_todays_analysis_with_a_note(
+        tmp_path: Path) -> None:
+    port = free_port()
+    target = (f"  url: http://127.0.0.1:{port}\n  start:\n    command: [{sys.executable}, -m, "
+              f"engine.demo, --host, 127.0.0.1, --port, '{port}', --users, '20000']\n"
+              "    env: {OTEL_EXPORTER_OTLP_ENDPOINT: ''}\n    ready: {path: /health}")
+    doc = _apply(tmp_path, target)
+    spec = doc["specs"][0]
+    assert spec["runs"][0]["traces"]["journeys"] == []
+    assert any("not instrumented with OpenTelemetry" in m for m in spec["messages"])
+    assert spec["bottlenecks"] and all("OpenTelemetry" not in " ".join(b["evidence"])
+                                       for b in spec["bottlenecks"])
