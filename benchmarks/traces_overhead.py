@@ -4,7 +4,8 @@ receiver's CPU per 1,000 spans. Run by hand, never in the test suite:
     python benchmarks/traces_overhead.py --rounds 3 --seconds 3 --rate 2000
 
 The target is benchmarks/driver_cpu.py's canned-answer server; each driver run is its own
-process (open model at --rate over 20 connections, GET /), plain or with the traceparent
+process (open model at --rate over 20 connections, or closed with 20 users at --rate 0;
+GET /), plain or with the traceparent
 template engine.traces.inject adds (sampled at 1.0). The receiver figure posts 200 export
 requests of 50 spans each (3 attributes), built with the real OpenTelemetry SDK's OTLP
 protobuf encoder, to a receiver on loopback and reads its thread CPU.
@@ -33,8 +34,12 @@ def child(kind: str, url: str, seconds: float, rate: float) -> None:
     js = (Journey("plain", 1, (Request("GET", "/"),)),)
     if kind == "traced":
         js = traced_journeys(js, 0x1234ABCD, 1.0)
-    profile = LoadProfile("bench", "baseline", RunSettings(connections=20), rate=rate,
-                          duration_s=seconds)
+    if rate > 0:
+        profile = LoadProfile("bench", "baseline", RunSettings(connections=20), rate=rate,
+                              duration_s=seconds)
+    else:  # closed model: 20 users without think time
+        profile = LoadProfile("bench", "baseline", RunSettings(model="closed", connections=20),
+                              vus=20, duration_s=seconds)
     r = run_profile(url, js, profile)
     print(json.dumps({"requests": r.requests, "cpu_s": r.extra["generator_cpu_s"]}))
 
@@ -97,7 +102,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--rate", type=float, default=2000.0)
+    ap.add_argument("--rate", type=float, default=2000.0, help="0: closed model, 20 users")
     ap.add_argument("--child", nargs=4)
     a = ap.parse_args()
     if a.child:

@@ -2,10 +2,11 @@
 
 Layout of the 16-byte trace id (32 hex digits), W3C ``traceparent`` version 00::
 
-    nonce (4 bytes) | journey index (2) | step index (1) | 0 (1) | sequence (4) | random (4)
+    nonce (4 bytes) | journey index (2) | step index (1) | 0 (1) | sequence (4) | salt (4)
 
 The first 16 hex digits are fixed per run, journey and step (``prefix``); the driver fills
-in the rest per request (engine.driver.templates). The parent span id is random.
+in the rest per request (engine.driver.templates): the salt is drawn once per compiled
+template (worker), the parent span id is salt and sequence.
 """
 
 from __future__ import annotations
