@@ -62,6 +62,8 @@ SECTIONS += [  # issue #16: stateful journeys, real-client requests
     ("request.checks[]", "#/$defs/request/properties/checks/items"),
 ]
 
+SECTIONS += [("tracing", "#/properties/tracing")]  # issue #21: OpenTelemetry traces
+
 
 def node_at(schema: dict[str, Any], pointer: str) -> dict[str, Any]:
     """The schema node a ``#/a/b`` pointer names."""
