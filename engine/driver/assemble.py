@@ -132,7 +132,18 @@ def _extra(info: RunInfo, reports: Sequence[Any], rec: Any) -> dict[str, Any]:
         "recorder_invalid": int(rec.invalid_count),
         "shape": [list(p) for p in info.shape.points],
         **_cross_origin(reports),
+        **_dispatch(reports),
     }
+
+
+def _dispatch(reports: Sequence[Any]) -> dict[str, Any]:
+    """Open model: the scheduler's batching window (sends due within it of a wake-up go out
+    together, each timed from its own intended time) and how often its timer woke."""
+    window = max((getattr(r, "window_ns", 0) for r in reports), default=0)
+    if not window:
+        return {}
+    return {"dispatch_window_ns": window,
+            "scheduler_wakeups": sum(getattr(r, "wakeups", 0) for r in reports)}
 
 
 def _cross_origin(reports: Sequence[Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ that is full it is counted DROPPED. Response time always runs from the intended 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections import deque
 from collections.abc import Iterator
 from time import monotonic_ns
@@ -24,12 +25,12 @@ from engine.hotpath.native import CONNECT, DROPPED
 Timing = Timings | None
 SPIN_NS = 1_500_000
 """Without timerfd, below this gap the scheduler polls every loop turn (libuv timers are
-ms-coarse); with it, only gaps under SPIN_FINE_NS are polled."""
-MIN_WAKE_NS = 50_000
-SPIN_FINE_NS = 2_000
-"""Measured at 40k/s: polling gaps up to 30 µs cost ~90% of a core, timerfd wake-ups ~70%
-(the timerfd figure: ``python benchmarks/peer_wrk.py --rounds 1 --rates 40000``; the polling
-one came from a build that polled, which no command reproduces any more)."""
+ms-coarse)."""
+BATCH_WINDOW_NS = 500_000
+"""Open-model wake-ups are at least this far apart (ns): sends whose intended times fall
+within the window after a wake-up go out together at the next one, each one's lateness
+still counted from its own intended time (the run's extra says dispatch_window_ns). Below
+2,000/s sends are further apart than this and each gets its own wake-up at its time."""
 
 
 class Tracker:
@@ -190,14 +191,33 @@ class OpenPool:
         return queued
 
 
+def make_scheduler(loop: asyncio.AbstractEventLoop, pool: OpenPool, shape: Shape,
+                   start_ns: int, phase: float, lag: Any,
+                   window_ns: int = BATCH_WINDOW_NS) -> Any:
+    """The native send loop (ext/scheduler.pxi) when the native hot path is selected and a
+    timerfd is available, else the Python ``Scheduler`` below (PERFOPT_PURE=1 forces it)."""
+    from engine.hotpath import native
+
+    if native.IMPLEMENTATION == "c" and not native.pure_requested():
+        cls = getattr(importlib.import_module("engine.hotpath._native"), "CScheduler", None)
+        if cls is not None:
+            try:
+                return cls(loop, pool, shape, start_ns, phase, lag, window_ns)
+            except OSError:
+                pass  # no timerfd: the Python one falls back to call_later
+    return Scheduler(loop, pool, shape, start_ns, phase, lag, window_ns)
+
+
 class Scheduler:
     """Dispatches arrivals at their intended times; records how late each dispatch was."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, pool: OpenPool, shape: Shape,
-                 start_ns: int, phase: float, lag: Any) -> None:
+                 start_ns: int, phase: float, lag: Any, window_ns: int = BATCH_WINDOW_NS
+                 ) -> None:
         self.loop, self.pool, self.lag, self.start_ns = loop, pool, lag, start_ns
+        self.window_ns = max(0, window_ns)
         self._times: Iterator[float] = arrivals(shape, phase)
-        self.dispatched = 0
+        self.dispatched = self.wakeups = 0
         self.finished = False
         self.lag_max_ns = 0
         self.next_ns = self._advance()
@@ -214,7 +234,7 @@ class Scheduler:
 
     def start(self) -> None:
         if not self.finished:
-            self._arm(self.next_ns - monotonic_ns())
+            self._arm(self.next_ns, monotonic_ns())
 
     def stop(self) -> None:
         self.finished = True
@@ -223,17 +243,12 @@ class Scheduler:
             self.timer.close()
             self.timer = None
 
-    def _arm(self, gap_ns: int) -> None:
+    def _arm(self, when_ns: int, now_ns: int) -> None:
         if self.timer is not None:
-            if gap_ns > SPIN_FINE_NS:
-                # re-arming also resets a pending expiry; wake-ups closer than MIN_WAKE_NS
-                # are coalesced: each one costs syscalls, a few µs of lateness costs nothing
-                self.timer.arm(self.next_ns + max(0, MIN_WAKE_NS - gap_ns))
-            else:
-                self.timer.clear()
-                self.loop.call_soon(self._run)
-        elif gap_ns > SPIN_NS:
-            self.loop.call_later((gap_ns - SPIN_NS + 500_000) / 1e9, self._run)
+            # re-arming also resets a pending expiry
+            self.timer.arm(max(when_ns, now_ns + self.window_ns))
+        elif when_ns - now_ns > SPIN_NS:
+            self.loop.call_later((when_ns - now_ns - SPIN_NS + 500_000) / 1e9, self._run)
         else:
             self.loop.call_soon(self._run)
 
@@ -248,6 +263,7 @@ class Scheduler:
         nxt, cat, pool, lag = self.next_ns, self.pool.cat, self.pool, self.lag
         idle, single = pool.idle, pool.single
         n = 0
+        self.wakeups += 1
         while nxt <= now:
             if single is not None and idle:  # the common case, without the general path
                 idle.pop().send(single[0], 0, 0, nxt, single[1], single[2], single[3],
@@ -267,5 +283,4 @@ class Scheduler:
         if self.finished:
             self.stop()
         else:
-            self._arm(nxt - now)
-
+            self._arm(nxt, now)

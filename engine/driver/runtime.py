@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from engine.driver.catalog import compile_catalog
 from engine.driver.closed import UserController, VirtualUser
 from engine.driver.http import Endpoint, ssl_context
-from engine.driver.pool import OpenPool, Scheduler, Tracker
+from engine.driver.pool import OpenPool, Tracker, make_scheduler
 from engine.driver.redirects import CROSS_ORIGIN
 from engine.driver.servertiming import ServerTimings
 from engine.driver.shapes import Shape
@@ -87,6 +87,10 @@ class WorkerReport:
     """The worker's first connect failure in words (bounded, engine.driver.http)."""
     detail: dict[str, Any] = field(default_factory=dict)
     """Status codes, checks, early ends, per-step series (engine.driver.stateful.Stats)."""
+    window_ns: int = 0
+    """Open model: the scheduler's batching window (wake-ups at least this far apart), ns."""
+    wakeups: int = 0
+    """Open model: how many times the scheduler's timer woke it."""
 
 
 class Hooks(Protocol):
@@ -147,11 +151,11 @@ class _Run:
         self.pool = OpenPool(loop, ep, self.rec, cat, self.tracker, plan.connections,
                              s.max_queue, self.timings, stats)
         self.share = plan.shape.scaled(1.0 / plan.count)
-        self.sched: Scheduler | None = None
+        self.sched: Any = None  # pool.Scheduler or its native twin (make_scheduler)
         self.users: UserController | None = None
         if plan.shape.model == "open":
-            self.sched = Scheduler(loop, self.pool, self.share, plan.start_ns,
-                                   plan.index / plan.count, self.lag)
+            self.sched = make_scheduler(loop, self.pool, self.share, plan.start_ns,
+                                        plan.index / plan.count, self.lag)
         else:
             self.users = UserController(
                 lambda: VirtualUser(loop, ep, self.rec, cat, self.tracker, self.timings, stats),
@@ -183,7 +187,7 @@ class _Run:
 
     def dispatched(self) -> int:
         if self.sched is not None:
-            return self.sched.dispatched
+            return int(self.sched.dispatched)
         return sum(sum(self.rec.outcomes(j)) for j in range(len(self.rec.journeys)))
 
 
@@ -191,8 +195,11 @@ async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
                  ) -> WorkerReport:
     CROSS_ORIGIN.clear()  # this run's, not an earlier run's in the same process
     run = _Run(plan, loop)
-    gc.collect()
-    gc.freeze()  # long-lived objects out of the collector's way while the load runs
+    # long-lived objects out of the collector's way while the load runs; no gc.collect()
+    # first: in apply's process it takes ~50 ms, past the planned start (run.START_DELAY_S)
+    # and so counted as schedule lag; unfreeze() at the end returns everything to the
+    # collector, garbage included
+    gc.freeze()
     rss0, cpu0 = _rss(), time.process_time()
     await run.start()
     aborted, load_end = await _generate(run, hooks)
@@ -208,7 +215,8 @@ async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
         run.share.planned() if sched else 0.0, (load_end - plan.start_ns) / 1e9,
         time.process_time() - cpu0, max(0, _rss() - rss0), (time.monotonic_ns() - plan.start_ns) / 1e9,
         run.timings.encoded(), aborted, cancelled, next(iter(run.ep.errors), ""),
-        {**run.stats.report(), "cross_origin": sorted(CROSS_ORIGIN)})
+        {**run.stats.report(), "cross_origin": sorted(CROSS_ORIGIN)},
+        sched.window_ns if sched else 0, sched.wakeups if sched else 0)
 
 
 async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:

@@ -6,6 +6,9 @@ descheduled on a busy machine. A timerfd armed at an absolute CLOCK_MONOTONIC ti
 clock of time.monotonic_ns) wakes epoll within the kernel's timer slack (~50 µs) instead.
 Where timerfd is unavailable, ``PreciseTimer.create`` returns None and the scheduler falls
 back to call_later plus a short spin.
+
+This ctypes timer serves the Python scheduler (engine.driver.pool.Scheduler, PERFOPT_PURE=1);
+the native one (ext/scheduler.pxi) creates and re-arms its timerfd from C.
 """
 
 from __future__ import annotations

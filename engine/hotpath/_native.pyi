@@ -189,3 +189,35 @@ class CConnection:
         journey, step and expectations) without calling the owner; None turns it off."""
     def close(self) -> None:
         """Drop the connection without recording anything (end of run)."""
+
+
+class CScheduler:
+    """The open model's send loop (the native twin of ``engine.driver.pool.Scheduler``; the
+    driver picks one with ``engine.driver.pool.make_scheduler``).
+
+    Walks ``shape``'s arrival schedule (``engine.driver.shapes.arrivals``, same arithmetic)
+    and sends each request through ``pool`` at its intended time, woken by a timerfd it
+    creates and re-arms itself; each dispatch's lateness (from its own intended time) goes
+    to ``lag``. Wake-ups are at least ``window_ns`` apart: sends due within that window go
+    out together. OSError when no timerfd can be created.
+    """
+
+    loop: Any
+    pool: Any
+    start_ns: int
+    next_ns: int
+    """Intended time of the next send (ns, monotonic)."""
+    lag_max_ns: int
+    dispatched: int
+    window_ns: int
+    """Minimum spacing of wake-ups (ns): the batching window."""
+    wakeups: int
+    """Timer wake-ups so far."""
+    finished: bool
+
+    def __init__(self, loop: Any, pool: Any, shape: Any, start_ns: int, phase: float,
+                 lag: Histogram, window_ns: int = 0) -> None: ...
+    def start(self) -> None:
+        """Arm the timer for the first arrival."""
+    def stop(self) -> None:
+        """Stop sending and close the timer (idempotent)."""

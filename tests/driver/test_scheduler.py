@@ -1,0 +1,133 @@
+"""The open model's send loop: the native CScheduler (ext/scheduler.pxi) and its Python
+twin (engine.driver.pool.Scheduler) send the same schedule, each dispatch timed from its
+own intended time, and a run reports its batching window.
+
+No timing assertions: the schedules start in the past, so every arrival is already due
+and each twin must dispatch exactly the intended times engine.driver.shapes.arrivals gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from engine.driver import pool as pool_mod
+from engine.driver.shapes import Shape, arrivals
+from engine.hotpath.native import monotonic_ns
+
+
+class _Cat:
+    def next_journey(self) -> int:
+        return 0
+
+
+class _Pool:
+    """What the scheduler needs of an OpenPool: every dispatch lands in ``sent``."""
+
+    def __init__(self) -> None:
+        self.idle: list[Any] = []
+        self.single = None
+        self.cat = _Cat()
+        self.sent: list[int] = []
+
+    def dispatch(self, journey: int, step: int, intended_ns: int) -> None:
+        assert (journey, step) == (0, 0)
+        self.sent.append(intended_ns)
+
+
+SHAPE = Shape("open", ((0.0, 0.0), (0.5, 400.0), (0.5, 100.0), (1.0, 300.0)))
+"""A ramp, a vertical step down and a ramp up: every branch of the arrival arithmetic."""
+
+
+def _drive(make: Any, hist: Any, window_ns: int) -> tuple[_Pool, Any]:
+    loop = asyncio.new_event_loop()
+    pool = _Pool()
+    start = monotonic_ns() - 5_000_000_000  # the whole schedule is already due
+    sched = make(loop, pool, SHAPE, start, 0.25, hist, window_ns)
+
+    async def until_done() -> None:
+        sched.start()
+        for _ in range(1000):  # bounded: one wake-up sends everything that is due
+            if sched.finished:
+                return
+            await asyncio.sleep(0.001)
+
+    try:
+        loop.run_until_complete(until_done())
+    finally:
+        loop.close()
+    pool.start = start  # type: ignore[attr-defined]
+    return pool, sched
+
+
+def _expected(start: int) -> list[int]:
+    return [start + int(t * 1e9) for t in arrivals(SHAPE, 0.25)]
+
+
+def test_native_scheduler_sends_the_python_schedule(native: ModuleType) -> None:
+    pool, sched = _drive(native.CScheduler, native.Histogram(), 300_000)
+    assert pool.sent == _expected(pool.start)  # type: ignore[attr-defined]
+    assert len(pool.sent) == round(SHAPE.planned()) == sched.dispatched
+    assert sched.finished and sched.window_ns == 300_000 and sched.wakeups >= 1
+    # every dispatch's lateness counted from its own intended time: all were seconds late
+    assert sched.lag_max_ns >= 4_000_000_000
+
+
+def test_native_lag_histogram_counts_every_dispatch(native: ModuleType) -> None:
+    hist = native.Histogram()
+    pool, sched = _drive(native.CScheduler, hist, 0)
+    assert hist.total_count == len(pool.sent) == sched.dispatched
+    assert hist.value_at_percentile(0) >= 4_000_000_000 * 0.99  # the earliest arrival's lag
+
+
+def test_python_scheduler_sends_the_same_schedule(pure: ModuleType) -> None:
+    hist = pure.Histogram()
+    pool, sched = _drive(pool_mod.Scheduler, hist, pool_mod.BATCH_WINDOW_NS)
+    assert pool.sent == _expected(pool.start)  # type: ignore[attr-defined]
+    assert hist.total_count == len(pool.sent) == sched.dispatched
+    assert sched.window_ns == pool_mod.BATCH_WINDOW_NS
+
+
+def test_make_scheduler_picks_the_twin(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.hotpath import native
+
+    loop = asyncio.new_event_loop()
+    try:
+        monkeypatch.setenv("PERFOPT_PURE", "1")
+        py = pool_mod.make_scheduler(loop, _Pool(), SHAPE, monotonic_ns(), 0.0,  # type: ignore[arg-type]
+                                     native.Histogram())
+        assert isinstance(py, pool_mod.Scheduler)
+        py.stop()
+        monkeypatch.delenv("PERFOPT_PURE")
+        c = pool_mod.make_scheduler(loop, _Pool(), SHAPE, monotonic_ns(), 0.0,  # type: ignore[arg-type]
+                                    native.Histogram())
+        want = "CScheduler" if native.IMPLEMENTATION == "c" else "Scheduler"
+        assert type(c).__name__ == want and c.window_ns == pool_mod.BATCH_WINDOW_NS
+        c.stop()
+        c.stop()  # idempotent
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("twin", ["c", "py"])
+def test_open_run_reports_its_batching_window(twin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.driver import run_profile
+    from engine.hotpath import native
+    from engine.spec.model import Journey, LoadProfile, Request, RunSettings
+    from tests.support.servers import TestServer
+
+    monkeypatch.setenv("PERFOPT_LOOPBACK_ONLY", "1")
+    if twin == "py":
+        monkeypatch.setenv("PERFOPT_PURE", "1")
+    elif native.IMPLEMENTATION != "c":
+        pytest.skip("PERFOPT_PURE=1: only the Python twins are under test")
+    profile = LoadProfile("p", "baseline", RunSettings(connections=4), duration_s=1.0,
+                          rate=200)
+    with TestServer("ok") as s:
+        r = run_profile(s.url, [Journey("j", 1.0, (Request("GET", "/"),))], profile)
+    assert r.journeys[0].outcomes["ok"] == 200 == r.extra["dispatched"]
+    assert r.extra["dispatch_window_ns"] == pool_mod.BATCH_WINDOW_NS
+    assert 1 <= r.extra["scheduler_wakeups"] <= 200  # at most one wake-up per send
