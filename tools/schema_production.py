@@ -76,6 +76,16 @@ PRODUCTION = _obj({
     "deployed_at": {"type": "string", "description":
                     "Time of the last deploy (ISO 8601, e.g. 2026-11-20T10:00:00Z): the "
                     "before/after split of the no-regression check."},
+    "mix": _obj({
+        "query": _promql("PromQL giving production's requests per route over {window}, one "
+                         "series per route (e.g. sum by (route) (increase("
+                         "http_requests_total[{window}])))."),
+        "label": {"type": "string", "description": "The series label whose value is a "
+                                                   "journey's name. Default route."},
+        "window": {"$ref": "#/$defs/duration",
+                   "description": "The past window counted. Default 1d."},
+    }, ["query"], "The journey mix taken from production: each journey's weight becomes its "
+       "route's share of production requests (read at apply time, like from_production)."),
 }, ["prometheus"], "Where production metrics are read: the source of monitor and rules.")
 
 FROM_PRODUCTION = _obj({

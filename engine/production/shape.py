@@ -26,15 +26,45 @@ class ShapeError(PrometheusError):
 
 
 def resolve_spec(spec: Spec, now: float | None = None) -> Spec:
-    """The spec with every ``from_production`` profile's stages read from Prometheus
-    (unchanged when it has none). Raises PrometheusError (ShapeError for too little data)."""
-    if not any(p.from_production for p in spec.profiles) or spec.production is None:
+    """The spec with every ``from_production`` profile's stages, and with ``production.mix``
+    its journey weights, read from Prometheus (unchanged when it has neither). Raises
+    PrometheusError (ShapeError for too little data)."""
+    production = spec.production
+    shaped = any(p.from_production for p in spec.profiles)
+    if production is None or not (shaped or production.mix):
         return spec
-    src = spec.production.prometheus
+    src = production.prometheus
     client = PrometheusClient(src.url, src.headers, src.timeout_s)
     at = time.time() if now is None else now
     profiles = tuple(_resolve(client, p, at) if p.from_production else p for p in spec.profiles)
-    return dataclasses.replace(spec, profiles=profiles)
+    spec = dataclasses.replace(spec, profiles=profiles)
+    return resolve_mix(client, spec, at) if production.mix else spec
+
+
+def resolve_mix(client: PrometheusClient, spec: Spec, at: float) -> Spec:
+    """Journey weights = each journey's route's production requests over the mix window
+    (``production.mix``); a journey production never served keeps weight 0."""
+    assert spec.production is not None and spec.production.mix is not None
+    mix = spec.production.mix
+    query = mix.query.replace("{window}", f"{int(mix.window_s)}s")
+    counts: dict[str, float] = {}
+    for s in client.query(query, at):
+        name = s.labels.get(mix.label)
+        if name is not None and s.points:
+            counts[name] = counts.get(name, 0.0) + s.points[-1][1]
+    weights = {j.name: counts.get(j.name, 0.0) for j in spec.journeys}
+    total = sum(weights.values())
+    if total <= 0:
+        raise ShapeError(f"production mix: no {mix.label} of {query} names a journey of "
+                         f"{spec.name} ({', '.join(j.name for j in spec.journeys)}); labels "
+                         f"seen: {', '.join(sorted(counts)) or 'none'}")
+    journeys = tuple(dataclasses.replace(j, weight=weights[j.name]) for j in spec.journeys)
+    shares = ", ".join(f"{n} {w / total:.1%}" for n, w in weights.items())
+    source = (f"journey mix from production: {shares} ({query} at {iso(at)}; "
+              f"{len(counts)} {mix.label}s seen)")
+    production = dataclasses.replace(spec.production,
+                                     mix=dataclasses.replace(mix, source=source))
+    return dataclasses.replace(spec, journeys=journeys, production=production)
 
 
 def _resolve(client: PrometheusClient, profile: LoadProfile, at: float) -> LoadProfile:
@@ -69,8 +99,10 @@ def _stages(points: tuple[tuple[float, float], ...], shape: ProductionShape,
 
 def shape_messages(spec: Spec) -> list[str]:
     """Which production window each shaped profile's load came from (for the report)."""
+    mix = spec.production.mix if spec.production else None
     return [p.from_production.source for p in spec.profiles
-            if p.from_production is not None and p.from_production.source]
+            if p.from_production is not None and p.from_production.source] + (
+        [mix.source] if mix is not None and mix.source else [])
 
 
 def resolve_all(specs: list[Spec]) -> list[Spec] | str:

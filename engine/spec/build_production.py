@@ -17,6 +17,7 @@ from engine.spec.model import Slo, Stage
 from engine.spec.production_model import (
     MIN_WINDOW_S,
     Production,
+    ProductionMix,
     ProductionShape,
     ProductionSli,
     PrometheusSource,
@@ -41,7 +42,14 @@ def build_production(ctx: Ctx, raw: dict[str, Any] | None) -> Production | None:
     source = PrometheusSource(str(prom["url"]).rstrip("/"), headers, timeout)
     deployed = _time(ctx, (*path, "deployed_at"), raw.get("deployed_at"))
     loc = ctx.location(path)
-    return Production(source, window, deployed, (loc.file, loc.line))
+    return Production(source, window, deployed, (loc.file, loc.line), _mix(ctx, raw.get("mix")))
+
+
+def _mix(ctx: Ctx, raw: dict[str, Any] | None) -> ProductionMix | None:
+    if raw is None:
+        return None
+    window = ctx.duration(("production", "mix", "window"), raw.get("window", "1d")) or 86400.0
+    return ProductionMix(str(raw["query"]), str(raw.get("label", "route")), window)
 
 
 def _time(ctx: Ctx, path: P, text: Any) -> float | None:

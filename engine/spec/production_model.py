@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-__all__ = ["MIN_WINDOW_S", "Production", "ProductionShape", "ProductionSli", "PrometheusSource"]
+__all__ = ["MIN_WINDOW_S", "Production", "ProductionMix", "ProductionShape", "ProductionSli",
+           "PrometheusSource"]
 
 MIN_WINDOW_S = 7 * 86400.0
 """Compliance is not judged on less than 7 days of production data."""
@@ -48,6 +49,20 @@ class Production:
     """Unix time of the last deploy (the before/after split of the regression check)."""
     location: tuple[str, int] | None = None
     """(file, line) of the block, for messages."""
+    mix: ProductionMix | None = None
+    """``mix:``: the journey weights taken from production's per-route request counts."""
+
+
+@dataclass(frozen=True)
+class ProductionMix:
+    """``production.mix``: ``query`` (with ``{window}``) returns one series per route; the
+    ``label`` value names the journey whose weight becomes that route's request count."""
+
+    query: str
+    label: str = "route"
+    window_s: float = 86400.0
+    source: str = ""
+    """Set once resolved: the shares and where they came from (for the report)."""
 
 
 @dataclass(frozen=True)

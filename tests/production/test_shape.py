@@ -9,9 +9,10 @@ import pytest
 
 from engine.cli import main
 from engine.plan import profile_seconds
-from engine.production.shape import STAGES, ShapeError, resolve_spec
+from engine.production.shape import STAGES, ShapeError, resolve_spec, shape_messages
 from engine.spec.loader import load_text
 from tests.production.conftest import EXAMPLE, Prom
+from tests.production.synth import SCENARIOS
 
 SHAPED = """\
   baseline:
@@ -80,3 +81,57 @@ def test_apply_without_production_data_runs_nothing(tmp_path: Path,
     spec.write_text(_text("http://127.0.0.1:9"))
     assert main(["apply", str(spec), "--out", str(tmp_path / "r"), "--no-history"]) == 3
     assert "load from production not available" in capsys.readouterr().err
+
+
+MIX = """\
+journeys:
+  - {name: compliant, request: {method: GET, path: /a}}
+  - {name: short, request: {method: GET, path: /b}}
+  - {name: gap, request: {method: GET, path: /c}}
+  - {name: never, request: {method: GET, path: /d}}
+
+production:
+  prometheus:
+    url: URL
+  mix:
+    query: >-
+      sum by (scenario) (increase(
+      http_requests_total{scenario=~"compliant|short|gap|other"}[{window}]))
+    label: scenario
+    window: 14d
+"""
+
+
+def _mix_spec(prom_url: str) -> str:
+    text = EXAMPLE.read_text()
+    head, rest = text[:text.index("journeys:\n")], text[text.index("slos:\n"):]
+    rest = rest.replace("journey: lookup", "journey: compliant")
+    return head + MIX.replace("URL", prom_url) + "\n" + rest
+
+
+def test_the_journey_mix_follows_production_per_route_counts(prom: Prom) -> None:
+    (spec,), errors = load_text(_mix_spec(prom.url), "mix.yaml", Path.cwd())
+    assert errors == [] and spec.production is not None and spec.production.mix is not None
+    resolved = resolve_spec(spec, prom.end)
+    weights = {j.name: j.weight for j in resolved.journeys}
+    # every generated request counts: a scrape gap loses samples, not requests (the
+    # counter's increase spans it), so "gap" served as many as "compliant"
+    truths = {n: sum(total for _, total, _, _ in SCENARIOS[n].steps())
+              for n in ("compliant", "short", "gap")}
+    total = sum(truths.values())
+    shares = {n: w / sum(weights.values()) for n, w in weights.items()}
+    for name, requests in truths.items():
+        assert shares[name] == pytest.approx(requests / total, rel=0.05), (name, shares)
+    assert weights["never"] == 0.0  # production never served it
+    assert truths["short"] < truths["compliant"] / 4  # the data tells them apart
+    source = resolved.production.mix.source if resolved.production and \
+        resolved.production.mix else ""
+    assert source.startswith("journey mix from production: compliant ")
+    assert source in shape_messages(resolved)
+
+
+def test_a_mix_that_names_no_journey_is_an_error(prom: Prom) -> None:
+    text = _mix_spec(prom.url).replace('scenario=~"compliant|short|gap|other"', 'scenario="x"')
+    (spec,), _ = load_text(text, "mix.yaml", Path.cwd())
+    with pytest.raises(ShapeError, match=r"production mix: no scenario of .* names a journey"):
+        resolve_spec(spec, prom.end)
