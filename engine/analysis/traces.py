@@ -307,24 +307,46 @@ def runs_traces(capture: Any, runs: Sequence[tuple[str, Any]]) -> dict[str, Trac
 Finding = tuple[str, str, float, tuple[str, ...], str | None]
 
 
+def _calls(n: float) -> str:
+    return f"{n:.0f} call per request" if round(n) == 1 else f"{n:.0f} calls per request"
+
+
+def _category_finding(j: JourneyTraces, c: Category) -> Finding:
+    ev = (f"{j.journey} p95: {c.tail_share:.0%} in {c.label}, {_calls(c.calls_per_request)} "
+          f"({j.requests} traced requests; OpenTelemetry spans)",)
+    fix = {"database": "database", "dependency": "async"}.get(c.kind, "algorithm")
+    return f"{c.label} in {j.journey}", c.kind, c.share, ev, fix
+
+
+def _pattern_findings(j: JourneyTraces) -> tuple[list[Finding], set[str]]:
+    """One candidate for the N+1 statements (fix database), one for sequential calls (fix
+    async); the category labels they cover."""
+    out: list[Finding] = []
+    covered: set[str] = set()
+    n1 = [p for p in j.patterns if p.kind == "n_plus_1"]
+    share = sum(p.share for p in n1)
+    if n1 and share >= MIN_FINDING_SHARE:
+        counts = ", ".join(f"{p.per_request:.0f}x {p.label}" for p in n1)
+        out.append((f"N+1 queries in {j.journey}", "database", share,
+                    (f"{j.journey}: {share:.0%} of its server time in N+1 queries per "
+                     f"request: {counts}", *(p.evidence for p in n1)), "database"))
+        covered.update(p.label for p in n1)
+    seq = next((p for p in j.patterns if p.kind == "sequential"), None)
+    if seq is not None and seq.share >= MIN_FINDING_SHARE:
+        out.append((f"{seq.label} in {j.journey}", "dependency", seq.share, (seq.evidence,),
+                    "async"))
+        covered.update(c.label for c in j.categories if c.group == "http")
+    return out, covered
+
+
 def trace_findings(analysis: TraceAnalysis | None, journey: str) -> list[Finding]:
     """The bottleneck candidates of ``journey`` from its spans: (name, kind, share of its
-    server time, evidence, suggested fix). Empty when the journey has no traces.
-    Sequential calls are one candidate (fix async); N+1 evidence joins its statement's."""
+    server time, evidence, suggested fix). Empty when the journey has no traces. N+1
+    statements are one candidate, sequential calls another; then each category >= 10%."""
     j = analysis.journey(journey) if analysis else None
     if j is None:
         return []
-    seq = next((p for p in j.patterns if p.kind == "sequential"), None)
-    out: list[Finding] = []
-    if seq is not None and seq.share >= MIN_FINDING_SHARE:
-        out.append((f"{seq.label} in {journey}", "dependency", seq.share, (seq.evidence,),
-                    "async"))
-    for c in j.categories:
-        if c.share < MIN_FINDING_SHARE or (seq is not None and c.group == "http"):
-            continue
-        ev = [f"{journey} p95: {c.tail_share:.0%} in {c.label}, {c.calls_per_request:.0f} "
-              f"call(s) per request ({j.requests} traced requests; OpenTelemetry spans)"]
-        ev += [p.evidence for p in j.patterns if p.kind == "n_plus_1" and p.label == c.label]
-        fix = {"database": "database", "dependency": "async"}.get(c.kind, "algorithm")
-        out.append((f"{c.label} in {journey}", c.kind, c.share, tuple(ev), fix))
+    out, covered = _pattern_findings(j)
+    out += [_category_finding(j, c) for c in j.categories
+            if c.share >= MIN_FINDING_SHARE and c.label not in covered]
     return out
