@@ -71,6 +71,12 @@ class Receiver:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def accept(self, nonce: int) -> None:
         """Keep spans of traces whose id starts with ``nonce``."""
         with self._lock:

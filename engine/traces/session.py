@@ -1,7 +1,8 @@
 """One spec's drive with tracing on: receiver up, traced spec driven, spans collected.
 
 The drive runs a copy of the spec whose steps send ``traceparent`` and whose managed
-targets export to the receiver (engine.traces.inject); the ``Driven`` handed on carries
+targets export to the receiver (engine.traces.inject), which runs in its own process
+(engine.traces.process); the ``Driven`` handed on carries
 the spec as written and a ``TraceCapture``. Tracing never fails a drive: without the
 ``traces`` extra, or when the receiver cannot listen, the spec is driven as today and
 the capture says why.
@@ -43,28 +44,24 @@ def traced_drive(plan: SpecPlan, tracing: Tracing,
                  drive: Callable[[SpecPlan], Driven]) -> Driven:
     """``drive`` the plan with tracing on; the Driven has the original spec and the capture."""
     names = tuple(j.name for j in plan.spec.journeys)
-    try:
-        import opentelemetry.proto.collector.trace.v1.trace_service_pb2  # noqa: F401
+    from engine.traces.process import ReceiverProcess, ReceiverUnavailable
 
-        from engine.traces.receiver import Receiver
-        receiver = Receiver(port=tracing.port, max_spans=tracing.max_spans).start()
-    except ImportError:
-        note = f"tracing is on but opentelemetry-proto is not installed ({INSTALL})"
-        return dataclasses.replace(drive(plan), traces=TraceCapture(journeys=names, note=note))
-    except OSError as e:
-        note = f"tracing: the OTLP receiver could not listen on port {tracing.port} ({e})"
-        return dataclasses.replace(drive(plan), traces=TraceCapture(journeys=names, note=note))
-    nonce = new_nonce()
-    receiver.accept(nonce)
     try:
+        receiver = ReceiverProcess(port=tracing.port, max_spans=tracing.max_spans)
+    except ReceiverUnavailable as e:
+        note = (f"tracing is on but opentelemetry-proto is not installed ({INSTALL})"
+                if e.missing else f"tracing: {e}")
+        return dataclasses.replace(drive(plan), traces=TraceCapture(journeys=names, note=note))
+    try:
+        nonce = new_nonce()
+        receiver.accept(nonce)
         spec = traced_spec(plan.spec, nonce, tracing.sample, receiver.endpoint)
         driven = drive(dataclasses.replace(plan, spec=spec))
-        _settle(lambda: receiver.stats.spans)
-        spans = tuple(receiver.spans(nonce))
-        stats = dict(dataclasses.asdict(receiver.stats))
+        _settle(receiver.span_count)
+        capture = TraceCapture(tuple(receiver.spans(nonce)), names, tracing.sample,
+                               receiver.stats())
     finally:
         receiver.close()
-    capture = TraceCapture(spans, names, tracing.sample, stats)
     return dataclasses.replace(driven, spec=plan.spec, plan=plan, traces=capture)
 
 

@@ -113,3 +113,29 @@ def test_the_store_is_capped_and_drops_are_counted() -> None:
         assert len(r.spans()) == 1000 and r.stats.dropped == 200
     finally:
         r.close()
+
+
+def test_the_receiver_process_hands_back_the_spans_of_a_nonce() -> None:
+    from engine.traces.process import ReceiverProcess
+
+    proc = ReceiverProcess(max_spans=1000)
+    try:
+        nonce = ids.new_nonce()
+        proc.accept(nonce)
+        _export(proc.endpoint + "/v1/traces",
+                f"00-{ids.prefix(nonce, 2, 1)}0000000100000001-00000000000000aa-01", 3)
+        spans = proc.spans(nonce)
+        assert proc.span_count() == 4 and len(spans) == 4
+        assert {ids.origin(s.trace_id).journey for s in spans} == {2}
+        assert proc.stats()["kept"] == 4
+    finally:
+        proc.close()
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    from engine.traces.process import ReceiverProcess, ReceiverUnavailable
+
+    with Receiver() as taken:
+        port = int(taken.endpoint.rsplit(":", 1)[1])
+        with pytest.raises(ReceiverUnavailable, match=f"could not listen on port {port}"):
+            ReceiverProcess(port=port)
