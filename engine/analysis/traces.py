@@ -97,6 +97,9 @@ class JourneyTraces:
     server_p95_ms: float
     categories: tuple[Category, ...]
     patterns: tuple[Pattern, ...] = ()
+    exemplar: dict[str, Any] = field(default_factory=dict)
+    """The slowest traced request: {trace_id, server_ms, spans: [[label, ms], ...]}, where
+    its time went, largest first (which spans made the tail slow)."""
 
 
 @dataclass(frozen=True)
@@ -271,10 +274,19 @@ def _sequential(journey: str, traces: Sequence[_Trace]) -> list[Pattern]:
                     f"{saving:.0%} shorter")]
 
 
+def _exemplar(traces: Sequence[_Trace]) -> dict[str, Any]:
+    slow = max(traces, key=lambda t: t.root.duration_ns)
+    parts = sorted(((label, ns / 1e6) for (_, _, label), (ns, _) in _per_trace(slow).items()),
+                   key=lambda p: -p[1])
+    return {"trace_id": slow.root.trace_id.hex(), "server_ms": slow.root.duration_ns / 1e6,
+            "spans": [[label, round(ms, 3)] for label, ms in parts[:5]]}
+
+
 def _journey(name: str, traces: Sequence[_Trace]) -> JourneyTraces:
     p50, p95 = _hist_ms([t.root.duration_ns for t in traces])
     return JourneyTraces(name, len(traces), p50, p95, _categories(traces),
-                         tuple(_n_plus_1(name, traces) + _sequential(name, traces)))
+                         tuple(_n_plus_1(name, traces) + _sequential(name, traces)),
+                         _exemplar(traces))
 
 
 def analyse_traces(spans: Sequence[Span], journeys: Sequence[str],

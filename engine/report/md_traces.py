@@ -33,4 +33,9 @@ def _journey(run_id: str, j: Doc) -> str:
             f"{c['tail_share']:.0%} | {c['calls_per_request']:.1f} | {c.get('p95_ms', 0):.2f} |"
             for c in j["categories"][:MAX_ROWS]]
     found = [f"- {p['evidence']}" for p in j.get("patterns", [])]
+    ex = j.get("exemplar") or {}
+    if ex.get("spans"):
+        where = ", ".join(f"{label} {ms:.1f} ms" for label, ms in ex["spans"])
+        found.append(f"- slowest request ({ex['server_ms']:.1f} ms, trace {ex['trace_id']}): "
+                     f"{where}")
     return "\n".join([head, *rows]) + ("\n\n" + "\n".join(found) if found else "")

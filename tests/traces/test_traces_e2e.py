@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.report.document import validate_document
 from tests.support.demo import free_port
 from tests.support.specs import REPO, run_cli
 
@@ -42,6 +43,7 @@ def _apply(tmp: Path, target: str) -> dict:  # type: ignore[type-arg]
     result = run_cli("apply", "spec.yaml", "--quiet", cwd=tmp, env=env, timeout=180)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     doc: dict = json.loads((tmp / "reports" / "traced-latest.json").read_text())  # type: ignore[type-arg]
+    assert validate_document(doc) == []
     return doc
 
 
@@ -70,6 +72,10 @@ def test_spans_name_the_lookup_statement_the_n_plus_1_and_sequential_calls(tmp_p
     assert seq["per_request"] == 3 and seq["requests"] == journeys["dashboard"]["requests"]
     dash = ranked["sequential calls to inventory, pricing, reviews in dashboard"]
     assert dash["kind"] == "dependency" and dash["suggestion"] == "async"
+    slowest = journeys["dashboard"]["exemplar"]
+    assert {"calls to inventory", "calls to pricing", "calls to reviews"} <= \
+        {label for label, _ in slowest["spans"]}
+    assert slowest["server_ms"] >= journeys["dashboard"]["server_p95_ms"] * 0.99
     md = (tmp_path / "reports" / "traced-latest.md").read_text()
     html = (tmp_path / "reports" / "traced-latest.html").read_text()
     assert "Trace breakdown, baseline / orders" in md and "Trace breakdown, baseline" in html
