@@ -37,9 +37,9 @@ history: {{enabled: false}}
 """
 
 
-def _apply(tmp: Path, target: str) -> dict:  # type: ignore[type-arg]
+def _apply(tmp: Path, target: str, path: str = str(REPO)) -> dict:  # type: ignore[type-arg]
     (tmp / "spec.yaml").write_text(SPEC.format(target=target), encoding="utf-8")
-    env = {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", "PYTHONPATH": path}
     result = run_cli("apply", "spec.yaml", "--quiet", cwd=tmp, env=env, timeout=180)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     doc: dict = json.loads((tmp / "reports" / "traced-latest.json").read_text())  # type: ignore[type-arg]
@@ -93,3 +93,15 @@ def test_a_target_without_instrumentation_keeps_todays_analysis_with_a_note(
     assert any("not instrumented with OpenTelemetry" in m for m in spec["messages"])
     assert spec["bottlenecks"] and all("OpenTelemetry" not in " ".join(b["evidence"])
                                        for b in spec["bottlenecks"])
+
+
+def test_without_the_traces_extra_the_run_goes_on_with_a_note(tmp_path: Path) -> None:
+    shadow = tmp_path / "shadow" / "opentelemetry"  # opentelemetry unimportable, as uninstalled
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('no opentelemetry here')\n")
+    doc = _apply(tmp_path, f"  demo: {{port: {free_port()}, users: 20000}}",
+                 f"{tmp_path / 'shadow'}{os.pathsep}{REPO}")
+    spec = doc["specs"][0]
+    assert any('pip install "perfopt-engine[traces]"' in m for m in spec["messages"])
+    assert "traces" not in spec["runs"][0] and spec["runs"][0]["requests"] > 0
+    assert spec["bottlenecks"]  # today's Server-Timing analysis
