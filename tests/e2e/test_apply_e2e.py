@@ -214,9 +214,11 @@ def test_secrets_in_the_spec_reach_no_output(tmp_path: Path) -> None:
                                  "formats: [markdown, json, html, junit]"), encoding="utf-8")
     result = run_cli("apply", str(spec), cwd=tmp_path, env=_env(), timeout=120)
     assert result.returncode in (0, 1), result.stdout + result.stderr
-    outputs = [p for p in (tmp_path / "reports").iterdir()]
-    outputs += list((tmp_path / ".perfopt").iterdir())
+    # every file, the ADRs, runbooks and lessons beside the reports and the ledger included
+    outputs = [p for p in (tmp_path / "reports").rglob("*") if p.is_file()]
+    outputs += [p for p in (tmp_path / ".perfopt").rglob("*") if p.is_file()]
     assert len(outputs) >= 8
+    assert any(p.parent.name == "lessons" for p in outputs)  # the documents were scanned too
     for path in outputs:
         data = path.read_bytes()
         assert b"s3cr3t-token-4711" not in data and key.encode() not in data, path
