@@ -17,13 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine.commands.specs import load_or_report
 from engine.production.client import PrometheusClient, PrometheusError
 from engine.production.doc import iso, status_doc
 from engine.production.evaluate import SloQueryRejected, Window, evaluate_all
 from engine.production.result import SloStatus
 from engine.production.text import status_lines
 from engine.result import ExitCode
-from engine.spec.loader import load_paths
 from engine.spec.model import Spec
 from engine.units import UnitError, parse_duration
 
@@ -58,10 +58,8 @@ def _time(text: str | None, default: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = load_paths(list(args.paths))
-    for error in result.errors:
-        print(error, file=sys.stderr)
-    if result.errors:
+    result = load_or_report(args.paths)
+    if result is None:
         return ExitCode.SPEC_INVALID
     specs = [s for s in result.specs if s.production and any(o.production for o in s.slos)]
     if not specs:

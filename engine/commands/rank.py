@@ -10,7 +10,7 @@ import json
 import sys
 
 from engine.analysis.prioritize import Priority, PriorityError, prioritize
-from engine.spec.loader import load_paths
+from engine.commands.specs import load_or_report
 
 EXIT_INVALID = 2
 _HEADER = f"{'rank':>4}  {'id':<8} {'tier':<17} {'impact':>7} {'source':<8} " \
@@ -28,10 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = load_paths(list(args.paths))
-    for error in result.errors:
-        print(error, file=sys.stderr)
-    if result.errors:
+    result = load_or_report(args.paths)
+    if result is None:
         return EXIT_INVALID
     ranked = {}
     for spec in result.specs:

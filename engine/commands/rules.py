@@ -8,9 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.commands.specs import load_or_report
 from engine.production.rules import rule_groups, to_yaml
 from engine.result import ExitCode
-from engine.spec.loader import load_paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,10 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = load_paths(list(args.paths))
-    for error in result.errors:
-        print(error, file=sys.stderr)
-    if result.errors:
+    result = load_or_report(args.paths)
+    if result is None:
         return ExitCode.SPEC_INVALID
     groups = rule_groups(result.specs)
     if not groups:
