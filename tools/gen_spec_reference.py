@@ -48,6 +48,7 @@ SECTIONS: list[tuple[str, str]] = [
 SECTIONS += [  # issue #17: production SLOs
     ("production", "#/properties/production"),
     ("production.prometheus", "#/properties/production/properties/prometheus"),
+    ("production.mix", "#/properties/production/properties/mix"),
     ("slos[].production", "#/$defs/slo/properties/production"),
     ("slos[].production.ratio", "#/$defs/slo/properties/production/properties/ratio"),
     ("slos[].production.latency", "#/$defs/slo/properties/production/properties/latency"),

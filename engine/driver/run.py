@@ -96,11 +96,11 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
     if s.execution.engine == "dask":  # the generator hosts of a Dask cluster (engine.scale)
         from engine.scale.coordinator import run_on_cluster
         return run_on_cluster(target_url, journeys, profile, shape, data, variant,
-                              ParentArgs(on_interval, progress, stop, max_duration_s))
+                              ParentArgs(on_interval, progress, stop, max_duration_s), tls)
     workers = s.workers if s.workers > 0 else (os.cpu_count() or 1)
     info = RunInfo(profile, variant, target_url, shape, workers, time.time(), 0, tuple(journeys))
-    verify, ca_file = _trust(tls)
-    portable = tuple(_picklable(j) for j in journeys)
+    verify, ca_file = tls_trust(tls)
+    portable = tuple(portable_journey(j) for j in journeys)
 
     def plan(i: int, start_ns: int) -> WorkerPlan:
         hard = start_ns + int((shape.duration_s + s.timeout_s + HARD_STOP_GRACE_S) * 1e9)
@@ -113,14 +113,14 @@ def run_profile(target_url: str, journeys: Sequence[Journey], profile: LoadProfi
     return _execute(info, plan, ParentArgs(on_interval, progress, stop, max_duration_s))
 
 
-def _trust(tls: TlsSettings | None) -> tuple[bool, str | None]:
+def tls_trust(tls: TlsSettings | None) -> tuple[bool, str | None]:
     """(verify, CA file) for an https target from run_profile's ``tls`` (the target's);
     PERFOPT_TLS_VERIFY=0 turns verification off whatever the spec says."""
     verify = os.environ.get("PERFOPT_TLS_VERIFY", "1") != "0" and (tls is None or tls.verify)
     return verify, tls.ca_file if tls is not None else None
 
 
-def _picklable(j: Journey) -> Journey:
+def portable_journey(j: Journey) -> Journey:
     """The journey with plain-dict headers: MappingProxyType cannot cross to a worker."""
     steps = tuple(replace(r, headers=dict(r.headers), tags=dict(r.tags)) for r in j.steps)
     return replace(j, steps=steps, location=None, tags=dict(j.tags))

@@ -12,7 +12,6 @@ and the run is INVALID with what the others measured.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -20,7 +19,13 @@ from typing import Any
 
 from engine.driver.assemble import RunInfo, merge_states
 from engine.driver.progress import RunFinished, RunStarted
-from engine.driver.run import HARD_STOP_GRACE_S, ParentArgs, ParentHooks
+from engine.driver.run import (
+    HARD_STOP_GRACE_S,
+    ParentArgs,
+    ParentHooks,
+    portable_journey,
+    tls_trust,
+)
 from engine.driver.shapes import Shape
 from engine.result import RunResult
 from engine.scale import cluster
@@ -28,7 +33,7 @@ from engine.scale.errors import ClusterUnavailable
 from engine.scale.host import run_host
 from engine.scale.merge import HostOutcome, merge_hosts, rebase
 from engine.scale.plan import Host, HostPlan, firsts, workers_per_host
-from engine.spec.model import DataFile, Journey, LoadProfile
+from engine.spec.model import DataFile, Journey, LoadProfile, TlsSettings
 
 READY_TIMEOUT_S = 60.0
 """Hosts get this long to start their worker processes and say ready."""
@@ -43,7 +48,7 @@ POLL_S = 0.05
 
 def run_on_cluster(target_url: str, journeys: Sequence[Journey], profile: LoadProfile,
                    shape: Shape, data: Sequence[DataFile], variant: str,
-                   args: ParentArgs) -> RunResult:
+                   args: ParentArgs, tls: TlsSettings | None = None) -> RunResult:
     """Drive ``profile`` from the cluster's generator hosts; the merged RunResult.
 
     Raises ClusterUnavailable (before any load) when the scheduler cannot be reached within
@@ -58,7 +63,7 @@ def run_on_cluster(target_url: str, journeys: Sequence[Journey], profile: LoadPr
         info = RunInfo(profile, variant, target_url, shape, sum(counts), time.time(), 0)
         run = _Run(client, address, info, hosts, counts, args)
         return run.drive(_plans(run.run_id, info, hosts, counts, tuple(journeys), tuple(data),
-                                args.max_duration_s))
+                                args.max_duration_s, tls))
     finally:
         with contextlib.suppress(Exception):
             client.close(timeout=2)
@@ -66,15 +71,13 @@ def run_on_cluster(target_url: str, journeys: Sequence[Journey], profile: LoadPr
 
 def _plans(run_id: str, info: RunInfo, hosts: Sequence[Host], counts: Sequence[int],
            journeys: tuple[Journey, ...], data: tuple[DataFile, ...],
-           max_duration_s: float | None) -> list[HostPlan]:
-    from engine.driver.run import _picklable
-
-    verify = os.environ.get("PERFOPT_TLS_VERIFY", "1") != "0"
-    portable = tuple(_picklable(j) for j in journeys)
+           max_duration_s: float | None, tls: TlsSettings | None = None) -> list[HostPlan]:
+    verify, ca_file = tls_trust(tls)  # the CA file's path must hold on every host too
+    portable = tuple(portable_journey(j) for j in journeys)
     p = info.profile
     return [HostPlan(run_id, h.name, first, n, sum(counts), info.target_url, portable, data,
                      info.shape, p.settings, p.think_time_s, verify, max_duration_s,
-                     READY_TIMEOUT_S)
+                     READY_TIMEOUT_S, ca_file, p.think)
             for h, first, n in zip(hosts, firsts(counts), counts, strict=True)]
 
 

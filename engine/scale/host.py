@@ -110,7 +110,8 @@ class _Start:
         if p.max_duration_s is not None:
             hard = min(hard, start + int(p.max_duration_s * 1e9))
         return WorkerPlan(p.first + i, p.total, p.target_url, p.journeys, p.data, p.shape, s,
-                          start, hard, p.verify_tls, think_s=p.think_s)
+                          start, hard, p.verify_tls, think_s=p.think_s, ca_file=p.ca_file,
+                          think=p.think)
 
 
 def _run(plan: HostPlan, link: Link) -> HostReport:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from engine.driver.runtime import WorkerReport
 from engine.driver.shapes import Shape
-from engine.spec.model import DataFile, Journey, RunSettings
+from engine.spec.model import DataFile, Journey, RunSettings, ThinkTime
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,10 @@ class HostPlan:
     verify_tls: bool
     max_duration_s: float | None
     ready_timeout_s: float
+    ca_file: str | None = None
+    """The target's tls.ca_file (the same path must exist on every generator host)."""
+    think: ThinkTime | None = None
+    """The profile's think time as a distribution (``think_s`` is its mean)."""
 
 
 @dataclass(frozen=True)
