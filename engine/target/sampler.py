@@ -18,6 +18,7 @@ and the sampling stride doubles, so a 24 h soak keeps an evenly spaced series.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -40,6 +41,9 @@ connections (psutil reads whole socket tables: tens of ms) on every Nth sample o
 sampler shares the GIL with a driver running in the same process, so each sample must stay
 well under a millisecond."""
 _PROC_FD = "/proc/{}/fd"
+IDLE_MAX_INTERVAL_S = 1.0
+"""The period a run's sampler backs off to while the target's readings stay the same
+(engine.target.session): a sample costs the driver's process up to a millisecond of GIL."""
 
 
 def find_processes(name: str) -> list[int]:
@@ -116,11 +120,15 @@ class Sampler:
     and again whenever no matching process is alive). ``interval_s`` > 0 is the
     sampling period (default 0.1 s = 10 Hz). ``t0`` is the ``time.monotonic()``
     instant that ``t_s`` counts from (default: when ``start`` is called).
-    ``max_samples`` >= 16 bounds memory.
+    ``max_samples`` >= 16 bounds memory. ``max_interval_s`` (default: ``interval_s``, a
+    fixed rate) lets the period double after each sample that saw nothing change (target
+    CPU, memory, threads, fds and connections each within 2 or 5%) up to that bound,
+    and fall back to ``interval_s`` at the first change: an idle target costs less.
     """
 
     def __init__(self, target: int | Sequence[int] | str, interval_s: float = 0.1, *,
-                 t0: float | None = None, max_samples: int = 20_000) -> None:
+                 t0: float | None = None, max_samples: int = 20_000,
+                 max_interval_s: float | None = None) -> None:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
         if max_samples < 16:
@@ -129,6 +137,9 @@ class Sampler:
         self._pids = [] if isinstance(target, str) else (
             [target] if isinstance(target, int) else list(target))
         self.interval_s = float(interval_s)
+        self.max_interval_s = max(self.interval_s, float(max_interval_s or 0.0))
+        self._period = self.interval_s
+        self._last: tuple[float, int, int, int, int] | None = None
         self._t0 = t0
         self._max = max_samples
         self._samples: list[ResourceSample] = []
@@ -192,15 +203,24 @@ class Sampler:
         self._cached = []
 
     def _loop(self) -> None:
-        next_at = time.monotonic() + self.interval_s
+        next_at = time.monotonic() + self._period
         while not self._stop.wait(max(0.0, next_at - time.monotonic())):
-            next_at += self.interval_s
-            if next_at < time.monotonic():  # fell behind (suspended, overloaded): skip, don't burst
-                next_at = time.monotonic() + self.interval_s
-            try:
+            with contextlib.suppress(Exception):  # a sampler must never take the run down
                 self._sample_once()
-            except Exception:  # a sampler must never take the run down
-                continue
+            next_at += self._period
+            if next_at < time.monotonic():  # fell behind (suspended, overloaded): skip, don't burst
+                next_at = time.monotonic() + self._period
+
+    def _adapt(self, cpu_pct: float, r: _Reading) -> None:
+        """Double the period while nothing changes (up to ``max_interval_s``); back to
+        ``interval_s`` at the first change."""
+        if self.max_interval_s <= self.interval_s:
+            return
+        now = (cpu_pct, r.rss, r.threads, r.fds, r.conns)
+        last, self._last = self._last, now
+        same = last is not None and all(_near(a, b) for a, b in zip(now, last, strict=True))
+        self._period = (min(self._period * 2, self.max_interval_s) if same
+                        else self.interval_s)
 
     def _sample_once(self) -> None:
         if self._name is not None and not any(_alive(p) for p in self._roots):
@@ -211,6 +231,7 @@ class Sampler:
         wall = max(now - self._last_t, 1e-9)
         self._last_t = now
         cpu_pct = 100.0 * (self._tree.cpu_s - cpu_before) / wall
+        self._adapt(cpu_pct, reading)
         self._tick += 1
         if self._tick % self._stride == 0:
             self._keep(self._build(now, cpu_pct, reading))
@@ -285,6 +306,11 @@ class Sampler:
                 # halve the series and the rate: memory stays bounded, spacing stays even
                 self._samples = self._samples[::2]
                 self._stride *= 2
+
+
+def _near(a: float, b: float) -> bool:
+    """Unchanged for the sampler's purposes: within 2 (CPU points, threads, fds) or 5%."""
+    return abs(a - b) <= max(2.0, 0.05 * max(abs(a), abs(b)))
 
 
 def _alive(proc: psutil.Process) -> bool:

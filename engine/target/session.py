@@ -24,7 +24,7 @@ from engine.result import AbortCheck, RunInterval, RunResult
 from engine.spec.model import LoadProfile, Spec, Target
 from engine.target import pidfile
 from engine.target.managed import ManagedTarget, StartConfig, StartInterrupted, TargetStartError
-from engine.target.sampler import Sampler, shift
+from engine.target.sampler import IDLE_MAX_INTERVAL_S, Sampler, shift
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
 
@@ -182,7 +182,7 @@ class Executor:
         target: int | tuple[int, ...] | str | None = session.pids or session.process_name
         if not target:
             return None
-        return Sampler(target).start()
+        return Sampler(target, max_interval_s=IDLE_MAX_INTERVAL_S).start()
 
 
 
