@@ -22,6 +22,8 @@ from engine.analysis.bottlenecks import find_bottlenecks
 from engine.analysis.hypothesis import guards_from_verdicts
 from engine.analysis.money import money
 from engine.analysis.prioritize import prioritize
+from engine.analysis.profile import ProfileAnalysis, analyse_profile
+from engine.analysis.resource_figures import resource_figures
 from engine.analysis.servertiming import run_timing_rows
 from engine.analysis.slo import Budget, SloCheck, check_slo, error_budget
 from engine.analysis.steps import run_details
@@ -97,8 +99,9 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     or None (disabled)."""
     slo_checks, budgets = _slos(driven.primary, driven)
     traces, traced = _traces(driven)
+    profiles, profiled = _profiles(driven)
     bottlenecks = tuple(find_bottlenecks(_profiled_runs(driven), driven.stress, soak=driven.soak,
-                                         traces=traced))
+                                         traces=traced, profile=profiled))
     hints = [b.suggestion for b in bottlenecks if b.suggestion]
     found, problem = HistoryFindings(), ""
     if isinstance(history, HistoryStore) and not driven.interrupted and driven.primary:
@@ -110,7 +113,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     production = None if driven.interrupted else observe(driven.spec)
     messages[:0] = production_messages(production)  # a production breach leads
     messages += shape_messages(driven.spec)  # which production window shaped the load
-    messages += traced.notes if traced else ()
+    messages += (traced.notes if traced else ()) + (profiled.notes if profiled else ())
     fleet, savings = money(driven.spec, driven.runs, driven.primary, driven.hypotheses)
     return Analysed(
         slo_checks, budgets, bottlenecks,
@@ -120,7 +123,8 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
         history_failed=bool(problem), fleet=fleet, savings=savings,
         server_timing={e.id: run_timing_rows(e.run) for e in driven.runs},
         details={e.id: run_details(e.run) for e in driven.runs}, production=production,
-        traces=traces)
+        traces=traces, profiles=profiles,
+        resources={e.id: f for e in driven.runs if (f := resource_figures(e.run))})
 
 
 def advised(driven: Driven, analysed: Analysed) -> Analysed:
@@ -198,6 +202,15 @@ def _traces(driven: Driven) -> tuple[dict[str, TraceAnalysis], TraceAnalysis | N
                if id(e.run) in runs]
     over = analyse_traces(capture.spans, capture.journeys, windows, capture.stats)
     return runs_traces(capture, [(e.id, e.run) for e in driven.runs]), over
+
+
+def _profiles(driven: Driven) -> tuple[dict[str, ProfileAnalysis], ProfileAnalysis | None]:
+    """Per run, and merged over the profiled runs (for the bottlenecks), the target's
+    sampled stacks (engine.analysis.profile); ({}, None) when profiling was off."""
+    per = {e.id: a for e in driven.runs
+           if e.run.cpu_profile and (a := analyse_profile([e.run.cpu_profile]))}
+    over = analyse_profile([r.cpu_profile for r in _profiled_runs(driven) if r.cpu_profile])
+    return per, over
 
 
 def _profiled_runs(driven: Driven) -> list[RunResult]:

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from engine.analysis.hypothesis import HypothesisVerdict
     from engine.analysis.money import Fleet, Saving
     from engine.analysis.prioritize import Priority
+    from engine.analysis.profile import ProfileAnalysis
     from engine.analysis.regression import RegressionResult
+    from engine.analysis.resource_figures import ResourceFigures
     from engine.analysis.slo import Budget, SloCheck
     from engine.analysis.soak import SoakAnalysis
     from engine.analysis.spike import SpikeAnalysis
@@ -141,6 +143,10 @@ class Analysed:
     """The spec's production SLOs judged from Prometheus at apply time (engine.production)."""
     traces: Mapping[str, TraceAnalysis] = field(default_factory=dict)
     """Run id -> where its journeys' time went by span (engine.analysis.traces)."""
+    profiles: Mapping[str, ProfileAnalysis] = field(default_factory=dict)
+    """Run id -> the target's top functions on the CPU (engine.analysis.profile, #21)."""
+    resources: Mapping[str, ResourceFigures] = field(default_factory=dict)
+    """Run id -> CPU/memory against the flow's targets, disk and network I/O (#21)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ __all__ = [
     "AbortCheck",
     "CheckResult",
     "ExitCode",
+    "FoldedProfile",
     "JourneyResult",
     "ResourceSample",
     "RunInterval",
@@ -186,6 +187,23 @@ class ResourceSample:
     net_recv_bytes: int
 
 
+@dataclass(frozen=True)
+class FoldedProfile:
+    """The target's on-CPU stacks sampled during one run (engine.target.profiler, #21)."""
+
+    tool: str
+    """The sampler: 'py-spy'."""
+    rate: int
+    """Samples per second asked of the sampler."""
+    duration_s: float
+    """How long the sampler ran."""
+    stacks: Mapping[str, int] = field(default_factory=dict)
+    """Folded stack ('root;...;leaf', frames 'function (file:line)') -> samples."""
+    pids: tuple[int, ...] = ()
+    note: str = ""
+    """Why stacks are missing or partial (sampler not installed, not a Python process)."""
+
+
 TARGET_SHORT = "target did not keep up"
 """How a Validity note on a target-side shortfall begins (the stress analysis reads it)."""
 
@@ -234,6 +252,8 @@ class RunResult:
     abort_reason: str = ""
     resources: tuple[ResourceSample, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    cpu_profile: FoldedProfile | None = None
+    """The target's sampled stacks when the spec's profiling is on (#21)."""
 
     @property
     def requests(self) -> int:

@@ -64,6 +64,7 @@ SECTIONS += [  # issue #16: stateful journeys, real-client requests
 ]
 
 SECTIONS += [("tracing", "#/properties/tracing")]  # issue #21: OpenTelemetry traces
+SECTIONS += [("profiling", "#/properties/profiling")]  # issue #21: the sampling profiler
 
 
 def node_at(schema: dict[str, Any], pointer: str) -> dict[str, Any]:

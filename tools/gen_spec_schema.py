@@ -655,6 +655,10 @@ from schema_tracing import TRACING  # noqa: E402 (issue #21)
 
 SCHEMA["properties"]["tracing"] = TRACING
 
+from schema_profile import PROFILING  # noqa: E402 (issue #21: the sampling profiler)
+
+SCHEMA["properties"]["profiling"] = PROFILING
+
 
 def render() -> str:
     return json.dumps(SCHEMA, indent=2, ensure_ascii=False) + "\n"

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from engine.analysis.profile import ProfileAnalysis, hot_evidence
 from engine.analysis.resources import ResourceSummary, summarize
 from engine.analysis.servertiming import (
     ENCLOSING_NAMES,
@@ -343,9 +344,19 @@ def _traced(cands: list[_Cand], bds: Sequence[JourneyBreakdown],
     return cands
 
 
+def _profiled(cands: list[_Cand], profile: ProfileAnalysis | None) -> list[_Cand]:
+    """The largest cpu candidate names the profile's hot function (engine.analysis.profile)."""
+    line, cpu = hot_evidence(profile), [c for c in cands if c.kind == "cpu"]
+    if not line or not cpu:
+        return cands
+    best = max(cpu, key=lambda c: c.time_s)
+    return [replace(c, evidence=(*c.evidence, line)) if c is best else c for c in cands]
+
+
 def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = None, *,
                      soak: SoakAnalysis | None = None, top: int = 5,
-                     traces: TraceAnalysis | None = None) -> list[Bottleneck]:
+                     traces: TraceAnalysis | None = None,
+                     profile: ProfileAnalysis | None = None) -> list[Bottleneck]:
     """The ``top`` (3-5 by default at most 5) bottlenecks over ``runs``, largest share first
     (a queueing candidate right after the cause it queues behind).
 
@@ -355,7 +366,8 @@ def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = 
     journeys = merge_journeys(used)
     bds = [breakdown(j) for j in journeys if j.response.total_count]
     ctx = _ctx(used, bds)
-    cands = _traced([c for b in bds for c in _journey_cands(b, ctx)], bds, traces)
+    cands = _profiled(_traced([c for b in bds for c in _journey_cands(b, ctx)], bds, traces),
+                      profile)
     cands = _queueing(bds, cands, ctx.total_s)
     total_requests = sum(j.requests for j in journeys)
     cands += _error_cands([(j.name, j.requests, j.errors) for j in journeys], total_requests)

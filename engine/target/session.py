@@ -24,6 +24,7 @@ from engine.result import AbortCheck, RunInterval, RunResult
 from engine.spec.model import LoadProfile, Spec, Target
 from engine.target import pidfile
 from engine.target.managed import ManagedTarget, StartConfig, StartInterrupted, TargetStartError
+from engine.target.profiler import finish, profile_run
 from engine.target.sampler import IDLE_MAX_INTERVAL_S, Sampler, shift
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
@@ -163,6 +164,8 @@ class Executor:
             abort: AbortCheck | None = None) -> RunResult:
         """One driver run of ``profile`` against ``session`` with resource sampling."""
         sampler = self._sampler(session)
+        profiler = profile_run(self.spec, session.pids, session.process_name, profile,
+                               self.options.max_run_s)  # issue #21: None unless profiling: on
         hook = _AbortHook(abort) if abort else None
         try:
             run = run_profile(session.target.url, self.spec.journeys, profile, data=self.spec.data,
@@ -172,11 +175,12 @@ class Executor:
                               tls=session.target.tls)
         finally:
             samples = sampler.stop() if sampler else ()
+            folded = finish(profiler)
         if sampler is not None and sampler.t0_unix is not None:
             samples = shift(samples, run.started_at - sampler.t0_unix)  # t_s from the run's start
         if hook and hook.reason:  # the gate's reason says more than the driver's "by a check"
             run = dataclasses.replace(run, aborted=True, abort_reason=hook.reason)
-        return dataclasses.replace(run, resources=samples)
+        return dataclasses.replace(run, resources=samples, cpu_profile=folded)
 
     def _sampler(self, session: TargetSession) -> Sampler | None:
         target: int | tuple[int, ...] | str | None = session.pids or session.process_name

@@ -1,0 +1,68 @@
+"""A run's resources for the report (issue #21): CPU and memory against the flow's targets,
+disk and network I/O as bytes and rates.
+
+CPU and memory are ``engine.analysis.resources.headroom`` (the same p95 figures the
+checklist's 'CPU < 70%, memory < 80%' row judges). Disk bytes are the target process
+tree's reads and writes (psutil io_counters, summed over the tree); network bytes are the
+machine's (psutil net_io_counters, all interfaces, loopback included: on one machine
+that is the load itself). Counters are cumulative from the first sample, so a run's bytes
+are its last sample's minus its first, and its rates those bytes over the time between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.analysis.resources import headroom
+from engine.result import RunResult
+
+__all__ = ["CPU_TARGET_PCT", "MEMORY_TARGET_PCT", "ResourceFigures", "resource_figures"]
+
+CPU_TARGET_PCT = 70.0
+MEMORY_TARGET_PCT = 80.0
+
+
+@dataclass(frozen=True)
+class ResourceFigures:
+    """One run's resource figures; rates are per second between the first and last sample."""
+
+    samples: int
+    span_s: float
+    cpu_p95_pct: float
+    """Target CPU p95, percent of the whole machine (all cores)."""
+    memory_p95_pct: float
+    """Machine memory used p95, percent."""
+    disk_read_bytes: int
+    disk_write_bytes: int
+    net_sent_bytes: int
+    net_recv_bytes: int
+
+    def rate(self, n: int) -> float:
+        return n / self.span_s if self.span_s > 0 else 0.0
+
+    def to_doc(self) -> dict[str, Any]:
+        def io(n: int) -> dict[str, float]:
+            return {"bytes": n, "per_s": round(self.rate(n), 3)}
+
+        return {"samples": self.samples, "span_s": round(self.span_s, 6),
+                "cpu_p95_pct": round(self.cpu_p95_pct, 3), "cpu_target_pct": CPU_TARGET_PCT,
+                "memory_p95_pct": round(self.memory_p95_pct, 3),
+                "memory_target_pct": MEMORY_TARGET_PCT,
+                "disk_read": io(self.disk_read_bytes), "disk_write": io(self.disk_write_bytes),
+                "net_sent": io(self.net_sent_bytes), "net_recv": io(self.net_recv_bytes),
+                "net_scope": "machine"}
+
+
+def resource_figures(run: RunResult) -> ResourceFigures | None:
+    """The run's figures; None when the target was not sampled."""
+    s = run.resources
+    if not s:
+        return None
+    cpu, memory = headroom(s)
+    first, last = s[0], s[-1]
+    return ResourceFigures(
+        len(s), max(0.0, last.t_s - first.t_s), cpu, memory,
+        max(0, last.read_bytes - first.read_bytes), max(0, last.write_bytes - first.write_bytes),
+        max(0, last.net_sent_bytes - first.net_sent_bytes),
+        max(0, last.net_recv_bytes - first.net_recv_bytes))

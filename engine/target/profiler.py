@@ -1,0 +1,172 @@
+"""A sampling profiler on the target under load (issue #21): py-spy around each run.
+
+``start_profiler`` starts one ``py-spy record`` per target process (``--subprocesses``,
+so a shell wrapper's Python child is found; ``--nonblocking``, so the target is never
+paused; ``--function``, so a frame is a function, not a line; raw format: folded stacks);
+``CpuProfiler.stop`` interrupts them (SIGINT: py-spy writes its file and exits), reads the
+folded stacks and returns a ``FoldedProfile``. py-spy's default leaves idle threads out, so
+a sample is a moment the target was on the CPU (or holding it in a C call).
+
+Profiling never fails a run: py-spy not on PATH, a target that is not Python, or a
+sampler that will not stop become the profile's ``note``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.result import FoldedProfile
+from engine.spec.model import LoadProfile, Spec
+from engine.spec.model_profiling import profiling_of
+
+__all__ = ["INSTALL", "CpuProfiler", "finish", "parse_folded", "profile_run", "start_profiler"]
+
+INSTALL = 'pip install "perfopt-engine[profile]"'
+TOOL = "py-spy"
+MAX_PIDS = 4
+"""At most this many target processes are sampled (one py-spy each)."""
+STOP_WAIT_S = 10.0
+"""How long py-spy may take to write its file after SIGINT before it is killed."""
+SAFETY_S = 120.0
+"""py-spy's own --duration bound beyond the run's expected length (a killed apply)."""
+
+
+def parse_folded(text: str) -> dict[str, int]:
+    """py-spy's raw output ('frame;frame;leaf COUNT' per line) -> stack -> samples.
+
+    The ``process PID:"command line"`` frames --subprocesses adds are dropped: a command
+    line may carry a secret, and the process is not a code path."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        stack, _, count = line.rstrip().rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not (f.startswith("process ") and ':"' in f)]
+        if frames:
+            key = ";".join(frames)
+            out[key] = out.get(key, 0) + int(count)
+    return out
+
+
+@dataclass
+class _Spy:
+    pid: int
+    proc: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+
+
+@dataclass
+class CpuProfiler:
+    """py-spy processes sampling the target's pids; ``stop`` gives the folded stacks."""
+
+    rate: int
+    pids: tuple[int, ...]
+    spies: list[_Spy] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    started: float = 0.0
+    workdir: Path | None = None
+
+    def start(self, exe: str, bound_s: float) -> CpuProfiler:
+        self.workdir = Path(tempfile.mkdtemp(prefix="perfopt-profile-"))
+        self.started = time.monotonic()
+        for pid in self.pids[:MAX_PIDS]:
+            out, err = self.workdir / f"{pid}.folded", self.workdir / f"{pid}.err"
+            cmd = [exe, "record", "--pid", str(pid), "--rate", str(self.rate), "--format", "raw",
+                   "--function", "--nonblocking", "--subprocesses",
+                   "--duration", str(max(1, int(bound_s))), "-o", str(out)]
+            with open(err, "wb") as err_file:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=err_file)
+            self.spies.append(_Spy(pid, proc, out, err))
+        return self
+
+    def stop(self) -> FoldedProfile:
+        """Interrupt every py-spy, read its stacks, clean up; never raises."""
+        duration = time.monotonic() - self.started if self.started else 0.0
+        for spy in self.spies:
+            if spy.proc.poll() is None:
+                spy.proc.send_signal(signal.SIGINT)
+        stacks: dict[str, int] = {}
+        for spy in self.spies:
+            for key, n in self._collect(spy).items():
+                stacks[key] = stacks.get(key, 0) + n
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.spies and not stacks and not self.notes:
+            self.notes.append(f"{TOOL} took no samples: the target was idle during the run")
+        return FoldedProfile(TOOL, self.rate, round(duration, 3), stacks, self.pids,
+                             "; ".join(self.notes))
+
+    def _collect(self, spy: _Spy) -> dict[str, int]:
+        try:
+            spy.proc.wait(timeout=STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            spy.proc.kill()
+            spy.proc.wait()
+            self.notes.append(f"{TOOL} on pid {spy.pid} did not stop within {STOP_WAIT_S:g} s")
+            return {}
+        try:
+            return parse_folded(spy.out.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            self.notes.append(f"{TOOL} could not profile pid {spy.pid}: {_reason(spy.err)}")
+            return {}
+
+
+def _reason(err: Path) -> str:
+    """py-spy's 'Error: ...' line (its backtrace left out)."""
+    try:
+        lines = err.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no output"
+    found = next((ln for ln in lines if ln.startswith("Error:")), "")
+    return found.removeprefix("Error:").strip() or (lines[0].strip() if lines else "no output")
+
+
+def start_profiler(pids: tuple[int, ...], process_name: str | None, rate: int,
+                   expected_s: float) -> CpuProfiler | FoldedProfile:
+    """A running profiler over the target's processes, or the FoldedProfile saying why not."""
+    exe = shutil.which(TOOL)
+    if exe is None:
+        return FoldedProfile(TOOL, rate, 0.0, note=f"profiling is on but {TOOL} is not on PATH "
+                                                   f"({INSTALL})")
+    if not pids and process_name:
+        pids = _pids_named(process_name)
+    if not pids:
+        return FoldedProfile(TOOL, rate, 0.0, note="profiling needs a target process "
+                                                   "(target.start, target.process or demo)")
+    return CpuProfiler(rate, pids).start(exe, expected_s + SAFETY_S)
+
+
+def _pids_named(name: str) -> tuple[int, ...]:
+    """The oldest processes whose name is ``name`` (not this process)."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["name", "create_time"]):
+        if p.info["name"] == name and p.pid != os.getpid():
+            found.append((p.info["create_time"] or 0.0, p.pid))
+    return tuple(pid for _, pid in sorted(found)[:MAX_PIDS])
+
+
+def profile_run(spec: Spec, pids: tuple[int, ...], process_name: str | None,
+                profile: LoadProfile, max_run_s: float | None
+                ) -> CpuProfiler | FoldedProfile | None:
+    """With the spec's ``profiling:`` on, the profiler for one run of ``profile``; else None."""
+    settings = profiling_of(spec)
+    if settings is None:
+        return None
+    expected = max_run_s or (profile.duration_s + profile.ramp_up_s) or 3600.0
+    return start_profiler(pids, process_name, settings.rate, expected)
+
+
+def finish(profiler: CpuProfiler | FoldedProfile | None) -> FoldedProfile | None:
+    """The run's profile: the stopped profiler's stacks, or why there are none."""
+    return profiler.stop() if isinstance(profiler, CpuProfiler) else profiler
