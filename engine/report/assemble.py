@@ -67,6 +67,12 @@ def _run_doc(e: RunEntry, a: Analysed, secrets: list[str]) -> dict[str, Any]:
     traces = a.traces.get(e.id)
     if traces is not None:  # the spec's tracing was on (engine.analysis.traces)
         doc["traces"] = traces.to_doc()
+    profile = a.profiles.get(e.id)
+    if profile is not None:  # the spec's profiling was on (engine.analysis.profile)
+        doc["cpu_profile"] = profile.to_doc()
+    figures = a.resources.get(e.id)
+    if figures is not None:  # the target was sampled (engine.analysis.resource_figures)
+        doc["resource_summary"] = figures.to_doc()
     return doc
 
 

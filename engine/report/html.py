@@ -13,7 +13,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from engine.report import charts, markdown
+from engine.report import charts, flame, markdown
 from engine.report import md_loadtests as lt
 from engine.report.advice_text import first_screen
 from engine.report.fmt import fmt_pct, fmt_rate, fmt_s, primary_runs
@@ -97,6 +97,9 @@ def _spec_html(doc: Doc, spec: Doc, md: MarkdownIt) -> str:
             section = _colour_status(md.render(f"## {title}\n\n{body}\n"))
         if title == "Production Monitoring":  # the per-day chart under its tables
             section += _grid([c for c in [production_chart(spec)] if c], "production charts")
+        if title == "Bottleneck Analysis":  # the CPU profile's flame graphs (#21)
+            section += "".join(f'<figure class="flame-card">{svg}</figure>'
+                               for svg in flame.flame_graphs(spec))
         parts.append(f'<section class="report-section">{section}</section>')
     return f'<article class="spec">{"".join(parts)}</article>'
 

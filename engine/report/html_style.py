@@ -45,4 +45,7 @@ tr:nth-child(even) td{background:#fcfdfe}
 code{background:#f1f5f9;padding:1px 5px;border-radius:4px;font-size:13px}
 em{color:var(--muted)}
 footer{margin-top:28px;color:var(--muted);font-size:13px;text-align:center}
+.flame-card{margin:12px 0;background:var(--card);border:1px solid var(--line);border-radius:12px;
+padding:8px;overflow-x:auto}.flame-card svg{display:block;width:100%;height:auto}
+.flame text{fill:#111;pointer-events:none}.flame .frame:hover rect{stroke:#111;stroke-width:.8}
 """

@@ -26,6 +26,7 @@ from engine.report.fmt import (
 )
 from engine.report.md_details import request_details
 from engine.report.md_parts import bullets, no_data, table
+from engine.report.md_profile import profile_section
 from engine.report.md_traces import traces_section
 from engine.report.slo_table import slo_compliance
 
@@ -164,7 +165,8 @@ def _bottlenecks(doc: Doc, spec: Doc) -> str:
     text = "\n".join(parts) if parts else no_data("No bottleneck analysis in this apply.")
     timing = lt.server_timing_table(spec)
     traced = traces_section(spec)  # issue #21: the OpenTelemetry span breakdown
-    return text + ("\n\n" + timing if timing else "") + ("\n\n" + traced if traced else "")
+    profiled = profile_section(spec)  # issue #21: the target's CPU profile
+    return text + "".join("\n\n" + part for part in (timing, traced, profiled) if part)
 
 
 def _optimizations(doc: Doc, spec: Doc) -> str:

@@ -18,6 +18,7 @@ from engine.report.fmt import (
 )
 from engine.report.md_parts import bullets, no_data, table
 from engine.report.md_production import production_markdown
+from engine.report.md_resources import resources_table
 
 __all__ = [
     "KINDS", "improvements", "journey_table", "kind_section", "load_tests", "monitoring", "roi",
@@ -201,6 +202,7 @@ def kind_section(spec: Doc, kind: str) -> str:
         parts += [validity_line(r) for r in runs
                   if not r["validity"]["valid"] or r.get("aborted") or r["validity"].get("notes")]
         parts += [hosts_table(r) for r in runs if r.get("hosts")]  # scale-out runs (#18)
+        parts += [t for t in [resources_table(runs)] if t]  # disk and network I/O (#21)
     return "\n\n".join(parts)
 
 

@@ -1,0 +1,39 @@
+"""Markdown of the runs' resources (issue #21): target CPU and machine memory against the
+flow's targets (the checklist's p95 figures), disk and network I/O in bytes and rates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.report.fmt import fmt_bytes
+from engine.report.md_parts import table
+
+__all__ = ["resources_table"]
+
+Doc = Mapping[str, Any]
+
+
+def _io(fig: Doc) -> str:
+    return f"{fmt_bytes(fig['bytes'])} ({fmt_bytes(fig['per_s'])}/s)"
+
+
+def resources_table(runs: Sequence[Doc]) -> str:
+    """One row per sampled run; "" when none was sampled."""
+    rows = []
+    for run in runs:
+        r = run.get("resource_summary")
+        if not r:
+            continue
+        rows.append([f"`{run['id']}`",
+                     f"{r['cpu_p95_pct']:.0f}% (< {r['cpu_target_pct']:.0f}%)",
+                     f"{r['memory_p95_pct']:.0f}% (< {r['memory_target_pct']:.0f}%)",
+                     _io(r["disk_read"]), _io(r["disk_write"]), _io(r["net_sent"]),
+                     _io(r["net_recv"])])
+    if not rows:
+        return ""
+    return ("Resources (target CPU p95 as a share of the machine's cores, machine memory p95; "
+            "disk: the target's process tree; network: the whole machine, loopback "
+            "included):\n\n"
+            + table(["Run", "CPU p95", "Memory p95", "Disk read", "Disk write", "Net sent",
+                     "Net received"], rows))
