@@ -18,6 +18,10 @@ def _io(fig: Doc) -> str:
     return f"{fmt_bytes(fig['bytes'])} ({fmt_bytes(fig['per_s'])}/s)"
 
 
+def _against(value: float, target: float) -> str:
+    return f"{value:.0f}% ({'under' if value < target else 'OVER'} {target:.0f}%)"
+
+
 def resources_table(runs: Sequence[Doc]) -> str:
     """One row per sampled run; "" when none was sampled."""
     rows = []
@@ -26,8 +30,8 @@ def resources_table(runs: Sequence[Doc]) -> str:
         if not r:
             continue
         rows.append([f"`{run['id']}`",
-                     f"{r['cpu_p95_pct']:.0f}% (< {r['cpu_target_pct']:.0f}%)",
-                     f"{r['memory_p95_pct']:.0f}% (< {r['memory_target_pct']:.0f}%)",
+                     _against(r["cpu_p95_pct"], r["cpu_target_pct"]),
+                     _against(r["memory_p95_pct"], r["memory_target_pct"]),
                      _io(r["disk_read"]), _io(r["disk_write"]), _io(r["net_sent"]),
                      _io(r["net_recv"])])
     if not rows:
