@@ -14,6 +14,7 @@ sampler that will not stop become the profile's ``note``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -38,20 +39,23 @@ SAFETY_S = 120.0
 """py-spy's own --duration bound beyond the run's expected length (a killed apply)."""
 
 
+_RECORD = re.compile(r'^((?:process \d+:"(?s:.*?)";)*)([^\n]*) (\d+)$', re.M)
+"""One raw record: --subprocesses' process frames (a command line may span lines: a
+``python -c`` script), then the stack's frames, then the sample count."""
+
+
 def parse_folded(text: str) -> dict[str, int]:
-    """py-spy's raw output ('frame;frame;leaf COUNT' per line) -> stack -> samples.
+    """py-spy's raw output ('frame;frame;leaf COUNT' per record) -> stack -> samples.
 
     The ``process PID:"command line"`` frames --subprocesses adds are dropped: a command
     line may carry a secret, and the process is not a code path."""
     out: dict[str, int] = {}
-    for line in text.splitlines():
-        stack, _, count = line.rstrip().rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        frames = [f for f in stack.split(";") if not (f.startswith("process ") and ':"' in f)]
+    for m in _RECORD.finditer(text):
+        frames = [f for f in m.group(2).split(";")
+                  if f and not (f.startswith("process ") and ':"' in f)]
         if frames:
             key = ";".join(frames)
-            out[key] = out.get(key, 0) + int(count)
+            out[key] = out.get(key, 0) + int(m.group(3))
     return out
 
 
@@ -146,14 +150,10 @@ def start_profiler(pids: tuple[int, ...], process_name: str | None, rate: int,
 
 
 def _pids_named(name: str) -> tuple[int, ...]:
-    """The oldest processes whose name is ``name`` (not this process)."""
-    import psutil
+    """The processes the sampler finds by ``name`` (engine.target.sampler), this one excepted."""
+    from engine.target.sampler import find_processes
 
-    found = []
-    for p in psutil.process_iter(["name", "create_time"]):
-        if p.info["name"] == name and p.pid != os.getpid():
-            found.append((p.info["create_time"] or 0.0, p.pid))
-    return tuple(pid for _, pid in sorted(found)[:MAX_PIDS])
+    return tuple(p for p in find_processes(name) if p != os.getpid())[:MAX_PIDS]
 
 
 def profile_run(spec: Spec, pids: tuple[int, ...], process_name: str | None,

@@ -29,6 +29,9 @@ def test_raw_output_is_parsed_and_process_frames_with_their_command_lines_droppe
            f"{MAIN};{HANDLER};{SLOW} 2\nnot a stack line\n\n")
     stacks = parse_folded(raw)
     assert stacks == {f"{MAIN};{HANDLER};{SLOW}": 42, f"{MAIN};{HANDLER}": 5}
+    script = 'process 9:"python -c import x\n    n = 0\nrun(n) 7\n";'  # a -c script's lines
+    assert parse_folded(f"{script}{MAIN};{HANDLER} 3\n{script}{MAIN} 2\n") == {
+        f"{MAIN};{HANDLER}": 3, MAIN: 2}
 
 
 def test_self_and_total_samples_and_recursion_counted_once() -> None:
