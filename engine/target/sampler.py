@@ -122,7 +122,7 @@ class Sampler:
     instant that ``t_s`` counts from (default: when ``start`` is called).
     ``max_samples`` >= 16 bounds memory. ``max_interval_s`` (default: ``interval_s``, a
     fixed rate) lets the period double after each sample that saw nothing change (target
-    CPU, memory, threads, fds and connections each within 2 or 5%) up to that bound,
+    CPU within 2 points, the same memory, threads, fds and connections) up to that bound,
     and fall back to ``interval_s`` at the first change: an idle target costs less.
     """
 
@@ -218,7 +218,8 @@ class Sampler:
             return
         now = (cpu_pct, r.rss, r.threads, r.fds, r.conns)
         last, self._last = self._last, now
-        same = last is not None and all(_near(a, b) for a, b in zip(now, last, strict=True))
+        # memory and the counts exactly: a slow leak keeps the full rate (engine.analysis.leak)
+        same = last is not None and abs(now[0] - last[0]) <= 2.0 and now[1:] == last[1:]
         self._period = (min(self._period * 2, self.max_interval_s) if same
                         else self.interval_s)
 
@@ -306,11 +307,6 @@ class Sampler:
                 # halve the series and the rate: memory stays bounded, spacing stays even
                 self._samples = self._samples[::2]
                 self._stride *= 2
-
-
-def _near(a: float, b: float) -> bool:
-    """Unchanged for the sampler's purposes: within 2 (CPU points, threads, fds) or 5%."""
-    return abs(a - b) <= max(2.0, 0.05 * max(abs(a), abs(b)))
 
 
 def _alive(proc: psutil.Process) -> bool:

@@ -20,8 +20,10 @@ def test_period_doubles_while_nothing_changes_and_resets_at_a_change() -> None:
         s._adapt(5.0, _reading())
         periods.append(s._period)
     assert periods == [0.1, 0.2, 0.4, 0.8, 0.8, 0.8]  # first reading: nothing to compare
-    s._adapt(5.5, _reading(rss=50_100_000))  # within 2 points / 5%: still unchanged
+    s._adapt(6.5, _reading())  # CPU within 2 points: still unchanged
     assert s._period == 0.8
+    s._adapt(6.5, _reading(rss=50_004_096))  # memory grew a page: a slow leak keeps the rate
+    assert s._period == 0.1
     s._adapt(40.0, _reading())  # the target got busy
     assert s._period == 0.1
     s._adapt(40.0, _reading(fds=60))  # connections opened
