@@ -98,6 +98,9 @@ class CpuProfiler:
         for spy in self.spies:
             if spy.proc.poll() is None:
                 spy.proc.send_signal(signal.SIGINT)
+            elif spy.out.exists():  # it reached its --duration bound: the run was longer
+                self.notes.append(f"{TOOL} on pid {spy.pid} stopped before the run ended "
+                                  "(its bound); the profile covers the run's start")
         stacks: dict[str, int] = {}
         for spy in self.spies:
             for key, n in self._collect(spy).items():
@@ -163,8 +166,17 @@ def profile_run(spec: Spec, pids: tuple[int, ...], process_name: str | None,
     settings = profiling_of(spec)
     if settings is None:
         return None
-    expected = max_run_s or (profile.duration_s + profile.ramp_up_s) or 3600.0
-    return start_profiler(pids, process_name, settings.rate, expected)
+    return start_profiler(pids, process_name, settings.rate, max_run_s or _expected_s(profile))
+
+
+def _expected_s(profile: LoadProfile) -> float:
+    """How long a run of ``profile`` is planned to take (its load shape), for py-spy's bound."""
+    from engine.driver.shapes import shape_of
+
+    try:
+        return max(shape_of(profile).duration_s, profile.duration_s + profile.ramp_up_s)
+    except (ValueError, OSError):
+        return 3600.0
 
 
 def finish(profiler: CpuProfiler | FoldedProfile | None) -> FoldedProfile | None:
