@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.hypothesis import HypothesisVerdict
+from engine.analysis.resources import CPU_TARGET_PCT
 from engine.records import RunEntry
 from engine.result import RunResult
 from engine.spec.cost import CostSettings
@@ -28,8 +29,8 @@ __all__ = ["CPU_TARGET", "HOURS_PER_MONTH", "Fleet", "Saving", "cpu_per_request"
            "money", "peak_rate", "savings"]
 
 HOURS_PER_MONTH = 730.0
-CPU_TARGET = 0.70
-"""The flow's resource target: an instance runs under 70% CPU at peak."""
+CPU_TARGET = CPU_TARGET_PCT / 100.0
+"""The flow's resource target as a fraction: an instance runs under 70% CPU at peak."""
 
 
 @dataclass(frozen=True)

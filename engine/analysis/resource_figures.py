@@ -14,13 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.analysis.resources import headroom
+from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom
 from engine.result import RunResult
 
 __all__ = ["CPU_TARGET_PCT", "MEMORY_TARGET_PCT", "ResourceFigures", "resource_figures"]
-
-CPU_TARGET_PCT = 70.0
-MEMORY_TARGET_PCT = 80.0
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,11 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
     )
 
 
+CPU_TARGET_PCT, MEMORY_TARGET_PCT = 70.0, 80.0
+"""The flow's resource targets: CPU under 70% and memory under 80% (the checklist's row,
+the report's resource table and the capacity model's instances all read these)."""
+
+
 def headroom(samples: Sequence[ResourceSample], cores: int | None = None) -> tuple[float, float]:
     """(target CPU, machine memory) as the 95th percentile of the samples, both in percent
     of the whole: CPU is the target process tree's share of all ``cores`` (default this

@@ -23,8 +23,6 @@ SLI_KINDS = ("latency", "throughput", "error_rate", "availability")
 availability): an SLI counts when the spec declares it in ``slis:`` or an SLO uses it."""
 MIN_BOTTLENECKS = 3
 """The flow asks for the top 3-5 bottlenecks with evidence: fewer is not yet done."""
-CPU_LIMIT, MEMORY_LIMIT = 70.0, 80.0
-"""The flow's resource targets: CPU under 70% and memory under 80% (p95 of the samples)."""
 
 
 def _slis_defined(d: Driven, a: Analysed) -> tuple[Status, str]:
@@ -101,15 +99,16 @@ def _bottlenecks(d: Driven, a: Analysed) -> tuple[Status, str]:
 
 
 def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
-    from engine.analysis.resources import headroom
+    from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom
 
     samples = [s for e in d.runs if e.role.own for s in e.run.resources]
     if not samples:
         return Status.NOT_RUN, "target not profiled (give target.start or target.process)"
     cpu, memory = headroom(samples)
-    evidence = (f"target CPU p95 {cpu:.0f}% of the machine (under {CPU_LIMIT:.0f}%), memory p95 "
-                f"{memory:.0f}% (under {MEMORY_LIMIT:.0f}%), {len(samples)} samples")
-    over = cpu >= CPU_LIMIT or memory >= MEMORY_LIMIT
+    evidence = (f"target CPU p95 {cpu:.0f}% of the machine (under {CPU_TARGET_PCT:.0f}%), "
+                f"memory p95 {memory:.0f}% (under {MEMORY_TARGET_PCT:.0f}%), "
+                f"{len(samples)} samples")
+    over = cpu >= CPU_TARGET_PCT or memory >= MEMORY_TARGET_PCT
     return (Status.FAIL if over else Status.PASS), evidence
 
 
