@@ -97,12 +97,16 @@ def run_engine(url: str, rate: float, seconds: float) -> Sample:
         proc = subprocess.Popen(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=slave,
                                 stderr=slave, close_fds=True)
         os.close(slave)
-        drain = threading.Thread(target=_drain, args=(master,), daemon=True)
+        shown: list[bytes] = []
+        drain = threading.Thread(target=_drain, args=(master, shown), daemon=True)
         drain.start()
         _, _, ru = os.wait4(proc.pid, 0)
         drain.join(5)
         os.close(master)
-        run = json.loads((Path(work) / "reports" / "peer-latest.json").read_text())
+        report = Path(work) / "reports" / "peer-latest.json"
+        if not report.exists():
+            sys.exit("apply wrote no report:\n" + b"".join(shown).decode(errors="replace"))
+        run = json.loads(report.read_text())
         r = run["specs"][0]["runs"][0]
     v = r["validity"]
     wall = float(r["duration_s"])
@@ -111,11 +115,14 @@ def run_engine(url: str, rate: float, seconds: float) -> Sample:
                   float(v["schedule_lag_p99_s"]) * 1e3, "yes" if v["valid"] else "no")
 
 
-def _drain(fd: int) -> None:
+def _drain(fd: int, keep: list[bytes] | None = None) -> None:
+    """Read the child's terminal until it closes (EIO); keep its last output."""
     try:
-        while os.read(fd, 65536):
-            pass
-    except OSError:  # EIO once the child closed the terminal
+        while chunk := os.read(fd, 65536):
+            if keep is not None:
+                keep.append(chunk)
+                del keep[:-64]
+    except OSError:
         return
 
 
