@@ -31,6 +31,7 @@ cdef extern from "sys/prctl.h" nogil:
 
 cdef enum:
     _S_TIMER_SLACK_NS = 1000  # engine.driver.timer.TIMER_SLACK_NS
+    _S_MAX_BATCH = 4096  # engine.driver.pool.MAX_BATCH
 
 
 cdef inline double _solve(double r0, double slope, double need) noexcept nogil:
@@ -152,7 +153,7 @@ cdef class CScheduler:
         cdef int64_t n = 0
         cdef CConnection conn
         self.wakeups += 1
-        while nxt <= now:
+        while nxt <= now and n < _S_MAX_BATCH:
             self._send(nxt)
             late = now - nxt
             self._lag.record_c(late, 1)
@@ -166,6 +167,8 @@ cdef class CScheduler:
         self.next_ns = nxt
         if self.finished:
             self.stop()
+        elif nxt <= now:  # behind by more than a batch: go on after the loop's other work
+            self._arm(now)
         else:
             # the next wake-up: the next intended time, but not within the window
             self._arm(nxt if nxt > now + self.window_ns else now + self.window_ns)

@@ -31,6 +31,10 @@ BATCH_WINDOW_NS = 500_000
 within the window after a wake-up go out together at the next one, each one's lateness
 still counted from its own intended time (the run's extra says dispatch_window_ns). Below
 2,000/s sends are further apart than this and each gets its own wake-up at its time."""
+MAX_BATCH = 4096
+"""At most this many sends per wake-up: a generator that fell behind still returns to the
+event loop (answers, housekeeping, stop checks) between batches, and its lag keeps growing
+from each send's intended time."""
 
 
 class Tracker:
@@ -264,7 +268,7 @@ class Scheduler:
         idle, single = pool.idle, pool.single
         n = 0
         self.wakeups += 1
-        while nxt <= now:
+        while nxt <= now and n < MAX_BATCH:
             if single is not None and idle:  # the common case, without the general path
                 idle.pop().send(single[0], 0, 0, nxt, single[1], single[2], single[3],
                                 single[4])
@@ -283,4 +287,5 @@ class Scheduler:
         if self.finished:
             self.stop()
         else:
-            self._arm(nxt, now)
+            # behind by more than a batch: arm for "now" (no window) so it goes on at once
+            self._arm(nxt, now - self.window_ns if nxt <= now else now)

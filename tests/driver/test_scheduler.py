@@ -42,11 +42,11 @@ SHAPE = Shape("open", ((0.0, 0.0), (0.5, 400.0), (0.5, 100.0), (1.0, 300.0)))
 """A ramp, a vertical step down and a ramp up: every branch of the arrival arithmetic."""
 
 
-def _drive(make: Any, hist: Any, window_ns: int) -> tuple[_Pool, Any]:
+def _drive(make: Any, hist: Any, window_ns: int, shape: Shape = SHAPE) -> tuple[_Pool, Any]:
     loop = asyncio.new_event_loop()
     pool = _Pool()
     start = monotonic_ns() - 5_000_000_000  # the whole schedule is already due
-    sched = make(loop, pool, SHAPE, start, 0.25, hist, window_ns)
+    sched = make(loop, pool, shape, start, 0.25, hist, window_ns)
 
     async def until_done() -> None:
         sched.start()
@@ -131,3 +131,19 @@ def test_open_run_reports_its_batching_window(twin: str, monkeypatch: pytest.Mon
     assert r.journeys[0].outcomes["ok"] == 200 == r.extra["dispatched"]
     assert r.extra["dispatch_window_ns"] == pool_mod.BATCH_WINDOW_NS
     assert 1 <= r.extra["scheduler_wakeups"] <= 200  # at most one wake-up per send
+
+
+BEHIND = Shape("open", ((0.0, 5000.0), (2.0, 5000.0)))
+"""10,000 arrivals, all due at once: more than one wake-up's batch."""
+
+
+@pytest.mark.parametrize("twin", ["c", "py"])
+def test_a_generator_far_behind_sends_in_batches_and_in_order(twin: str,
+                                                              request: pytest.FixtureRequest
+                                                              ) -> None:
+    mod = request.getfixturevalue("native" if twin == "c" else "pure")
+    make = mod.CScheduler if twin == "c" else pool_mod.Scheduler
+    pool, sched = _drive(make, mod.Histogram(), 300_000, BEHIND)
+    assert pool.sent == [pool.start + int(t * 1e9) for t in arrivals(BEHIND, 0.25)]  # type: ignore[attr-defined]
+    assert len(pool.sent) == 10_000 == sched.dispatched
+    assert sched.wakeups >= -(-10_000 // pool_mod.MAX_BATCH)  # returned to the loop between

@@ -99,7 +99,8 @@ def test_unreachable_target_exits_3(tmp_path: Path) -> None:
 
 def test_generator_that_cannot_keep_its_schedule_is_invalid_and_exits_3(tmp_path: Path) -> None:
     # one worker asked for far more arrivals than one core can dispatch: its schedule slips
-    spec = _spec(tmp_path, "flood", _demo("all"), rate="2000000/s", duration="2s", connections=1)
+    # (the native send loop dispatches ~2M/s, nearly all DROPPED at 1 connection: ask for 10x)
+    spec = _spec(tmp_path, "flood", _demo("all"), rate="20000000/s", duration="2s", connections=1)
     result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "load generator" in result.stdout
