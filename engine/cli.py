@@ -15,6 +15,10 @@ from collections.abc import Sequence
 
 from engine import __version__
 
+# numpy's OpenBLAS starts a spinning thread per core on first use; the engine's arrays are
+# small, and those threads took 3-7% of a load run's CPU samples (issue #20's profile)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 # name -> (module, one-line help). Modules expose add_arguments(parser) and run(args) -> int,
 # except those marked "register" which add their own (sub)parsers.
 COMMANDS: dict[str, tuple[str, str]] = {
