@@ -153,9 +153,11 @@ def fit_trend(ts: Sequence[float], ys: Sequence[float],
     inflate = math.sqrt((1 + r1) / (1 - r1)) if r1 > 0 else 1.0
     n_eff = max(3.0, n * (1 - r1) / (1 + r1)) if r1 > 0 else float(n)
     se = math.sqrt(ssr / (n - 2) / sxx) * inflate
-    from scipy.stats import t as t_dist  # here: importing scipy.stats costs ~0.7 s of CPU
+    # Student t quantile from scipy.special (the function scipy.stats' t.ppf calls): importing
+    # scipy.stats costs ~0.8 s of CPU, and every managed run fits memory trends here
+    from scipy.special import stdtrit
 
-    t = float(t_dist.ppf(0.5 + confidence / 2, n_eff - 2 if n_eff > 3 else 1))
+    t = float(stdtrit(n_eff - 2 if n_eff > 3 else 1, 0.5 + confidence / 2))
     return slope, slope - t * se, slope + t * se
 
 
