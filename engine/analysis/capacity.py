@@ -12,14 +12,13 @@ instance is pushed, whatever it takes.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.analysis.metrics import latency_value, merged_response, metric_value
-from engine.analysis.money import CPU_TARGET, cpu_per_request
+from engine.analysis.money import cpu_per_request, instances_for
 from engine.analysis.resources import summarize
 from engine.result import RunResult
 
@@ -46,8 +45,7 @@ def instances_needed(run: RunResult, ok_per_s: float, cores: int | None = None) 
     per_request = cpu_per_request([run])
     if per_request is None or ok_per_s <= 0:
         return 1
-    n = cores or os.cpu_count() or 1
-    return max(1, math.ceil(ok_per_s * per_request / (CPU_TARGET * n)))
+    return instances_for(ok_per_s, per_request, cores or os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from engine.spec.cost import CostSettings
 from engine.spec.model import Spec
 
 __all__ = ["CPU_TARGET", "HOURS_PER_MONTH", "Fleet", "Saving", "cpu_per_request", "fleet",
-           "money", "peak_rate", "savings"]
+           "instances_for", "money", "peak_rate", "savings"]
 
 HOURS_PER_MONTH = 730.0
 CPU_TARGET = CPU_TARGET_PCT / 100.0
@@ -88,13 +88,19 @@ def cpu_per_request(runs: Sequence[RunResult]) -> float | None:
     return cpu_s / ok if ok > 0 and cpu_s > 0 else None
 
 
+def instances_for(rate: float, cpu_s_per_request: float, cores: int) -> int:
+    """Instances of ``cores`` cores that ``rate`` requests/s need with each under the CPU
+    target (at least 1): the one instance count of the fleet and of capacity's cost."""
+    return max(1, math.ceil(rate * cpu_s_per_request / (CPU_TARGET * cores)))
+
+
 def fleet(cost: CostSettings, peak_rate: float, runs: Sequence[RunResult]) -> Fleet | None:
     """Instances for ``peak_rate`` at the CPU per request measured over ``runs``."""
     per_request = cpu_per_request(runs)
     if per_request is None or peak_rate <= 0:
         return None
     cores = cost.cores or os.cpu_count() or 1
-    instances = max(1, math.ceil(peak_rate * per_request / (CPU_TARGET * cores)))
+    instances = instances_for(peak_rate, per_request, cores)
     monthly = None if cost.per_hour is None else instances * cost.per_hour * HOURS_PER_MONTH
     source = "" if cost.cores else " (cost.cores unset: this machine's)"
     inputs = (f"peak {peak_rate:,.0f}/s x {per_request * 1e3:.3g} ms CPU per request / "
