@@ -36,7 +36,7 @@ def status_doc(st: SloStatus) -> dict[str, Any]:
             "fraction": _r(st.budget), "events": _r(st.events, 1),
             "total_events": _r(budget_total, 1),
             "consumed": _r(st.budget_consumed),
-            "remaining": None if st.budget_consumed is None else _r(1.0 - st.budget_consumed),
+            "remaining": _r(st.budget_remaining),
             "exhaustion_s": _r(st.exhaustion_s, 0)},
         "burn": {"rates": {k: _r(v, 4) for k, v in st.burn.rates.items()},
                  "state": st.burn.level, "fired": list(st.burn.fired)},

@@ -88,8 +88,10 @@ def _evaluate(client: PrometheusClient, slo: Slo, window: Window) -> SloStatus:
 def _judge(status: SloStatus, slo: Slo) -> SloStatus:
     problem = data_problem(status.coverage or Coverage(0, 0, None, None), status.compliance)
     if problem:
+        # no budget figure beside "budget unknown": consumption over a window with too
+        # little data is not a measurement (and must not drive the hypotheses' risk line)
         return replace(status, verdict="INSUFFICIENT_DATA", reason=problem,
-                       policy=policy_line(None))
+                       policy=policy_line(None), budget_consumed=None, exhaustion_s=None)
     assert status.compliance is not None
     if status.compliance >= status.target:
         return replace(status, verdict="COMPLIANT",
@@ -99,8 +101,14 @@ def _judge(status: SloStatus, slo: Slo) -> SloStatus:
 
 
 def _breach_line(status: SloStatus, slo: Slo) -> str:
-    if status.metric.startswith("p") and status.value is not None:
+    over = status.value is not None and status.value > slo.objective.value
+    if status.metric.startswith("p") and status.value is not None and over:
         value, target = f"{status.value * 1000:.1f}ms", slo.objective.text.lstrip("<= ")
+    elif status.metric.startswith("p"):
+        # judged on the good-event share: the percentile itself may be under the threshold
+        # (a 99% target with p95), and the message must not say it exceeds it
+        return (f"SLO breached: {status.metric} requests within {slo.objective.text.lstrip('<= ')}"
+                f" {status.compliance or 0.0:.3%} of events, target {status.target:.3%}")
     else:
         value = f"{(1.0 - (status.compliance or 0.0)):.3%}"
         target = f"{status.budget:.3%}"

@@ -96,5 +96,11 @@ class SloStatus:
         return 1.0 - self.target
 
     @property
+    def budget_remaining(self) -> float | None:
+        """Share of the budget left, 0 once exhausted (None when consumption is unknown):
+        the one figure the terminal, the JSON and the report print."""
+        return None if self.budget_consumed is None else max(0.0, 1.0 - self.budget_consumed)
+
+    @property
     def page(self) -> bool:
         return self.burn.level == "page"

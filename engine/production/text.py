@@ -49,7 +49,7 @@ def _budget_line(st: SloStatus) -> str:
             else f"exhausted in {human_duration(st.exhaustion_s)} at the current burn")
     return (f"  budget     {_pct(st.budget)} of {st.events:,.0f} events = "
             f"{st.events * st.budget:,.0f}; consumed {_pct(st.budget_consumed, 1)}, "
-            f"remaining {_pct(max(0.0, 1 - st.budget_consumed), 1)}; {left}")
+            f"remaining {_pct(st.budget_remaining, 1)}; {left}")
 
 
 def _burn_line(st: SloStatus) -> str:
