@@ -263,8 +263,8 @@ class Connection(asyncio.Protocol):
         self.busy = False
         hop = self._redirect(outcome)
         counts = self.statuses
-        if counts is not None and self.status > 0:
-            counts[self.journey * STATUS_SLOTS + self.status % STATUS_SLOTS] += 1
+        if counts is not None and 0 < self.status < STATUS_SLOTS:  # as the native twin counts
+            counts[self.journey * STATUS_SLOTS + self.status] += 1
         t = self.transport
         if hop is not None and t is not None and not t.is_closing():
             # a followed hop: the chain is one request, timed from the first intended send

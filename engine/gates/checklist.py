@@ -101,7 +101,9 @@ def _bottlenecks(d: Driven, a: Analysed) -> tuple[Status, str]:
 def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
     from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom
 
-    samples = [s for e in d.runs if e.role.own for s in e.run.resources]
+    # the primary run's samples: stress and capacity steps push the target to its limit on
+    # purpose, and the report's resource table judges each run on its own samples too
+    samples = list(d.primary.resources) if d.primary is not None else []
     if not samples:
         return Status.NOT_RUN, "target not profiled (give target.start or target.process)"
     cpu, memory = headroom(samples)

@@ -51,10 +51,14 @@ def read_entries(path: Path, spec: str | None = None) -> list[dict[str, Any]]:
 def append_entry(path: Path, entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Append ``entry`` (atomically, keeping the newest MAX_ENTRIES) and return the
     entries of its spec, oldest first. OSError when the folder cannot be written."""
-    entries: Sequence[Mapping[str, Any]] = [*read_entries(path), dict(entry)][-MAX_ENTRIES:]
+    try:  # the lines as they are: one that cannot be read is kept, never dropped
+        kept = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except (FileNotFoundError, NotADirectoryError):
+        kept = []
+    lines = [*kept, json.dumps(dict(entry), sort_keys=True)][-MAX_ENTRIES:]
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
-    return [dict(e) for e in entries if e.get("spec") == entry.get("spec")]
+    atomic_write(path, "".join(ln + "\n" for ln in lines))
+    return read_entries(path, str(entry.get("spec")))
 
 
 def lessons_entry(driven: Driven, judgement: Judgement, run_ids: Sequence[int],
@@ -76,5 +80,5 @@ def keep_lessons(driven: Driven, judgement: Judgement, run_ids: Sequence[int],
                    literal_secrets(spec, os.environ))
     try:
         return tuple(append_entry(ledger_path(spec.history.path), entry)), ""
-    except OSError as exc:
-        return (), f"lessons not kept: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:  # ValueError: a ledger that is not UTF-8
+        return (), f"lessons not kept: {getattr(exc, 'strerror', None) or exc}"

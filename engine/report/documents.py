@@ -102,7 +102,8 @@ def _consequences(spec: Doc, h: Doc) -> list[str]:
                    if h.get("ci_low") is not None else "")
                 + f"; {h.get('rounds')} A/B rounds)")
     lines = [f"* Measured: {measured}.", f"* Verdict: {h['verdict']}: {h.get('message', '')}"]
-    saving = next((s for s in spec.get("savings") or [] if s.get("id") == h["id"]), None)
+    savings = (spec.get("money") or {}).get("savings") or []  # the document's money block
+    saving = next((s for s in savings if s.get("id") == h["id"]), None)
     if saving and saving.get("monthly") is not None:
         lines.append(f"* Money: {saving['monthly']:,.2f} {saving.get('currency', '')} per month"
                      f" ({saving.get('inputs', '')})")

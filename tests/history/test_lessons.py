@@ -72,6 +72,7 @@ def test_unreadable_lines_are_skipped_and_the_ledger_is_bounded(tmp_path: Path) 
     for i in range(3):
         append_entry(path, {"spec": "a", "at": str(i + 2)})
     assert len(read_entries(path)) == 4
+    assert "not json" in path.read_text(encoding="utf-8")  # kept, not dropped on rewrite
     assert MAX_ENTRIES >= 1000
 
 

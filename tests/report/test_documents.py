@@ -29,7 +29,8 @@ SPEC: dict[str, Any] = {
                     "value_text": "9.3 ms", "status": "PASS"}],
     "error_budgets": [{"slo": "lookup-p95", "budget": 0.05, "window_requests": 1e6,
                        "allowed_failures": 5e4}],
-    "savings": [{"id": "H1", "monthly": 1130.0, "currency": "EUR", "inputs": "the inputs"}],
+    "money": {"fleet": None, "savings": [{"id": "H1", "monthly": 1130.0, "currency": "EUR",
+                                          "inputs": "the inputs"}]},
     "lessons": ["H1 delivered p95 +84%"], "next_steps": ["Measure H2"],
     "lessons_ledger": [
         {"at": "2026-11-01T10:00:00", "verdict": "PASS", "lessons": ["old lesson"],
