@@ -71,7 +71,10 @@ def step_rows(journey: Doc) -> list[list[str]]:
 
 
 def check_result(c: Doc) -> str:
-    """FAIL when the check failed at least once, else PASS."""
+    """FAIL when the check failed at least once, NOT RUN when no response ever reached it
+    (timeouts, an earlier step that ended the instance), else PASS."""
+    if not c["passed"] and not c["failed"]:
+        return "NOT RUN"
     return "FAIL" if c["failed"] else "PASS"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from engine.report.details_text import details_run, plain_lines
+from engine.report.details_text import check_result, details_run, plain_lines
 from engine.report.fmt import fmt_pct
 
 __all__ = ["render"]
@@ -71,6 +71,10 @@ def _check_case(spec: Doc, journey: Doc, check: Doc) -> str:
     step = f" / {check['step_name']}" if check.get("step_name") else ""
     name = quoteattr(f"{journey['name']}{step} / {check['name']}")
     classname = quoteattr(f"perfopt.{spec['name']}.check")
+    if check_result(check) == "NOT RUN":  # advisory and never evaluated: not a pass
+        why = quoteattr("never evaluated: no response reached this step")
+        return (f'    <testcase classname={classname} name={name} time="0">{_ADVISORY}'
+                f"<skipped message={why}/></testcase>")
     if not check["failed"]:
         return f"    <testcase classname={classname} name={name} time=\"0\">{_ADVISORY}</testcase>"
     total = check["passed"] + check["failed"]

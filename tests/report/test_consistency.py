@@ -355,7 +355,7 @@ def _expected(run: dict[str, Any]) -> dict[str, list[list[str]]]:
     out["Checks"] = [[j["name"], c["step_name"] or "—",
                       c["name"] + (" (fails the request)" if c["fail_request"] else ""),
                       str(c["passed"]), str(c["failed"]), fmt_pct(c["pass_rate"], 2),
-                      "FAIL" if c["failed"] else "PASS"]
+                      "FAIL" if c["failed"] else "PASS" if c["passed"] else "NOT RUN"]
                      for j in run["journeys"] for c in j["checks"]]
     out["Tags"] = [[t["tag"], ", ".join(t["journeys"]), str(t["requests"]), fmt_s(t["p50"]),
                     fmt_s(t["p95"]), fmt_s(t["p99"]), str(t["errors"]),

@@ -237,3 +237,17 @@ def test_a_secret_in_a_tag_or_step_name_is_redacted() -> None:
     ("details.txt", render_summary)])
 def test_details_golden(name: str, render: Any) -> None:
     check_golden(name, render(details_document()))
+
+
+def test_a_check_no_response_ever_reached_is_not_run_never_passed() -> None:
+    doc = copy.deepcopy(details_document())
+    run = doc["specs"][0]["runs"][0]
+    check = next(c for j in run["journeys"] for c in j["checks"] if c["failed"] == 0)
+    check.update(passed=0, failed=0, pass_rate=None)
+    root = ET.fromstring(junit.render(doc))
+    case = next(c for c in root.iter("testcase") if c.get("name", "").endswith(check["name"]))
+    skipped = case.find("skipped")
+    assert skipped is not None and "never evaluated" in (skipped.get("message") or "")
+    assert case.find("failure") is None
+    row = next(r for r in markdown.render(doc).splitlines() if check["name"] in r and "|" in r)
+    assert "NOT RUN" in row and "PASS" not in row
