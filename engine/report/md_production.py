@@ -95,6 +95,8 @@ def _checks(slos: Sequence[Doc]) -> list[str]:
 def _shifts(s: Doc) -> str:
     """No regression: the change points of the 6-hourly series (engine.production.shifts)."""
     cps = s.get("changepoints") or []
+    if not cps and s.get("verdict") == "INSUFFICIENT_DATA":  # no series to look at
+        return f"{s['slo']}: change points not judged: {s.get('reason') or 'too little data'}"
     if not cps:
         return f"{s['slo']}: no change point in the 6-hourly series (no regression seen)"
     latency = s["metric"].startswith("p")
