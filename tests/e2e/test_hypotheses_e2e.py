@@ -59,7 +59,7 @@ EXPECT = {"index": "<= -50%", "cache": "<= -50%", "async": "<= -50%", "linear": 
 
 
 def _apply(tmp: Path, pattern: str, expect: str, rate: str = "30/s", duration: str = "3s",
-           rounds: int = 3) -> dict:  # type: ignore[type-arg]
+           rounds: int | str = 3) -> dict:  # type: ignore[type-arg]
     type_, request = PAIRS[pattern]
     name = f"h-{pattern}"
     spec = tmp / f"{name}.yaml"
@@ -75,7 +75,10 @@ def _apply(tmp: Path, pattern: str, expect: str, rate: str = "30/s", duration: s
 
 @pytest.mark.parametrize("pattern", list(PAIRS))
 def test_each_demo_fix_is_confirmed(tmp_path: Path, pattern: str) -> None:
-    doc = _apply(tmp_path, pattern, EXPECT[pattern])
+    # rounds: auto, the default: a fixed 3 rounds let one disturbed round on a shared machine
+    # widen the ~2x fixes' interval past 0 (CI failed on join: -32%, 95% CI up to +1.9%);
+    # auto adds rounds until the interval decides, as a user's run on a noisy host would.
+    doc = _apply(tmp_path, pattern, EXPECT[pattern], rounds="auto")
     h = doc["specs"][0]["hypotheses"][0]
     assert h["verdict"] == "CONFIRMED", h
     limit = float(EXPECT[pattern].split()[-1].rstrip("%")) / 100
