@@ -15,7 +15,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from engine.analysis.capacity import CapacityAnalysis, run_capacity
-from engine.analysis.evidence import abort_failure, analysis_failure
 from engine.analysis.hypothesis import HypothesisVerdict, evaluate_hypothesis, run_experiment
 from engine.analysis.slo import check_slo
 from engine.analysis.soak import SoakAnalysis, analyse_soak
@@ -23,8 +22,9 @@ from engine.analysis.spike import SpikeAnalysis, analyse_spike
 from engine.analysis.stress import StressAnalysis, run_stress
 from engine.driver.shapes import shape_of
 from engine.gates.abort import abort_check
+from engine.gates.failures import load_failures, load_test_failed, run_failure
 from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_profile
-from engine.records import Driven, RunEntry, RunRole, Side
+from engine.records import Driven, RoleKind, RunEntry, RunRole, Side
 from engine.result import RunResult, Status
 from engine.scale.errors import ClusterUnavailable
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
@@ -75,10 +75,10 @@ def drive_spec(plan: SpecPlan, options: ExecOptions, started_at: float) -> Drive
     except TargetUnavailable as exc:
         d.target_error = str(exc)
         d.output_tail = exc.output_tail
-        d.message(f"Load test failed: {exc}")
+        d.message(load_test_failed(str(exc)))
     except ClusterUnavailable as exc:  # engine.scale: the generator hosts cannot run it
         d.target_error = str(exc)
-        d.message(f"Load test failed: {exc}")
+        d.message(load_test_failed(str(exc)))
     except KeyboardInterrupt:
         d.interrupted = True
     d.interrupted = d.interrupted or options.stop.is_set()
@@ -94,7 +94,7 @@ def _drive_profiles(d: _Driving, options: ExecOptions, ex: Executor) -> None:
             if options.stop.is_set():
                 return
             _STEP_DRIVERS[step.kind](d, ex, session, step)
-            _note_run_failures(d, step.profile.kind, options.stop.is_set())
+            _note_run_failures(d, step.profile.kind)
 
 
 def _single(d: _Driving, ex: Executor, session: TargetSession, step: PlannedStep) -> None:
@@ -162,21 +162,16 @@ _STEP_DRIVERS: dict[str, Callable[[_Driving, Executor, TargetSession, PlannedSte
 }
 
 
-def _note_run_failures(d: _Driving, kind: str, interrupted: bool) -> None:
-    """The flow's 'Load test failed: {failure-mode}' for runs that did not do their job."""
-    for entry in d.runs:
-        run = entry.run
-        if run.kind != kind:
-            continue
-        if not run.validity.valid:
-            d.message(f"Load test failed: {kind} run invalid: {'; '.join(run.validity.reasons)}")
-        elif abort_failure(run) and not interrupted:
-            d.message(f"Load test failed: {kind} aborted: {abort_failure(run)}")
-        elif run.validity.notes and kind not in ("stress", "capacity"):
-            d.message(f"Target overloaded: {kind} run: {'; '.join(run.validity.notes)}")
-    mode = analysis_failure(kind, d.soak, d.spike)
-    if mode:
-        d.message(f"Load test failed: {mode}")
+def _note_run_failures(d: _Driving, kind: RoleKind) -> None:
+    """The flow's 'Load test failed: {failure-mode}' (engine.gates.failures, as the actions
+    and the checklist say it) and 'Target overloaded' for runs that did not do their job."""
+    runs = [e.run for e in d.runs if e.role.kind == kind]
+    for text in load_failures(kind, runs, d.soak, d.spike):
+        d.message(text)
+    if kind not in ("stress", "capacity"):
+        for run in runs:
+            if run.validity.notes and not run_failure(kind, run):
+                d.message(f"Target overloaded: {kind} run: {'; '.join(run.validity.notes)}")
     # a run shorter than the flow's guidance is the advisor's load-unlike-production warning
 
 

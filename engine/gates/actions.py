@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from engine.analysis.evidence import abort_failure, analysis_failure
+from engine.gates.failures import load_failures
 from engine.records import Analysed, Driven
 from engine.result import Status
 
@@ -77,11 +77,8 @@ def _budgets(a: Analysed) -> Iterator[FlowAction]:
 
 def _load_failures(d: Driven) -> Iterator[FlowAction]:
     for kind in ("baseline", "stress", "soak", "spike", "capacity"):
-        runs = d.runs_of(kind)
-        why = analysis_failure(kind, d.soak, d.spike) or next(
-            (f"{kind} aborted: {w}" for r in runs if (w := abort_failure(r))), "")
-        if why:
-            yield FlowAction("load-test-failure", f"Load test failed: {why}",
+        for failure in load_failures(kind, d.runs_of(kind), d.soak, d.spike):
+            yield FlowAction("load-test-failure", failure,
                              "Identify the breaking point and optimize the bottleneck",
                              "Do not proceed to production")
 

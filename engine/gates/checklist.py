@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.analysis.evidence import abort_failure, analysis_failure, partial_reason
+from engine.analysis.evidence import partial_reason
+from engine.gates.failures import load_failures
 from engine.records import Analysed, CheckItem, Driven, RoleKind
 from engine.result import Status
 
@@ -154,13 +155,10 @@ def _profile_passed(kind: RoleKind) -> Check:
         runs = d.runs_of(kind)
         if not runs:
             return Status.NOT_RUN, f"no {kind} run"
-        invalid = [r for r in runs if not r.validity.valid]
-        if invalid:
-            return Status.INVALID, "; ".join(invalid[0].validity.reasons)
-        failed = analysis_failure(kind, d.soak, d.spike) or next(
-            (f"{kind} aborted: {why}" for r in runs if (why := abort_failure(r))), "")
-        if failed:
-            return Status.FAIL, f"Load test failed: {failed}"
+        failed = load_failures(kind, runs, d.soak, d.spike)
+        if failed:  # the sentences the flow messages and actions carry
+            invalid = any(not r.validity.valid for r in runs)
+            return Status.INVALID if invalid else Status.FAIL, "; ".join(failed)
         unsure = _undecided(d, kind)
         if unsure:
             return Status.INCONCLUSIVE, unsure
