@@ -20,7 +20,10 @@ Method (docs/STATISTICS.md says why): a two-level bootstrap.
    variance max(0, s2* - within-run variance) / runs to each group -- Student-t wide
    when drift dominates, so 2-5 runs per group are not over-confident (resampling only
    3 runs with replacement would be), and a one-run group borrows the spread measured
-   in the other group. With no group of two runs a prior (``assumed_drift``) is used.
+   in the other group. Earlier runs of the same setup (``noise_runs``: the spec's
+   history beyond the baseline, in groups of a few consecutive runs) add their spread
+   and degrees of freedom to s2, so a baseline of three runs is not judged on df=2.
+   With no group of two runs a prior (``assumed_drift``) is used.
 
 Percentile intervals of the resampled statistic give the CI. Everything is seeded.
 """
@@ -167,14 +170,19 @@ def _interval(x: Array, confidence: float) -> tuple[float, float]:
 
 
 def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: str,
-            journey: str | None = None, config: StatsConfig | None = None) -> Effect:
+            journey: str | None = None, config: StatsConfig | None = None,
+            noise_runs: Sequence[Sequence[RunResult]] = ()) -> Effect:
     """Effect of going from runs ``a_runs`` (before) to ``b_runs`` (after) on ``metric``.
 
     ``metric``: p50..p999, max, mean (seconds), throughput (ok/s), error_rate or
-    availability (fractions). ``journey`` None pools all journeys.
+    availability (fractions). ``journey`` None pools all journeys. ``noise_runs``: earlier
+    runs of the same unchanged setup in small groups (the spec's history beyond the
+    baseline, engine.history.baseline): they add degrees of freedom to the between-run
+    drift estimate only, never to either side's value.
     """
     cfg = config or StatsConfig()
     ga, gb = pool(a_runs, journey), pool(b_runs, journey)
+    ref = tuple(pool(chunk, journey) for chunk in noise_runs if chunk)
     a, b = point(ga, metric), point(gb, metric)
     effect = Effect(
         metric, journey, a, b, None if a is None or b is None or a == 0 else b / a - 1.0,
@@ -188,7 +196,7 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
                         method="none: insufficient data")
     if metric == "max":
         return _max_between_runs(effect, ga, gb, cfg)
-    return _bootstrap(effect, ga, gb, cfg)
+    return _bootstrap(effect, ga, gb, cfg, ref)
 
 
 def _run_maxima(g: Group) -> Array:
@@ -211,10 +219,11 @@ def _max_between_runs(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig) ->
                    method=f"Welch t on log per-run maxima ({la.size} vs {lb.size} runs)")
 
 
-def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig) -> Effect:
+def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
+               ref: tuple[Group, ...] = ()) -> Effect:
     metric, size = effect.metric, cfg.resamples
     rng = np.random.default_rng(cfg.seed)
-    noise = run_noise((ga, gb), metric, rng)
+    noise = run_noise((ga, gb, *ref), metric, rng)
     ta = _widened(transform(metric, draws(ga, metric, size, rng)), noise.design_effect(0))
     tb = _widened(transform(metric, draws(gb, metric, size, rng)), noise.design_effect(1))
     floor = cfg.drift_floor
@@ -263,6 +272,8 @@ def _mde(metric: str, se: float, effect: Effect, confidence: float) -> float | N
 
 def _method(noise: Noise, floor: float, cfg: StatsConfig, flagged: tuple[str, ...]) -> str:
     dof = f"df={noise.df:g}" if noise.df else f"unmeasured, assumed sd {floor:g}"
+    if noise.history_df:
+        dof += f", {noise.history_df:g} of them from {noise.history_runs} earlier runs in history"
     text = (f"two-level bootstrap: {cfg.resamples} within-run resamples (1 s blocks where "
             f"kept) + between-run drift ({dof}), seed {cfg.seed}")
     if flagged:

@@ -5,7 +5,8 @@ its within-run variance ``w`` -- the larger of the multinomial resample's (reque
 independent) and the block bootstrap's over its 1 s intervals (engine.analysis.blocks;
 stalls move many requests together). Disturbed runs are flagged (and named), not
 down-weighted. The drift variance is what the spread of runs around their group's
-mean leaves beyond ``w`` (docs/STATISTICS.md, "Method").
+mean leaves beyond ``w`` (docs/STATISTICS.md, "Method"). Groups after the first two are
+earlier runs of the same setup (the spec's history): they only add to that estimate.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class Noise:
     mean_within: float
     df: float
     """Degrees of freedom of s2 (0: drift unmeasured)."""
+    history_df: float = 0.0
+    """The part of df that earlier runs (groups after the first two) contributed."""
+    history_runs: int = 0
+    """How many earlier runs contributed to s2."""
 
     def design_effect(self, g: int) -> float:
         """How much wider group g's within-run noise is than independent requests imply."""
@@ -73,8 +78,9 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
     # Flagged runs are named but count in full: the current side of a regression check is
     # one run, as likely to be disturbed as any baseline run, and the point change is the
     # pooled histograms' (unweighted); discounting a run could only narrow the interval.
-    flagged = flag_disturbed(y, w, gid)
-    squares, df, within = 0.0, 0, []
+    # Only the compared groups' runs are named: earlier runs (groups 2..) are not shown.
+    flagged = tuple(i for i in flag_disturbed(y, w, gid) if gid[i] < 2)
+    squares, df, within, history = 0.0, 0, [], [0, 0]
     for gi in range(len(groups)):
         sel = gid == gi
         if sel.sum() < 2:
@@ -82,8 +88,11 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
         squares += float(np.sum((y[sel] - y[sel].mean()) ** 2))
         df += int(sel.sum()) - 1
         within += w[sel].tolist()
+        if gi >= 2:
+            history[0] += int(sel.sum()) - 1
+            history[1] += int(sel.sum())
     s2, mean_w = (squares / df, float(np.mean(within or [0.0]))) if df else (0.0, 0.0)
-    return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df))
+    return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df), float(history[0]), history[1])
 
 
 def drift_draws(noise: Noise, floor: float, size: int,

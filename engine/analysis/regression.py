@@ -44,6 +44,7 @@ __all__ = [
     "label",
     "mde_text",
     "merge_tolerances",
+    "noise_groups",
 ]
 
 DEFAULT_TOLERANCES: Mapping[str, float] = {
@@ -129,13 +130,29 @@ class RegressionResult:
 
 
 def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult],
-                     settings: RegressionSettings) -> RegressionResult:
+                     settings: RegressionSettings,
+                     noise_runs: Sequence[RunResult] = ()) -> RegressionResult:
     """The regression gate. apply (engine/history/record.py, on the history's baseline) and
     ``compare`` (on the stored runs and the settings stored with them) both call this, so
-    they cannot disagree on the same runs."""
+    they cannot disagree on the same runs. ``noise_runs``: earlier runs of the spec beyond
+    the baseline, newest first (engine.history.baseline), for the drift estimate only."""
     result = check_regressions(current, baseline, settings.tolerances, settings.journeys,
-                               settings.guards, min_effect_s=settings.min_effect_s)
+                               settings.guards, min_effect_s=settings.min_effect_s,
+                               noise_runs=noise_runs)
     return replace(result, settings=settings)
+
+
+NOISE_GROUP = 5
+"""Earlier runs enter the drift estimate in groups of this many consecutive runs, each
+around its own mean: a step change between groups (a deploy, a new machine image) adds
+nothing, and one inside a group only widens the interval."""
+
+
+def noise_groups(runs: Sequence[RunResult]) -> tuple[tuple[RunResult, ...], ...]:
+    """Consecutive groups of NOISE_GROUP valid runs (a short last group of 2+ is kept)."""
+    valid = [r for r in runs if r.validity.valid]
+    chunks = (tuple(valid[i:i + NOISE_GROUP]) for i in range(0, len(valid), NOISE_GROUP))
+    return tuple(c for c in chunks if len(c) >= 2)
 
 
 def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult],
@@ -143,7 +160,8 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                       journeys: Sequence[str | None] = (None,),
                       guards: Sequence[Guard] = (),
                       config: StatsConfig | None = None,
-                      min_effect_s: float = 0.0) -> RegressionResult:
+                      min_effect_s: float = 0.0,
+                      noise_runs: Sequence[RunResult] = ()) -> RegressionResult:
     """Compare ``current`` runs with ``baseline`` runs for every tolerated metric and
     journey (None = all journeys pooled), plus each guard. Invalid baseline runs are
     left out; an invalid current run makes the result INVALID. ``config`` defaults to
@@ -154,7 +172,8 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
                                 note="a current run is invalid: its numbers cannot be trusted")
     base = [r for r in baseline if r.validity.valid]
     tol = merge_tolerances(tolerances)
-    checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s),
+    earlier = noise_groups(noise_runs)
+    checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s, earlier),
                     "absolute" if metric in _ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
     checks += [_guard_check(current, g, config) for g in guards]  # finiteness checked inside
@@ -226,11 +245,12 @@ def _bad_sign(metric: str) -> float:
 
 def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
            journey: str | None, tolerance: float, config: StatsConfig | None,
-           min_effect_s: float = 0.0) -> RegressionCheck:
+           min_effect_s: float = 0.0,
+           earlier: Sequence[Sequence[RunResult]] = ()) -> RegressionCheck:
     name = label(metric, journey)
     if not base:
         return _inconclusive(metric, journey, tolerance, f"{name}: no baseline to compare with")
-    effect = compare(base, current, metric, journey, config)
+    effect = compare(base, current, metric, journey, config, earlier)
     space = "absolute" if metric in _ABSOLUTE else "relative"
     point, lo, hi = _triple(effect, space)
     if effect.insufficient or point is None or lo is None or hi is None:

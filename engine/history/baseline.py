@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from engine.spec.model import BaselinePolicy
 
 __all__ = [
     "BASELINE_VERDICTS",
+    "NOISE_RUNS",
     "REQUIRED_DAYS",
     "WINDOW_GRACE_S",
     "BaselineSelection",
@@ -30,6 +31,8 @@ __all__ = [
     "select_baseline",
 ]
 
+NOISE_RUNS = 20
+"""At most this many earlier runs beyond the baseline inform the between-run noise."""
 DAY_S = 86400.0
 REQUIRED_DAYS = 7.0
 """The flow's step-1 criterion: "baseline metrics collected for at least 7 days"."""
@@ -66,11 +69,16 @@ class BaselineSelection:
     commits: tuple[str, ...] = ()
     """The git commits the baseline runs were made from, oldest first (runs made outside a
     repository have none): the start of a regression's commit range."""
+    noise_run_ids: tuple[int, ...] = ()
+    noise_runs: tuple[RunResult, ...] = ()
+    """Earlier eligible runs beyond the baseline (newest first, at most NOISE_RUNS): the
+    regression gate's drift estimate uses their spread, not their values."""
 
     def to_doc(self) -> dict[str, Any]:
         """The report's ``regression.baseline`` object (docs/REPORT_FORMAT.md)."""
         return {"mode": self.mode, "runs": self.count, "days": round(self.days_spanned, 3),
-                "pinned": self.pinned, "hosts_excluded": self.hosts_excluded}
+                "pinned": self.pinned, "hosts_excluded": self.hosts_excluded,
+                "noise_runs": len(self.noise_run_ids)}
 
 
 def select_baseline(store: HistoryStore, spec_name: str, profile: str,
@@ -93,7 +101,25 @@ def select_baseline(store: HistoryStore, spec_name: str, profile: str,
     same_host = [r for r in stored if policy.other_hosts or r.host == fingerprint.hash]
     if policy.mode == "last":
         same_host = same_host[:max(0, policy.last)]
-    return _selection(store, same_host, policy, at, len(stored) - len(same_host), note)
+    selection = _selection(store, same_host, policy, at, len(stored) - len(same_host), note)
+    return _with_noise_runs(store, selection, spec_name, profile, policy, fingerprint,
+                            variant, exclude)
+
+
+def _with_noise_runs(store: HistoryStore, selection: BaselineSelection, spec_name: str,
+                     profile: str, policy: BaselinePolicy, fingerprint: HostFingerprint,
+                     variant: str, exclude: Collection[int]) -> BaselineSelection:
+    """The selection with up to NOISE_RUNS earlier eligible runs (same spec, profile,
+    variant and host; not in the baseline; started before it) for the drift estimate."""
+    taken = set(selection.run_ids) | set(exclude)
+    before = selection.evaluated_at
+    stored = store.runs(spec_name, None, profile=profile, status="COMPLETE")
+    earlier = [r for r in stored if _eligible(r, variant, taken) and r.started_at <= before
+               and (policy.other_hosts or r.host == fingerprint.hash)][:NOISE_RUNS]
+    loaded = [(r.id, store.load_result(r.id)) for r in earlier]
+    kept = [(i, res) for i, res in loaded if res.validity.valid]
+    return replace(selection, noise_run_ids=tuple(i for i, _ in kept),
+                   noise_runs=tuple(res for _, res in kept))
 
 
 def _eligible(run: StoredRun, variant: str, exclude: Collection[int]) -> bool:

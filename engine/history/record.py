@@ -58,7 +58,8 @@ def read_history(spec: Spec, run: RunResult, store: HistoryStore) -> tuple[Histo
 
 def _regression(spec: Spec, run: RunResult, selection: BaselineSelection) -> RegressionResult:
     """The regression gate's check, by the function ``compare`` calls on the stored runs."""
-    return judge_regression([run], list(selection.runs), regression_settings(spec))
+    return judge_regression([run], list(selection.runs), regression_settings(spec),
+                            selection.noise_runs)
 
 
 def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore,

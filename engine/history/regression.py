@@ -54,6 +54,7 @@ def judged_doc(selection: BaselineSelection, result: RegressionResult) -> dict[s
     """What to store with the run the gate judged: the baseline, the settings, the status."""
     settings = result.settings or RegressionSettings()
     return {JUDGED_KEY: {"baseline_run_ids": list(selection.run_ids),
+                         "noise_run_ids": list(selection.noise_run_ids),
                          "baseline": selection.to_doc(), "settings": settings.to_doc(),
                          "status": str(result.status)}}
 
@@ -66,6 +67,8 @@ class Judged:
     baseline: Mapping[str, Any]
     settings: RegressionSettings
     status: str
+    noise_run_ids: tuple[int, ...] = ()
+    """The earlier runs whose spread informed the drift estimate (none before they were kept)."""
 
 
 def judged(store: HistoryStore, run_id: int) -> Judged | None:
@@ -77,7 +80,8 @@ def judged(store: HistoryStore, run_id: int) -> Judged | None:
         return None
     try:
         return Judged(tuple(int(i) for i in doc["baseline_run_ids"]), dict(doc["baseline"]),
-                      RegressionSettings.from_doc(doc["settings"]), str(doc["status"]))
+                      RegressionSettings.from_doc(doc["settings"]), str(doc["status"]),
+                      tuple(int(i) for i in doc.get("noise_run_ids", ())))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise HistoryError(f"run {run_id}: the stored regression judgement is unreadable "
                            f"({exc!r})") from exc
@@ -109,8 +113,10 @@ def recheck(store: HistoryStore, current_id: int, baseline_ids: Sequence[int] = 
     same = found is not None and set(ids) == set(found.baseline_run_ids)
     if found is not None and same:
         ids = found.baseline_run_ids  # apply's order: the runs are pooled in it
+    noise = found.noise_run_ids if found is not None and same else ()
     result = judge_regression([current], [store.load_result(i) for i in ids],
-                              settings.overridden(tolerances or {}))
+                              settings.overridden(tolerances or {}),
+                              [store.load_result(i) for i in noise])
     baseline = dict(found.baseline) if found and same else {
         "mode": "run", "runs": len(ids), "days": 0.0, "pinned": None, "hosts_excluded": 0}
     return Recheck(result, ids, baseline, found)

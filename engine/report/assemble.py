@@ -48,7 +48,7 @@ def _regression(o: SpecResult) -> dict[str, Any] | None:
         return None
     baseline = a.baseline_selection.to_doc() if a.baseline_selection else {
         "mode": o.spec.history.baseline.mode, "runs": 0, "days": 0.0, "pinned": None,
-        "hosts_excluded": 0}
+        "hosts_excluded": 0, "noise_runs": 0}
     return a.regression.to_doc(baseline, a.changepoints)
 
 

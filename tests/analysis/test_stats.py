@@ -216,3 +216,60 @@ def test_three_identical_runs_leave_the_gate_decided_with_finite_intervals() -> 
             if c.metric != "max":
                 assert c.ci_low is not None and math.isfinite(c.ci_low)
                 assert c.ci_high is not None and math.isfinite(c.ci_high)
+
+
+def test_earlier_runs_add_degrees_of_freedom_and_narrow_a_three_run_baseline() -> None:
+    """A 3-run baseline alone has df=2 (98% t multiplier 6.96); 15 earlier runs of the
+    same setup in groups of five add 12 df and the interval shrinks accordingly."""
+    rng = np.random.default_rng(41)
+    base, current = drifted_runs(rng, 3, 3000, drift=0.05), drifted_runs(rng, 1, 3000, drift=0.05)
+    earlier = drifted_runs(rng, 15, 3000, drift=0.05)
+    cfg = StatsConfig(confidence=0.98)
+    alone = compare(base, current, "p95", config=cfg)
+    informed = compare(base, current, "p95", config=cfg,
+                       noise_runs=[earlier[i:i + 5] for i in range(0, 15, 5)])
+    assert informed.change == alone.change  # the values come from the compared runs only
+    width = [e.ci_high - e.ci_low for e in (alone, informed)]  # type: ignore[operator]
+    assert width[1] < 0.6 * width[0]
+    assert "12 of them from 15 earlier runs in history" in informed.method
+    assert "earlier runs" not in alone.method
+
+
+def test_noisy_earlier_runs_widen_the_interval_they_inform() -> None:
+    """The history is evidence, not a discount: runs that spread more than the baseline's
+    make the interval wider, not narrower."""
+    rng = np.random.default_rng(43)
+    base, current = drifted_runs(rng, 3, 3000, drift=0.01), drifted_runs(rng, 1, 3000, drift=0.01)
+    noisy = drifted_runs(rng, 10, 3000, drift=0.3)
+    cfg = StatsConfig(confidence=0.98)
+    alone = compare(base, current, "p50", config=cfg)
+    informed = compare(base, current, "p50", config=cfg, noise_runs=[noisy[:5], noisy[5:]])
+    assert informed.drift_sd > 3 * alone.drift_sd
+    assert informed.ci_high - informed.ci_low > alone.ci_high - alone.ci_low  # type: ignore[operator]
+
+
+def test_a_disturbed_earlier_run_is_not_named_as_a_compared_run() -> None:
+    rng = np.random.default_rng(47)
+    base, current = drifted_runs(rng, 3, 3000, drift=0.02), drifted_runs(rng, 1, 3000, drift=0.02)
+    earlier = drifted_runs(rng, 5, 3000, drift=0.02)
+    slow = drifted_runs(rng, 1, 3000, median_s=0.2, drift=0.0)  # 10x: flagged in its group
+    effect = compare(base, current, "p50", noise_runs=[[*earlier[:4], *slow]])
+    assert effect.flagged_runs == ()  # only 'before run k' / 'after run k' are ever named
+    groups = (pool(base, None), pool(current, None), pool([*earlier[:4], *slow], None))
+    noise = run_noise(groups, "p50", np.random.default_rng(1))
+    assert noise.history_runs == 5 and noise.history_df == 4
+
+
+def test_the_gate_judges_a_three_run_baseline_with_its_history() -> None:
+    """A 12% p50 slowdown at 5% drift: with the baseline's 2 df alone the gate cannot say
+    (INCONCLUSIVE), with 20 earlier runs of history it FAILS."""
+    rng = np.random.default_rng(53)
+    base = drifted_runs(rng, 3, 4000, drift=0.02)
+    earlier = drifted_runs(rng, 20, 4000, drift=0.02)
+    slow = drifted_runs(rng, 1, 4000, median_s=0.0225, drift=0.0)
+    alone = check_regressions(slow, base, {"p50": 0.05})
+    informed = check_regressions(slow, base, {"p50": 0.05}, noise_runs=earlier)
+    p50 = [next(c for c in r.checks if c.metric == "p50" and c.journey is None)
+           for r in (alone, informed)]
+    assert p50[0].status is Status.INCONCLUSIVE, p50[0].message
+    assert p50[1].status is Status.FAIL, p50[1].message

@@ -31,13 +31,14 @@ def _select(store: HistoryStore, policy: BaselinePolicy = WINDOW,
 
 def test_window_keeps_runs_within_seven_days_plus_grace(store: HistoryStore) -> None:
     inside = add_runs(store, [7 + 0.5 / 24, 3, 0.1], now=NOW)  # 7 d 30 min: within grace
-    add_runs(store, [7 + 2 / 24, 30], now=NOW)  # 7 d 2 h and a month: outside
+    outside = add_runs(store, [7 + 2 / 24, 30], now=NOW)  # 7 d 2 h and a month: outside
     sel = _select(store)
     assert sorted(sel.run_ids) == sorted(inside)
     assert sel.count == 3 and len(sel.runs) == 3
     assert sel.days_spanned == pytest.approx(7 + 0.5 / 24)
+    assert sel.noise_run_ids == tuple(outside)  # older runs inform the noise only, newest first
     assert sel.to_doc() == {"mode": "window", "runs": 3, "days": pytest.approx(7.021, abs=1e-3),
-                            "pinned": None, "hosts_excluded": 0}
+                            "pinned": None, "hosts_excluded": 0, "noise_runs": 2}
 
 
 def test_window_length_follows_the_policy(store: HistoryStore) -> None:
@@ -58,6 +59,7 @@ def test_last_n_takes_the_most_recent_passing_runs(store: HistoryStore) -> None:
     sel = _select(store, BaselinePolicy(mode="last", last=3))
     assert sel.run_ids == (ids[4], ids[3], ids[2])
     assert sel.days_spanned == pytest.approx(20)
+    assert sel.noise_run_ids == (ids[1], ids[0])  # passing runs beyond the last 3; no FAIL
 
 
 def test_unfinished_aborted_and_invalid_runs_are_never_a_baseline(store: HistoryStore) -> None:

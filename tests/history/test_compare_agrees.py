@@ -181,3 +181,25 @@ def test_an_unreadable_stored_judgement_is_an_error_not_the_defaults(
                     ('{"regression_gate": {"baseline_run_ids": "x"}}', ids[1]))
     assert cli("compare", str(ids[1]), "--db", str(db)) == 2
     assert "stored regression judgement is unreadable" in capsys.readouterr().err
+
+
+def test_compare_repeats_apply_with_the_earlier_runs_that_informed_its_noise(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With `last: 2` the runs before the baseline inform the drift estimate: the stored
+    judgement names them and `compare` uses the same ones, interval for interval."""
+    specs, errors = load_text(VALID + GATE + f"history: {{path: {tmp_path / 'h.db'}, "
+                              "baseline: {mode: last, last: 2}}\n")
+    assert not errors, errors
+    spec, rng = specs[0], np.random.default_rng(11)
+    store = open_store(spec)
+    assert isinstance(store, HistoryStore)
+    with store:
+        results = [_apply(spec, _run(k, rng), store) for k in range(6)]
+        found = judged(store, results[5][0])
+    assert found is not None and found.noise_run_ids == (3, 2, 1)  # newest first, not 4, 5
+    doc = _compare_json(capsys, spec.history.path, str(results[5][0]))
+    expected = results[5][1].to_doc({})["checks"]
+    bounds = [(c["ci_low"], c["ci_high"]) for c in doc["checks"]]  # type: ignore[attr-defined]
+    assert bounds == [(c["ci_low"], c["ci_high"]) for c in expected]
+    p95 = next(c for c in results[5][1].checks if c.metric == "p95" and c.journey is None)
+    assert p95.effect is not None and "from 3 earlier runs in history" in p95.effect.method
