@@ -1,8 +1,9 @@
 """Prometheus rules as code (issue #17), as Sloth and Pyrra write them.
 
-Per production SLO: recording rules for the error ratio over 5m, 30m, 1h, 2h, 6h, 1d
-and 3d; multi-window multi-burn-rate alerts (page: 14.4x over 1h and 5m, or 6x over 6h
-and 30m; ticket: 1x over 3d and 6h), and an alert when the SLI's metrics are absent.
+Per production SLO: recording rules for the error ratio over every window monitor reads
+(engine.production.judge.BURN_WINDOWS); the multi-window multi-burn-rate alerts of
+judge.ALERTS (the SRE workbook's page and ticket pairs), so Prometheus alerts on exactly
+the burn monitor judges; and an alert when the SLI's metrics are absent.
 Rendered as YAML by hand (JSON-quoted strings are valid YAML scalars).
 """
 
@@ -13,14 +14,27 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.production import queries as q
+from engine.production.judge import ALERTS, BURN_WINDOWS
+from engine.production.result import BurnLevel
 from engine.spec.model import Slo, Spec
 
 RECORD = "perfopt:slo_error_ratio:rate{window}"
-RULE_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-_SECONDS = {"5m": 300, "30m": 1800, "1h": 3600, "2h": 7200, "6h": 21600, "1d": 86400,
-            "3d": 259200}
-PAGE = ((14.4, "1h", "5m"), (6.0, "6h", "30m"))
-TICKET = ((1.0, "3d", "6h"),)
+PAGE_ALERT = "PerfoptSLOBurnRatePage"
+TICKET_ALERT = "PerfoptSLOBurnRateTicket"
+RULE_WINDOWS = tuple(BURN_WINDOWS)
+Pairs = tuple[tuple[float, str, str], ...]
+
+
+def pairs(level: BurnLevel) -> Pairs:
+    """(factor, long window, short window) of judge.ALERTS at ``level``."""
+    return tuple((factor, long, short) for alert, factor, long, short in ALERTS
+                 if alert == level)
+
+
+def describe(level: BurnLevel) -> str:
+    """'14.4x over 1h and 5m, or 6x over 6h and 30m': the alert's condition in words."""
+    return ", or ".join(f"{factor:g}x over {long} and {short}"
+                        for factor, long, short in pairs(level))
 
 
 def _labels(spec: Spec, slo: Slo) -> dict[str, str]:
@@ -32,11 +46,10 @@ def _ref(window: str, labels: dict[str, str]) -> str:
     return RECORD.format(window=window) + "{" + matchers + "}"
 
 
-def _burn(pairs: tuple[tuple[float, str, str], ...], budget: float,
-          labels: dict[str, str]) -> str:
+def _burn(level: BurnLevel, budget: float, labels: dict[str, str]) -> str:
     terms = [f"({_ref(long, labels)} > ({factor:g} * {budget:g}) and "
              f"{_ref(short, labels)} > ({factor:g} * {budget:g}))"
-             for factor, long, short in pairs]
+             for factor, long, short in pairs(level)]
     return " or ".join(terms)
 
 
@@ -45,19 +58,19 @@ def slo_groups(spec: Spec, slo: Slo) -> list[dict[str, Any]]:
     sli = slo.production
     assert sli is not None and slo.target is not None
     budget, labels = 1.0 - slo.target, _labels(spec, slo)
-    records = [{"record": RECORD.format(window=w), "expr": q.error_ratio(sli, _SECONDS[w]),
+    records = [{"record": RECORD.format(window=w), "expr": q.error_ratio(sli, BURN_WINDOWS[w]),
                 "labels": labels} for w in RULE_WINDOWS]
     about = f"{spec.name} / {slo.name} ({slo.objective.text}, target {slo.target:.4%})"
     alerts = [
-        {"alert": "PerfoptSLOBurnRatePage", "expr": _burn(PAGE, budget, labels),
+        {"alert": PAGE_ALERT, "expr": _burn("page", budget, labels),
          "labels": {**labels, "severity": "page"},
          "annotations": {"summary": f"Error budget burning fast: {about}",
-                         "description": "14.4x over 1h and 5m, or 6x over 6h and 30m."}},
-        {"alert": "PerfoptSLOBurnRateTicket", "expr": _burn(TICKET, budget, labels),
+                         "description": f"{describe('page')}."}},
+        {"alert": TICKET_ALERT, "expr": _burn("ticket", budget, labels),
          "labels": {**labels, "severity": "ticket"},
          "annotations": {"summary": f"Error budget burning: {about}",
-                         "description": "1x over 3d and 6h: the budget runs out within the "
-                                        "window at this rate."}},
+                         "description": f"{describe('ticket')}: the budget runs out within "
+                                        "the window at this rate."}},
         {"alert": "PerfoptSLOMetricsAbsent", "expr": f"absent({q.events(sli, 600)})",
          "for": "10m", "labels": {**labels, "severity": "ticket"},
          "annotations": {"summary": f"No SLI data for {about}: compliance cannot be judged"}},

@@ -4,6 +4,7 @@ page alert on a fast burn and nothing on a healthy service."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 
 from engine.cli import main
-from engine.production.rules import rule_groups
+from engine.production.judge import ALERTS, BURN_WINDOWS, burn_state
+from engine.production.queries import promql_range
+from engine.production.rules import PAGE_ALERT, RECORD, TICKET_ALERT, rule_groups
 from engine.spec.loader import load_paths
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "production.yaml"
@@ -43,6 +46,64 @@ def _page_alerts(slos: list[str]) -> list[dict[str, Any]]:
                     rule["labels"]["perfopt_slo"] in slos:
                 out.append({"exp_labels": rule["labels"], "exp_annotations": rule["annotations"]})
     return out
+
+
+def _rules(slo: str) -> dict[str, dict[str, Any]]:
+    """The generated rules of one of the example's SLOs, by record or alert name."""
+    spec = load_paths([str(EXAMPLE)]).specs[0]
+    return {r.get("alert") or r["record"]: r for g in rule_groups([spec]) for r in g["rules"]
+            if r["labels"]["perfopt_slo"] == slo}
+
+
+_TERM = re.compile(re.escape(RECORD.format(window="")) + r"(\w+)\{[^}]*\} > \(([\d.]+) \* ([\d.e-]+)\)")
+
+
+def _conditions(expr: str) -> tuple[list[tuple[str, float]], set[str]]:
+    """(window, factor) of every comparison in an alert expression, and the budgets used."""
+    found = _TERM.findall(expr)
+    return [(w, float(f)) for w, f, _ in found], {b for _, _, b in found}
+
+
+@pytest.mark.parametrize(("alert", "level"), [(PAGE_ALERT, "page"), (TICKET_ALERT, "ticket")])
+def test_alerts_are_the_judges_table(alert: str, level: str) -> None:
+    rules = _rules("availability")  # >= 99.9%: budget 0.001
+    conditions, budgets = _conditions(rules[alert]["expr"])
+    expected = [(w, factor) for lvl, factor, long, short in ALERTS if lvl == level
+                for w in (long, short)]
+    assert conditions == expected and budgets == {"0.001"}
+    assert all(f"{factor:g}x over {long} and {short}" in rules[alert]["annotations"]["description"]
+               for lvl, factor, long, short in ALERTS if lvl == level)
+
+
+def test_the_workbook_figures_are_there() -> None:
+    # literal values (SRE workbook, ch. 5), so a changed table cannot pass silently
+    rules = _rules("availability")
+    page, _ = _conditions(rules[PAGE_ALERT]["expr"])
+    ticket, _ = _conditions(rules[TICKET_ALERT]["expr"])
+    assert page == [("1h", 14.4), ("5m", 14.4), ("6h", 6.0), ("30m", 6.0)]
+    assert ticket == [("3d", 1.0), ("6h", 1.0)]
+
+
+def test_recording_windows_are_the_ones_monitor_reads() -> None:
+    rules = _rules("errors")
+    recorded = {name: r["expr"] for name, r in rules.items() if "record" in r}
+    assert list(recorded) == [RECORD.format(window=w) for w in BURN_WINDOWS]
+    assert all(f"[{promql_range(BURN_WINDOWS[w])}]" in recorded[RECORD.format(window=w)]
+               for w in BURN_WINDOWS)
+    alert_windows = {w for _, _, long, short in ALERTS for w in (long, short)}
+    assert alert_windows <= set(BURN_WINDOWS)
+
+
+@pytest.mark.parametrize("error_share", [0.01, 0.005, 0.02])
+def test_prometheus_pages_exactly_when_monitor_would(rules_file: Path, tmp_path: Path,
+                                                     error_share: float) -> None:
+    # a steady share: every window's burn is share / budget (10x, 5x, 20x of 99.9%); the
+    # 6x pair pages at 10x while 14.4x does not, and nothing pages at 5x
+    burn = error_share / 0.001
+    monitor = burn_state(dict.fromkeys(BURN_WINDOWS, burn)).level == "page"
+    assert monitor == (burn > 6.0)
+    _unit_test(tmp_path, rules_file, error_share,
+               _page_alerts(["availability", "errors"]) if monitor else [])
 
 
 def _unit_test(tmp_path: Path, rules: Path, error_share: float, expected: list[Any]) -> str:
