@@ -7,7 +7,6 @@ and one stepped by a day (per-day compliance). SLOs are evaluated in parallel.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -76,7 +75,7 @@ def _evaluate(client: PrometheusClient, slo: Slo, window: Window) -> SloStatus:
         window.end, "INSUFFICIENT_DATA", "", None if err is None else 1.0 - err,
         _days(client, sli, window), coverage, instant.get("events"), consumed,
         burn_state(rates), exhaustion_s(consumed, rates, window.seconds),
-        instant.get("quantile") if sli.histogram else err, policy_line(consumed))
+        instant.get(q.QUANTILE) if sli.histogram else err, policy_line(consumed))
     status = replace(_judge(status, slo),
                      shifts=shifts(client, slo, window.start, window.end))
     if window.deployed_at is not None and window.start < window.deployed_at < window.end:
@@ -120,21 +119,10 @@ def _instant(client: PrometheusClient, sli: ProductionSli, slo: Slo,
     parts = {name: q.error_ratio(sli, secs) for name, secs in BURN_WINDOWS.items()}
     parts["window"] = q.error_ratio(sli, window.seconds)
     parts["events"] = q.events(sli, window.seconds)
-    pct = (slo.sli.percentile or 95.0) / 100.0
-    quantile = q.quantile(sli, pct, window.seconds)
+    quantile = q.slo_quantile(slo, window.seconds)
     if quantile is not None:
-        parts["quantile"] = quantile
-    out: dict[str, float] = {}
-    found = client.query(q.batch(parts), window.end)
-    tags = [s.labels.get(q.TAG) for s in found]
-    if any(tags.count(tag) > 1 for tag in tags):
-        raise QueryRejected(f"its query returns {max(map(tags.count, tags))} series where one "
-                            "is needed: aggregate it (sum(...) without by)")
-    for series in found:
-        name = series.labels.get(q.TAG)
-        if name and series.points and math.isfinite(series.points[0][1]):
-            out[name] = max(0.0, series.points[0][1]) if name != "quantile" else series.points[0][1]
-    return out
+        parts[q.QUANTILE] = quantile
+    return q.read_batch(client, parts, window.end)
 
 
 def _days(client: PrometheusClient, sli: ProductionSli, window: Window) -> tuple[Day, ...]:

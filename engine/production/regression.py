@@ -34,12 +34,13 @@ def regression(client: PrometheusClient, slo: Slo, start: float, end: float,
 
 def _pair(client: PrometheusClient, slo: Slo, seconds: float,
           at: float) -> tuple[float | None, float | None]:
+    """The error ratio and the percentile over the ``seconds`` before ``at``, read and
+    checked as monitor's window figures are (queries.read_batch)."""
     sli = slo.production
     assert sli is not None
     parts = {"err": q.error_ratio(sli, seconds)}
-    quantile = q.quantile(sli, (slo.sli.percentile or 95.0) / 100.0, seconds)
+    quantile = q.slo_quantile(slo, seconds)
     if quantile is not None:
-        parts["quantile"] = quantile
-    got = {s.labels.get(q.TAG): s.points[0][1] for s in client.query(q.batch(parts), at)
-           if s.points}
-    return got.get("err"), got.get("quantile")
+        parts[q.QUANTILE] = quantile
+    got = q.read_batch(client, parts, at)
+    return got.get("err"), got.get(q.QUANTILE)

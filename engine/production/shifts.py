@@ -37,7 +37,7 @@ def shifts(client: PrometheusClient, slo: Slo, start: float, end: float) -> tupl
 
     sli = slo.production
     assert sli is not None and slo.target is not None
-    pct = q.quantile(sli, (slo.sli.percentile or 95.0) / 100.0, STEP)
+    pct = q.slo_quantile(slo, STEP)
     name = f"p{slo.sli.percentile or 95.0:g}"  # the SLO's own percentile, not always p95
     expr, metric = (pct, name) if pct is not None else (q.error_ratio(sli, STEP), "error_rate")
     found = client.query_range(expr, start + STEP, end, STEP)
