@@ -3,10 +3,11 @@
 The coordinator (this process) connects to the scheduler, picks the generator hosts,
 measures their clocks, sends each its slice (engine.scale.plan) as a task pinned to it,
 waits until every host's workers are ready, announces one start instant (in each host's
-own clock), then merges the hosts' closed intervals for progress and abort checks, turns
-Ctrl-C, an abort or the max duration into a stop for every host, and watches the
-scheduler's worker list: a host that disappears is lost ("generator node-b lost at 12.3 s")
-and the run is INVALID with what the others measured.
+own clock), then merges the hosts' closed intervals, interval by interval, for progress
+and abort checks (engine.scale.intervals), turns Ctrl-C, an abort or the max duration
+into a stop for every host, and watches the scheduler's worker list: a host that
+disappears is lost ("generator node-b lost at 12.3 s") and the run is INVALID with what
+the others measured.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from engine.result import RunResult
 from engine.scale import cluster
 from engine.scale.errors import ClusterUnavailable
 from engine.scale.host import run_host
+from engine.scale.intervals import IntervalMerge
 from engine.scale.merge import HostOutcome, merge_hosts, rebase
 from engine.scale.plan import Host, HostPlan, firsts, workers_per_host
 from engine.spec.model import DataFile, Journey, LoadProfile, TlsSettings
@@ -92,8 +94,7 @@ class _Run:
         self.channels = cluster.Channels(self.run_id, client)
         self.futures: dict[str, Any] = {}
         self.lost: dict[str, str] = {}
-        self.latest: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.next_index = 0
+        self.merge = IntervalMerge([h.name for h in hosts])
         self.abort = ""
         self.hooks = ParentHooks(info, args.on_interval, args.progress, args.stop,
                                  args.max_duration_s)
@@ -194,19 +195,16 @@ class _Run:
                 self.lost[h.name] = f"lost at {at:.1f} s"
 
     def _intervals(self) -> None:
-        items = self.channels.intervals.get(batch=True)
-        for name, state in items or ():
-            if name not in self.lost:
-                self.latest[name] = (int(state["intervals"][-1]["index"]), state)
-        live = [v for k, v in self.latest.items() if k not in self.lost]
-        if len(live) < len(self.hosts) - len(self.lost) or not live:
-            return
-        low = min(k for k, _ in live)
-        if low < self.next_index:
-            return
-        self.next_index = low + 1
-        rec = merge_states([rebase(st, self.info.start_ns) for _, st in live])
-        if not self.abort:
+        """Each interval every live host has closed, merged, to progress and the abort
+        check in index order (engine.scale.intervals)."""
+        for name, state in self.channels.intervals.get(batch=True) or ():
+            self.merge.add(name, state)
+        for name in self.lost:
+            self.merge.lose(name)
+        for _, states in self.merge.ready():
+            if self.abort:
+                return
+            rec = merge_states([rebase(st, self.info.start_ns) for st in states])
             self._stop_if(self.hooks.interval(rec))
 
     def _stop_if(self, reason: str) -> None:
