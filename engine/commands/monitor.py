@@ -21,11 +21,15 @@ from engine.commands.specs import load_or_report
 from engine.production.client import PrometheusClient, PrometheusError
 from engine.production.doc import iso, status_doc
 from engine.production.evaluate import SloQueryRejected, Window, evaluate_all
+from engine.production.judge import Outcome, overall
 from engine.production.result import SloStatus
 from engine.production.text import status_lines
 from engine.result import ExitCode
 from engine.spec.model import Spec
+from engine.spec.production_model import MIN_WINDOW_S
 from engine.units import UnitError, parse_duration
+
+MIN_DAYS_TEXT = f"{MIN_WINDOW_S / 86400:g}d"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", metavar="TIME", help="end of the window (ISO 8601 or unix "
                         "seconds; default now)")
     parser.add_argument("--window", metavar="DURATION", help="compliance window (default: "
-                        "the spec's production.window, else 14d; at least 7d)")
+                        f"the spec's production.window, else 14d; at least {MIN_DAYS_TEXT})")
     parser.add_argument("--deployed-at", metavar="TIME", help="deploy time for the before/"
                         "after regression check (default: production.deployed_at)")
     parser.add_argument("--json", metavar="FILE", help="also write the statuses as JSON")
@@ -72,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, UnitError) as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return ExitCode.SPEC_INVALID
-    if window_s is not None and window_s < 7 * 86400:
-        print("monitor: --window must be at least 7d", file=sys.stderr)
+    if window_s is not None and window_s < MIN_WINDOW_S:
+        print(f"monitor: --window must be at least {MIN_DAYS_TEXT}", file=sys.stderr)
         return ExitCode.SPEC_INVALID
     return _monitor(specs, at, window_s, args)
 
@@ -140,12 +144,13 @@ def evaluate_spec(spec: Spec, at: float, window_s: float | None,
 
 
 def exit_code(statuses: list[SloStatus]) -> int:
-    """1 on a breach or a page-level burn, 3 when data is missing, else 0."""
-    if any(st.verdict == "BREACHED" or st.page for st in statuses):
-        return ExitCode.GATE_FAILED
-    if any(st.verdict == "INSUFFICIENT_DATA" for st in statuses):
-        return ExitCode.RUN_INVALID
-    return ExitCode.PASS
+    """The SLOs' one outcome (judge.overall) as an exit code: 1 on a breach or a page-level
+    burn, 3 when data is missing, else 0 - what the checklist's compliance row says."""
+    return _EXIT[overall(statuses)]
+
+
+_EXIT: dict[Outcome, int] = {"FAIL": ExitCode.GATE_FAILED, "INCONCLUSIVE": ExitCode.RUN_INVALID,
+                             "PASS": ExitCode.PASS}
 
 
 def monitor_doc(found: list[tuple[Spec, list[SloStatus]]], at: float) -> dict[str, Any]:

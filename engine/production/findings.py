@@ -14,10 +14,10 @@ from typing import Any
 from engine.production.client import PrometheusClient, PrometheusError
 from engine.production.doc import iso, status_doc
 from engine.production.evaluate import SloQueryRejected, Window, evaluate_all
+from engine.production.judge import outcome_note, overall
 from engine.production.result import SloStatus
+from engine.production.rules import PAGE_ALERT
 from engine.spec.model import Spec
-
-PAGE_ALERT = "PerfoptSLOBurnRatePage"
 
 
 @dataclass(frozen=True)
@@ -77,24 +77,22 @@ def breach_since(st: SloStatus) -> str:
 
 
 def compliance_criterion(found: ProductionFindings | None) -> tuple[str, str]:
-    """Checklist 'SLO compliance over 7-14 days': a status name and its evidence."""
+    """Checklist 'SLO compliance over 7-14 days': a status name and its evidence. The
+    status is judge.overall, the same verdict monitor's exit code follows: a compliant
+    window burning at page level is a FAIL that says so."""
     if found is None:
         return "MANUAL", "no production: block in the spec (see README, Production SLOs)"
     if found.error:
         return "INVALID", found.error
-    verdicts = [st.verdict for st in found.statuses]
     evidence = "; ".join(f"{st.slo}: {st.verdict} ({_brief(st)})" for st in found.statuses)
-    if "BREACHED" in verdicts:
-        return "FAIL", evidence
-    if "INSUFFICIENT_DATA" in verdicts:
-        return "INCONCLUSIVE", evidence
-    return "PASS", evidence
+    return overall(found.statuses), evidence
 
 
 def _brief(st: SloStatus) -> str:
     days = 0.0 if st.coverage is None else st.coverage.days
     good = "n/a" if st.compliance is None else f"{st.compliance:.3%}"
-    return f"{good} good over {days:.1f} d"
+    note = outcome_note(st)
+    return f"{good} good over {days:.1f} d" + (f", but {note}" if note else "")
 
 
 def alerts_criterion(found: ProductionFindings | None) -> tuple[str, str]:

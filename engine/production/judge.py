@@ -7,18 +7,24 @@ and 30m burn both exceed 6x; ticket when the 3d and 6h burn both exceed 1x.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
-from engine.production.result import Burn, BurnLevel, Coverage
+from engine.production.result import Burn, BurnLevel, Coverage, SloStatus
+from engine.spec.production_model import MIN_WINDOW_S
 
 BURN_WINDOWS: dict[str, float] = {"5m": 300, "30m": 1800, "1h": 3600, "2h": 7200,
                                   "6h": 21600, "1d": 86400, "3d": 259200}
 ALERTS: tuple[tuple[BurnLevel, float, str, str], ...] = (
     ("page", 14.4, "1h", "5m"), ("page", 6.0, "6h", "30m"), ("ticket", 1.0, "3d", "6h"))
-MIN_DAYS = 7.0
+MIN_DAYS = MIN_WINDOW_S / 86400.0
+"""The spec's minimum window (engine.spec.production_model), as days of samples."""
 CURRENT = "1h"
 """The window whose burn rate is 'the current burn' (time to exhaustion)."""
 RISKY_CONSUMED = 0.8
+Outcome = Literal["FAIL", "INCONCLUSIVE", "PASS"]
+"""The one verdict monitor's exit code (1 / 3 / 0) and the checklist's compliance row read."""
+_WORST: tuple[Outcome, ...] = ("FAIL", "INCONCLUSIVE", "PASS")
 
 
 def burn_state(rates: Mapping[str, float | None]) -> Burn:
@@ -72,3 +78,27 @@ def policy_line(consumed: float | None) -> str:
     if consumed >= RISKY_CONSUMED:
         return f"budget {consumed:.0%} consumed: risky changes wait"
     return f"budget {consumed:.0%} consumed: releases proceed"
+
+
+def outcome(st: SloStatus) -> Outcome:
+    """FAIL on a breach or a page-level burn: the budget is going fast enough to page, so
+    the SLO is not being met even while the whole window still complies; INCONCLUSIVE when
+    the window's data cannot be judged; else PASS."""
+    if st.verdict == "BREACHED" or st.page:
+        return "FAIL"
+    if st.verdict == "INSUFFICIENT_DATA":
+        return "INCONCLUSIVE"
+    return "PASS"
+
+
+def overall(statuses: Sequence[SloStatus]) -> Outcome:
+    """The worst outcome of the SLOs (INCONCLUSIVE for none: nothing judged is no PASS)."""
+    found = {outcome(st) for st in statuses}
+    return next((o for o in _WORST if o in found), "INCONCLUSIVE")
+
+
+def outcome_note(st: SloStatus) -> str:
+    """Why a compliant window is not a PASS ('' when nothing to add)."""
+    if st.page and st.verdict != "BREACHED":
+        return f"burning at page level: {'; '.join(st.burn.fired)}"
+    return ""

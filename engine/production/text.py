@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.production.doc import iso
-from engine.production.judge import ALERTS
+from engine.production.judge import ALERTS, outcome_note
 from engine.production.result import SloStatus
 from engine.units import human_duration
 
@@ -22,7 +22,8 @@ def status_lines(spec: str, st: SloStatus) -> list[str]:
     """A verdict line, then indented details."""
     cov = st.coverage
     days = "no samples" if cov is None else f"{cov.days:.1f} d of samples"
-    lines = [f"{st.verdict:<17} {spec} / {st.slo}: {st.reason}",
+    note = outcome_note(st)
+    lines = [f"{st.verdict:<17} {spec} / {st.slo}: {st.reason}" + (f"; but {note}" if note else ""),
              f"  period     {_when(st.start)} -> {_when(st.end)} "
              f"({st.window_s / 86400:g} d window, {days})",
              f"  compliance {_pct(st.compliance)} (target {_pct(st.target)}); per day: "
