@@ -84,25 +84,27 @@ def run(args: argparse.Namespace) -> int:
     if shaped != loaded.specs:
         loaded.specs[:] = shaped
         plans = [plan_spec(s, only, hypotheses=not args.no_hypotheses) for s in shaped]
-    cluster = _cluster_problem(loaded.specs, args.scheduler)
-    if cluster:
-        print(f"{cluster}; nothing was run", file=sys.stderr)
-        return EXIT_SPEC_INVALID
-    problem = report_dir_problem(_out_dir(args, loaded.specs)) if loaded.specs else ""
-    if problem:
-        print(f"{problem}; nothing was run", file=sys.stderr)
-        return EXIT_SPEC_INVALID
-    return _execute(args, plans)
+    return run_plans(args, plans)
 
 
 def run_plans(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
     """Drive, judge, report and record already-planned specs with apply's options
-    (``perfopt-engine run`` plans its spec from flags); the exit code."""
-    problem = report_dir_problem(_out_dir(args, [p.spec for p in plans]))
+    (``perfopt-engine run`` plans its spec from flags, ``monitor --run-flow`` the breached
+    specs); the exit code. A problem known before any load is exit 2, nothing run."""
+    problem = start_problem(args, [p.spec for p in plans])
     if problem:
         print(f"{problem}; nothing was run", file=sys.stderr)
         return EXIT_SPEC_INVALID
     return _execute(args, plans)
+
+
+def start_problem(args: argparse.Namespace, specs: list[Spec]) -> str:
+    """Why these specs cannot start with apply's options: Dask cannot run them
+    (``_cluster_problem``) or the report folder is not writable ('' when they can)."""
+    cluster = _cluster_problem(specs, getattr(args, "scheduler", None))
+    if cluster or not specs:
+        return cluster
+    return report_dir_problem(_out_dir(args, specs))
 
 
 def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
@@ -113,9 +115,9 @@ def _execute(args: argparse.Namespace, plans: list[SpecPlan]) -> int:
 
     stop = threading.Event()
     specs = [p.spec for p in plans]
-    printer = ProgressPrinter(sys.stderr, quiet=args.quiet, secrets=_secret_names(specs),
-                              secret_values=literal_secrets_of(specs, os.environ))
-    live = _live(args, printer, plans)
+    names, values = _secret_names(specs), literal_secrets_of(specs, os.environ)
+    printer = ProgressPrinter(sys.stderr, quiet=args.quiet, secrets=names, secret_values=values)
+    live = _live(args, printer, names, values)
     if isinstance(live, str):
         print(f"{live}; nothing was run", file=sys.stderr)
         return EXIT_SPEC_INVALID
@@ -157,15 +159,14 @@ def _finish(args: argparse.Namespace, plans: list[SpecPlan], results: list[Any])
     return code
 
 
-def _live(args: argparse.Namespace, printer: Consumer,
-          plans: list[SpecPlan]) -> LiveSession | str:
-    """The live outputs (--stream, --metrics-port) behind one progress callback, opened;
-    or why they could not be (a usage problem: exit 2 before any load)."""
+def _live(args: argparse.Namespace, printer: Consumer, secret_names: list[str],
+          secret_values: list[str]) -> LiveSession | str:
+    """The live outputs (--stream, --metrics-port) behind one progress callback, opened,
+    redacting what the terminal does; or why they could not be (a usage problem: exit 2
+    before any load)."""
     from engine.live.session import LiveSession
 
-    specs = [p.spec for p in plans]
-    live = LiveSession(printer, args, _secret_names(specs),
-                       literal_secrets_of(specs, os.environ))
+    live = LiveSession(printer, args, secret_names, secret_values)
     problem = live.open()
     return problem or live
 
@@ -204,8 +205,7 @@ def _write(doc: dict[str, Any], args: argparse.Namespace, specs: list[Spec]) -> 
     from engine.report.writer import write_documents, write_reports
 
     formats = args.format or list(specs[0].report.formats)
-    secrets = sorted({s for spec in specs for s in spec.secrets})
-    out = _out_dir(args, specs)
+    secrets, out = _secret_names(specs), _out_dir(args, specs)
     return (write_reports(doc, formats, out, datetime.now(UTC), secrets)
             + write_documents(doc, out, secrets))
 

@@ -3,6 +3,7 @@ host's start off the agreed instant is named. No cluster needed."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,20 @@ def test_workers_split_like_execution_segments() -> None:
     assert workers_per_host(hosts, None, 0) == [4, 2]
     assert workers_per_host(hosts, 3, 1) == [3, 3]
     assert firsts([4, 2, 3]) == [0, 4, 6]
+
+
+def test_run_plans_checks_the_cluster_before_any_load_like_apply(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # monitor --run-flow and run hand apply.run_plans their plans: a Dask spec without a
+    # scheduler is exit 2 with nothing run there too, not a failed load test mid-run
+    from engine.commands import apply
+    from engine.plan import plan_spec
+    from engine.spec.loader import load_text
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    specs, errors = load_text(VALID + "execution: {engine: dask}\n")
+    assert not errors
+    args = argparse.Namespace(out=str(tmp_path / "r"))  # run's options carry no --scheduler
+    monkeypatch.setattr(apply, "_execute", lambda *a: pytest.fail("the load started"))
+    assert apply.run_plans(args, [plan_spec(specs[0])]) == 2
+    assert "names no scheduler" in capsys.readouterr().err
