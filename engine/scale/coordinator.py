@@ -13,6 +13,7 @@ the others measured.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Sequence
@@ -62,7 +63,8 @@ def run_on_cluster(target_url: str, journeys: Sequence[Journey], profile: LoadPr
         hosts = cluster.measure(client, cluster.pick_hosts(
             cluster.generator_workers(client), ex.nodes, address))
         counts = workers_per_host(hosts, ex.workers_per_node, profile.settings.workers)
-        info = RunInfo(profile, variant, target_url, shape, sum(counts), time.time(), 0)
+        info = RunInfo(profile, variant, target_url, shape, sum(counts), time.time(), 0,
+                       tuple(journeys))  # the journeys name the hosts' per-step details
         run = _Run(client, address, info, hosts, counts, args)
         return run.drive(_plans(run.run_id, info, hosts, counts, tuple(journeys), tuple(data),
                                 args.max_duration_s, tls))
@@ -162,8 +164,7 @@ class _Run:
     def _announce_start(self) -> None:
         wall = time.time_ns() + int(START_LEAD_S * 1e9)
         start_ns = time.monotonic_ns() + (wall - time.time_ns())
-        self.info = RunInfo(self.info.profile, self.info.variant, self.info.target_url,
-                            self.info.shape, self.info.workers, wall / 1e9, start_ns)
+        self.info = dataclasses.replace(self.info, started_at=wall / 1e9, start_ns=start_ns)
         self.hooks.started(self.info)
         self.channels.start.set({h.name: wall + h.offset_ns for h in self.hosts})
 

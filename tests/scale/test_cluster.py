@@ -24,6 +24,7 @@ import pytest
 from engine.driver import IntervalProgress, run_profile
 from engine.hotpath.native import Histogram
 from engine.report.document import validate_document
+from engine.result import RunResult
 from engine.scale.errors import ClusterUnavailable
 from engine.spec.loader import load_text
 from engine.spec.model import Spec
@@ -154,6 +155,41 @@ def test_an_unreachable_scheduler_is_exit_3(tmp_path: Path, server: TestServer) 
                    str(tmp_path / "r"), "--no-history", "--quiet", timeout=60)
     assert done.returncode == 3, done.stderr
     assert f"dask scheduler {nobody} not reachable within 1 s" in done.stdout + done.stderr
+
+
+STEPPED = """\
+journeys:
+  - name: flow
+    tags: {team: shop}
+    steps:
+      - {path: /a, tags: {kind: read}}
+      - path: /b
+        checks: [{status: 200}, {status: 404}]
+"""
+
+
+def _stepped(text: str) -> str:
+    head, rest = text.split("journeys:\n", 1)
+    return head + STEPPED + rest[rest.index("slos:"):].replace("journey: lookup, ", "")
+
+
+def _details(run: RunResult) -> list[tuple[Any, ...]]:
+    return [(j.name, j.tags, sorted(j.statuses), [(s.name, s.tags) for s in j.steps],
+             [(c.name, c.passed > 0, c.failed > 0) for c in j.checks]) for j in run.journeys]
+
+
+def test_a_dask_run_carries_the_per_step_check_and_status_details_a_local_one_does(
+        cluster: LocalCluster, server: TestServer) -> None:
+    spec = load(_stepped(spec_text(server.url, cluster.address, duration="2s")))
+    local = load(_stepped(spec_text(server.url, cluster.address, duration="2s"))
+                 .split("execution:")[0])
+    run = run_profile(server.url, spec.journeys, spec.profiles[0])
+    alone = run_profile(server.url, local.journeys, local.profiles[0])
+    assert run.extra["execution"]["engine"] == "dask" and "execution" not in alone.extra
+    assert _details(run) == _details(alone)
+    (flow,) = run.journeys
+    assert [s.name for s in flow.steps] and flow.statuses[200] == run.requests
+    assert [c.passed + c.failed for c in flow.checks] == [flow.steps[1].requests] * 2
 
 
 def test_a_killed_host_makes_the_run_invalid_and_keeps_the_others(
