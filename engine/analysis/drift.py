@@ -21,9 +21,13 @@ import numpy as np
 from engine.analysis.blocks import block_variance, flag_disturbed
 from engine.analysis.groups import Group, draws, point, transform
 
-__all__ = ["Noise", "drift_draws", "run_noise"]
+__all__ = ["NOISE_GROUP", "Noise", "drift_draws", "noise_groups", "run_noise"]
 
 Array = Any
+NOISE_GROUP = 5
+"""Earlier runs enter the drift estimate in groups of this many consecutive runs, each
+around its own mean: a step change between groups (a deploy, a new machine image) adds
+nothing, and one inside a group only widens the interval."""
 _WITHIN_DRAWS = 400  # enough to estimate a per-run variance to ~7%
 
 
@@ -114,3 +118,11 @@ def drift_draws(noise: Noise, floor: float, size: int,
     scale = np.sqrt(tau2)
     return (scale / math.sqrt(noise.runs(0)) * rng.standard_normal(size),
             scale / math.sqrt(noise.runs(1)) * rng.standard_normal(size), tau)
+
+
+def noise_groups(runs: Sequence[Any]) -> tuple[tuple[Any, ...], ...]:
+    """Consecutive groups of NOISE_GROUP valid runs (RunResult; a short last group of 2+
+    is kept): the ``noise_runs`` of ``engine.analysis.compare.compare``."""
+    valid = [r for r in runs if r.validity.valid]
+    chunks = (tuple(valid[i:i + NOISE_GROUP]) for i in range(0, len(valid), NOISE_GROUP))
+    return tuple(c for c in chunks if len(c) >= 2)

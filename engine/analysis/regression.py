@@ -25,6 +25,8 @@ from engine.analysis.compare import (
     requests_required,
     samples_to_decide,
 )
+from engine.analysis.drift import noise_groups
+from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical
 from engine.analysis.metrics import is_latency, percentile_of
 from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
@@ -44,7 +46,6 @@ __all__ = [
     "label",
     "mde_text",
     "merge_tolerances",
-    "noise_groups",
 ]
 
 DEFAULT_TOLERANCES: Mapping[str, float] = {
@@ -119,6 +120,13 @@ class RegressionResult:
     note: str = ""
     settings: RegressionSettings | None = None
     """What ``judge_regression`` judged with (None from a bare ``check_regressions``)."""
+    host: HostLoad | None = None
+    """Other work on the machine during the current run vs the baseline (None unsampled)."""
+
+    @property
+    def host_note(self) -> str:
+        """'the host was busier: ...' when that could explain a slowdown, else ''."""
+        return self.host.note if self.host is not None else ""
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -126,7 +134,9 @@ class RegressionResult:
         pinned, hosts_excluded}) and ``changepoints`` come from the history store."""
         return {"status": str(self.status), "baseline": dict(baseline),
                 "checks": [c.to_doc() for c in self.checks],
-                "changepoints": [dict(c) for c in changepoints]}
+                "changepoints": [dict(c) for c in changepoints],
+                "host_load": self.host.to_doc() if self.host is not None else None,
+                "host_note": self.host_note}
 
 
 def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult],
@@ -139,20 +149,8 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
     result = check_regressions(current, baseline, settings.tolerances, settings.journeys,
                                settings.guards, min_effect_s=settings.min_effect_s,
                                noise_runs=noise_runs)
-    return replace(result, settings=settings)
+    return replace(result, settings=settings, host=host_load(current, baseline))
 
-
-NOISE_GROUP = 5
-"""Earlier runs enter the drift estimate in groups of this many consecutive runs, each
-around its own mean: a step change between groups (a deploy, a new machine image) adds
-nothing, and one inside a group only widens the interval."""
-
-
-def noise_groups(runs: Sequence[RunResult]) -> tuple[tuple[RunResult, ...], ...]:
-    """Consecutive groups of NOISE_GROUP valid runs (a short last group of 2+ is kept)."""
-    valid = [r for r in runs if r.validity.valid]
-    chunks = (tuple(valid[i:i + NOISE_GROUP]) for i in range(0, len(valid), NOISE_GROUP))
-    return tuple(c for c in chunks if len(c) >= 2)
 
 
 def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult],

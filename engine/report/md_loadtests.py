@@ -269,7 +269,8 @@ def monitoring(doc: Doc, spec: Doc) -> str:
         b = reg["baseline"]
         window = f" over {b['days']:g} days" if b.get("days") is not None else ""
         parts.append(f"Regression check vs history: **{reg['status']}** (baseline: {b['mode']}, "
-                     f"{b['runs']} run(s){window}).")
+                     f"{b['runs']} run(s){window})."
+                     + (f" Note: {reg['host_note']}." if reg.get("host_note") else ""))
         checks = reg.get("checks") or []
         if checks:
             parts.append(table(

@@ -1,0 +1,71 @@
+"""Other work on the machine during a run, said beside the regression verdict (issue #14).
+
+A CI runner that got busier between the baseline and the current run slows every request:
+the gate cannot tell that from slower code, so it says how busy the host was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from engine.analysis.host_load import BUSIER_CORES, host_load, other_cores
+from engine.analysis.regression import judge_regression
+from engine.analysis.regression_settings import RegressionSettings
+from engine.result import RunResult, Status
+from tests.support.analysis import sample
+from tests.support.runs import drifted_runs
+
+
+def _sampled(run: RunResult, machine_pct: float, target_pct: float,
+             generator_cpu_s: float) -> RunResult:
+    """``run`` with machine-wide and target CPU samples (psutil's units: percent of all
+    CPUs, percent of one core) and the generator's CPU seconds."""
+    samples = tuple(sample(t, cpu=target_pct, sys_cpu=machine_pct) for t in (1.0, 2.0, 3.0))
+    return dataclasses.replace(run, resources=samples,
+                               extra={**run.extra, "generator_cpu_s": generator_cpu_s})
+
+
+def test_other_cores_are_the_machine_less_the_target_and_the_generator() -> None:
+    run = drifted_runs(np.random.default_rng(1), 1, 500)[0]  # 10 s
+    # 4 CPUs at 75% = 3 cores; the target used 0.5 of a core, the generator 5 s / 10 s.
+    assert other_cores(_sampled(run, 75.0, 50.0, 5.0), 4) == 2.0
+    assert other_cores(_sampled(run, 10.0, 50.0, 5.0), 4) == 0.0  # never negative
+    assert other_cores(run, 4) is None  # an unmanaged target has no machine samples
+
+
+def test_a_slowdown_on_a_busier_host_says_so_and_still_fails() -> None:
+    rng = np.random.default_rng(5)
+    base = [_sampled(r, 40.0, 50.0, 3.0) for r in drifted_runs(rng, 3, 4000, drift=0.01)]
+    slow = [_sampled(r, 90.0, 50.0, 3.0)
+            for r in drifted_runs(rng, 1, 4000, median_s=0.03, drift=0.0)]
+    result = judge_regression(slow, base, RegressionSettings(), ())
+    assert result.status is Status.FAIL  # a regression seen on a busy machine is no pass
+    assert result.host is not None and result.host.busier
+    assert result.host.current - result.host.baseline >= BUSIER_CORES
+    assert "the host was busier" in result.host_note
+    assert result.to_doc({})["host_load"]["busier"] is True
+
+
+def test_an_equally_busy_host_adds_no_note() -> None:
+    rng = np.random.default_rng(6)
+    runs = [_sampled(r, 60.0, 50.0, 3.0) for r in drifted_runs(rng, 4, 4000, drift=0.01)]
+    result = judge_regression(runs[:1], runs[1:], RegressionSettings(), ())
+    assert result.host is not None and not result.host.busier and result.host_note == ""
+    assert host_load(runs[:1], runs[1:], cpus=2) is not None
+
+
+def test_the_markdown_says_the_host_was_busier_beside_the_verdict() -> None:
+    from engine.report.md_loadtests import monitoring
+
+    rng = np.random.default_rng(5)
+    base = [_sampled(r, 40.0, 50.0, 3.0) for r in drifted_runs(rng, 3, 4000, drift=0.01)]
+    slow = [_sampled(r, 90.0, 50.0, 3.0)
+            for r in drifted_runs(rng, 1, 4000, median_s=0.03, drift=0.0)]
+    result = judge_regression(slow, base, RegressionSettings(), ())
+    doc = result.to_doc({"mode": "last", "runs": 3, "days": 0.1, "pinned": None,
+                         "hosts_excluded": 0, "noise_runs": 0})
+    text = monitoring({}, {"regression": doc})
+    assert "Regression check vs history: **FAIL**" in text
+    assert f"Note: {result.host_note}." in text
