@@ -129,6 +129,30 @@ class Recorder:
     def from_state(cls, state: dict[str, Any]) -> Recorder: ...
 
 
+class TraceTemplate:
+    """A request whose only varying part is its W3C ``traceparent`` (engine.driver.templates
+    builds one for a traced static step): ``before`` + the value + ``after``, the value as
+    engine.hotpath.traceparent.value writes it. Each request takes its context's next
+    sequence number (``seq_start`` first, then ``+ seq_step``, as RenderContext.begin does)
+    and is sampled at ``rate`` by a splitmix64 draw from ``seed``; at ``rate`` >= 1 there is
+    no draw. The twin engine.hotpath._pytrace.TraceTemplate writes the same bytes.
+    ValueError/TypeError for a prefix that is not 16 lower-case hex digits, a negative or NaN
+    rate, a salt beyond 32 bits or a seed beyond 64 bits."""
+
+    ctx: Any
+    """The context ``next_request`` renders with (its ``seq`` is advanced); set by the catalog."""
+
+    def __init__(self, before: bytes, after: bytes, prefix: str, rate: float, salt: int,
+                 seed: int) -> None: ...
+    @property
+    def rng_state(self) -> int:
+        """The sampling draw's splitmix64 state (unchanged at rate >= 1)."""
+    def render(self, ctx: Any) -> bytes:
+        """Advance ``ctx.seq`` and return that request's bytes."""
+    def next_request(self) -> bytes:
+        """``render(self.ctx)``."""
+
+
 class CConnection:
     """One keep-alive HTTP/1.1 client connection, an ``asyncio.Protocol`` (the native twin of
     ``engine.driver.http.Connection``; the driver picks one with ``connection_factory``).
@@ -184,9 +208,10 @@ class CConnection:
         chain is recorded as one request."""
     def expire(self, deadline_sent_ns: int) -> bool:
         """Record TIMEOUT and abort if the request in flight was sent before the deadline."""
-    def repeat(self, data: bytes | None) -> None:
+    def repeat(self, data: bytes | TraceTemplate | None) -> None:
         """Closed-loop fast path: after each answer, send ``data`` again at once (same
-        journey, step and expectations) without calling the owner; None turns it off."""
+        journey, step and expectations) without calling the owner; None turns it off. A
+        TraceTemplate (bound to its context) writes each request anew."""
     def close(self) -> None:
         """Drop the connection without recording anything (end of run)."""
 

@@ -1,6 +1,6 @@
 """Selector for the hot-path classes: the Cython engine.hotpath._native, or the pure-Python twin.
 
-Import Histogram, Recorder, monotonic_ns and the outcome codes from here. PERFOPT_PURE=1
+Import Histogram, Recorder, TraceTemplate, monotonic_ns and the outcome codes from here. PERFOPT_PURE=1
 forces the pure twin (engine.hotpath._pyhdr); otherwise the native module is used when it was built,
 and the pure twin when it was not (the test suite fails in that case, see tests/conftest.py).
 Both twins have the API documented in engine/hotpath/_native.pyi.
@@ -18,7 +18,7 @@ from engine.hotpath.snapshot import IntervalSnapshot
 _API = (
     "CHECK", "CONNECT", "DROPPED", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL", "READ", "STATUS_1XX",
     "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT", "WRITE", "Histogram",
-    "Recorder", "monotonic_ns",
+    "Recorder", "TraceTemplate", "monotonic_ns",
 )
 
 
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         WRITE,
         Histogram,
         Recorder,
+        TraceTemplate,
         monotonic_ns,
     )
 
@@ -74,7 +75,8 @@ else:
 __all__ = [
     "CHECK", "CONNECT", "DROPPED", "IMPLEMENTATION", "N_OUTCOMES", "OK", "OUTCOME_NAMES", "PROTOCOL",
     "READ", "STATUS_1XX", "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT",
-    "WRITE", "Histogram", "IntervalSnapshot", "Recorder", "count_above", "monotonic_ns",
+    "WRITE", "Histogram", "IntervalSnapshot", "Recorder", "TraceTemplate", "count_above",
+    "monotonic_ns",
 ]
 
 
