@@ -30,6 +30,7 @@ cdef class CConnection:
     # bound methods cached per transport/parser: no attribute lookup per request
     cdef object _feed, _status_fn, _keep_fn, _write_fn, _closing_fn
     cdef bytes _again  # closed-loop fast path: resend this at once after each answer
+    cdef TraceTemplate _again_tpl  # ... or a traced request written anew from this
     cdef bytes _follow  # Host header for same-origin redirects, None: do not follow
     cdef bytes _raw  # the head's bytes while parsing without header callbacks (Location)
     cdef int _hops, _max_hops
@@ -57,6 +58,7 @@ cdef class CConnection:
         self.st = None
         self._expect = ()
         self._again = None
+        self._again_tpl = None
         self._follow = None
         self.location = None
         self._raw = None
@@ -176,8 +178,13 @@ cdef class CConnection:
 
     def repeat(self, data):
         """Closed-loop fast path: after each answer, send ``data`` again at once (same
-        journey, step and expectations) without calling the owner; None turns it off."""
-        self._again = data
+        journey, step and expectations) without calling the owner; None turns it off. A
+        TraceTemplate (bound to its context) writes each request anew, with its own
+        traceparent."""
+        if isinstance(data, TraceTemplate):
+            self._again, self._again_tpl = None, data
+        else:
+            self._again, self._again_tpl = data, None
 
     def close(self):
         """Drop the connection without recording anything (end of run)."""
@@ -238,6 +245,10 @@ cdef class CConnection:
                 self.st = None
                 self.timings(self.journey, st)
         cdef bint reusable = self.transport is not None and not self._closing_fn()
+        if reusable and self._again_tpl is not None:
+            self._start(self._again_tpl.render_c(self._again_tpl.ctx), self.journey, self.step,
+                        c_monotonic_ns(), self._expect, self._head, self._follow)
+            return
         if reusable and self._again is not None:
             self._start(self._again, self.journey, self.step, c_monotonic_ns(), self._expect,
                         self._head, self._follow)

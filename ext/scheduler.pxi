@@ -3,7 +3,8 @@
 # The arrival schedule (engine.driver.shapes.arrivals, the same arithmetic in doubles), the
 # timerfd (created and re-armed here, not through ctypes) and the dispatch loop live in C
 # fields: a wake-up reads the clock once, sends every request whose intended time has come
-# (the common one-request catalog straight through CConnection, no Python object per send),
+# (the common one-request catalog straight through CConnection, no Python object per send;
+# a traced one written by its TraceTemplate, ext/traceparent.pxi),
 # records each one's lateness from its own intended time into the lag histogram and re-arms
 # the timer. Wake-ups are at least ``window_ns`` apart: sends due within that window of the
 # previous wake-up go out together in the next one, still timed from their intended times.
@@ -58,6 +59,7 @@ cdef class CScheduler:
     cdef list _idle
     cdef object _dispatch, _next_journey
     cdef bytes _data, _follow
+    cdef TraceTemplate _tpl  # the one request is traced: written anew per send
     cdef tuple _expect
     cdef bint _single, _head
     cdef int _hops
@@ -80,7 +82,15 @@ cdef class CScheduler:
         single = pool.single
         self._single = single is not None
         if self._single:
-            self._data, self._expect, self._head = single[0], single[1], single[2]
+            data = single[0]
+            if isinstance(data, TraceTemplate):
+                self._tpl = data
+            elif isinstance(data, bytes):
+                self._data = data
+            else:  # another kind of request source: the general path asks the catalog
+                self._single = False
+        if self._single:
+            self._expect, self._head = single[1], single[2]
             self._follow, self._hops = single[3], single[4]
         self.next_ns = self._advance()
         self._fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)
@@ -177,14 +187,16 @@ cdef class CScheduler:
     cdef int _send(self, int64_t intended) except -1:
         cdef CConnection conn
         cdef list idle = self._idle
+        cdef bytes data
         if self._single and idle:  # the common case, without the general path
             obj = idle.pop()
+            data = self._data if self._tpl is None else self._tpl.render_c(self._tpl.ctx)
             if type(obj) is CConnection:
                 conn = <CConnection>obj
                 conn._max_hops = self._hops
-                conn._start(self._data, 0, 0, intended, self._expect, self._head, self._follow)
+                conn._start(data, 0, 0, intended, self._expect, self._head, self._follow)
             else:
-                obj.send(self._data, 0, 0, intended, self._expect, self._head, self._follow,
+                obj.send(data, 0, 0, intended, self._expect, self._head, self._follow,
                          self._hops)
         else:
             self._dispatch(self._next_journey(), 0, intended)

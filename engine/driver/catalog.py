@@ -16,6 +16,7 @@ from typing import Any
 from engine.driver.http import StatusMap, status_map
 from engine.driver.steps import StepPlan, compile_plan, cookie_line, step_name
 from engine.driver.templates import DataTable, RenderContext, RequestBuilder, mix_cycle
+from engine.hotpath.traceparent import RequestSource
 from engine.spec.model import Journey, Request, ThinkTime
 
 
@@ -75,18 +76,25 @@ class Catalog:
     def steps(self, journey: int) -> int:
         return len(self.builders[journey])
 
-    def single(self) -> tuple[bytes, StatusMap, bool, bytes | None, int] | None:
-        """(bytes, status map, head, follow, max hops) when every request is the same: one
-        journey of one static step, not stateful; None otherwise."""
+    def single(self) -> tuple[bytes | RequestSource, StatusMap, bool, bytes | None, int] | None:
+        """(request, status map, head, follow, max hops) when every request is the same: one
+        journey of one step, not stateful, static or traced; None otherwise. The request is
+        its bytes, or for a traced step its TraceTemplate bound to this catalog's context
+        (``next_request()`` writes the next one, numbered as ``request`` numbers them)."""
         if len(self.builders) != 1 or len(self.builders[0]) != 1 or self.stateful:
             return None
         b = self.builders[0][0]
-        if not b.static:
+        data: bytes | RequestSource
+        if b.static:
+            data = b.build(self.ctx)
+        elif b.trace is not None:
+            b.trace.ctx = self.ctx
+            data = b.trace
+        else:
             return None
-        return (b.build(self.ctx), self.expects[0][0], self.heads[0][0], self.follows[0][0],
-                self.hops[0][0])
+        return data, self.expects[0][0], self.heads[0][0], self.follows[0][0], self.hops[0][0]
 
-    def repeatable(self) -> bytes | None:
+    def repeatable(self) -> bytes | RequestSource | None:
         """The one request (see ``single``) when there is also no think time: closed-model
         users can then resend it at once."""
         one = self.single()

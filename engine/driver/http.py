@@ -25,6 +25,7 @@ from httptools import HttpParserError, HttpResponseParser
 from engine.driver.redirects import head_location, redirect_request
 from engine.driver.resolve import AddrInfo, literal_addresses
 from engine.hotpath.native import OK, PROTOCOL, READ, STATUS_1XX, STATUS_5XX, TIMEOUT, WRITE
+from engine.hotpath.traceparent import RequestSource
 
 MAX_REDIRECTS = 10
 """Redirect hops followed per request by default (k6's default); a spec's ``redirects``
@@ -124,7 +125,7 @@ class Connection(asyncio.Protocol):
         self.expect: StatusMap = ()
         self.framed = self.headers_done = self._head = False
         self.st: bytes | None = None
-        self._again: bytes | None = None
+        self._again: bytes | RequestSource | None = None
         self._follow: bytes | None = None
         self.location: bytes | None = None
         self._raw: bytes | None = None
@@ -222,9 +223,11 @@ class Connection(asyncio.Protocol):
             return True
         return False
 
-    def repeat(self, data: bytes | None) -> None:
+    def repeat(self, data: bytes | RequestSource | None) -> None:
         """Closed-loop fast path: after each answer, send ``data`` again at once (same
-        journey, step and expectations) without calling the owner; None turns it off."""
+        journey, step and expectations) without calling the owner; None turns it off. A
+        TraceTemplate (bound to its context) writes each request anew, with its own
+        traceparent."""
         self._again = data
 
     def close(self) -> None:
@@ -285,9 +288,11 @@ class Connection(asyncio.Protocol):
                 self.timings(self.journey, st)
         t = self.transport
         reusable = t is not None and not t.is_closing()
-        if reusable and self._again is not None:
-            self.send(self._again, self.journey, self.step, monotonic_ns(), self.expect,
-                      self._head, self._follow, self._max_hops)
+        again = self._again
+        if reusable and again is not None:
+            self.send(again if isinstance(again, bytes) else again.next_request(), self.journey,
+                      self.step, monotonic_ns(), self.expect, self._head, self._follow,
+                      self._max_hops)
             return
         self.owner.released(self, reusable)
 

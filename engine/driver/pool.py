@@ -270,8 +270,9 @@ class Scheduler:
         self.wakeups += 1
         while nxt <= now and n < MAX_BATCH:
             if single is not None and idle:  # the common case, without the general path
-                idle.pop().send(single[0], 0, 0, nxt, single[1], single[2], single[3],
-                                single[4])
+                data = single[0]  # the one request, or its TraceTemplate: written anew
+                idle.pop().send(data if isinstance(data, bytes) else data.next_request(), 0, 0,
+                                nxt, single[1], single[2], single[3], single[4])
             else:
                 pool.dispatch(cat.next_journey(), 0, nxt)
             late = now - nxt

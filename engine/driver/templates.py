@@ -6,7 +6,8 @@ random integer, A and B inclusive), ``{uuid}`` (a random UUID4), ``{csv:NAME.COL
 variable an earlier step of the journey instance extracted; the spec loader checks the
 order, engine.spec.build_steps) and ``{traceparent:PREFIX:RATE}`` (a W3C traceparent whose
 trace id starts with the 16 hex digits PREFIX, engine.traces.ids, sampled at RATE; added
-by engine.traces.inject when the spec's tracing is on). Within one request
+by engine.traces.inject when the spec's tracing is on; a request where it is the only
+placeholder is written by a TraceTemplate, natively when the extension is built). Within one request
 ``{seq}``, ``{uuid}`` and each file's row are the same everywhere they appear. Any other
 brace is literal text, so JSON bodies need no escaping. A request without placeholders
 is built once and reused as the same bytes object.
@@ -22,6 +23,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from engine.hotpath import native
+from engine.hotpath.traceparent import TracedRequest, value
 from engine.spec.model import DataFile, Request
 
 _PLACEHOLDER = re.compile(
@@ -147,21 +150,31 @@ def _placeholder(m: re.Match[str], tables: Mapping[str, DataTable],
 
 
 def _traceparent(prefix: str, rate: float) -> Callable[[RenderContext], str]:
-    """A traceparent per request: the trace id is PREFIX, the request's sequence number and
-    a salt drawn once per compiled template (so workers and hosts never collide); the parent
-    span id is salt and sequence; sampled (flags 01) at ``rate``. No random draw per request
-    at rate 1, and one ``random()`` below it: the driver's cost stays small."""
-    salt = f"{secrets.randbits(32) | 1:08x}"
-    head, mid = f"00-{prefix}", f"{salt}-{salt}"
+    """A traceparent per request (engine.hotpath.traceparent.value): the trace id is PREFIX,
+    the request's sequence number and a salt drawn once per compiled template (so workers and
+    hosts never collide); the parent span id is salt and sequence; sampled (flags 01) at
+    ``rate``. No random draw per request at rate 1, and one ``random()`` below it. A request
+    where this is the only placeholder is written by a TraceTemplate instead
+    (RequestBuilder.trace), from the same prefix, rate and salt."""
+    salt = secrets.randbits(32) | 1
 
     def header(c: RenderContext) -> str:
-        seq = f"{c.seq & 0xFFFFFFFF:08x}"
-        if rate >= 1.0 or c.rng.random() < rate:
-            return f"{head}{seq}{mid}{seq}-01"
-        return f"{head}{seq}{mid}{seq}-00"
+        return value(prefix, c.seq, salt, rate >= 1.0 or c.rng.random() < rate)
 
-    header.traceparent = True  # type: ignore[attr-defined]
+    header.traceparent = (prefix, rate, salt)  # type: ignore[attr-defined]
     return header
+
+
+def trace_template(before: bytes, after: bytes, prefix: str, rate: float,
+                   salt: int) -> TracedRequest:
+    """A TraceTemplate: the native one (ext/traceparent.pxi) when the native hot path is
+    selected, else its twin engine.hotpath._pytrace (PERFOPT_PURE=1 forces it, as it does the
+    connection, engine.driver.http.connection_factory). Its sampling draw is seeded here."""
+    if native.pure_requested():
+        from engine.hotpath._pytrace import TraceTemplate
+
+        return TraceTemplate(before, after, prefix, rate, salt, secrets.randbits(64))
+    return native.TraceTemplate(before, after, prefix, rate, salt, secrets.randbits(64))
 
 
 def render(parts: tuple[Part, ...], ctx: RenderContext) -> str:
@@ -185,7 +198,8 @@ class RequestBuilder:
         self._names = {k.lower() for k in req.headers}
         self.static = all(isinstance(p, str) for p in self._all_parts())
         self._cached = self._build(RenderContext({})) if self.static else b""
-        self._split = self._trace_split()
+        self.trace = self._trace_split()
+        """The TraceTemplate writing this request when its traceparent is all that varies."""
 
     def _all_parts(self) -> list[Part]:
         parts: list[Part] = list(self._path) + list(self._body or ())
@@ -193,11 +207,12 @@ class RequestBuilder:
             parts.extend(v)
         return parts
 
-    def _trace_split(self) -> tuple[bytes, Callable[[RenderContext], str], bytes] | None:
-        """(bytes before, traceparent function, bytes after) when a traceparent is the only
-        thing that varies (engine.traces.inject on a static request), else None."""
+    def _trace_split(self) -> TracedRequest | None:
+        """A TraceTemplate of the bytes before and after the header when a traceparent is the
+        only thing that varies (engine.traces.inject on a static request), else None."""
         dynamic = [p for p in self._all_parts() if not isinstance(p, str)]
-        if len(dynamic) != 1 or not getattr(dynamic[0], "traceparent", False):
+        trace = getattr(dynamic[0], "traceparent", None) if len(dynamic) == 1 else None
+        if trace is None:
             return None
         fn = dynamic[0]
         marker = "\x00traceparent\x00"
@@ -206,7 +221,7 @@ class RequestBuilder:
         pre, post = self._build(RenderContext({})).split(marker.encode(), 1)
         self._headers = tuple((k, tuple(fn if p == marker else p for p in v))
                               for k, v in self._headers)
-        return pre, fn, post
+        return trace_template(pre, post, *trace)
 
     def build(self, ctx: RenderContext, extra: str = "") -> bytes:
         """The request bytes; the same object every time for a static request. ``extra``:
@@ -215,10 +230,10 @@ class RequestBuilder:
             extra = ""
         if self.static and not extra:
             return self._cached
+        trace = self.trace
+        if trace is not None and not extra:  # a traced static request: one header varies
+            return trace.render(ctx)  # advances ctx's sequence as begin() does
         ctx.begin()
-        split = self._split
-        if split is not None and not extra:  # a traced static request: one header varies
-            return split[0] + split[1](ctx).encode() + split[2]
         return self._build(ctx, extra)
 
     def _build(self, ctx: RenderContext, extra: str = "") -> bytes:

@@ -32,6 +32,7 @@ class _Pool:
         self.single = None
         self.cat = _Cat()
         self.sent: list[int] = []
+        self.data: list[bytes] = []
 
     def dispatch(self, journey: int, step: int, intended_ns: int) -> None:
         assert (journey, step) == (0, 0)
@@ -42,9 +43,10 @@ SHAPE = Shape("open", ((0.0, 0.0), (0.5, 400.0), (0.5, 100.0), (1.0, 300.0)))
 """A ramp, a vertical step down and a ramp up: every branch of the arrival arithmetic."""
 
 
-def _drive(make: Any, hist: Any, window_ns: int, shape: Shape = SHAPE) -> tuple[_Pool, Any]:
+def _drive(make: Any, hist: Any, window_ns: int, shape: Shape = SHAPE,
+           pool: _Pool | None = None) -> tuple[_Pool, Any]:
     loop = asyncio.new_event_loop()
-    pool = _Pool()
+    pool = pool or _Pool()
     start = monotonic_ns() - 5_000_000_000  # the whole schedule is already due
     sched = make(loop, pool, shape, start, 0.25, hist, window_ns)
 
@@ -147,3 +149,48 @@ def test_a_generator_far_behind_sends_in_batches_and_in_order(twin: str,
     assert pool.sent == [pool.start + int(t * 1e9) for t in arrivals(BEHIND, 0.25)]  # type: ignore[attr-defined]
     assert len(pool.sent) == 10_000 == sched.dispatched
     assert sched.wakeups >= -(-10_000 // pool_mod.MAX_BATCH)  # returned to the loop between
+
+
+class _Conn:
+    """An idle connection that answers at once: every send lands in ``sent`` and it is idle
+    again (what the pool does when the answer comes)."""
+
+    def __init__(self, pool: _Pool) -> None:
+        self.pool = pool
+
+    def send(self, data: bytes, journey: int, step: int, intended_ns: int, *rest: object
+             ) -> None:
+        self.pool.sent.append(intended_ns)
+        self.pool.data.append(data)
+        self.pool.idle.append(self)
+
+
+@pytest.mark.parametrize("twin", ["c", "py"])
+def test_a_traced_single_request_is_written_anew_per_send_on_the_fast_path(
+        twin: str, request: pytest.FixtureRequest) -> None:
+    """A one-request catalog whose request carries a traceparent (engine.driver.catalog
+    single() gives its TraceTemplate): the fast path writes each send with the next sequence
+    number and never falls back to the pool's dispatch."""
+    from engine.driver.templates import RenderContext
+
+    mod = request.getfixturevalue("native" if twin == "c" else "pure")
+    make = mod.CScheduler if twin == "c" else pool_mod.Scheduler
+    tpl = mod.TraceTemplate(b"GET / HTTP/1.1\r\ntraceparent: ", b"\r\n\r\n", "ab" * 8, 1.0,
+                            0x10, 1)
+    tpl.ctx = RenderContext({}, seq_start=0, seq_step=1)
+
+    class _TracedPool(_Pool):
+        def __init__(self) -> None:
+            super().__init__()
+            self.idle = [_Conn(self)]
+            self.single = (tpl, (), False, None, 0)  # type: ignore[assignment]
+
+        def dispatch(self, journey: int, step: int, intended_ns: int) -> None:
+            raise AssertionError("the traced one-request catalog left the fast path")
+
+    pool, sched = _drive(make, mod.Histogram(), 0, pool=_TracedPool())
+    n = round(SHAPE.planned())
+    assert len(pool.data) == n == sched.dispatched
+    assert pool.data == [b"GET / HTTP/1.1\r\ntraceparent: 00-" + b"ab" * 8
+                         + f"{k:08x}00000010-00000010{k:08x}-01".encode() + b"\r\n\r\n"
+                         for k in range(n)]
