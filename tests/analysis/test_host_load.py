@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 
 from engine.analysis.host_load import BUSIER_CORES, host_load, other_cores
-from engine.analysis.regression import judge_regression
+from engine.analysis.regression import RegressionResult, judge_regression
 from engine.analysis.regression_settings import RegressionSettings
 from engine.result import RunResult, Status
 from tests.support.analysis import sample
@@ -35,12 +35,17 @@ def test_other_cores_are_the_machine_less_the_target_and_the_generator() -> None
     assert other_cores(run, 4) is None  # an unmanaged target has no machine samples
 
 
-def test_a_slowdown_on_a_busier_host_says_so_and_still_fails() -> None:
+def _slower_on_a_busier_host() -> RegressionResult:
+    """A 50% slower current run while the machine ran at 90% instead of 40%."""
     rng = np.random.default_rng(5)
     base = [_sampled(r, 40.0, 50.0, 3.0) for r in drifted_runs(rng, 3, 4000, drift=0.01)]
     slow = [_sampled(r, 90.0, 50.0, 3.0)
             for r in drifted_runs(rng, 1, 4000, median_s=0.03, drift=0.0)]
-    result = judge_regression(slow, base, RegressionSettings(), ())
+    return judge_regression(slow, base, RegressionSettings(), ())
+
+
+def test_a_slowdown_on_a_busier_host_says_so_and_still_fails() -> None:
+    result = _slower_on_a_busier_host()
     assert result.status is Status.FAIL  # a regression seen on a busy machine is no pass
     assert result.host is not None and result.host.busier
     assert result.host.current - result.host.baseline >= BUSIER_CORES
@@ -59,11 +64,7 @@ def test_an_equally_busy_host_adds_no_note() -> None:
 def test_the_markdown_says_the_host_was_busier_beside_the_verdict() -> None:
     from engine.report.md_loadtests import monitoring
 
-    rng = np.random.default_rng(5)
-    base = [_sampled(r, 40.0, 50.0, 3.0) for r in drifted_runs(rng, 3, 4000, drift=0.01)]
-    slow = [_sampled(r, 90.0, 50.0, 3.0)
-            for r in drifted_runs(rng, 1, 4000, median_s=0.03, drift=0.0)]
-    result = judge_regression(slow, base, RegressionSettings(), ())
+    result = _slower_on_a_busier_host()
     doc = result.to_doc({"mode": "last", "runs": 3, "days": 0.1, "pinned": None,
                          "hosts_excluded": 0, "noise_runs": 0})
     text = monitoring({}, {"regression": doc})
