@@ -4,8 +4,8 @@ The coordinator (this process) connects to the scheduler, picks the generator ho
 measures their clocks, sends each its slice (engine.scale.plan) as a task pinned to it,
 waits until every host's workers are ready, announces one start instant (in each host's
 own clock), then merges the hosts' closed intervals, interval by interval, for progress
-and abort checks (engine.scale.intervals), turns Ctrl-C, an abort or the max duration
-into a stop for every host, and watches the scheduler's worker list: a host that
+and abort checks (engine.driver.interval_merge), turns Ctrl-C, an abort or the max
+duration into a stop for every host, and watches the scheduler's worker list: a host that
 disappears is lost ("generator node-b lost at 12.3 s") and the run is INVALID with what
 the others measured.
 """
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.driver.assemble import RunInfo, merge_states
+from engine.driver.interval_merge import IntervalMerge
 from engine.driver.progress import RunFinished, RunStarted
 from engine.driver.run import (
     HARD_STOP_GRACE_S,
@@ -33,7 +34,6 @@ from engine.result import RunResult
 from engine.scale import cluster
 from engine.scale.errors import ClusterUnavailable
 from engine.scale.host import run_host
-from engine.scale.intervals import IntervalMerge
 from engine.scale.merge import HostOutcome, merge_hosts, rebase
 from engine.scale.plan import Host, HostPlan, firsts, workers_per_host
 from engine.spec.model import DataFile, Journey, LoadProfile, TlsSettings
@@ -197,7 +197,7 @@ class _Run:
 
     def _intervals(self) -> None:
         """Each interval every live host has closed, merged, to progress and the abort
-        check in index order (engine.scale.intervals)."""
+        check in index order (engine.driver.interval_merge)."""
         for name, state in self.channels.intervals.get(batch=True) or ():
             self.merge.add(name, state)
         for name in self.lost:

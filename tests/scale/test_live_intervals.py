@@ -1,5 +1,6 @@
-"""The coordinator's live merge is per interval index (engine.scale.intervals): interval k
-of every live host, together, in order; a host ahead never lends the others its later data.
+"""The coordinator's live merge is per interval index (engine.driver.interval_merge):
+interval k of every live host, together, in order; a host ahead never lends the others its
+later data.
 No Dask cluster: hosts' states come from real recorders, the channels are a stand-in."""
 
 from __future__ import annotations
@@ -8,42 +9,16 @@ from typing import Any
 
 import pytest
 
-from engine.driver.assemble import RunInfo
+from engine.driver.interval_merge import IntervalMerge
 from engine.driver.run import ParentArgs
-from engine.driver.shapes import shape_of
-from engine.hotpath.native import OK, Recorder
 from engine.result import RunInterval
 from engine.scale import cluster, coordinator
-from engine.scale.intervals import IntervalMerge
 from engine.scale.plan import Host
-from engine.spec.loader import load_text
-from tests.support.specs import VALID
-
-SEC = 1_000_000_000
-START = 10 * SEC
-
-
-class _Host:
-    """A host's recorder; ``closed`` is what HostHooks sends after each closed interval."""
-
-    def __init__(self, per_interval: int) -> None:
-        self.rec = Recorder(["main"], START)
-        self.per_interval = per_interval
-        self.k = 0
-
-    def closed(self) -> dict[str, Any]:
-        t0 = START + self.k * SEC
-        for i in range(self.per_interval):
-            self.rec.record(0, t0 + i, t0 + i, t0 + i + 1_000_000, OK)
-        self.k += 1
-        self.rec.tick(START + self.k * SEC)
-        state = self.rec.to_state()
-        state["intervals"] = state["intervals"][-1:]
-        return state
+from tests.support.intervals import IntervalSource, run_info
 
 
 def test_an_interval_goes_out_when_every_host_has_it_in_order() -> None:
-    a, b = _Host(3), _Host(5)
+    a, b = IntervalSource(3), IntervalSource(5)
     merge = IntervalMerge(["a", "b"])
     for _ in range(3):
         merge.add("a", a.closed())  # a is two intervals ahead
@@ -59,7 +34,7 @@ def test_an_interval_goes_out_when_every_host_has_it_in_order() -> None:
 
 
 def test_an_interval_a_host_skipped_is_skipped_for_all_and_late_ones_are_ignored() -> None:
-    a, b = _Host(1), _Host(1)
+    a, b = IntervalSource(1), IntervalSource(1)
     merge = IntervalMerge(["a", "b"])
     merge.add("a", a.closed())
     merge.add("a", a.closed())
@@ -73,7 +48,7 @@ def test_an_interval_a_host_skipped_is_skipped_for_all_and_late_ones_are_ignored
 
 
 def test_a_lost_host_is_no_longer_waited_for_nor_merged() -> None:
-    a, b = _Host(1), _Host(1)
+    a, b = IntervalSource(1), IntervalSource(1)
     merge = IntervalMerge(["a", "b"])
     merge.add("b", b.closed())
     merge.add("a", a.closed())
@@ -86,7 +61,7 @@ def test_a_lost_host_is_no_longer_waited_for_nor_merged() -> None:
 
 
 def test_a_host_far_ahead_keeps_a_bounded_backlog() -> None:
-    a = _Host(1)
+    a = IntervalSource(1)
     merge = IntervalMerge(["a", "b"], backlog=4)
     for _ in range(10):
         merge.add("a", a.closed())
@@ -115,10 +90,7 @@ class _Channels:
 def _run(monkeypatch: pytest.MonkeyPatch, seen: list[tuple[int, int]],
          abort_at: int) -> coordinator._Run:
     monkeypatch.setattr(cluster, "Channels", _Channels)
-    specs, errors = load_text(VALID)
-    assert not errors
-    profile = specs[0].profiles[0]
-    info = RunInfo(profile, "", "http://127.0.0.1:1", shape_of(profile), 2, 0.0, START)
+    info = run_info(2)
 
     def on_interval(ri: RunInterval, recorder: Any) -> bool:
         seen.append((ri.index, sum(sum(o) for o in ri.outcomes)))
@@ -133,7 +105,7 @@ def test_the_abort_check_sees_each_whole_interval_once_in_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, int]] = []
     run = _run(monkeypatch, seen, abort_at=2)
-    a, b = _Host(3), _Host(5)
+    a, b = IntervalSource(3), IntervalSource(5)
     queue = run.channels.intervals
     queue.items += [("a", a.closed()) for _ in range(3)] + [("b", b.closed())]
     run._intervals()
