@@ -2,8 +2,10 @@
 
 Each child imports the driver, says ``ready``, receives its WorkerPlan (all children share
 one start time on the system-wide monotonic clock), runs it, streams a trimmed recorder
-state per closed interval, and sends its WorkerReport at the end. The parent merges
-interval states across workers for ``on_interval``/progress, and forwards stop orders.
+state per closed interval, and sends its WorkerReport at the end. The parent merges the
+workers' states interval by interval (engine.driver.interval_merge: interval k once every
+worker delivered k, in order, each once) for ``on_interval``/progress, and forwards stop
+orders.
 Children ignore SIGINT: the parent decides how a Ctrl-C ends the run.
 """
 
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from engine.driver.interval_merge import IntervalMerge
 from engine.driver.runtime import Hooks, WorkerPlan, WorkerReport, run_worker
 
 READY_TIMEOUT_S = 60.0
@@ -69,8 +72,7 @@ class Processes:
         self.conns = [p[0] for p in pipes]
         self.procs = [ctx.Process(target=child_main, args=(p[1],), daemon=True)
                       for p in pipes]
-        self.latest: list[tuple[int, dict[str, Any]] | None] = [None] * count
-        self.next_index = 0
+        self.live = IntervalMerge(range(count))
         self.reports: dict[int, WorkerReport] = {}
         self.abort = ""
 
@@ -109,26 +111,26 @@ class Processes:
         i = live[id(conn)]
         try:
             msg = conn.recv()
-        except EOFError:
+        except EOFError:  # died: not waited for (the run fails without its report)
             del live[id(conn)]
+            self.live.lose(i)
+            self._intervals()
             return
         if msg[0] == "interval":
-            self.latest[i] = (int(msg[1]["intervals"][-1]["index"]), msg[1])
+            self.live.add(i, msg[1])
             self._intervals()
-        elif msg[0] == "done":
+        elif msg[0] == "done":  # what it sent still merges; what it did not is never whole
             self.reports[i] = msg[1]
             del live[id(conn)]
         elif msg[0] == "error":
             raise RuntimeError(str(msg[1]))
 
     def _intervals(self) -> None:
-        """Hand the hooks the merged state once every worker has closed the next interval."""
-        latest = [x for x in self.latest if x is not None]
-        if len(latest) < self.count or min(k for k, _ in latest) < self.next_index:
-            return
-        self.next_index = min(k for k, _ in latest) + 1
-        if not self.abort:
-            self._stop_if(self.hooks.interval(self.merge([st for _, st in latest])))
+        """Hand the hooks each interval every worker has closed, merged, in index order."""
+        for _, states in self.live.ready():
+            if self.abort:
+                return
+            self._stop_if(self.hooks.interval(self.merge(states)))
 
     def _stop_if(self, reason: str) -> None:
         if reason:
