@@ -185,6 +185,10 @@ class ResourceSample:
     sys_mem_pct: float
     net_sent_bytes: int
     net_recv_bytes: int
+    cores: int = 0
+    """CPU cores of the machine sampled; 0: the machine apply runs on (the psutil sampler)."""
+    unknown: tuple[str, ...] = ()
+    """Fields with no reading, held at 0 (a remote target's Prometheus lacked the metric)."""
 
 
 @dataclass(frozen=True)

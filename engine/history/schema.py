@@ -92,7 +92,14 @@ _V3: tuple[str, ...] = (
     "ALTER TABLE journeys ADD COLUMN detail TEXT NOT NULL DEFAULT '{}'",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# v4 (#21): a remote target's samples (read from Prometheus) name their machine's cores and
+# the fields Prometheus had no metric for (comma-separated).
+_V4: tuple[str, ...] = (
+    "ALTER TABLE resources ADD COLUMN cores INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE resources ADD COLUMN unknown TEXT NOT NULL DEFAULT ''",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 """Statements per migration; MIGRATIONS[i] takes user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -102,8 +102,13 @@ def interval_rows(run_id: int, run: RunResult) -> list[tuple[Any, ...]]:
 
 def resource_rows(run_id: int, run: RunResult) -> list[tuple[Any, ...]]:
     """One row per resource sample, in time order."""
-    return [(run_id, i, *(getattr(s, f) for f in RESOURCE_FIELDS))
+    return [(run_id, i, *(_cell(getattr(s, f)) for f in RESOURCE_FIELDS))
             for i, s in enumerate(run.resources)]
+
+
+def _cell(value: Any) -> Any:
+    """A sample field as a column value: the ``unknown`` names comma-separated."""
+    return ",".join(value) if isinstance(value, tuple) else value
 
 
 def meta_doc(run: RunResult, extra: Mapping[str, Any] | None = None) -> str:
@@ -144,7 +149,9 @@ def interval_from_row(row: sqlite3.Row) -> RunInterval:
 
 def resource_from_row(row: sqlite3.Row) -> ResourceSample:
     """Rebuild one ResourceSample."""
-    return ResourceSample(**{f: row[f] for f in RESOURCE_FIELDS})
+    values = {f: row[f] for f in RESOURCE_FIELDS}
+    values["unknown"] = tuple(n for n in str(values["unknown"]).split(",") if n)
+    return ResourceSample(**values)
 
 
 def validity_from_meta(meta: Mapping[str, Any], journeys: Sequence[JourneyResult],
