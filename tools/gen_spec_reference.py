@@ -65,6 +65,7 @@ SECTIONS += [  # issue #16: stateful journeys, real-client requests
 
 SECTIONS += [("tracing", "#/properties/tracing")]  # issue #21: OpenTelemetry traces
 SECTIONS += [("profiling", "#/properties/profiling")]  # issue #21: the sampling profiler
+SECTIONS += [("target.metrics", "#/$defs/target/properties/metrics")]  # #21: remote resources
 
 
 def node_at(schema: dict[str, Any], pointer: str) -> dict[str, Any]:

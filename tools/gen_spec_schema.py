@@ -656,6 +656,9 @@ from schema_tracing import TRACING  # noqa: E402 (issue #21)
 SCHEMA["properties"]["tracing"] = TRACING
 
 from schema_profile import PROFILING  # noqa: E402 (issue #21: the sampling profiler)
+from schema_target_metrics import TARGET_METRICS  # noqa: E402 (issue #21: remote resources)
+
+DEFS["target"]["properties"]["metrics"] = TARGET_METRICS
 
 SCHEMA["properties"]["profiling"] = PROFILING
 

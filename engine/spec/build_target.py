@@ -40,6 +40,8 @@ def demo_command(port: int, fix: Sequence[str], extra: Sequence[str] = ()) -> tu
 def build_target(ctx: Ctx, raw: dict[str, Any], path: P) -> Target:
     """A target: URL, optional managed start command, optional process to profile, or demo."""
     process = _process(raw.get("process"))
+    if "metrics" in raw and path != ("target",):  # engine.spec.model_target_metrics
+        ctx.error((*path, "metrics"), "expected metrics only on the spec's own target")
     if "demo" in raw:
         return _demo_target(ctx, raw, path, process)
     url = str(raw.get("url", "")).rstrip("/")

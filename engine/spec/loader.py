@@ -41,6 +41,7 @@ from engine.spec.execution import build_execution, with_execution
 from engine.spec.lint import document_warnings, spec_warnings
 from engine.spec.model import Spec
 from engine.spec.model_profiling import profiling_extra
+from engine.spec.model_target_metrics import target_metrics_extra
 from engine.spec.model_tracing import tracing_extra
 from engine.spec.source import Document, parse_document, read_text, split_documents
 from engine.spec.validate import load_schema, schema_errors
@@ -211,7 +212,8 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
         source_text_hash=hashlib.sha256(ctx.doc.text.encode()).hexdigest()[:16],
         production=production,
         extra=MappingProxyType({**tracing_extra(data.get("tracing")),
-                                **profiling_extra(data.get("profiling"))}))
+                                **profiling_extra(data.get("profiling")),
+                                **target_metrics_extra(ctx, data["target"], production)}))
 
 
 def _check_weights(ctx: Ctx, criteria: dict[str, float]) -> None:
