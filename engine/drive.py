@@ -28,6 +28,7 @@ from engine.records import Driven, RoleKind, RunEntry, RunRole, Side
 from engine.result import RunResult, Status
 from engine.scale.errors import ClusterUnavailable
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
+from engine.target.prom_resources import RESOURCE_NOTES
 from engine.target.session import ExecOptions, Executor, TargetSession, TargetUnavailable, target_session
 
 
@@ -51,6 +52,8 @@ class _Driving:
 
     def add_run(self, run_id: str, role: RunRole, run: RunResult) -> None:
         self.runs.append(RunEntry(run_id, role, run))
+        for note in run.extra.get(RESOURCE_NOTES, ()):  # a remote target's Prometheus (#21)
+            self.message(note)
 
     def message(self, text: str) -> None:
         if text not in self.messages:

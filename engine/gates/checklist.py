@@ -59,6 +59,9 @@ def _baseline_measured(d: Driven, a: Analysed) -> tuple[Status, str]:
     return Status.PASS, f"{run.requests} requests at {run.validity.achieved_rate:.1f}/s"
 
 
+_NOT_PROFILED = "give target.start or target.process, or target.metrics for a remote target"
+
+
 def _seven_days(d: Driven, a: Analysed) -> tuple[Status, str]:
     if a.baseline_selection is None:
         return Status.NOT_RUN, "history disabled or no baseline run"
@@ -71,7 +74,7 @@ def _seven_days(d: Driven, a: Analysed) -> tuple[Status, str]:
 def _profiled(d: Driven, a: Analysed) -> tuple[Status, str]:
     sampled = [e.run for e in d.runs if e.run.resources]
     if not sampled:
-        return Status.NOT_RUN, "target not profiled (give target.start or target.process)"
+        return Status.NOT_RUN, f"target not profiled ({_NOT_PROFILED})"
     n = sum(len(r.resources) for r in sampled)
     return Status.PASS, f"{n} resource samples over {len(sampled)} run(s)"
 
@@ -106,13 +109,23 @@ def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
     # purpose, and the report's resource table judges each run on its own samples too
     samples = list(d.primary.resources) if d.primary is not None else []
     if not samples:
-        return Status.NOT_RUN, "target not profiled (give target.start or target.process)"
-    cpu, memory = headroom(samples)
-    evidence = (f"target CPU p95 {cpu:.0f}% of the machine (under {CPU_TARGET_PCT:.0f}%), "
-                f"memory p95 {memory:.0f}% (under {MEMORY_TARGET_PCT:.0f}%), "
-                f"{len(samples)} samples")
-    over = cpu >= CPU_TARGET_PCT or memory >= MEMORY_TARGET_PCT
-    return (Status.FAIL if over else Status.PASS), evidence
+        return Status.NOT_RUN, f"target not profiled ({_NOT_PROFILED})"
+    # what a remote target's Prometheus had no metric for (in no sample)
+    unknown = set(samples[0].unknown).intersection(*(s.unknown for s in samples))
+    # its machine's cores unknown: one core's share is an upper bound of the machine's
+    bound = "cores" in unknown
+    cpu, memory = headroom(samples, 1 if bound else samples[0].cores or None)
+    cpu_known = "cpu_pct" not in unknown and (not bound or cpu < CPU_TARGET_PCT)
+    memory_known = "sys_mem_pct" not in unknown
+    where = "one core (at most its share of the machine)" if bound else "the machine"
+    evidence = (("target CPU not measured" if "cpu_pct" in unknown else
+                 f"target CPU p95 {cpu:.0f}% of {where}") + f" (under {CPU_TARGET_PCT:.0f}%), "
+                + (f"memory p95 {memory:.0f}%" if memory_known else "memory not measured")
+                + f" (under {MEMORY_TARGET_PCT:.0f}%), {len(samples)} samples")
+    over = (cpu_known and cpu >= CPU_TARGET_PCT) or (memory_known and memory >= MEMORY_TARGET_PCT)
+    if over or (cpu_known and memory_known):
+        return (Status.FAIL if over else Status.PASS), evidence
+    return Status.INCONCLUSIVE, evidence
 
 
 def _impact_effort(d: Driven, a: Analysed) -> tuple[Status, str]:

@@ -25,6 +25,7 @@ from engine.spec.model import LoadProfile, Spec, Target
 from engine.target import pidfile
 from engine.target.managed import ManagedTarget, StartConfig, StartInterrupted, TargetStartError
 from engine.target.profiler import finish, profile_run
+from engine.target.prom_resources import RESOURCE_NOTES, remote_resources
 from engine.target.sampler import IDLE_MAX_INTERVAL_S, Sampler, shift
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
@@ -180,6 +181,11 @@ class Executor:
             samples = shift(samples, run.started_at - sampler.t0_unix)  # t_s from the run's start
         if hook and hook.reason:  # the gate's reason says more than the driver's "by a check"
             run = dataclasses.replace(run, aborted=True, abort_reason=hook.reason)
+        if not samples:  # a remote target: its Prometheus, when target.metrics names one
+            remote = remote_resources(self.spec, session.target, run)
+            samples = remote.samples
+            if remote.notes:  # the drive stage makes them report messages
+                run = dataclasses.replace(run, extra={**run.extra, RESOURCE_NOTES: remote.notes})
         return dataclasses.replace(run, resources=samples, cpu_profile=folded)
 
     def _sampler(self, session: TargetSession) -> Sampler | None:
