@@ -14,16 +14,20 @@ from typing import Any
 from engine.spec.model import Spec
 
 DEFAULT_RATE = 100
-_KEYS = ("enabled", "rate")
+TOOLS = ("auto", "py-spy", "perf")
+"""auto: py-spy for a Python target, perf for any other (engine.target.profiler.choose_tool)."""
+_KEYS = ("enabled", "rate", "tool")
 
 
 @dataclass(frozen=True)
 class Profiling:
-    """``profiling: {enabled, rate}``: sample the target's stacks during each run."""
+    """``profiling: {enabled, rate, tool}``: sample the target's stacks during each run."""
 
     enabled: bool = True
     rate: int = DEFAULT_RATE
-    """Stack samples per second (py-spy --rate)."""
+    """Stack samples per second (py-spy --rate, perf -F)."""
+    tool: str = "auto"
+    """One of TOOLS."""
 
 
 def profiling_extra(raw: Mapping[str, Any] | None) -> dict[str, str]:
@@ -31,7 +35,7 @@ def profiling_extra(raw: Mapping[str, Any] | None) -> dict[str, str]:
     if raw is None:
         return {}
     p = Profiling(enabled=bool(raw.get("enabled", True)),
-                  rate=int(raw.get("rate", DEFAULT_RATE)))
+                  rate=int(raw.get("rate", DEFAULT_RATE)), tool=str(raw.get("tool", "auto")))
     return {f"profiling.{k}": str(getattr(p, k)) for k in _KEYS}
 
 
@@ -39,4 +43,5 @@ def profiling_of(spec: Spec) -> Profiling | None:
     """The spec's profiling settings when profiling is on, else None."""
     if spec.extra.get("profiling.enabled") != "True":
         return None
-    return Profiling(True, int(spec.extra.get("profiling.rate", str(DEFAULT_RATE))))
+    return Profiling(True, int(spec.extra.get("profiling.rate", str(DEFAULT_RATE))),
+                     spec.extra.get("profiling.tool", "auto"))

@@ -1,4 +1,11 @@
-"""A sampling profiler on the target under load (issue #21): py-spy around each run.
+"""A sampling profiler on the target under load (issue #21): py-spy around each run, or
+perf (engine.target.perf) for a target that is not Python.
+
+Which one (``profiling.tool: auto``, the default): py-spy when the target process or one of
+its children runs a Python interpreter (``is_python``: its executable's name starts with
+``python`` or ``pypy``; a script's interpreter is its executable), perf otherwise. A Python
+interpreter embedded in a native server (uWSGI, mod_wsgi) is perf's unless the spec says
+``tool: py-spy``.
 
 ``start_profiler`` starts one ``py-spy record`` per target process (``--subprocesses``,
 so a shell wrapper's Python child is found; ``--nonblocking``, so the target is never
@@ -7,8 +14,8 @@ paused; ``--function``, so a frame is a function, not a line; raw format: folded
 folded stacks and returns a ``FoldedProfile``. py-spy's default leaves idle threads out, so
 a sample is a moment the target was on the CPU (or holding it in a C call).
 
-Profiling never fails a run: py-spy not on PATH, a target that is not Python, or a
-sampler that will not stop become the profile's ``note``.
+Profiling never fails a run: py-spy not on PATH, a target that is not Python (with
+``tool: py-spy``), or a sampler that will not stop become the profile's ``note``.
 """
 
 from __future__ import annotations
@@ -23,11 +30,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from engine.result import FoldedProfile
 from engine.spec.model import LoadProfile, Spec
 from engine.spec.model_profiling import profiling_of
+from engine.target.perf import PerfProfiler, process_tree, start_perf
 
-__all__ = ["INSTALL", "CpuProfiler", "finish", "parse_folded", "profile_run", "start_profiler"]
+__all__ = ["INSTALL", "CpuProfiler", "Profiler", "choose_tool", "finish", "is_python",
+           "parse_folded", "profile_run", "start_profiler"]
 
 INSTALL = 'pip install "perfopt-engine[profile]"'
 TOOL = "py-spy"
@@ -137,18 +148,48 @@ def _reason(err: Path) -> str:
     return found.removeprefix("Error:").strip() or (lines[0].strip() if lines else "no output")
 
 
+Profiler = CpuProfiler | PerfProfiler
+_PYTHON = re.compile(r"^(python|pypy)[0-9.]*[a-z]?$")
+"""An interpreter's executable name: python, python3, python3.11, python3.13t, pypy3."""
+
+
+def is_python(pids: tuple[int, ...]) -> bool:
+    """Does one of ``pids`` or their children run a Python interpreter?"""
+    for pid in process_tree(pids):
+        try:
+            proc = psutil.Process(pid)
+            exe = proc.exe() or (proc.cmdline() or [""])[0]
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        if _PYTHON.match(Path(exe).name):
+            return True
+    return False
+
+
+def choose_tool(tool: str, pids: tuple[int, ...]) -> str:
+    """The sampler for ``pids``: the spec's, or with auto py-spy for Python, else perf."""
+    if tool != "auto":
+        return tool
+    return TOOL if is_python(pids) else "perf"
+
+
 def start_profiler(pids: tuple[int, ...], process_name: str | None, rate: int,
-                   expected_s: float) -> CpuProfiler | FoldedProfile:
+                   expected_s: float, tool: str = "auto") -> Profiler | FoldedProfile:
     """A running profiler over the target's processes, or the FoldedProfile saying why not."""
+    if not pids and process_name:
+        pids = _pids_named(process_name)
+    if not pids:
+        return FoldedProfile(tool if tool != "auto" else TOOL, rate, 0.0,
+                             note="profiling needs a target process "
+                                  "(target.start, target.process or demo)")
+    chosen = choose_tool(tool, pids)
+    if chosen != TOOL:
+        why = "; the target is not Python, so py-spy cannot sample it" if tool == "auto" else ""
+        return start_perf(pids, rate, expected_s + SAFETY_S, why)
     exe = shutil.which(TOOL)
     if exe is None:
         return FoldedProfile(TOOL, rate, 0.0, note=f"profiling is on but {TOOL} is not on PATH "
                                                    f"({INSTALL})")
-    if not pids and process_name:
-        pids = _pids_named(process_name)
-    if not pids:
-        return FoldedProfile(TOOL, rate, 0.0, note="profiling needs a target process "
-                                                   "(target.start, target.process or demo)")
     return CpuProfiler(rate, pids).start(exe, expected_s + SAFETY_S)
 
 
@@ -161,12 +202,13 @@ def _pids_named(name: str) -> tuple[int, ...]:
 
 def profile_run(spec: Spec, pids: tuple[int, ...], process_name: str | None,
                 profile: LoadProfile, max_run_s: float | None
-                ) -> CpuProfiler | FoldedProfile | None:
+                ) -> Profiler | FoldedProfile | None:
     """With the spec's ``profiling:`` on, the profiler for one run of ``profile``; else None."""
     settings = profiling_of(spec)
     if settings is None:
         return None
-    return start_profiler(pids, process_name, settings.rate, max_run_s or _expected_s(profile))
+    return start_profiler(pids, process_name, settings.rate, max_run_s or _expected_s(profile),
+                          settings.tool)
 
 
 def _expected_s(profile: LoadProfile) -> float:
@@ -179,6 +221,6 @@ def _expected_s(profile: LoadProfile) -> float:
         return 3600.0
 
 
-def finish(profiler: CpuProfiler | FoldedProfile | None) -> FoldedProfile | None:
+def finish(profiler: Profiler | FoldedProfile | None) -> FoldedProfile | None:
     """The run's profile: the stopped profiler's stacks, or why there are none."""
-    return profiler.stop() if isinstance(profiler, CpuProfiler) else profiler
+    return profiler.stop() if isinstance(profiler, (CpuProfiler, PerfProfiler)) else profiler

@@ -1,5 +1,6 @@
 """apply on the demo with profiling on (#21): the O(n^2) recommendation is named by the
-profiler; without py-spy, or on a target that is not Python, the run goes on with a note."""
+profiler; without py-spy, or with ``tool: py-spy`` on a target that is not Python, the run
+goes on with a note (tests/profiling/test_perf_e2e.py: perf on a native target)."""
 
 from __future__ import annotations
 
@@ -34,15 +35,17 @@ slos:
   - {{name: errors, sli: error_rate, objective: "< 1%"}}
 load:
   baseline: {{rate: 20/s, duration: 3s, connections: 4}}
-profiling: {{rate: 100}}
+profiling: {{{profiling}}}
 report: {{formats: [markdown, json, html], dir: reports}}
 history: {{enabled: false}}
 """
 OTHER_FIXES = "[pool, index, join, parallel, cache, async]"  # linear stays off
 
 
-def _apply(tmp: Path, target: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    (tmp / "spec.yaml").write_text(SPEC.format(target=target), encoding="utf-8")
+def _apply(tmp: Path, target: str, env: dict[str, str] | None = None,
+           profiling: str = "rate: 100") -> dict[str, Any]:
+    (tmp / "spec.yaml").write_text(SPEC.format(target=target, profiling=profiling),
+                                   encoding="utf-8")
     env = {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", **(env or {})}
     result = run_cli("apply", "spec.yaml", "--quiet", cwd=tmp, env=env, timeout=180)
     assert result.returncode in (0, 1), result.stdout + result.stderr
@@ -90,7 +93,8 @@ def test_a_target_that_is_not_python_is_a_note(tmp_path: Path) -> None:
     sleeper = subprocess.Popen(["sleep", "60"])
     try:
         with running_demo(fix=("linear",), extra=("--users", "2000")) as url:
-            doc = _apply(tmp_path, f"  url: {url}\n  process: {{pid: {sleeper.pid}}}")
+            doc = _apply(tmp_path, f"  url: {url}\n  process: {{pid: {sleeper.pid}}}",
+                         profiling="rate: 100, tool: py-spy")  # auto would pick perf
     finally:
         sleeper.kill()
         sleeper.wait()

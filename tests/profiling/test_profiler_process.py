@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from engine.result import FoldedProfile
 from engine.target.profiler import CpuProfiler, start_profiler
 
 BUSY = ("import time\n"
@@ -59,11 +60,11 @@ def test_a_sampler_that_reached_its_bound_says_so(busy: subprocess.Popen[bytes])
 
 def test_no_target_process_is_a_note() -> None:
     folded = start_profiler((), None, 100, 10.0)
-    assert not isinstance(folded, CpuProfiler)
+    assert isinstance(folded, FoldedProfile)
     assert folded.note.startswith("profiling needs a target process") and not folded.stacks
 
 
 @pytest.mark.parametrize("name", ["perfopt-no-such-process-name"])
 def test_a_process_name_that_matches_nothing_is_a_note(name: str) -> None:
     folded = start_profiler((), name, 100, 10.0)
-    assert not isinstance(folded, CpuProfiler) and "needs a target process" in folded.note
+    assert isinstance(folded, FoldedProfile) and "needs a target process" in folded.note
