@@ -14,19 +14,24 @@ from typing import Any
 from engine.spec.model import Spec
 
 DEFAULT_MAX_SPANS = 200_000
-_KEYS = ("enabled", "sample", "port", "max_spans")
+_KEYS = ("enabled", "sample", "port", "max_spans", "bind", "advertise")
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass(frozen=True)
 class Tracing:
-    """``tracing: {enabled, sample, port, max_spans}``."""
+    """``tracing: {enabled, sample, port, max_spans, bind, advertise}``."""
 
     enabled: bool = True
     sample: float = 1.0
     """Fraction of requests whose traceparent says sampled (flags 01)."""
     port: int = 0
-    """Loopback port of the OTLP/HTTP receiver (0: any free port)."""
+    """Port of the OTLP/HTTP receiver (0: any free port)."""
     max_spans: int = DEFAULT_MAX_SPANS
+    bind: str = LOOPBACK
+    """The address the receiver listens on (a remote target's exporter must reach it)."""
+    advertise: str = ""
+    """The receiver URL targets export to ('': the bound address; no port: the bound port)."""
 
 
 def tracing_extra(raw: Mapping[str, Any] | None) -> dict[str, str]:
@@ -35,7 +40,8 @@ def tracing_extra(raw: Mapping[str, Any] | None) -> dict[str, str]:
         return {}
     t = Tracing(enabled=bool(raw.get("enabled", True)), sample=float(raw.get("sample", 1.0)),
                 port=int(raw.get("port", 0)),
-                max_spans=int(raw.get("max_spans", DEFAULT_MAX_SPANS)))
+                max_spans=int(raw.get("max_spans", DEFAULT_MAX_SPANS)),
+                bind=str(raw.get("bind", LOOPBACK)), advertise=str(raw.get("advertise", "")))
     return {f"tracing.{k}": str(getattr(t, k)) for k in _KEYS}
 
 
@@ -46,4 +52,5 @@ def tracing_of(spec: Spec) -> Tracing | None:
         return None
     return Tracing(True, float(extra.get("tracing.sample", "1.0")),
                    int(extra.get("tracing.port", "0")),
-                   int(extra.get("tracing.max_spans", str(DEFAULT_MAX_SPANS))))
+                   int(extra.get("tracing.max_spans", str(DEFAULT_MAX_SPANS))),
+                   extra.get("tracing.bind", LOOPBACK), extra.get("tracing.advertise", ""))

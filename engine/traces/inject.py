@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from engine.spec.model import Journey, Spec, Target
 from engine.traces.ids import prefix
@@ -13,6 +14,17 @@ from engine.traces.ids import prefix
 HEADER = "traceparent"
 BATCH_DELAY_MS = 200
 """The target SDK's batch export delay: spans arrive while the run goes on."""
+
+
+def advertised(advertise: str, endpoint: str) -> str:
+    """The receiver URL targets export to: ``advertise`` (``tracing.advertise``), given the
+    bound ``endpoint``'s port when it names none; the bound ``endpoint`` when empty."""
+    if not advertise:
+        return endpoint
+    base = advertise.rstrip("/")
+    if urlsplit(base).port is None:
+        return f"{base}:{urlsplit(endpoint).port}"
+    return base
 
 
 def otel_env(endpoint: str) -> dict[str, str]:

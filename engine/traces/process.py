@@ -30,10 +30,10 @@ class ReceiverUnavailable(Exception):
 class ReceiverProcess:
     """A started receiver process; ``endpoint`` is its base URL."""
 
-    def __init__(self, port: int = 0, max_spans: int = 200_000) -> None:
+    def __init__(self, port: int = 0, max_spans: int = 200_000, host: str = "127.0.0.1") -> None:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, port, max_spans),
+        self._proc = ctx.Process(target=_serve, args=(child, port, max_spans, host),
                                  name="otlp-receiver", daemon=True)
         self._proc.start()
         child.close()
@@ -78,19 +78,19 @@ class ReceiverProcess:
         self._conn.close()
 
 
-def _serve(conn: Connection, port: int, max_spans: int) -> None:
+def _serve(conn: Connection, port: int, max_spans: int, host: str) -> None:
     """The child: start the receiver, then answer the parent until told to close."""
     try:
         import opentelemetry.proto.collector.trace.v1.trace_service_pb2  # noqa: F401
 
         from engine.traces.receiver import Receiver
 
-        receiver = Receiver(port=port, max_spans=max_spans).start()
+        receiver = Receiver(host=host, port=port, max_spans=max_spans).start()
     except ImportError as e:
         conn.send(("missing", str(e)))
         return
     except OSError as e:
-        conn.send(("error", f"the OTLP receiver could not listen on port {port} ({e})"))
+        conn.send(("error", f"the OTLP receiver could not listen on port {port} of {host} ({e})"))
         return
     conn.send(("ok", receiver.endpoint))
     try:

@@ -10,6 +10,7 @@ are counted as foreign.
 from __future__ import annotations
 
 import gzip
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ class ReceiverStats:
     """Thread CPU seconds spent decoding and storing."""
 
 
+class _Server6(ThreadingHTTPServer):
+    """The same server on an IPv6 address (``tracing.bind: "::1"``)."""
+
+    address_family = socket.AF_INET6
+
+
 class Receiver:
     """Start with ``start()``; ``endpoint`` is the base URL for OTEL_EXPORTER_OTLP_ENDPOINT."""
 
@@ -50,14 +57,16 @@ class Receiver:
         self._lock = threading.Lock()
         self._spans: list[Span] = []
         self._nonces: set[int] = set()
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
+        server = _Server6 if ":" in host else ThreadingHTTPServer
+        self._server = server((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @property
     def endpoint(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        address, port = self._server.server_address[:2]
+        host = str(address, "ascii") if isinstance(address, bytes) else str(address)
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> Receiver:
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.2,),

@@ -19,7 +19,7 @@ from engine.plan import SpecPlan
 from engine.records import Driven
 from engine.spec.model_tracing import Tracing
 from engine.traces.ids import new_nonce
-from engine.traces.inject import traced_spec
+from engine.traces.inject import advertised, traced_spec
 from engine.traces.spans import Span
 
 SETTLE_IDLE_S = 0.5
@@ -47,7 +47,8 @@ def traced_drive(plan: SpecPlan, tracing: Tracing,
     from engine.traces.process import ReceiverProcess, ReceiverUnavailable
 
     try:
-        receiver = ReceiverProcess(port=tracing.port, max_spans=tracing.max_spans)
+        receiver = ReceiverProcess(port=tracing.port, max_spans=tracing.max_spans,
+                                   host=tracing.bind)
     except ReceiverUnavailable as e:
         note = (f"tracing is on but opentelemetry-proto is not installed ({INSTALL})"
                 if e.missing else f"tracing: {e}")
@@ -55,7 +56,8 @@ def traced_drive(plan: SpecPlan, tracing: Tracing,
     try:
         nonce = new_nonce()
         receiver.accept(nonce)
-        spec = traced_spec(plan.spec, nonce, tracing.sample, receiver.endpoint)
+        endpoint = advertised(tracing.advertise, receiver.endpoint)
+        spec = traced_spec(plan.spec, nonce, tracing.sample, endpoint)
         driven = drive(dataclasses.replace(plan, spec=spec))
         _settle(receiver.span_count)
         capture = TraceCapture(tuple(receiver.spans(nonce)), names, tracing.sample,
