@@ -223,8 +223,9 @@ class CScheduler:
     Walks ``shape``'s arrival schedule (``engine.driver.shapes.arrivals``, same arithmetic)
     and sends each request through ``pool`` at its intended time, woken by a timerfd it
     creates and re-arms itself; each dispatch's lateness (from its own intended time) goes
-    to ``lag``. Wake-ups are at least ``window_ns`` apart: sends due within that window go
-    out together. OSError when no timerfd can be created.
+    to ``lag``. Wake-ups are at least ``window_ns`` apart and each also sends what is due
+    within ``window_ns / 2`` after it (timed from the wake-up, lateness 0), so every send
+    leaves within half a window of its intended time. OSError when no timerfd can be created.
     """
 
     loop: Any
