@@ -7,6 +7,7 @@ real samples skip, naming that limit; any other failure fails.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,9 @@ def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for p in started:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(p.pid).children(recursive=True):  # a shell's sleep
+                child.kill()
         p.kill()
         p.wait(timeout=10)
 
