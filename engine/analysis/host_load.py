@@ -28,7 +28,10 @@ BUSIER_CORES = 0.5
 
 def other_cores(run: RunResult, cpus: int) -> float | None:
     """Cores other processes used on average during ``run`` (machine CPU less the target's
-    and the generator's); None without at least two machine samples or a duration."""
+    and the generator's); None without at least two machine samples of this host (a remote
+    target's samples describe its machine) or a duration."""
+    if any(r.cores or "sys_cpu_pct" in r.unknown for r in run.resources):
+        return None  # a remote target's machine (read from its Prometheus), not this host
     s = summarize(run.resources)
     if s.samples < 2 or s.sys_cpu_pct_mean is None or run.duration_s <= 0:
         return None

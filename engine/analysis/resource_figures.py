@@ -1,8 +1,9 @@
 """A run's resources for the report (issue #21): CPU and memory against the flow's targets,
 disk and network I/O as bytes and rates.
 
-CPU and memory are ``engine.analysis.resources.headroom`` (the same p95 figures the
-checklist's 'CPU < 70%, memory < 80%' row judges). Disk bytes are the target process
+CPU and memory are ``engine.analysis.resources.headroom_of`` (the same p95 figures the
+checklist's 'CPU < 70%, memory < 80%' row judges; None where a remote target's Prometheus
+had no metric, never 0%). Disk bytes are the target process
 tree's reads and writes (psutil io_counters, summed over the tree); network bytes are the
 machine's (psutil net_io_counters, all interfaces, loopback included: on one machine
 that is the load itself). Counters are cumulative from the first sample, so a run's bytes
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom
+from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom_of
 from engine.result import RunResult
 
 __all__ = ["CPU_TARGET_PCT", "MEMORY_TARGET_PCT", "ResourceFigures", "resource_figures"]
@@ -26,14 +27,16 @@ class ResourceFigures:
 
     samples: int
     span_s: float
-    cpu_p95_pct: float
-    """Target CPU p95, percent of the whole machine (all cores)."""
-    memory_p95_pct: float
-    """Machine memory used p95, percent."""
+    cpu_p95_pct: float | None
+    """Target CPU p95, percent of ``cpu_scope`` (None: not measured)."""
+    memory_p95_pct: float | None
+    """Machine memory used p95, percent (None: not measured)."""
     disk_read_bytes: int
     disk_write_bytes: int
     net_sent_bytes: int
     net_recv_bytes: int
+    cpu_scope: str = "the machine"
+    """What CPU is a share of (engine.analysis.resources.Headroom.cpu_scope)."""
 
     def rate(self, n: int) -> float:
         return n / self.span_s if self.span_s > 0 else 0.0
@@ -43,8 +46,8 @@ class ResourceFigures:
             return {"bytes": n, "per_s": round(self.rate(n), 3)}
 
         return {"samples": self.samples, "span_s": round(self.span_s, 6),
-                "cpu_p95_pct": round(self.cpu_p95_pct, 3), "cpu_target_pct": CPU_TARGET_PCT,
-                "memory_p95_pct": round(self.memory_p95_pct, 3),
+                "cpu_p95_pct": _round(self.cpu_p95_pct), "cpu_target_pct": CPU_TARGET_PCT,
+                "cpu_scope": self.cpu_scope, "memory_p95_pct": _round(self.memory_p95_pct),
                 "memory_target_pct": MEMORY_TARGET_PCT,
                 "disk_read": io(self.disk_read_bytes), "disk_write": io(self.disk_write_bytes),
                 "net_sent": io(self.net_sent_bytes), "net_recv": io(self.net_recv_bytes),
@@ -56,10 +59,14 @@ def resource_figures(run: RunResult) -> ResourceFigures | None:
     s = run.resources
     if not s:
         return None
-    cpu, memory = headroom(s)
+    h = headroom_of(s)  # the figures the checklist's resource row judges
     first, last = s[0], s[-1]
     return ResourceFigures(
-        len(s), max(0.0, last.t_s - first.t_s), cpu, memory,
+        len(s), max(0.0, last.t_s - first.t_s), h.cpu_pct, h.memory_pct,
         max(0, last.read_bytes - first.read_bytes), max(0, last.write_bytes - first.write_bytes),
         max(0, last.net_sent_bytes - first.net_sent_bytes),
-        max(0, last.net_recv_bytes - first.net_recv_bytes))
+        max(0, last.net_recv_bytes - first.net_recv_bytes), h.cpu_scope)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -57,6 +57,42 @@ CPU_TARGET_PCT, MEMORY_TARGET_PCT = 70.0, 80.0
 the report's resource table and the capacity model's instances all read these)."""
 
 
+@dataclass(frozen=True)
+class Headroom:
+    """The flow's CPU and memory figures of a run's samples, as the checklist row and the
+    report's resource table both show them (one reading, ``headroom_of``)."""
+
+    cpu_pct: float | None
+    """Target CPU p95 in percent of ``cpu_scope``; None when no sample measured it."""
+    memory_pct: float | None
+    """Machine memory used p95, percent; None when no sample measured it (a remote
+    target's Prometheus without node metrics)."""
+    cpu_scope: str
+    """'the machine' (all its cores), or 'one core' when a remote machine's cores are
+    unknown: one core's share is an upper bound of the machine's."""
+
+    @property
+    def bound(self) -> bool:
+        """CPU is an upper bound (a share of one core), not the machine's share."""
+        return self.cpu_scope == ONE_CORE
+
+
+ONE_CORE = "one core (at most its share of the machine)"
+
+
+def headroom_of(samples: Sequence[ResourceSample]) -> Headroom:
+    """CPU and memory p95 of ``samples``. A remote machine's samples carry their own core
+    count (``cores``) and name what its Prometheus had no metric for (``unknown``): a figure
+    no sample measured is None, never 0%."""
+    unknown = set(samples[0].unknown).intersection(*(s.unknown for s in samples)) \
+        if samples else set()
+    bound = "cores" in unknown
+    cpu, memory = headroom(samples, 1 if bound else (samples[0].cores if samples else 0) or None)
+    return Headroom(None if "cpu_pct" in unknown else cpu,
+                    None if "sys_mem_pct" in unknown else memory,
+                    ONE_CORE if bound else "the machine")
+
+
 def headroom(samples: Sequence[ResourceSample], cores: int | None = None) -> tuple[float, float]:
     """(target CPU, machine memory) as the 95th percentile of the samples, both in percent
     of the whole: CPU is the target process tree's share of all ``cores`` (default this

@@ -103,27 +103,24 @@ def _bottlenecks(d: Driven, a: Analysed) -> tuple[Status, str]:
 
 
 def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
-    from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom
+    from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom_of
 
     # the primary run's samples: stress and capacity steps push the target to its limit on
     # purpose, and the report's resource table judges each run on its own samples too
     samples = list(d.primary.resources) if d.primary is not None else []
     if not samples:
         return Status.NOT_RUN, f"target not profiled ({_NOT_PROFILED})"
-    # what a remote target's Prometheus had no metric for (in no sample)
-    unknown = set(samples[0].unknown).intersection(*(s.unknown for s in samples))
-    # its machine's cores unknown: one core's share is an upper bound of the machine's
-    bound = "cores" in unknown
-    cpu, memory = headroom(samples, 1 if bound else samples[0].cores or None)
-    cpu_known = "cpu_pct" not in unknown and (not bound or cpu < CPU_TARGET_PCT)
-    memory_known = "sys_mem_pct" not in unknown
-    where = "one core (at most its share of the machine)" if bound else "the machine"
-    evidence = (("target CPU not measured" if "cpu_pct" in unknown else
-                 f"target CPU p95 {cpu:.0f}% of {where}") + f" (under {CPU_TARGET_PCT:.0f}%), "
-                + (f"memory p95 {memory:.0f}%" if memory_known else "memory not measured")
+    h = headroom_of(samples)  # the figures the report's resource table shows
+    cpu, memory = h.cpu_pct, h.memory_pct
+    # a bound (one core's share) that is under the target proves the machine's is too
+    cpu_known = cpu is not None and (not h.bound or cpu < CPU_TARGET_PCT)
+    evidence = (("target CPU not measured" if cpu is None else
+                 f"target CPU p95 {cpu:.0f}% of {h.cpu_scope}") + f" (under {CPU_TARGET_PCT:.0f}%), "
+                + (f"memory p95 {memory:.0f}%" if memory is not None else "memory not measured")
                 + f" (under {MEMORY_TARGET_PCT:.0f}%), {len(samples)} samples")
-    over = (cpu_known and cpu >= CPU_TARGET_PCT) or (memory_known and memory >= MEMORY_TARGET_PCT)
-    if over or (cpu_known and memory_known):
+    over = (cpu_known and cpu is not None and cpu >= CPU_TARGET_PCT) or (
+        memory is not None and memory >= MEMORY_TARGET_PCT)
+    if over or (cpu_known and memory is not None):
         return (Status.FAIL if over else Status.PASS), evidence
     return Status.INCONCLUSIVE, evidence
 

@@ -18,8 +18,11 @@ def _io(fig: Doc) -> str:
     return f"{fmt_bytes(fig['bytes'])} ({fmt_bytes(fig['per_s'])}/s)"
 
 
-def _against(value: float, target: float) -> str:
-    return f"{value:.0f}% ({'under' if value < target else 'OVER'} {target:.0f}%)"
+def _against(value: float | None, target: float, scope: str = "") -> str:
+    if value is None:
+        return "not measured"
+    of = f" of {scope}" if scope and scope != "the machine" else ""
+    return f"{value:.0f}%{of} ({'under' if value < target else 'OVER'} {target:.0f}%)"
 
 
 def resources_table(runs: Sequence[Doc]) -> str:
@@ -30,7 +33,7 @@ def resources_table(runs: Sequence[Doc]) -> str:
         if not r:
             continue
         rows.append([f"`{run['id']}`",
-                     _against(r["cpu_p95_pct"], r["cpu_target_pct"]),
+                     _against(r["cpu_p95_pct"], r["cpu_target_pct"], r.get("cpu_scope", "")),
                      _against(r["memory_p95_pct"], r["memory_target_pct"]),
                      _io(r["disk_read"]), _io(r["disk_write"]), _io(r["net_sent"]),
                      _io(r["net_recv"])])

@@ -70,3 +70,31 @@ def test_the_markdown_says_the_host_was_busier_beside_the_verdict() -> None:
     text = monitoring({}, {"regression": doc})
     assert "Regression check vs history: **FAIL**" in text
     assert f"Note: {result.host_note}." in text
+
+
+def test_a_remote_targets_machine_is_not_this_hosts_load() -> None:
+    """Samples read from a remote target's Prometheus carry that machine's cores: its CPU
+    says nothing about the generator's host."""
+    run = _sampled(drifted_runs(np.random.default_rng(2), 1, 500)[0], 75.0, 50.0, 5.0)
+    remote = dataclasses.replace(run, resources=tuple(
+        dataclasses.replace(s, cores=8) for s in run.resources))
+    assert other_cores(run, 4) == 2.0 and other_cores(remote, 4) is None
+
+
+def test_a_figure_no_sample_measured_is_not_shown_as_zero() -> None:
+    """One reading for the checklist row and the report's resource table: a remote
+    target's Prometheus without node metrics leaves memory unknown, not 0%."""
+    from engine.analysis.resource_figures import resource_figures
+    from engine.analysis.resources import headroom_of
+    from engine.report.md_resources import resources_table
+
+    run = _sampled(drifted_runs(np.random.default_rng(3), 1, 500)[0], 75.0, 50.0, 5.0)
+    remote = dataclasses.replace(run, resources=tuple(
+        dataclasses.replace(s, cores=4, unknown=("sys_mem_pct", "sys_cpu_pct"))
+        for s in run.resources))
+    h = headroom_of(remote.resources)
+    assert h.memory_pct is None and h.cpu_pct == 12.5  # 50% of one core over 4 cores
+    fig = resource_figures(remote)
+    assert fig is not None and fig.memory_p95_pct is None and fig.cpu_p95_pct == h.cpu_pct
+    table = resources_table([{"id": "baseline", "resource_summary": fig.to_doc()}])
+    assert "not measured" in table and "| 0% " not in table
