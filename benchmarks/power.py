@@ -102,6 +102,18 @@ def _gate_spec(slowdown: float, seconds: int) -> str:
     return GATE_SPEC.format(port=_port(), args=args, seconds=seconds)
 
 
+def _pooled(spec: dict) -> str:  # type: ignore[type-arg]
+    """The pooled p50 and p95 checks: change, interval, status (why a rep decided)."""
+    out = []
+    for c in (spec.get("regression") or {}).get("checks") or []:
+        if c.get("journey") is None and c.get("metric") in ("p50", "p95"):
+            lo, hi, ch = c.get("ci_low"), c.get("ci_high"), c.get("change")
+            span = f"[{lo:+.0%}, {hi:+.0%}]" if lo is not None and hi is not None else "[n/a]"
+            out.append(f"{c['metric']} {ch:+.1%} {span} {c['status']}" if ch is not None
+                       else f"{c['metric']} n/a {c['status']}")
+    return "; ".join(out)
+
+
 def regression(reps: int, seconds: int) -> tuple[Counter[str], Counter[str]]:
     """(A-vs-A gate statuses, slowed-down gate statuses): each slowed run is judged
     against a copy of the A history so it never enters the baseline."""
@@ -121,7 +133,8 @@ def regression(reps: int, seconds: int) -> tuple[Counter[str], Counter[str]]:
             sb = b.get("regression", {}).get("status", "ERROR")
             aa[sa] += 1
             slow[sb] += 1
-            print(f"regression rep {i + 1}: A-vs-A {sa}, 20% slowdown {sb}", flush=True)
+            print(f"regression rep {i + 1}: A-vs-A {sa}, 20% slowdown {sb}; slowdown "
+                  f"{_pooled(b)}", flush=True)
     return aa, slow
 
 
