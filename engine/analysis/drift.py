@@ -73,8 +73,11 @@ def _one_run(p: Group, metric: str, rng: np.random.Generator) -> tuple[float, fl
 
 def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) -> Noise:
     """Values, within-run variances, disturbed runs and the drift estimate of all runs."""
-    rows = [(_one_run(p, metric, rng), gi) for gi, g in enumerate(groups)
-            for p in g.per_run if point(p, metric) is not None]
+    with np.errstate(divide="ignore", invalid="ignore"):  # an earlier run's 0 on a log scale
+        rows = [(r, gi) for gi, g in enumerate(groups) for p in g.per_run
+                if point(p, metric) is not None
+                for r in [_one_run(p, metric, rng)]
+                if gi < 2 or all(math.isfinite(v) for v in r)]  # is left out of the noise
     y = np.array([r[0][0] for r in rows])
     w = np.array([r[0][1] for r in rows])
     multi = np.array([r[0][2] for r in rows])

@@ -26,16 +26,21 @@ BUSIER_CORES = 0.5
 """Other work this many cores above the baseline's busiest run is worth saying."""
 
 
-def other_cores(run: RunResult, cpus: int) -> float | None:
+def other_cores(run: RunResult, cpus: int | None = None) -> float | None:
     """Cores other processes used on average during ``run`` (machine CPU less the target's
-    and the generator's); None without at least two machine samples of this host (a remote
-    target's samples describe its machine) or a duration."""
+    and the generator's), on the machine that generated it (``host_cpus`` as recorded,
+    else ``cpus``, else this one's). None without the generator's own CPU (a run recorded
+    before it was kept), for a scale-out run (its generators ran elsewhere), for a remote
+    target's samples (they describe its machine), or without two samples or a duration."""
+    if "generator_cpu_s" not in run.extra or "hosts" in run.extra:
+        return None
     if any(r.cores or "sys_cpu_pct" in r.unknown for r in run.resources):
         return None  # a remote target's machine (read from its Prometheus), not this host
     s = summarize(run.resources)
     if s.samples < 2 or s.sys_cpu_pct_mean is None or run.duration_s <= 0:
         return None
-    generator = float(run.extra.get("generator_cpu_s", 0.0)) / run.duration_s
+    cpus = int(run.extra.get("host_cpus") or cpus or psutil.cpu_count() or 1)
+    generator = float(run.extra["generator_cpu_s"]) / run.duration_s
     target = (s.cpu_pct_mean or 0.0) / 100.0
     return max(0.0, s.sys_cpu_pct_mean / 100.0 * cpus - target - generator)
 
@@ -69,9 +74,8 @@ def host_load(current: Sequence[RunResult], baseline: Sequence[RunResult],
               cpus: int | None = None) -> HostLoad | None:
     """Other work during the current runs vs the baseline's busiest; None when either side
     was not sampled (an unmanaged target has no machine samples)."""
-    n = cpus or psutil.cpu_count() or 1
-    now = [c for c in (other_cores(r, n) for r in current) if c is not None]
-    before = [c for c in (other_cores(r, n) for r in baseline) if c is not None]
+    now = [c for c in (other_cores(r, cpus) for r in current) if c is not None]
+    before = [c for c in (other_cores(r, cpus) for r in baseline) if c is not None]
     if not now or not before:
         return None
     return HostLoad(max(now), max(before))

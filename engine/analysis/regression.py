@@ -33,19 +33,9 @@ from engine.analysis.regression_settings import Guard, RegressionSettings, journ
 from engine.result import RunResult, Status, worst
 
 __all__ = [
-    "DEFAULT_TOLERANCES",
-    "GATE_CONFIG",
-    "RESOLUTION",
-    "Guard",
-    "RegressionCheck",
-    "RegressionResult",
-    "RegressionSettings",
-    "check_regressions",
-    "journeys_checked",
-    "judge_regression",
-    "label",
-    "mde_text",
-    "merge_tolerances",
+    "DEFAULT_TOLERANCES", "GATE_CONFIG", "RESOLUTION", "Guard", "RegressionCheck",
+    "RegressionResult", "RegressionSettings", "check_regressions", "journeys_checked",
+    "judge_regression", "label", "mde_text", "merge_tolerances",
 ]
 
 DEFAULT_TOLERANCES: Mapping[str, float] = {
@@ -125,8 +115,9 @@ class RegressionResult:
 
     @property
     def host_note(self) -> str:
-        """'the host was busier: ...' when that could explain a slowdown, else ''."""
-        return self.host.note if self.host is not None else ""
+        """'the host was busier: ...' beside a verdict short of PASS, else '' (one sentence
+        for the gate's message and every report format)."""
+        return self.host.note if self.host and self.status is not Status.PASS else ""
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:

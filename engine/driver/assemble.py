@@ -6,6 +6,7 @@ through the histogram encoding, counters are summed, generator measurements comb
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,7 @@ def _extra(info: RunInfo, reports: Sequence[Any], rec: Any) -> dict[str, Any]:
         "dispatched": sum(r.dispatched for r in reports),
         "cancelled_at_abort": sum(r.cancelled for r in reports),
         "generator_cpu_s": sum(r.cpu_s for r in reports),
+        "host_cpus": os.cpu_count() or 1,  # psutil's machine-wide CPU % is over all of them
         "recorder_invalid": int(rec.invalid_count),
         "shape": [list(p) for p in info.shape.points],
         **_cross_origin(reports),
@@ -137,8 +139,9 @@ def _extra(info: RunInfo, reports: Sequence[Any], rec: Any) -> dict[str, Any]:
 
 
 def _dispatch(reports: Sequence[Any]) -> dict[str, Any]:
-    """Open model: the scheduler's batching window (sends due within it of a wake-up go out
-    together, each timed from its own intended time) and how often its timer woke."""
+    """Open model: the scheduler's batching window (wake-ups at least this far apart, each
+    sending what is due within half of it; a late send timed from its intended time, an
+    early one from the wake-up) and how often its timer woke."""
     window = max((getattr(r, "window_ns", 0) for r in reports), default=0)
     if not window:
         return {}

@@ -67,7 +67,7 @@ def regression_gate(e: Evidence, gate: Gate) -> GateResult:
     passed = sum(str(c.status) == "PASS" for c in reg.checks)
     message = reg.messages[0] if reg.messages else (
         reg.note or f"{passed}/{len(reg.checks)} metrics within tolerance of the baseline")
-    if reg.host_note and status is not Status.PASS:
+    if reg.host_note:
         message += f" ({reg.host_note})"
     return _result(gate, status, message, [c.message for c in reg.checks])
 

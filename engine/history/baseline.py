@@ -109,12 +109,17 @@ def select_baseline(store: HistoryStore, spec_name: str, profile: str,
 def _with_noise_runs(store: HistoryStore, selection: BaselineSelection, spec_name: str,
                      profile: str, policy: BaselinePolicy, fingerprint: HostFingerprint,
                      variant: str, exclude: Collection[int]) -> BaselineSelection:
-    """The selection with up to NOISE_RUNS earlier eligible runs (same spec, profile,
-    variant and host; not in the baseline; started before it) for the drift estimate."""
+    """The selection with up to NOISE_RUNS other complete runs (same spec, profile, variant
+    and host; not in the baseline; started before the run judged) for the drift estimate.
+    Whatever their verdict: a baseline keeps only passing runs so a regression cannot
+    become the reference, but leaving failed runs out of the noise would cut the spread
+    off at the top (a false alarm's run would never count), and a regressed run in a
+    group of five can only widen the interval."""
     taken = set(selection.run_ids) | set(exclude)
     before = selection.evaluated_at
     stored = store.runs(spec_name, None, profile=profile, status="COMPLETE")
-    earlier = [r for r in stored if _eligible(r, variant, taken) and r.started_at <= before
+    earlier = [r for r in stored if r.variant == variant and r.id not in taken
+               and r.started_at <= before
                and (policy.other_hosts or r.host == fingerprint.hash)][:NOISE_RUNS]
     loaded = [(r.id, store.load_result(r.id)) for r in earlier]
     kept = [(i, res) for i, res in loaded if res.validity.valid]

@@ -118,5 +118,6 @@ def recheck(store: HistoryStore, current_id: int, baseline_ids: Sequence[int] = 
                               settings.overridden(tolerances or {}),
                               [store.load_result(i) for i in noise])
     baseline = dict(found.baseline) if found and same else {
-        "mode": "run", "runs": len(ids), "days": 0.0, "pinned": None, "hosts_excluded": 0}
+        "mode": "run", "runs": len(ids), "days": 0.0, "pinned": None, "hosts_excluded": 0,
+        "noise_runs": 0}
     return Recheck(result, ids, baseline, found)

@@ -117,8 +117,14 @@ def meta_doc(run: RunResult, extra: Mapping[str, Any] | None = None) -> str:
     return dumps({
         "target_url": redact(run.target_url), "model": run.model, "workers": run.workers,
         "duration_s": run.duration_s, "aborted": run.aborted,
-        "abort_reason": run.abort_reason, "validity": asdict(run.validity), **(extra or {}),
+        "abort_reason": run.abort_reason, "validity": asdict(run.validity),
+        **{k: run.extra[k] for k in KEPT_EXTRA if k in run.extra}, **(extra or {}),
     })
+
+
+KEPT_EXTRA = ("generator_cpu_s", "host_cpus")
+"""RunResult.extra entries a stored run keeps: what engine.analysis.host_load reads of a
+baseline run (the generator's own CPU, the generating machine's CPU count)."""
 
 
 def _decode(text: str) -> Any:

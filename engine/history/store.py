@@ -273,7 +273,8 @@ class HistoryStore:
             abort_reason=str(meta.get("abort_reason", "")),
             resources=tuple(ser.resource_from_row(r) for r in self._rows("resources", run_id,
                                                                          "seq")),
-            extra={"history_run_id": run_id, "spec": stored.spec, "host": stored.host},
+            extra={"history_run_id": run_id, "spec": stored.spec, "host": stored.host,
+                   **{k: meta[k] for k in ser.KEPT_EXTRA if k in meta}},
         )
 
     def run_meta(self, run_id: int) -> dict[str, Any]:

@@ -54,12 +54,14 @@ def test_runs_after_the_evaluation_time_are_not_a_baseline(store: HistoryStore) 
 
 def test_last_n_takes_the_most_recent_passing_runs(store: HistoryStore) -> None:
     ids = add_runs(store, [40, 30, 20, 10, 5], now=NOW)
-    add_runs(store, [1], now=NOW, verdict="FAIL")
-    add_runs(store, [2], now=NOW, verdict="INCONCLUSIVE")
+    failed = add_runs(store, [1], now=NOW, verdict="FAIL")
+    unsure = add_runs(store, [2], now=NOW, verdict="INCONCLUSIVE")
     sel = _select(store, BaselinePolicy(mode="last", last=3))
     assert sel.run_ids == (ids[4], ids[3], ids[2])
     assert sel.days_spanned == pytest.approx(20)
-    assert sel.noise_run_ids == (ids[1], ids[0])  # passing runs beyond the last 3; no FAIL
+    # the noise: every other complete run, newest first, whatever its verdict (leaving
+    # failed runs out would cut the spread off at the top); never the baseline's own runs
+    assert sel.noise_run_ids == (failed[0], unsure[0], ids[1], ids[0])
 
 
 def test_unfinished_aborted_and_invalid_runs_are_never_a_baseline(store: HistoryStore) -> None:

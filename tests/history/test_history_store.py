@@ -270,3 +270,19 @@ def test_a_write_that_cannot_get_the_lock_is_a_history_error(tmp_path: Path) -> 
             other.close()
         assert store.runs() == []  # and the store still works afterwards
         store.begin_run(SPEC, "h", "baseline", "baseline", "", HOST, None)
+
+
+def test_a_stored_run_keeps_what_the_busier_host_note_reads(tmp_path: Path) -> None:
+    """The generator's own CPU and the machine's CPU count come back with a stored run, so
+    a baseline from the history is measured like the live current run (issue #14)."""
+    import dataclasses
+
+    from engine.analysis.host_load import other_cores
+
+    run = history_run(1)
+    run = dataclasses.replace(run, extra={**run.extra, "generator_cpu_s": 3.0, "host_cpus": 2})
+    with HistoryStore(tmp_path / "h.db") as store:
+        rid = store.record("svc", "h", run, "PASS", HOST, None)
+        back = store.load_result(rid)
+    assert back.extra["generator_cpu_s"] == 3.0 and back.extra["host_cpus"] == 2
+    assert other_cores(back) == other_cores(run) is not None
