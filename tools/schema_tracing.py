@@ -26,7 +26,10 @@ TRACING: dict[str, Any] = {
                  "description": "The address the receiver listens on. Default 127.0.0.1 "
                                 "(loopback only); give the interface a remote target's "
                                 "exporter can reach: anyone who reaches it can send spans."},
-        "advertise": {"type": "string", "pattern": r"^https?://[^/\s]+/?$",
+        "advertise": {"type": "string",
+                      "pattern": r"^https?://([^/\s:\[\]]+|\[[0-9A-Fa-f:.]+\])"
+                                 r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}"
+                                 r"|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?/?$",
                       "x-expected": "a URL like \"http://10.0.0.5:4318\" (no path)",
                       "description": "The receiver URL managed targets get as "
                                      "OTEL_EXPORTER_OTLP_ENDPOINT (behind NAT or a port "

@@ -37,18 +37,24 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
     span = [s for s in samples if start_s <= s.t_s <= end_s]
     if not span:
         return ResourceSummary(0, None, None, None, None, None, None)
-    cpu = sorted(s.cpu_pct for s in span)
+
+    def measured(name: str) -> list[ResourceSample]:  # a field a sample did not read is no 0
+        return [s for s in span if name not in s.unknown]
+
+    cpu = sorted(s.cpu_pct for s in measured("cpu_pct"))
+    rss, sys_cpu, sys_mem = measured("rss_bytes"), measured("sys_cpu_pct"), measured("sys_mem_pct")
+    disk = [s for s in span if not {"read_bytes", "write_bytes"} & set(s.unknown)]
     io = None
-    if len(span) > 1 and span[-1].t_s > span[0].t_s:
-        moved = (span[-1].read_bytes + span[-1].write_bytes
-                 - span[0].read_bytes - span[0].write_bytes)
-        io = max(0, moved) / (span[-1].t_s - span[0].t_s)
+    if len(disk) > 1 and disk[-1].t_s > disk[0].t_s:
+        moved = (disk[-1].read_bytes + disk[-1].write_bytes
+                 - disk[0].read_bytes - disk[0].write_bytes)
+        io = max(0, moved) / (disk[-1].t_s - disk[0].t_s)
     return ResourceSummary(
-        samples=len(span), cpu_pct_mean=sum(cpu) / len(cpu),
-        cpu_pct_p90=cpu[min(len(cpu) - 1, int(0.9 * len(cpu)))],
-        rss_max_bytes=max(s.rss_bytes for s in span),
-        sys_cpu_pct_mean=sum(s.sys_cpu_pct for s in span) / len(span),
-        sys_mem_pct_max=max(s.sys_mem_pct for s in span), io_bytes_per_s=io,
+        samples=len(span), cpu_pct_mean=sum(cpu) / len(cpu) if cpu else None,
+        cpu_pct_p90=cpu[min(len(cpu) - 1, int(0.9 * len(cpu)))] if cpu else None,
+        rss_max_bytes=max((s.rss_bytes for s in rss), default=None),
+        sys_cpu_pct_mean=sum(s.sys_cpu_pct for s in sys_cpu) / len(sys_cpu) if sys_cpu else None,
+        sys_mem_pct_max=max((s.sys_mem_pct for s in sys_mem), default=None), io_bytes_per_s=io,
     )
 
 
@@ -81,15 +87,17 @@ ONE_CORE = "one core (at most its share of the machine)"
 
 
 def headroom_of(samples: Sequence[ResourceSample]) -> Headroom:
-    """CPU and memory p95 of ``samples``. A remote machine's samples carry their own core
-    count (``cores``) and name what its Prometheus had no metric for (``unknown``): a figure
-    no sample measured is None, never 0%."""
-    unknown = set(samples[0].unknown).intersection(*(s.unknown for s in samples)) \
-        if samples else set()
-    bound = "cores" in unknown
-    cpu, memory = headroom(samples, 1 if bound else (samples[0].cores if samples else 0) or None)
-    return Headroom(None if "cpu_pct" in unknown else cpu,
-                    None if "sys_mem_pct" in unknown else memory,
+    """CPU and memory p95 of ``samples``, each over the samples that measured it. A remote
+    machine's samples carry its core count (``cores``) and name what its Prometheus had no
+    metric for (``unknown``): a figure no sample measured is None, never 0%, and a sample
+    that missed it does not count as a 0."""
+    cpu_samples = [s for s in samples if "cpu_pct" not in s.unknown]
+    mem_samples = [s for s in samples if "sys_mem_pct" not in s.unknown]
+    cores = max((s.cores for s in samples), default=0)  # 0: this machine's (psutil sampler)
+    bound = not cores and any("cores" in s.unknown for s in samples)
+    cpu, _ = headroom(cpu_samples, 1 if bound else cores or None)
+    _, memory = headroom(mem_samples)
+    return Headroom(cpu if cpu_samples else None, memory if mem_samples else None,
                     ONE_CORE if bound else "the machine")
 
 

@@ -240,7 +240,11 @@ class Scheduler:
         return self.start_ns + int(t * 1e9)
 
     def start(self) -> None:
-        if not self.finished:
+        if self.finished:
+            return
+        if self.timer is not None:  # the first arrival at its time, as CScheduler.start does
+            self.timer.arm(self.next_ns)
+        else:
             self._arm(self.next_ns, monotonic_ns())
 
     def stop(self) -> None:

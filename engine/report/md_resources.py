@@ -21,8 +21,10 @@ def _io(fig: Doc) -> str:
 def _against(value: float | None, target: float, scope: str = "") -> str:
     if value is None:
         return "not measured"
-    of = f" of {scope}" if scope and scope != "the machine" else ""
-    return f"{value:.0f}%{of} ({'under' if value < target else 'OVER'} {target:.0f}%)"
+    if scope and scope != "the machine":  # one core's share: an upper bound of the machine's
+        verdict = "under" if value < target else "an upper bound, not judged against"
+        return f"{value:.0f}% of {scope} ({verdict} {target:.0f}%)"
+    return f"{value:.0f}% ({'under' if value < target else 'OVER'} {target:.0f}%)"
 
 
 def resources_table(runs: Sequence[Doc]) -> str:

@@ -54,6 +54,8 @@ UNKNOWN = "[unknown]"
 
 _FRAME = re.compile(r"^\s+[0-9a-f]+ (.*?)(?: \(([^()]*)\))?$")
 """An indented callchain line: 'ADDRESS SYMBOL+0xOFF (DSO)'."""
+_DELETED = " (deleted))"
+"""A binary replaced while it ran: perf writes '(/usr/sbin/nginx (deleted))'."""
 _OFFSET = re.compile(r"\+0x[0-9a-f]+$")
 _DENIED = re.compile(r"permission|not permitted|perf_event_paranoid|access to performance",
                      re.I)
@@ -84,6 +86,9 @@ def fold_perf_script(text: str) -> dict[str, int]:
 
 
 def _frame(line: str) -> str | None:
+    line = line.rstrip()
+    if line.endswith(_DELETED):
+        line = line[:-len(_DELETED)] + ")"
     m = _FRAME.match(line)
     if m is None:
         return None
@@ -165,8 +170,10 @@ class PerfProfiler:
                "-p", ",".join(map(str, self.pids)), "--", "sleep", str(max(1, int(bound_s)))]
         self.started = time.monotonic()
         with open(self.err, "wb") as err_file:
+            # its own session: a terminal's Ctrl-C reaches apply, which stops perf itself
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err_file)
+                                         stdout=subprocess.DEVNULL, stderr=err_file,
+                                         start_new_session=True)
         return self
 
     def stop(self) -> FoldedProfile:

@@ -126,16 +126,32 @@ def read_remote(query: RangeQuery, m: TargetMetrics, start: float, end: float,
     return found, ()
 
 
-def samples_from(found: Mapping[str, Points], t0: float) -> RemoteResources:
-    """The ResourceSample series of the fields' points (``t0``: the run's start, unix)."""
-    # a sample per CPU point (the first rate needs a full window), else per RSS point
-    times = sorted(found.get("cpu_pct") or found.get("rss_bytes") or {})
+RATE_FIELDS = ("cpu_pct", "sys_cpu_pct")
+"""Fields read as a rate over the window before each point."""
+
+
+def samples_from(found: Mapping[str, Points], t0: float, window_s: float = 0.0) -> RemoteResources:
+    """The ResourceSample series of the fields' points (``t0``: the run's start, unix).
+
+    A rate's point whose window (``window_s`` before it) reaches back before the run
+    mixes in what the target did before it (idle time, or the previous step's load):
+    such points are left out, the field unknown there, and a run shorter than the window
+    says its CPU was not measured."""
     missing = sorted(n for n in QUERIES if not found.get(n))
+    found = {n: ({t: v for t, v in pts.items() if t - window_s >= t0 - 1e-6}
+                 if n in RATE_FIELDS else pts) for n, pts in found.items()}
+    short = sorted(n for n in RATE_FIELDS if n not in missing and not found.get(n))
+    # a sample per CPU point, else per RSS point
+    times = sorted(found.get("cpu_pct") or found.get("rss_bytes") or {})
+    notes = ((_missing_note(missing),) if missing else ()) + ((
+        f"target resources from Prometheus: the run is shorter than the rate window "
+        f"({window_s:g} s, {RATE_SCRAPES} scrapes): {', '.join(short)} not measured",)
+        if short else ())
     if not times:
-        return RemoteResources((), (_missing_note(missing),) if missing else ())
+        return RemoteResources((), notes)
     first = {n: min(found[n].items())[1] for n in COUNTERS if found.get(n)}
     samples = tuple(_sample(found, first, t, t0, missing) for t in times)
-    return RemoteResources(samples, (_missing_note(missing),) if missing else ())
+    return RemoteResources(samples, notes)
 
 
 def _sample(found: Mapping[str, Points], first: Mapping[str, float], t: float, t0: float,
@@ -177,4 +193,4 @@ def remote_resources(spec: Spec, target: Target, run: RunResult,
                                client.shown_url)
     if notes:
         return RemoteResources((), notes)
-    return samples_from(found, start)
+    return samples_from(found, start, RATE_SCRAPES * m.scrape_s)

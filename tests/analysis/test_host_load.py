@@ -98,3 +98,16 @@ def test_a_figure_no_sample_measured_is_not_shown_as_zero() -> None:
     assert fig is not None and fig.memory_p95_pct is None and fig.cpu_p95_pct == h.cpu_pct
     table = resources_table([{"id": "baseline", "resource_summary": fig.to_doc()}])
     assert "not measured" in table and "| 0% " not in table
+
+
+def test_a_summary_leaves_out_what_a_sample_did_not_measure() -> None:
+    """A scrape gap in a remote series is an unknown point, not a 0 in the mean."""
+    from engine.analysis.resources import summarize
+    from tests.support.analysis import sample
+
+    gap = dataclasses.replace(sample(2.0, cpu=0.0, sys_cpu=0.0, sys_mem=0.0),
+                              unknown=("cpu_pct", "sys_cpu_pct", "sys_mem_pct"))
+    s = summarize([sample(1.0, cpu=80.0, sys_cpu=60.0), gap, sample(3.0, cpu=40.0, sys_cpu=20.0)])
+    assert s.cpu_pct_mean == 60.0 and s.sys_cpu_pct_mean == 40.0 and s.samples == 3
+    none = summarize([dataclasses.replace(sample(1.0), unknown=("sys_mem_pct",))])
+    assert none.sys_mem_pct_max is None

@@ -87,3 +87,10 @@ def test_the_fixture_was_taken_with_the_fields_the_engine_asks_for() -> None:
     assert SCRIPT_FIELDS == "comm,tid,time,event,ip,sym,symoff,dso"
     first = FIXTURE.read_text(encoding="utf-8").splitlines()[0]
     assert first.split()[:2] == ["nginx", "3367"] and first.rstrip().endswith("cpu-clock:")
+
+
+def test_a_binary_replaced_while_it_ran_folds_like_the_original() -> None:
+    text = ("nginx 123 1.0: cpu-clock:\n"
+            "\t    55d0 ngx_http_write_filter+0x10 (/usr/sbin/nginx (deleted))\n"
+            "\t    55e0 main+0x20 (/usr/sbin/nginx (deleted))\n\n")
+    assert fold_perf_script(text) == {"main (nginx);ngx_http_write_filter (nginx)": 1}

@@ -180,3 +180,15 @@ def test_another_target_than_the_specs_reads_nothing() -> None:
     other = spec.target.__class__(url="http://127.0.0.1:10")
     assert remote_resources(spec, other, make_run(np.full(5, 1_000_000))).samples == ()
 
+
+
+def test_a_rate_whose_window_reaches_before_the_run_is_not_a_sample() -> None:
+    """A rate over the 4 s before each point: points 1 s and 3 s into the run would mix
+    in what the target did before it started (idle time or the previous step's load)."""
+    found = {"cpu_pct": _grid([10.0, 50.0, 30.0]), "rss_bytes": _grid([5e6, 6e6, 7e6])}
+    got = samples_from(found, t0=999.0, window_s=4.0)
+    assert [x.t_s for x in got.samples] == [5.0] and got.samples[0].cpu_pct == 30.0
+    short = samples_from(found, t0=999.0, window_s=10.0)  # a run shorter than the window
+    assert all("cpu_pct" in x.unknown for x in short.samples)
+    assert [x.t_s for x in short.samples] == [1.0, 3.0, 5.0]  # RSS is a gauge: kept
+    assert any("shorter than the rate window" in n and "cpu_pct" in n for n in short.notes)

@@ -52,7 +52,10 @@ def test_bind_and_advertise_are_read_and_default_to_loopback() -> None:
     assert plain is not None and (plain.bind, plain.advertise) == (LOOPBACK, "")
 
 
-@pytest.mark.parametrize("tracing", ["{bind: localhost}", "{advertise: 'http://h:4318/v1'}"])
+@pytest.mark.parametrize("tracing", ["{bind: localhost}", "{advertise: 'http://h:4318/v1'}",
+                                     "{advertise: 'http://10.0.0.5:99999'}",  # no such port:
+                                     "{advertise: 'http://10.0.0.5:'}"])  # a load error, not
+                                                                          # a traceback mid-run
 def test_bind_is_an_address_and_advertise_a_url_without_path(tracing: str) -> None:
     _, errors = _load(tracing)
     assert len(errors) == 1
