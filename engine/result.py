@@ -196,13 +196,14 @@ class FoldedProfile:
     """The target's on-CPU stacks sampled during one run (engine.target.profiler, #21)."""
 
     tool: str
-    """The sampler: 'py-spy'."""
+    """The sampler: 'py-spy' (a Python target) or 'perf' (a native one)."""
     rate: int
     """Samples per second asked of the sampler."""
     duration_s: float
     """How long the sampler ran."""
     stacks: Mapping[str, int] = field(default_factory=dict)
-    """Folded stack ('root;...;leaf', frames 'function (file:line)') -> samples."""
+    """Folded stack ('root;...;leaf') -> samples; py-spy's frames read 'function (file:line)',
+    perf's 'function (library)'."""
     pids: tuple[int, ...] = ()
     note: str = ""
     """Why stacks are missing or partial (sampler not installed, not a Python process)."""
