@@ -24,10 +24,13 @@ from engine.analysis.groups import Group, draws, point, transform
 __all__ = ["NOISE_GROUP", "Noise", "drift_draws", "noise_groups", "run_noise"]
 
 Array = Any
-NOISE_GROUP = 5
-"""Earlier runs enter the drift estimate in groups of this many consecutive runs, each
-around its own mean: a step change between groups (a deploy, a new machine image) adds
-nothing, and one inside a group only widens the interval."""
+NOISE_GROUP = 20
+"""Earlier runs enter the drift estimate as one group around its own mean (up to this
+many; engine.history.baseline keeps at most 20). Not in small groups of consecutive runs:
+on this machine the demo's p95 sat in one of two modes for several runs at a time, groups
+of five saw little spread within each, and a baseline in one mode judged a current run in
+the other a regression (A-vs-A FAIL). A slow regime, or a deploy, counts as spread: wider
+intervals, never a false alarm from it."""
 _WITHIN_DRAWS = 400  # enough to estimate a per-run variance to ~7%
 
 
@@ -124,8 +127,8 @@ def drift_draws(noise: Noise, floor: float, size: int,
 
 
 def noise_groups(runs: Sequence[Any]) -> tuple[tuple[Any, ...], ...]:
-    """Consecutive groups of NOISE_GROUP valid runs (RunResult; a short last group of 2+
-    is kept): the ``noise_runs`` of ``engine.analysis.compare.compare``."""
+    """The valid runs (RunResult) as groups of up to NOISE_GROUP (one, from the history's
+    20), groups of 2+ kept: the ``noise_runs`` of ``engine.analysis.compare.compare``."""
     valid = [r for r in runs if r.validity.valid]
     chunks = (tuple(valid[i:i + NOISE_GROUP]) for i in range(0, len(valid), NOISE_GROUP))
     return tuple(c for c in chunks if len(c) >= 2)
