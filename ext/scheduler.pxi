@@ -56,6 +56,7 @@ cdef class CScheduler:
     cdef public int64_t start_ns, next_ns, lag_max_ns, dispatched, window_ns, wakeups
     cdef public bint finished
     cdef int _fd
+    cdef int64_t _armed  # when the timer was last armed for: the wake-up's planned time
     cdef double* _pts
     cdef Py_ssize_t _npts, _seg
     cdef double _k, _done
@@ -151,6 +152,7 @@ cdef class CScheduler:
     cdef void _arm(self, int64_t when_ns) noexcept:
         if when_ns < 1:
             when_ns = 1  # zero would disarm
+        self._armed = when_ns
         self._spec.it_value.tv_sec = when_ns // 1000000000
         self._spec.it_value.tv_nsec = when_ns % 1000000000
         timerfd_settime(self._fd, TFD_TIMER_ABSTIME, &self._spec, NULL)
@@ -163,7 +165,7 @@ cdef class CScheduler:
         if self.finished:
             return 0
         cdef int64_t now = c_monotonic_ns(), nxt = self.next_ns, late
-        cdef int64_t n = 0, horizon = now + (self.window_ns >> 1)
+        cdef int64_t n = 0, horizon = now + (self.window_ns >> 1), not_before
         cdef CConnection conn
         self.wakeups += 1
         while nxt <= horizon and n < _S_MAX_BATCH:
@@ -187,8 +189,11 @@ cdef class CScheduler:
         elif nxt <= now:  # behind by more than a batch: go on after the loop's other work
             self._arm(now)
         else:
-            # the next wake-up: the next intended time, but not within the window
-            self._arm(nxt if nxt > now + self.window_ns else now + self.window_ns)
+            # the next wake-up: the next intended time, but not within the window of this
+            # one's PLANNED time (from `now`, each late wake-up would push the next one later:
+            # at 1,000/s lateness crept up to half a window)
+            not_before = self._armed + self.window_ns
+            self._arm(nxt if nxt > not_before else not_before)
         return 0
 
     cdef int _send(self, int64_t intended) except -1:

@@ -227,6 +227,7 @@ class Scheduler:
         self.dispatched = self.wakeups = 0
         self.finished = False
         self.lag_max_ns = 0
+        self._armed_ns = 0
         self.next_ns = self._advance()
         self.timer = PreciseTimer.create()
         if self.timer is not None:
@@ -243,6 +244,7 @@ class Scheduler:
         if self.finished:
             return
         if self.timer is not None:  # the first arrival at its time, as CScheduler.start does
+            self._armed_ns = self.next_ns
             self.timer.arm(self.next_ns)
         else:
             self._arm(self.next_ns, monotonic_ns())
@@ -254,10 +256,14 @@ class Scheduler:
             self.timer.close()
             self.timer = None
 
-    def _arm(self, when_ns: int, now_ns: int) -> None:
+    def _arm(self, when_ns: int, now_ns: int, earliest_ns: int | None = None) -> None:
+        """The next wake-up at ``when_ns``, not before ``earliest_ns`` (default a window
+        after ``now_ns``)."""
         if self.timer is not None:
             # re-arming also resets a pending expiry
-            self.timer.arm(max(when_ns, now_ns + self.window_ns))
+            at = max(when_ns, now_ns + self.window_ns if earliest_ns is None else earliest_ns)
+            self._armed_ns = at
+            self.timer.arm(at)
         elif when_ns - now_ns > SPIN_NS:
             self.loop.call_later((when_ns - now_ns - SPIN_NS + 500_000) / 1e9, self._run)
         else:
@@ -297,4 +303,8 @@ class Scheduler:
             self.stop()
         else:
             # behind by more than a batch: arm for "now" (no window) so it goes on at once
-            self._arm(nxt, now - self.window_ns if nxt <= now else now)
+            # the window counts from this wake-up's PLANNED time, as CScheduler's does: from
+            # `now`, each late wake-up pushed the next one later (at 1,000/s lateness crept up
+            # to half a window)
+            self._arm(nxt, now - self.window_ns if nxt <= now else now,
+                      None if nxt <= now else self._armed_ns + self.window_ns)
