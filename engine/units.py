@@ -166,7 +166,11 @@ def parse_change(text: str) -> Change:
 
 
 def format_duration(seconds: float) -> str:
-    """Human form with 3 significant digits: 0.0123 -> '12.3ms'."""
+    """Human form with 3 significant digits: 0.0123 -> '12.3ms' (0.0009996 -> '1ms': the unit
+    is chosen after rounding, never '1e+03µs')."""
+    seconds = float(f"{seconds:.3g}")
+    if abs(seconds) >= 1000:
+        return f"{seconds:.0f}s"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if abs(seconds) >= scale:
             return f"{seconds / scale:.3g}{unit}"
@@ -182,7 +186,8 @@ def human_duration(seconds: float) -> str:
 
 
 def format_rate(per_second: float) -> str:
-    """'1.23k/s' style rate."""
+    """'1.23k/s' style rate (999.6/s reads '1k/s', never '1e+03/s')."""
+    per_second = float(f"{per_second:.3g}")
     if per_second >= 1000:
         return f"{per_second / 1000:.3g}k/s"
     return f"{per_second:.3g}/s"

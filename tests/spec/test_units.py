@@ -68,3 +68,14 @@ def test_effort_levels_and_units() -> None:
     assert parse_effort_hours("4h") == 4.0
     assert parse_effort_hours("2d") == 16.0
     assert parse_effort_hours("low") < parse_effort_hours("medium") < parse_effort_hours("high")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0.0123, "12.3ms"), (0.0009996, "1ms"), (9.9996e-7, "1µs"), (0.99996, "1s"),
+    (1234.0, "1230s"), (5e-10, "0.5ns")])
+def test_a_duration_rounds_before_it_picks_its_unit(seconds: float, text: str) -> None:
+    """'9.33ms -> 1e+03µs' was a hypothesis detail: 999.6 µs rounds to 1 ms, not 1e+03 µs."""
+    from engine.units import format_duration, format_rate
+
+    assert format_duration(seconds) == text
+    assert format_rate(999.6) == "1k/s" and format_rate(12.34) == "12.3/s"
