@@ -36,27 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-"""
+from engine.bench.nginx import nginx_conf
 
 
 @dataclass(frozen=True)
@@ -91,7 +71,7 @@ def nginx() -> Iterator[str]:
     port = free_port()
     with tempfile.TemporaryDirectory() as prefix:
         conf = Path(prefix) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(prefix=prefix, port=port))
+        conf.write_text(nginx_conf(str(prefix), port))
         proc = subprocess.Popen([exe, "-c", str(conf), "-p", prefix],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -9,8 +9,6 @@ test skips, naming that limit; anything else that keeps perf from sampling fails
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -18,32 +16,13 @@ from typing import Any
 
 import pytest
 
-from engine.report.document import validate_document
+from engine.bench.nginx import nginx_conf
 from tests.support.browser import run_chromium
 from tests.support.demo import free_port
-from tests.support.specs import run_cli
+from tests.support.specs import applied_doc
 
 pytestmark = pytest.mark.slow
 
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-"""
 SPEC = """\
 apiVersion: perfopt/v1
 kind: PerformanceFlow
@@ -73,16 +52,10 @@ def _apply(tmp: Path) -> dict[str, Any]:
     port, prefix = free_port(), tmp / "nginx"
     prefix.mkdir()
     conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=prefix, port=port), encoding="utf-8")
+    conf.write_text(nginx_conf(str(prefix), port), encoding="utf-8")
     (tmp / "spec.yaml").write_text(SPEC.format(port=port, nginx=nginx, conf=conf, prefix=prefix),
                                    encoding="utf-8")
-    env = {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1"}
-    result = run_cli("apply", "spec.yaml", "--quiet", cwd=tmp, env=env, timeout=180)
-    assert result.returncode in (0, 1), result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    doc: dict[str, Any] = json.loads((tmp / "reports" / "native-latest.json").read_text())
-    assert validate_document(doc) == []
-    return doc
+    return applied_doc(tmp, "native")
 
 
 def test_perf_names_nginx_code_in_the_top_functions_and_the_flame_graph(tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ goes on with a note (tests/profiling/test_perf_e2e.py: perf on a native target).
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -13,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from engine.report.document import validate_document
 from engine.target.profiler import INSTALL
 from tests.support.browser import run_chromium
 from tests.support.demo import free_port, running_demo
-from tests.support.specs import run_cli
+from tests.support.specs import applied_doc
 
 pytestmark = pytest.mark.slow
 
@@ -46,13 +43,7 @@ def _apply(tmp: Path, target: str, env: dict[str, str] | None = None,
            profiling: str = "rate: 100") -> dict[str, Any]:
     (tmp / "spec.yaml").write_text(SPEC.format(target=target, profiling=profiling),
                                    encoding="utf-8")
-    env = {**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", **(env or {})}
-    result = run_cli("apply", "spec.yaml", "--quiet", cwd=tmp, env=env, timeout=180)
-    assert result.returncode in (0, 1), result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    doc: dict[str, Any] = json.loads((tmp / "reports" / "profiled-latest.json").read_text())
-    assert validate_document(doc) == []
-    return doc
+    return applied_doc(tmp, "profiled", env)
 
 
 def test_the_quadratic_recommendation_is_the_hot_function(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 VALID = """\
 apiVersion: perfopt/v1
@@ -39,3 +42,18 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120.0,
     """Run ``python -m engine ARGS`` as a user would; returns the completed process."""
     return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd or REPO,
                           capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def applied_doc(tmp: Path, name: str, env: dict[str, str] | None = None,
+                timeout: float = 180.0) -> dict[str, Any]:
+    """``apply spec.yaml --quiet`` in ``tmp`` (loopback only, ``env`` added): no traceback,
+    exit 0 or 1, and the JSON report of spec ``name``, checked against its schema."""
+    from engine.report.document import validate_document
+
+    result = run_cli("apply", "spec.yaml", "--quiet", cwd=tmp, timeout=timeout,
+                     env={**os.environ, "PERFOPT_LOOPBACK_ONLY": "1", **(env or {})})
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    doc: dict[str, Any] = json.loads((tmp / "reports" / f"{name}-latest.json").read_text())
+    assert validate_document(doc) == []
+    return doc
