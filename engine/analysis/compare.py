@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.analysis.drift import Noise, drift_draws, run_noise
+from engine.analysis.drift import Noise, Prior, drift_draws, run_noise
 from engine.analysis.groups import Group, draws, inverse, log_scale, point, pool, transform
 from engine.analysis.metrics import is_latency, percentile_of
 from engine.result import RunResult
@@ -79,6 +79,10 @@ class StatsConfig:
     """Between-run standard deviation assumed when no group has two runs to measure it
     (log scale, latency and closed-model throughput; open-model throughput is scheduled
     and error rates vary binomially, so they assume none)."""
+    prior_runs: float = 1.0
+    """Where drift was measured, ``assumed_drift`` also counts as this many earlier runs
+    (engine.analysis.drift.Prior): a two-run baseline is not judged on one degree of
+    freedom alone, and a long history outweighs the assumption (docs/STATISTICS.md)."""
 
 
 @dataclass(frozen=True)
@@ -228,9 +232,12 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
     tb = _widened(transform(metric, draws(gb, metric, size, rng)), noise.design_effect(1))
     floor = cfg.drift_floor
     scheduled = metric == "throughput" and ga.scheduled and gb.scheduled
-    if noise.df == 0 and log_scale(metric) and not scheduled:
-        floor = max(floor, cfg.assumed_drift)  # a prior: one run per side cannot show drift
-    da, db, tau = drift_draws(noise, floor, size, rng)
+    prior = Prior()
+    if log_scale(metric) and not scheduled:
+        prior = Prior(cfg.assumed_drift, cfg.prior_runs)
+        if noise.df == 0:  # one run per side cannot show drift: the assumption stands
+            floor = max(floor, cfg.assumed_drift)
+    da, db, tau = drift_draws(noise, floor, size, rng, prior)
     total = float(np.var((tb + db) - (ta + da)))
     share = float(np.var(db - da)) / total if total > 0 else 0.0
     a_s, b_s = inverse(metric, ta + da), inverse(metric, tb + db)
@@ -242,7 +249,8 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
     return replace(effect, ci_low=lo, ci_high=hi, diff_ci_low=d_lo, diff_ci_high=d_hi,
                    b_ci_low=b_lo, b_ci_high=b_hi, drift_sd=tau, drift_share=share,
                    mde=_mde(metric, math.sqrt(total), effect, cfg.confidence),
-                   flagged_runs=flagged, method=_method(noise, floor, cfg, flagged))
+                   flagged_runs=flagged,
+                   method=_method(noise, floor, cfg, flagged, prior))
 
 
 def _widened(t: Array, design_effect: float) -> Array:
@@ -270,10 +278,13 @@ def _mde(metric: str, se: float, effect: Effect, confidence: float) -> float | N
     return z * se
 
 
-def _method(noise: Noise, floor: float, cfg: StatsConfig, flagged: tuple[str, ...]) -> str:
+def _method(noise: Noise, floor: float, cfg: StatsConfig, flagged: tuple[str, ...],
+            prior: Prior) -> str:
     dof = f"df={noise.df:g}" if noise.df else f"unmeasured, assumed sd {floor:g}"
     if noise.history_df:
         dof += f", {noise.history_df:g} of them from {noise.history_runs} earlier runs in history"
+    if noise.df and prior.df:
+        dof += f", plus a prior of {prior.df:g} run{'' if prior.df == 1 else 's'} at sd {prior.sd:g}"
     text = (f"two-level bootstrap: {cfg.resamples} within-run resamples (1 s blocks where "
             f"kept) + between-run drift ({dof}), seed {cfg.seed}")
     if flagged:

@@ -13,7 +13,7 @@ meeting the hypothesis's expectation (see ``Guard``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,13 +22,14 @@ from engine.analysis.compare import (
     StatsConfig,
     compare,
     higher_is_better,
-    requests_required,
     samples_to_decide,
 )
 from engine.analysis.drift import noise_groups
 from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical
-from engine.analysis.metrics import is_latency, percentile_of
+from engine.analysis.metrics import is_latency
+from engine.analysis.regression_check import RegressionCheck, label, ms_text
+from engine.analysis.regression_scope import between_journeys, holds_gate, not_judged
 from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
 from engine.result import RunResult, Status, worst
 
@@ -53,50 +54,11 @@ RESOLUTION = 0.001
 """A relative change whose whole interval is not beyond 0.1% is not significant (``_beyond``)."""
 
 
-def label(metric: str, journey: str | None) -> str:
-    """'lookup p95' or 'p95': the metric name used in messages and reports."""
-    return f"{journey} {metric}" if journey else metric
-
-
 def merge_tolerances(overrides: Mapping[str, float] | None) -> dict[str, float]:
     """Defaults overridden per metric; signs are ignored (throughput's -10% == 0.10)."""
     merged = dict(DEFAULT_TOLERANCES)
     merged.update({k: abs(float(v)) for k, v in (overrides or {}).items()})
     return merged
-
-
-@dataclass(frozen=True)
-class RegressionCheck:
-    """One metric's verdict. ``change``/CI are relative, except error_rate/availability
-    (absolute difference in fraction points) and guards (the current value itself)."""
-
-    metric: str
-    journey: str | None
-    baseline: float | None
-    current: float | None
-    change: float | None
-    ci_low: float | None
-    ci_high: float | None
-    tolerance: float
-    significant: bool
-    status: Status
-    message: str
-    requests_needed: int | None = None
-    effect: Effect | None = None
-    improved: bool = False
-    """The whole interval lies on the good side of 0 (``significant`` is the bad side)."""
-
-    def to_doc(self) -> dict[str, Any]:
-        """The REPORT_FORMAT ``RegressionCheck`` object."""
-        return {
-            "metric": self.metric, "journey": self.journey, "baseline": self.baseline,
-            "current": self.current, "change": self.change, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "tolerance": self.tolerance,
-            "significant": self.significant, "status": str(self.status),
-            "message": self.message, "requests_needed": self.requests_needed,
-            "confidence": self.effect.confidence if self.effect else None,
-            "mde": self.effect.mde if self.effect else None,
-        }
 
 
 @dataclass(frozen=True)
@@ -165,10 +127,11 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s, earlier),
                     "absolute" if metric in _ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
+    checks = between_journeys(checks)
     checks += [_guard_check(current, g, config) for g in guards]  # finiteness checked inside
-    checks = [_not_judged(c, config) if not _decides(c, set(tolerances or {}), config) else c
+    checks = [not_judged(c, config) if not holds_gate(c, set(tolerances or {}), config) else c
               for c in checks]
-    status = worst((c.status for c in checks if _decides(c, set(tolerances or {}), config)),
+    status = worst((c.status for c in checks if holds_gate(c, set(tolerances or {}), config)),
                    Status.PASS)
     messages = tuple(c.message for c in checks if c.status is Status.FAIL)
     note = "" if base else "no valid baseline runs"
@@ -187,44 +150,6 @@ def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
         return check
     return replace(check, status=Status.INCONCLUSIVE, requests_needed=None,
                    message=f"{label(check.metric, check.journey)}: {problem}")
-
-
-def _decides(check: RegressionCheck, named: Collection[str], cfg: StatsConfig) -> bool:
-    """Whether a check holds the gate. A check the current data structurally cannot decide
-    does not, unless the spec's ``tolerances`` name its metric: a max from one run per side
-    (one observation each), or a tail percentile beyond p95 or one journey's check the
-    current run is too small for (p99 of a 480-request run needs 1000; 96 of its requests
-    are one journey's). More history cannot fix those, only more or longer current runs,
-    so the gate would be INCONCLUSIVE forever. The pooled p50 and p95 always decide (a
-    run too small for them is too little data), and so does every other INCONCLUSIVE."""
-    if check.status is not Status.INCONCLUSIVE or check.metric in named:
-        return True
-    if check.metric == "max":
-        return not (check.effect is not None and check.effect.insufficient)
-    beyond_p95 = is_latency(check.metric) and check.metric != "mean" \
-        and percentile_of(check.metric) > 95.0
-    small_part = check.journey is not None or beyond_p95  # a journey's share, or a far tail
-    return not (small_part and _current_too_small(check, cfg))
-
-
-def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
-    e = check.effect
-    return (e is not None and e.insufficient and e.requests_needed is not None
-            and e.n_b < requests_required(check.metric, cfg))
-
-
-def _not_judged(check: RegressionCheck, cfg: StatsConfig) -> RegressionCheck:
-    """The check as reported when it does not hold the gate: why, and what would make it count."""
-    if check.effect is None:
-        return check
-    name, metric = label(check.metric, check.journey), check.metric
-    require = f"name {metric} in the gate's tolerances to require it"
-    if metric == "max":
-        return replace(check, message=f"{name}: not judged: {check.effect.reason} ({require})")
-    return replace(check, message=(
-        f"{name}: not judged: the current run has {check.effect.n_b} "
-        f"{check.journey + ' ' if check.journey else ''}requests, {metric} "
-        f"needs {requests_required(metric, cfg)} (run longer or faster, or {require})"))
 
 
 def _bad_sign(metric: str) -> float:
@@ -252,11 +177,12 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     bad_point = sign * point
     bad_near, bad_far = sorted((sign * lo, sign * hi))
     significant = _beyond(bad_near, lo, hi, space)
+    if bad_point > tolerance and _immaterial(effect, min_effect_s):
+        # Significant or not: a shift this small passes (it would pass if it were sure).
+        return _result(effect, space, tolerance, significant, Status.PASS, (
+            f"{name}: {_fmt(point, space)} but only {ms_text(effect.diff)} slower, under the "
+            f"minimum effect {ms_text(min_effect_s)} (loopback jitter territory)"))
     if significant and bad_point > tolerance:
-        if _immaterial(effect, min_effect_s):
-            return _result(effect, space, tolerance, True, Status.PASS, (
-                f"{name}: {_fmt(point, space)} but only {_ms(effect.diff)} slower, under the "
-                f"minimum effect {_ms(min_effect_s)} (loopback jitter territory)"))
         return _result(effect, space, tolerance, True, Status.FAIL, _regression_message(
             name, metric, bad_point))
     tol_text = _tol_text(metric, tolerance)
@@ -287,10 +213,6 @@ def _immaterial(effect: Effect, min_effect_s: float) -> bool:
     their own size between runs, and no user notices 0.3 ms."""
     return (is_latency(effect.metric) and effect.diff is not None
             and abs(effect.diff) < min_effect_s)
-
-
-def _ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1e3:.3g} ms"
 
 
 def _resolution_note(effect: Effect, space: str, width: float, tolerance: float) -> str:

@@ -224,3 +224,46 @@ def test_a_max_named_in_the_tolerances_decides_and_an_unnamed_one_says_why_not()
     assert mx.status is Status.INCONCLUSIVE and "max: not judged: max is one observation" in mx.message
     assert unnamed.status is Status.PASS
     assert check_regressions(current, base, {"max": 0.3}).status is Status.INCONCLUSIVE
+
+
+def test_an_unsure_shift_under_the_minimum_effect_passes_like_a_sure_one() -> None:
+    """Issue #14, three identical runs of the shipped specs: a 1 ms journey's p95 read
+    +35% (CI -2%..+101%), 0.35 ms, and held the gate INCONCLUSIVE, while the same shift
+    made significant would PASS under the 1 ms minimum effect. Less evidence of an
+    immaterial shift cannot be worse than more."""
+    rng = np.random.default_rng(12)
+    base = [make_run(rng.lognormal(np.log(m), 0.3, 300).astype(np.int64))
+            for m in (0.8e6, 1.25e6)]  # two baseline runs far apart: a wide interval
+    current = [make_run(rng.lognormal(np.log(1.35e6), 0.3, 300).astype(np.int64))]
+    strict = check_regressions(current, base, {"p50": 0.1})
+    p50 = next(c for c in strict.checks if c.metric == "p50")
+    assert p50.change is not None and p50.change > 0.1 and not p50.significant
+    assert p50.status is Status.INCONCLUSIVE
+    lenient = check_regressions(current, base, {"p50": 0.1}, min_effect_s=0.001)
+    p50 = next(c for c in lenient.checks if c.metric == "p50")
+    assert p50.status is Status.PASS and "under the minimum effect 1 ms" in p50.message
+
+
+def _two_journeys(rng: np.random.Generator) -> RunResult:
+    """platform-proactive's mix: half 21 ms dashboards, half 1 ms profiles."""
+    return make_run({"dashboard": rng.lognormal(np.log(21e6), 0.1, 240).astype(np.int64),
+                     "profile": rng.lognormal(np.log(1e6), 0.1, 240).astype(np.int64)})
+
+
+def test_a_pooled_percentile_between_the_journeys_steps_aside_for_theirs() -> None:
+    """Issue #14: the pooled p50 of a 50/50 mix of 21 ms and 1 ms journeys sits in the gap;
+    its resamples land in either mode (-96%..+2356%), so the gate stayed INCONCLUSIVE on
+    identical runs. Each journey's p50 decided; they judge in its place, and the pooled
+    check says why it does not."""
+    rng = np.random.default_rng(13)
+    base, current = [_two_journeys(rng) for _ in range(2)], [_two_journeys(rng)]
+    result = check_regressions(current, base, journeys=(None, "dashboard", "profile"))
+    pooled = next(c for c in result.checks if c.metric == "p50" and c.journey is None)
+    assert pooled.ci_high is not None and pooled.ci_high > 10.0  # too wide to decide
+    assert not pooled.judged and "falls between the journeys' (dashboard" in pooled.message
+    own = [c for c in result.checks if c.metric == "p50" and c.journey is not None]
+    assert [c.status for c in own] == [Status.PASS, Status.PASS]
+    assert result.status is Status.PASS, [c.message for c in result.checks if c.judged
+                                          and c.status is not Status.PASS]
+    alone = check_regressions(current, base)  # no journey checks: the pooled one holds it
+    assert alone.status is Status.INCONCLUSIVE

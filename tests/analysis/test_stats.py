@@ -12,6 +12,7 @@ from engine.analysis.blocks import flag_disturbed, interval_counts
 from engine.analysis.compare import StatsConfig, compare, samples_to_decide
 from engine.analysis.drift import run_noise
 from engine.analysis.groups import pool
+from engine.analysis.intervals import interval_problem
 from engine.analysis.regression import check_regressions
 from engine.result import RunInterval, RunResult, Status
 from tests.support.runs import drifted_runs, histogram_ns, lognormal_ns, make_run
@@ -54,11 +55,56 @@ def test_a_real_slowdown_has_an_interval_above_zero() -> None:
 
 
 def test_between_run_drift_widens_the_interval() -> None:
-    calm = compare(_runs(1, 3, 5000, drift=0.0), _runs(2, 3, 5000, drift=0.0), "p50")
-    drifty = compare(_runs(1, 3, 5000, drift=0.1), _runs(2, 3, 5000, drift=0.1), "p50")
+    """The measured spread alone (the default prior's pseudo-runs off: they add the
+    assumed 5% to both, which is the next tests' subject)."""
+    cfg = StatsConfig(prior_runs=0)
+    calm = compare(_runs(1, 3, 5000, drift=0.0), _runs(2, 3, 5000, drift=0.0), "p50",
+                   config=cfg)
+    drifty = compare(_runs(1, 3, 5000, drift=0.1), _runs(2, 3, 5000, drift=0.1), "p50",
+                     config=cfg)
     width = [e.ci_high - e.ci_low for e in (calm, drifty)]  # type: ignore[operator]
     assert width[1] > 2 * width[0]
     assert drifty.drift_share > 0.5 > calm.drift_share
+
+
+def _two_run_baseline() -> tuple[list[RunResult], list[RunResult]]:
+    """Two baseline runs 40% apart (one degree of freedom of drift) and one current run
+    between them: the third apply of a fresh history on a noisy machine."""
+    rng = np.random.default_rng(5)
+    base = [make_run(lognormal_ns(rng, 320, 0.006 * k)) for k in (1.0, 1.4)]
+    return base, [make_run(lognormal_ns(rng, 320, 0.0072))]
+
+
+def test_the_drift_prior_keeps_a_two_run_baseline_decidable() -> None:
+    """df=1 alone draws s2 from chi2(1), whose draws near 0 gave -100%..+201935%
+    intervals that no gate can use; one pseudo-run at the assumed 5% keeps it finite and
+    within the sane width."""
+    base, current = _two_run_baseline()
+    bare = compare(base, current, "p95", config=StatsConfig(confidence=0.98, prior_runs=0))
+    with_prior = compare(base, current, "p95", config=StatsConfig(confidence=0.98))
+    assert bare.ci_high is not None and with_prior.ci_high is not None
+    assert bare.ci_low is not None and with_prior.ci_low is not None
+    assert "too wide to decide" in interval_problem(bare.ci_low, bare.ci_high)
+    assert interval_problem(with_prior.ci_low, with_prior.ci_high) == ""
+    assert with_prior.ci_low is not None and with_prior.ci_low < 0.0 < with_prior.ci_high
+    assert "prior of 1 run at sd 0.05" in with_prior.method
+
+
+def test_a_long_history_outweighs_the_drift_prior() -> None:
+    """Steady runs (1% drift): with twenty of them measured the prior's pseudo-run at 5%
+    widens the interval by under half; with three, by far more."""
+    def widths(runs: int) -> tuple[float, float]:
+        out = []
+        for nu in (0.0, 1.0):
+            e = compare(_runs(1, runs, 3000, drift=0.01), _runs(2, 1, 3000, drift=0.01),
+                        "p50", config=StatsConfig(prior_runs=nu))
+            assert e.ci_high is not None and e.ci_low is not None
+            out.append(e.ci_high - e.ci_low)
+        return out[0], out[1]
+
+    few, many = widths(3), widths(20)
+    assert many[1] / many[0] < 1.5
+    assert few[1] / few[0] > many[1] / many[0]
 
 
 def test_error_rate_is_compared_in_absolute_points() -> None:

@@ -1,0 +1,62 @@
+"""One regression check's verdict (``RegressionCheck``) and the label it is shown by.
+
+A module of its own so that the gate (engine.analysis.regression) and the rules for which
+checks hold it (engine.analysis.regression_scope) share the type without a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.analysis.compare import Effect
+from engine.result import Status
+
+__all__ = ["RegressionCheck", "label", "ms_text"]
+
+
+def label(metric: str, journey: str | None) -> str:
+    """'lookup p95' or 'p95': the metric name used in messages and reports."""
+    return f"{journey} {metric}" if journey else metric
+
+
+def ms_text(seconds: float | None) -> str:
+    """'9.33 ms' (3 significant digits), 'n/a' for None."""
+    return "n/a" if seconds is None else f"{seconds * 1e3:.3g} ms"
+
+
+@dataclass(frozen=True)
+class RegressionCheck:
+    """One metric's verdict. ``change``/CI are relative, except error_rate/availability
+    (absolute difference in fraction points) and guards (the current value itself)."""
+
+    metric: str
+    journey: str | None
+    baseline: float | None
+    current: float | None
+    change: float | None
+    ci_low: float | None
+    ci_high: float | None
+    tolerance: float
+    significant: bool
+    status: Status
+    message: str
+    requests_needed: int | None = None
+    effect: Effect | None = None
+    improved: bool = False
+    """The whole interval lies on the good side of 0 (``significant`` is the bad side)."""
+    judged: bool = True
+    """False when the check does not hold the gate for a reason found after it was made
+    (engine.analysis.regression_scope); its message then says why."""
+
+    def to_doc(self) -> dict[str, Any]:
+        """The REPORT_FORMAT ``RegressionCheck`` object."""
+        return {
+            "metric": self.metric, "journey": self.journey, "baseline": self.baseline,
+            "current": self.current, "change": self.change, "ci_low": self.ci_low,
+            "ci_high": self.ci_high, "tolerance": self.tolerance,
+            "significant": self.significant, "status": str(self.status),
+            "message": self.message, "requests_needed": self.requests_needed,
+            "confidence": self.effect.confidence if self.effect else None,
+            "mde": self.effect.mde if self.effect else None,
+        }
