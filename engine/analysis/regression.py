@@ -127,12 +127,11 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s, earlier),
                     "absolute" if metric in _ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
-    checks = between_journeys(checks)
+    checks = between_journeys(checks, set(tolerances or {}))
     checks += [_guard_check(current, g, config) for g in guards]  # finiteness checked inside
-    checks = [not_judged(c, config) if not holds_gate(c, set(tolerances or {}), config) else c
-              for c in checks]
-    status = worst((c.status for c in checks if holds_gate(c, set(tolerances or {}), config)),
-                   Status.PASS)
+    checks = [c if holds_gate(c, set(tolerances or {}), config)
+              else replace(not_judged(c, config), judged=False) for c in checks]
+    status = worst((c.status for c in checks if c.judged), Status.PASS)
     messages = tuple(c.message for c in checks if c.status is Status.FAIL)
     note = "" if base else "no valid baseline runs"
     return RegressionResult(status, tuple(checks), messages, note)
@@ -177,11 +176,12 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     bad_point = sign * point
     bad_near, bad_far = sorted((sign * lo, sign * hi))
     significant = _beyond(bad_near, lo, hi, space)
-    if bad_point > tolerance and _immaterial(effect, min_effect_s):
-        # Significant or not: a shift this small passes (it would pass if it were sure).
+    if bad_point > tolerance and _immaterial(effect, min_effect_s, surely=not significant):
         return _result(effect, space, tolerance, significant, Status.PASS, (
             f"{name}: {_fmt(point, space)} but only {ms_text(effect.diff)} slower, under the "
-            f"minimum effect {ms_text(min_effect_s)} (loopback jitter territory)"))
+            f"minimum effect {ms_text(min_effect_s)} (loopback jitter territory)"
+            + ("" if significant else
+               f"; at most {ms_text(effect.diff_ci_high)} at the interval's far end")))
     if significant and bad_point > tolerance:
         return _result(effect, space, tolerance, True, Status.FAIL, _regression_message(
             name, metric, bad_point))
@@ -207,12 +207,16 @@ def _beyond(near: float, lo: float, hi: float, space: str) -> bool:
     return width and near > (RESOLUTION if space == "relative" else 0.0)
 
 
-def _immaterial(effect: Effect, min_effect_s: float) -> bool:
+def _immaterial(effect: Effect, min_effect_s: float, surely: bool = False) -> bool:
     """A latency shift smaller than the gate's minimum effect (absolute seconds) is not a
     regression however significant: sub-millisecond latencies on a shared machine move by
-    their own size between runs, and no user notices 0.3 ms."""
-    return (is_latency(effect.metric) and effect.diff is not None
-            and abs(effect.diff) < min_effect_s)
+    their own size between runs, and no user notices 0.3 ms. ``surely``: for a shift that
+    is not significant, the interval's far end must be under it too (a +35% of 1 ms whose
+    interval allows +1.01 ms is no evidence of a small shift)."""
+    if not is_latency(effect.metric) or effect.diff is None or abs(effect.diff) >= min_effect_s:
+        return False
+    return not surely or (effect.diff_ci_high is not None
+                          and effect.diff_ci_high < min_effect_s)
 
 
 def _resolution_note(effect: Effect, space: str, width: float, tolerance: float) -> str:

@@ -46,8 +46,8 @@ class RegressionCheck:
     improved: bool = False
     """The whole interval lies on the good side of 0 (``significant`` is the bad side)."""
     judged: bool = True
-    """False when the check does not hold the gate for a reason found after it was made
-    (engine.analysis.regression_scope); its message then says why."""
+    """Whether the check holds the gate (engine.analysis.regression_scope); when not, its
+    message says why and what would make it count."""
 
     def to_doc(self) -> dict[str, Any]:
         """The REPORT_FORMAT ``RegressionCheck`` object."""
@@ -55,7 +55,7 @@ class RegressionCheck:
             "metric": self.metric, "journey": self.journey, "baseline": self.baseline,
             "current": self.current, "change": self.change, "ci_low": self.ci_low,
             "ci_high": self.ci_high, "tolerance": self.tolerance,
-            "significant": self.significant, "status": str(self.status),
+            "significant": self.significant, "status": str(self.status), "judged": self.judged,
             "message": self.message, "requests_needed": self.requests_needed,
             "confidence": self.effect.confidence if self.effect else None,
             "mde": self.effect.mde if self.effect else None,

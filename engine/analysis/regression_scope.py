@@ -20,35 +20,59 @@ from engine.result import Status
 __all__ = ["between_journeys", "holds_gate", "not_judged"]
 
 
-def between_journeys(checks: Sequence[RegressionCheck]) -> list[RegressionCheck]:
-    """A pooled percentile whose interval is too wide because it falls between the
+def between_journeys(checks: Sequence[RegressionCheck],
+                     named: Collection[str] = ()) -> list[RegressionCheck]:
+    """A pooled percentile whose interval is too wide because it falls in a gap between the
     journeys' latencies (50/50 of a 21 ms and a 1 ms journey: the resamples' p50 lands in
     either mode, -96%..+2356%) steps aside when each journey's own check of that metric
-    decided: they carry what the pooled one cannot. Its interval is not estimable (the
-    sample has almost no density at the quantile), not merely uncertain."""
-    return [_steps_aside(c, checks) or c for c in checks]
+    decided with a usable interval: they carry what the pooled one cannot. Its interval is
+    not estimable (the sample has almost no density at the quantile), not merely
+    uncertain. A metric the spec's ``tolerances`` name never steps aside."""
+    return [c if c.metric in named else (_steps_aside(c, checks) or c) for c in checks]
+
+
+GAP_RATIO = 2.0
+"""The journeys on either side of the pooled value must differ by this factor, before and
+after: a mixture's quantile always lies between its parts' own; only a gap makes it jump."""
 
 
 def _steps_aside(check: RegressionCheck,
                  checks: Sequence[RegressionCheck]) -> RegressionCheck | None:
-    lo, hi, value = check.ci_low, check.ci_high, check.current
+    lo, hi = check.ci_low, check.ci_high
     if (check.journey is not None or check.status is not Status.INCONCLUSIVE
             or not is_latency(check.metric) or check.metric in ("mean", "max")
-            or lo is None or hi is None or value is None
+            or lo is None or hi is None
             or interval_problem(lo, hi, "relative", sure_bad=True)  # not finite: no
             or not interval_problem(lo, hi, "relative")):  # sane width: it decides
         return None
     own = [c for c in checks if c.journey is not None and c.metric == check.metric]
-    values = [c.current for c in own if c.current is not None]
-    if (len(own) < 2 or len(values) < len(own)
-            or any(c.status is Status.INCONCLUSIVE for c in own)
-            or not min(values) < value < max(values)):
+    if len(own) < 2 or not all(_decided(c) for c in own):
+        return None
+    if not (_in_gap(check.current, [c.current for c in own])
+            and _in_gap(check.baseline, [c.baseline for c in own])):
         return None
     shown = ", ".join(f"{c.journey} {ms_text(c.current)}" for c in own)
     return replace(check, judged=False, message=(
-        f"{check.message}; not judged: the pooled {check.metric} {ms_text(value)} falls between "
-        f"the journeys' ({shown}), so it has no stable value; each journey's "
-        f"{check.metric} decided instead"))
+        f"{check.message}; not judged: the pooled {check.metric} {ms_text(check.current)} "
+        f"falls in the gap between the journeys' ({shown}), so it has no stable value; each "
+        f"journey's {check.metric} decided instead"))
+
+
+def _decided(check: RegressionCheck) -> bool:
+    """A FAIL, or a PASS on a usable interval: what may stand in for the pooled check."""
+    if check.status is Status.FAIL:
+        return True
+    return (check.status is Status.PASS and check.ci_low is not None
+            and check.ci_high is not None and not interval_problem(check.ci_low, check.ci_high))
+
+
+def _in_gap(value: float | None, parts: Sequence[float | None]) -> bool:
+    """Is ``value`` between two of ``parts`` at least GAP_RATIO apart, none in between?"""
+    if value is None or any(p is None or p <= 0 for p in parts):
+        return False
+    below = [p for p in parts if p is not None and p < value]
+    above = [p for p in parts if p is not None and p > value]
+    return bool(below and above) and min(above) >= GAP_RATIO * max(below)
 
 
 def holds_gate(check: RegressionCheck, named: Collection[str], cfg: StatsConfig) -> bool:
@@ -57,8 +81,9 @@ def holds_gate(check: RegressionCheck, named: Collection[str], cfg: StatsConfig)
     (one observation each), or a tail percentile beyond p95 or one journey's check the
     current run is too small for (p99 of a 480-request run needs 1000; 96 of its requests
     are one journey's). More history cannot fix those, only more or longer current runs,
-    so the gate would be INCONCLUSIVE forever. The pooled p50 and p95 always decide (a
-    run too small for them is too little data), and so does every other INCONCLUSIVE."""
+    so the gate would be INCONCLUSIVE forever. The pooled p50 and p95 decide (a run too
+    small for them is too little data) unless they fall in a gap between the journeys
+    (``between_journeys``), and so does every other INCONCLUSIVE."""
     if not check.judged:
         return False
     if check.status is not Status.INCONCLUSIVE or check.metric in named:
