@@ -114,6 +114,14 @@ def _pooled(spec: dict) -> str:  # type: ignore[type-arg]
     return "; ".join(out)
 
 
+def _failed(spec: dict) -> str:  # type: ignore[type-arg]
+    """An A-vs-A false alarm's failed checks and host note: what to look at."""
+    reg = spec.get("regression") or {}
+    fails = [c.get("message", "") for c in reg.get("checks") or [] if c.get("status") == "FAIL"]
+    note = f" ({reg['host_note']})" if reg.get("host_note") else ""
+    return f"; A-vs-A FAILED on: {' | '.join(fails)}{note}" if fails else ""
+
+
 def regression(reps: int, seconds: int) -> tuple[Counter[str], Counter[str]]:
     """(A-vs-A gate statuses, slowed-down gate statuses): each slowed run is judged
     against a copy of the A history so it never enters the baseline."""
@@ -134,7 +142,7 @@ def regression(reps: int, seconds: int) -> tuple[Counter[str], Counter[str]]:
             aa[sa] += 1
             slow[sb] += 1
             print(f"regression rep {i + 1}: A-vs-A {sa}, 20% slowdown {sb}; slowdown "
-                  f"{_pooled(b)}", flush=True)
+                  f"{_pooled(b)}{_failed(a)}", flush=True)
     return aa, slow
 
 
