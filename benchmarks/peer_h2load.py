@@ -11,9 +11,10 @@ throwaway server as benchmarks/peer_wrk.py), then for each round and rate runs h
 (``--h1 -c50 -t1 --rps R/50``: h2load's --rps is per client) and the engine's CLI as a
 user runs it (``perfopt-engine apply`` of a generated spec: 50 connections, one worker,
 the target's processes sampled, live progress on a pseudo-terminal), alternating so
-drift hits both equally. ``--idle-rate`` (default 100/s) adds an engine-only run at a low
-rate: what the scheduler, the progress line, the sampler and the interval roll cost when
-there is almost nothing to send.
+drift hits both equally. ``--idle-rate`` (default 100/s) adds a low rate: what the
+scheduler, the progress line, the sampler and the interval roll cost when there is almost
+nothing to send, beside h2load's cost for the same sends (the floor: a wake-up to send and
+one to read each answer).
 
 Columns: generator CPU-seconds of the whole process (user + system from wait4, start-up
 and report writing included), the engine's CPU during the load alone (the report's
@@ -128,14 +129,13 @@ def _drain(fd: int, keep: list[bytes] | None = None) -> None:
 
 def table(url: str, rates: list[float], rounds: int, seconds: float,
           idle_rate: float) -> list[str]:
-    peer: dict[float, list[Sample]] = {r: [] for r in rates}
-    ours: dict[float, list[Sample]] = {r: [] for r in [*rates, idle_rate] if r > 0}
+    every = [*rates, idle_rate] if idle_rate > 0 else list(rates)
+    peer: dict[float, list[Sample]] = {r: [] for r in every}
+    ours: dict[float, list[Sample]] = {r: [] for r in every}
     for _ in range(rounds):
-        for rate in rates:
-            peer[rate].append(run_h2load(url, rate, seconds))
+        for rate in every:  # the idle rate too: h2load's CPU there is the floor of the
+            peer[rate].append(run_h2load(url, rate, seconds))  # wake-ups both need
             ours[rate].append(run_engine(url, rate, seconds))
-        if idle_rate > 0:
-            ours[idle_rate].append(run_engine(url, idle_rate, seconds))
     rows = [f"### Open model at fixed rates, {CONNECTIONS} connections, {seconds:g} s runs, "
             f"{rounds} round(s) alternating (medians); load average "
             f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}", "",
