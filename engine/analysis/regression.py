@@ -127,9 +127,10 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s, earlier),
                     "absolute" if metric in _ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
-    checks = between_journeys(checks, set(tolerances or {}))
+    named = set(tolerances or {})
+    checks = between_journeys(checks, named)
     checks += [_guard_check(current, g, config) for g in guards]  # finiteness checked inside
-    checks = [c if holds_gate(c, set(tolerances or {}), config)
+    checks = [c if holds_gate(c, named, config)
               else replace(not_judged(c, config), judged=False) for c in checks]
     status = worst((c.status for c in checks if c.judged), Status.PASS)
     messages = tuple(c.message for c in checks if c.status is Status.FAIL)

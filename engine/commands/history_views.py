@@ -15,6 +15,7 @@ from engine.gates.actions import REGRESSION_ESCALATION, regression_action
 from engine.history.changepoint import ChangePoint, ChangePointView
 from engine.history.regression import Recheck
 from engine.history.store import Pin, StoredRun
+from engine.report.fmt import shown_status
 from engine.result import RunResult
 
 __all__ = [
@@ -168,7 +169,8 @@ def _check_row(check: RegressionCheck) -> list[str]:
         "pts" if check.metric in ("error_rate", "availability") else "%")
     return [label(check.metric, check.journey), fmt_metric(check.metric, check.baseline),
             fmt_metric(check.metric, check.current), _change(check.metric, check.change),
-            interval, tolerance, _significance(check), str(check.status)]
+            interval, tolerance, _significance(check),
+            shown_status(str(check.status), check.judged)]
 
 
 def _significance(check: RegressionCheck) -> str:

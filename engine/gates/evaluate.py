@@ -64,9 +64,12 @@ def regression_gate(e: Evidence, gate: Gate) -> GateResult:
         why = "history disabled" if not e.driven.spec.history.enabled else "no run to compare"
         return _result(gate, Status.INCONCLUSIVE, f"no regression check: {why}")
     status = Status(str(reg.status))
-    passed = sum(str(c.status) == "PASS" for c in reg.checks)
+    judged = [c for c in reg.checks if c.judged]
+    passed = sum(str(c.status) == "PASS" for c in judged)
+    aside = len(reg.checks) - len(judged)
     message = reg.messages[0] if reg.messages else (
-        reg.note or f"{passed}/{len(reg.checks)} metrics within tolerance of the baseline")
+        reg.note or f"{passed}/{len(judged)} judged metrics within tolerance of the baseline"
+        + (f" ({aside} not judged)" if aside else ""))
     if reg.host_note:
         message += f" ({reg.host_note})"
     return _result(gate, status, message, [c.message for c in reg.checks])

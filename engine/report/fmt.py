@@ -8,7 +8,7 @@ from typing import Any
 
 __all__ = [
     "cell", "fmt_bytes", "fmt_change", "fmt_num", "fmt_pct", "fmt_rate", "fmt_s", "fmt_value",
-    "primary_runs", "target_output_tail",
+    "primary_runs", "shown_status", "target_output_tail",
 ]
 
 TAIL_LINES = 10
@@ -114,3 +114,10 @@ def ci_label(items: Sequence[Mapping[str, Any]]) -> str:
     """'98% CI' from the first item stating its confidence; 'CI' when none does."""
     level = next((i["confidence"] for i in items if i.get("confidence")), None)
     return f"{level * 100:g}% CI" if level else "CI"
+
+
+def shown_status(status: str, judged: bool = True) -> str:
+    """A regression check's status as every table shows it (Markdown, HTML, `compare`):
+    'not judged' when it does not hold the gate (``judged`` false); an INCONCLUSIVE there
+    would read as the reason a PASS gate is not PASS."""
+    return status if judged else "not judged"

@@ -15,6 +15,7 @@ from engine.report.fmt import (
     fmt_rate,
     fmt_s,
     fmt_value,
+    shown_status,
 )
 from engine.report.md_parts import bullets, no_data, table
 from engine.report.md_production import production_markdown
@@ -240,7 +241,7 @@ def improvements(doc: Doc, spec: Doc) -> str:
     for r in (spec.get("regression") or {}).get("checks") or []:
         rows.append([f"vs history: {_label(r)}", fmt_value(r["metric"], r.get("baseline")),
                      fmt_value(r["metric"], r.get("current")), fmt_change(r.get("change")),
-                     r["status"]])
+                     shown_status(r["status"], r.get("judged", True))])
     if not rows:
         return no_data("No before/after measurement in this apply.")
     return table(["Metric", "Before", "After", "Change", "Verdict"], rows)
@@ -282,7 +283,8 @@ def monitoring(doc: Doc, spec: Doc) -> str:
                   fmt_value(c["metric"], c.get("current")),
                   fmt_change(c.get("change")), f"{fmt_change(c.get('ci_low'))} .. "
                   f"{fmt_change(c.get('ci_high'))}", fmt_change(c.get("tolerance")),
-                  "yes" if c["significant"] else "no", c["status"]] for c in checks]))
+                  "yes" if c["significant"] else "no",
+                  shown_status(c["status"], c.get("judged", True))] for c in checks]))
         cps = reg.get("changepoints") or []
         if cps:
             parts.append("Change points:\n\n" + bullets(

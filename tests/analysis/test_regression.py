@@ -298,3 +298,31 @@ def test_a_pooled_percentile_with_no_gap_around_it_does_not_step_aside() -> None
     assert not _in_gap(5e-3, [1e-3, 3e-3, 4.6e-3, 9e-3])  # 4.6 and 9 ms: under 2x
     assert _in_gap(5e-3, [1e-3, 4.4e-3, 9e-3]) is True
     assert not _in_gap(None, [1e-3, 9e-3]) and not _in_gap(5e-3, [None, 9e-3])
+
+
+def test_every_output_shows_a_check_that_steps_aside_as_not_judged() -> None:
+    """One flag, one word: the Markdown table, `compare`'s table and the gate's message
+    count the pooled p50 in the gap as not judged, never as the INCONCLUSIVE beside a PASS."""
+    from engine.commands.history_views import _check_row
+    from engine.gates.evaluate import Evidence, regression_gate
+    from engine.records import Analysed
+    from engine.report.md_loadtests import monitoring
+    from engine.spec.model import Gate
+    from tests.gates.test_gates import _outcome
+
+    rng = np.random.default_rng(13)
+    base, current = [_two_journeys(rng) for _ in range(2)], [_two_journeys(rng)]
+    result = check_regressions(current, base, journeys=(None, "dashboard", "profile"))
+    pooled = next(c for c in result.checks if c.metric == "p50" and c.journey is None)
+    assert result.status is Status.PASS and not pooled.judged
+    doc = result.to_doc({"mode": "last", "runs": 2, "days": None, "pinned": None,
+                         "hosts_excluded": 0, "noise_runs": 0})
+    row = next(line for line in monitoring({}, {"regression": doc}).splitlines()
+               if line.startswith("| p50 |"))
+    assert row.rstrip().endswith("| not judged |")
+    assert _check_row(pooled)[-1] == "not judged"
+    gate = regression_gate(Evidence(_outcome(), Analysed(regression=result)),
+                           Gate("regression", "regression"))
+    judged = sum(c.judged for c in result.checks)
+    assert f"/{judged} judged metrics within tolerance" in gate.message
+    assert f"({len(result.checks) - judged} not judged)" in gate.message
