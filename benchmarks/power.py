@@ -115,10 +115,11 @@ def _pooled(spec: dict) -> str:  # type: ignore[type-arg]
 
 
 def _failed(spec: dict) -> str:  # type: ignore[type-arg]
-    """An A-vs-A false alarm's failed checks and host note: what to look at."""
+    """An A-vs-A false alarm's failed checks and notes (a busier host, a slower machine):
+    what to look at."""
     reg = spec.get("regression") or {}
     fails = [c.get("message", "") for c in reg.get("checks") or [] if c.get("status") == "FAIL"]
-    note = f" ({reg['host_note']})" if reg.get("host_note") else ""
+    note = "".join(f" ({reg[k]})" for k in ("host_note", "machine_note") if reg.get(k))
     return f"; A-vs-A FAILED on: {' | '.join(fails)}{note}" if fails else ""
 
 

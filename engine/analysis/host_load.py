@@ -17,7 +17,7 @@ from typing import Any
 
 import psutil
 
-from engine.analysis.resources import summarize
+from engine.analysis.resources import measured_here, summarize
 from engine.result import RunResult
 
 __all__ = ["BUSIER_CORES", "HostLoad", "host_load", "other_cores"]
@@ -32,10 +32,8 @@ def other_cores(run: RunResult, cpus: int | None = None) -> float | None:
     else ``cpus``, else this one's). None without the generator's own CPU (a run recorded
     before it was kept), for a scale-out run (its generators ran elsewhere), for a remote
     target's samples (they describe its machine), or without two samples or a duration."""
-    if "generator_cpu_s" not in run.extra or "hosts" in run.extra:
+    if "generator_cpu_s" not in run.extra or not measured_here(run):
         return None
-    if any(r.cores or "sys_cpu_pct" in r.unknown for r in run.resources):
-        return None  # a remote target's machine (read from its Prometheus), not this host
     s = summarize(run.resources)
     if s.samples < 2 or s.sys_cpu_pct_mean is None or run.duration_s <= 0:
         return None

@@ -27,6 +27,7 @@ from engine.analysis.compare import (
 from engine.analysis.drift import noise_groups
 from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical
+from engine.analysis.machine_speed import MachineSpeed, machine_speed
 from engine.analysis.metrics import is_latency
 from engine.analysis.regression_check import RegressionCheck, label, ms_text
 from engine.analysis.regression_scope import between_journeys, holds_gate, not_judged
@@ -74,12 +75,25 @@ class RegressionResult:
     """What ``judge_regression`` judged with (None from a bare ``check_regressions``)."""
     host: HostLoad | None = None
     """Other work on the machine during the current run vs the baseline (None unsampled)."""
+    speed: MachineSpeed | None = None
+    """The machine's own speed (a fixed probe) now vs the baseline's (None unprobed)."""
 
     @property
     def host_note(self) -> str:
         """'the host was busier: ...' beside a verdict short of PASS, else '' (one sentence
         for the gate's message and every report format)."""
         return self.host.note if self.host and self.status is not Status.PASS else ""
+
+    @property
+    def machine_note(self) -> str:
+        """'the machine was slower: ...' beside a verdict short of PASS, else '' (like
+        ``host_note``: said, never judged)."""
+        return self.speed.note if self.speed and self.status is not Status.PASS else ""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes said beside the verdict, in order (the gate's message, ``compare``)."""
+        return tuple(n for n in (self.host_note, self.machine_note) if n)
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -89,7 +103,9 @@ class RegressionResult:
                 "checks": [c.to_doc() for c in self.checks],
                 "changepoints": [dict(c) for c in changepoints],
                 "host_load": self.host.to_doc() if self.host is not None else None,
-                "host_note": self.host_note}
+                "host_note": self.host_note,
+                "machine_speed": self.speed.to_doc() if self.speed is not None else None,
+                "machine_note": self.machine_note}
 
 
 def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult],
@@ -102,7 +118,8 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
     result = check_regressions(current, baseline, settings.tolerances, settings.journeys,
                                settings.guards, min_effect_s=settings.min_effect_s,
                                noise_runs=noise_runs)
-    return replace(result, settings=settings, host=host_load(current, baseline))
+    return replace(result, settings=settings, host=host_load(current, baseline),
+                   speed=machine_speed(current, baseline))
 
 
 

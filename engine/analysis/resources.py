@@ -11,9 +11,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.result import ResourceSample
+from engine.result import ResourceSample, RunResult
 
-__all__ = ["ResourceSummary", "summarize"]
+__all__ = ["ResourceSummary", "measured_here", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,16 @@ class ResourceSummary:
     sys_mem_pct_max: float | None
     io_bytes_per_s: float | None
     """Disk read + write bytes per second of the target tree."""
+
+
+def measured_here(run: RunResult) -> bool:
+    """Did the machine figures of ``run`` (its machine-wide samples, its machine-speed
+    probe) come from the host that generated its load? Not for a scale-out run (its
+    generators ran elsewhere) nor for a remote target's samples (read from its Prometheus:
+    they describe its machine). engine.analysis.host_load and machine_speed both ask."""
+    if "hosts" in run.extra:
+        return False
+    return not any(r.cores or "sys_cpu_pct" in r.unknown for r in run.resources)
 
 
 def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),

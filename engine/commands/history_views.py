@@ -208,6 +208,7 @@ def compare_text(base: Sequence[StoredRun], b: StoredRun, checked: Recheck, host
               if str(c.status) == "INCONCLUSIVE" and c.message]
     lines.append(f"regression gate verdict: {result.status}"
                  + (f" ({result.note})" if result.note else ""))
+    lines += [f"note: {n}" for n in result.notes]  # a busier host, a slower machine
     return "\n".join(lines)
 
 

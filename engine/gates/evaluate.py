@@ -70,8 +70,7 @@ def regression_gate(e: Evidence, gate: Gate) -> GateResult:
     message = reg.messages[0] if reg.messages else (
         reg.note or f"{passed}/{len(judged)} judged metrics within tolerance of the baseline"
         + (f" ({aside} not judged)" if aside else ""))
-    if reg.host_note:
-        message += f" ({reg.host_note})"
+    message += "".join(f" ({note})" for note in reg.notes)
     return _result(gate, status, message, [c.message for c in reg.checks])
 
 

@@ -45,10 +45,12 @@ def read_history(spec: Spec, run: RunResult, store: HistoryStore) -> tuple[Histo
     was read before the fault is kept)."""
     found = HistoryFindings()
     try:
+        host = host_fingerprint()
         selection = select_baseline(store, spec.name, run.profile, spec.history.baseline,
-                                    host_fingerprint(), now=run.started_at)
+                                    host, now=run.started_at)
         found = HistoryFindings(selection)
-        found = replace(found, regression=_regression(spec, run, selection))
+        here = replace(run, extra={**run.extra, "host": host.hash})  # as a stored run says
+        found = replace(found, regression=_regression(spec, here, selection))
         views = changepoint_views(store, spec.name, profile=run.profile)
         return replace(found, changepoints=tuple(c.to_doc() for v in views
                                                  for c in v.changepoints)), ""

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
+from engine.analysis.machine_speed import MACHINE_SPEED
 from engine.redact import redact
 from engine.result import (
     CheckResult,
@@ -122,9 +123,10 @@ def meta_doc(run: RunResult, extra: Mapping[str, Any] | None = None) -> str:
     })
 
 
-KEPT_EXTRA = ("generator_cpu_s", "host_cpus")
+KEPT_EXTRA = ("generator_cpu_s", "host_cpus", MACHINE_SPEED)
 """RunResult.extra entries a stored run keeps: what engine.analysis.host_load reads of a
-baseline run (the generator's own CPU, the generating machine's CPU count)."""
+baseline run (the generator's own CPU, the generating machine's CPU count) and what
+engine.analysis.machine_speed reads (the machine-speed probe's summary)."""
 
 
 def _decode(text: str) -> Any:

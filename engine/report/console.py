@@ -8,7 +8,7 @@ from typing import Any
 from engine.report.advice_text import first_screen
 from engine.report.details_text import details_run, plain_lines
 from engine.report.fmt import target_output_tail
-from engine.report.md_loadtests import recovery_text, spike_shape
+from engine.report.md_loadtests import recovery_text, regression_notes, spike_shape
 
 Doc = Mapping[str, Any]
 
@@ -55,6 +55,7 @@ def _spec_lines(spec: Doc) -> list[str]:
              for g in spec["gates"]]
     lines.append("gates: " + ", ".join(gates))
     lines += [f"! {m}" for m in spec["messages"]]
+    lines += [f"! note: {n}" for n in regression_notes(spec.get("regression"))]
     lines += [f"{head.lower()}: {x}" for head, xs in first_screen(spec) for x in xs]
     lines += _target_output(spec)
     return lines

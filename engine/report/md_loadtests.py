@@ -22,8 +22,9 @@ from engine.report.md_production import production_markdown
 from engine.report.md_resources import resources_table
 
 __all__ = [
-    "KINDS", "improvements", "journey_table", "kind_section", "load_tests", "monitoring", "roi",
-    "server_timing_table", "spike_levels", "spike_shape", "validity_line",
+    "KINDS", "improvements", "journey_table", "kind_section", "load_tests", "monitoring",
+    "regression_notes", "roi", "server_timing_table", "spike_levels", "spike_shape",
+    "validity_line",
 ]
 
 Doc = Mapping[str, Any]
@@ -262,6 +263,12 @@ def roi(doc: Doc, spec: Doc) -> str:
     return "\n\n".join(parts)
 
 
+def regression_notes(reg: Doc | None) -> list[str]:
+    """The notes the regression result says beside its verdict (a busier host, a slower
+    machine: engine.analysis computed them), for every renderer; [] without any."""
+    return [str(reg[k]) for k in ("host_note", "machine_note") if reg and reg.get(k)]
+
+
 def monitoring(doc: Doc, spec: Doc) -> str:
     """Regression vs the recorded history and error-budget burn."""
     reg = spec.get("regression")
@@ -271,7 +278,7 @@ def monitoring(doc: Doc, spec: Doc) -> str:
         window = f" over {b['days']:g} days" if b.get("days") is not None else ""
         parts.append(f"Regression check vs history: **{reg['status']}** (baseline: {b['mode']}, "
                      f"{b['runs']} run(s){window})."
-                     + (f" Note: {reg['host_note']}." if reg.get("host_note") else ""))
+                     + "".join(f" Note: {n}." for n in regression_notes(reg)))
         checks = reg.get("checks") or []
         if checks:
             parts.append(table(

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from engine.result import ResourceSample
+from engine.target.speed_probe import SpeedProbe
 
 __all__ = ["Sampler", "find_processes", "shift"]
 
@@ -124,11 +125,13 @@ class Sampler:
     fixed rate) lets the period double after each sample that saw nothing change (target
     CPU within 2 points, the same memory, threads, fds and connections) up to that bound,
     and fall back to ``interval_s`` at the first change: an idle target costs less.
+    ``probe``: a machine-speed probe the thread runs at its start, every ``probe.every_s``
+    and at its end (engine.target.speed_probe); read it after ``stop``.
     """
 
     def __init__(self, target: int | Sequence[int] | str, interval_s: float = 0.1, *,
                  t0: float | None = None, max_samples: int = 20_000,
-                 max_interval_s: float | None = None) -> None:
+                 max_interval_s: float | None = None, probe: SpeedProbe | None = None) -> None:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
         if max_samples < 16:
@@ -153,6 +156,7 @@ class Sampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.probe = probe
 
     @property
     def t0_unix(self) -> float | None:
@@ -203,13 +207,25 @@ class Sampler:
         self._cached = []
 
     def _loop(self) -> None:
+        self._probe(final=False)
         next_at = time.monotonic() + self._period
         while not self._stop.wait(max(0.0, next_at - time.monotonic())):
             with contextlib.suppress(Exception):  # a sampler must never take the run down
                 self._sample_once()
+            self._probe(final=False)
             next_at += self._period
             if next_at < time.monotonic():  # fell behind (suspended, overloaded): skip, don't burst
                 next_at = time.monotonic() + self._period
+        self._probe(final=True)
+
+    def _probe(self, final: bool) -> None:
+        """The machine-speed probe, when due (or at the end), off the driver's thread."""
+        if self.probe is not None:
+            with contextlib.suppress(Exception):
+                if final:
+                    self.probe.probe()
+                else:
+                    self.probe.maybe()
 
     def _adapt(self, cpu_pct: float, r: _Reading) -> None:
         """Double the period while nothing changes (up to ``max_interval_s``); back to

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from engine.analysis.machine_speed import MACHINE_SPEED
 from engine.driver import ProgressEvent, run_profile
 from engine.driver.resolve import getaddrinfo_within
 from engine.hotpath.native import Recorder
@@ -27,6 +28,7 @@ from engine.target.managed import ManagedTarget, StartConfig, StartInterrupted, 
 from engine.target.profiler import finish, profile_run
 from engine.target.prom_resources import RESOURCE_NOTES, remote_resources
 from engine.target.sampler import IDLE_MAX_INTERVAL_S, Sampler, shift
+from engine.target.speed_probe import SpeedProbe
 
 __all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
 
@@ -181,18 +183,24 @@ class Executor:
             samples = shift(samples, run.started_at - sampler.t0_unix)  # t_s from the run's start
         if hook and hook.reason:  # the gate's reason says more than the driver's "by a check"
             run = dataclasses.replace(run, aborted=True, abort_reason=hook.reason)
+        local = bool(samples)  # this host's samples: the probe ran beside them
         if not samples:  # a remote target: its Prometheus, when target.metrics names one
             remote = remote_resources(self.spec, session.target, run)
             samples = remote.samples
             if remote.notes:  # the drive stage makes them report messages
                 run = dataclasses.replace(run, extra={**run.extra, RESOURCE_NOTES: remote.notes})
+        speed = sampler.probe.summary() if local and sampler and sampler.probe else None
+        if speed is not None:  # the machine's speed while it ran (engine.target.speed_probe)
+            run = dataclasses.replace(run, extra={**run.extra, MACHINE_SPEED: speed})
         return dataclasses.replace(run, resources=samples, cpu_profile=folded)
 
     def _sampler(self, session: TargetSession) -> Sampler | None:
+        """This host's sampler with the machine-speed probe; None for a target that is not
+        a local process (a remote one: no probe either, as no host-load figure)."""
         target: int | tuple[int, ...] | str | None = session.pids or session.process_name
         if not target:
             return None
-        return Sampler(target, max_interval_s=IDLE_MAX_INTERVAL_S).start()
+        return Sampler(target, max_interval_s=IDLE_MAX_INTERVAL_S, probe=SpeedProbe()).start()
 
 
 

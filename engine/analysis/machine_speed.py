@@ -1,0 +1,98 @@
+"""Whether this machine itself ran slower during the current run than during the baseline
+runs (issue #14).
+
+On a shared VM the same code sometimes runs ~1.7x slower for seconds at a time, with no
+busier neighbour process to show for it (engine.analysis.host_load sees none) and flat
+steal time: an A-vs-A regression gate then FAILs and the reader blames the code. The
+resource sampler's thread times a fixed piece of work in its own thread CPU time during
+every run (engine.target.speed_probe, ``RunResult.extra['machine_speed']``); this module
+compares the current run's median probe time with the baseline runs' and says so beside
+the verdict when the machine was clearly slower. Like the host-load note it never changes
+the verdict: a real regression measured on a slow machine is still not a pass.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.analysis.resources import measured_here
+from engine.result import RunResult
+
+__all__ = ["MACHINE_SPEED", "SLOWER_BY", "MachineSpeed", "machine_speed", "probe_ns"]
+
+MACHINE_SPEED = "machine_speed"
+"""The ``RunResult.extra`` key of a run's probe summary, {median_ns, p90_ns, probes}
+(engine.target.session stores it; the history keeps it)."""
+SLOWER_BY = 0.20
+"""A current median probe time this much above the baseline runs' median is worth saying:
+above the spread of whole-run medians on a quiet machine (docs/STATISTICS.md), well under
+the ~1.7x episodes that made A-vs-A gates fail."""
+
+
+def probe_ns(run: RunResult) -> float | None:
+    """The median thread CPU time (ns) of the machine-speed probes during ``run``; None for
+    a run without probes (recorded before the probe existed, or a target that is not a local
+    process) and, by host_load's rule (``measured_here``), for a scale-out run or a remote
+    target's samples."""
+    doc = run.extra.get(MACHINE_SPEED)
+    if not isinstance(doc, Mapping) or not measured_here(run):
+        return None
+    median, probes = doc.get("median_ns"), doc.get("probes")
+    if not isinstance(median, int | float) or not isinstance(probes, int) or probes < 1:
+        return None
+    return float(median) if median > 0 else None
+
+
+@dataclass(frozen=True)
+class MachineSpeed:
+    """Median probe times (ns): the current runs' and the baseline runs'."""
+
+    current_ns: float
+    baseline_ns: float
+
+    @property
+    def slowdown(self) -> float:
+        """How much longer the probe took now, as a fraction (+0.41 = 41% slower)."""
+        return self.current_ns / self.baseline_ns - 1.0
+
+    @property
+    def slower(self) -> bool:
+        return self.current_ns >= self.baseline_ns * (1.0 + SLOWER_BY)  # no 0.19999 at 20%
+
+    @property
+    def note(self) -> str:
+        """The sentence for the report when the machine was slower, else ''."""
+        if not self.slower:
+            return ""
+        return (f"the machine was slower: it ran a fixed CPU probe {self.slowdown:.0%} slower "
+                f"during this run than during the baseline runs ({_ms(self.current_ns)} vs "
+                f"{_ms(self.baseline_ns)} median); a slowdown here may be the machine's, not "
+                "the code's (re-run to tell)")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"current_probe_ns": round(self.current_ns), "baseline_probe_ns":
+                round(self.baseline_ns), "slowdown": round(self.slowdown, 4),
+                "slower": self.slower}
+
+
+def _ms(ns: float) -> str:
+    return f"{ns / 1e6:.2f} ms"
+
+
+def machine_speed(current: Sequence[RunResult],
+                  baseline: Sequence[RunResult]) -> MachineSpeed | None:
+    """The current runs' median probe time vs the baseline runs' (each side: the median of
+    its runs' medians); None when either side has no probes. A baseline run recorded on
+    another host (``extra['host']``, when the current run's is known) is left out: another
+    machine's speed says nothing about this one's."""
+    host = next((r.extra["host"] for r in current if r.extra.get("host")), None)
+    now = [t for t in map(probe_ns, current) if t is not None]
+    before = [t for t in (probe_ns(r) for r in baseline
+                          if host is None or r.extra.get("host") in (None, host))
+              if t is not None]
+    if not now or not before:
+        return None
+    return MachineSpeed(statistics.median(now), statistics.median(before))

@@ -1,0 +1,111 @@
+"""The machine ran a fixed probe slower during the current run: said beside the regression
+verdict, never judged (issue #14).
+
+On a shared VM the same code sometimes ran ~1.7x slower for seconds, and an A-vs-A gate
+FAILED with nothing to tell the reader the machine, not the code, had changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from engine.analysis.machine_speed import (
+    MACHINE_SPEED,
+    SLOWER_BY,
+    MachineSpeed,
+    machine_speed,
+    probe_ns,
+)
+from engine.analysis.regression import RegressionResult, judge_regression
+from engine.analysis.regression_settings import RegressionSettings
+from engine.result import RunResult, Status
+from tests.support.analysis import sample
+from tests.support.runs import drifted_runs
+
+BASE_NS = 500_000
+
+
+def _probed(run: RunResult, median_ns: float, host: str | None = None) -> RunResult:
+    """``run`` with a machine-speed probe summary (and a history host, when given)."""
+    extra = {**run.extra, MACHINE_SPEED: {"median_ns": int(median_ns),
+                                          "p90_ns": int(median_ns * 1.2), "probes": 6}}
+    return dataclasses.replace(run, extra={**extra, **({"host": host} if host else {})})
+
+
+def _runs(seed: int, count: int, median_s: float = 0.02, drift: float = 0.01
+          ) -> list[RunResult]:
+    return drifted_runs(np.random.default_rng(seed), count, 4000, median_s=median_s, drift=drift)
+
+
+def _judge(current: Sequence[RunResult], base: Sequence[RunResult]) -> RegressionResult:
+    return judge_regression(current, base, RegressionSettings(), ())
+
+
+def test_a_slowdown_on_a_slower_machine_says_so_and_still_fails() -> None:
+    base = [_probed(r, BASE_NS * f) for r, f in zip(_runs(5, 3), (0.95, 1.0, 1.05), strict=True)]
+    slow = _runs(6, 1, median_s=0.03, drift=0.0)
+    plain = _judge(slow, base)  # the current run without probes: no figure, same verdict
+    result = _judge([_probed(slow[0], BASE_NS * 1.41)], base)
+    assert plain.speed is None and plain.machine_note == ""
+    assert result.status is plain.status is Status.FAIL  # a slow machine is no excuse
+    assert [c.status for c in result.checks] == [c.status for c in plain.checks]
+    assert result.messages == plain.messages
+    assert result.speed == MachineSpeed(BASE_NS * 1.41, BASE_NS)  # vs the baselines' median
+    assert result.speed.slower and abs(result.speed.slowdown - 0.41) < 1e-9
+    note = result.machine_note
+    assert note.startswith("the machine was slower: it ran a fixed CPU probe 41% slower")
+    assert "(0.70 ms vs 0.50 ms median)" in note and result.notes == (note,)
+    doc = result.to_doc({})
+    assert doc["machine_note"] == note
+    assert doc["machine_speed"] == {"current_probe_ns": 705_000, "baseline_probe_ns": 500_000,
+                                    "slowdown": 0.41, "slower": True}
+
+
+def test_the_same_speed_adds_no_note_and_a_pass_is_never_annotated() -> None:
+    runs = [_probed(r, BASE_NS) for r in _runs(7, 4)]
+    same = _judge(runs[:1], runs[1:])
+    assert same.speed is not None and not same.speed.slower and same.machine_note == ""
+    just_under = MachineSpeed(BASE_NS * (1 + SLOWER_BY) - 1, BASE_NS)
+    assert not just_under.slower and just_under.note == ""
+    assert MachineSpeed(BASE_NS * (1 + SLOWER_BY), BASE_NS).slower
+    calm = _judge([_probed(runs[0], BASE_NS * 2)], runs[1:])
+    assert calm.status is Status.PASS and calm.speed is not None and calm.speed.slower
+    assert calm.machine_note == "" and calm.notes == ()  # beside a verdict short of PASS only
+    assert calm.to_doc({})["machine_speed"]["slower"] is True
+
+
+def test_no_figure_without_probes_on_both_sides() -> None:
+    runs = _runs(8, 4)
+    probed = [_probed(r, BASE_NS) for r in runs]
+    assert machine_speed(runs[:1], probed[1:]) is None  # a current run without probes
+    assert machine_speed(probed[:1], runs[1:]) is None  # baseline runs recorded before it
+    assert machine_speed(probed[:1], probed[1:]) is not None
+    broken = dataclasses.replace(runs[0], extra={MACHINE_SPEED: {"median_ns": 0, "probes": 0}})
+    assert probe_ns(broken) is None
+    result = _judge(runs[:1], probed[1:])
+    assert result.speed is None and result.to_doc({})["machine_speed"] is None
+
+
+def test_scale_out_and_remote_runs_follow_the_host_load_rules() -> None:
+    """A scale-out run's generators ran elsewhere; a remote target's samples describe its
+    machine: neither says how fast this one was (engine.analysis.host_load's rule)."""
+    run = _probed(_runs(9, 1)[0], BASE_NS)
+    assert probe_ns(run) == BASE_NS
+    scaled = dataclasses.replace(run, extra={**run.extra, "hosts": [{"name": "g1"}]})
+    remote = dataclasses.replace(run, resources=(dataclasses.replace(sample(1.0), cores=8),))
+    local = dataclasses.replace(run, resources=(sample(1.0), sample(2.0)))
+    assert probe_ns(scaled) is None and probe_ns(remote) is None and probe_ns(local) == BASE_NS
+
+
+def test_baseline_runs_from_another_host_are_left_out() -> None:
+    runs = _runs(10, 3)
+    current = _probed(runs[0], BASE_NS * 1.5, host="aaaa")
+    other = _probed(runs[1], BASE_NS * 3, host="bbbb")  # a slower machine altogether
+    same = _probed(runs[2], BASE_NS, host="aaaa")
+    assert machine_speed([current], [other, same]) == MachineSpeed(BASE_NS * 1.5, BASE_NS)
+    assert machine_speed([current], [other]) is None
+    unknown = _probed(runs[0], BASE_NS * 1.5)  # a current run with no host: all baselines
+    assert machine_speed([unknown], [other, same]) == MachineSpeed(BASE_NS * 1.5, BASE_NS * 2)
