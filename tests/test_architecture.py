@@ -170,7 +170,7 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-heavy = sorted(m for m in ("numpy", "scipy", "psutil", "engine.hotpath._native", "uvloop", "rich")
+heavy = sorted(m for m in ("numpy", "scipy", "psutil", "engine.hotpath._native", "uvloop")
                if m in sys.modules)
 print("HEAVY=" + ",".join(heavy))
 """

@@ -1,12 +1,14 @@
 """Progress events of a run, and the one renderer that prints them (used by the CLI).
 
 The driver only emits events (frozen dataclasses) through a callback; ``ProgressPrinter``
-turns them into a live line on a terminal (rich), plain periodic lines otherwise, or
+turns them into a live line on a terminal (rewritten in place), plain periodic lines otherwise, or
 nothing when quiet. It writes to the stream it was given and nowhere else.
 """
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -147,34 +149,32 @@ class ProgressPrinter:
 
 
 class _LiveLine:
-    """A single rewritten status line (rich Live); falls back to carriage returns."""
+    """A single status line rewritten in place: a carriage return, the line cut to the
+    terminal's width, erase to the end of the line; erased when the run ends. One write per
+    interval: rich's Live did the same at ~3 ms of CPU a refresh, 0.3% of a core at one
+    refresh a second, a sixth of the open model's idle budget (#20)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self._live: Any = None
-        try:
-            from rich.console import Console
-            from rich.live import Live
-            from rich.text import Text
-        except ImportError:
-            return
-        self._text = Text
-        self._live = Live(Text(""), console=Console(file=stream), auto_refresh=False,
-                          transient=True)
-        self._live.start()
+        self._shown = False
 
     def update(self, line: str) -> None:
-        if self._live is not None:
-            self._live.update(self._text(line), refresh=True)
-        else:
-            self.stream.write("\r" + line)
-            self.stream.flush()
+        self.stream.write("\r" + line[:max(20, _columns(self.stream) - 1)] + "\x1b[K")
+        self.stream.flush()
+        self._shown = True
 
     def stop(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-        else:
-            self.stream.write("\n")
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _columns(stream: TextIO) -> int:
+    """The terminal's width (asked each time: it may be resized), 100 when unknown."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return 100
 
 
 def _live_line(stream: TextIO) -> _LiveLine:

@@ -67,7 +67,7 @@ class Processes:
     def __init__(self, count: int, hooks: Hooks,
                  merge: Callable[[list[dict[str, Any]]], Any]) -> None:
         self.count, self.hooks, self.merge = count, hooks, merge
-        ctx = mp.get_context("spawn")  # no fork: the parent may hold threads (CLI, rich)
+        ctx = mp.get_context("spawn")  # no fork: the parent may hold threads (the sampler's)
         pipes = [ctx.Pipe() for _ in range(count)]
         self.conns = [p[0] for p in pipes]
         self.procs = [ctx.Process(target=child_main, args=(p[1],), daemon=True)

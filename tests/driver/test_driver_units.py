@@ -242,12 +242,17 @@ def test_plain_printer_writes_lines_and_quiet_writes_nothing() -> None:
     assert quiet.getvalue() == ""
 
 
-def test_live_printer_on_a_tty_does_not_crash() -> None:
+def test_live_printer_on_a_tty_rewrites_one_line() -> None:
     out = io.StringIO()
     printer = ProgressPrinter(out, tty=True)
     for e in events():
         printer(e)  # type: ignore[arg-type]
-    assert "done: 99 requests" in out.getvalue()
+    text = out.getvalue()
+    assert "done: 99 requests" in text
+    # the live line is rewritten in place and erased before the summary line
+    live = text.index("\r")
+    assert "99/s of 100/s" in text[live:text.index("\n", live)]
+    assert "\r\x1b[Krun " in text
 
 
 def test_redirect_path_same_origin_only() -> None:
