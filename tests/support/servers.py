@@ -45,6 +45,7 @@ class TestServer:
         self.server_timing, self.tls = server_timing, tls
         self._requests: list[bytes] = []
         self._bodies: list[bytes] = []
+        self._heads: dict[Any, bytes] = {}  # each connection's request being answered
         self.stall_until = 0.0
         self.port = 0
         self._lock = threading.Lock()
@@ -116,6 +117,7 @@ class TestServer:
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
             pass
         finally:
+            self._heads.pop(writer, None)
             with contextlib.suppress(Exception):
                 writer.close()
 
@@ -123,6 +125,7 @@ class TestServer:
         head = await reader.readuntil(b"\r\n\r\n")
         arrived = time.monotonic()
         self._requests.append(head)
+        self._heads[writer] = head
         length = _content_length(head)
         self._bodies.append(await reader.readexactly(length) if length else b"")
         if self.delay_s:
@@ -173,7 +176,7 @@ class TestServer:
         return False
 
     async def _redirect(self, w: asyncio.StreamWriter) -> bool:
-        path = self._requests[-1].split(b" ")[1]
+        path = self._heads[w].split(b" ")[1]  # this connection's: others may have sent since
         where = {b"/start": b"/next", b"/abs": b"http://127.0.0.1:%d/next" % self.port,
                  b"/away": b"http://192.0.2.1/next", b"/loop": b"/loop"}.get(path)
         if where is None:
