@@ -51,6 +51,9 @@ GATE_CONFIG = StatsConfig(confidence=0.98)
 metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
 
 _ABSOLUTE = frozenset({"error_rate", "availability"})
+_NOTED = frozenset({Status.FAIL, Status.INCONCLUSIVE})
+"""Verdicts the host and machine notes are said beside: a PASS needs no excuse, and an
+INVALID run judged nothing a slower machine could explain."""
 RESOLUTION = 0.001
 """A relative change whose whole interval is not beyond 0.1% is not significant (``_beyond``)."""
 
@@ -80,15 +83,15 @@ class RegressionResult:
 
     @property
     def host_note(self) -> str:
-        """'the host was busier: ...' beside a verdict short of PASS, else '' (one sentence
+        """'the host was busier: ...' beside a FAIL or INCONCLUSIVE verdict, else '' (one sentence
         for the gate's message and every report format)."""
-        return self.host.note if self.host and self.status is not Status.PASS else ""
+        return self.host.note if self.host and self.status in _NOTED else ""
 
     @property
     def machine_note(self) -> str:
-        """'the machine was slower: ...' beside a verdict short of PASS, else '' (like
+        """'the machine was slower: ...' beside a FAIL or INCONCLUSIVE verdict, else '' (like
         ``host_note``: said, never judged)."""
-        return self.speed.note if self.speed and self.status is not Status.PASS else ""
+        return self.speed.note if self.speed and self.status in _NOTED else ""
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -118,8 +121,9 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
     result = check_regressions(current, baseline, settings.tolerances, settings.journeys,
                                settings.guards, min_effect_s=settings.min_effect_s,
                                noise_runs=noise_runs)
-    return replace(result, settings=settings, host=host_load(current, baseline),
-                   speed=machine_speed(current, baseline))
+    valid = [r for r in baseline if r.validity.valid]  # the runs the checks compared with
+    return replace(result, settings=settings, host=host_load(current, valid),
+                   speed=machine_speed(current, valid))
 
 
 

@@ -109,3 +109,27 @@ def test_baseline_runs_from_another_host_are_left_out() -> None:
     assert machine_speed([current], [other]) is None
     unknown = _probed(runs[0], BASE_NS * 1.5)  # a current run with no host: all baselines
     assert machine_speed([unknown], [other, same]) == MachineSpeed(BASE_NS * 1.5, BASE_NS * 2)
+
+
+def _invalid(run: RunResult) -> RunResult:
+    return dataclasses.replace(run, validity=dataclasses.replace(
+        run.validity, valid=False, reasons=("generator saturated",)))
+
+
+def test_invalid_baseline_runs_are_not_the_speed_compared_with() -> None:
+    # the checks drop invalid baseline runs; the notes must compare with the same runs
+    base = [_probed(r, BASE_NS) for r in _runs(11, 2)]
+    slow_but_invalid = [_invalid(_probed(r, BASE_NS * 3)) for r in _runs(12, 2)]
+    current = _probed(_runs(13, 1, median_s=0.03, drift=0.0)[0], BASE_NS * 1.1)
+    result = _judge([current], [*base, *slow_but_invalid])
+    assert result.speed == MachineSpeed(BASE_NS * 1.1, BASE_NS)  # the invalid 3x left out
+
+
+def test_an_invalid_current_run_gets_no_note() -> None:
+    # an INVALID run judged nothing, so nothing is for a slower machine to explain
+    base = [_probed(r, BASE_NS) for r in _runs(14, 3)]
+    current = _invalid(_probed(_runs(15, 1, median_s=0.03, drift=0.0)[0], BASE_NS * 2))
+    result = _judge([current], base)
+    assert result.status is Status.INVALID
+    assert result.speed is not None and result.speed.slower
+    assert result.machine_note == "" and result.notes == ()

@@ -108,3 +108,29 @@ def test_compare_says_it_from_the_stored_runs(slower: SpecResult,
         back = store.load_result(int(run_id))
     primary = slower.driven.primary
     assert primary is not None and back.extra[MACHINE_SPEED] == primary.extra[MACHINE_SPEED]
+
+
+def test_apply_compares_only_with_runs_of_its_own_host(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """apply stamps the current run with this host before judging: a baseline recorded on
+    another machine (chosen with ``other_hosts: true``) says nothing about this one's
+    speed, so there is no figure at all rather than a comparison with a 3x slower host."""
+    from engine.history import record as record_mod
+    from engine.history.fingerprint import make_fingerprint
+
+    history = f"history: {{path: {tmp_path / 'h.db'}, baseline: {{other_hosts: true}}}}\n"
+    specs, errors = load_text(VALID + GATE + history)
+    assert not errors, errors
+    spec, rng = specs[0], np.random.default_rng(4)
+    store = open_store(spec)
+    assert isinstance(store, HistoryStore)
+    with store:
+        other = make_fingerprint("Slow CPU", 2, "6.1", "3.11.7")
+        monkeypatch.setattr(record_mod, "host_fingerprint", lambda: other)
+        for k in range(3):
+            _apply(spec, _run(k, rng, 1.0, PROBE_NS * 3), store)
+        here = make_fingerprint("Fast CPU", 2, "6.1", "3.11.7")
+        monkeypatch.setattr(record_mod, "host_fingerprint", lambda: here)
+        result = _apply(spec, _run(3, rng, 1.0, PROBE_NS), store).analysed.regression
+    assert result is not None and len(result.checks) > 0  # the other host's runs were compared
+    assert result.speed is None and result.machine_note == ""  # ... but not for speed

@@ -63,12 +63,26 @@ def test_the_probe_leaves_the_gil_to_the_driver_while_it_sorts() -> None:
     assert _ran_beside(lambda: [probe.probe() for _ in range(5)])  # numpy lets go of it
 
 
+class _WhereProbe(SpeedProbe):
+    """Records which thread ran each probe."""
+
+    def __init__(self, every_s: float) -> None:
+        super().__init__(every_s)
+        self.threads: set[int] = set()
+
+    def probe(self) -> int:
+        self.threads.add(threading.get_ident())
+        return super().probe()
+
+
 def test_the_sampler_thread_probes_at_its_start_while_it_runs_and_at_its_end() -> None:
-    probe = SpeedProbe(every_s=0.1)
+    probe = _WhereProbe(every_s=0.1)
     sampler = Sampler(os.getpid(), interval_s=0.05, probe=probe).start()
     time.sleep(0.35)
     sampler.stop()
     assert probe.count >= 4  # start, >= 2 periodic, end
+    # all on the sampler's own thread: never the caller's (the driver's event loop)
+    assert len(probe.threads) == 1 and threading.get_ident() not in probe.threads
     assert Sampler(os.getpid()).probe is None  # only the drive session asks for one
 
 
