@@ -120,6 +120,9 @@ def _failed(spec: dict) -> str:  # type: ignore[type-arg]
     reg = spec.get("regression") or {}
     fails = [c.get("message", "") for c in reg.get("checks") or [] if c.get("status") == "FAIL"]
     note = "".join(f" ({reg[k]})" for k in ("host_note", "machine_note") if reg.get(k))
+    speed = reg.get("machine_speed") or {}
+    if "slowdown" in speed and not reg.get("machine_note"):  # what the probe saw, said or not
+        note += f" (machine-speed probe {speed['slowdown']:+.0%} vs the baseline runs)"
     return f"; A-vs-A FAILED on: {' | '.join(fails)}{note}" if fails else ""
 
 
