@@ -21,11 +21,14 @@ from typing import Any
 from engine.analysis.resources import measured_here
 from engine.result import RunResult
 
-__all__ = ["MACHINE_SPEED", "SLOWER_BY", "MachineSpeed", "machine_speed", "probe_ns"]
+__all__ = ["MACHINE_SPEED", "PROBE_WORK", "SLOWER_BY", "MachineSpeed", "machine_speed", "probe_ns"]
 
 MACHINE_SPEED = "machine_speed"
-"""The ``RunResult.extra`` key of a run's probe summary, {median_ns, p90_ns, probes}
+"""The ``RunResult.extra`` key of a run's probe summary, {median_ns, p90_ns, probes, work}
 (engine.target.session stores it; the history keeps it)."""
+PROBE_WORK = "sqlite-scan-20000"
+"""The work whose times are compared (engine.target.speed_probe.WORK, checked equal by a
+test: analysis does not import the target): runs that timed other work give no figure."""
 SLOWER_BY = 0.20
 """A current median probe time this much above the baseline runs' median is worth saying:
 above the spread of whole-run medians on a quiet machine (docs/STATISTICS.md), well under
@@ -35,10 +38,10 @@ the ~1.7x episodes that made A-vs-A gates fail."""
 def probe_ns(run: RunResult) -> float | None:
     """The median thread CPU time (ns) of the machine-speed probes during ``run``; None for
     a run without probes (recorded before the probe existed, or a target that is not a local
-    process) and, by host_load's rule (``measured_here``), for a scale-out run or a remote
-    target's samples."""
+    process), for probes of other work than ``PROBE_WORK``, and, by host_load's rule
+    (``measured_here``), for a scale-out run or a remote target's samples."""
     doc = run.extra.get(MACHINE_SPEED)
-    if not isinstance(doc, Mapping) or not measured_here(run):
+    if not isinstance(doc, Mapping) or doc.get("work") != PROBE_WORK or not measured_here(run):
         return None
     median, probes = doc.get("median_ns"), doc.get("probes")
     if not isinstance(median, int | float) or not isinstance(probes, int) or probes < 1:

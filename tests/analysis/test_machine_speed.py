@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.analysis.machine_speed import (
     MACHINE_SPEED,
+    PROBE_WORK,
     SLOWER_BY,
     MachineSpeed,
     machine_speed,
@@ -30,7 +31,7 @@ BASE_NS = 500_000
 
 def _probed(run: RunResult, median_ns: float, host: str | None = None) -> RunResult:
     """``run`` with a machine-speed probe summary (and a history host, when given)."""
-    extra = {**run.extra, MACHINE_SPEED: {"median_ns": int(median_ns),
+    extra = {**run.extra, MACHINE_SPEED: {"median_ns": int(median_ns), "work": PROBE_WORK,
                                           "p90_ns": int(median_ns * 1.2), "probes": 6}}
     return dataclasses.replace(run, extra={**extra, **({"host": host} if host else {})})
 
@@ -83,8 +84,14 @@ def test_no_figure_without_probes_on_both_sides() -> None:
     assert machine_speed(runs[:1], probed[1:]) is None  # a current run without probes
     assert machine_speed(probed[:1], runs[1:]) is None  # baseline runs recorded before it
     assert machine_speed(probed[:1], probed[1:]) is not None
-    broken = dataclasses.replace(runs[0], extra={MACHINE_SPEED: {"median_ns": 0, "probes": 0}})
+    broken = dataclasses.replace(runs[0], extra={MACHINE_SPEED: {"median_ns": 0, "probes": 0,
+                                                                 "work": PROBE_WORK}})
     assert probe_ns(broken) is None
+    # another work's times (the first version's numpy sort) are not this one's
+    other = {**probed[0].extra[MACHINE_SPEED], "work": "numpy-sort-16384"}
+    unnamed = {k: v for k, v in other.items() if k != "work"}
+    assert probe_ns(dataclasses.replace(probed[0], extra={MACHINE_SPEED: other})) is None
+    assert probe_ns(dataclasses.replace(probed[0], extra={MACHINE_SPEED: unnamed})) is None
     result = _judge(runs[:1], probed[1:])
     assert result.speed is None and result.to_doc({})["machine_speed"] is None
 

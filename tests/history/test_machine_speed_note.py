@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.analysis.machine_speed import MACHINE_SPEED
+from engine.analysis.machine_speed import MACHINE_SPEED, PROBE_WORK
 from engine.commands import history as cmd
 from engine.history.record import open_store
 from engine.history.store import HistoryStore
@@ -37,7 +37,8 @@ def _run(k: int, rng: np.random.Generator, scale: float, probe_ns: int) -> RunRe
     drift = float(np.exp(rng.normal(0.0, 0.02))) * scale
     run = make_run({"lookup": lognormal_ns(rng, 4000, 0.02 * drift),
                     "signup": lognormal_ns(rng, 1000, 0.03 * drift)}, duration_s=10.0)
-    probes = {"median_ns": probe_ns, "p90_ns": probe_ns * 11 // 10, "probes": 6}
+    probes = {"median_ns": probe_ns, "p90_ns": probe_ns * 11 // 10, "probes": 6,
+              "work": PROBE_WORK}
     return dataclasses.replace(run, started_at=1.8e9 + 60.0 * k,
                                extra={**run.extra, MACHINE_SPEED: probes})
 
