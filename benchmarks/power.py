@@ -119,7 +119,7 @@ def _failed(spec: dict) -> str:  # type: ignore[type-arg]
     what to look at."""
     reg = spec.get("regression") or {}
     fails = [c.get("message", "") for c in reg.get("checks") or [] if c.get("status") == "FAIL"]
-    note = "".join(f" ({reg[k]})" for k in ("host_note", "machine_note") if reg.get(k))
+    note = "".join(f" ({n})" for n in reg.get("notes") or [])
     speed = reg.get("machine_speed") or {}
     if "slowdown" in speed and not reg.get("machine_note"):  # what the probe saw, said or not
         note += f" (machine-speed probe {speed['slowdown']:+.0%} vs the baseline runs)"

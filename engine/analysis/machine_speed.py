@@ -27,8 +27,9 @@ MACHINE_SPEED = "machine_speed"
 """The ``RunResult.extra`` key of a run's probe summary, {median_ns, p90_ns, probes, work}
 (engine.target.session stores it; the history keeps it)."""
 PROBE_WORK = "sqlite-scan-20000"
-"""The work whose times are compared (engine.target.speed_probe.WORK, checked equal by a
-test: analysis does not import the target): runs that timed other work give no figure."""
+"""The work whose times are compared: engine.target.speed_probe scans this many rows
+(PROBE_ROWS, held to this name by a test) and writes this name in every summary; runs
+that timed other work give no figure."""
 SLOWER_BY = 0.20
 """A current median probe time this much above the baseline runs' median is worth saying:
 above the spread of whole-run medians on a quiet machine (docs/STATISTICS.md), well under

@@ -108,7 +108,8 @@ class RegressionResult:
                 "host_load": self.host.to_doc() if self.host is not None else None,
                 "host_note": self.host_note,
                 "machine_speed": self.speed.to_doc() if self.speed is not None else None,
-                "machine_note": self.machine_note}
+                "machine_note": self.machine_note,
+                "notes": list(self.notes)}
 
 
 def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult],

@@ -264,9 +264,9 @@ def roi(doc: Doc, spec: Doc) -> str:
 
 
 def regression_notes(reg: Doc | None) -> list[str]:
-    """The notes the regression result says beside its verdict (a busier host, a slower
-    machine: engine.analysis computed them), for every renderer; [] without any."""
-    return [str(reg[k]) for k in ("host_note", "machine_note") if reg and reg.get(k)]
+    """The notes the regression result says beside its verdict, in its order (its JSON
+    ``notes``: engine.analysis computed the list), for every renderer; [] without any."""
+    return [str(n) for n in (reg or {}).get("notes") or []]
 
 
 def monitoring(doc: Doc, spec: Doc) -> str:

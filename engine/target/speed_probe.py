@@ -29,15 +29,17 @@ import time
 from array import array
 from typing import Any
 
+from engine.analysis.machine_speed import PROBE_WORK
+
 __all__ = ["PROBE_EVERY_S", "PROBE_ROWS", "WORK", "SpeedProbe"]
 
 PROBE_EVERY_S = 2.0
 """Seconds between probes while a run is sampled (plus one at its start and its end)."""
 PROBE_ROWS = 20_000
 """Rows the probe scans: ~0.7 ms of one core on the dev VM."""
-WORK = f"sqlite-scan-{PROBE_ROWS}"
-"""Names the work in every summary: probe times of other work (another size, the numpy sort
-of the first version) are not compared with these."""
+WORK = PROBE_WORK
+"""Names the work in every summary (engine.analysis.machine_speed compares only this work's
+times: another size, or the numpy sort of the first version, gives no figure)."""
 _QUERY = "SELECT count(*) FROM probe WHERE email = 'nobody@probe.test'"
 """No index and no match: every row is read and compared, the same work every time."""
 

@@ -79,6 +79,7 @@ def test_the_note_is_one_sentence_in_every_output(slower: SpecResult) -> None:
     assert validate_document(doc) == []
     reg = doc["specs"][0]["regression"]
     assert reg["machine_note"] == note and reg["machine_speed"]["slower"] is True
+    assert reg["notes"] == [note]  # the one list every renderer below shows
     assert reg["machine_speed"]["current_probe_ns"] == PROBE_NS * 8 // 5
     assert f"Note: {note}." in markdown.render(doc)
     assert f"! note: {note}" in console.render_summary(doc).splitlines()

@@ -17,7 +17,7 @@ from engine.analysis.machine_speed import MACHINE_SPEED, PROBE_WORK, probe_ns
 from engine.spec.model import Journey, LoadProfile, Request, RunSettings, Spec, Target
 from engine.target.sampler import Sampler
 from engine.target.session import ExecOptions, Executor, TargetSession
-from engine.target.speed_probe import WORK, SpeedProbe
+from engine.target.speed_probe import PROBE_ROWS, SpeedProbe
 from tests.support.servers import TestServer
 
 
@@ -30,7 +30,7 @@ def test_a_probe_is_scheduled_every_period_and_summarized() -> None:
     summary = probe.summary()
     assert summary is not None and summary["probes"] == 3 and took > 0
     assert 0 < summary["median_ns"] <= summary["p90_ns"]
-    assert summary["work"] == WORK == PROBE_WORK  # what analysis compares (it cannot import us)
+    assert summary["work"] == PROBE_WORK == f"sqlite-scan-{PROBE_ROWS}"  # the rows it scans
 
 
 def _ran_beside(work: Callable[[], object]) -> bool:
