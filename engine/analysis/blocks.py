@@ -9,8 +9,9 @@ bootstrap with 1 s blocks) gives each run's within-run variance including that
 dependence. ``run_noise`` takes the larger of the two estimates.
 
 ``flag_disturbed`` flags a run whose own noise or whose distance from the other runs of
-its group is far beyond the rest (a disturbed run), so reports can name it; it still
-counts in full (docs/STATISTICS.md).
+its group is far beyond the rest (a disturbed run), so reports can name it; a compared
+run still counts in full. ``tamed`` pulls the farthest of the history's earlier runs in,
+so one disturbed run does not decide the drift estimate (docs/STATISTICS.md).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from engine.analysis.metrics import is_latency, percentile_of
 from engine.hotpath.native import Histogram
 from engine.result import RunResult
 
-__all__ = ["MIN_BLOCKS", "block_variance", "flag_disturbed", "interval_counts"]
+__all__ = ["MIN_BLOCKS", "block_variance", "flag_disturbed", "interval_counts", "tamed"]
 
 Array = Any
 NS = 1e-9
@@ -38,6 +39,8 @@ FLAG_Z = 3.5
 MIN_OUTLIER_RUNS = 5
 """A group needs this many runs before one can be called far from the others (with fewer,
 the others' spread is too uncertain: flagging then narrows A-vs-A intervals too much)."""
+TAMED_SHARE = 0.1
+"""``tamed`` moves at most this share of a group's runs (at least one): 2 of 20."""
 
 
 def interval_counts(run: RunResult, journey: str | None) -> tuple[Array, Array] | None:
@@ -100,10 +103,44 @@ def flag_disturbed(values: Array, within: Array, group_of: Array) -> tuple[int, 
         idx = np.flatnonzero(groups == g)
         if idx.size < MIN_OUTLIER_RUNS:
             continue
-        for i in idx:
-            others = y[idx[idx != i]]
-            mad = 1.4826 * float(np.median(np.abs(others - np.median(others))))
-            scale = math.sqrt(mad**2 + w[i] + med_w)
-            if scale > 0 and abs(y[i] - float(np.median(others))) / scale > FLAG_Z:
-                flagged.add(int(i))
+        z, _, _ = _distances(y[idx], w[idx], med_w)
+        flagged.update(int(i) for i in idx[z > FLAG_Z])
     return tuple(sorted(flagged))
+
+
+def tamed(values: Array, within: Array) -> tuple[Array, int]:
+    """One group's per-run values with its far runs pulled in: (values, how many moved).
+
+    A run more than FLAG_Z robust standard deviations from the median of the group's other
+    runs (``flag_disturbed``'s test) is moved to FLAG_Z of them, on its own side: it still
+    widens the spread, by the most an ordinary run could, but no longer decides it alone.
+    At most TAMED_SHARE of the runs (at least one) are moved, the farthest first, and only
+    in a group of MIN_OUTLIER_RUNS or more: a second mode that several runs share is spread,
+    not a disturbance, and stays as it is (docs/STATISTICS.md, "Between-run drift").
+    """
+    y = np.asarray(values, np.float64)
+    w = np.asarray(within, np.float64)
+    if y.size < MIN_OUTLIER_RUNS:
+        return y, 0
+    z, centre, scale = _distances(y, w, float(np.median(w)))
+    limit = max(1, int(y.size * TAMED_SHARE))
+    far = [int(i) for i in np.argsort(-z, kind="stable")[:limit] if z[i] > FLAG_Z]
+    out = y.copy()
+    for i in far:
+        out[i] = centre[i] + math.copysign(FLAG_Z * scale[i], y[i] - centre[i])
+    return out, len(far)
+
+
+def _distances(y: Array, w: Array, med_w: float) -> tuple[Array, Array, Array]:
+    """For each run: its distance from the median of the others in robust standard
+    deviations (MAD of the others, plus its own and the typical within-run variance), that
+    median, and that scale."""
+    n = y.size
+    z, centre, scale = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        others = np.delete(y, i)
+        centre[i] = float(np.median(others))
+        mad = 1.4826 * float(np.median(np.abs(others - centre[i])))
+        scale[i] = math.sqrt(mad**2 + w[i] + med_w)
+        z[i] = abs(y[i] - centre[i]) / scale[i] if scale[i] > 0 else 0.0
+    return z, centre, scale

@@ -283,6 +283,8 @@ def _method(noise: Noise, floor: float, cfg: StatsConfig, flagged: tuple[str, ..
     dof = f"df={noise.df:g}" if noise.df else f"unmeasured, assumed sd {floor:g}"
     if noise.history_df:
         dof += f", {noise.history_df:g} of them from {noise.history_runs} earlier runs in history"
+        if noise.history_tamed:
+            dof += f" ({noise.history_tamed} far from the others pulled in)"
     if noise.df and prior.df:
         dof += f", plus a prior of {prior.df:g} run{'' if prior.df == 1 else 's'} at sd {prior.sd:g}"
     text = (f"two-level bootstrap: {cfg.resamples} within-run resamples (1 s blocks where "

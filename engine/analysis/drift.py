@@ -3,10 +3,11 @@
 For every run of both groups: its value ``y`` (log scale for latency and throughput),
 its within-run variance ``w`` -- the larger of the multinomial resample's (requests
 independent) and the block bootstrap's over its 1 s intervals (engine.analysis.blocks;
-stalls move many requests together). Disturbed runs are flagged (and named), not
-down-weighted. The drift variance is what the spread of runs around their group's
-mean leaves beyond ``w`` (docs/STATISTICS.md, "Method"). Groups after the first two are
-earlier runs of the same setup (the spec's history): they only add to that estimate.
+stalls move many requests together). Disturbed runs of the compared groups are flagged
+(and named), not down-weighted. The drift variance is what the spread of runs around
+their group's mean leaves beyond ``w`` (docs/STATISTICS.md, "Method"). Groups after the
+first two are earlier runs of the same setup (the spec's history): they only add to that
+estimate, with their farthest runs pulled in (engine.analysis.blocks.tamed).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.analysis.blocks import block_variance, flag_disturbed
+from engine.analysis.blocks import block_variance, flag_disturbed, tamed
 from engine.analysis.groups import Group, draws, point, transform
 
 __all__ = ["NOISE_GROUP", "Noise", "Prior", "drift_draws", "noise_groups", "posterior", "run_noise"]
@@ -53,6 +54,8 @@ class Noise:
     """The part of df that earlier runs (groups after the first two) contributed."""
     history_runs: int = 0
     """How many earlier runs contributed to s2."""
+    history_tamed: int = 0
+    """How many of them were far from the others and pulled in (engine.analysis.blocks.tamed)."""
 
     def design_effect(self, g: int) -> float:
         """How much wider group g's within-run noise is than independent requests imply."""
@@ -90,19 +93,22 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
     # pooled histograms' (unweighted); discounting a run could only narrow the interval.
     # Only the compared groups' runs are named: earlier runs (groups 2..) are not shown.
     flagged = tuple(i for i in flag_disturbed(y, w, gid) if gid[i] < 2)
-    squares, df, within, history = 0.0, 0, [], [0, 0]
+    squares, df, within, history = 0.0, 0, [], [0, 0, 0]
     for gi in range(len(groups)):
         sel = gid == gi
         if sel.sum() < 2:
             continue
-        squares += float(np.sum((y[sel] - y[sel].mean()) ** 2))
+        # the history's far runs are pulled in (tamed); the compared runs count as they are
+        values, moved = tamed(y[sel], w[sel]) if gi >= 2 else (y[sel], 0)
+        squares += float(np.sum((values - values.mean()) ** 2))
         df += int(sel.sum()) - 1
         within += w[sel].tolist()
         if gi >= 2:
-            history[0] += int(sel.sum()) - 1
-            history[1] += int(sel.sum())
+            history = [history[0] + int(sel.sum()) - 1, history[1] + int(sel.sum()),
+                       history[2] + moved]
     s2, mean_w = (squares / df, float(np.mean(within or [0.0]))) if df else (0.0, 0.0)
-    return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df), float(history[0]), history[1])
+    return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df), float(history[0]),
+                 history[1], history[2])
 
 
 @dataclass(frozen=True)
