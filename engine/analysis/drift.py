@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.analysis.blocks import block_variance, flag_disturbed, tamed
 from engine.analysis.groups import Group, draws, point, transform
+from engine.analysis.metrics import is_latency
 
 __all__ = ["NOISE_GROUP", "Noise", "Prior", "drift_draws", "noise_groups", "posterior", "run_noise"]
 
@@ -31,7 +32,7 @@ many; engine.history.baseline keeps at most 20). Not in small groups of consecut
 on this machine the demo's p95 sat in one of two modes for several runs at a time, groups
 of five saw little spread within each, and a baseline in one mode judged a current run in
 the other a regression (A-vs-A FAIL). A slow regime, or a deploy, counts as spread: wider
-intervals, never a false alarm from it."""
+intervals. Only a latency run far from all the others is pulled in (blocks.tamed)."""
 _WITHIN_DRAWS = 400  # enough to estimate a per-run variance to ~7%
 
 
@@ -98,13 +99,15 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
         sel = gid == gi
         if sel.sum() < 2:
             continue
-        # the history's far runs are pulled in (tamed); the compared runs count as they are
-        values, moved = tamed(y[sel], w[sel]) if gi >= 2 else (y[sel], 0)
+        # A latency history's far runs are pulled in (tamed), each costing a degree of
+        # freedom (a winsorized variance is less sure); the compared runs count as they are,
+        # and error counts keep their bursts: a burst in 1 of 20 runs is the error rate's spread.
+        values, moved = tamed(y[sel], w[sel]) if gi >= 2 and is_latency(metric) else (y[sel], 0)
         squares += float(np.sum((values - values.mean()) ** 2))
-        df += int(sel.sum()) - 1
+        df += int(sel.sum()) - 1 - moved
         within += w[sel].tolist()
         if gi >= 2:
-            history = [history[0] + int(sel.sum()) - 1, history[1] + int(sel.sum()),
+            history = [history[0] + int(sel.sum()) - 1 - moved, history[1] + int(sel.sum()),
                        history[2] + moved]
     s2, mean_w = (squares / df, float(np.mean(within or [0.0]))) if df else (0.0, 0.0)
     return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df), float(history[0]),

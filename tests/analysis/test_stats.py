@@ -304,6 +304,7 @@ def test_a_disturbed_earlier_run_is_not_named_as_a_compared_run() -> None:
     groups = (pool(base, None), pool(current, None), pool([*earlier[:4], *slow], None))
     noise = run_noise(groups, "p50", np.random.default_rng(1))
     assert noise.history_runs == 5 and noise.history_df == 4
+    assert noise.history_tamed == 0  # five runs are too few to call one far (TAMED_MIN_RUNS)
 
 
 def test_the_gate_judges_a_three_run_baseline_with_its_history() -> None:
