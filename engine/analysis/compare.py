@@ -16,13 +16,16 @@ Method (docs/STATISTICS.md says why): a two-level bootstrap.
    one observation per run: Welch's t on the log per-run maxima (>= 2 runs per group).
 2. Between-run drift: the spread of per-run values (log scale for latency and
    throughput) within each group gives a pooled variance s2 with df = runs - groups
-   degrees of freedom. Each resample draws s2* = s2 df / chi2(df) and adds drift with
-   variance max(0, s2* - within-run variance) / runs to each group -- Student-t wide
+   (less one per pulled-in earlier run) degrees of freedom. Each resample draws
+   s2* = s2 df / chi2(df) and adds drift with variance max(0, s2* - within-run
+   variance) / runs to each group -- Student-t wide
    when drift dominates, so 2-5 runs per group are not over-confident (resampling only
    3 runs with replacement would be), and a one-run group borrows the spread measured
    in the other group. Earlier runs of the same setup (``noise_runs``: the spec's
-   history beyond the baseline, in groups of a few consecutive runs) add their spread
-   and degrees of freedom to s2, so a baseline of three runs is not judged on df=2.
+   history beyond the baseline, one group around its own mean) add their spread and
+   degrees of freedom to s2, so a baseline of three runs is not judged on df=2; a far
+   latency run among 10+ of them is pulled in and costs a degree of freedom
+   (engine.analysis.blocks.tamed).
    With no group of two runs a prior (``assumed_drift``) is used.
 
 Percentile intervals of the resampled statistic give the CI. Everything is seeded.

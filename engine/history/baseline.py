@@ -113,8 +113,9 @@ def _with_noise_runs(store: HistoryStore, selection: BaselineSelection, spec_nam
     and host; not in the baseline; started before the run judged) for the drift estimate.
     Whatever their verdict: a baseline keeps only passing runs so a regression cannot
     become the reference, but leaving failed runs out of the noise would cut the spread
-    off at the top (a false alarm's run would never count), and a regressed run in a
-    group of five can only widen the interval."""
+    off at the top (a false alarm's run would never count), and a regressed run can only
+    widen the interval (a far one among 10+ latency runs by at most 3.5 robust sd:
+    engine.analysis.blocks.tamed)."""
     taken = set(selection.run_ids) | set(exclude)
     before = selection.evaluated_at
     stored = store.runs(spec_name, None, profile=profile, status="COMPLETE")
