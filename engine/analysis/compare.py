@@ -183,9 +183,10 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
 
     ``metric``: p50..p999, max, mean (seconds), throughput (ok/s), error_rate or
     availability (fractions). ``journey`` None pools all journeys. ``noise_runs``: earlier
-    runs of the same unchanged setup in small groups (the spec's history beyond the
-    baseline, engine.history.baseline): they add degrees of freedom to the between-run
-    drift estimate only, never to either side's value.
+    runs of the same setup, whatever their verdict, as one group (the spec's history beyond
+    the baseline, engine.history.baseline, engine.analysis.drift.noise_groups): they add
+    degrees of freedom to the between-run drift estimate only, never to either side's
+    value.
     """
     cfg = config or StatsConfig()
     ga, gb = pool(a_runs, journey), pool(b_runs, journey)

@@ -101,7 +101,8 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
             continue
         # A latency history's far runs are pulled in (tamed), each costing a degree of
         # freedom (a winsorized variance is less sure); the compared runs count as they are,
-        # and error counts keep their bursts: a burst in 1 of 20 runs is the error rate's spread.
+        # and error rates and throughput keep their bursts: an error burst in 1 of 20 runs
+        # is their spread, not a slower machine.
         values, moved = tamed(y[sel], w[sel]) if gi >= 2 and is_latency(metric) else (y[sel], 0)
         squares += float(np.sum((values - values.mean()) ** 2))
         df += int(sel.sum()) - 1 - moved

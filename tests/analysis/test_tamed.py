@@ -58,6 +58,13 @@ def test_only_latency_is_tamed_and_each_moved_run_costs_a_degree_of_freedom() ->
     errors = run_noise(groups, "error_rate", np.random.default_rng(1))
     assert latency.history_tamed == 1 and latency.history_df == 18
     assert errors.history_tamed == 0 and errors.history_df == 19
+    assert latency.df == errors.df - 1  # the pooled df that posterior and drift_draws use
+
+
+def test_a_history_of_exactly_ten_runs_is_tamed() -> None:
+    y = np.concatenate([np.random.default_rng(8).normal(0.0, 0.02, TAMED_MIN_RUNS - 1), [0.5]])
+    out, moved = tamed(y, np.full(y.size, 1e-5))
+    assert moved == 1 and out[-1] < 0.2
 
 
 def _history(seed: int) -> tuple[list[RunResult], list[RunResult], list[RunResult]]:
