@@ -94,7 +94,8 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
     # pooled histograms' (unweighted); discounting a run could only narrow the interval.
     # Only the compared groups' runs are named: earlier runs (groups 2..) are not shown.
     flagged = tuple(i for i in flag_disturbed(y, w, gid) if gid[i] < 2)
-    squares, df, within, history = 0.0, 0, [], [0, 0, 0]
+    squares, df, within = 0.0, 0, []
+    history_df = history_runs = history_tamed = 0
     for gi in range(len(groups)):
         sel = gid == gi
         if sel.sum() < 2:
@@ -108,11 +109,12 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
         df += int(sel.sum()) - 1 - moved
         within += w[sel].tolist()
         if gi >= 2:
-            history = [history[0] + int(sel.sum()) - 1 - moved, history[1] + int(sel.sum()),
-                       history[2] + moved]
+            history_df += int(sel.sum()) - 1 - moved
+            history_runs += int(sel.sum())
+            history_tamed += moved
     s2, mean_w = (squares / df, float(np.mean(within or [0.0]))) if df else (0.0, 0.0)
-    return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df), float(history[0]),
-                 history[1], history[2])
+    return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df), float(history_df),
+                 history_runs, history_tamed)
 
 
 @dataclass(frozen=True)

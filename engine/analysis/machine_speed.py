@@ -21,15 +21,24 @@ from typing import Any
 from engine.analysis.resources import measured_here
 from engine.result import RunResult
 
-__all__ = ["MACHINE_SPEED", "PROBE_WORK", "SLOWER_BY", "MachineSpeed", "machine_speed", "probe_ns"]
+__all__ = ["MACHINE_SPEED", "PROBE_ROWS", "PROBE_WORK", "SLOWER_BY", "MachineSpeed",
+           "machine_speed", "probe_ns", "probe_work"]
 
 MACHINE_SPEED = "machine_speed"
 """The ``RunResult.extra`` key of a run's probe summary, {median_ns, p90_ns, probes, work}
 (engine.target.session stores it; the history keeps it)."""
-PROBE_WORK = "sqlite-scan-20000"
-"""The work whose times are compared: engine.target.speed_probe scans this many rows
-(PROBE_ROWS, held to this name by a test) and writes this name in every summary; runs
-that timed other work give no figure."""
+PROBE_ROWS = 20_000
+"""Rows engine.target.speed_probe scans per probe by default: ~0.7 ms of one core on the dev VM."""
+
+
+def probe_work(rows: int) -> str:
+    """The name a probe of ``rows`` rows writes in its summary (``work``)."""
+    return f"sqlite-scan-{rows}"
+
+
+PROBE_WORK = probe_work(PROBE_ROWS)
+"""The work whose times are compared; runs that timed other work (another row count, or the
+numpy sort of the first version) give no figure."""
 SLOWER_BY = 0.20
 """A current median probe time this much above the baseline runs' median is worth saying:
 above the spread of whole-run medians on a quiet machine (docs/STATISTICS.md), well under

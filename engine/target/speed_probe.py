@@ -29,17 +29,12 @@ import time
 from array import array
 from typing import Any
 
-from engine.analysis.machine_speed import PROBE_WORK
+from engine.analysis.machine_speed import PROBE_ROWS, probe_work
 
-__all__ = ["PROBE_EVERY_S", "PROBE_ROWS", "WORK", "SpeedProbe"]
+__all__ = ["PROBE_EVERY_S", "PROBE_ROWS", "SpeedProbe"]
 
 PROBE_EVERY_S = 2.0
 """Seconds between probes while a run is sampled (plus one at its start and its end)."""
-PROBE_ROWS = 20_000
-"""Rows the probe scans: ~0.7 ms of one core on the dev VM."""
-WORK = PROBE_WORK
-"""Names the work in every summary (engine.analysis.machine_speed compares only this work's
-times: another size, or the numpy sort of the first version, gives no figure)."""
 _QUERY = "SELECT count(*) FROM probe WHERE email = 'nobody@probe.test'"
 """No index and no match: every row is read and compared, the same work every time."""
 
@@ -97,4 +92,4 @@ class SpeedProbe:
         ordered = sorted(self._times)
         p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]  # nearest rank
         return {"median_ns": int(statistics.median(ordered)), "p90_ns": int(p90),
-                "probes": len(ordered), "work": WORK}
+                "probes": len(ordered), "work": probe_work(self.rows)}

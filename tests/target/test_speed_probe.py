@@ -33,6 +33,15 @@ def test_a_probe_is_scheduled_every_period_and_summarized() -> None:
     assert summary["work"] == PROBE_WORK == f"sqlite-scan-{PROBE_ROWS}"  # the rows it scans
 
 
+def test_a_probe_of_other_rows_names_the_rows_it_scanned() -> None:
+    """A summary says the work it timed, so a smaller table's times are never compared with
+    the default's (engine.analysis.machine_speed.probe_ns gives no figure for them)."""
+    probe = SpeedProbe(rows=2_000)
+    probe.probe()
+    summary = probe.summary()
+    assert summary is not None and summary["work"] == "sqlite-scan-2000" != PROBE_WORK
+
+
 def _ran_beside(work: Callable[[], object]) -> bool:
     """Did this thread run Python while another thread was inside ``work``? With a 5 s
     switch interval neither thread forces the other off the GIL: this one gets it while
