@@ -3,7 +3,9 @@
 Four experiments, each `perfopt-engine apply` on the embedded demo with the real driver:
 
 1. regression A-vs-A: the gate against a history of the same unchanged service (FAIL = a
-   false alarm);
+   false alarm). The run is the quick start's baseline as shipped (its rate and length, read
+   from specs/user-lookup.yaml) on its lookup journey before the index, whose milliseconds
+   a 20% slowdown moves beyond the gate's 1 ms minimum effect;
 2. detection: the same service with a 20% slowdown (`--slowdown-pct 20`), judged against
    a copy of that history (FAIL = detected);
 3. hypothesis A-vs-A: both variants the same service, expecting `p50 <= 0%`, `rounds:
@@ -34,7 +36,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_S = 8  # the shipped quick start's run length
+QUICK_START = ROOT / "specs" / "user-lookup.yaml"
 GATE_SPEC = """\
 apiVersion: perfopt/v1
 kind: PerformanceFlow
@@ -46,7 +48,7 @@ journeys:
   - {{name: lookup, weight: 100, request: {{method: GET, path: "/users?email=u{{rand:1-100000}}@demo.test"}}}}
 load:
   defaults: {{connections: 16, timeout: 5s}}
-  baseline: {{rate: 40/s, duration: {seconds}s}}
+  baseline: {{rate: {rate:g}/s, duration: {seconds:g}s}}
 gates:
   - {{name: regression, kind: regression}}
 report: {{formats: [json], dir: reports}}
@@ -99,9 +101,20 @@ def _apply(work: Path, spec_text: str, name: str, flags: list[str]) -> dict:  # 
     return doc["specs"][0]  # type: ignore[no-any-return]
 
 
-def _gate_spec(slowdown: float, seconds: int) -> str:
+def shipped_baseline() -> tuple[float, float]:
+    """(rate /s, seconds) of the quick start's baseline profile: the gate experiments run the
+    default run as shipped, read from the spec, not a copy of its numbers."""
+    from engine.spec.loader import load_file
+    specs, errors = load_file(QUICK_START)
+    profile = specs[0].profile("baseline") if specs and not errors else None
+    if profile is None or profile.rate is None:
+        raise SystemExit(f"{QUICK_START}: no open-model baseline profile to take the run from")
+    return profile.rate, profile.duration_s
+
+
+def _gate_spec(slowdown: float, rate: float, seconds: float) -> str:
     args = f"--slowdown-pct, '{slowdown:g}'" if slowdown else ""
-    return GATE_SPEC.format(port=_port(), args=args, seconds=seconds)
+    return GATE_SPEC.format(port=_port(), args=args, rate=rate, seconds=seconds)
 
 
 def _pooled(spec: dict) -> str:  # type: ignore[type-arg]
@@ -128,7 +141,7 @@ def _failed(spec: dict) -> str:  # type: ignore[type-arg]
     return f"; A-vs-A FAILED on: {' | '.join(fails)}{note}" if fails else ""
 
 
-def regression(reps: int, seconds: int) -> tuple[Counter[str], Counter[str]]:
+def regression(reps: int, rate: float, seconds: float) -> tuple[Counter[str], Counter[str]]:
     """(A-vs-A gate statuses, slowed-down gate statuses): each slowed run is judged
     against a copy of the A history so it never enters the baseline."""
     aa: Counter[str] = Counter()
@@ -137,12 +150,12 @@ def regression(reps: int, seconds: int) -> tuple[Counter[str], Counter[str]]:
         work, other = Path(tmp) / "a", Path(tmp) / "b"
         work.mkdir()
         for _ in range(3):  # seeds the history: baseline `last: 3`
-            _apply(work, _gate_spec(0, seconds), "power", [])
+            _apply(work, _gate_spec(0, rate, seconds), "power", [])
         for i in range(reps):
             shutil.rmtree(other, ignore_errors=True)
             shutil.copytree(work / ".perfopt", other / ".perfopt")
-            b = _apply(other, _gate_spec(20, seconds), "power", [])
-            a = _apply(work, _gate_spec(0, seconds), "power", [])
+            b = _apply(other, _gate_spec(20, rate, seconds), "power", [])
+            a = _apply(work, _gate_spec(0, rate, seconds), "power", [])
             sa = a.get("regression", {}).get("status", "ERROR")
             sb = b.get("regression", {}).get("status", "ERROR")
             aa[sa] += 1
@@ -211,7 +224,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=40, help="repetitions of 1-3")
     parser.add_argument("--h1-reps", type=int, default=20, help="repetitions of H1")
-    parser.add_argument("--seconds", type=int, default=RUN_S, help="run length of 1-2 (s)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="run length of 1-2 (s; default: the quick start's baseline)")
     parser.add_argument("--hyp-seconds", type=int, default=2, help="run length of 3 (s)")
     parser.add_argument("--hyp-max-rounds", type=int, default=3, help="max_rounds of 3")
     parser.add_argument("--quick", action="store_true", help="4 repetitions, 2 of H1")
@@ -221,7 +235,11 @@ def main() -> None:
     reps, h1_reps = (4, 2) if args.quick else (args.reps, args.h1_reps)
     started = time.monotonic()
     only = set(args.only or ["regression", "h1", "hyp"])
-    aa, slow = regression(reps, args.seconds) if "regression" in only else (Counter(), Counter())
+    rate, seconds = shipped_baseline()
+    seconds = args.seconds or seconds
+    print(f"regression experiments: {rate:g}/s for {seconds:g} s (the quick start's baseline)")
+    aa, slow = regression(reps, rate, seconds) if "regression" in only \
+        else (Counter(), Counter())
     verdicts = h1(h1_reps) if "h1" in only else Counter()
     hyp = hypothesis_aa(reps, args.hyp_seconds, args.hyp_max_rounds) if "hyp" in only \
         else Counter()
