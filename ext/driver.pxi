@@ -3,7 +3,8 @@
 # Same behaviour and the same Python-visible API (the pool, the virtual users and the tracker
 # use either class); what changes is that state lives in C fields, the clock is read with
 # clock_gettime and each answer is recorded with Recorder.record_c: no Python-level calls
-# or allocations between the parser's callbacks and the owner's ``released``.
+# or allocations between the parser's callbacks and the owner's ``released`` (and in the
+# open model's common case, a connection rejoining the idle list, not even that call).
 
 from httptools import HttpParserError as _HttpParserError
 from httptools import HttpResponseParser as _HttpResponseParser
@@ -42,6 +43,8 @@ cdef class CConnection:
     cdef bint _head, _headers
     cdef public int journey, step, status
     cdef public int64_t intended, sent
+    cdef list _idle  # the open pool's idle list: a reusable connection rejoins it in C
+    cdef object _queue  # ... unless the pool's wait queue holds requests (then the owner)
 
     def __init__(self, recorder, owner, timings=None, statuses=None):
         self.recorder = recorder
@@ -64,6 +67,16 @@ cdef class CConnection:
         self._raw = None
         self._hops = 0
         self._max_hops = _D_MAX_REDIRECTS
+        self._idle = None
+        self._queue = None
+
+    def rejoin(self, idle, queue):
+        """Open model, single-step journeys: after an answer a reusable connection appends
+        itself to ``idle`` when ``queue`` is empty, without calling the owner's ``released``
+        (what it would do then). ``rejoin(None, None)``: call the owner again (the pool is
+        closing)."""
+        self._idle = idle
+        self._queue = queue
 
     @property
     def expect(self):
@@ -252,5 +265,8 @@ cdef class CConnection:
         if reusable and self._again is not None:
             self._start(self._again, self.journey, self.step, c_monotonic_ns(), self._expect,
                         self._head, self._follow)
+            return
+        if reusable and self._idle is not None and not self._queue:
+            self._idle.append(self)  # OpenPool.released's common case, without the call
             return
         self.owner.released(self, reusable)

@@ -14,7 +14,7 @@ import asyncio
 import importlib
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from functools import lru_cache
 from time import monotonic_ns
@@ -103,10 +103,10 @@ class Endpoint:
 class Connection(asyncio.Protocol):
     """One keep-alive connection. ``send`` starts a request; the owner hears when it ends."""
 
-    __slots__ = ("_again", "_follow", "_head", "_headers", "_hops", "_max_hops", "_raw",
-                 "busy", "expect", "framed", "headers_done", "intended", "journey", "location",
-                 "owner", "parser", "recorder", "sent", "st", "status", "statuses", "step",
-                 "timings", "transport")
+    __slots__ = ("_again", "_follow", "_head", "_headers", "_hops", "_idle", "_max_hops",
+                 "_queue", "_raw", "busy", "expect", "framed", "headers_done", "intended",
+                 "journey", "location", "owner", "parser", "recorder", "sent", "st", "status",
+                 "statuses", "step", "timings", "transport")
     needs_headers = False
     """Subclasses that read every response's headers set this (the probe never turns off)."""
 
@@ -131,6 +131,15 @@ class Connection(asyncio.Protocol):
         self._raw: bytes | None = None
         self._hops = 0
         self._max_hops = MAX_REDIRECTS
+        self._idle: list[Connection] | None = None
+        self._queue: Sized | None = None
+
+    def rejoin(self, idle: list[Connection] | None, queue: Sized | None) -> None:
+        """Open model, single-step journeys: after an answer a reusable connection appends
+        itself to ``idle`` when ``queue`` is empty, without calling the owner's ``released``
+        (what it would do then; the native twin saves a Python call per request this way).
+        ``rejoin(None, None)``: call the owner again (the pool is closing)."""
+        self._idle, self._queue = idle, queue
 
     # -- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -293,6 +302,9 @@ class Connection(asyncio.Protocol):
             self.send(again if isinstance(again, bytes) else again.next_request(), self.journey,
                       self.step, monotonic_ns(), self.expect, self._head, self._follow,
                       self._max_hops)
+            return
+        if reusable and self._idle is not None and not self._queue:
+            self._idle.append(self)  # OpenPool.released's common case, without the call
             return
         self.owner.released(self, reusable)
 

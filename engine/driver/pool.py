@@ -140,8 +140,10 @@ class OpenPool:
         self.tracker.conns.add(conn)
         if self.closing:
             conn.close()
-        else:
-            self._send(conn, journey, step, intended_ns, inst)
+            return
+        if not self.multi_step:  # released() would only put it back on the idle list
+            conn.rejoin(self.idle, self.queue)
+        self._send(conn, journey, step, intended_ns, inst)
 
     def _serve_queue(self) -> None:
         if self.queue and not self.closing:
@@ -188,6 +190,8 @@ class OpenPool:
     def shut(self, record: bool) -> int:
         """Stop; queued requests are DROPPED when ``record``. Returns how many were queued."""
         self.closing = True
+        for conn in self.tracker.conns:  # released() decides again: nothing rejoins now
+            conn.rejoin(None, None)
         queued = len(self.queue)
         if record:
             for journey, step, intended, _ in self.queue:

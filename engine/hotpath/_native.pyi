@@ -158,7 +158,8 @@ class CConnection:
     ``engine.driver.http.Connection``; the driver picks one with ``connection_factory``).
 
     ``send`` writes a request; when the response ends (or the connection fails) the outcome
-    and timings go to the native ``Recorder`` as a C call, and ``owner.done(conn)`` hears it
+    and timings go to the native ``Recorder`` as a C call, and ``owner.released(conn,
+    reusable)`` hears it, unless ``rejoin`` gave it the idle list to go back to itself
     (``owner.lost(conn)`` when the transport closes). ``recorder`` must be the native Recorder.
     """
 
@@ -212,6 +213,10 @@ class CConnection:
         """Closed-loop fast path: after each answer, send ``data`` again at once (same
         journey, step and expectations) without calling the owner; None turns it off. A
         TraceTemplate (bound to its context) writes each request anew."""
+    def rejoin(self, idle: list[Any] | None, queue: Any) -> None:
+        """Open model, single-step journeys: after an answer a reusable connection appends
+        itself to ``idle`` when ``queue`` is empty, without calling ``owner.released``;
+        ``rejoin(None, None)`` calls the owner again (the pool is closing)."""
     def close(self) -> None:
         """Drop the connection without recording anything (end of run)."""
 

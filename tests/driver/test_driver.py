@@ -174,6 +174,19 @@ def test_queue_overflow_is_dropped() -> None:
     assert r.validity.dropped == got["dropped"]
 
 
+def test_a_queue_behind_busy_connections_is_served_by_each_answer(conn_impl: str) -> None:
+    """Answered connections go back to the idle list by themselves (``rejoin``) only while
+    nothing waits: with one connection and a 30 ms server, arrivals at 100/s queue, and
+    every queued request must still be sent by an answer (none left over to be DROPPED at
+    the end, as when the connection went idle while requests waited)."""
+    with TestServer("ok", delay_s=0.03) as s:
+        r = run_profile(s.url, [journey()],
+                        open_profile(100, 0.3, connections=1, max_queue=100, timeout_s=5))
+    assert outcomes(r) == {"ok": 30}
+    # they did wait in the queue: latency from the intended time grows with it
+    assert r.journeys[0].response.value_at_percentile(99) > 0.3e9
+
+
 def test_unexpected_status_is_counted_by_class(conn_impl: str) -> None:
     with TestServer("status", status=503) as s:
         r = run_profile(s.url, [journey()], open_profile(20, 0.5))
