@@ -53,6 +53,11 @@ class Tracker:
         for c in [c for c in self.conns if c.busy and c.sent < deadline]:
             c.expire(deadline)
 
+    def next_deadline(self) -> int | None:
+        """When the oldest request in flight times out (ns, monotonic); None when none is."""
+        sent = [c.sent for c in self.conns if c.busy]
+        return min(sent) + self.timeout_ns if sent else None
+
     def busy(self) -> int:
         return sum(1 for c in self.conns if c.busy)
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import itertools
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -322,3 +325,51 @@ def test_a_shaped_run_names_its_peak_not_only_its_mean() -> None:
     printer = ProgressPrinter(out, quiet=False)
     printer(spike)
     assert "open model at 84/s mean, peaking at 500/s for 15s" in out.getvalue()
+
+
+# -- housekeeping's wake-ups -------------------------------------------------------------
+
+@dataclass(eq=False)
+class _InFlight:
+    """A connection with a request in flight, sent at ``sent`` (ns)."""
+
+    sent: int
+    busy: bool = True
+
+
+def _run_at(start: int, model: str = "open", interval_s: float = 1.0,
+            busy_sent: tuple[int, ...] = (), timeout_s: float = 5.0) -> Any:
+    """What ``runtime._next_wait`` reads of a run: its plan, scheduler and tracker."""
+    from engine.driver.pool import Tracker
+
+    tracker = Tracker(timeout_s)
+    tracker.conns = {_InFlight(s) for s in busy_sent}  # type: ignore[misc]
+    plan = SimpleNamespace(start_ns=start, hard_stop_ns=start + 60 * S,
+                           settings=RunSettings(interval_s=interval_s),
+                           shape=SimpleNamespace(duration_s=10.0))
+    return SimpleNamespace(plan=plan, tracker=tracker, every_s=0.02,
+                           sched=object() if model == "open" else None)
+
+
+S = 1_000_000_000
+
+
+def test_open_housekeeping_wakes_when_something_is_due_not_on_a_fixed_tick() -> None:
+    from engine.driver.runtime import _DUE_SLACK_NS, OPEN_STOP_CHECK_S, _next_wait
+
+    slack = _DUE_SLACK_NS / S
+    start = 1000 * S
+    # the next interval's end (a second's boundary), just after it
+    assert _next_wait(_run_at(start), start + int(0.7 * S)) == pytest.approx(0.3 + slack)
+    # a request's timeout due sooner: woken for it (sent at +0.1 s, timeout 0.8 s: at +0.9 s)
+    run = _run_at(start, busy_sent=(start + 2 * S // 10, start + S // 10), timeout_s=0.8)
+    assert _next_wait(run, start + int(0.7 * S)) == pytest.approx(0.2 + slack)
+    # nothing due for long (10 s intervals): still a poll for Ctrl-C and the parent's stop
+    assert _next_wait(_run_at(start, interval_s=10.0), start + S) == OPEN_STOP_CHECK_S
+    # the schedule's end (10 s) comes before the interval's when intervals do not divide it
+    run = _run_at(start, interval_s=3.0)
+    assert _next_wait(run, start + int(9.8 * S)) == pytest.approx(0.2 + slack)
+    # overdue (a late wake-up): at once, not a negative sleep
+    assert _next_wait(_run_at(start, busy_sent=(start,), timeout_s=0.1), start + S) == 0.001
+    # the closed model's users adjust on a fixed tick
+    assert _next_wait(_run_at(start, model="closed"), start + int(0.7 * S)) == 0.02
