@@ -118,14 +118,18 @@ def _gate_spec(slowdown: float, rate: float, seconds: float) -> str:
 
 
 def _pooled(spec: dict) -> str:  # type: ignore[type-arg]
-    """The pooled p50 and p95 checks: change, interval, status (why a rep decided)."""
+    """The pooled p50 and p95 checks: change (baseline -> current), interval, status (why a
+    rep decided: a point under the tolerance from a slow baseline shows as a high first
+    value)."""
     out = []
     for c in (spec.get("regression") or {}).get("checks") or []:
         if c.get("journey") is None and c.get("metric") in ("p50", "p95"):
             lo, hi, ch = c.get("ci_low"), c.get("ci_high"), c.get("change")
             span = f"[{lo:+.0%}, {hi:+.0%}]" if lo is not None and hi is not None else "[n/a]"
-            out.append(f"{c['metric']} {ch:+.1%} {span} {c['status']}" if ch is not None
-                       else f"{c['metric']} n/a {c['status']}")
+            a, b = c.get("baseline"), c.get("current")
+            values = f" ({a * 1e3:.2f} -> {b * 1e3:.2f} ms)" if a and b else ""
+            out.append(f"{c['metric']} {ch:+.1%}{values} {span} {c['status']}"
+                       if ch is not None else f"{c['metric']} n/a {c['status']}")
     return "; ".join(out)
 
 
