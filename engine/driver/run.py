@@ -20,7 +20,7 @@ from engine.driver.assemble import (
 from engine.driver.catalog import compile_catalog
 from engine.driver.progress import ProgressEvent, RunFinished, RunStarted
 from engine.driver.resolve import ResolveTimeout, getaddrinfo_within
-from engine.driver.runtime import WorkerPlan, endpoint, run_worker
+from engine.driver.runtime import OPEN_STOP_CHECK_S, WorkerPlan, endpoint, run_worker
 from engine.driver.shapes import Shape, shape_of
 from engine.driver.templates import load_data
 from engine.driver.worker import Processes
@@ -38,6 +38,10 @@ Progress = Callable[[ProgressEvent], None]
 
 class ParentHooks:
     """The caller's callbacks: progress, on_interval (abort), stop event, max duration."""
+
+    stop_poll_s = OPEN_STOP_CHECK_S
+    """Ctrl-C and the maximum run time are seen within 0.5 s (the run ends within 2 s of a
+    signal: docs/RELIABILITY.md)."""
 
     def __init__(self, info: RunInfo, on_interval: OnInterval | None,
                  progress: Progress | None, stop: threading.Event | None,

@@ -31,13 +31,16 @@ from engine.spec.model import DataFile, Journey, RunSettings, ThinkTime
 HOUSEKEEPING_S = 0.02
 """Timeout sweep, user adjustment and stop checks run this often (seconds)."""
 OPEN_HOUSEKEEPING_S = 0.1
-"""The drain's poll in the open model, which has no users to adjust (the scheduler times its
-own sends)."""
+"""The open model's shortest housekeeping gap (it has no users to adjust: the scheduler times
+its own sends): the drain's poll, the timeout sweep's closest spacing, and how often a worker
+polls for its parent's or coordinator's stop."""
 OPEN_STOP_CHECK_S = 0.5
 """While the open model generates, housekeeping wakes when something is due (``_next_wait``:
-an interval's end, the oldest request's timeout, the schedule's end, the hard stop) and at
-least this often, for the stops only a poll sees (Ctrl-C, the parent's order). At 100/s that
-is ~3 wake-ups a second instead of 10 at a fixed 0.1 s, each ~100 us of a cold CPU on a VM
+an interval's end, a request's timeout, the schedule's end, the hard stop) and at least
+this often for the stops only a poll sees (``Hooks.stop_poll_s``: Ctrl-C and the maximum run
+time in apply's own process; a parent's or coordinator's order is polled every
+OPEN_HOUSEKEEPING_S, so a tripped gate stops every worker as soon as before). At 100/s that is
+~3 wake-ups a second instead of 10 at a fixed 0.1 s, each ~100 us of a cold CPU on a VM
 (benchmarks/peer_idle.py)."""
 _DUE_SLACK_NS = 2_000_000
 """Wake this long after a due time: the loop's timers have millisecond resolution, and a
@@ -111,6 +114,11 @@ class Hooks(Protocol):
 
     def stop_requested(self) -> str:
         """A non-empty reason stops the run (Ctrl-C, max duration, parent's order)."""
+
+    @property
+    def stop_poll_s(self) -> float:
+        """How soon a stop must be seen: the open model asks ``stop_requested`` at least this
+        often while nothing else is due."""
 
 
 def endpoint(url: str, connect_timeout_s: float, verify_tls: bool,
@@ -236,9 +244,8 @@ async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:
     """Generate load until the shape ends, a stop, an abort or the hard stop."""
     plan, rec = run.plan, run.rec
     last_index = -1
-    now = time.monotonic_ns()
-    while True:
-        await asyncio.sleep(_next_wait(run, now))
+    while True:  # the wait from the clock after the hooks ran: their time is not added to it
+        await asyncio.sleep(_next_wait(run, time.monotonic_ns(), hooks.stop_poll_s))
         now = time.monotonic_ns()
         run.tracker.sweep(now)
         rec.tick(now)
@@ -255,22 +262,26 @@ async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:
             return "", min(now, plan.start_ns + int(plan.shape.duration_s * 1e9))
 
 
-def _next_wait(run: _Run, now: int) -> float:
+def _next_wait(run: _Run, now: int, poll_s: float) -> float:
     """Seconds until housekeeping has something to do: the closed model's users adjust every
-    HOUSEKEEPING_S; the open model wakes at its next due time (OPEN_STOP_CHECK_S at most)."""
+    HOUSEKEEPING_S; the open model wakes at its next due time, ``poll_s`` at most. Timeouts
+    are swept at most every OPEN_HOUSEKEEPING_S (a target that stops answering at 20,000/s
+    would otherwise wake it every few ms) and at least once a timeout from now (a request
+    sent after this has its deadline no sooner): each is recorded at most 0.1 s late."""
     if run.sched is None:
         return run.every_s
     plan = run.plan
     interval = max(1, int(plan.settings.interval_s * 1e9))
     elapsed = max(0, now - plan.start_ns)
-    due = [now + int(OPEN_STOP_CHECK_S * 1e9), plan.hard_stop_ns,
+    due = [now + int(poll_s * 1e9), plan.hard_stop_ns,
            plan.start_ns + (elapsed // interval + 1) * interval + _DUE_SLACK_NS]
     end = plan.start_ns + int(plan.shape.duration_s * 1e9) + _DUE_SLACK_NS
     if end > now:
         due.append(end)
-    timeout = run.tracker.next_deadline()
-    if timeout is not None:
-        due.append(timeout + _DUE_SLACK_NS)
+    oldest = run.tracker.next_deadline()
+    timeout = now + run.tracker.timeout_ns if oldest is None \
+        else min(oldest, now + run.tracker.timeout_ns)
+    due.append(max(timeout + _DUE_SLACK_NS, now + int(OPEN_HOUSEKEEPING_S * 1e9)))
     return max(0.001, (min(due) - now) / 1e9)
 
 

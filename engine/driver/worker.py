@@ -20,7 +20,13 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from engine.driver.interval_merge import IntervalMerge
-from engine.driver.runtime import Hooks, WorkerPlan, WorkerReport, run_worker
+from engine.driver.runtime import (
+    OPEN_HOUSEKEEPING_S,
+    Hooks,
+    WorkerPlan,
+    WorkerReport,
+    run_worker,
+)
 
 READY_TIMEOUT_S = 60.0
 KILL_AFTER_S = 10.0
@@ -29,6 +35,9 @@ KILL_AFTER_S = 10.0
 
 class PipeHooks:
     """Child side: intervals go up the pipe; a ``stop`` message comes down it."""
+
+    stop_poll_s = OPEN_HOUSEKEEPING_S
+    """The parent's stop (a tripped gate on the merged intervals) reaches every worker fast."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

@@ -20,6 +20,9 @@ _API = (
     "STATUS_2XX", "STATUS_3XX", "STATUS_4XX", "STATUS_5XX", "TIMEOUT", "WRITE", "Histogram",
     "Recorder", "TraceTemplate", "monotonic_ns",
 )
+_MEMBERS = (("CConnection", "rejoin"),)
+"""Methods added since the first build: an extension built before them counts as not built
+(the pool would call what it lacks in a task nobody awaits, and lose those requests)."""
 
 
 PURE_ENV = "PERFOPT_PURE"
@@ -38,8 +41,9 @@ def _select() -> tuple[ModuleType, str]:
             native = importlib.import_module("engine.hotpath._native")
         except ImportError:
             native = None
-        # an extension built before the histogram existed counts as not built
-        if native is not None and all(hasattr(native, name) for name in _API):
+        # an extension built before the histogram (or a newer method) existed counts as not built
+        if native is not None and all(hasattr(native, name) for name in _API) and all(
+                hasattr(getattr(native, cls, None), name) for cls, name in _MEMBERS):
             return native, "c"
     return importlib.import_module("engine.hotpath._pyhdr"), "py"
 

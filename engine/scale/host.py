@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.driver.assemble import merge_states
 from engine.driver.run import HARD_STOP_GRACE_S
-from engine.driver.runtime import WorkerPlan, WorkerReport, run_worker
+from engine.driver.runtime import OPEN_HOUSEKEEPING_S, WorkerPlan, WorkerReport, run_worker
 from engine.driver.worker import Processes
 from engine.scale.plan import HostPlan, HostReport
 
@@ -69,6 +69,9 @@ class Link:
 
 class HostHooks:
     """The workers' hooks on a host: intervals out, the coordinator's stop in."""
+
+    stop_poll_s = OPEN_HOUSEKEEPING_S
+    """The coordinator's stop reaches every host's workers fast."""
 
     def __init__(self, link: Link) -> None:
         self.link = link

@@ -355,21 +355,40 @@ S = 1_000_000_000
 
 
 def test_open_housekeeping_wakes_when_something_is_due_not_on_a_fixed_tick() -> None:
-    from engine.driver.runtime import _DUE_SLACK_NS, OPEN_STOP_CHECK_S, _next_wait
+    from engine.driver.runtime import (
+        _DUE_SLACK_NS,
+        OPEN_HOUSEKEEPING_S,
+        OPEN_STOP_CHECK_S,
+        _next_wait,
+    )
 
     slack = _DUE_SLACK_NS / S
     start = 1000 * S
+    poll = OPEN_STOP_CHECK_S
+
+    def wait(run: Any, at_s: float, poll_s: float = poll) -> float:
+        return float(_next_wait(run, start + int(at_s * S), poll_s))
+
     # the next interval's end (a second's boundary), just after it
-    assert _next_wait(_run_at(start), start + int(0.7 * S)) == pytest.approx(0.3 + slack)
-    # a request's timeout due sooner: woken for it (sent at +0.1 s, timeout 0.8 s: at +0.9 s)
+    assert wait(_run_at(start), 0.7) == pytest.approx(0.3 + slack)
+    # the oldest request's timeout due sooner: woken for it (sent at +0.1 s, timeout 0.8 s)
     run = _run_at(start, busy_sent=(start + 2 * S // 10, start + S // 10), timeout_s=0.8)
-    assert _next_wait(run, start + int(0.7 * S)) == pytest.approx(0.2 + slack)
-    # nothing due for long (10 s intervals): still a poll for Ctrl-C and the parent's stop
-    assert _next_wait(_run_at(start, interval_s=10.0), start + S) == OPEN_STOP_CHECK_S
+    assert wait(run, 0.7) == pytest.approx(0.2 + slack)
+    # nothing in flight: a request sent right after this times out a timeout from now, and
+    # must be seen then, not at the next poll (0.3 s timeout, 10 s intervals)
+    assert wait(_run_at(start, interval_s=10.0, timeout_s=0.3), 1.0) == pytest.approx(0.3 + slack)
+    # nothing due for long (10 s intervals): still a poll, as often as the hooks ask
+    assert wait(_run_at(start, interval_s=10.0), 1.0) == poll
+    assert wait(_run_at(start, interval_s=10.0), 1.0, poll_s=0.1) == 0.1
     # the schedule's end (10 s) comes before the interval's when intervals do not divide it
-    run = _run_at(start, interval_s=3.0)
-    assert _next_wait(run, start + int(9.8 * S)) == pytest.approx(0.2 + slack)
-    # overdue (a late wake-up): at once, not a negative sleep
-    assert _next_wait(_run_at(start, busy_sent=(start,), timeout_s=0.1), start + S) == 0.001
+    assert wait(_run_at(start, interval_s=3.0), 9.8) == pytest.approx(0.2 + slack)
+    # a run of timeouts (a target that stopped answering): swept every 0.1 s at most, not
+    # every few ms as each deadline comes
+    burst = _run_at(start, busy_sent=(start + int(0.201 * S),), timeout_s=0.8)
+    assert wait(burst, 1.0) == OPEN_HOUSEKEEPING_S
+    # past the hard stop (a late wake-up): at once, not a negative sleep
+    late = _run_at(start)
+    late.plan.hard_stop_ns = start + S // 2
+    assert wait(late, 0.6) == 0.001
     # the closed model's users adjust on a fixed tick
-    assert _next_wait(_run_at(start, model="closed"), start + int(0.7 * S)) == 0.02
+    assert wait(_run_at(start, model="closed"), 0.7) == 0.02

@@ -56,3 +56,27 @@ def test_every_public_member_of_each_extension_class_is_in_the_stub(ext: ModuleT
 
 def test_the_stub_names_nothing_the_extension_lacks(ext: ModuleType) -> None:
     assert {n for n in _stubbed() if not hasattr(ext, n)} - {"__all__"} == set()
+
+
+def test_an_extension_built_before_a_method_the_driver_calls_counts_as_not_built(
+        ext: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stale build (no ``CConnection.rejoin``) would fail in the pool's connect task, which
+    nobody awaits, and lose its requests: the selector takes the pure twins instead (and the
+    suite fails on them, tests/conftest.py)."""
+    import importlib
+
+    from engine.hotpath import native as selector
+
+    stale = ModuleType("engine.hotpath._native")
+    for name in selector._API:
+        setattr(stale, name, getattr(ext, name))
+    stale.CConnection = type("CConnection", (), {})  # type: ignore[attr-defined]
+    real = importlib.import_module
+
+    def load(name: str, *args: object) -> ModuleType:
+        return stale if name == "engine.hotpath._native" else real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib, "import_module", load)
+    assert selector._select()[1] == "py"
+    stale.CConnection.rejoin = lambda self, idle, queue: None
+    assert selector._select()[1] == "c"
