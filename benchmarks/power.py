@@ -4,8 +4,9 @@ Four experiments, each `perfopt-engine apply` on the embedded demo with the real
 
 1. regression A-vs-A: the gate against a history of the same unchanged service (FAIL = a
    false alarm). The run is the quick start's baseline as shipped (its rate and length, read
-   from specs/user-lookup.yaml) on its lookup journey before the index, whose milliseconds
-   a 20% slowdown moves beyond the gate's 1 ms minimum effect;
+   from specs/user-lookup.yaml, as is its history baseline: `window: 7d`, every earlier run;
+   `--last 3` for the earlier tables) on its lookup journey before the index, whose
+   milliseconds a 20% slowdown moves beyond the gate's 1 ms minimum effect;
 2. detection: the same service with a 20% slowdown (`--slowdown-pct 20`), judged against
    a copy of that history (FAIL = detected);
 3. hypothesis A-vs-A: both variants the same service, expecting `p50 <= 0%`, `rounds:
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +54,7 @@ load:
 gates:
   - {{name: regression, kind: regression}}
 report: {{formats: [json], dir: reports}}
-history: {{path: .perfopt/history.db, baseline: {{mode: last, last: 3}}}}
+history: {{path: .perfopt/history.db, baseline: {baseline}}}
 """
 HYP_SPEC = """\
 apiVersion: perfopt/v1
@@ -101,20 +103,41 @@ def _apply(work: Path, spec_text: str, name: str, flags: list[str]) -> dict:  # 
     return doc["specs"][0]  # type: ignore[no-any-return]
 
 
-def shipped_baseline() -> tuple[float, float]:
-    """(rate /s, seconds) of the quick start's baseline profile: the gate experiments run the
-    default run as shipped, read from the spec, not a copy of its numbers."""
+@dataclass(frozen=True)
+class GateRun:
+    """How the regression experiments run: the quick start's baseline profile and history
+    baseline as shipped, unless told otherwise."""
+
+    rate: float
+    seconds: float
+    baseline: str
+    """The spec's ``history.baseline`` in flow style, e.g. '{mode: window, window: 7d}'."""
+
+
+def shipped_gate_run(seconds: float | None = None, last: int | None = None) -> GateRun:
+    """The quick start's baseline profile (rate, length) and history baseline, read from the
+    spec, not a copy of its numbers; ``seconds`` or ``last`` (baseline `last: N`) override."""
     from engine.spec.loader import load_file
     specs, errors = load_file(QUICK_START)
     profile = specs[0].profile("baseline") if specs and not errors else None
     if profile is None or profile.rate is None:
         raise SystemExit(f"{QUICK_START}: no open-model baseline profile to take the run from")
-    return profile.rate, profile.duration_s
+    policy = specs[0].history.baseline
+    if last is not None:
+        baseline = f"{{mode: last, last: {last}}}"
+    elif policy.mode == "window":
+        baseline = f"{{mode: window, window: {policy.window_s / 86400:g}d}}"
+    elif policy.mode == "last":
+        baseline = f"{{mode: last, last: {policy.last}}}"
+    else:
+        raise SystemExit(f"{QUICK_START}: baseline mode {policy.mode!r}: pass --last N")
+    return GateRun(profile.rate, seconds or profile.duration_s, baseline)
 
 
-def _gate_spec(slowdown: float, rate: float, seconds: float) -> str:
+def _gate_spec(slowdown: float, run: GateRun) -> str:
     args = f"--slowdown-pct, '{slowdown:g}'" if slowdown else ""
-    return GATE_SPEC.format(port=_port(), args=args, rate=rate, seconds=seconds)
+    return GATE_SPEC.format(port=_port(), args=args, rate=run.rate, seconds=run.seconds,
+                            baseline=run.baseline)
 
 
 def _pooled(spec: dict) -> str:  # type: ignore[type-arg]
@@ -145,7 +168,7 @@ def _failed(spec: dict) -> str:  # type: ignore[type-arg]
     return f"; A-vs-A FAILED on: {' | '.join(fails)}{note}" if fails else ""
 
 
-def regression(reps: int, rate: float, seconds: float) -> tuple[Counter[str], Counter[str]]:
+def regression(reps: int, run: GateRun) -> tuple[Counter[str], Counter[str]]:
     """(A-vs-A gate statuses, slowed-down gate statuses): each slowed run is judged
     against a copy of the A history so it never enters the baseline."""
     aa: Counter[str] = Counter()
@@ -153,13 +176,13 @@ def regression(reps: int, rate: float, seconds: float) -> tuple[Counter[str], Co
     with tempfile.TemporaryDirectory() as tmp:
         work, other = Path(tmp) / "a", Path(tmp) / "b"
         work.mkdir()
-        for _ in range(3):  # seeds the history: baseline `last: 3`
-            _apply(work, _gate_spec(0, rate, seconds), "power", [])
+        for _ in range(3):  # seeds the history (the baselines of the first reps)
+            _apply(work, _gate_spec(0, run), "power", [])
         for i in range(reps):
             shutil.rmtree(other, ignore_errors=True)
             shutil.copytree(work / ".perfopt", other / ".perfopt")
-            b = _apply(other, _gate_spec(20, rate, seconds), "power", [])
-            a = _apply(work, _gate_spec(0, rate, seconds), "power", [])
+            b = _apply(other, _gate_spec(20, run), "power", [])
+            a = _apply(work, _gate_spec(0, run), "power", [])
             sa = a.get("regression", {}).get("status", "ERROR")
             sb = b.get("regression", {}).get("status", "ERROR")
             aa[sa] += 1
@@ -230,6 +253,9 @@ def main() -> None:
     parser.add_argument("--h1-reps", type=int, default=20, help="repetitions of H1")
     parser.add_argument("--seconds", type=float, default=None,
                         help="run length of 1-2 (s; default: the quick start's baseline)")
+    parser.add_argument("--last", type=int, default=None, metavar="N",
+                        help="baseline `last: N` for 1-2 (default: the quick start's "
+                             "history baseline)")
     parser.add_argument("--hyp-seconds", type=int, default=2, help="run length of 3 (s)")
     parser.add_argument("--hyp-max-rounds", type=int, default=3, help="max_rounds of 3")
     parser.add_argument("--quick", action="store_true", help="4 repetitions, 2 of H1")
@@ -239,10 +265,10 @@ def main() -> None:
     reps, h1_reps = (4, 2) if args.quick else (args.reps, args.h1_reps)
     started = time.monotonic()
     only = set(args.only or ["regression", "h1", "hyp"])
-    rate, seconds = shipped_baseline()
-    seconds = args.seconds or seconds
-    print(f"regression experiments: {rate:g}/s for {seconds:g} s (the quick start's baseline)")
-    aa, slow = regression(reps, rate, seconds) if "regression" in only \
+    run = shipped_gate_run(args.seconds, args.last)
+    print(f"regression experiments: {run.rate:g}/s for {run.seconds:g} s, baseline "
+          f"{run.baseline}")
+    aa, slow = regression(reps, run) if "regression" in only \
         else (Counter(), Counter())
     verdicts = h1(h1_reps) if "h1" in only else Counter()
     hyp = hypothesis_aa(reps, args.hyp_seconds, args.hyp_max_rounds) if "hyp" in only \
