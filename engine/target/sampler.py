@@ -36,10 +36,6 @@ __all__ = ["Sampler", "find_processes", "shift"]
 
 _LINUX = sys.platform.startswith("linux")
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, ProcessLookupError)
-CPU_SAME_POINTS = 2.0
-"""A CPU reading within this many points of the last (and beyond the ticks' own noise,
-``_cpu_noise``) is unchanged, for the back-off."""
-_TICK_S = 1.0 / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
 REFRESH_EVERY = 10
 """Re-list the tree's children (about 1 ms: it scans every process) and, off Linux, count
 connections (psutil reads whole socket tables: tens of ms) on every Nth sample only. The
@@ -231,17 +227,15 @@ class Sampler:
                 else:
                     self.probe.maybe()
 
-    def _adapt(self, cpu_pct: float, r: _Reading, wall_s: float | None = None) -> None:
+    def _adapt(self, cpu_pct: float, r: _Reading) -> None:
         """Double the period while nothing changes (up to ``max_interval_s``); back to
-        ``interval_s`` at the first change. ``wall_s``: the window ``cpu_pct`` was measured
-        over (default: the period)."""
+        ``interval_s`` at the first change."""
         if self.max_interval_s <= self.interval_s:
             return
         now = (cpu_pct, r.rss, r.threads, r.fds, r.conns)
         last, self._last = self._last, now
         # memory and the counts exactly: a slow leak keeps the full rate (engine.analysis.leak)
-        same = last is not None and abs(now[0] - last[0]) <= _cpu_noise(
-            wall_s or self._period, r.alive) and now[1:] == last[1:]
+        same = last is not None and abs(now[0] - last[0]) <= 2.0 and now[1:] == last[1:]
         self._period = (min(self._period * 2, self.max_interval_s) if same
                         else self.interval_s)
 
@@ -254,7 +248,7 @@ class Sampler:
         wall = max(now - self._last_t, 1e-9)
         self._last_t = now
         cpu_pct = 100.0 * (self._tree.cpu_s - cpu_before) / wall
-        self._adapt(cpu_pct, reading, wall)
+        self._adapt(cpu_pct, reading)
         self._tick += 1
         if self._tick % self._stride == 0:
             self._keep(self._build(now, cpu_pct, reading))
@@ -329,16 +323,6 @@ class Sampler:
                 # halve the series and the rate: memory stays bounded, spacing stays even
                 self._samples = self._samples[::2]
                 self._stride *= 2
-
-
-def _cpu_noise(wall_s: float, procs: int) -> float:
-    """The CPU change (percentage points) two readings over ``wall_s`` can show with nothing
-    changed: the kernel counts CPU time in clock ticks, so each process's reading is off by
-    up to a tick at each end (10 ms of 100 ms is 10 points), and 2 points at least. Under
-    steady load a 0.1 s window's readings jump by tens of points: judged exactly, they kept
-    the sampler at 10 Hz (1.2% of a core at 5,000/s, benchmarks/peer_h2load.py), where a
-    second's readings agree within a few points."""
-    return max(CPU_SAME_POINTS, 200.0 * _TICK_S * max(1, procs) / max(wall_s, 1e-3))
 
 
 def _alive(proc: psutil.Process) -> bool:
