@@ -72,6 +72,11 @@ class WorkerPlan:
     """The profile's think time as a distribution (``think_s`` is its mean)."""
 
     @property
+    def shape_end_ns(self) -> int:
+        """When the shape's last arrival is due at the latest (monotonic ns)."""
+        return self.start_ns + int(self.shape.duration_s * 1e9)
+
+    @property
     def connections(self) -> int:
         """This worker's share of the connection limit (at least 1)."""
         n = self.settings.connections
@@ -259,7 +264,7 @@ async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:
         if reason:
             return reason, now
         if not run.generating(now) or now >= plan.hard_stop_ns:
-            return "", min(now, plan.start_ns + int(plan.shape.duration_s * 1e9))
+            return "", min(now, plan.shape_end_ns)
 
 
 def _next_wait(run: _Run, now: int, poll_s: float) -> float:
@@ -275,12 +280,11 @@ def _next_wait(run: _Run, now: int, poll_s: float) -> float:
     elapsed = max(0, now - plan.start_ns)
     due = [now + int(poll_s * 1e9), plan.hard_stop_ns,
            plan.start_ns + (elapsed // interval + 1) * interval + _DUE_SLACK_NS]
-    end = plan.start_ns + int(plan.shape.duration_s * 1e9) + _DUE_SLACK_NS
+    end = plan.shape_end_ns + _DUE_SLACK_NS
     if end > now:
         due.append(end)
-    oldest = run.tracker.next_deadline()
-    timeout = now + run.tracker.timeout_ns if oldest is None \
-        else min(oldest, now + run.tracker.timeout_ns)
+    # the oldest request in flight times out first; with none, one sent now would
+    timeout = run.tracker.next_deadline() or now + run.tracker.timeout_ns
     due.append(max(timeout + _DUE_SLACK_NS, now + int(OPEN_HOUSEKEEPING_S * 1e9)))
     return max(0.001, (min(due) - now) / 1e9)
 
@@ -308,7 +312,7 @@ def _finish(rec: Any, plan: WorkerPlan, aborted: bool) -> None:
     with none after it gets no empty trailing interval, so results have the same intervals
     whatever the worker count and housekeeping phase."""
     now = time.monotonic_ns()
-    planned = min(plan.hard_stop_ns, plan.start_ns + int(plan.shape.duration_s * 1e9))
+    planned = min(plan.hard_stop_ns, plan.shape_end_ns)
     if aborted or now <= planned:
         rec.finish(now if aborted else planned)
         return

@@ -346,7 +346,7 @@ def _run_at(start: int, model: str = "open", interval_s: float = 1.0,
     tracker.conns = {_InFlight(s) for s in busy_sent}  # type: ignore[misc]
     plan = SimpleNamespace(start_ns=start, hard_stop_ns=start + 60 * S,
                            settings=RunSettings(interval_s=interval_s),
-                           shape=SimpleNamespace(duration_s=10.0))
+                           shape_end_ns=start + 10 * S)  # a 10 s shape
     return SimpleNamespace(plan=plan, tracker=tracker, every_s=0.02,
                            sched=object() if model == "open" else None)
 
