@@ -7,9 +7,11 @@ into the JSON document described in docs/REPORT_FORMAT.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the selector imports numpy/native code; keep this module light
@@ -19,6 +21,7 @@ AbortCheck = Callable[["Recorder", float], str]
 """A live gate check: (recorder, seconds elapsed) -> why to abort the run now, or ""."""
 
 __all__ = [
+    "RATE_FIELDS",
     "SEVERITY",
     "TARGET_SHORT",
     "AbortCheck",
@@ -32,6 +35,8 @@ __all__ = [
     "Status",
     "StepResult",
     "Validity",
+    "sample_seconds",
+    "time_mean",
     "worst",
 ]
 
@@ -189,6 +194,52 @@ class ResourceSample:
     """CPU cores of the machine sampled; 0: the machine apply runs on (the psutil sampler)."""
     unknown: tuple[str, ...] = ()
     """Fields with no reading, held at 0 (a remote target's Prometheus lacked the metric)."""
+
+
+RATE_FIELDS = frozenset({"cpu_pct", "sys_cpu_pct"})
+"""ResourceSample fields read as a rate over the time since the previous sample (CPU time
+used over the wall time between); the others are readings at ``t_s`` or counters."""
+
+
+def sample_seconds(times: Sequence[float], rate: bool, start_s: float = -math.inf,
+                   end_s: float = math.inf) -> list[float]:
+    """Seconds of ``[start_s, end_s]`` each sample of a time-ordered series stands for: the
+    weight of each reading in every mean, quantile and bin of resource samples, which the
+    sampler does not space evenly (it backs off while nothing changes: engine.target.sampler).
+
+    A rate (``rate``: RATE_FIELDS) is CPU time used since the previous sample over the wall
+    time between, so it stands for the window back to the previous sample's ``t_s``; the
+    first, for one as long as the first gap (the sampler took a baseline reading one period
+    before it). A reading at an instant (RSS, threads, fds, memory) stands for the time until
+    the next sample; the last, for one as long as the last gap (the edges take gaps between
+    distinct instants). Held forward, not half-way both sides: the sampler lengthens its
+    period only after a reading equal to the one before, so a long gap follows a value that
+    had already held, and a change is first seen at the sample that ends the gap; half-way
+    would credit half the gap to a value not seen until its end. Evenly spaced samples thus
+    weigh alike, as an unweighted mean has them. With no time to share out (one sample, all
+    at one instant) each sample in the span counts 1."""
+    if not times:
+        return []
+    gaps = [max(0.0, b - a) for a, b in pairwise(times)]
+    moved = [g for g in gaps if g > 0] or [0.0]  # the edges' gaps: not a repeated instant's
+    if rate:
+        windows = [(t - g, t) for t, g in zip(times, [moved[0], *gaps], strict=True)]
+    else:
+        windows = [(t, t + g) for t, g in zip(times, [*gaps, moved[-1]], strict=True)]
+    seconds = [max(0.0, min(hi, end_s) - max(lo, start_s)) for lo, hi in windows]
+    if sum(seconds) > 0:
+        return seconds
+    return [1.0 if start_s <= t <= end_s else 0.0 for t in times]
+
+
+def time_mean(readings: Iterable[tuple[float, float]]) -> float | None:
+    """Mean of (reading, seconds) pairs over time; None when they stand for no time."""
+    pairs = list(readings)
+    total = sum(w for _, w in pairs)
+    if total <= 0:
+        return None
+    base = pairs[0][0]  # readings as offsets from one: a steady reading's mean is exactly it
+    return base + sum((v - base) * w for v, w in pairs) / total
 
 
 @dataclass(frozen=True)

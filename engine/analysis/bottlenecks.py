@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from engine.analysis.profile import ProfileAnalysis, hot_evidence
-from engine.analysis.resources import ResourceSummary, summarize
+from engine.analysis.resources import ResourceSummary, summarize_run
 from engine.analysis.servertiming import (
     ENCLOSING_NAMES,
     JourneyBreakdown,
@@ -155,7 +155,7 @@ def limiting_resource(run: RunResult) -> tuple[str | None, list[str]]:
     holding >= 50% of server time names it (database, dependency, or for the handler's
     own time cpu when the target's CPU covers it, see ``_classify``); else target CPU >= 85% of a core or the
     machine's CPU >= 90% (cpu), memory >= 90% (memory), disk >= 50 MiB/s (io)."""
-    res = summarize(run.resources)
+    res = summarize_run(run)
     evidence = _resource_evidence(res)
     split = _server_split(breakdown_run(run))
     total = sum(split.values())
@@ -198,7 +198,7 @@ def _ctx(runs: Sequence[RunResult], bds: Sequence[JourneyBreakdown]) -> _Ctx:
     busy = None
     hot = False
     if with_res:
-        sums = [summarize(r.resources) for r in with_res]
+        sums = [summarize_run(r) for r in with_res]
         busy = sum((s.cpu_pct_mean or 0.0) / 100 * r.duration_s for s, r in zip(
             sums, with_res, strict=True))
         # only the target's own CPU: a machine busy with other work says nothing about it

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from engine.analysis.metrics import latency_value, merged_response, metric_value
 from engine.analysis.money import cpu_per_request, instances_for
-from engine.analysis.resources import summarize
+from engine.analysis.resources import summarize_run
 from engine.result import RunResult
 
 __all__ = ["DEFAULT_MULTIPLIERS", "CapacityAnalysis", "CapacityPoint", "analyse_capacity",
@@ -126,7 +126,7 @@ def _point(run: RunResult, multiplier: float, rate: float, slo_ok: bool,
     return CapacityPoint(
         multiplier, rate, run.validity.achieved_rate, throughput, p95, p99,
         run.error_rate, slo_ok and run.validity.valid, run.validity.valid,
-        summarize(run.resources).cpu_pct_mean,
+        summarize_run(run).cpu_pct_mean,
         cost_per_transaction(cost_per_hour, throughput, instances), instances,
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import psutil
 
-from engine.analysis.resources import measured_here, summarize
+from engine.analysis.resources import measured_here, summarize_run
 from engine.result import RunResult
 
 __all__ = ["BUSIER_CORES", "HostLoad", "host_load", "other_cores"]
@@ -34,7 +34,7 @@ def other_cores(run: RunResult, cpus: int | None = None) -> float | None:
     target's samples (they describe its machine), or without two samples or a duration."""
     if "generator_cpu_s" not in run.extra or not measured_here(run):
         return None
-    s = summarize(run.resources)
+    s = summarize_run(run)  # over the load's time, as generator_cpu_s / duration_s
     if s.samples < 2 or s.sys_cpu_pct_mean is None or run.duration_s <= 0:
         return None
     cpus = int(run.extra.get("host_cpus") or cpus or psutil.cpu_count() or 1)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.hypothesis import HypothesisVerdict
-from engine.analysis.resources import CPU_TARGET_PCT
+from engine.analysis.resources import CPU_TARGET_PCT, summarize_run
 from engine.records import RunEntry
 from engine.result import RunResult
 from engine.spec.cost import CostSettings
@@ -76,13 +76,14 @@ class Saving:
 
 
 def cpu_per_request(runs: Sequence[RunResult]) -> float | None:
-    """The target's CPU-seconds per successful request over ``runs`` (mean CPU of the
-    samples x run length / ok responses); None without samples or successes."""
+    """The target's CPU-seconds per successful request over ``runs`` (mean CPU over the
+    load's time x run length / ok responses: ``summarize_run``, each CPU reading weighing
+    the seconds it stands for); None without samples or successes."""
     cpu_s = ok = 0.0
     for run in runs:
-        if not run.resources:
+        mean_pct = summarize_run(run).cpu_pct_mean if run.resources else None
+        if mean_pct is None:
             continue
-        mean_pct = sum(s.cpu_pct for s in run.resources) / len(run.resources)
         cpu_s += mean_pct / 100.0 * run.duration_s
         ok += sum(j.ok for j in run.journeys)
     return cpu_s / ok if ok > 0 and cpu_s > 0 else None

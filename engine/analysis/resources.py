@@ -1,7 +1,10 @@
 """Resource samples of a span reduced to what verdicts need (CPU, memory, disk).
 
 The samples come from :mod:`engine.target.sampler` through ``RunResult.resources``; every
-analysis that speaks about the target's resources reads them through :func:`summarize`.
+analysis that speaks about the target's resources reads them through :func:`summarize`
+(a run's load: :func:`summarize_run`). Means and quantiles are over time, not over samples:
+each reading weighs the seconds it stands for (``engine.result.sample_seconds``), as the
+sampler samples densely after a change and sparsely while nothing changes.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.result import ResourceSample, RunResult
+from engine.result import RATE_FIELDS, ResourceSample, RunResult, sample_seconds, time_mean
 
-__all__ = ["ResourceSummary", "measured_here", "summarize"]
+__all__ = ["ResourceSummary", "measured_here", "summarize", "summarize_run", "time_quantile",
+           "timed"]
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,44 @@ def measured_here(run: RunResult) -> bool:
     return not any(r.cores or "sys_cpu_pct" in r.unknown for r in run.resources)
 
 
+def timed(samples: Sequence[ResourceSample], name: str, start_s: float = -math.inf,
+          end_s: float = math.inf) -> list[tuple[float, float]]:
+    """(reading, seconds) of field ``name`` for each sample that measured it and stands for
+    some of ``[start_s, end_s]``: the seconds of it the sample stands for
+    (``engine.result.sample_seconds``, over the samples that measured the field)."""
+    measured = [s for s in samples if name not in s.unknown]
+    seconds = sample_seconds([s.t_s for s in measured], name in RATE_FIELDS, start_s, end_s)
+    return [(float(getattr(s, name)), w) for s, w in zip(measured, seconds, strict=True)
+            if w > 0]
+
+
+def time_quantile(readings: Sequence[tuple[float, float]], q: float,
+                  above: bool = False) -> float | None:
+    """Of (reading, seconds) pairs (``timed``), the smallest reading whose readings at or
+    below it stand for at least ``q`` of the time (nearest rank); with ``above``, for more
+    than ``q`` of it. None without time.
+    Equal weights give the unweighted ranks: ``values[ceil(q n) - 1]``, with ``above``
+    ``values[int(q n)]`` (capped at the largest)."""
+    pairs = sorted(p for p in readings if p[1] > 0)
+    total = sum(w for _, w in pairs)
+    if total <= 0:
+        return None
+    eps = 1e-9 * total  # sums of equal float weights are off by a few ulps
+    cum = 0.0
+    for value, w in pairs:
+        cum += w
+        if (cum > q * total + eps) if above else (cum >= q * total - eps):
+            return value
+    return pairs[-1][0]
+
+
 def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
               end_s: float = float("inf")) -> ResourceSummary:
-    """Summarize the samples with ``start_s <= t_s <= end_s`` (seconds from run start)."""
+    """Summarize the samples with ``start_s <= t_s <= end_s`` (seconds from run start):
+    their count, largest RSS and memory share, and disk rate; CPU means and p90 over the
+    span's time, each reading weighing the seconds of the span it stands for (``timed``: a
+    CPU reading at the span's start also covers time before it, of which only the span's
+    share counts)."""
     span = [s for s in samples if start_s <= s.t_s <= end_s]
     if not span:
         return ResourceSummary(0, None, None, None, None, None, None)
@@ -51,8 +90,8 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
     def measured(name: str) -> list[ResourceSample]:  # a field a sample did not read is no 0
         return [s for s in span if name not in s.unknown]
 
-    cpu = sorted(s.cpu_pct for s in measured("cpu_pct"))
-    rss, sys_cpu, sys_mem = measured("rss_bytes"), measured("sys_cpu_pct"), measured("sys_mem_pct")
+    cpu = timed(samples, "cpu_pct", start_s, end_s)
+    rss, sys_mem = measured("rss_bytes"), measured("sys_mem_pct")
     disk = [s for s in span if not {"read_bytes", "write_bytes"} & set(s.unknown)]
     io = None
     if len(disk) > 1 and disk[-1].t_s > disk[0].t_s:
@@ -60,12 +99,18 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
                  - disk[0].read_bytes - disk[0].write_bytes)
         io = max(0, moved) / (disk[-1].t_s - disk[0].t_s)
     return ResourceSummary(
-        samples=len(span), cpu_pct_mean=sum(cpu) / len(cpu) if cpu else None,
-        cpu_pct_p90=cpu[min(len(cpu) - 1, int(0.9 * len(cpu)))] if cpu else None,
+        samples=len(span), cpu_pct_mean=time_mean(cpu), cpu_pct_p90=time_quantile(cpu, 0.9, True),
         rss_max_bytes=max((s.rss_bytes for s in rss), default=None),
-        sys_cpu_pct_mean=sum(s.sys_cpu_pct for s in sys_cpu) / len(sys_cpu) if sys_cpu else None,
+        sys_cpu_pct_mean=time_mean(timed(samples, "sys_cpu_pct", start_s, end_s)),
         sys_mem_pct_max=max((s.sys_mem_pct for s in sys_mem), default=None), io_bytes_per_s=io,
     )
+
+
+def summarize_run(run: RunResult) -> ResourceSummary:
+    """The run's resources during its load, ``[0, duration_s]``: the sampler starts before
+    the load and stops after it, and its idle readings there would dilute a short step's
+    CPU (a reading that straddles the load's start or end counts for its share in it)."""
+    return summarize(run.resources, 0.0, run.duration_s)
 
 
 CPU_TARGET_PCT, MEMORY_TARGET_PCT = 70.0, 80.0
@@ -112,17 +157,11 @@ def headroom_of(samples: Sequence[ResourceSample]) -> Headroom:
 
 
 def headroom(samples: Sequence[ResourceSample], cores: int | None = None) -> tuple[float, float]:
-    """(target CPU, machine memory) as the 95th percentile of the samples, both in percent
-    of the whole: CPU is the target process tree's share of all ``cores`` (default this
-    machine's; a managed or named target runs here), memory the machine's used share."""
+    """(target CPU, machine memory) as the 95th percentile of the samples over time (each
+    reading weighing the seconds it stands for: ``timed``), both in percent of the whole:
+    CPU is the target process tree's share of all ``cores`` (default this machine's; a
+    managed or named target runs here), memory the machine's used share; 0.0 without one."""
     n = cores or os.cpu_count() or 1
-    cpu = sorted(s.cpu_pct / n for s in samples)
-    memory = sorted(s.sys_mem_pct for s in samples)
-    return _p95(cpu), _p95(memory)
-
-
-def _p95(values: Sequence[float]) -> float:
-    """Nearest-rank 95th percentile (0.0 for no values)."""
-    if not values:
-        return 0.0
-    return values[min(len(values) - 1, max(0, math.ceil(0.95 * len(values)) - 1))]
+    cpu = time_quantile([(v / n, w) for v, w in timed(samples, "cpu_pct")], 0.95)
+    memory = time_quantile(timed(samples, "sys_mem_pct"), 0.95)
+    return cpu or 0.0, memory or 0.0

@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 
 from engine.analysis.evidence import partial_reason
 from engine.analysis.leak import HORIZON_S, TrendFit, fit_trend, leak_verdict
+from engine.analysis.resources import timed
 from engine.hotpath.native import Histogram
-from engine.result import ResourceSample, RunResult
+from engine.result import ResourceSample, RunResult, time_mean
 
 __all__ = [
     "IntervalPoint",
@@ -215,21 +216,18 @@ def _gauge(samples: Sequence[ResourceSample], name: str) -> list[float]:
     return [float(getattr(s, name)) for s in samples]
 
 
-def _mean(xs: Sequence[float]) -> float | None:
-    return sum(xs) / len(xs) if xs else None
-
-
 def _windows(run: RunResult, window_s: float) -> tuple[SoakWindow, ...]:
+    """The run cut into windows; each gauge's mean is over the window's time (a reading
+    weighs the seconds of it that it stands for: engine.analysis.resources.timed)."""
     out = []
     t = 0.0
     while t < run.duration_s - 1e-9:
         end = min(t + window_s, run.duration_s)
         sp = span(run, t, end)
-        res = [s for s in run.resources if t <= s.t_s < end]
-        rss = _mean(_gauge(res, "rss_bytes"))
+        rss, fds, threads = (time_mean(timed(run.resources, name, t, end))
+                             for name in ("rss_bytes", "fds", "threads"))
         out.append(SoakWindow(t, end - t, sp.percentile_s(95.0), sp.throughput, sp.error_rate,
-                              None if rss is None else int(rss), _mean(_gauge(res, "fds")),
-                              _mean(_gauge(res, "threads"))))
+                              None if rss is None else int(rss), fds, threads))
         t = end
     return tuple(out)
 

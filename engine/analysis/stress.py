@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from engine.analysis.bottlenecks import limiting_resource
 from engine.analysis.evidence import partial_reason
 from engine.analysis.metrics import latency_value, merged_response
-from engine.analysis.resources import summarize
+from engine.analysis.resources import summarize_run
 from engine.plan import MAX_STEPS, stress_rates
 from engine.result import TARGET_SHORT, RunResult, Status
 from engine.spec.model import LoadProfile, StopWhen
@@ -253,7 +253,7 @@ def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> 
         latency_value(hist, "p50"), latency_value(hist, "p95"), latency_value(hist, "p99"))
     return StressStep(
         rate, run.validity.achieved_rate, run.requests, p50, p95, p99, run.error_rate,
-        _errors(run), summarize(run.resources).cpu_pct_mean, run.validity.valid, slo_ok,
+        _errors(run), summarize_run(run).cpu_pct_mean, run.validity.valid, slo_ok,
         _breaches(run, p95, p99, slo_ok, stop), run.validity.generator_cpu_pct,
         run.validity.sent_rate,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.report.fmt import primary_runs
 from engine.report.svg import Axis, HLine, Series, VLine, line_chart
+from engine.result import sample_seconds, time_mean
 from engine.units import UnitError, parse_comparison
 
 __all__ = [
@@ -205,17 +206,20 @@ def capacity_chart(capacity: Doc) -> str:
 
 
 def cpu_points(samples: Sequence[Doc], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
-    """CPU (% of one core) per bin of at least 1 s: the mean of the samples in it. A 0.1 s
-    sample of CPU time counts whole 10 ms clock ticks (10% steps); over a second the mean
-    of its samples is the CPU time used over that second, at 1% resolution."""
+    """CPU (% of one core) per bin of at least 1 s: the mean over time of the samples in it
+    (by ``t_s``), each weighing the window it was measured over (engine.result.
+    sample_seconds), as the sampler samples densely after a change and sparsely after. A
+    0.1 s sample of CPU time counts whole 10 ms clock ticks (10% steps); over a second the
+    mean of its samples is the CPU time used over that second, at 1% resolution."""
     if not samples:
         return []
-    span = float(samples[-1]["t_s"]) - float(samples[0]["t_s"])
-    width = float(max(1, math.ceil(span / limit)))  # whole seconds, at most ``limit`` bins
-    bins: dict[int, list[float]] = {}
-    for smp in samples:
-        bins.setdefault(int(float(smp["t_s"]) // width), []).append(float(smp["cpu_pct"]))
-    return [(k * width, sum(v) / len(v)) for k, v in sorted(bins.items())]
+    times = [float(smp["t_s"]) for smp in samples]
+    width = float(max(1, math.ceil((times[-1] - times[0]) / limit)))  # at most ``limit`` bins
+    bins: dict[int, list[tuple[float, float]]] = {}
+    for t, smp, w in zip(times, samples, sample_seconds(times, rate=True), strict=True):
+        bins.setdefault(int(t // width), []).append((float(smp["cpu_pct"]), w))
+    means = ((k * width, time_mean(v)) for k, v in sorted(bins.items()))
+    return [(t, m) for t, m in means if m is not None]
 
 
 def cpu_chart(run: Doc) -> str:

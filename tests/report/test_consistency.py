@@ -260,6 +260,13 @@ def test_cpu_is_charted_per_second_not_as_quantised_samples() -> None:
     assert len(cpu_points([{"t_s": float(t), "cpu_pct": 1.0} for t in range(7200)])) <= 600
 
 
+def test_a_cpu_bin_weighs_each_reading_by_the_window_it_was_measured_over() -> None:
+    """The sampler backs off while nothing changes: 20% read over 1.8 s, then 100% over the
+    0.1 s after a change make 24% of that time, not the two readings' 60%."""
+    samples = [{"t_s": t, "cpu_pct": v} for t, v in ((0.0, 0.0), (1.8, 20.0), (1.9, 100.0))]
+    assert cpu_points(samples) == [(0.0, 0.0), (1.0, pytest.approx((36.0 + 10.0) / 1.9))]
+
+
 @pytest.mark.parametrize("make", [full_document, partial_document])
 def test_the_html_and_the_terminal_show_the_jsons_figures(make: Callable[[], Any]) -> None:
     doc = make()

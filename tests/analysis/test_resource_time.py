@@ -1,0 +1,123 @@
+"""Resource figures are over time, not over samples: the sampler backs off while nothing
+changes (engine.target.sampler), so its samples are dense after a change and sparse after,
+and a reading weighs the seconds it stands for (engine.result.sample_seconds)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from engine.analysis.host_load import other_cores
+from engine.analysis.money import cpu_per_request
+from engine.analysis.resources import headroom, summarize, summarize_run
+from engine.analysis.soak import analyse_soak
+from engine.result import ResourceSample, sample_seconds
+from tests.support.analysis import J, interval, make_run, sample, spread
+from tests.support.runs import drifted_runs
+
+MB = 2**20
+
+
+def test_a_cpu_reading_stands_for_the_window_before_it_and_a_gauge_for_the_time_after() -> None:
+    times = [0.0, 1.0, 1.5, 3.5]
+    assert sample_seconds(times, rate=True) == [1.0, 1.0, 0.5, 2.0]  # first: the first gap
+    assert sample_seconds(times, rate=False) == [1.0, 0.5, 2.0, 2.0]  # last: the last gap
+    # only the seconds of the span count: (-1, 0] (0, 1] (1, 1.5] (1.5, 3.5] against [0.5, 3]
+    assert sample_seconds(times, rate=True, start_s=0.5, end_s=3.0) == [0.0, 0.5, 0.5, 1.5]
+    assert sample_seconds(times, rate=False, start_s=0.5, end_s=3.0) == [0.5, 0.5, 1.5, 0.0]
+    assert sample_seconds([0.0, 1.0, 1.0, 2.0], rate=False) == [1.0, 0.0, 1.0, 1.0]
+    assert sample_seconds([2.0], rate=True) == [1.0]  # no time to share out: it counts 1
+    assert sample_seconds([], rate=True) == []
+
+
+def _spike(cpu: float = 10.0, high: float = 90.0) -> list[ResourceSample]:
+    """9 s at ``cpu`` sampled once a second (backed off), then 0.3 s at ``high`` sampled
+    every 0.1 s (a change resets the period): 3 of 12 samples, 3% of the time."""
+    return ([sample(float(t), cpu=cpu, sys_mem=40.0) for t in range(1, 10)]
+            + [sample(9.0 + k / 10, cpu=high, sys_mem=95.0) for k in (1, 2, 3)])
+
+
+def test_the_cpu_mean_and_p90_are_over_time() -> None:
+    s = summarize(_spike())
+    assert s.cpu_pct_mean == pytest.approx((9 * 10.0 + 0.3 * 90.0) / 9.3)  # by count: 30%
+    assert s.cpu_pct_p90 == 10.0  # by count, a quarter of the samples read 90%
+    assert s.samples == 12
+
+
+def test_headroom_p95_is_over_time() -> None:
+    """A 0.3 s spike is 3% of the run's time, under the 5% a p95 leaves out."""
+    assert headroom(_spike(), cores=1) == (10.0, 40.0)  # by count: (90.0, 95.0)
+
+
+def _backed_off(load: tuple[float, float], start: float, stop: float) -> list[ResourceSample]:
+    """What the backing-off sampler records of a target at 100% of a core during ``load``
+    and idle outside it: each reading the CPU time since the one before over the time
+    between; the period doubles (0.1 s up to 1 s) after a reading within 2 points of the
+    one before and falls back to 0.1 s at a change."""
+    out, t, period, last = [], start, 0.1, None
+    while t + period <= stop + 1e-9:
+        lo, t = t, round(t + period, 6)
+        busy = max(0.0, min(t, load[1]) - max(lo, load[0]))
+        reading = 100.0 * busy / (t - lo)
+        same = last is not None and abs(reading - last) <= 2.0
+        period, last = (min(period * 2, 1.0) if same else 0.1), reading
+        out.append(sample(t, cpu=reading))
+    return out
+
+
+def test_a_short_step_sampled_with_back_off_reads_its_cpu() -> None:
+    """A 3 s step at 100% of a core, the sampler started 0.6 s before it (idle, backing off)
+    and stopped 1 s after: 13 samples, 4 of them of idle time and two straddling an edge.
+    By count over every sample it read 52%; over the load's time, what the readings say
+    of it (the straddling ones' mixed readings are all that is lost)."""
+    samples = _backed_off((0.0, 3.0), -0.6, 4.0)
+    assert len(samples) == 13 and samples[0].t_s < 0
+    run = make_run([J("a", spread(0.01, 3000))], duration_s=3.0, resources=samples)
+    assert summarize_run(run).cpu_pct_mean == pytest.approx(91.3, abs=0.1)
+    assert cpu_per_request([run]) == pytest.approx(0.913 * 3.0 / 3000, rel=1e-3)
+
+
+def test_samples_before_and_after_the_load_do_not_dilute_it() -> None:
+    """The sampler starts before the load and stops after it: those idle readings (t_s < 0,
+    t_s > duration) are not the run's, and a reading at 0 stands for the time before."""
+    samples = [sample(-1.0, cpu=0.0), sample(0.0, cpu=0.0), sample(1.0, cpu=100.0),
+               sample(2.0, cpu=100.0), sample(3.0, cpu=0.0)]
+    run = make_run([J("a", spread(0.01, 1000))], duration_s=2.0, resources=samples)
+    assert summarize_run(run).cpu_pct_mean == 100.0  # every sample: 40%
+    assert cpu_per_request([run]) == pytest.approx(2.0 / 1000)
+
+
+def test_cpu_per_request_counts_the_readings_by_their_windows() -> None:
+    """2 s at 80% read once a second, then 1 s at 20% read every 0.1 s: 1.8 CPU-s."""
+    samples = ([sample(1.0, cpu=80.0), sample(2.0, cpu=80.0)]
+               + [sample(2.0 + k / 10, cpu=20.0) for k in range(1, 11)])
+    run = make_run([J("a", spread(0.01, 1000))], duration_s=3.0, resources=samples)
+    assert cpu_per_request([run]) == pytest.approx(1.8 / 1000)  # by count: 0.9 CPU-s
+
+
+def test_other_cores_average_the_machine_over_time() -> None:
+    """4 CPUs at 75% for 9 s read once a second, then at 25% for 1 s read every 0.1 s:
+    70% over the load's time (2.8 cores), less the target's 0.5 and the generator's 0.5;
+    the quiet machine read before the load (t_s < 0) is not the run's."""
+    run = drifted_runs(np.random.default_rng(1), 1, 500)[0]  # 10 s
+    samples = ([sample(-1.0, cpu=0.0, sys_cpu=5.0)]
+               + [sample(float(t), cpu=50.0, sys_cpu=75.0) for t in range(1, 10)]
+               + [sample(9.0 + k / 10, cpu=50.0, sys_cpu=25.0) for k in range(1, 11)])
+    run = dataclasses.replace(run, resources=tuple(samples),
+                              extra={**run.extra, "generator_cpu_s": 5.0})
+    assert other_cores(run, 4) == pytest.approx(1.8)  # by count: 0.89
+
+
+def test_a_soak_windows_gauges_are_means_over_time() -> None:
+    """RSS held at 100 MiB for 9 s (one reading), then 200 MiB read ten times in the last
+    second: the window's mean is 110 MiB, not 191."""
+    samples = ([sample(0.0, rss=100 * MB)]
+               + [sample(9.0 + k / 10, rss=200 * MB) for k in range(10)])
+    ivs = [interval(i, float(i), [spread(0.01, 50, seed=i)]) for i in range(10)]
+    run = make_run([J("a", spread(0.01, 100))], duration_s=10.0, intervals=ivs,
+                   resources=samples)
+    (window,) = analyse_soak(run, window_s=10.0).windows
+    assert window.rss_bytes == pytest.approx(110 * MB, abs=1)  # by count: 191 MiB
+    assert window.fds == 20.0
