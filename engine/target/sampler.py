@@ -7,19 +7,23 @@ summed over the process and all its children), RSS, threads, fds, connections
 sampling began, plus machine-wide CPU, memory and network bytes since sampling
 began. A sample costs well under a millisecond (0.4-0.9 ms for a 1-4 process tree on
 the 2-core dev box, timing 2000 back-to-back samples; the tree's children are re-listed
-once a second), so it barely disturbs a driver sharing its process.
+once a second), so it barely disturbs a driver sharing its process. With
+``max_interval_s`` the period backs off while nothing changes: samples are then not evenly
+spaced, and the analyses weigh each by the window it stands for (engine.result.
+sample_seconds).
 
 Counters are accumulated per process from deltas, so a child that exits does
 not make a cumulative series go backwards. A process that dies or denies access
 is skipped, never raised; once the whole tree is gone the samples taken so far
 are kept. Memory is bounded: past ``max_samples`` every other sample is dropped
-and the sampling stride doubles, so a 24 h soak keeps an evenly spaced series.
+and the sampling stride doubles, so a 24 h soak keeps a series of the same spacing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import sys
 import threading
@@ -30,17 +34,19 @@ from dataclasses import dataclass, field
 import psutil
 
 from engine.result import ResourceSample
+from engine.target.backoff import Gauges, unchanged
 from engine.target.speed_probe import SpeedProbe
 
 __all__ = ["Sampler", "find_processes", "shift"]
 
 _LINUX = sys.platform.startswith("linux")
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, ProcessLookupError)
-REFRESH_EVERY = 10
+REFRESH_S = 1.0
 """Re-list the tree's children (about 1 ms: it scans every process) and, off Linux, count
-connections (psutil reads whole socket tables: tens of ms) on every Nth sample only. The
-sampler shares the GIL with a driver running in the same process, so each sample must stay
-well under a millisecond."""
+connections (psutil reads whole socket tables: tens of ms) once a second only, by time (at
+10 Hz every 10th sample; every sample once backed off to 1 s, where a count of samples would
+make it every ~10 s). The sampler shares the GIL with a driver running in the same process,
+so each sample must stay well under a millisecond."""
 _PROC_FD = "/proc/{}/fd"
 IDLE_MAX_INTERVAL_S = 1.0
 """The period a run's sampler backs off to while the target's readings stay the same
@@ -111,7 +117,8 @@ class _Reading:
     threads: int = 0
     fds: int = 0
     conns: int = 0
-    alive: int = 0
+    busy: int = 0
+    """Processes whose CPU time moved since the last reading: only those add tick noise."""
 
 
 class Sampler:
@@ -123,8 +130,9 @@ class Sampler:
     instant that ``t_s`` counts from (default: when ``start`` is called).
     ``max_samples`` >= 16 bounds memory. ``max_interval_s`` (default: ``interval_s``, a
     fixed rate) lets the period double after each sample that saw nothing change (target
-    CPU within 2 points, the same memory, threads, fds and connections) up to that bound,
-    and fall back to ``interval_s`` at the first change: an idle target costs less.
+    CPU within the clock ticks' noise and 2 points, the same memory, threads, fds and
+    connections: engine.target.backoff) up to that bound, and fall back to ``interval_s``
+    at the first change: an idle target, or one under steady load, costs less.
     ``probe``: a machine-speed probe the thread runs at its start, every ``probe.every_s``
     and at its end (engine.target.speed_probe); read it after ``stop``.
     """
@@ -142,7 +150,8 @@ class Sampler:
         self.interval_s = float(interval_s)
         self.max_interval_s = max(self.interval_s, float(max_interval_s or 0.0))
         self._period = self.interval_s
-        self._last: tuple[float, int, int, int, int] | None = None
+        self._last: Gauges | None = None
+        self._last_busy = 0
         self._t0 = t0
         self._max = max_samples
         self._samples: list[ResourceSample] = []
@@ -152,6 +161,7 @@ class Sampler:
         self._roots: list[psutil.Process] = []
         self._conns = 0
         self._cached: list[psutil.Process] = []
+        self._listed_at = -math.inf
         self._net0 = (0, 0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -227,15 +237,15 @@ class Sampler:
                 else:
                     self.probe.maybe()
 
-    def _adapt(self, cpu_pct: float, r: _Reading) -> None:
+    def _adapt(self, cpu_pct: float, r: _Reading, wall_s: float | None = None) -> None:
         """Double the period while nothing changes (up to ``max_interval_s``); back to
-        ``interval_s`` at the first change."""
+        ``interval_s`` at the first change (``backoff.unchanged``). ``wall_s``: the window
+        ``cpu_pct`` was measured over (default: the period)."""
         if self.max_interval_s <= self.interval_s:
             return
         now = (cpu_pct, r.rss, r.threads, r.fds, r.conns)
-        last, self._last = self._last, now
-        # memory and the counts exactly: a slow leak keeps the full rate (engine.analysis.leak)
-        same = last is not None and abs(now[0] - last[0]) <= 2.0 and now[1:] == last[1:]
+        same = unchanged(now, self._last, wall_s or self._period, max(r.busy, self._last_busy))
+        self._last, self._last_busy = now, r.busy
         self._period = (min(self._period * 2, self.max_interval_s) if same
                         else self.interval_s)
 
@@ -248,13 +258,22 @@ class Sampler:
         wall = max(now - self._last_t, 1e-9)
         self._last_t = now
         cpu_pct = 100.0 * (self._tree.cpu_s - cpu_before) / wall
-        self._adapt(cpu_pct, reading)
+        self._adapt(cpu_pct, reading, wall)
         self._tick += 1
         if self._tick % self._stride == 0:
             self._keep(self._build(now, cpu_pct, reading))
 
-    def _members(self) -> list[psutil.Process]:
-        if self._tick % REFRESH_EVERY and self._cached:
+    def _refresh_due(self) -> bool:
+        """Time to re-list the children (and count connections off Linux): ``REFRESH_S``
+        since the last time, less half a period so that 10 Hz jitter does not skip one."""
+        now = time.monotonic()
+        due = not self._cached or now - self._listed_at >= REFRESH_S - self.interval_s / 2
+        if due:
+            self._listed_at = now
+        return due
+
+    def _members(self, refresh: bool) -> list[psutil.Process]:
+        if not refresh:
             return self._cached
         members: dict[int, psutil.Process] = {}
         for root in self._roots:
@@ -270,19 +289,18 @@ class Sampler:
     def _visit(self) -> _Reading:
         """Read every live member; fold counter deltas into the tree totals."""
         reading = _Reading()
-        count_conns = _LINUX or self._tick % REFRESH_EVERY == 0
+        refresh = self._refresh_due()
+        count_conns = _LINUX or refresh
         conns = 0
         seen: dict[tuple[int, float], _Proc] = {}
-        for proc in self._members():
+        for proc in self._members(refresh):
             try:
                 with proc.oneshot():
-                    key = _key(proc)
-                    self._fold(seen, key, proc)
+                    reading.busy += self._fold(seen, _key(proc), proc)
                     reading.rss += int(proc.memory_info().rss)
                     reading.threads += int(proc.num_threads())
                     reading.fds += _fds(proc)
                     conns += _connections(proc) if count_conns else 0
-                    reading.alive += 1
             except _GONE:
                 continue
         self._tree.procs = seen
@@ -292,7 +310,8 @@ class Sampler:
         return reading
 
     def _fold(self, seen: dict[tuple[int, float], _Proc], key: tuple[int, float],
-              proc: psutil.Process) -> None:
+              proc: psutil.Process) -> bool:
+        """Fold one process's counter deltas into the tree's; True if its CPU time moved."""
         cpu, (rd, wr), ctx = _cpu(proc), _io(proc), _ctx(proc)
         prev = self._tree.procs.get(key)
         if prev is not None:  # a newly seen process starts its deltas at zero
@@ -302,6 +321,7 @@ class Sampler:
             t.write += max(0, wr - prev.write)
             t.ctx += max(0, ctx - prev.ctx)
         seen[key] = _Proc(proc, cpu, rd, wr, ctx)
+        return prev is not None and cpu > prev.cpu_s
 
     def _build(self, now: float, cpu_pct: float, r: _Reading) -> ResourceSample:
         net = psutil.net_io_counters()

@@ -5,12 +5,19 @@ period is computed from the readings."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 
+import psutil
+import pytest
+
+from engine.target import backoff
 from engine.target.sampler import Sampler, _Reading
 
 
 def _reading(rss: int = 50_000_000, fds: int = 12) -> _Reading:
-    return _Reading(rss=rss, threads=2, fds=fds, conns=3, alive=1)
+    return _Reading(rss=rss, threads=2, fds=fds, conns=3, busy=1)
 
 
 def test_period_doubles_while_nothing_changes_and_resets_at_a_change() -> None:
@@ -35,3 +42,80 @@ def test_fixed_rate_unless_a_longer_period_is_allowed() -> None:
     for _ in range(5):
         s._adapt(5.0, _reading())
     assert s._period == 0.1 and s.max_interval_s == 0.1
+
+
+def test_cpu_readings_are_judged_against_the_clock_ticks_noise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPU time is counted in 10 ms ticks: over 0.1 s a steady 25% target reads 20% or 30%
+    (two busy processes: up to 40 points apart), which is no change; over a second, the
+    same 10 points is one."""
+    monkeypatch.setattr(backoff, "TICK_S", 0.01)  # Linux's 100 Hz clock, on any machine
+    steady = _Reading(rss=50_000_000, threads=2, fds=12, conns=3, busy=2)
+    s = Sampler(os.getpid(), interval_s=0.1, max_interval_s=1.0)
+    s._adapt(20.0, steady, 0.1)
+    s._adapt(30.0, steady, 0.1)
+    assert s._period == 0.2  # within the ticks' noise: backs off
+    s._adapt(50.0, steady, 0.1)
+    assert s._period == 0.4  # still within 40 points at 0.1 s
+    s._adapt(60.0, steady, 1.0)
+    assert s._period == 0.1  # 10 points over a second is a change (noise 4 points)
+    s._adapt(63.0, steady, 1.0)
+    assert s._period == 0.2  # 3 points over a second is not
+
+
+def test_only_processes_that_ran_raise_the_noise_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tree of many idle workers reads their CPU time exactly (0): only the busy ones are
+    a tick off, so 10 points over a second stay a change however large the tree (counted
+    over 100 live members, the floor would be 200 points)."""
+    monkeypatch.setattr(backoff, "TICK_S", 0.01)
+    assert backoff.cpu_noise(1.0, busy=1) == 2.0
+    assert backoff.cpu_noise(0.1, busy=2) == 40.0
+    one_busy = _Reading(rss=50_000_000, threads=200, fds=400, conns=3, busy=1)
+    s = Sampler(os.getpid(), interval_s=0.1, max_interval_s=1.0)
+    s._adapt(20.0, one_busy, 1.0)
+    s._adapt(30.0, one_busy, 1.0)
+    assert s._period == 0.1
+
+
+def test_cpu_times_in_nanoseconds_have_no_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS reads process CPU times in ns (proc_pidinfo): its readings jump by no tick, so
+    the floor is the 2 points; Linux counts in clock ticks (1/SC_CLK_TCK)."""
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert backoff._cpu_tick_s() == 0.0
+    monkeypatch.setattr(backoff, "TICK_S", 0.0)
+    assert backoff.cpu_noise(0.1, busy=8) == backoff.CPU_SAME_POINTS
+    if hasattr(os, "sysconf"):
+        monkeypatch.setattr(sys, "platform", "linux")
+        assert backoff._cpu_tick_s() == 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_tree_is_relisted_by_time_not_by_sample_count() -> None:
+    """Backed off to a sample a second, every sample re-lists the children (every 10th
+    sample would be every ~10 s); at 10 Hz, every 10th, as before."""
+    s = Sampler(os.getpid(), interval_s=0.1, max_interval_s=1.0)
+    s._cached = [psutil.Process()]
+    s._tick = 1  # the old rule re-listed on a multiple of 10 only
+    s._listed_at = time.monotonic() - 1.0
+    assert s._refresh_due()
+    assert not s._refresh_due()  # just listed
+    s._listed_at = time.monotonic() - 0.96  # ten 0.1 s periods, a little early
+    assert s._refresh_due()
+    s._listed_at = time.monotonic() - 0.5
+    assert not s._refresh_due()
+
+
+def test_a_sample_counts_the_processes_whose_cpu_time_moved() -> None:
+    """Sleeping members read the same CPU time twice: not busy; a spinning one is."""
+    code = "import time\nend = time.time() + 30\nwhile time.time() < end: pass"
+    procs = [subprocess.Popen(["sleep", "30"]) for _ in range(3)]
+    procs.append(subprocess.Popen([sys.executable, "-c", code]))
+    try:
+        s = Sampler([p.pid for p in procs])
+        s._resolve()
+        s._visit()
+        time.sleep(0.3)
+        assert s._visit().busy == 1
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
