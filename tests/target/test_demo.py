@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import statistics
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from engine.demo import cli
 from engine.demo.algo import recommend_fast, recommend_slow
 from engine.demo.handlers import PATTERNS
+from engine.demo.server import _pause
 from engine.demo.service import FixError, parse_fixes
 from engine.target.managed import ManagedTarget, StartConfig
 from tests.support.demo import (
@@ -283,6 +285,18 @@ def test_max_inflight_answers_503_beyond_limit(faulty: tuple[str, int]) -> None:
 def test_slowdown_delays_by_share_of_handling_time(faulty: tuple[str, int]) -> None:
     timing = get(faulty[0], "/stats").timing()
     assert timing["app"] >= 1.5 * timing["db"]  # +100% of handling, timers may fire early
+
+
+def test_a_short_planted_delay_waits_asleep_not_spinning() -> None:
+    """A delay under 2 ms lasts at least its length, and the demo sleeps through most of it:
+    a spun delay kept the vCPU warm and planted a smaller slowdown than it said."""
+    delay, n = 0.0015, 20
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        _pause(delay)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert wall >= n * delay
+    assert cpu < 0.5 * n * delay  # spinning the whole delay costs about n * delay
 
 
 def test_leak_grows_memory(faulty: tuple[str, int]) -> None:
