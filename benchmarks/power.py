@@ -52,7 +52,7 @@ load:
   defaults: {{connections: 16, timeout: 5s}}
   baseline: {{rate: {rate:g}/s, duration: {seconds:g}s}}
 gates:
-  - {{name: regression, kind: regression, max_runs: {max_runs}}}
+  - {{name: regression, kind: regression}}
 report: {{formats: [json], dir: reports}}
 history: {{path: .perfopt/history.db, baseline: {baseline}}}
 """
@@ -112,12 +112,9 @@ class GateRun:
     seconds: float
     baseline: str
     """The spec's ``history.baseline`` in flow style, e.g. '{mode: window, window: 7d}'."""
-    max_runs: int = 1
-    """The regression gate's ``max_runs``: current runs it may judge while undecided."""
 
 
-def shipped_gate_run(seconds: float | None = None, last: int | None = None,
-                     max_runs: int | None = None) -> GateRun:
+def shipped_gate_run(seconds: float | None = None, last: int | None = None) -> GateRun:
     """The quick start's baseline profile (rate, length) and history baseline, read from the
     spec, not a copy of its numbers; ``seconds`` or ``last`` (baseline `last: N`) override."""
     from engine.spec.loader import load_file
@@ -134,15 +131,13 @@ def shipped_gate_run(seconds: float | None = None, last: int | None = None,
         baseline = f"{{mode: last, last: {policy.last}}}"
     else:
         raise SystemExit(f"{QUICK_START}: baseline mode {policy.mode!r}: pass --last N")
-    gate = next((g for g in specs[0].gates if g.kind == "regression"), None)
-    runs = max_runs or (gate.max_runs if gate else 1)
-    return GateRun(profile.rate, seconds or profile.duration_s, baseline, runs)
+    return GateRun(profile.rate, seconds or profile.duration_s, baseline)
 
 
 def _gate_spec(slowdown: float, run: GateRun) -> str:
     args = f"--slowdown-pct, '{slowdown:g}'" if slowdown else ""
     return GATE_SPEC.format(port=_port(), args=args, rate=run.rate, seconds=run.seconds,
-                            baseline=run.baseline, max_runs=run.max_runs)
+                            baseline=run.baseline)
 
 
 def _pooled(spec: dict) -> str:  # type: ignore[type-arg]
@@ -192,9 +187,8 @@ def regression(reps: int, run: GateRun) -> tuple[Counter[str], Counter[str]]:
             sb = b.get("regression", {}).get("status", "ERROR")
             aa[sa] += 1
             slow[sb] += 1
-            na, nb = (d.get("regression", {}).get("current_runs", 1) for d in (a, b))
-            print(f"regression rep {i + 1}: A-vs-A {sa} ({na} run(s)), 20% slowdown {sb} "
-                  f"({nb} run(s)); slowdown {_pooled(b)}{_failed(a)}", flush=True)
+            print(f"regression rep {i + 1}: A-vs-A {sa}, 20% slowdown {sb}; slowdown "
+                  f"{_pooled(b)}{_failed(a)}", flush=True)
     return aa, slow
 
 
@@ -262,9 +256,6 @@ def main() -> None:
     parser.add_argument("--last", type=int, default=None, metavar="N",
                         help="baseline `last: N` for 1-2 (default: the quick start's "
                              "history baseline)")
-    parser.add_argument("--max-runs", type=int, default=None, metavar="N",
-                        help="the regression gate's max_runs for 1-2 (default: the quick "
-                             "start's)")
     parser.add_argument("--hyp-seconds", type=int, default=2, help="run length of 3 (s)")
     parser.add_argument("--hyp-max-rounds", type=int, default=3, help="max_rounds of 3")
     parser.add_argument("--quick", action="store_true", help="4 repetitions, 2 of H1")
@@ -274,9 +265,9 @@ def main() -> None:
     reps, h1_reps = (4, 2) if args.quick else (args.reps, args.h1_reps)
     started = time.monotonic()
     only = set(args.only or ["regression", "h1", "hyp"])
-    run = shipped_gate_run(args.seconds, args.last, args.max_runs)
+    run = shipped_gate_run(args.seconds, args.last)
     print(f"regression experiments: {run.rate:g}/s for {run.seconds:g} s, baseline "
-          f"{run.baseline}, max_runs {run.max_runs}")
+          f"{run.baseline}")
     aa, slow = regression(reps, run) if "regression" in only \
         else (Counter(), Counter())
     verdicts = h1(h1_reps) if "h1" in only else Counter()

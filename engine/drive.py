@@ -23,14 +23,8 @@ from engine.analysis.stress import StressAnalysis, run_stress
 from engine.driver.shapes import shape_of
 from engine.gates.abort import abort_check
 from engine.gates.failures import load_failures, load_test_failed, run_failure
-from engine.plan import (
-    PlannedStep,
-    SpecPlan,
-    capacity_base_rate,
-    constant_profile,
-    primary_profile,
-)
-from engine.records import Confirmation, Driven, RoleKind, RunEntry, RunRole, Side
+from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_profile
+from engine.records import Driven, RoleKind, RunEntry, RunRole, Side
 from engine.result import RunResult, Status
 from engine.scale.errors import ClusterUnavailable
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
@@ -55,8 +49,6 @@ class _Driving:
     output_tail: str = ""
     interrupted: bool = False
     messages: list[str] = field(default_factory=list)
-    confirm: Confirmation | None = None
-    confirmations: list[RunResult] = field(default_factory=list)
 
     def add_run(self, run_id: str, role: RunRole, run: RunResult) -> None:
         self.runs.append(RunEntry(run_id, role, run))
@@ -73,15 +65,12 @@ class _Driving:
             stress=self.stress, soak=self.soak, spike=self.spike, capacity=self.capacity,
             hypotheses=tuple(self.hypotheses), target_error=self.target_error,
             output_tail=self.output_tail, interrupted=self.interrupted,
-            messages=tuple(self.messages), confirmations=tuple(self.confirmations))
+            messages=tuple(self.messages))
 
 
-def drive_spec(plan: SpecPlan, options: ExecOptions, started_at: float,
-               confirm: Confirmation | None = None) -> Driven:
-    """Every planned run of one spec; never raises for target or run problems. ``confirm``:
-    the regression gate's question after the primary run (the profile runs again while it
-    is undecided, up to its ``max_runs``)."""
-    d = _Driving(plan, started_at, confirm=confirm)
+def drive_spec(plan: SpecPlan, options: ExecOptions, started_at: float) -> Driven:
+    """Every planned run of one spec; never raises for target or run problems."""
+    d = _Driving(plan, started_at)
     executor = Executor(plan.spec, options)
     try:
         _drive_profiles(d, options, executor)
@@ -117,33 +106,11 @@ def _single(d: _Driving, ex: Executor, session: TargetSession, step: PlannedStep
     d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
     if d.primary is None or profile.kind == "baseline":
         d.primary = run
-        if profile.name == primary_profile(d.plan):
-            _confirm(d, ex, session, profile)
     if profile.kind == "soak":
         d.soak = analyse_soak(run, profile.window_s, horizon_s=profile.leak_horizon_s,
                               planned_s=_planned_s(profile))
     elif profile.kind == "spike":
         d.spike = analyse_spike(run, profile)
-
-
-def _confirm(d: _Driving, ex: Executor, session: TargetSession, profile: LoadProfile) -> None:
-    """Run the primary profile again while the regression gate is undecided on noise on the
-    runs so far (engine.records.Confirmation), against the same target, up to max_runs."""
-    if d.confirm is None or d.primary is None:
-        return
-    runs = [d.primary]
-    while len(runs) < d.confirm.max_runs and not ex.options.stop.is_set():
-        why = d.confirm.undecided(runs) if runs[-1].validity.valid else ""
-        if not why:
-            return
-        d.message(f"regression gate undecided on {why} after {len(runs)} run(s) of "
-                  f"{profile.name}: running it again ({len(runs) + 1} of up to "
-                  f"{d.confirm.max_runs})")
-        run = ex.run(session, profile, abort=abort_check(d.plan.spec))
-        d.add_run(f"{profile.name}-{len(runs) + 1}",
-                  RunRole(profile.kind, profile.name, round_index=len(runs)), run)
-        d.confirmations.append(run)
-        runs.append(run)
 
 
 def _planned_s(profile: LoadProfile) -> float | None:

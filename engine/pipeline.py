@@ -34,13 +34,7 @@ from engine.gates.checklist import evaluate_checklist
 from engine.gates.evaluate import Evidence, evaluate_gates, spec_verdict
 from engine.gates.narrative import lessons, next_review, next_steps, next_target
 from engine.history.lessons import keep_lessons
-from engine.history.record import (
-    HistoryFindings,
-    confirmation,
-    open_store,
-    read_history,
-    record_runs,
-)
+from engine.history.record import HistoryFindings, open_store, read_history, record_runs
 from engine.history.store import HistoryStore
 from engine.plan import SpecPlan
 from engine.production.findings import observe, production_first, production_messages
@@ -90,16 +84,13 @@ def _interrupted_after_drive(driven: Driven, ctx: ApplyContext) -> SpecResult:
 
 def drive(plan: SpecPlan, ctx: ApplyContext) -> Driven:
     """Every planned run (engine/drive.py); with the spec's tracing on, with the target's
-    spans (engine/traces/session.py); with the history on, the primary profile again while
-    the regression gate is undecided (its ``max_runs``)."""
+    spans (engine/traces/session.py)."""
     tracing = tracing_of(plan.spec)
-    history = ctx.history and plan.spec.history.enabled
-    confirm = confirmation(plan.spec, ctx.gates) if history else None
     if tracing is None:
-        return drive_spec(plan, ctx.options, ctx.now(), confirm)
+        return drive_spec(plan, ctx.options, ctx.now())
     from engine.traces.session import traced_drive
 
-    return traced_drive(plan, tracing, lambda p: drive_spec(p, ctx.options, ctx.now(), confirm))
+    return traced_drive(plan, tracing, lambda p: drive_spec(p, ctx.options, ctx.now()))
 
 
 def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
@@ -114,7 +105,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     hints = [b.suggestion for b in bottlenecks if b.suggestion]
     found, problem = HistoryFindings(), ""
     if isinstance(history, HistoryStore) and not driven.interrupted and driven.primary:
-        found, problem = read_history(driven.spec, driven.current_runs(), history)
+        found, problem = read_history(driven.spec, driven.primary, history)
     messages = [c.message for c in slo_checks if c.message.startswith("SLO breached")]
     messages += [history] if isinstance(history, str) else []
     messages += found.regression.messages if found.regression else ()

@@ -9,7 +9,6 @@ flag that runs them. Hypotheses always run (step 4 of the flow).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.spec.model import PROFILE_KINDS, Hypothesis, LoadProfile, ProfileKind, Spec
@@ -88,39 +87,9 @@ def plan_spec(spec: Spec, only: set[str] | None = None, hypotheses: bool = True)
             skipped.append((profile.name, step))
         else:
             steps.append(step)
-    steps = _with_repeats(spec, steps)
     if hypotheses:
         steps.extend(_hypothesis_step(spec, h) for h in spec.hypotheses)
     return SpecPlan(spec, tuple(steps), tuple(skipped))
-
-
-def primary_profile(plan: SpecPlan) -> str | None:
-    """The profile whose run the SLOs and the regression gate judge (engine/drive.py's
-    primary run): the last baseline profile planned, else the first single-run profile."""
-    return _primary_name(plan.steps)
-
-
-def _primary_name(steps: Sequence[PlannedStep]) -> str | None:
-    singles = [s.profile for s in steps if s.kind == "profile"]
-    baselines = [p for p in singles if p.kind == "baseline"]
-    chosen = baselines[-1] if baselines else (singles[0] if singles else None)
-    return chosen.name if chosen else None
-
-
-def _with_repeats(spec: Spec, steps: list[PlannedStep]) -> list[PlannedStep]:
-    """The primary profile's step planned at its worst case: run up to the regression
-    gate's ``max_runs`` times while the gate is undecided (1 s between runs, as for the
-    hypotheses' runs)."""
-    gate = next((g for g in spec.gates if g.kind == "regression"), None)
-    name = _primary_name(steps)
-    if gate is None or gate.max_runs <= 1 or name is None or not spec.history.enabled:
-        return steps
-    extra = gate.max_runs - 1
-    return [dataclasses.replace(
-        s, est_seconds=s.est_seconds + extra * (s.est_seconds + 1),
-        description=f"{s.description}, up to {gate.max_runs} runs while the regression "
-                    "gate is undecided") if s.kind == "profile" and s.profile.name == name
-        else s for s in steps]
 
 
 MAX_STEPS = 50

@@ -12,7 +12,7 @@ A run's role (profile kind, hypothesis side and round, stress step rate) is the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,8 +56,7 @@ class RunRole:
     side: Side | None = None
     """'baseline' or 'candidate' for a hypothesis run, else None."""
     round_index: int | None = None
-    """0-based round of a hypothesis experiment, or of the primary profile's runs when the
-    regression gate ran it again (engine.records.Confirmation)."""
+    """0-based round of a hypothesis experiment."""
     step_rate: float | None = None
     """Requests/s of a stress step or capacity point."""
     hypothesis: str | None = None
@@ -67,16 +66,6 @@ class RunRole:
     def own(self) -> bool:
         """Against the spec's own target (stress and capacity steps included)."""
         return self.kind != "hypothesis"
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """How the drive stage asks whether the regression gate wants the primary profile run
-    again (engine.history.record.confirmation builds it from the spec's history)."""
-
-    max_runs: int
-    undecided: Callable[[Sequence[RunResult]], str]
-    """'' when the gate decided on these current runs, else what it is undecided on."""
 
 
 @dataclass(frozen=True)
@@ -110,13 +99,6 @@ class Driven:
     messages: tuple[str, ...] = ()
     traces: TraceCapture | None = None
     """The target's spans when the spec's tracing is on (engine.traces.session)."""
-    confirmations: tuple[RunResult, ...] = ()
-    """The primary profile's runs again, while the regression gate was undecided on noise
-    (its ``max_runs``); judged pooled with the primary run."""
-
-    def current_runs(self) -> tuple[RunResult, ...]:
-        """The runs the regression gate judges: the primary run and its confirmations."""
-        return (self.primary, *self.confirmations) if self.primary is not None else ()
 
     def own_runs(self) -> list[RunResult]:
         """Runs against the spec's own target, not the hypotheses' variant runs."""

@@ -503,11 +503,6 @@ DEFS["gate"] = obj({
                        "+0.1 points."},
     "min_effect": {**ref("duration"), "description":
                    "Regression: a latency shift under this never fails (default 1ms)."},
-    "max_runs": {"type": "integer", "minimum": 1, "maximum": 5, "description":
-                 "Regression: how many runs of the primary profile the gate may judge "
-                 "(default 1). While it is INCONCLUSIVE on noise, apply runs the profile "
-                 "again, up to this many, and judges the runs pooled; each look's intervals "
-                 "are at 1 - 2%/max_runs (docs/STATISTICS.md)."},
 }, ["name", "kind"], "A gate deciding the exit code.")
 
 SCHEMA: dict[str, Any] = {

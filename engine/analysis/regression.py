@@ -37,7 +37,7 @@ from engine.result import RunResult, Status, worst
 __all__ = [
     "DEFAULT_TOLERANCES", "GATE_CONFIG", "RESOLUTION", "Guard", "RegressionCheck",
     "RegressionResult", "RegressionSettings", "check_regressions", "journeys_checked",
-    "judge_regression", "label", "looks_config", "mde_text", "merge_tolerances", "undecided",
+    "judge_regression", "label", "mde_text", "merge_tolerances",
 ]
 
 DEFAULT_TOLERANCES: Mapping[str, float] = {
@@ -80,8 +80,6 @@ class RegressionResult:
     """Other work on the machine during the current run vs the baseline (None unsampled)."""
     speed: MachineSpeed | None = None
     """The machine's own speed (a fixed probe) now vs the baseline's (None unprobed)."""
-    current_runs: int = 1
-    """How many current runs were judged, pooled (more than 1: ``max_runs`` looked again)."""
 
     @property
     def host_note(self) -> str:
@@ -96,15 +94,9 @@ class RegressionResult:
         return self.speed.note if self.speed and self.status in _NOTED else ""
 
     @property
-    def looks_note(self) -> str:
-        """'judged on 2 current runs, pooled' (``max_runs`` looked again), else ''."""
-        return f"judged on {self.current_runs} current runs, pooled" \
-            if self.current_runs > 1 else ""
-
-    @property
     def notes(self) -> tuple[str, ...]:
         """The notes said beside the verdict, in order (the gate's message, ``compare``)."""
-        return tuple(n for n in (self.looks_note, self.host_note, self.machine_note) if n)
+        return tuple(n for n in (self.host_note, self.machine_note) if n)
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -117,7 +109,7 @@ class RegressionResult:
                 "host_note": self.host_note,
                 "machine_speed": self.speed.to_doc() if self.speed is not None else None,
                 "machine_note": self.machine_note,
-                "notes": list(self.notes), "current_runs": self.current_runs}
+                "notes": list(self.notes)}
 
 
 def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult],
@@ -128,32 +120,11 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
     they cannot disagree on the same runs. ``noise_runs``: earlier runs of the spec beyond
     the baseline, newest first (engine.history.baseline), for the drift estimate only."""
     result = check_regressions(current, baseline, settings.tolerances, settings.journeys,
-                               settings.guards, looks_config(settings.max_runs),
-                               min_effect_s=settings.min_effect_s, noise_runs=noise_runs)
+                               settings.guards, min_effect_s=settings.min_effect_s,
+                               noise_runs=noise_runs)
     valid = [r for r in baseline if r.validity.valid]  # the runs the checks compared with
     return replace(result, settings=settings, host=host_load(current, valid),
                    speed=machine_speed(current, valid))
-
-
-def looks_config(max_runs: int) -> StatsConfig:
-    """The intervals of a gate that may look ``max_runs`` times (once per current run):
-    GATE_CONFIG's error split over the looks (Bonferroni; 99% for two), so looking again
-    cannot raise the chance of a false FAIL (docs/STATISTICS.md)."""
-    if max_runs <= 1:
-        return GATE_CONFIG
-    return replace(GATE_CONFIG, confidence=1.0 - (1.0 - GATE_CONFIG.confidence) / max_runs)
-
-
-def undecided(result: RegressionResult) -> tuple[str, ...]:
-    """The judged checks one more current run could decide: INCONCLUSIVE on an interval
-    measured from enough data. Empty when the gate decided (PASS, FAIL, INVALID) or when
-    more runs of the same kind cannot help (no baseline, too few requests for a percentile)."""
-    if result.status is not Status.INCONCLUSIVE:
-        return ()
-    return tuple(label(c.metric, c.journey) for c in result.checks
-                 if c.judged and c.status is Status.INCONCLUSIVE and c.effect is not None
-                 and not c.effect.insufficient and c.ci_low is not None
-                 and c.ci_high is not None)
 
 
 
@@ -170,7 +141,7 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     GATE_CONFIG."""
     config = config or GATE_CONFIG
     if any(not r.validity.valid for r in current):
-        return RegressionResult(Status.INVALID, (), (), current_runs=len(current),
+        return RegressionResult(Status.INVALID, (), (),
                                 note="a current run is invalid: its numbers cannot be trusted")
     base = [r for r in baseline if r.validity.valid]
     tol = merge_tolerances(tolerances)
@@ -186,7 +157,7 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     status = worst((c.status for c in checks if c.judged), Status.PASS)
     messages = tuple(c.message for c in checks if c.status is Status.FAIL)
     note = "" if base else "no valid baseline runs"
-    return RegressionResult(status, tuple(checks), messages, note, current_runs=len(current))
+    return RegressionResult(status, tuple(checks), messages, note)
 
 
 def _sane(check: RegressionCheck, space: str) -> RegressionCheck:

@@ -58,14 +58,10 @@ class RegressionSettings:
     min_effect_s: float = DEFAULT_MIN_EFFECT_S
     journeys: tuple[str | None, ...] = (None,)
     guards: tuple[Guard, ...] = ()
-    max_runs: int = 1
-    """Current runs the gate may judge (the spec's ``max_runs``): the looks its error is
-    split over (engine.analysis.regression.looks_config)."""
 
     def to_doc(self) -> dict[str, Any]:
         return {"tolerances": dict(self.tolerances), "min_effect_s": self.min_effect_s,
-                "journeys": list(self.journeys), "guards": [g.to_doc() for g in self.guards],
-                "max_runs": self.max_runs}
+                "journeys": list(self.journeys), "guards": [g.to_doc() for g in self.guards]}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> RegressionSettings:
@@ -73,8 +69,7 @@ class RegressionSettings:
         return cls({str(k): float(v) for k, v in dict(doc["tolerances"]).items()},
                    float(doc["min_effect_s"]),
                    tuple(None if j is None else str(j) for j in doc["journeys"]),
-                   tuple(Guard.from_doc(g) for g in doc["guards"]),
-                   int(doc.get("max_runs", 1)))  # judged before max_runs existed: one look
+                   tuple(Guard.from_doc(g) for g in doc["guards"]))
 
     def overridden(self, tolerances: Mapping[str, float]) -> RegressionSettings:
         """These settings with some tolerances replaced (``compare --tolerance``)."""

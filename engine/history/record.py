@@ -16,14 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.analysis.regression import Guard, RegressionResult, judge_regression, undecided
+from engine.analysis.regression import Guard, RegressionResult, judge_regression
 from engine.history.baseline import BaselineSelection, select_baseline
 from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
 from engine.history.guards import save_guards
 from engine.history.regression import guard_path, judged_doc, regression_settings
 from engine.history.store import HistoryError, HistoryStore
-from engine.records import Analysed, Confirmation, Driven, GateResult, Recorded
+from engine.records import Analysed, Driven, GateResult, Recorded
 from engine.redact import redact
 from engine.result import RunResult, Status
 from engine.spec.model import Spec
@@ -40,19 +40,16 @@ class HistoryFindings:
     changepoints: tuple[dict[str, Any], ...] = ()
 
 
-def read_history(spec: Spec, runs: Sequence[RunResult],
-                 store: HistoryStore) -> tuple[HistoryFindings, str]:
-    """The findings on the current ``runs`` (the primary run and its confirmations), and ''
-    or the message saying why the history could not be read (what was read before the fault
-    is kept)."""
+def read_history(spec: Spec, run: RunResult, store: HistoryStore) -> tuple[HistoryFindings, str]:
+    """The findings, and '' or the message saying why the history could not be read (what
+    was read before the fault is kept)."""
     found = HistoryFindings()
-    run = runs[0]
     try:
         host = host_fingerprint()
         selection = select_baseline(store, spec.name, run.profile, spec.history.baseline,
                                     host, now=run.started_at)
         found = HistoryFindings(selection)
-        here = [replace(r, extra={**r.extra, "host": host.hash}) for r in runs]  # as stored
+        here = replace(run, extra={**run.extra, "host": host.hash})  # as a stored run says
         found = replace(found, regression=_regression(spec, here, selection))
         views = changepoint_views(store, spec.name, profile=run.profile)
         return replace(found, changepoints=tuple(c.to_doc() for v in views
@@ -61,58 +58,30 @@ def read_history(spec: Spec, runs: Sequence[RunResult],
         return found, f"history not updated: {exc}"
 
 
-def _regression(spec: Spec, runs: Sequence[RunResult],
-                selection: BaselineSelection) -> RegressionResult:
+def _regression(spec: Spec, run: RunResult, selection: BaselineSelection) -> RegressionResult:
     """The regression gate's check, by the function ``compare`` calls on the stored runs."""
-    return judge_regression(list(runs), list(selection.runs), regression_settings(spec),
+    return judge_regression([run], list(selection.runs), regression_settings(spec),
                             selection.noise_runs)
-
-
-def confirmation(spec: Spec, selected: Sequence[str] = ()) -> Confirmation | None:
-    """The drive stage's question after each run of the primary profile, when the spec's
-    regression gate may judge more than one (``max_runs``) and decides the exit (selected,
-    or no selection): what it is still undecided on, read from the history as
-    ``read_history`` does (engine.analysis.regression.undecided)."""
-    gate = next((g for g in spec.gates if g.kind == "regression"), None)
-    if gate is None or gate.max_runs <= 1 or (selected and gate.name not in selected):
-        return None
-
-    def ask(runs: Sequence[RunResult]) -> str:
-        store = open_store(spec)
-        if isinstance(store, str):
-            return ""
-        with store:
-            found, problem = read_history(spec, runs, store)
-        return "" if problem or found.regression is None else \
-            ", ".join(undecided(found.regression))
-    return Confirmation(gate.max_runs, ask)
 
 
 def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore,
                 new_guards: Sequence[Guard], analysed: Analysed | None = None) -> Recorded:
     """Store every run of the spec with its verdict, and with the primary run what the
-    regression gate judged it with (``analysed``) and on which runs, so ``compare`` can
-    repeat it; keep confirmed guards. A history fault is said, and the runs stored before
-    it are kept."""
+    regression gate judged it with (``analysed``), so ``compare`` can repeat it; keep
+    confirmed guards. A history fault is said, and the runs stored before it are kept."""
     spec = driven.spec
     ids: list[int] = []
-    current = driven.current_runs()
     try:
         fingerprint, git = host_fingerprint(), git_info()
-        begun: dict[int, int] = {}  # id(run) -> history id, the current runs begun together
         for entry in driven.runs:
             run = entry.run
-            if id(run) not in begun:
-                group = current if run is driven.primary else (run,)
-                begun.update({id(r): store.begin_run(
-                    spec.name, spec.source_text_hash, r.profile, r.kind, r.variant,
-                    fingerprint, git, started_at=r.started_at) for r in group})
-            judged = any(run is r for r in current)  # the gates judge the current runs
-            extra = _judged(analysed, [begun[id(r)] for r in current]) \
-                if run is driven.primary else None
-            store.finish_run(begun[id(run)], _without_secrets(run, spec),
-                             run_verdict(run, gates if judged else ()), extra=extra)
-            ids.append(begun[id(run)])
+            run_id = store.begin_run(spec.name, spec.source_text_hash, run.profile, run.kind,
+                                     run.variant, fingerprint, git, started_at=run.started_at)
+            primary = run is driven.primary  # the gates judge the primary run
+            store.finish_run(run_id, _without_secrets(run, spec),
+                             run_verdict(run, gates if primary else ()),
+                             extra=_judged(analysed) if primary else None)
+            ids.append(run_id)
         if new_guards:
             save_guards(guard_path(spec), spec.name, new_guards)
     except (sqlite3.Error, HistoryError, OSError) as exc:
@@ -153,10 +122,10 @@ def run_verdict(run: RunResult, gates: Sequence[GateResult]) -> str:
     return str(Status.PASS)
 
 
-def _judged(analysed: Analysed | None, current_ids: Sequence[int]) -> dict[str, Any] | None:
+def _judged(analysed: Analysed | None) -> dict[str, Any] | None:
     if analysed is None or analysed.regression is None or analysed.baseline_selection is None:
         return None
-    return judged_doc(analysed.baseline_selection, analysed.regression, current_ids)
+    return judged_doc(analysed.baseline_selection, analysed.regression)
 
 
 def open_store(spec: Spec) -> HistoryStore | str:

@@ -47,17 +47,13 @@ def regression_settings(spec: Spec) -> RegressionSettings:
     journeys = journeys_checked([j.name for j in spec.journeys])
     if gate is None:
         return RegressionSettings(journeys=journeys, guards=guards)
-    return RegressionSettings(dict(gate.tolerances), gate.min_effect_s, journeys, guards,
-                              gate.max_runs)
+    return RegressionSettings(dict(gate.tolerances), gate.min_effect_s, journeys, guards)
 
 
-def judged_doc(selection: BaselineSelection, result: RegressionResult,
-               current_ids: Sequence[int] = ()) -> dict[str, Any]:
-    """What to store with the run the gate judged: the baseline, the settings, the status,
-    and the current runs judged (the primary run first, then its confirmations)."""
+def judged_doc(selection: BaselineSelection, result: RegressionResult) -> dict[str, Any]:
+    """What to store with the run the gate judged: the baseline, the settings, the status."""
     settings = result.settings or RegressionSettings()
     return {JUDGED_KEY: {"baseline_run_ids": list(selection.run_ids),
-                         "current_run_ids": list(current_ids),
                          "noise_run_ids": list(selection.noise_run_ids),
                          "baseline": selection.to_doc(), "settings": settings.to_doc(),
                          "status": str(result.status)}}
@@ -73,8 +69,6 @@ class Judged:
     status: str
     noise_run_ids: tuple[int, ...] = ()
     """The earlier runs whose spread informed the drift estimate (none before they were kept)."""
-    current_run_ids: tuple[int, ...] = ()
-    """The runs judged, pooled (the judged run and its confirmations; none before kept)."""
 
 
 def judged(store: HistoryStore, run_id: int) -> Judged | None:
@@ -87,8 +81,7 @@ def judged(store: HistoryStore, run_id: int) -> Judged | None:
     try:
         return Judged(tuple(int(i) for i in doc["baseline_run_ids"]), dict(doc["baseline"]),
                       RegressionSettings.from_doc(doc["settings"]), str(doc["status"]),
-                      tuple(int(i) for i in doc.get("noise_run_ids", ())),
-                      tuple(int(i) for i in doc.get("current_run_ids", ())))
+                      tuple(int(i) for i in doc.get("noise_run_ids", ())))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise HistoryError(f"run {run_id}: the stored regression judgement is unreadable "
                            f"({exc!r})") from exc
@@ -113,8 +106,7 @@ def recheck(store: HistoryStore, current_id: int, baseline_ids: Sequence[int] = 
     if not baseline_ids and found is None:
         raise HistoryError(f"run {current_id} was not judged against a baseline by apply; "
                            "name the baseline run(s): compare RUN_A RUN_B")
-    currents = [store.load_result(i) for i in _current_ids(current_id, found)]
-    current = currents[0]
+    current = store.load_result(current_id)
     settings = found.settings if found else RegressionSettings(
         journeys=journeys_checked([j.name for j in current.journeys]))
     ids = tuple(baseline_ids) or (found.baseline_run_ids if found else ())
@@ -122,17 +114,10 @@ def recheck(store: HistoryStore, current_id: int, baseline_ids: Sequence[int] = 
     if found is not None and same:
         ids = found.baseline_run_ids  # apply's order: the runs are pooled in it
     noise = found.noise_run_ids if found is not None and same else ()
-    result = judge_regression(currents, [store.load_result(i) for i in ids],
+    result = judge_regression([current], [store.load_result(i) for i in ids],
                               settings.overridden(tolerances or {}),
                               [store.load_result(i) for i in noise])
     baseline = dict(found.baseline) if found and same else {
         "mode": "run", "runs": len(ids), "days": 0.0, "pinned": None, "hosts_excluded": 0,
         "noise_runs": 0}
     return Recheck(result, ids, baseline, found)
-
-
-def _current_ids(current_id: int, found: Judged | None) -> tuple[int, ...]:
-    """The runs apply judged together with ``current_id`` (its confirmations), it first."""
-    if found is None or current_id not in found.current_run_ids:
-        return (current_id,)
-    return (current_id, *(i for i in found.current_run_ids if i != current_id))

@@ -209,11 +209,7 @@ def build_gates(ctx: Ctx, raw: list[dict[str, Any]] | None, has_hypotheses: bool
                         delay or 0.0, _strict(item.get("strict")),
                         MappingProxyType({k: v for k, v in tolerances.items() if v is not None}),
                         DEFAULT_MIN_EFFECT_S if floor is None else floor,
-                        tuple(str(c) for c in item.get("fail_on", ())),
-                        int(item.get("max_runs", 1))))
-        if "max_runs" in item and item["kind"] != "regression":
-            ctx.error((*path, "max_runs"), "max_runs is a regression gate's setting: the "
-                      "runs of the primary profile it may judge")
+                        tuple(str(c) for c in item.get("fail_on", ()))))
         if item["kind"] == "advice" and not item.get("fail_on"):
             ctx.error((*path, "fail_on"), "an advice gate needs fail_on: the failure-mode "
                       "codes that fail it (see docs/ADVISOR.md)")

@@ -323,12 +323,12 @@ class Gate:
     """INCONCLUSIVE counts as a failure when set; None (unset) means the kind's default
     (engine.gates.evaluate.is_strict: the slo gate is strict once an SLO was checked)."""
     tolerances: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
-    """Regression tolerances by metric (latency +, throughput - fraction; error_rate points)."""
+    """Regression tolerances by metric (p50, p95, p99, max: +fraction; throughput: -fraction;
+    error_rate: absolute points as a fraction)."""
     min_effect_s: float = DEFAULT_MIN_EFFECT_S
     """Regression gate: a latency shift smaller than this (seconds) never fails it."""
     fail_on: tuple[str, ...] = ()
     """Advice gate: the failure-mode codes (engine.advisor.model.CODES) that FAIL it."""
-    max_runs: int = 1  # regression gate: the primary profile's runs it may judge (drive.py)
 
 
 @dataclass(frozen=True)

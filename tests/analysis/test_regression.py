@@ -116,10 +116,10 @@ def test_to_doc_matches_the_report_format() -> None:
     doc = result.to_doc({"mode": "window", "runs": 3, "days": 7.0, "pinned": None,
                          "hosts_excluded": 0})
     assert set(doc) == {"status", "baseline", "checks", "changepoints", "host_load", "host_note",
-                        "machine_speed", "machine_note", "notes", "current_runs"}
+                        "machine_speed", "machine_note", "notes"}
     assert doc["host_load"] is None and doc["host_note"] == ""  # no machine samples here
     assert doc["machine_speed"] is None and doc["machine_note"] == ""  # nor probes
-    assert doc["current_runs"] == 1 and doc["notes"] == []  # one current run: nothing to say
+    assert doc["notes"] == []
     assert {"metric", "journey", "baseline", "current", "change", "ci_low", "ci_high",
             "tolerance", "significant", "status", "message"} <= set(doc["checks"][0])
 
