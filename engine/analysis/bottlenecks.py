@@ -180,7 +180,8 @@ class _Ctx:
 
     total_s: float
     busy_s: float | None
-    """Target CPU seconds over the runs (None without samples)."""
+    """Target CPU seconds over the runs (None without samples, or when a run's CPU went
+    unread: a remote target's scrape gap is no 0%)."""
     cpu_hot: bool
     on_cpu_s: float
     """Server time of components that may run on the CPU (app, db, cache)."""
@@ -195,14 +196,12 @@ class _Ctx:
 def _ctx(runs: Sequence[RunResult], bds: Sequence[JourneyBreakdown]) -> _Ctx:
     total = sum(b.total_s for b in bds)
     with_res = [r for r in runs if r.resources]
-    busy = None
-    hot = False
-    if with_res:
-        sums = [summarize_run(r) for r in with_res]
-        busy = sum((s.cpu_pct_mean or 0.0) / 100 * r.duration_s for s, r in zip(
-            sums, with_res, strict=True))
-        # only the target's own CPU: a machine busy with other work says nothing about it
-        hot = any(s.cpu_pct_mean is not None and s.cpu_pct_mean >= CPU_HOT_PCT for s in sums)
+    sums = [summarize_run(r) for r in with_res]
+    cpu_s = [s.cpu_pct_mean / 100 * r.duration_s for s, r in zip(sums, with_res, strict=True)
+             if s.cpu_pct_mean is not None]  # a run with no CPU reading: unknown, not 0%
+    busy = sum(cpu_s) if sums and len(cpu_s) == len(sums) else None
+    # only the target's own CPU: a machine busy with other work says nothing about it
+    hot = any(s.cpu_pct_mean is not None and s.cpu_pct_mean >= CPU_HOT_PCT for s in sums)
     on_cpu = sum(c.contribution_s * b.responses for b in bds for c in b.components
                  if component_kind(c.component) != "dependency")
     return _Ctx(total, busy, hot, on_cpu)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from engine.analysis.bottlenecks import component_kind, find_bottlenecks, limiting_resource
@@ -51,6 +53,16 @@ def test_handler_time_with_idle_cpu_is_waiting_not_cpu() -> None:
     assert (recs.kind, recs.suggestion) == ("dependency", "async")
     lookup = next(b for b in found if b.journeys == ("lookup",))
     assert lookup.suggestion == "pooling"  # db time the CPU does not cover is waiting
+
+
+def test_a_run_whose_cpu_went_unread_says_nothing_of_its_cpu() -> None:
+    """A remote target's samples without a CPU reading (a scrape gap, no metric): the CPU is
+    unknown, not 0%, so handler time is not judged waiting for want of CPU."""
+    unread = tuple(dataclasses.replace(s, unknown=("cpu_pct",)) for s in _res(0.0))
+    found = find_bottlenecks([dataclasses.replace(_mixed(), resources=unread)])
+    recs = next(b for b in found if b.journeys == ("recs",))
+    assert (recs.kind, recs.suggestion) == ("cpu", "algorithm")  # as 0%: dependency, async
+    assert any("no target CPU samples" in e for e in recs.evidence)
 
 
 def test_downstream_component_is_a_dependency() -> None:
