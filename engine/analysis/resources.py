@@ -2,9 +2,10 @@
 
 The samples come from :mod:`engine.target.sampler` through ``RunResult.resources``; every
 analysis that speaks about the target's resources reads them through :func:`summarize`
-(a run's load: :func:`summarize_run`). Means and quantiles are over time, not over samples:
-each reading weighs the seconds it stands for (``engine.result.sample_seconds``), as the
-sampler samples densely after a change and sparsely while nothing changes.
+(a run's load: :func:`summarize_run`). Means are over time, not over samples: each reading
+weighs the seconds it stands for (``engine.result.sample_seconds``), as the sampler samples
+densely after a change and sparsely while nothing changes. CPU quantiles are over 1 s bins
+of CPU time (:func:`cpu_bins`), so that the sampling rate does not change them.
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.result import RATE_FIELDS, ResourceSample, RunResult, sample_seconds, time_mean
+from engine.result import (
+    RATE_FIELDS,
+    ResourceSample,
+    RunResult,
+    rate_bins,
+    sample_seconds,
+    time_mean,
+)
 
-__all__ = ["ResourceSummary", "measured_here", "summarize", "summarize_run", "time_quantile",
-           "timed"]
+__all__ = ["ResourceSummary", "cpu_bins", "measured_here", "summarize", "summarize_run",
+           "time_quantile", "timed"]
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,24 @@ def timed(samples: Sequence[ResourceSample], name: str, start_s: float = -math.i
             if w > 0]
 
 
+def cpu_bins(samples: Sequence[ResourceSample], name: str = "cpu_pct",
+             start_s: float = -math.inf, end_s: float = math.inf) -> list[tuple[float, float]]:
+    """(CPU %, seconds covered) of each 1 s bin (aligned to the run's start) of a CPU field
+    over ``[start_s, end_s]``: the CPU-seconds of the readings that measured it, each spread
+    over its window, per second they cover (``engine.result.rate_bins``, which the report's
+    CPU chart draws too). The series every CPU quantile is taken over, a bin that readings
+    cover only in part (the span's edges, a gap) weighing the seconds they cover: a reading
+    averages its own window, 0.1 s to 1 s as the sampler backs off, so a quantile of the
+    readings would read a burst of 0.3 s a second at 100% at 10 Hz and at 30% at 1 Hz."""
+    measured = [s for s in samples if name not in s.unknown]
+    return [(cpu, covered) for _, cpu, covered in rate_bins(
+        [s.t_s for s in measured], [float(getattr(s, name)) for s in measured], 1.0,
+        start_s, end_s)]
+
+
 def time_quantile(readings: Sequence[tuple[float, float]], q: float,
                   above: bool = False) -> float | None:
-    """Of (reading, seconds) pairs (``timed``), the smallest reading whose readings at or
+    """Of (reading, seconds) pairs (``timed``, ``cpu_bins``), the smallest reading whose readings at or
     below it stand for at least ``q`` of the time (nearest rank); with ``above``, for more
     than ``q`` of it. None without time.
     Equal weights give the unweighted ranks: ``values[ceil(q n) - 1]``, with ``above``
@@ -79,10 +102,10 @@ def time_quantile(readings: Sequence[tuple[float, float]], q: float,
 def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
               end_s: float = float("inf")) -> ResourceSummary:
     """Summarize the samples with ``start_s <= t_s <= end_s`` (seconds from run start):
-    their count, largest RSS and memory share, and disk rate; CPU means and p90 over the
-    span's time, each reading weighing the seconds of the span it stands for (``timed``: a
-    CPU reading at the span's start also covers time before it, of which only the span's
-    share counts)."""
+    their count, largest RSS and memory share, and disk rate; CPU means over the span's time,
+    each reading weighing the seconds of the span it stands for (``timed``: a CPU reading at
+    the span's start also covers time before it, of which only the span's share counts), the
+    p90 over its 1 s bins (``cpu_bins``)."""
     span = [s for s in samples if start_s <= s.t_s <= end_s]
     if not span:
         return ResourceSummary(0, None, None, None, None, None, None)
@@ -99,7 +122,8 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
                  - disk[0].read_bytes - disk[0].write_bytes)
         io = max(0, moved) / (disk[-1].t_s - disk[0].t_s)
     return ResourceSummary(
-        samples=len(span), cpu_pct_mean=time_mean(cpu), cpu_pct_p90=time_quantile(cpu, 0.9, True),
+        samples=len(span), cpu_pct_mean=time_mean(cpu),
+        cpu_pct_p90=time_quantile(cpu_bins(samples, "cpu_pct", start_s, end_s), 0.9, True),
         rss_max_bytes=max((s.rss_bytes for s in rss), default=None),
         sys_cpu_pct_mean=time_mean(timed(samples, "sys_cpu_pct", start_s, end_s)),
         sys_mem_pct_max=max((s.sys_mem_pct for s in sys_mem), default=None), io_bytes_per_s=io,
@@ -156,12 +180,15 @@ def headroom_of(samples: Sequence[ResourceSample]) -> Headroom:
                     ONE_CORE if bound else "the machine")
 
 
-def headroom(samples: Sequence[ResourceSample], cores: int | None = None) -> tuple[float, float]:
-    """(target CPU, machine memory) as the 95th percentile of the samples over time (each
-    reading weighing the seconds it stands for: ``timed``), both in percent of the whole:
-    CPU is the target process tree's share of all ``cores`` (default this machine's; a
-    managed or named target runs here), memory the machine's used share; 0.0 without one."""
+def headroom(samples: Sequence[ResourceSample], cores: int | None = None,
+             start_s: float = -math.inf, end_s: float = math.inf) -> tuple[float, float]:
+    """(target CPU, machine memory) as the 95th percentile over ``[start_s, end_s]``, both in
+    percent of the whole: CPU over its 1 s bins (``cpu_bins``) as the target process tree's
+    share of all ``cores`` (default this machine's; a managed or named target runs here),
+    memory over time (each reading held until the next: ``timed``) as the machine's used
+    share; 0.0 without one."""
     n = cores or os.cpu_count() or 1
-    cpu = time_quantile([(v / n, w) for v, w in timed(samples, "cpu_pct")], 0.95)
-    memory = time_quantile(timed(samples, "sys_mem_pct"), 0.95)
+    cpu = time_quantile([(v / n, w) for v, w in cpu_bins(samples, "cpu_pct", start_s, end_s)],
+                        0.95)
+    memory = time_quantile(timed(samples, "sys_mem_pct", start_s, end_s), 0.95)
     return cpu or 0.0, memory or 0.0

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.report.fmt import primary_runs
 from engine.report.svg import Axis, HLine, Series, VLine, line_chart
-from engine.result import sample_seconds, time_mean
+from engine.result import rate_bins, sample_seconds
 from engine.units import UnitError, parse_comparison
 
 __all__ = [
@@ -206,20 +206,20 @@ def capacity_chart(capacity: Doc) -> str:
 
 
 def cpu_points(samples: Sequence[Doc], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
-    """CPU (% of one core) per bin of at least 1 s: the mean over time of the samples in it
-    (by ``t_s``), each weighing the window it was measured over (engine.result.
-    sample_seconds), as the sampler samples densely after a change and sparsely after. A
-    0.1 s sample of CPU time counts whole 10 ms clock ticks (10% steps); over a second the
-    mean of its samples is the CPU time used over that second, at 1% resolution."""
+    """CPU (% of one core) per bin of at least 1 s aligned to the run's start: the CPU time
+    the readings used in the bin over the seconds they cover (engine.result.rate_bins, the
+    1 s bins every CPU quantile is taken over). A reading is CPU time over the window since
+    the sample before, so it counts in the bins of that window, not in the bin of its
+    ``t_s``; a 0.1 s reading counts whole 10 ms clock ticks (10% steps), a second's bin is at
+    1% resolution."""
     if not samples:
         return []
     times = [float(smp["t_s"]) for smp in samples]
-    width = float(max(1, math.ceil((times[-1] - times[0]) / limit)))  # at most ``limit`` bins
-    bins: dict[int, list[tuple[float, float]]] = {}
-    for t, smp, w in zip(times, samples, sample_seconds(times, rate=True), strict=True):
-        bins.setdefault(int(t // width), []).append((float(smp["cpu_pct"]), w))
-    means = ((k * width, time_mean(v)) for k, v in sorted(bins.items()))
-    return [(t, m) for t, m in means if m is not None]
+    first = times[0] - sample_seconds(times, rate=True)[0]  # the first reading's window
+    # at most ``limit`` bins: whole seconds; a span aligned to 0 touches one bin more
+    width = float(max(1, math.ceil((times[-1] - first) / max(1, limit - 1))))
+    bins = rate_bins(times, [float(smp["cpu_pct"]) for smp in samples], width)
+    return [(start, pct) for start, pct, _ in bins]
 
 
 def cpu_chart(run: Doc) -> str:

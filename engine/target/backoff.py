@@ -4,7 +4,10 @@ nothing changed since the last one, judged against the noise of how CPU time is 
 Backing off costs the analyses' means little: each CPU reading is the CPU time used over its
 window and they weigh it by that window (engine.result.sample_seconds), so a sparser series
 mostly loses time resolution; what it does cost is a reading straddling the load's start or
-end over a longer window (up to ``max_interval_s``), whose value mixes both sides.
+end over a longer window (up to ``max_interval_s``), whose value mixes both sides. Nor does
+it change CPU quantiles (summarize's p90, headroom's p95): they are taken over 1 s bins of
+CPU time (engine.result.rate_bins), not over the readings, each of which averages its own
+window: at 10 Hz a burst of 0.3 s a second at 100% would read p95 100%, at 1 Hz 30%.
 """
 
 from __future__ import annotations

@@ -5,13 +5,14 @@ and a reading weighs the seconds it stands for (engine.result.sample_seconds).""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
 
 from engine.analysis.host_load import other_cores
 from engine.analysis.money import cpu_per_request
-from engine.analysis.resources import headroom, summarize, summarize_run
+from engine.analysis.resources import cpu_bins, headroom, summarize, summarize_run
 from engine.analysis.soak import analyse_soak
 from engine.result import ResourceSample, sample_seconds
 from tests.support.analysis import J, interval, make_run, sample, spread
@@ -121,3 +122,46 @@ def test_a_soak_windows_gauges_are_means_over_time() -> None:
     (window,) = analyse_soak(run, window_s=10.0).windows
     assert window.rss_bytes == pytest.approx(110 * MB, abs=1)  # by count: 191 MiB
     assert window.fds == 20.0
+
+
+def _bursts(hz: int, seconds: int = 10) -> list[ResourceSample]:
+    """A process busy the first 0.3 s of every second (30% of a core), read at ``hz``: each
+    reading is the CPU time used in the 1/hz s before it, over that time."""
+    out = []
+    for k in range(seconds * hz):
+        lo, hi = k / hz, (k + 1) / hz
+        busy = max(0.0, min(hi, math.floor(lo) + 0.3) - lo)
+        out.append(sample(hi, cpu=round(100.0 * busy * hz, 9)))
+    return out
+
+
+def test_cpu_quantiles_do_not_move_with_the_sampling_rate() -> None:
+    """Read at 10 Hz the bursts are 30% of the readings at 100% (p95 100% over readings),
+    read at 1 Hz every reading is 30%: over 1 s bins of CPU time both are 30%."""
+    fast, slow = _bursts(10), _bursts(1)
+    assert sorted({s.cpu_pct for s in fast}) == [0.0, 100.0]
+    assert {s.cpu_pct for s in slow} == {30.0}
+    for samples in (fast, slow):
+        run = make_run([J("a", spread(0.01, 1000))], duration_s=10.0, resources=samples)
+        assert headroom(samples, cores=1)[0] == pytest.approx(30.0)
+        assert summarize_run(run).cpu_pct_p90 == pytest.approx(30.0)
+        assert summarize_run(run).cpu_pct_mean == pytest.approx(30.0)
+        assert [v for v, _ in cpu_bins(samples, "cpu_pct", 0.0, 10.0)] == [pytest.approx(30.0)] * 10
+
+
+def test_evenly_spaced_samples_give_the_count_based_figures() -> None:
+    """Samples a second apart on whole seconds: each 1 s bin is one reading, so the mean,
+    p90 (``values[int(0.9 n)]``) and p95 (``values[ceil(0.95 n) - 1]``) are the unweighted
+    ones; at any even spacing the mean is the unweighted mean."""
+    cpu = [float((7 * k) % 23) * 4.0 for k in range(20)]
+    mem = [40.0 + (5 * k) % 11 for k in range(20)]
+    samples = [sample(float(t + 1), cpu=c, sys_mem=m) for t, (c, m) in enumerate(zip(cpu, mem, strict=True))]
+    run = make_run([J("a", spread(0.01, 1000))], duration_s=20.0, resources=samples)
+    n, ranked = len(cpu), sorted(cpu)
+    for s in (summarize(samples), summarize_run(run)):
+        assert s.cpu_pct_mean == pytest.approx(sum(cpu) / n, rel=1e-12)
+        assert s.cpu_pct_p90 == ranked[int(0.9 * n)]
+    assert headroom(samples, cores=1) == (ranked[math.ceil(0.95 * n) - 1],
+                                          sorted(mem)[math.ceil(0.95 * n) - 1])
+    tenth = [dataclasses.replace(s, t_s=s.t_s / 10) for s in samples]
+    assert summarize(tenth).cpu_pct_mean == pytest.approx(sum(cpu) / n, rel=1e-12)

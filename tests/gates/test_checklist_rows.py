@@ -82,11 +82,14 @@ def test_resource_targets_are_checked_against_the_samples() -> None:
 
 
 def test_headroom_is_the_95th_percentile_not_the_peak() -> None:
-    samples = [_sample(t, 10.0, 50.0) for t in range(19)] + [_sample(19, 400.0, 99.0)]
-    cpu, memory = headroom(samples, cores=2)
-    assert (cpu, memory) == (5.0, 50.0)
-    samples = [_sample(t, 10.0, 50.0) for t in range(18)] + [_sample(18, 400.0, 99.0)] * 2
-    assert headroom(samples, cores=2) == (200.0, 99.0)
+    """Samples a second apart: one second in twenty at the peak (5% of the time) is what a
+    p95 leaves out, two seconds are not; a sample repeated at the same instant adds no time
+    (by count, its copy would make the peak 10% of the samples)."""
+    calm = [_sample(t, 10.0, 50.0) for t in range(19)]
+    assert headroom([*calm, _sample(19, 400.0, 99.0)], cores=2) == (5.0, 50.0)
+    assert headroom([*calm, *[_sample(19, 400.0, 99.0)] * 2], cores=2) == (5.0, 50.0)
+    two = [*calm[:18], _sample(18, 400.0, 99.0), _sample(19, 400.0, 99.0)]
+    assert headroom(two, cores=2) == (200.0, 99.0)
 
 
 def test_error_budget_as_a_count_of_allowed_failures() -> None:

@@ -18,6 +18,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from engine.analysis.bottlenecks import find_bottlenecks
+from engine.analysis.resources import cpu_bins
 from engine.analysis.servertiming import breakdown
 from engine.analysis.spike import analyse_spike
 from engine.analysis.stress import analyse_stress
@@ -31,7 +32,7 @@ from engine.result import CheckResult, RunResult
 from engine.spec.model import StopWhen
 from tests.analysis.test_spike import PROFILE as SPIKE_PROFILE
 from tests.analysis.test_spike import _run as _spike_run
-from tests.support.analysis import J, make_run, spread
+from tests.support.analysis import J, make_run, sample, spread
 from tests.support.docs import full_document
 from tests.support.partial_docs import SOAK_PARTIAL, SPIKE_PARTIAL, STRESS_PARTIAL, partial_document
 from tests.support.runs import (
@@ -251,20 +252,27 @@ def test_a_breaking_point_marker_only_where_a_step_broke() -> None:
 
 
 def test_cpu_is_charted_per_second_not_as_quantised_samples() -> None:
-    """0.1 s samples of CPU time in 10 ms ticks read 0/10/20/30%; their 1 s mean reads 15%."""
+    """0.1 s samples of CPU time in 10 ms ticks read 0/10/20/30%; their 1 s mean reads 15%.
+    Each reading is of the 0.1 s before its ``t_s``: the one at 1.0 s is of the first second."""
     ticks = ((10.0, 20.0), (0.0, 30.0))  # 15% of a core, read in whole 10 ms ticks
-    samples = [{"t_s": i / 10, "cpu_pct": ticks[(i // 10) % 2][i % 2]} for i in range(100)]
+    samples = [{"t_s": (i + 1) / 10, "cpu_pct": ticks[(i // 10) % 2][i % 2]} for i in range(100)]
     points = cpu_points(samples)
     assert [t for t, _ in points] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
     assert all(v == pytest.approx(15.0) for _, v in points)
     assert len(cpu_points([{"t_s": float(t), "cpu_pct": 1.0} for t in range(7200)])) <= 600
 
 
-def test_a_cpu_bin_weighs_each_reading_by_the_window_it_was_measured_over() -> None:
-    """The sampler backs off while nothing changes: 20% read over 1.8 s, then 100% over the
-    0.1 s after a change make 24% of that time, not the two readings' 60%."""
-    samples = [{"t_s": t, "cpu_pct": v} for t, v in ((0.0, 0.0), (1.8, 20.0), (1.9, 100.0))]
-    assert cpu_points(samples) == [(0.0, 0.0), (1.0, pytest.approx((36.0 + 10.0) / 1.9))]
+def test_a_cpu_bin_holds_the_cpu_time_of_its_own_second() -> None:
+    """A reading is the CPU time since the sample before: 20% read at 2.0 s is of the second
+    [1, 2), not of [2, 3) (binned by its ``t_s``, every reading drew a second late). The
+    sampler backs off while nothing changes: 20% over 0.8 s, then 100% over the 0.1 s after
+    a change make 28.9% of that time, not the two readings' 60%. The chart draws the bins
+    the CPU quantiles are taken over (engine.analysis.resources.cpu_bins)."""
+    read = ((1.0, 0.0), (2.0, 20.0), (2.8, 20.0), (2.9, 100.0))
+    samples = [{"t_s": t, "cpu_pct": v} for t, v in read]
+    assert cpu_points(samples) == [(0.0, 0.0), (1.0, 20.0), (2.0, pytest.approx(26.0 / 0.9))]
+    bins = cpu_bins([sample(t, cpu=v) for t, v in read])
+    assert [v for _, v in cpu_points(samples)] == [v for v, _ in bins]
 
 
 @pytest.mark.parametrize("make", [full_document, partial_document])
