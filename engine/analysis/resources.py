@@ -30,9 +30,11 @@ __all__ = ["ResourceSummary", "cpu_bins", "measured_here", "summarize", "summari
 
 @dataclass(frozen=True)
 class ResourceSummary:
-    """Resource samples of a span reduced to what verdicts need; None when no sample fell in it."""
+    """Resource samples of a span reduced to what verdicts need; None when no sample measured
+    it there."""
 
     samples: int
+    """Samples taken in the span (``t_s`` in it)."""
     cpu_pct_mean: float | None
     """Target tree CPU, percent of one core."""
     cpu_pct_p90: float | None
@@ -103,12 +105,11 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
               end_s: float = float("inf")) -> ResourceSummary:
     """Summarize the samples with ``start_s <= t_s <= end_s`` (seconds from run start):
     their count, largest RSS and memory share, and disk rate; CPU means over the span's time,
-    each reading weighing the seconds of the span it stands for (``timed``: a CPU reading at
-    the span's start also covers time before it, of which only the span's share counts), the
-    p90 over its 1 s bins (``cpu_bins``)."""
+    each reading weighing the seconds of the span it stands for (``timed``: a CPU reading
+    stands for the window before it, so one taken after the span may still cover it, and
+    of one that straddles an edge only the span's share counts), the p90 over its 1 s bins
+    (``cpu_bins``)."""
     span = [s for s in samples if start_s <= s.t_s <= end_s]
-    if not span:
-        return ResourceSummary(0, None, None, None, None, None, None)
 
     def measured(name: str) -> list[ResourceSample]:  # a field a sample did not read is no 0
         return [s for s in span if name not in s.unknown]

@@ -165,3 +165,12 @@ def test_evenly_spaced_samples_give_the_count_based_figures() -> None:
                                           sorted(mem)[math.ceil(0.95 * n) - 1])
     tenth = [dataclasses.replace(s, t_s=s.t_s / 10) for s in samples]
     assert summarize(tenth).cpu_pct_mean == pytest.approx(sum(cpu) / n, rel=1e-12)
+
+
+def test_a_reading_whose_window_covers_a_short_run_is_its_cpu() -> None:
+    """A 0.5 s run read at -0.3 s and 0.8 s: no sample falls in [0, 0.5], but the reading at
+    0.8 s is the CPU time since -0.3 s, which covers the whole run."""
+    samples = [sample(-0.3, cpu=5.0), sample(0.8, cpu=60.0)]
+    run = make_run([J("a", spread(0.01, 100))], duration_s=0.5, resources=samples)
+    s = summarize_run(run)
+    assert (s.samples, s.cpu_pct_mean, s.cpu_pct_p90) == (0, 60.0, 60.0)
