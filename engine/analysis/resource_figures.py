@@ -1,9 +1,9 @@
 """A run's resources for the report (issue #21): CPU and memory against the flow's targets,
 disk and network I/O as bytes and rates.
 
-CPU and memory are ``engine.analysis.resources.headroom_of`` (the same p95 figures the
-checklist's 'CPU < 70%, memory < 80%' row judges; None where a remote target's Prometheus
-had no metric, never 0%). Disk bytes are the target process
+CPU and memory are ``engine.analysis.resources.run_headroom`` (the same p95 figures, over
+the run's load, that the checklist's 'CPU < 70%, memory < 80%' row judges; None where a
+remote target's Prometheus had no metric, never 0%). Disk bytes are the target process
 tree's reads and writes (psutil io_counters, summed over the tree); network bytes are the
 machine's (psutil net_io_counters, all interfaces, loopback included: on one machine
 that is the load itself). Counters are cumulative from the first sample, so a run's bytes
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom_of
+from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, run_headroom
 from engine.result import RunResult
 
 __all__ = ["CPU_TARGET_PCT", "MEMORY_TARGET_PCT", "ResourceFigures", "resource_figures"]
@@ -59,7 +59,7 @@ def resource_figures(run: RunResult) -> ResourceFigures | None:
     s = run.resources
     if not s:
         return None
-    h = headroom_of(s)  # the figures the checklist's resource row judges
+    h = run_headroom(run)  # the figures the checklist's resource row judges
     first, last = s[0], s[-1]
     return ResourceFigures(
         len(s), max(0.0, last.t_s - first.t_s), h.cpu_pct, h.memory_pct,

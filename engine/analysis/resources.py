@@ -24,8 +24,8 @@ from engine.result import (
     time_mean,
 )
 
-__all__ = ["ResourceSummary", "cpu_bins", "measured_here", "summarize", "summarize_run",
-           "time_quantile", "timed"]
+__all__ = ["ResourceSummary", "cpu_bins", "measured_here", "run_headroom", "summarize",
+           "summarize_run", "time_quantile", "timed"]
 
 
 @dataclass(frozen=True)
@@ -166,17 +166,25 @@ class Headroom:
 ONE_CORE = "one core (at most its share of the machine)"
 
 
-def headroom_of(samples: Sequence[ResourceSample]) -> Headroom:
-    """CPU and memory p95 of ``samples``, each over the samples that measured it. A remote
-    machine's samples carry its core count (``cores``) and name what its Prometheus had no
-    metric for (``unknown``): a figure no sample measured is None, never 0%, and a sample
-    that missed it does not count as a 0."""
+def run_headroom(run: RunResult) -> Headroom:
+    """The run's CPU and memory p95 during its load, ``[0, duration_s]``, as the run's other
+    CPU figures (``summarize_run``): the idle seconds the sampler reads before the load
+    (a managed target's workers starting) and after it are not the run's."""
+    return headroom_of(run.resources, 0.0, run.duration_s)
+
+
+def headroom_of(samples: Sequence[ResourceSample], start_s: float = -math.inf,
+                end_s: float = math.inf) -> Headroom:
+    """CPU and memory p95 of ``samples`` over ``[start_s, end_s]``, each over the samples
+    that measured it. A remote machine's samples carry its core count (``cores``) and name
+    what its Prometheus had no metric for (``unknown``): a figure no sample measured is
+    None, never 0%, and a sample that missed it does not count as a 0."""
     cpu_samples = [s for s in samples if "cpu_pct" not in s.unknown]
     mem_samples = [s for s in samples if "sys_mem_pct" not in s.unknown]
     cores = max((s.cores for s in samples), default=0)  # 0: this machine's (psutil sampler)
     bound = not cores and any("cores" in s.unknown for s in samples)
-    cpu, _ = headroom(cpu_samples, 1 if bound else cores or None)
-    _, memory = headroom(mem_samples)
+    cpu, _ = headroom(cpu_samples, 1 if bound else cores or None, start_s, end_s)
+    _, memory = headroom(mem_samples, None, start_s, end_s)
     return Headroom(cpu if cpu_samples else None, memory if mem_samples else None,
                     ONE_CORE if bound else "the machine")
 

@@ -103,14 +103,14 @@ def _bottlenecks(d: Driven, a: Analysed) -> tuple[Status, str]:
 
 
 def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
-    from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, headroom_of
+    from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, run_headroom
 
     # the primary run's samples: stress and capacity steps push the target to its limit on
     # purpose, and the report's resource table judges each run on its own samples too
     samples = list(d.primary.resources) if d.primary is not None else []
-    if not samples:
+    if d.primary is None or not samples:
         return Status.NOT_RUN, f"target not profiled ({_NOT_PROFILED})"
-    h = headroom_of(samples)  # the figures the report's resource table shows
+    h = run_headroom(d.primary)  # over its load, the figures the report's resource table shows
     cpu, memory = h.cpu_pct, h.memory_pct
     # a bound (one core's share) that is under the target proves the machine's is too
     cpu_known = cpu is not None and (not h.bound or cpu < CPU_TARGET_PCT)

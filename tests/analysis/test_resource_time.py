@@ -12,7 +12,8 @@ import pytest
 
 from engine.analysis.host_load import other_cores
 from engine.analysis.money import cpu_per_request
-from engine.analysis.resources import cpu_bins, headroom, summarize, summarize_run
+from engine.analysis.resource_figures import resource_figures
+from engine.analysis.resources import cpu_bins, headroom, run_headroom, summarize, summarize_run
 from engine.analysis.soak import analyse_soak
 from engine.result import ResourceSample, sample_seconds
 from tests.support.analysis import J, interval, make_run, sample, spread
@@ -174,3 +175,16 @@ def test_a_reading_whose_window_covers_a_short_run_is_its_cpu() -> None:
     run = make_run([J("a", spread(0.01, 100))], duration_s=0.5, resources=samples)
     s = summarize_run(run)
     assert (s.samples, s.cpu_pct_mean, s.cpu_pct_p90) == (0, 60.0, 60.0)
+
+
+def test_the_run_headroom_is_over_its_load() -> None:
+    """The sampler reads the target's workers starting (4 s at 100% of a core, memory 70%)
+    before the load (10 s at 40%, memory 50%): the checklist row and the resource table judge
+    the load, as every other CPU figure of the run does (over every sample: 100% and 70%)."""
+    start = [sample(float(t), cpu=100.0, sys_mem=70.0 if t < 0 else 50.0) for t in range(-3, 1)]
+    load = [sample(float(t), cpu=40.0, sys_mem=50.0) for t in range(1, 11)]
+    one_core = [dataclasses.replace(s, cores=1) for s in (*start, *load)]
+    run = make_run([J("a", spread(0.01, 1000))], duration_s=10.0, resources=one_core)
+    assert (run_headroom(run).cpu_pct, run_headroom(run).memory_pct) == (40.0, 50.0)
+    figures = resource_figures(run)
+    assert figures is not None and figures.cpu_p95_pct == 40.0
