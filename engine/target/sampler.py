@@ -16,7 +16,9 @@ Counters are accumulated per process from deltas, so a child that exits does
 not make a cumulative series go backwards. A process that dies or denies access
 is skipped, never raised; once the whole tree is gone the samples taken so far
 are kept. Memory is bounded: past ``max_samples`` every other sample is dropped
-and the sampling stride doubles, so a 24 h soak keeps a series of the same spacing.
+and the sampling stride doubles, so a 24 h soak keeps a series of the same spacing; a kept
+CPU reading then covers the dropped ones' windows too (engine.target.thinning), so no CPU
+time is lost.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import psutil
 from engine.result import ResourceSample
 from engine.target.backoff import Gauges, unchanged
 from engine.target.speed_probe import SpeedProbe
+from engine.target.thinning import halve
 
 __all__ = ["Sampler", "find_processes", "shift"]
 
@@ -162,6 +165,7 @@ class Sampler:
         self._conns = 0
         self._cached: list[psutil.Process] = []
         self._listed_at = -math.inf
+        self._kept = (0.0, 0.0)  # (monotonic time, tree CPU-seconds) of the last kept sample
         self._net0 = (0, 0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -194,6 +198,7 @@ class Sampler:
         self._net0 = (int(net.bytes_sent), int(net.bytes_recv)) if net else (0, 0)
         self._last_t = time.monotonic()
         self._visit()  # baseline readings so the first sample has a delta
+        self._kept = (self._last_t, self._tree.cpu_s)
         self._thread = threading.Thread(target=self._loop, name="perfopt-sampler", daemon=True)
         self._thread.start()
         return self
@@ -257,11 +262,13 @@ class Sampler:
         reading = self._visit()
         wall = max(now - self._last_t, 1e-9)
         self._last_t = now
-        cpu_pct = 100.0 * (self._tree.cpu_s - cpu_before) / wall
-        self._adapt(cpu_pct, reading, wall)
+        self._adapt(100.0 * (self._tree.cpu_s - cpu_before) / wall, reading, wall)
         self._tick += 1
-        if self._tick % self._stride == 0:
-            self._keep(self._build(now, cpu_pct, reading))
+        if self._tick % self._stride == 0:  # a kept reading covers the skipped ones' windows
+            since, cpu_s = self._kept
+            self._kept = (now, self._tree.cpu_s)
+            kept_pct = 100.0 * (self._tree.cpu_s - cpu_s) / max(now - since, 1e-9)
+            self._keep(self._build(now, kept_pct, reading))
 
     def _refresh_due(self) -> bool:
         """Time to re-list the children (and count connections off Linux): ``REFRESH_S``
@@ -340,8 +347,9 @@ class Sampler:
         with self._lock:
             self._samples.append(sample)
             if len(self._samples) >= self._max:
-                # halve the series and the rate: memory stays bounded, spacing stays even
-                self._samples = self._samples[::2]
+                # halve the series and the rate: memory stays bounded, spacing stays even,
+                # and a kept CPU reading covers the dropped one's window (thinning.halve)
+                self._samples = halve(self._samples)
                 self._stride *= 2
 
 
