@@ -7,10 +7,11 @@ summed over the process and all its children), RSS, threads, fds, connections
 sampling began, plus machine-wide CPU, memory and network bytes since sampling
 began. A sample costs well under a millisecond (0.4-0.9 ms for a 1-4 process tree on
 the 2-core dev box, timing 2000 back-to-back samples; the tree's children are re-listed
-once a second), so it barely disturbs a driver sharing its process. With
-``max_interval_s`` the period backs off while nothing changes: samples are then not evenly
-spaced, and the analyses weigh each by the window it stands for (engine.result.
-sample_seconds).
+once a second, every 10 s once backed off: ``REFRESH_S``), so it barely disturbs a driver
+sharing its process. With ``max_interval_s`` the period backs off while nothing changes:
+samples are then not evenly spaced, and the analyses weigh each by the window it stands for
+(engine.result.sample_seconds) and take CPU quantiles over 1 s bins (engine.result.
+rate_bins), which the sampling rate does not change.
 
 Counters are accumulated per process from deltas, so a child that exits does
 not make a cumulative series go backwards. A process that dies or denies access
@@ -26,8 +27,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -37,20 +36,32 @@ import psutil
 
 from engine.result import ResourceSample
 from engine.target.backoff import Gauges, unchanged
+from engine.target.proc_read import (
+    GONE,
+    LINUX,
+    alive,
+    connections,
+    cpu_time,
+    ctx_switches,
+    fds,
+    io_bytes,
+    proc_key,
+)
 from engine.target.speed_probe import SpeedProbe
 from engine.target.thinning import halve
 
 __all__ = ["Sampler", "find_processes", "shift"]
 
-_LINUX = sys.platform.startswith("linux")
-_GONE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, ProcessLookupError)
-REFRESH_S = 1.0
+REFRESH_S, REFRESH_SAMPLES = 1.0, 10
 """Re-list the tree's children (about 1 ms: it scans every process) and, off Linux, count
-connections (psutil reads whole socket tables: tens of ms) once a second only, by time (at
-10 Hz every 10th sample; every sample once backed off to 1 s, where a count of samples would
-make it every ~10 s). The sampler shares the GIL with a driver running in the same process,
-so each sample must stay well under a millisecond."""
-_PROC_FD = "/proc/{}/fd"
+connections (psutil reads whole socket tables: tens of ms) every 10th sample and at least a
+second apart: once a second at 10 Hz, every 10 s once backed off to 1 Hz. Re-listing once a
+second by time did it at every backed-off sample, the likely cause of the engine's own CPU
+at 100/s rising from 0.13-0.18 to 0.22 CPU-s per 10 s (not re-measured since). The sampler
+shares the GIL with a driver running in the same process, so each sample must stay well
+under a millisecond. A late listing loses no CPU time: a process first seen that was born
+since the listing before counts all of it (``Sampler._fold``); one that exits changes the
+readings, which brings the period back to 0.1 s and so the re-list to once a second."""
 IDLE_MAX_INTERVAL_S = 1.0
 """The period a run's sampler backs off to while the target's readings stay the same
 (engine.target.session): a sample costs the driver's process up to a millisecond of GIL."""
@@ -87,29 +98,6 @@ class _Tree:
     read: int = 0
     write: int = 0
     ctx: int = 0
-
-
-def _key(proc: psutil.Process) -> tuple[int, float]:
-    # pid plus create time: a recycled pid is a different process
-    return proc.pid, proc.create_time()
-
-
-def _io(proc: psutil.Process) -> tuple[int, int]:
-    try:
-        io = proc.io_counters()
-    except (*_GONE, AttributeError, NotImplementedError):
-        return 0, 0
-    return int(io.read_bytes), int(io.write_bytes)
-
-
-def _ctx(proc: psutil.Process) -> int:
-    c = proc.num_ctx_switches()
-    return int(c.voluntary + c.involuntary)
-
-
-def _cpu(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return float(t.user + t.system)
 
 
 @dataclass
@@ -165,6 +153,8 @@ class Sampler:
         self._conns = 0
         self._cached: list[psutil.Process] = []
         self._listed_at = -math.inf
+        self._listed_unix: float | None = None  # time.time() of the last listing
+        self._born_after = math.inf  # a process first seen and born after it is all new
         self._kept = (0.0, 0.0)  # (monotonic time, tree CPU-seconds) of the last kept sample
         self._net0 = (0, 0)
         self._stop = threading.Event()
@@ -197,7 +187,7 @@ class Sampler:
         net = psutil.net_io_counters()
         self._net0 = (int(net.bytes_sent), int(net.bytes_recv)) if net else (0, 0)
         self._last_t = time.monotonic()
-        self._visit()  # baseline readings so the first sample has a delta
+        self._visit(self._refresh_due())  # baseline readings so the first sample has a delta
         self._kept = (self._last_t, self._tree.cpu_s)
         self._thread = threading.Thread(target=self._loop, name="perfopt-sampler", daemon=True)
         self._thread.start()
@@ -216,7 +206,7 @@ class Sampler:
         for pid in pids:
             try:
                 roots.append(psutil.Process(pid))
-            except _GONE:
+            except GONE:
                 continue
         self._roots = roots
         self._cached = []
@@ -255,11 +245,12 @@ class Sampler:
                         else self.interval_s)
 
     def _sample_once(self) -> None:
-        if self._name is not None and not any(_alive(p) for p in self._roots):
+        refresh = self._refresh_due()  # a named target gone is looked for again then only
+        if refresh and self._name is not None and not any(alive(p) for p in self._roots):
             self._resolve()
         now = time.monotonic()
         cpu_before = self._tree.cpu_s
-        reading = self._visit()
+        reading = self._visit(refresh)
         wall = max(now - self._last_t, 1e-9)
         self._last_t = now
         self._adapt(100.0 * (self._tree.cpu_s - cpu_before) / wall, reading, wall)
@@ -272,9 +263,11 @@ class Sampler:
 
     def _refresh_due(self) -> bool:
         """Time to re-list the children (and count connections off Linux): ``REFRESH_S``
-        since the last time, less half a period so that 10 Hz jitter does not skip one."""
+        or ``REFRESH_SAMPLES`` periods since the last time, whichever is longer, less half
+        a period so that jitter does not skip one; at once after ``_resolve``."""
         now = time.monotonic()
-        due = not self._cached or now - self._listed_at >= REFRESH_S - self.interval_s / 2
+        every = max(REFRESH_S, REFRESH_SAMPLES * self._period) - self._period / 2
+        due = not self._cached or now - self._listed_at >= every
         if due:
             self._listed_at = now
         return due
@@ -282,33 +275,38 @@ class Sampler:
     def _members(self, refresh: bool) -> list[psutil.Process]:
         if not refresh:
             return self._cached
+        now = time.time()
+        self._born_after = math.inf if self._listed_unix is None else self._listed_unix
+        self._listed_unix = now
         members: dict[int, psutil.Process] = {}
         for root in self._roots:
             try:
                 kids = root.children(recursive=True)
-            except _GONE:
+            except GONE:
                 continue
             members[root.pid] = root
             members.update((k.pid, k) for k in kids)
         self._cached = list(members.values())
         return self._cached
 
-    def _visit(self) -> _Reading:
-        """Read every live member; fold counter deltas into the tree totals."""
+    def _visit(self, refresh: bool) -> _Reading:
+        """Read every live member (``refresh``: re-listed first); fold counter deltas into
+        the tree totals."""
         reading = _Reading()
-        refresh = self._refresh_due()
-        count_conns = _LINUX or refresh
+        count_conns = LINUX or refresh
         conns = 0
         seen: dict[tuple[int, float], _Proc] = {}
-        for proc in self._members(refresh):
+        members = self._members(refresh)
+        born_after = self._born_after if refresh else math.inf
+        for proc in members:
             try:
                 with proc.oneshot():
-                    reading.busy += self._fold(seen, _key(proc), proc)
+                    reading.busy += self._fold(seen, proc_key(proc), proc, born_after)
                     reading.rss += int(proc.memory_info().rss)
                     reading.threads += int(proc.num_threads())
-                    reading.fds += _fds(proc)
-                    conns += _connections(proc) if count_conns else 0
-            except _GONE:
+                    reading.fds += fds(proc)
+                    conns += connections(proc) if count_conns else 0
+            except GONE:
                 continue
         self._tree.procs = seen
         if count_conns:
@@ -317,11 +315,18 @@ class Sampler:
         return reading
 
     def _fold(self, seen: dict[tuple[int, float], _Proc], key: tuple[int, float],
-              proc: psutil.Process) -> bool:
-        """Fold one process's counter deltas into the tree's; True if its CPU time moved."""
-        cpu, (rd, wr), ctx = _cpu(proc), _io(proc), _ctx(proc)
+              proc: psutil.Process, born_after: float = math.inf) -> bool:
+        """Fold one process's counter deltas into the tree's; True if its CPU time moved.
+        A newly seen process starts its deltas at zero, unless it was born after
+        ``born_after`` (the listing before the one that found it: it ran only since, all
+        of it unseen), when its counters count from zero: a child born between listings,
+        which come every 10 s at 1 Hz, loses no CPU time. Creation times round down (Linux:
+        the boot time in whole seconds), so a doubtful one starts at zero as before."""
+        cpu, (rd, wr), ctx = cpu_time(proc), io_bytes(proc), ctx_switches(proc)
         prev = self._tree.procs.get(key)
-        if prev is not None:  # a newly seen process starts its deltas at zero
+        if prev is None and key[1] > born_after:
+            prev = _Proc(proc, 0.0)
+        if prev is not None:
             t = self._tree
             t.cpu_s += max(0.0, cpu - prev.cpu_s)
             t.read += max(0, rd - prev.read)
@@ -351,41 +356,6 @@ class Sampler:
                 # and a kept CPU reading covers the dropped one's window (thinning.halve)
                 self._samples = halve(self._samples)
                 self._stride *= 2
-
-
-def _alive(proc: psutil.Process) -> bool:
-    try:
-        return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
-    except _GONE:
-        return False
-
-
-def _fds(proc: psutil.Process) -> int:
-    try:
-        return int(proc.num_fds())
-    except (AttributeError, NotImplementedError):  # Windows has handles, not fds
-        return int(getattr(proc, "num_handles", lambda: 0)())
-
-
-def _connections(proc: psutil.Process) -> int:
-    """Open sockets: on Linux the socket fds (cheap), elsewhere psutil's inet connections."""
-    try:
-        if _LINUX:
-            return _socket_fds(proc.pid)
-        return len(proc.net_connections(kind="inet"))
-    except (*_GONE, OSError):
-        return 0
-
-
-def _socket_fds(pid: int) -> int:
-    base = _PROC_FD.format(pid)
-    count = 0
-    for fd in os.listdir(base):
-        try:
-            count += os.readlink(f"{base}/{fd}").startswith("socket:")
-        except OSError:  # closed between listdir and readlink
-            continue
-    return count
 
 
 def shift(samples: Sequence[ResourceSample], by_s: float) -> tuple[ResourceSample, ...]:

@@ -79,42 +79,85 @@ def test_only_processes_that_ran_raise_the_noise_floor(monkeypatch: pytest.Monke
 
 def test_cpu_times_in_nanoseconds_have_no_tick(monkeypatch: pytest.MonkeyPatch) -> None:
     """macOS reads process CPU times in ns (proc_pidinfo): its readings jump by no tick, so
-    the floor is the 2 points; Linux counts in clock ticks (1/SC_CLK_TCK)."""
+    the floor is the 2 points; Linux counts in clock ticks (USER_HZ: 100 a second on every
+    mainstream build, 10 ms)."""
     monkeypatch.setattr(sys, "platform", "darwin")
     assert backoff._cpu_tick_s() == 0.0
     monkeypatch.setattr(backoff, "TICK_S", 0.0)
     assert backoff.cpu_noise(0.1, busy=8) == backoff.CPU_SAME_POINTS
     if hasattr(os, "sysconf"):
         monkeypatch.setattr(sys, "platform", "linux")
-        assert backoff._cpu_tick_s() == 1.0 / os.sysconf("SC_CLK_TCK")
+        assert 0.0 < backoff._cpu_tick_s() <= 0.01
 
 
-def test_the_tree_is_relisted_by_time_not_by_sample_count() -> None:
-    """Backed off to a sample a second, every sample re-lists the children (every 10th
-    sample would be every ~10 s); at 10 Hz, every 10th, as before."""
+def test_the_tree_is_relisted_once_a_second_at_10_hz_and_every_10th_sample_backed_off() -> None:
+    """A re-list scans every process: at every backed-off sample it cost more than the
+    samples the back-off saved. At 10 Hz once a second (every 10th sample), at 1 Hz every
+    10 s (every 10th sample), at once after a change brings the period back to 0.1 s."""
     s = Sampler(os.getpid(), interval_s=0.1, max_interval_s=1.0)
     s._cached = [psutil.Process()]
-    s._tick = 1  # the old rule re-listed on a multiple of 10 only
     s._listed_at = time.monotonic() - 1.0
     assert s._refresh_due()
     assert not s._refresh_due()  # just listed
     s._listed_at = time.monotonic() - 0.96  # ten 0.1 s periods, a little early
     assert s._refresh_due()
-    s._listed_at = time.monotonic() - 0.5
-    assert not s._refresh_due()
+    s._period = 1.0  # backed off
+    for ago, due in ((1.0, False), (5.0, False), (9.6, True)):
+        s._listed_at = time.monotonic() - ago
+        assert s._refresh_due() is due
+    s._listed_at = time.monotonic() - 5.0
+    s._period = 0.1  # a change: the period is back to 0.1 s, and so the re-list
+    assert s._refresh_due()
+
+
+def test_a_child_born_between_listings_counts_all_its_cpu_time() -> None:
+    """Backed off, the children are re-listed every 10 s: a worker born in between is first
+    seen up to 10 s late. It ran only since the listing before, so all its CPU time is new
+    and counts (a process already running at the first listing starts at zero)."""
+    s = Sampler(os.getpid())
+    s._resolve()
+    s._visit(True)  # the first listing: everything running now starts at zero
+    time.sleep(1.1)  # creation times round down by up to a second (boot time in whole s)
+    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", spin + "time.sleep(30)"])
+    try:
+        used = _settled(psutil.Process(child.pid))
+        before = s._tree.cpu_s
+        s._visit(True)  # the next listing finds it
+        assert s._tree.cpu_s - before >= used - 1e-9  # at a zero start: only this process's
+    finally:
+        child.kill()
+        child.wait()
+
+
+def _settled(proc: psutil.Process, timeout_s: float = 20.0) -> float:
+    """The process's CPU time once it has stopped moving (it has gone to sleep)."""
+    end = time.monotonic() + timeout_s
+    last = -1.0
+    while time.monotonic() < end:
+        t = proc.cpu_times()
+        now = t.user + t.system
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.2)
+    raise AssertionError(f"pid {proc.pid} still using CPU after {timeout_s} s")
 
 
 def test_a_sample_counts_the_processes_whose_cpu_time_moved() -> None:
-    """Sleeping members read the same CPU time twice: not busy; a spinning one is."""
+    """Sleeping members read the same CPU time twice: not busy; a spinning one is. The
+    sleepers are read once they have settled: one still starting up uses CPU time."""
     code = "import time\nend = time.time() + 30\nwhile time.time() < end: pass"
     procs = [subprocess.Popen(["sleep", "30"]) for _ in range(3)]
     procs.append(subprocess.Popen([sys.executable, "-c", code]))
     try:
+        for p in procs[:3]:
+            _settled(psutil.Process(p.pid))
         s = Sampler([p.pid for p in procs])
         s._resolve()
-        s._visit()
+        s._visit(True)
         time.sleep(0.3)
-        assert s._visit().busy == 1
+        assert s._visit(False).busy == 1
     finally:
         for p in procs:
             p.kill()
