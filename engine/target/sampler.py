@@ -7,7 +7,7 @@ summed over the process and all its children), RSS, threads, fds, connections
 sampling began, plus machine-wide CPU, memory and network bytes since sampling
 began. A sample costs well under a millisecond (0.4-0.9 ms for a 1-4 process tree on
 the 2-core dev box, timing 2000 back-to-back samples; the tree's children are re-listed
-once a second, every 10 s once backed off: ``REFRESH_S``), so it barely disturbs a driver
+once a second, every 3 s once backed off: ``REFRESH_S``), so it barely disturbs a driver
 sharing its process. With ``max_interval_s`` the period backs off while nothing changes:
 samples are then not evenly spaced, and the analyses weigh each by the window it stands for
 (engine.result.sample_seconds) and take CPU quantiles over 1 s bins (engine.result.
@@ -52,16 +52,15 @@ from engine.target.thinning import halve
 
 __all__ = ["Sampler", "find_processes", "shift"]
 
-REFRESH_S, REFRESH_SAMPLES = 1.0, 10
+REFRESH_S, REFRESH_SAMPLES = 1.0, 3
 """Re-list the tree's children (about 1 ms: it scans every process) and, off Linux, count
-connections (psutil reads whole socket tables: tens of ms) every 10th sample and at least a
-second apart: once a second at 10 Hz, every 10 s once backed off to 1 Hz. Re-listing once a
-second by time did it at every backed-off sample, the likely cause of the engine's own CPU
-at 100/s rising from 0.13-0.18 to 0.22 CPU-s per 10 s (not re-measured since). The sampler
-shares the GIL with a driver running in the same process, so each sample must stay well
-under a millisecond. A late listing loses no CPU time: a process first seen that was born
-since the listing before counts all of it (``Sampler._fold``); one that exits changes the
-readings, which brings the period back to 0.1 s and so the re-list to once a second."""
+connections (psutil reads whole socket tables: tens of ms) every 3rd sample and at least a
+second apart: once a second at 10 Hz, every 3 s once backed off to 1 Hz. Re-listing at every
+backed-off sample cost more than the samples the back-off saved. The sampler shares the GIL
+with a driver running in the same process, so each sample must stay well under a
+millisecond. A process first seen at a listing starts at zero: what it ran before (at most
+3 s of it when backed off) is not counted, rather than charged to one reading's window,
+where a worker's seconds of start-up read as a CPU spike of several cores."""
 IDLE_MAX_INTERVAL_S = 1.0
 """The period a run's sampler backs off to while the target's readings stay the same
 (engine.target.session): a sample costs the driver's process up to a millisecond of GIL."""
@@ -153,8 +152,6 @@ class Sampler:
         self._conns = 0
         self._cached: list[psutil.Process] = []
         self._listed_at = -math.inf
-        self._listed_unix: float | None = None  # time.time() of the last listing
-        self._born_after = math.inf  # a process first seen and born after it is all new
         self._kept = (0.0, 0.0)  # (monotonic time, tree CPU-seconds) of the last kept sample
         self._net0 = (0, 0)
         self._stop = threading.Event()
@@ -275,9 +272,6 @@ class Sampler:
     def _members(self, refresh: bool) -> list[psutil.Process]:
         if not refresh:
             return self._cached
-        now = time.time()
-        self._born_after = math.inf if self._listed_unix is None else self._listed_unix
-        self._listed_unix = now
         members: dict[int, psutil.Process] = {}
         for root in self._roots:
             try:
@@ -297,11 +291,10 @@ class Sampler:
         conns = 0
         seen: dict[tuple[int, float], _Proc] = {}
         members = self._members(refresh)
-        born_after = self._born_after if refresh else math.inf
         for proc in members:
             try:
                 with proc.oneshot():
-                    reading.busy += self._fold(seen, proc_key(proc), proc, born_after)
+                    reading.busy += self._fold(seen, proc_key(proc), proc)
                     reading.rss += int(proc.memory_info().rss)
                     reading.threads += int(proc.num_threads())
                     reading.fds += fds(proc)
@@ -315,17 +308,11 @@ class Sampler:
         return reading
 
     def _fold(self, seen: dict[tuple[int, float], _Proc], key: tuple[int, float],
-              proc: psutil.Process, born_after: float = math.inf) -> bool:
+              proc: psutil.Process) -> bool:
         """Fold one process's counter deltas into the tree's; True if its CPU time moved.
-        A newly seen process starts its deltas at zero, unless it was born after
-        ``born_after`` (the listing before the one that found it: it ran only since, all
-        of it unseen), when its counters count from zero: a child born between listings,
-        which come every 10 s at 1 Hz, loses no CPU time. Creation times round down (Linux:
-        the boot time in whole seconds), so a doubtful one starts at zero as before."""
+        A newly seen process starts its deltas at zero (``REFRESH_S``)."""
         cpu, (rd, wr), ctx = cpu_time(proc), io_bytes(proc), ctx_switches(proc)
         prev = self._tree.procs.get(key)
-        if prev is None and key[1] > born_after:
-            prev = _Proc(proc, 0.0)
         if prev is not None:
             t = self._tree
             t.cpu_s += max(0.0, cpu - prev.cpu_s)
