@@ -183,10 +183,9 @@ def headroom_of(samples: Sequence[ResourceSample], start_s: float = -math.inf,
     mem_samples = [s for s in samples if "sys_mem_pct" not in s.unknown]
     cores = max((s.cores for s in samples), default=0)  # 0: this machine's (psutil sampler)
     bound = not cores and any("cores" in s.unknown for s in samples)
-    cpu, _ = headroom(cpu_samples, 1 if bound else cores or None, start_s, end_s)
-    _, memory = headroom(mem_samples, None, start_s, end_s)
-    return Headroom(cpu if cpu_samples else None, memory if mem_samples else None,
-                    ONE_CORE if bound else "the machine")
+    cpu, _ = _p95s(cpu_samples, 1 if bound else cores or None, start_s, end_s)
+    _, memory = _p95s(mem_samples, None, start_s, end_s)
+    return Headroom(cpu, memory, ONE_CORE if bound else "the machine")
 
 
 def headroom(samples: Sequence[ResourceSample], cores: int | None = None,
@@ -196,8 +195,15 @@ def headroom(samples: Sequence[ResourceSample], cores: int | None = None,
     share of all ``cores`` (default this machine's; a managed or named target runs here),
     memory over time (each reading held until the next: ``timed``) as the machine's used
     share; 0.0 without one."""
+    cpu, memory = _p95s(samples, cores, start_s, end_s)
+    return cpu or 0.0, memory or 0.0
+
+
+def _p95s(samples: Sequence[ResourceSample], cores: int | None, start_s: float,
+          end_s: float) -> tuple[float | None, float | None]:
+    """``headroom``'s two p95s, None where no reading covers the span (a CPU read only
+    before the load is no 0% during it)."""
     n = cores or os.cpu_count() or 1
     cpu = time_quantile([(v / n, w) for v, w in cpu_bins(samples, "cpu_pct", start_s, end_s)],
                         0.95)
-    memory = time_quantile(timed(samples, "sys_mem_pct", start_s, end_s), 0.95)
-    return cpu or 0.0, memory or 0.0
+    return cpu, time_quantile(timed(samples, "sys_mem_pct", start_s, end_s), 0.95)

@@ -188,3 +188,14 @@ def test_the_run_headroom_is_over_its_load() -> None:
     assert (run_headroom(run).cpu_pct, run_headroom(run).memory_pct) == (40.0, 50.0)
     figures = resource_figures(run)
     assert figures is not None and figures.cpu_p95_pct == 40.0
+
+
+def test_a_cpu_read_only_before_the_load_is_no_0_during_it() -> None:
+    """CPU read at -0.5 s, then unknown (a remote target's scrape gap): the load's CPU p95 is
+    unknown, not 0% (review of fb50e78); memory read throughout still has its p95."""
+    read = dataclasses.replace(sample(-0.5, cpu=30.0, sys_mem=50.0), cores=1)
+    gaps = [dataclasses.replace(sample(float(t), cpu=0.0, sys_mem=50.0), cores=1,
+                                unknown=("cpu_pct",)) for t in range(1, 11)]
+    run = make_run([J("a", spread(0.01, 1000))], duration_s=10.0, resources=[read, *gaps])
+    assert run_headroom(run).cpu_pct is None
+    assert run_headroom(run).memory_pct == 50.0
