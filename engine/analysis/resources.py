@@ -179,30 +179,28 @@ def headroom_of(samples: Sequence[ResourceSample], start_s: float = -math.inf,
     that measured it. A remote machine's samples carry its core count (``cores``) and name
     what its Prometheus had no metric for (``unknown``): a figure no sample measured is
     None, never 0%, and a sample that missed it does not count as a 0."""
-    cpu_samples = [s for s in samples if "cpu_pct" not in s.unknown]
-    mem_samples = [s for s in samples if "sys_mem_pct" not in s.unknown]
     cores = max((s.cores for s in samples), default=0)  # 0: this machine's (psutil sampler)
     bound = not cores and any("cores" in s.unknown for s in samples)
-    cpu, _ = _p95s(cpu_samples, 1 if bound else cores or None, start_s, end_s)
-    _, memory = _p95s(mem_samples, None, start_s, end_s)
+    cpu, memory = _p95s(samples, 1 if bound else cores or None, start_s, end_s)
     return Headroom(cpu, memory, ONE_CORE if bound else "the machine")
 
 
 def headroom(samples: Sequence[ResourceSample], cores: int | None = None,
-             start_s: float = -math.inf, end_s: float = math.inf) -> tuple[float, float]:
+             start_s: float = -math.inf,
+             end_s: float = math.inf) -> tuple[float | None, float | None]:
     """(target CPU, machine memory) as the 95th percentile over ``[start_s, end_s]``, both in
     percent of the whole: CPU over its 1 s bins (``cpu_bins``) as the target process tree's
     share of all ``cores`` (default this machine's; a managed or named target runs here),
     memory over time (each reading held until the next: ``timed``) as the machine's used
-    share; 0.0 without one."""
-    cpu, memory = _p95s(samples, cores, start_s, end_s)
-    return cpu or 0.0, memory or 0.0
+    share; None where no reading covers the span, never 0%."""
+    return _p95s(samples, cores, start_s, end_s)
 
 
 def _p95s(samples: Sequence[ResourceSample], cores: int | None, start_s: float,
           end_s: float) -> tuple[float | None, float | None]:
-    """``headroom``'s two p95s, None where no reading covers the span (a CPU read only
-    before the load is no 0% during it)."""
+    """``headroom``'s two p95s, each over the samples that measured it (``cpu_bins`` and
+    ``timed`` leave the others out), None where no reading covers the span (a CPU read
+    only before the load is no 0% during it)."""
     n = cores or os.cpu_count() or 1
     cpu = time_quantile([(v / n, w) for v, w in cpu_bins(samples, "cpu_pct", start_s, end_s)],
                         0.95)

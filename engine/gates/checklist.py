@@ -103,21 +103,26 @@ def _bottlenecks(d: Driven, a: Analysed) -> tuple[Status, str]:
 
 
 def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
-    from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, run_headroom
+    from engine.analysis.resources import (
+        CPU_TARGET_PCT,
+        MEMORY_TARGET_PCT,
+        run_headroom,
+        summarize_run,
+    )
 
     # the primary run's samples: stress and capacity steps push the target to its limit on
     # purpose, and the report's resource table judges each run on its own samples too
-    samples = list(d.primary.resources) if d.primary is not None else []
-    if d.primary is None or not samples:
+    if d.primary is None or not d.primary.resources:
         return Status.NOT_RUN, f"target not profiled ({_NOT_PROFILED})"
     h = run_headroom(d.primary)  # over its load, the figures the report's resource table shows
+    samples = summarize_run(d.primary).samples  # taken during the load the p95s cover
     cpu, memory = h.cpu_pct, h.memory_pct
     # a bound (one core's share) that is under the target proves the machine's is too
     cpu_known = cpu is not None and (not h.bound or cpu < CPU_TARGET_PCT)
     evidence = (("target CPU not measured" if cpu is None else
                  f"target CPU p95 {cpu:.0f}% of {h.cpu_scope}") + f" (under {CPU_TARGET_PCT:.0f}%), "
                 + (f"memory p95 {memory:.0f}%" if memory is not None else "memory not measured")
-                + f" (under {MEMORY_TARGET_PCT:.0f}%), {len(samples)} samples")
+                + f" (under {MEMORY_TARGET_PCT:.0f}%), {samples} samples over the load")
     over = (cpu_known and cpu is not None and cpu >= CPU_TARGET_PCT) or (
         memory is not None and memory >= MEMORY_TARGET_PCT)
     if over or (cpu_known and memory is not None):

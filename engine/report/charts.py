@@ -212,13 +212,14 @@ def cpu_points(samples: Sequence[Doc], limit: int = MAX_POINTS) -> list[tuple[fl
     the sample before, so it counts in the bins of that window, not in the bin of its
     ``t_s``; a 0.1 s reading counts whole 10 ms clock ticks (10% steps), a second's bin is at
     1% resolution."""
-    if not samples:
+    read = [smp for smp in samples if "cpu_pct" not in (smp.get("unknown") or ())]
+    if not read:  # a reading a remote target's scrape missed is no 0% (as cpu_bins)
         return []
-    times = [float(smp["t_s"]) for smp in samples]
-    first = times[0] - sample_seconds(times, rate=True)[0]  # the first reading's window
+    times = [float(smp["t_s"]) for smp in read]
+    first = times[0] - sample_seconds(times[:2], rate=True)[0]  # the first reading's window
     # at most ``limit`` bins: whole seconds; a span aligned to 0 touches one bin more
     width = float(max(1, math.ceil((times[-1] - first) / max(1, limit - 1))))
-    bins = rate_bins(times, [float(smp["cpu_pct"]) for smp in samples], width)
+    bins = rate_bins(times, [float(smp["cpu_pct"]) for smp in read], width)
     return [(start, pct) for start, pct, _ in bins]
 
 

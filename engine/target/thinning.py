@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
-from engine.result import ResourceSample
+from engine.result import RATE_FIELDS, ResourceSample
 
 __all__ = ["halve", "merged"]
 
@@ -45,4 +46,5 @@ def merged(run: Sequence[ResourceSample]) -> ResourceSample:
             return float(getattr(last, name))
         return sum(float(getattr(b, name)) * (b.t_s - a.t_s) for a, b in pairwise(run)) / span
 
-    return dataclasses.replace(last, cpu_pct=rate("cpu_pct"), sys_cpu_pct=rate("sys_cpu_pct"))
+    rates: dict[str, Any] = {name: rate(name) for name in RATE_FIELDS}
+    return dataclasses.replace(last, **rates)

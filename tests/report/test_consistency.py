@@ -412,3 +412,12 @@ def test_the_request_details_check_can_fail() -> None:
     page = html.render(doc).replace("<td>270</td>", "<td>271</td>", 1)
     heading = "Steps of orders"
     assert _html_rows(page, heading) != _expected(doc["specs"][0]["runs"][0])[heading]
+
+
+def test_the_cpu_chart_leaves_out_readings_a_scrape_missed() -> None:
+    """A remote target's sample whose CPU was not read holds 0 with ``unknown``: the chart,
+    like the quantiles (cpu_bins), leaves it out instead of drawing 0%."""
+    samples = [{"t_s": float(t), "cpu_pct": 40.0} for t in range(1, 6)]
+    samples[2] = {"t_s": 3.0, "cpu_pct": 0.0, "unknown": ["cpu_pct"]}
+    assert [pct for _, pct in cpu_points(samples)] == [40.0] * 5
+    assert cpu_points([{"t_s": 1.0, "cpu_pct": 0.0, "unknown": ["cpu_pct"]}]) == []
