@@ -143,13 +143,20 @@ def _shape_text(p: LoadProfile) -> str:
 
 def _hypothesis_step(spec: Spec, h: Hypothesis) -> PlannedStep:
     profile = spec.profile(h.profile) or spec.profiles[0]
+    if h.duration_s is not None:  # the rounds' own length (the loader allowed it here)
+        profile = dataclasses.replace(profile, duration_s=h.duration_s)
     rounds = h.max_rounds if h.rounds == "auto" else h.rounds
     text = f"auto (2-{h.max_rounds})" if h.rounds == "auto" else str(h.rounds)
     runs = 2 * rounds
     desc = (f"hypothesis {h.id} ({h.type}): {h.title}; {text} A/B rounds interleaved on "
-            f"{profile.name}, expects {h.expect.metric} {_expect_text(h)}")
+            f"{profile.name}{_round_text(h)}, expects {h.expect.metric} {_expect_text(h)}")
     return PlannedStep("hypothesis", profile, desc, runs * profile_seconds(profile) + runs,
                        hypothesis=h)
+
+
+def _round_text(h: Hypothesis) -> str:
+    """' (8s a run)' when the hypothesis sets its runs' length, else ''."""
+    return f" ({h.duration_s:g}s a run)" if h.duration_s is not None else ""
 
 
 def _expect_text(h: Hypothesis) -> str:

@@ -465,6 +465,11 @@ DEFS["hypothesis"] = obj({
     "max_rounds": {"type": "integer", "minimum": 2, "maximum": 50,
                    "description": "The most A/B rounds that rounds: auto may run. "
                                   "Default 6."},
+    "duration": d(ref("duration"), "How long each A/B run holds the profile's rate or "
+                                   "VUs (after its ramp-up). Default: the profile's own "
+                                   "duration. Only for a constant baseline or soak profile; "
+                                   "a large expected effect decides in short runs while the "
+                                   "regression gate's baseline stays long."),
     "scores": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0,
                                                           "maximum": 5},
                "description": "Option-matrix score 0-5 per criterion named under criteria."},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from engine.spec.model import (
     Gate,
     HistorySettings,
     Hypothesis,
+    LoadProfile,
     ReportSettings,
     Sli,
     Slo,
@@ -111,7 +113,7 @@ def metric_name(sli: Sli) -> str:
 
 
 def build_hypotheses(ctx: Ctx, raw: list[dict[str, Any]], slos: tuple[Slo, ...],
-                     profiles: set[str], criteria: set[str],
+                     profiles: Mapping[str, LoadProfile], criteria: set[str],
                      journeys: set[str]) -> tuple[Hypothesis, ...]:
     out: list[Hypothesis] = []
     for i, item in enumerate(raw):
@@ -126,13 +128,35 @@ def build_hypotheses(ctx: Ctx, raw: list[dict[str, Any]], slos: tuple[Slo, ...],
         for name in item.get("scores", {}):
             if name not in criteria:
                 ctx.error((*path, "scores", name), f"unknown criterion {name!r}; define it under criteria")
+        duration = _round_duration(ctx, item, path, profiles.get(profile))
         if expect is not None:
-            out.append(_hypothesis(ctx, item, path, expect, profile))
+            out.append(_hypothesis(ctx, item, path, expect, profile, duration))
     return tuple(out)
 
 
+def _round_duration(ctx: Ctx, item: dict[str, Any], path: P,
+                    profile: LoadProfile | None) -> float | None:
+    """The hypothesis's ``duration`` (None: the profile's own). Only a constant shape can be
+    held shorter or longer: steps, stages, a replay or production's shape set their own
+    length, and cutting one would run a different load than the profile says."""
+    if "duration" not in item:
+        return None
+    value = ctx.duration((*path, "duration"), item["duration"])
+    if value is None or profile is None:
+        return value
+    shaped = profile.kind not in ("baseline", "soak") or bool(
+        profile.stages or profile.rate_csv or profile.from_production)
+    if shaped:
+        ctx.error((*path, "duration"), f"expected no duration: profile {profile.name!r} has a "
+                                       "shape of its own (steps, stages, a replay or "
+                                       "production's), whose length it sets; use a constant "
+                                       "rate or vus profile")
+        return None
+    return value
+
+
 def _hypothesis(ctx: Ctx, item: dict[str, Any], path: P, expect: Expectation,
-                profile: str) -> Hypothesis:
+                profile: str, duration_s: float | None) -> Hypothesis:
     return Hypothesis(
         id=str(item["id"]), title=str(item["title"]), type=item["type"], expect=expect,
         effort_hours=_effort(ctx, (*path, "effort"), item["effort"]),
@@ -142,6 +166,7 @@ def _hypothesis(ctx: Ctx, item: dict[str, Any], path: P, expect: Expectation,
         change=str(item.get("change", "")), risk=item.get("risk", "medium"),
         estimated_impact=_impact(item.get("impact")), profile=profile,
         rounds=_rounds(item.get("rounds", "auto")), max_rounds=int(item.get("max_rounds", 6)),
+        duration_s=duration_s,
         scores=MappingProxyType({str(k): float(v) for k, v in item.get("scores", {}).items()}),
         location=ctx.location(path))
 

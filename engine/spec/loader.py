@@ -194,7 +194,7 @@ def _build(ctx: Ctx, data: dict[str, Any]) -> Spec:
     criteria = {str(k): float(v) for k, v in data.get("criteria", {}).items()}
     _check_weights(ctx, criteria)
     hypotheses = build_hypotheses(ctx, data.get("hypotheses", []), slos,
-                                  {p.name for p in profiles}, set(criteria), names)
+                                  {p.name: p for p in profiles}, set(criteria), names)
     meta = data["metadata"]
     return Spec(
         name=str(meta["name"]), component=str(meta["component"]), trigger=data["trigger"],

@@ -306,6 +306,11 @@ class Hypothesis:
     or ``max_rounds`` is reached (engine.analysis.hypothesis.run_experiment)."""
     max_rounds: int = 6
     """The limit of ``rounds: auto`` (its sequential looks are Bonferroni-corrected over it)."""
+    duration_s: float | None = None
+    """How long each A/B run holds the profile's rate (None: the profile's own duration).
+    A large expected effect decides in short rounds while the regression gate's baseline
+    run stays long enough to see a 20% slowdown (issue #14); only a constant-rate or
+    constant-VU profile can be shortened (engine.spec.build_flow)."""
     scores: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Option-matrix scores 0-5 per criterion (see Spec.criteria)."""
     location: Location | None = None

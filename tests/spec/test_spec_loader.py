@@ -145,3 +145,52 @@ def test_validate_cli_exit_codes(tmp_path: Path) -> None:
     assert failed.returncode == 2
     assert f"{bad}:15:14: load.baseline.rate" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+_HYPOTHESIS = """\
+hypotheses:
+  - id: H1
+    title: index
+    type: database
+    expect: {{metric: p95, change: "<= -50%"}}
+    effort: 2h
+    {extra}
+    baseline: {{target: {{url: "http://127.0.0.1:18998"}}}}
+    candidate: {{target: {{url: "http://127.0.0.1:18997"}}}}
+"""
+
+
+def test_a_hypothesis_runs_its_rounds_for_its_own_duration(tmp_path: Path) -> None:
+    from engine.plan import plan_spec
+
+    text = VALID + _HYPOTHESIS.format(extra="duration: 2s")
+    result = load_paths([str(write_spec(tmp_path, text))])
+    assert result.errors == []
+    spec = result.specs[0]
+    assert spec.hypotheses[0].duration_s == 2.0
+    step = next(s for s in plan_spec(spec).steps if s.kind == "hypothesis")
+    # the drive stage runs step.profile: the rounds last 2 s, the gate's baseline still 5 s
+    assert step.profile.duration_s == 2.0 and step.profile.rate == 50.0
+    assert spec.profile("baseline").duration_s == 5.0  # type: ignore[union-attr]
+    assert "(2s a run)" in step.description
+    without = load_paths([str(write_spec(tmp_path, VALID + _HYPOTHESIS.format(extra=""),
+                                         "plain.yaml"))]).specs[0]
+    assert without.hypotheses[0].duration_s is None
+    plain = next(s for s in plan_spec(without).steps if s.kind == "hypothesis")
+    assert plain.profile.duration_s == 5.0 and plan_spec(spec).est_seconds < \
+        plan_spec(without).est_seconds
+
+
+def test_a_hypothesis_cannot_shorten_a_profile_with_a_shape_of_its_own(tmp_path: Path) -> None:
+    stress = VALID.replace("  baseline: {rate: 50/s, duration: 5s}\n",
+                           "  baseline: {rate: 50/s, duration: 5s}\n"
+                           "  spike: {base: 10/s, peak: 50/s, before: 2s, spike: 2s, "
+                           "after: 2s}\n")
+    text = stress + _HYPOTHESIS.format(extra="profile: spike\n    duration: 2s")
+    errors = errors_for(tmp_path, text)
+    assert len(errors) == 1, errors
+    match = LOCATION.match(errors[0])
+    assert match is not None and int(match.group("line")) == 24
+    assert "hypotheses[0].duration: expected no duration: profile 'spike'" in errors[0]
+    bad = errors_for(tmp_path, VALID + _HYPOTHESIS.format(extra="duration: soon"))
+    assert len(bad) == 1 and "hypotheses[0].duration: expected a duration" in bad[0]
