@@ -1,7 +1,6 @@
 """The spec as frozen typed records: after the loader, no code touches raw dicts.
 
-Units are normalised: durations in seconds, rates in requests per second,
-percentages and ratios as fractions in [0, 1]. Names follow the YAML keys.
+Units: durations in seconds, rates per second, percentages and ratios as fractions in [0, 1].
 """
 
 from __future__ import annotations
@@ -20,9 +19,8 @@ from engine.spec.model_steps import TlsSettings as TlsSettings
 from engine.spec.production_model import Production, ProductionShape, ProductionSli
 from engine.units import Change, Comparison
 
-Trigger = Literal[
-    "slo-breach", "capacity-planning", "cost-reduction", "user-complaint", "proactive", "new-feature"
-]
+Trigger = Literal["slo-breach", "capacity-planning", "cost-reduction", "user-complaint",
+                  "proactive", "new-feature"]
 ProfileKind = Literal["baseline", "stress", "soak", "spike", "capacity"]
 PROFILE_KINDS: tuple[str, ...] = ("baseline", "stress", "soak", "spike", "capacity")
 SliKind = Literal["latency", "throughput", "error_rate", "availability"]
@@ -307,10 +305,7 @@ class Hypothesis:
     max_rounds: int = 6
     """The limit of ``rounds: auto`` (its sequential looks are Bonferroni-corrected over it)."""
     duration_s: float | None = None
-    """How long each A/B run holds the profile's rate (None: the profile's own duration).
-    A large expected effect decides in short rounds while the regression gate's baseline
-    run stays long enough to see a 20% slowdown (issue #14); only a constant-rate or
-    constant-VU profile can be shortened (engine.spec.build_flow)."""
+    """Each A/B run's length (None: the profile's); engine.spec.build_flow says when allowed."""
     scores: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)
     """Option-matrix scores 0-5 per criterion (see Spec.criteria)."""
     location: Location | None = None
