@@ -7,7 +7,8 @@ remote target's Prometheus had no metric, never 0%). Disk bytes are the target p
 tree's reads and writes (psutil io_counters, summed over the tree); network bytes are the
 machine's (psutil net_io_counters, all interfaces, loopback included: on one machine
 that is the load itself). Counters are cumulative from the first sample, so a run's bytes
-are its last sample's minus its first, and its rates those bytes over the time between.
+are the change between the samples that bracket its load, and its rates those bytes over
+the time between (the sampler also reads before and after the load: those are not the run's).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.analysis.resources import CPU_TARGET_PCT, MEMORY_TARGET_PCT, run_headroom
+from engine.analysis.resources import (
+    CPU_TARGET_PCT,
+    MEMORY_TARGET_PCT,
+    bracket,
+    run_headroom,
+    summarize_run,
+)
 from engine.result import RunResult
 
 __all__ = ["CPU_TARGET_PCT", "MEMORY_TARGET_PCT", "ResourceFigures", "resource_figures"]
@@ -55,14 +62,19 @@ class ResourceFigures:
 
 
 def resource_figures(run: RunResult) -> ResourceFigures | None:
-    """The run's figures; None when the target was not sampled."""
-    s = run.resources
-    if not s:
+    """The run's figures over its load, ``[0, duration_s]``, like its CPU and memory p95s:
+    the sample count the checklist row states, and bytes between the samples that bracket
+    the load (``bracket``); None when the target was not sampled."""
+    if not run.resources:
         return None
     h = run_headroom(run)  # the figures the checklist's resource row judges
-    first, last = s[0], s[-1]
+    pair = bracket(run.resources, 0.0, run.duration_s)
+    if pair is None:  # one sample: no change to read
+        return ResourceFigures(summarize_run(run).samples, 0.0, h.cpu_pct, h.memory_pct,
+                               0, 0, 0, 0, h.cpu_scope)
+    first, last = pair
     return ResourceFigures(
-        len(s), max(0.0, last.t_s - first.t_s), h.cpu_pct, h.memory_pct,
+        summarize_run(run).samples, last.t_s - first.t_s, h.cpu_pct, h.memory_pct,
         max(0, last.read_bytes - first.read_bytes), max(0, last.write_bytes - first.write_bytes),
         max(0, last.net_sent_bytes - first.net_sent_bytes),
         max(0, last.net_recv_bytes - first.net_recv_bytes), h.cpu_scope)

@@ -24,7 +24,7 @@ from engine.result import (
     time_mean,
 )
 
-__all__ = ["ResourceSummary", "cpu_bins", "measured_here", "run_headroom", "summarize",
+__all__ = ["ResourceSummary", "bracket", "cpu_bins", "measured_here", "run_headroom", "summarize",
            "summarize_run", "time_quantile", "timed"]
 
 
@@ -116,12 +116,12 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
 
     cpu = timed(samples, "cpu_pct", start_s, end_s)
     rss, sys_mem = measured("rss_bytes"), measured("sys_mem_pct")
-    disk = [s for s in span if not {"read_bytes", "write_bytes"} & set(s.unknown)]
+    disk = bracket(samples, start_s, end_s, ("read_bytes", "write_bytes"))
     io = None
-    if len(disk) > 1 and disk[-1].t_s > disk[0].t_s:
-        moved = (disk[-1].read_bytes + disk[-1].write_bytes
-                 - disk[0].read_bytes - disk[0].write_bytes)
-        io = max(0, moved) / (disk[-1].t_s - disk[0].t_s)
+    if disk is not None:
+        first, last = disk
+        moved = last.read_bytes + last.write_bytes - first.read_bytes - first.write_bytes
+        io = max(0, moved) / (last.t_s - first.t_s)
     return ResourceSummary(
         samples=len(span), cpu_pct_mean=time_mean(cpu),
         cpu_pct_p90=time_quantile(cpu_bins(samples, "cpu_pct", start_s, end_s), 0.9, True),
@@ -129,6 +129,22 @@ def summarize(samples: Sequence[ResourceSample], start_s: float = float("-inf"),
         sys_cpu_pct_mean=time_mean(timed(samples, "sys_cpu_pct", start_s, end_s)),
         sys_mem_pct_max=max((s.sys_mem_pct for s in sys_mem), default=None), io_bytes_per_s=io,
     )
+
+
+def bracket(samples: Sequence[ResourceSample], start_s: float = -math.inf,
+            end_s: float = math.inf, fields: Sequence[str] = ()
+            ) -> tuple[ResourceSample, ResourceSample] | None:
+    """The two samples a cumulative counter's change over ``[start_s, end_s]`` is read
+    between: the last at or before ``start_s`` (else the first) and the first at or after
+    ``end_s`` (else the last), among those that read ``fields``; None without two times. The
+    bytes between them cover the whole span (plus up to a sampling period at each edge),
+    where the first and last sample inside it would miss up to a period at each edge."""
+    known = [s for s in samples if not set(fields) & set(s.unknown)]
+    if len(known) < 2:
+        return None
+    first = next((s for s in reversed(known) if s.t_s <= start_s), known[0])
+    last = next((s for s in known if s.t_s >= end_s), known[-1])
+    return (first, last) if last.t_s > first.t_s else None
 
 
 def summarize_run(run: RunResult) -> ResourceSummary:

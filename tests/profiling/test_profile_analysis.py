@@ -99,3 +99,30 @@ def test_resource_figures_are_bytes_and_rates_between_first_and_last_sample() ->
     assert doc["net_recv"]["per_s"] == pytest.approx(300.0)
     assert doc["cpu_target_pct"] == 70.0 and doc["memory_target_pct"] == 80.0
     assert resource_figures(make_run([J("a", spread(0.01, 10))])) is None
+
+
+def test_resource_figures_count_the_load_not_the_sampler_s_idle_edges() -> None:
+    """The sampler reads before the load starts (a managed target's start-up writes its
+    database) and after it ends: the table's bytes, rates and sample count are the load's,
+    as its CPU and memory p95s are, and the checklist row's count is the same number."""
+    from engine.analysis.resources import summarize_run
+
+    def at(t: float, read: int) -> object:
+        return replace(sample(t), read_bytes=read, net_sent_bytes=read // 2)
+
+    # start-up wrote 9 MB before t=0; the load (0..4 s) reads 1000 B/s; 5 MB after it
+    samples = [at(-2.0, 0), at(-1.0, 9_000_000), at(0.0, 9_000_000), at(2.0, 9_002_000),
+               at(4.0, 9_004_000), at(6.0, 14_004_000)]
+    run = make_run([J("a", spread(0.01, 10))], duration_s=4.0, resources=samples)  # type: ignore[arg-type]
+    fig = resource_figures(run)
+    assert fig is not None
+    assert fig.disk_read_bytes == 4000 and fig.span_s == pytest.approx(4.0)
+    assert fig.to_doc()["disk_read"]["per_s"] == pytest.approx(1000.0)
+    assert fig.net_sent_bytes == 2000
+    assert fig.samples == 3 == summarize_run(run).samples
+    # between samples, the ones bracketing the load count: the load's start and end are
+    # covered, at most one sampling period more at each edge
+    sparse = make_run([J("a", spread(0.01, 10))], duration_s=3.0,
+                      resources=[at(-1.0, 0), at(1.0, 2000), at(5.0, 6000)])  # type: ignore[list-item]
+    fig = resource_figures(sparse)
+    assert fig is not None and fig.disk_read_bytes == 6000 and fig.span_s == pytest.approx(6.0)
