@@ -39,13 +39,16 @@ from engine.target.backoff import Gauges, unchanged
 from engine.target.proc_read import (
     GONE,
     LINUX,
+    Known,
     alive,
     connections,
     cpu_time,
     ctx_switches,
+    descendants,
     fds,
     io_bytes,
     proc_key,
+    processes,
 )
 from engine.target.speed_probe import SpeedProbe
 from engine.target.thinning import halve
@@ -53,7 +56,8 @@ from engine.target.thinning import halve
 __all__ = ["Sampler", "find_processes", "shift"]
 
 REFRESH_S, REFRESH_SAMPLES = 1.0, 3
-"""Re-list the tree's children (about 1 ms: it scans every process) and, off Linux, count
+"""Re-list the tree's children (psutil scans every process: about 1 ms; Linux's per-tree /proc
+files are used where there: proc_read.descendants) and, off Linux, count
 connections (psutil reads whole socket tables: tens of ms) every 3rd sample and at least a
 second apart: once a second at 10 Hz, every 3 s once backed off to 1 Hz. Re-listing at every
 backed-off sample cost more than the samples the back-off saved. The sampler shares the GIL
@@ -151,6 +155,7 @@ class Sampler:
         self._roots: list[psutil.Process] = []
         self._conns = 0
         self._cached: list[psutil.Process] = []
+        self._known: Known = {}  # the listed descendants' psutil objects (proc_read.processes)
         self._listed_at = -math.inf
         self._kept = (0.0, 0.0)  # (monotonic time, tree CPU-seconds) of the last kept sample
         self._net0 = (0, 0)
@@ -270,8 +275,31 @@ class Sampler:
         return due
 
     def _members(self, refresh: bool) -> list[psutil.Process]:
+        """The roots and their descendants, re-listed if ``refresh``: from the tree's own /proc
+        files where Linux has them, else with psutil, which reads every process's."""
         if not refresh:
             return self._cached
+        listed = self._proc_members() if LINUX else None
+        self._cached = listed if listed is not None else self._psutil_members()
+        return self._cached
+
+    def _proc_members(self) -> list[psutil.Process] | None:
+        """``proc_read.descendants`` of each root, their psutil objects reused from the last
+        listing (``proc_read.processes``); None where the /proc files are not there."""
+        members: dict[int, psutil.Process] = {}
+        pids: list[int] = []
+        for root in self._roots:
+            kids = descendants(root.pid)
+            if kids is None:
+                return None
+            if root.is_running():  # gone or its pid recycled: psutil's children() skips it too
+                members[root.pid] = root
+                pids.extend(kids)
+        members.update((p.pid, p) for p in processes(pids, self._known))
+        return list(members.values())
+
+    def _psutil_members(self) -> list[psutil.Process]:
+        """Off Linux, or without the /proc files: psutil reads /proc/<n>/stat of every process."""
         members: dict[int, psutil.Process] = {}
         for root in self._roots:
             try:
@@ -280,8 +308,7 @@ class Sampler:
                 continue
             members[root.pid] = root
             members.update((k.pid, k) for k in kids)
-        self._cached = list(members.values())
-        return self._cached
+        return list(members.values())
 
     def _visit(self, refresh: bool) -> _Reading:
         """Read every live member (``refresh``: re-listed first); fold counter deltas into
