@@ -24,7 +24,7 @@ from engine.driver.shapes import shape_of
 from engine.gates.abort import abort_check
 from engine.gates.failures import load_failures, load_test_failed, run_failure
 from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_profile
-from engine.records import Driven, RoleKind, RunEntry, RunRole, Side
+from engine.records import Driven, Remeasure, RoleKind, RunEntry, RunRole, Side
 from engine.result import RunResult, Status
 from engine.scale.errors import ClusterUnavailable
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
@@ -49,6 +49,8 @@ class _Driving:
     output_tail: str = ""
     interrupted: bool = False
     messages: list[str] = field(default_factory=list)
+    remeasure: Remeasure | None = None
+    """Asked once, about the primary run (``_judged_run``); None once asked or never."""
 
     def add_run(self, run_id: str, role: RunRole, run: RunResult) -> None:
         self.runs.append(RunEntry(run_id, role, run))
@@ -68,9 +70,11 @@ class _Driving:
             messages=tuple(self.messages))
 
 
-def drive_spec(plan: SpecPlan, options: ExecOptions, started_at: float) -> Driven:
-    """Every planned run of one spec; never raises for target or run problems."""
-    d = _Driving(plan, started_at)
+def drive_spec(plan: SpecPlan, options: ExecOptions, started_at: float,
+               remeasure: Remeasure | None = None) -> Driven:
+    """Every planned run of one spec; never raises for target or run problems.
+    ``remeasure``: whether to measure the primary profile once more (``_judged_run``)."""
+    d = _Driving(plan, started_at, remeasure=remeasure)
     executor = Executor(plan.spec, options)
     try:
         _drive_profiles(d, options, executor)
@@ -103,14 +107,37 @@ def _drive_profiles(d: _Driving, options: ExecOptions, ex: Executor) -> None:
 def _single(d: _Driving, ex: Executor, session: TargetSession, step: PlannedStep) -> None:
     profile = step.profile
     run = ex.run(session, profile, abort=abort_check(d.plan.spec))
-    d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
     if d.primary is None or profile.kind == "baseline":
-        d.primary = run
+        run = d.primary = _judged_run(d, ex, session, profile, run)
+    else:
+        d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
     if profile.kind == "soak":
         d.soak = analyse_soak(run, profile.window_s, horizon_s=profile.leak_horizon_s,
                               planned_s=_planned_s(profile))
     elif profile.kind == "spike":
         d.spike = analyse_spike(run, profile)
+
+
+def _judged_run(d: _Driving, ex: Executor, session: TargetSession, profile: LoadProfile,
+                run: RunResult) -> RunResult:
+    """The primary run, or once per spec its re-measurement: when the regression gate would
+    not pass it while the machine itself ran slower than during the baseline runs
+    (``d.remeasure``, engine.history.record.remeasure), the run is kept as set aside (in the
+    report and the history, never judged nor a baseline) and the profile runs again; that
+    run is judged, whatever it shows, so a real regression still fails."""
+    ask, d.remeasure = d.remeasure, None
+    usable = run.validity.valid and not run.aborted and not ex.options.stop.is_set()
+    why = ask(run) if ask is not None and usable else ""
+    if not why:
+        d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
+        return run
+    aside = f"{profile.name}-set-aside"
+    d.add_run(aside, RunRole(profile.kind, profile.name, set_aside=why), run)
+    d.message(f"{profile.name} measured again: {why}; the first run ({aside}) is kept, "
+              "not judged")
+    again = ex.run(session, profile, abort=abort_check(d.plan.spec))
+    d.add_run(profile.name, RunRole(profile.kind, profile.name), again)
+    return again
 
 
 def _planned_s(profile: LoadProfile) -> float | None:

@@ -34,7 +34,13 @@ from engine.gates.checklist import evaluate_checklist
 from engine.gates.evaluate import Evidence, evaluate_gates, spec_verdict
 from engine.gates.narrative import lessons, next_review, next_steps, next_target
 from engine.history.lessons import keep_lessons
-from engine.history.record import HistoryFindings, open_store, read_history, record_runs
+from engine.history.record import (
+    HistoryFindings,
+    open_store,
+    read_history,
+    record_runs,
+    remeasure,
+)
 from engine.history.store import HistoryStore
 from engine.plan import SpecPlan
 from engine.production.findings import observe, production_first, production_messages
@@ -84,13 +90,17 @@ def _interrupted_after_drive(driven: Driven, ctx: ApplyContext) -> SpecResult:
 
 def drive(plan: SpecPlan, ctx: ApplyContext) -> Driven:
     """Every planned run (engine/drive.py); with the spec's tracing on, with the target's
-    spans (engine/traces/session.py)."""
+    spans (engine/traces/session.py); with the history on, the primary profile once more
+    when its run met a slower machine and the regression gate would not pass it
+    (engine.history.record.remeasure)."""
     tracing = tracing_of(plan.spec)
+    history = ctx.history and plan.spec.history.enabled
+    again = remeasure(plan.spec, ctx.gates) if history else None
     if tracing is None:
-        return drive_spec(plan, ctx.options, ctx.now())
+        return drive_spec(plan, ctx.options, ctx.now(), again)
     from engine.traces.session import traced_drive
 
-    return traced_drive(plan, tracing, lambda p: drive_spec(p, ctx.options, ctx.now()))
+    return traced_drive(plan, tracing, lambda p: drive_spec(p, ctx.options, ctx.now(), again))
 
 
 def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:

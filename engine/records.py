@@ -12,7 +12,7 @@ A run's role (profile kind, hypothesis side and round, stress step rate) is the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 RoleKind = Literal["baseline", "stress", "soak", "spike", "capacity", "hypothesis"]
 Side = Literal["baseline", "candidate"]
+Remeasure = Callable[[RunResult], str]
+"""The drive stage's question about the primary run: '' to judge it, else why it is set
+aside and its profile measured once more (engine.history.record.remeasure)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class RunRole:
     """Requests/s of a stress step or capacity point."""
     hypothesis: str | None = None
     """The hypothesis id of a hypothesis run."""
+    set_aside: str = ""
+    """Why this primary run was measured again and is not judged ('' for every other run):
+    kept in the report and the history (verdict INCONCLUSIVE: never a baseline)."""
 
     @property
     def own(self) -> bool:
@@ -101,8 +107,9 @@ class Driven:
     """The target's spans when the spec's tracing is on (engine.traces.session)."""
 
     def own_runs(self) -> list[RunResult]:
-        """Runs against the spec's own target, not the hypotheses' variant runs."""
-        return [e.run for e in self.runs if e.role.own]
+        """Runs against the spec's own target, not the hypotheses' variant runs, nor a run
+        set aside (measured again on a slower machine: its figures are not the analysis')."""
+        return [e.run for e in self.runs if e.role.own and not e.role.set_aside]
 
     def runs_of(self, kind: RoleKind) -> list[RunResult]:
         """The runs of one role kind ('stress': every step)."""

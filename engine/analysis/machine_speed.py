@@ -7,8 +7,10 @@ steal time: an A-vs-A regression gate then FAILs and the reader blames the code.
 resource sampler's thread times a fixed piece of work in its own thread CPU time during
 every run (engine.target.speed_probe, ``RunResult.extra['machine_speed']``); this module
 compares the current run's median probe time with the baseline runs' and says so beside
-the verdict when the machine was clearly slower. Like the host-load note it never changes
-the verdict: a real regression measured on a slow machine is still not a pass.
+the verdict when the machine was clearly slower. The figure never changes a verdict by
+itself: apply measures a primary run once more when the gate would not pass it on a
+slower machine (engine.history.record.remeasure) and judges the second run, whatever it
+shows, so a real regression measured on a slow machine is still not a pass.
 """
 
 from __future__ import annotations

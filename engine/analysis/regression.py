@@ -37,7 +37,7 @@ from engine.result import RunResult, Status, worst
 __all__ = [
     "DEFAULT_TOLERANCES", "GATE_CONFIG", "RESOLUTION", "Guard", "RegressionCheck",
     "RegressionResult", "RegressionSettings", "check_regressions", "journeys_checked",
-    "judge_regression", "label", "mde_text", "merge_tolerances",
+    "judge_regression", "label", "mde_text", "merge_tolerances", "speed_against",
 ]
 
 DEFAULT_TOLERANCES: Mapping[str, float] = {
@@ -124,7 +124,15 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
                                noise_runs=noise_runs)
     valid = [r for r in baseline if r.validity.valid]  # the runs the checks compared with
     return replace(result, settings=settings, host=host_load(current, valid),
-                   speed=machine_speed(current, valid))
+                   speed=speed_against(current, baseline))
+
+
+def speed_against(current: Sequence[RunResult],
+                  baseline: Sequence[RunResult]) -> MachineSpeed | None:
+    """The machine's speed during ``current`` against the valid ``baseline`` runs, the runs
+    the checks compare with (the gate's ``speed``; engine.history.record.remeasure asks it
+    before judging)."""
+    return machine_speed(current, [r for r in baseline if r.validity.valid])
 
 
 

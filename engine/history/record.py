@@ -16,14 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.analysis.regression import Guard, RegressionResult, judge_regression
+from engine.analysis.regression import Guard, RegressionResult, judge_regression, speed_against
 from engine.history.baseline import BaselineSelection, select_baseline
 from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
 from engine.history.guards import save_guards
 from engine.history.regression import guard_path, judged_doc, regression_settings
 from engine.history.store import HistoryError, HistoryStore
-from engine.records import Analysed, Driven, GateResult, Recorded
+from engine.records import Analysed, Driven, GateResult, Recorded, Remeasure
 from engine.redact import redact
 from engine.result import RunResult, Status
 from engine.spec.model import Spec
@@ -45,17 +45,60 @@ def read_history(spec: Spec, run: RunResult, store: HistoryStore) -> tuple[Histo
     was read before the fault is kept)."""
     found = HistoryFindings()
     try:
-        host = host_fingerprint()
-        selection = select_baseline(store, spec.name, run.profile, spec.history.baseline,
-                                    host, now=run.started_at)
+        selection, here = _judging(spec, run, store)
         found = HistoryFindings(selection)
-        here = replace(run, extra={**run.extra, "host": host.hash})  # as a stored run says
         found = replace(found, regression=_regression(spec, here, selection))
         views = changepoint_views(store, spec.name, profile=run.profile)
         return replace(found, changepoints=tuple(c.to_doc() for v in views
                                                  for c in v.changepoints)), ""
     except (sqlite3.Error, HistoryError, OSError) as exc:
         return found, f"history not updated: {exc}"
+
+
+def _judging(spec: Spec, run: RunResult,
+             store: HistoryStore) -> tuple[BaselineSelection, RunResult]:
+    """The history's baseline for ``run``, and the run with its host as a stored run says."""
+    host = host_fingerprint()
+    selection = select_baseline(store, spec.name, run.profile, spec.history.baseline, host,
+                                now=run.started_at)
+    return selection, replace(run, extra={**run.extra, "host": host.hash})
+
+
+def remeasure(spec: Spec, selected: Sequence[str] = ()) -> Remeasure | None:
+    """The drive stage's question about the primary run (engine.drive._judged_run) when the
+    spec's regression gate decides the exit (``selected``: apply's --gate names; none: all):
+    '' to judge it, else why to measure it once more. Once more when the gate would FAIL or
+    be INCONCLUSIVE while the machine itself ran its fixed probe slower than during the
+    baseline runs (engine.analysis.machine_speed): a slowdown that may be the machine's is
+    measured again rather than blamed on the code, and the second run is judged whatever it
+    shows. The judgement is ``read_history``'s; the probe is compared first, so a run on a
+    machine at its usual speed costs one baseline read, not a judgement."""
+    gate = next((g for g in spec.gates if g.kind == "regression"), None)
+    if gate is None or (selected and gate.name not in selected):
+        return None
+
+    def ask(run: RunResult) -> str:
+        store = open_store(spec)
+        if isinstance(store, str):
+            return ""
+        with store:
+            return _why_again(spec, run, store)
+    return ask
+
+
+def _why_again(spec: Spec, run: RunResult, store: HistoryStore) -> str:
+    try:
+        selection, here = _judging(spec, run, store)
+        speed = speed_against([here], selection.runs)
+        if speed is None or not speed.slower:
+            return ""
+        status = _regression(spec, here, selection).status
+    except (sqlite3.Error, HistoryError, OSError):
+        return ""  # the analysis reads the history again and says what failed
+    if status not in (Status.FAIL, Status.INCONCLUSIVE):
+        return ""
+    return (f"the regression gate was {status} on it while the machine ran a fixed CPU probe "
+            f"{speed.slowdown:.0%} slower than during the baseline runs")
 
 
 def _regression(spec: Spec, run: RunResult, selection: BaselineSelection) -> RegressionResult:
@@ -79,7 +122,8 @@ def record_runs(driven: Driven, gates: Sequence[GateResult], store: HistoryStore
                                      run.variant, fingerprint, git, started_at=run.started_at)
             primary = run is driven.primary  # the gates judge the primary run
             store.finish_run(run_id, _without_secrets(run, spec),
-                             run_verdict(run, gates if primary else ()),
+                             run_verdict(run, gates if primary else (),
+                                         set_aside=bool(entry.role.set_aside)),
                              extra=_judged(analysed) if primary else None)
             ids.append(run_id)
         if new_guards:
@@ -104,19 +148,23 @@ def _without_secrets(run: RunResult, spec: Spec) -> RunResult:
                    validity=validity)
 
 
-def run_verdict(run: RunResult, gates: Sequence[GateResult]) -> str:
+def run_verdict(run: RunResult, gates: Sequence[GateResult], set_aside: bool = False) -> str:
     """What the history keeps for a run: PASS makes it eligible as a future baseline.
 
     INCONCLUSIVE gates (no baseline yet on a first run) must not disqualify it, or the
     regression gate could never get a baseline; a failed gate or an invalid run does.
     The verdict is the run's own (issue #14): ``gates`` are those that judged this run (the
     spec's primary run; none for stress steps and the like), and a run that finished whole
-    before a Ctrl-C stopped a later one is not ABORTED: only ``run.aborted`` says so.
+    before a Ctrl-C stopped a later one is not ABORTED: only ``run.aborted`` says so. A run
+    ``set_aside`` (measured again on a slower machine, engine.drive._judged_run) was never
+    judged: INCONCLUSIVE, never a baseline.
     """
     if run.aborted:
         return str(Status.ABORTED)
     if not run.validity.valid:
         return str(Status.INVALID)
+    if set_aside:
+        return str(Status.INCONCLUSIVE)
     if any(g.status in (Status.FAIL, Status.INVALID) for g in gates):
         return str(Status.FAIL)
     return str(Status.PASS)

@@ -1,0 +1,166 @@
+"""A primary run that met a slower machine and would not pass the regression gate is set
+aside and measured once more (issue #14): the question (engine.history.record.remeasure),
+the drive stage's answer to it (engine.drive._judged_run), and what the history keeps."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine.drive import _Driving, _judged_run
+from engine.history.baseline import select_baseline
+from engine.history.fingerprint import host_fingerprint
+from engine.history.record import open_store, remeasure, run_verdict
+from engine.history.store import HistoryStore
+from engine.plan import SpecPlan
+from engine.records import RunEntry, RunRole
+from engine.result import RunResult, Status
+from engine.spec.loader import load_text
+from engine.spec.model import Spec
+from tests.history.test_machine_speed_note import GATE, PROBE_NS, _apply, _run
+from tests.support.specs import VALID
+
+
+def _spec(tmp_path: Path, gates: str = GATE) -> Spec:
+    specs, errors = load_text(VALID + gates + f"history: {{path: {tmp_path / 'h.db'}}}\n")
+    assert not errors, errors
+    return specs[0]
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Spec:
+    """A spec with three judged runs in its history, the probe at PROBE_NS in each."""
+    spec, rng = _spec(tmp_path), np.random.default_rng(3)
+    store = open_store(spec)
+    assert isinstance(store, HistoryStore)
+    with store:
+        for k in range(3):
+            _apply(spec, _run(k, rng, 1.0, PROBE_NS), store)
+    return spec
+
+
+def test_a_failing_run_on_a_slower_machine_is_measured_again(seeded: Spec) -> None:
+    ask = remeasure(seeded)
+    assert ask is not None
+    rng = np.random.default_rng(9)
+    why = ask(_run(5, rng, 1.5, PROBE_NS * 8 // 5))  # 50% slower, probe 60% slower
+    assert why == ("the regression gate was FAIL on it while the machine ran a fixed CPU "
+                   "probe 60% slower than during the baseline runs")
+
+
+def test_a_run_at_the_usual_speed_or_one_that_passes_is_judged_as_it_is(seeded: Spec) -> None:
+    ask = remeasure(seeded)
+    assert ask is not None
+    rng = np.random.default_rng(9)
+    assert ask(_run(5, rng, 1.5, PROBE_NS)) == ""  # a real slowdown on a steady machine
+    assert ask(_run(6, rng, 1.5, PROBE_NS * 11 // 10)) == ""  # 10%: within the probe's spread
+    assert ask(_run(7, rng, 1.0, PROBE_NS * 2)) == ""  # passes although the machine was slow
+
+
+def test_only_a_regression_gate_that_decides_the_exit_asks(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    assert remeasure(spec, ("regression",)) is not None
+    assert remeasure(spec, ("slo",)) is None  # apply --gate slo: the regression gate is shown only
+    assert remeasure(_spec(tmp_path, "gates:\n  - {name: slo, kind: slo}\n")) is None
+
+
+def test_with_no_baseline_yet_nothing_is_measured_again(tmp_path: Path) -> None:
+    ask = remeasure(_spec(tmp_path))
+    assert ask is not None
+    assert ask(_run(0, np.random.default_rng(1), 1.0, PROBE_NS * 3)) == ""
+
+
+class _Executor:
+    """Hands out prepared runs in order and counts them (the target is not involved)."""
+
+    def __init__(self, runs: list[RunResult]) -> None:
+        self.runs, self.calls = list(runs), 0
+        self.options = SimpleNamespace(stop=threading.Event())
+
+    def run(self, session: Any, profile: Any, **_: Any) -> RunResult:
+        self.calls += 1
+        return self.runs.pop(0)
+
+
+def _driving(spec: Spec, answers: list[str]) -> tuple[_Driving, list[RunResult]]:
+    asked: list[RunResult] = []
+
+    def ask(run: RunResult) -> str:
+        asked.append(run)
+        return answers.pop(0)
+    return _Driving(SpecPlan(spec, (), ()), 0.0, remeasure=ask), asked
+
+
+def test_the_set_aside_run_is_kept_and_the_second_one_judged(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    profile = spec.profiles[0]
+    rng = np.random.default_rng(2)
+    first, second = _run(0, rng, 1.5, PROBE_NS * 2), _run(1, rng, 1.0, PROBE_NS)
+    d, asked = _driving(spec, ["the regression gate was FAIL on it while ..."])
+    ex = _Executor([second])
+    judged = _judged_run(d, ex, None, profile, first)  # type: ignore[arg-type]
+    assert judged is second and ex.calls == 1 and asked == [first]
+    assert [(e.id, e.run) for e in d.runs] == [("baseline-set-aside", first),
+                                               ("baseline", second)]
+    assert d.runs[0].role.set_aside.startswith("the regression gate was FAIL")
+    assert d.runs[1].role.set_aside == ""
+    assert any(m.startswith("baseline measured again: the regression gate was FAIL")
+               for m in d.messages)
+    # once per spec: a later primary (a second baseline-kind step) is not asked again
+    again = _run(2, rng, 1.0, PROBE_NS)
+    assert _judged_run(d, ex, None, profile, again) is again and len(asked) == 1  # type: ignore[arg-type]
+
+
+def test_a_run_the_gate_would_pass_is_judged_without_another(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    run = _run(0, np.random.default_rng(2), 1.0, PROBE_NS)
+    d, asked = _driving(spec, [""])
+    ex = _Executor([])
+    assert _judged_run(d, ex, None, spec.profiles[0], run) is run  # type: ignore[arg-type]
+    assert ex.calls == 0 and asked == [run] and [e.id for e in d.runs] == ["baseline"]
+
+
+def test_an_invalid_or_interrupted_run_is_not_measured_again(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    run = _run(0, np.random.default_rng(2), 1.0, PROBE_NS)
+    bad = dataclasses.replace(run, validity=dataclasses.replace(run.validity, valid=False))
+    d, asked = _driving(spec, ["slower"])
+    assert _judged_run(d, _Executor([]), None, spec.profiles[0], bad) is bad  # type: ignore[arg-type]
+    assert asked == []  # an invalid run is INVALID, not a machine's slowdown
+    d, asked = _driving(spec, ["slower"])
+    ex = _Executor([])
+    ex.options.stop.set()
+    assert _judged_run(d, ex, None, spec.profiles[0], run) is run  # type: ignore[arg-type]
+    assert asked == [] and ex.calls == 0
+
+
+def test_the_history_keeps_a_set_aside_run_out_of_later_baselines(seeded: Spec) -> None:
+    rng = np.random.default_rng(5)
+    run = _run(4, rng, 1.5, PROBE_NS * 2)
+    assert run_verdict(run, (), set_aside=True) == str(Status.INCONCLUSIVE)
+    assert run_verdict(run, ()) == str(Status.PASS)
+    from engine.pipeline import advised, analyse, judge, record
+    from engine.records import Driven
+
+    aside, judged = run, _run(5, rng, 1.0, PROBE_NS)
+    entries = (RunEntry("baseline-set-aside", RunRole("baseline", "baseline", set_aside="x"),
+                        aside),
+               RunEntry("baseline", RunRole("baseline", "baseline"), judged))
+    driven = Driven(seeded, SpecPlan(seeded, (), ()), judged.started_at, entries, judged)
+    assert driven.own_runs() == [judged]  # the analyses read the judged run only
+    store = open_store(seeded)
+    assert isinstance(store, HistoryStore)
+    with store:
+        analysed = advised(driven, analyse(driven, store))
+        ids = record(driven, judge(driven, analysed), store, analysed).history_ids
+        verdicts = [store.get(i).verdict for i in ids]
+        picked = select_baseline(store, seeded.name, "baseline", seeded.history.baseline,
+                                 host_fingerprint(), now=judged.started_at + 60)
+    assert verdicts == ["INCONCLUSIVE", "PASS"]
+    assert len(ids) == 2 and ids[0] not in picked.run_ids and ids[1] in picked.run_ids
