@@ -168,6 +168,15 @@ def _failed(spec: dict) -> str:  # type: ignore[type-arg]
     return f"; A-vs-A FAILED on: {' | '.join(fails)}{note}" if fails else ""
 
 
+def _again(spec: dict) -> str:  # type: ignore[type-arg]
+    """' (measured again: <why>)' when apply set the first run aside on a slower machine
+    (engine.history.record.remeasure), else ''."""
+    if not any(str(r.get("id", "")).endswith("-set-aside") for r in spec.get("runs") or []):
+        return ""
+    why = next((m for m in spec.get("messages") or [] if " measured again: " in m), "")
+    return f" (measured again: {why.split(' measured again: ', 1)[-1].split(';')[0]})"
+
+
 def regression(reps: int, run: GateRun) -> tuple[Counter[str], Counter[str]]:
     """(A-vs-A gate statuses, slowed-down gate statuses): each slowed run is judged
     against a copy of the A history so it never enters the baseline."""
@@ -187,8 +196,8 @@ def regression(reps: int, run: GateRun) -> tuple[Counter[str], Counter[str]]:
             sb = b.get("regression", {}).get("status", "ERROR")
             aa[sa] += 1
             slow[sb] += 1
-            print(f"regression rep {i + 1}: A-vs-A {sa}, 20% slowdown {sb}; slowdown "
-                  f"{_pooled(b)}{_failed(a)}", flush=True)
+            print(f"regression rep {i + 1}: A-vs-A {sa}{_again(a)}, 20% slowdown {sb}"
+                  f"{_again(b)}; slowdown {_pooled(b)}{_failed(a)}", flush=True)
     return aa, slow
 
 
