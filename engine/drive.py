@@ -12,7 +12,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.analysis.capacity import CapacityAnalysis, run_capacity
 from engine.analysis.hypothesis import HypothesisVerdict, evaluate_hypothesis, run_experiment
@@ -24,12 +24,19 @@ from engine.driver.shapes import shape_of
 from engine.gates.abort import abort_check
 from engine.gates.failures import load_failures, load_test_failed, run_failure
 from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_profile
-from engine.records import Driven, Remeasure, RoleKind, RunEntry, RunRole, Side
+from engine.records import SET_ASIDE, Driven, Remeasure, RoleKind, RunEntry, RunRole, Side
 from engine.result import RunResult, Status
 from engine.scale.errors import ClusterUnavailable
 from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
 from engine.target.prom_resources import RESOURCE_NOTES
-from engine.target.session import ExecOptions, Executor, TargetSession, TargetUnavailable, target_session
+from engine.target.session import (
+    ExecOptions,
+    Executor,
+    TargetSession,
+    TargetUnavailable,
+    restart,
+    target_session,
+)
 
 
 @dataclass
@@ -108,7 +115,7 @@ def _single(d: _Driving, ex: Executor, session: TargetSession, step: PlannedStep
     profile = step.profile
     run = ex.run(session, profile, abort=abort_check(d.plan.spec))
     if d.primary is None or profile.kind == "baseline":
-        run = d.primary = _judged_run(d, ex, session, profile, run)
+        run = _judged_run(d, ex, session, profile, run)  # sets d.primary
     else:
         d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
     if profile.kind == "soak":
@@ -121,22 +128,34 @@ def _single(d: _Driving, ex: Executor, session: TargetSession, step: PlannedStep
 def _judged_run(d: _Driving, ex: Executor, session: TargetSession, profile: LoadProfile,
                 run: RunResult) -> RunResult:
     """The primary run, or once per spec its re-measurement: when the regression gate would
-    not pass it while the machine itself ran slower than during the baseline runs
-    (``d.remeasure``, engine.history.record.remeasure), the run is kept as set aside (in the
-    report and the history, never judged nor a baseline) and the profile runs again; that
-    run is judged, whatever it shows, so a real regression still fails."""
+    FAIL the baseline run while the machine itself ran slower than during the baseline
+    runs (``d.remeasure``, engine.history.record.remeasure), the run is kept as set aside
+    (variant ``SET_ASIDE``: never judged nor a baseline) and the profile runs again against
+    a freshly started target, as each baseline run was; that run is judged, whatever it
+    shows, so a real regression still fails. Until the second run is in, the first is the
+    judged one: a Ctrl-C or a target that does not restart leaves it judged, never nothing."""
+    d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
+    d.primary = run
     ask, d.remeasure = d.remeasure, None
-    usable = run.validity.valid and not run.aborted and not ex.options.stop.is_set()
-    why = ask(run) if ask is not None and usable else ""
-    if not why:
-        d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
+    stop = ex.options.stop
+    usable = profile.kind == "baseline" and run.validity.valid and not run.aborted
+    why = ask(run) if ask is not None and usable and not stop.is_set() else ""
+    if not why or stop.is_set():
         return run
-    aside = f"{profile.name}-set-aside"
-    d.add_run(aside, RunRole(profile.kind, profile.name, set_aside=why), run)
+    aside = f"{profile.name}-{SET_ASIDE}"
+    d.runs[-1] = RunEntry(aside, RunRole(profile.kind, profile.name, set_aside=why),
+                          replace(run, variant=SET_ASIDE))
+    try:
+        restart(session, stop)
+        again = ex.run(session, profile, abort=abort_check(d.plan.spec))
+    except BaseException:  # TargetUnavailable, KeyboardInterrupt: the first run is judged
+        d.runs[-1] = RunEntry(profile.name, RunRole(profile.kind, profile.name), run)
+        d.message(f"{profile.name} not measured again ({why}): the first run is judged")
+        raise
     d.message(f"{profile.name} measured again: {why}; the first run ({aside}) is kept, "
               "not judged")
-    again = ex.run(session, profile, abort=abort_check(d.plan.spec))
     d.add_run(profile.name, RunRole(profile.kind, profile.name), again)
+    d.primary = again
     return again
 
 
@@ -169,7 +188,7 @@ def _step_runner(d: _Driving, ex: Executor, session: TargetSession,
 
 
 def _runs_of(d: _Driving, kind: str) -> list[RunResult]:
-    return [e.run for e in d.runs if e.role.kind == kind]
+    return [e.run for e in d.runs if e.role.kind == kind and not e.role.set_aside]
 
 
 def _stress(d: _Driving, ex: Executor, session: TargetSession, step: PlannedStep) -> None:
@@ -195,7 +214,7 @@ _STEP_DRIVERS: dict[str, Callable[[_Driving, Executor, TargetSession, PlannedSte
 def _note_run_failures(d: _Driving, kind: RoleKind) -> None:
     """The flow's 'Load test failed: {failure-mode}' (engine.gates.failures, as the actions
     and the checklist say it) and 'Target overloaded' for runs that did not do their job."""
-    runs = [e.run for e in d.runs if e.role.kind == kind]
+    runs = [e.run for e in d.runs if e.role.kind == kind and not e.role.set_aside]
     for text in load_failures(kind, runs, d.soak, d.spike):
         d.message(text)
     if kind not in ("stress", "capacity"):

@@ -90,8 +90,8 @@ def _interrupted_after_drive(driven: Driven, ctx: ApplyContext) -> SpecResult:
 
 def drive(plan: SpecPlan, ctx: ApplyContext) -> Driven:
     """Every planned run (engine/drive.py); with the spec's tracing on, with the target's
-    spans (engine/traces/session.py); with the history on, the primary profile once more
-    when its run met a slower machine and the regression gate would not pass it
+    spans (engine/traces/session.py); with the history on, the baseline profile once more
+    when its run met a slower machine and the regression gate would FAIL it
     (engine.history.record.remeasure)."""
     tracing = tracing_of(plan.spec)
     history = ctx.history and plan.spec.history.enabled

@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 RoleKind = Literal["baseline", "stress", "soak", "spike", "capacity", "hypothesis"]
 Side = Literal["baseline", "candidate"]
+SET_ASIDE = "set-aside"
+"""The variant of a baseline run measured again (engine.drive._judged_run): the reports'
+headline runs, the history's baselines and its series are variant '' only."""
 Remeasure = Callable[[RunResult], str]
 """The drive stage's question about the primary run: '' to judge it, else why it is set
 aside and its profile measured once more (engine.history.record.remeasure)."""
@@ -65,8 +68,8 @@ class RunRole:
     hypothesis: str | None = None
     """The hypothesis id of a hypothesis run."""
     set_aside: str = ""
-    """Why this primary run was measured again and is not judged ('' for every other run):
-    kept in the report and the history (verdict INCONCLUSIVE: never a baseline)."""
+    """Why this baseline run was measured again and is not judged ('' for every other run):
+    kept in the report and the history as variant ``SET_ASIDE`` (verdict INCONCLUSIVE)."""
 
     @property
     def own(self) -> bool:
@@ -112,8 +115,8 @@ class Driven:
         return [e.run for e in self.runs if e.role.own and not e.role.set_aside]
 
     def runs_of(self, kind: RoleKind) -> list[RunResult]:
-        """The runs of one role kind ('stress': every step)."""
-        return [e.run for e in self.runs if e.role.kind == kind]
+        """The runs of one role kind ('stress': every step), without a run set aside."""
+        return [e.run for e in self.runs if e.role.kind == kind and not e.role.set_aside]
 
     def side_runs(self, side: Side) -> list[RunResult]:
         """One side of every hypothesis experiment."""

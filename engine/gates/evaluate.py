@@ -232,12 +232,18 @@ def is_strict(gate: Gate, analysed: Analysed) -> bool:
     return gate.kind == "slo" and bool(analysed.slo_checks)
 
 
+def decides_exit(gate: Gate, selected: Sequence[str] = ()) -> bool:
+    """Does ``gate`` decide the exit code under apply's ``--gate`` names or kinds (all when
+    none are given)?"""
+    return not selected or gate.name in selected or gate.kind in selected
+
+
 def evaluate_gates(e: Evidence, selected: Sequence[str] = ()) -> tuple[GateResult, ...]:
     """Every gate of the spec; only ``selected`` names (all when empty) decide the exit code."""
     results = []
     for gate in e.driven.spec.gates:
         result = REGISTRY[gate.kind](e, gate)
-        decides = not selected or gate.name in selected or gate.kind in selected
+        decides = decides_exit(gate, selected)
         if is_strict(gate, e.analysed) and result.status == Status.INCONCLUSIVE:
             result = replace(result, status=Status.FAIL,
                              message=f"strict gate inconclusive: {result.message}")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.analysis.regression import Guard, RegressionResult, judge_regression, speed_against
+from engine.gates.evaluate import decides_exit
 from engine.history.baseline import BaselineSelection, select_baseline
 from engine.history.changepoint import changepoint_views
 from engine.history.fingerprint import git_info, host_fingerprint
@@ -65,16 +66,16 @@ def _judging(spec: Spec, run: RunResult,
 
 
 def remeasure(spec: Spec, selected: Sequence[str] = ()) -> Remeasure | None:
-    """The drive stage's question about the primary run (engine.drive._judged_run) when the
-    spec's regression gate decides the exit (``selected``: apply's --gate names; none: all):
-    '' to judge it, else why to measure it once more. Once more when the gate would FAIL or
-    be INCONCLUSIVE while the machine itself ran its fixed probe slower than during the
+    """The drive stage's question about the baseline run (engine.drive._judged_run) when a
+    regression gate of the spec decides the exit (``selected``: apply's --gate names or
+    kinds; none: all): '' to judge it, else why to measure it once more. Once more when the
+    gate would FAIL while the machine itself ran its fixed probe slower than during the
     baseline runs (engine.analysis.machine_speed): a slowdown that may be the machine's is
     measured again rather than blamed on the code, and the second run is judged whatever it
-    shows. The judgement is ``read_history``'s; the probe is compared first, so a run on a
-    machine at its usual speed costs one baseline read, not a judgement."""
-    gate = next((g for g in spec.gates if g.kind == "regression"), None)
-    if gate is None or (selected and gate.name not in selected):
+    shows. Not on INCONCLUSIVE: a second run could only turn a non-blocking verdict into a
+    FAIL on a machine still slow. The judgement is ``read_history``'s; the probe is compared
+    first, so a run on a machine at its usual speed costs one baseline read."""
+    if not any(g.kind == "regression" and decides_exit(g, selected) for g in spec.gates):
         return None
 
     def ask(run: RunResult) -> str:
@@ -95,7 +96,7 @@ def _why_again(spec: Spec, run: RunResult, store: HistoryStore) -> str:
         status = _regression(spec, here, selection).status
     except (sqlite3.Error, HistoryError, OSError):
         return ""  # the analysis reads the history again and says what failed
-    if status not in (Status.FAIL, Status.INCONCLUSIVE):
+    if status is not Status.FAIL:
         return ""
     return (f"the regression gate was {status} on it while the machine ran a fixed CPU probe "
             f"{speed.slowdown:.0%} slower than during the baseline runs")

@@ -30,7 +30,8 @@ from engine.target.prom_resources import RESOURCE_NOTES, remote_resources
 from engine.target.sampler import IDLE_MAX_INTERVAL_S, Sampler, shift
 from engine.target.speed_probe import SpeedProbe
 
-__all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "target_session"]
+__all__ = ["ExecOptions", "Executor", "TargetSession", "TargetUnavailable", "restart",
+           "target_session"]
 
 
 class TargetUnavailable(Exception):
@@ -106,11 +107,37 @@ def target_session(target: Target, stop: threading.Event | None = None
         managed.stop()
         raise TargetUnavailable(f"target failed to start: {exc.args[0] if exc.args else exc}",
                                 exc.output_tail) from None
+    session = TargetSession(target, managed, (managed.pid,) if managed.pid else ())
     try:
-        pids = (managed.pid,) if managed.pid else ()
-        yield TargetSession(target, managed, pids)
+        yield session
     finally:
         managed.stop()
+        if session.managed is not None:  # restarted: the one running now
+            session.managed.stop()
+
+
+def restart(session: TargetSession, stop: threading.Event | None = None) -> None:
+    """Stop a managed target and start the same command afresh (a new process, its caches
+    cold, as at the session's start); an unmanaged target is left as it is. A failed start
+    raises TargetUnavailable (the session's exit still stops what runs), a stop while
+    starting KeyboardInterrupt, as ``target_session`` does."""
+    if session.managed is None:
+        return
+    session.managed.stop()
+    fresh = ManagedTarget(_start_config(session.target), stop=stop)
+    session.managed, session.pids = fresh, ()  # set first: the session's exit stops it
+    try:
+        fresh.start()
+    except StartInterrupted:
+        fresh.stop()
+        raise KeyboardInterrupt from None
+    except TargetStartError as exc:
+        fresh.stop()
+        raise TargetUnavailable(f"target failed to restart: {exc.args[0] if exc.args else exc}",
+                                exc.output_tail) from None
+    for line in fresh.warnings:
+        _warn(line)
+    session.pids = (fresh.pid,) if fresh.pid else ()
 
 
 def _warn(line: str) -> None:

@@ -3,15 +3,17 @@ through `apply` against the real demo and a real history.
 
 The machine cannot be slowed on purpose, so the history's baseline runs are made to say
 the machine-speed probe ran three times faster then (their stored probe medians divided by
-3): to the gate, the current run met a machine 200% slower. With a real 100% slowdown of
-the demo, the gate does not pass the first run; apply sets it aside and runs the baseline
-again, and the second run is judged (still slower than the doctored baseline: no third).
+3): to the gate, the current run met a machine 200% slower. With a real 200% slowdown of
+the demo, the gate FAILs the first run against four baseline runs; apply sets it aside,
+restarts the demo, runs the baseline again and judges the second run (still slower than
+the doctored baseline: no third).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -32,11 +34,11 @@ target:
 journeys:
   - {{name: dashboard, request: {{method: GET, path: /dashboard}}}}
 load:
-  baseline: {{rate: 60/s, duration: 3s, connections: 32}}
+  baseline: {{rate: 60/s, duration: 4s, connections: 32}}
 gates:
   - {{name: regression, kind: regression}}
 report: {{formats: [json], dir: reports}}
-history: {{path: .perfopt/history.db, baseline: {{mode: last, last: 3}}}}
+history: {{path: .perfopt/history.db, baseline: {{mode: last, last: 4}}}}
 """
 
 
@@ -62,14 +64,19 @@ def _faster_baseline(db: Path) -> int:
 
 def test_a_regression_on_a_slower_machine_is_measured_again_and_judged(tmp_path: Path) -> None:
     seeded = 0
-    for _ in range(3):  # a seed run may meet a slow spell of this VM and be measured again
+    for _ in range(4):  # a seed run may meet a slow spell of this VM and be measured again
         code, spec = _apply(tmp_path)
         assert spec["runs"][-1]["id"] == "baseline", spec["messages"]
         seeded += len(spec["runs"])
     db = tmp_path / ".perfopt" / "history.db"
     assert _faster_baseline(db) == seeded  # every run kept its probe summary
-    code, spec = _apply(tmp_path, '"--slowdown-pct", "100"')
+    code, spec = _apply(tmp_path, '"--slowdown-pct", "200"')
     assert [r["id"] for r in spec["runs"]] == ["baseline-set-aside", "baseline"], spec["messages"]
+    assert [r["variant"] for r in spec["runs"]] == ["set-aside", ""]
+    # the second run met a freshly started demo, and apply stopped that one too
+    port = int(spec["target"]["url"].rsplit(":", 1)[1])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
     again = [m for m in spec["messages"] if m.startswith("baseline measured again: ")]
     assert len(again) == 1 and "ran a fixed CPU probe" in again[0], spec["messages"]
     regression = spec["regression"]

@@ -19,7 +19,7 @@ from engine.history.fingerprint import host_fingerprint
 from engine.history.record import open_store, remeasure, run_verdict
 from engine.history.store import HistoryStore
 from engine.plan import SpecPlan
-from engine.records import RunEntry, RunRole
+from engine.records import SET_ASIDE, RunEntry, RunRole
 from engine.result import RunResult, Status
 from engine.spec.loader import load_text
 from engine.spec.model import Spec
@@ -63,17 +63,42 @@ def test_a_run_at_the_usual_speed_or_one_that_passes_is_judged_as_it_is(seeded: 
     assert ask(_run(7, rng, 1.0, PROBE_NS * 2)) == ""  # passes although the machine was slow
 
 
+def test_an_undecided_run_on_a_slower_machine_is_not_measured_again(seeded: Spec) -> None:
+    """INCONCLUSIVE does not block by default: a second run on a machine still slow could
+    only turn it into a FAIL of unchanged code."""
+    ask = remeasure(seeded)
+    assert ask is not None
+    rng = np.random.default_rng(11)
+    run = _run(8, rng, 1.06, PROBE_NS * 2)  # +6%: over the 5% tolerance, not significant
+    from engine.history.record import read_history
+
+    store = open_store(seeded)
+    assert isinstance(store, HistoryStore)
+    with store:
+        found, _ = read_history(seeded, run, store)
+    assert found.regression is not None and found.regression.status is Status.INCONCLUSIVE
+    assert found.regression.speed is not None and found.regression.speed.slower
+    assert ask(run) == ""
+
+
 def test_only_a_regression_gate_that_decides_the_exit_asks(tmp_path: Path) -> None:
     spec = _spec(tmp_path)
     assert remeasure(spec, ("regression",)) is not None
     assert remeasure(spec, ("slo",)) is None  # apply --gate slo: the regression gate is shown only
     assert remeasure(_spec(tmp_path, "gates:\n  - {name: slo, kind: slo}\n")) is None
+    named = _spec(tmp_path, "gates:\n  - {name: slo, kind: slo}\n"
+                            "  - {name: no-regress, kind: regression}\n")
+    assert remeasure(named, ("regression",)) is not None  # --gate by kind, as the gates take it
+    assert remeasure(named, ("no-regress",)) is not None and remeasure(named, ("slo",)) is None
 
 
 def test_with_no_baseline_yet_nothing_is_measured_again(tmp_path: Path) -> None:
     ask = remeasure(_spec(tmp_path))
     assert ask is not None
     assert ask(_run(0, np.random.default_rng(1), 1.0, PROBE_NS * 3)) == ""
+
+
+_UNMANAGED = SimpleNamespace(managed=None)  # a URL target: nothing to restart
 
 
 class _Executor:
@@ -104,17 +129,20 @@ def test_the_set_aside_run_is_kept_and_the_second_one_judged(tmp_path: Path) -> 
     first, second = _run(0, rng, 1.5, PROBE_NS * 2), _run(1, rng, 1.0, PROBE_NS)
     d, asked = _driving(spec, ["the regression gate was FAIL on it while ..."])
     ex = _Executor([second])
-    judged = _judged_run(d, ex, None, profile, first)  # type: ignore[arg-type]
+    judged = _judged_run(d, ex, _UNMANAGED, profile, first)  # type: ignore[arg-type]
     assert judged is second and ex.calls == 1 and asked == [first]
-    assert [(e.id, e.run) for e in d.runs] == [("baseline-set-aside", first),
-                                               ("baseline", second)]
+    assert [e.id for e in d.runs] == ["baseline-set-aside", "baseline"]
+    aside = d.runs[0].run  # labelled for the reports' headline runs and the history
+    assert aside.variant == SET_ASIDE and aside.started_at == first.started_at
+    assert d.runs[1].run is second and second.variant == ""
     assert d.runs[0].role.set_aside.startswith("the regression gate was FAIL")
     assert d.runs[1].role.set_aside == ""
     assert any(m.startswith("baseline measured again: the regression gate was FAIL")
                for m in d.messages)
     # once per spec: a later primary (a second baseline-kind step) is not asked again
     again = _run(2, rng, 1.0, PROBE_NS)
-    assert _judged_run(d, ex, None, profile, again) is again and len(asked) == 1  # type: ignore[arg-type]
+    assert _judged_run(d, ex, _UNMANAGED, profile, again) is again  # type: ignore[arg-type]
+    assert len(asked) == 1
 
 
 def test_a_run_the_gate_would_pass_is_judged_without_another(tmp_path: Path) -> None:
@@ -122,7 +150,7 @@ def test_a_run_the_gate_would_pass_is_judged_without_another(tmp_path: Path) -> 
     run = _run(0, np.random.default_rng(2), 1.0, PROBE_NS)
     d, asked = _driving(spec, [""])
     ex = _Executor([])
-    assert _judged_run(d, ex, None, spec.profiles[0], run) is run  # type: ignore[arg-type]
+    assert _judged_run(d, ex, _UNMANAGED, spec.profiles[0], run) is run  # type: ignore[arg-type]
     assert ex.calls == 0 and asked == [run] and [e.id for e in d.runs] == ["baseline"]
 
 
@@ -131,12 +159,12 @@ def test_an_invalid_or_interrupted_run_is_not_measured_again(tmp_path: Path) -> 
     run = _run(0, np.random.default_rng(2), 1.0, PROBE_NS)
     bad = dataclasses.replace(run, validity=dataclasses.replace(run.validity, valid=False))
     d, asked = _driving(spec, ["slower"])
-    assert _judged_run(d, _Executor([]), None, spec.profiles[0], bad) is bad  # type: ignore[arg-type]
+    assert _judged_run(d, _Executor([]), _UNMANAGED, spec.profiles[0], bad) is bad  # type: ignore[arg-type]
     assert asked == []  # an invalid run is INVALID, not a machine's slowdown
     d, asked = _driving(spec, ["slower"])
     ex = _Executor([])
     ex.options.stop.set()
-    assert _judged_run(d, ex, None, spec.profiles[0], run) is run  # type: ignore[arg-type]
+    assert _judged_run(d, ex, _UNMANAGED, spec.profiles[0], run) is run  # type: ignore[arg-type]
     assert asked == [] and ex.calls == 0
 
 
@@ -148,19 +176,60 @@ def test_the_history_keeps_a_set_aside_run_out_of_later_baselines(seeded: Spec) 
     from engine.pipeline import advised, analyse, judge, record
     from engine.records import Driven
 
-    aside, judged = run, _run(5, rng, 1.0, PROBE_NS)
+    aside, judged = dataclasses.replace(run, variant=SET_ASIDE), _run(5, rng, 1.0, PROBE_NS)
     entries = (RunEntry("baseline-set-aside", RunRole("baseline", "baseline", set_aside="x"),
                         aside),
                RunEntry("baseline", RunRole("baseline", "baseline"), judged))
     driven = Driven(seeded, SpecPlan(seeded, (), ()), judged.started_at, entries, judged)
-    assert driven.own_runs() == [judged]  # the analyses read the judged run only
+    assert driven.own_runs() == [judged] == driven.runs_of("baseline")  # the judged run only
     store = open_store(seeded)
     assert isinstance(store, HistoryStore)
     with store:
         analysed = advised(driven, analyse(driven, store))
-        ids = record(driven, judge(driven, analysed), store, analysed).history_ids
+        judgement = judge(driven, analysed)
+        recorded = record(driven, judgement, store, analysed)
+        ids = recorded.history_ids
         verdicts = [store.get(i).verdict for i in ids]
         picked = select_baseline(store, seeded.name, "baseline", seeded.history.baseline,
                                  host_fingerprint(), now=judged.started_at + 60)
     assert verdicts == ["INCONCLUSIVE", "PASS"]
+    from engine.records import SpecResult
+    from engine.report.assemble import spec_report
+    from engine.report.fmt import primary_runs
+
+    doc = spec_report(SpecResult(driven, analysed, judgement, recorded, judged.started_at))
+    assert [r["id"] for r in doc["runs"]] == ["baseline-set-aside", "baseline"]
+    assert [r["id"] for r in primary_runs(doc)] == ["baseline"]  # every headline's run
     assert len(ids) == 2 and ids[0] not in picked.run_ids and ids[1] in picked.run_ids
+
+
+def test_a_target_that_does_not_restart_leaves_the_first_run_judged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never nothing to judge: had the first run been left set aside, `--gate regression`
+    would have said INCONCLUSIVE ('no run to compare') and exited 0 on a run it would FAIL."""
+    import engine.drive as drive_mod
+    from engine.target.session import TargetUnavailable
+
+    def broken(session: Any, stop: Any) -> None:
+        raise TargetUnavailable("target failed to restart: port 8080 in use")
+    monkeypatch.setattr(drive_mod, "restart", broken)
+    spec = _spec(tmp_path)
+    first = _run(0, np.random.default_rng(2), 1.5, PROBE_NS * 2)
+    d, _ = _driving(spec, ["the regression gate was FAIL on it while ..."])
+    with pytest.raises(TargetUnavailable):  # drive_spec says the target failed, as before
+        _judged_run(d, _Executor([]), _UNMANAGED, spec.profiles[0], first)  # type: ignore[arg-type]
+    assert [(e.id, e.run, e.role.set_aside) for e in d.runs] == [("baseline", first, "")]
+    assert d.primary is first
+    assert any(m.startswith("baseline not measured again") for m in d.messages)
+
+
+def test_a_ctrl_c_while_the_history_is_asked_leaves_the_run_judged(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    run = _run(0, np.random.default_rng(2), 1.0, PROBE_NS)
+
+    def interrupted(_: RunResult) -> str:
+        raise KeyboardInterrupt
+    d = _Driving(SpecPlan(spec, (), ()), 0.0, remeasure=interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _judged_run(d, _Executor([]), _UNMANAGED, spec.profiles[0], run)  # type: ignore[arg-type]
+    assert d.primary is run and [e.id for e in d.runs] == ["baseline"]
