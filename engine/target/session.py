@@ -96,17 +96,7 @@ def target_session(target: Target, stop: threading.Event | None = None
         return
     pidfile.sweep(pidfile.STATE_DIR, _warn)  # what a killed apply left running
     managed = ManagedTarget(_start_config(target), stop=stop)
-    try:
-        managed.start()
-        for line in managed.warnings:
-            _warn(line)
-    except StartInterrupted:
-        managed.stop()
-        raise KeyboardInterrupt from None
-    except TargetStartError as exc:
-        managed.stop()
-        raise TargetUnavailable(f"target failed to start: {exc.args[0] if exc.args else exc}",
-                                exc.output_tail) from None
+    _start(managed, "start")
     session = TargetSession(target, managed, (managed.pid,) if managed.pid else ())
     try:
         yield session
@@ -126,18 +116,25 @@ def restart(session: TargetSession, stop: threading.Event | None = None) -> None
     session.managed.stop()
     fresh = ManagedTarget(_start_config(session.target), stop=stop)
     session.managed, session.pids = fresh, ()  # set first: the session's exit stops it
+    _start(fresh, "restart")
+    session.pids = (fresh.pid,) if fresh.pid else ()
+
+
+def _start(managed: ManagedTarget, what: str) -> None:
+    """Start ``managed`` and print what could not be verified; a stop while it starts is a
+    KeyboardInterrupt, a failed start TargetUnavailable ('target failed to {what}: ...'),
+    each after stopping what was launched."""
     try:
-        fresh.start()
+        managed.start()
     except StartInterrupted:
-        fresh.stop()
+        managed.stop()
         raise KeyboardInterrupt from None
     except TargetStartError as exc:
-        fresh.stop()
-        raise TargetUnavailable(f"target failed to restart: {exc.args[0] if exc.args else exc}",
+        managed.stop()
+        raise TargetUnavailable(f"target failed to {what}: {exc.args[0] if exc.args else exc}",
                                 exc.output_tail) from None
-    for line in fresh.warnings:
+    for line in managed.warnings:
         _warn(line)
-    session.pids = (fresh.pid,) if fresh.pid else ()
 
 
 def _warn(line: str) -> None:

@@ -19,27 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_regression_e2e import SPEC  # /dashboard, 60/s for 5 s, last: 4
 from tests.support.demo import free_port
 from tests.support.specs import REPO, run_cli
 
 pytestmark = pytest.mark.slow
-
-SPEC = """\
-apiVersion: perfopt/v1
-kind: PerformanceFlow
-metadata: {{name: dash, component: dashboard-api}}
-trigger: proactive
-target:
-  demo: {{port: {port}, fix: [parallel], args: [{args}]}}
-journeys:
-  - {{name: dashboard, request: {{method: GET, path: /dashboard}}}}
-load:
-  baseline: {{rate: 60/s, duration: 4s, connections: 32}}
-gates:
-  - {{name: regression, kind: regression}}
-report: {{formats: [json], dir: reports}}
-history: {{path: .perfopt/history.db, baseline: {{mode: last, last: 4}}}}
-"""
 
 
 def _apply(tmp: Path, args: str = "") -> tuple[int, dict]:  # type: ignore[type-arg]
