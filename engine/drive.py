@@ -134,7 +134,8 @@ def _judged_run(d: _Driving, ex: Executor, session: TargetSession, profile: Load
     a freshly started target, as each baseline run was; that run is judged, whatever it
     shows, so a real regression still fails. Until the second run is in, the first is the
     judged one: a Ctrl-C or a target that does not restart leaves it judged, never nothing."""
-    d.add_run(profile.name, RunRole(profile.kind, profile.name), run)
+    role = RunRole(profile.kind, profile.name)
+    d.add_run(profile.name, role, run)
     d.primary = run
     ask, d.remeasure = d.remeasure, None
     stop = ex.options.stop
@@ -143,18 +144,17 @@ def _judged_run(d: _Driving, ex: Executor, session: TargetSession, profile: Load
     if not why or stop.is_set():
         return run
     aside = f"{profile.name}-{SET_ASIDE}"
-    d.runs[-1] = RunEntry(aside, RunRole(profile.kind, profile.name, set_aside=why),
-                          replace(run, variant=SET_ASIDE))
+    d.runs[-1] = RunEntry(aside, replace(role, set_aside=why), replace(run, variant=SET_ASIDE))
     try:
         restart(session, stop)
         again = ex.run(session, profile, abort=abort_check(d.plan.spec))
     except BaseException:  # TargetUnavailable, KeyboardInterrupt: the first run is judged
-        d.runs[-1] = RunEntry(profile.name, RunRole(profile.kind, profile.name), run)
+        d.runs[-1] = RunEntry(profile.name, role, run)
         d.message(f"{profile.name} not measured again ({why}): the first run is judged")
         raise
     d.message(f"{profile.name} measured again: {why}; the first run ({aside}) is kept, "
               "not judged")
-    d.add_run(profile.name, RunRole(profile.kind, profile.name), again)
+    d.add_run(profile.name, role, again)
     d.primary = again
     return again
 
@@ -214,7 +214,7 @@ _STEP_DRIVERS: dict[str, Callable[[_Driving, Executor, TargetSession, PlannedSte
 def _note_run_failures(d: _Driving, kind: RoleKind) -> None:
     """The flow's 'Load test failed: {failure-mode}' (engine.gates.failures, as the actions
     and the checklist say it) and 'Target overloaded' for runs that did not do their job."""
-    runs = [e.run for e in d.runs if e.role.kind == kind and not e.role.set_aside]
+    runs = _runs_of(d, kind)
     for text in load_failures(kind, runs, d.soak, d.spike):
         d.message(text)
     if kind not in ("stress", "capacity"):
