@@ -41,7 +41,16 @@ from typing import Any
 import numpy as np
 
 from engine.analysis.drift import Noise, Prior, drift_draws, run_noise
-from engine.analysis.groups import Group, draws, inverse, log_scale, point, pool, transform
+from engine.analysis.groups import (
+    Group,
+    draws,
+    inverse,
+    log_scale,
+    point,
+    pool,
+    rank_band,
+    transform,
+)
 from engine.analysis.metrics import is_latency, percentile_of
 from engine.result import RunResult
 
@@ -128,6 +137,10 @@ class Effect:
     relative change for latency/throughput, absolute points for error rate."""
     flagged_runs: tuple[str, ...] = ()
     """Disturbed runs, named so a reader can look at them ('before run 2')."""
+    b_band: tuple[float, float] | None = None
+    """For a percentile: the after group's distribution-free interval of it, the values at
+    the ranks that bracket it (engine.analysis.groups.rank_band); a band spanning a gap says
+    the percentile has no stable value in these requests."""
 
 
 # --- sufficiency ----------------------------------------------------------------------
@@ -195,7 +208,8 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
     effect = Effect(
         metric, journey, a, b, None if a is None or b is None or a == 0 else b / a - 1.0,
         None, None, _size(ga, metric), _size(gb, metric), len(a_runs), len(b_runs),
-        method="", diff=None if a is None or b is None else b - a, confidence=cfg.confidence)
+        method="", diff=None if a is None or b is None else b - a, confidence=cfg.confidence,
+        b_band=rank_band(gb, metric, cfg.confidence))
     reason, needed = _shortfall((ga, gb), metric, cfg)
     if not reason and (a is None or b is None):
         reason = f"no {metric} data in a group (no requests or zero duration)"

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from engine.analysis.blocks import interval_counts
-from engine.analysis.metrics import merged_response, percentile_of
+from engine.analysis.metrics import is_latency, merged_response, percentile_of
 from engine.result import RunResult
 
 __all__ = ["Group", "count_draws", "draws", "inverse", "log_scale", "point", "pool", "rank",
-           "transform"]
+           "rank_band", "transform"]
 
 NS = 1e-9
 Array = Any  # numpy arrays: numpy's stubs make ndarray generics noisy under --strict
@@ -92,6 +92,27 @@ def point(g: Group, metric: str) -> float | None:
         return float(np.dot(g.values, g.counts) / n)
     idx = int(np.searchsorted(np.cumsum(g.counts), rank(metric, n), side="left"))
     return float(g.values[idx])
+
+
+def rank_band(g: Group, metric: str, confidence: float) -> tuple[float, float] | None:
+    """The distribution-free interval of a percentile in group ``g``: the values at the
+    ranks ``z`` binomial standard deviations either side of its rank (the order statistics
+    that bracket the true quantile at ``confidence``). None for other metrics or no data.
+    Where the sample has almost no density at the quantile (a gap between two modes) the
+    band spans the gap, however many runs are compared (engine.analysis.regression_scope)."""
+    if not is_latency(metric) or metric in ("mean", "max") or g.n == 0:
+        return None
+    from scipy.special import ndtri  # norm.ppf without importing scipy.stats
+
+    n, p = g.n, percentile_of(metric) / 100.0
+    half = float(ndtri((1.0 + confidence) / 2.0)) * math.sqrt(n * p * (1.0 - p))
+    cum = np.cumsum(g.counts)
+
+    def at(r: float) -> float:
+        return float(g.values[int(np.searchsorted(cum, max(1, min(n, math.ceil(r))),
+                                                  side="left"))])
+    k = p * n
+    return at(k - half), at(k + half)
 
 
 def draws(g: Group, metric: str, size: int, rng: np.random.Generator) -> Array:
