@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from engine.analysis.capacity import CapacityAnalysis, run_capacity
 from engine.analysis.hypothesis import HypothesisVerdict, evaluate_hypothesis, run_experiment
+from engine.analysis.machine_speed import MEASURED_AGAIN
 from engine.analysis.slo import check_slo
 from engine.analysis.soak import SoakAnalysis, analyse_soak
 from engine.analysis.spike import SpikeAnalysis, analyse_spike
@@ -132,7 +133,8 @@ def _judged_run(d: _Driving, ex: Executor, session: TargetSession, profile: Load
     runs (``d.remeasure``, engine.history.record.remeasure), the run is kept as set aside
     (variant ``SET_ASIDE``: never judged nor a baseline) and the profile runs again against
     a freshly started target, as each baseline run was; that run is judged, whatever it
-    shows, so a real regression still fails. Until the second run is in, the first is the
+    shows, so a real regression still fails (or is INVALID when the machine was slower
+    again, engine.analysis.regression._slow_twice). Until the second run is in, the first is the
     judged one: a Ctrl-C or a target that does not restart leaves it judged, never nothing."""
     role = RunRole(profile.kind, profile.name)
     d.add_run(profile.name, role, run)
@@ -154,6 +156,7 @@ def _judged_run(d: _Driving, ex: Executor, session: TargetSession, profile: Load
         raise
     d.message(f"{profile.name} measured again: {why}; the first run ({aside}) is kept, "
               "not judged")
+    again = replace(again, extra={**again.extra, MEASURED_AGAIN: why})
     d.add_run(profile.name, role, again)
     d.primary = again
     return again

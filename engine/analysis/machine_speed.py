@@ -23,12 +23,17 @@ from typing import Any
 from engine.analysis.resources import measured_here
 from engine.result import RunResult
 
-__all__ = ["MACHINE_SPEED", "PROBE_ROWS", "PROBE_WORK", "SLOWER_BY", "MachineSpeed",
-           "machine_speed", "probe_ns", "probe_work"]
+__all__ = ["MACHINE_SPEED", "MEASURED_AGAIN", "PROBE_ROWS", "PROBE_WORK", "SLOWER_BY",
+           "MachineSpeed", "machine_speed", "measured_again", "probe_ns", "probe_work"]
 
 MACHINE_SPEED = "machine_speed"
 """The ``RunResult.extra`` key of a run's probe summary, {median_ns, p90_ns, probes, work}
 (engine.target.session stores it; the history keeps it)."""
+MEASURED_AGAIN = "measured_again"
+"""The ``RunResult.extra`` key of a run that measured its profile a second time because the
+first met a slower machine (engine.drive._judged_run): why, in words. The history keeps it,
+so ``compare`` judges the stored run as apply did (engine.analysis.regression.judge_regression:
+a second FAIL on a machine still slower is INVALID)."""
 PROBE_ROWS = 20_000
 """Rows engine.target.speed_probe scans per probe by default: ~0.7 ms of one core on the dev VM."""
 
@@ -111,3 +116,9 @@ def machine_speed(current: Sequence[RunResult],
     if not now or not before:
         return None
     return MachineSpeed(statistics.median(now), statistics.median(before))
+
+
+def measured_again(current: Sequence[RunResult]) -> str:
+    """Why the current run is a second measurement (``MEASURED_AGAIN``), or ''."""
+    return next((str(r.extra[MEASURED_AGAIN]) for r in current if r.extra.get(MEASURED_AGAIN)),
+                "")

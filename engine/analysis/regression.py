@@ -27,7 +27,7 @@ from engine.analysis.compare import (
 from engine.analysis.drift import noise_groups
 from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical
-from engine.analysis.machine_speed import MachineSpeed, machine_speed
+from engine.analysis.machine_speed import MachineSpeed, machine_speed, measured_again
 from engine.analysis.metrics import is_latency
 from engine.analysis.regression_check import RegressionCheck, label, ms_text
 from engine.analysis.regression_scope import between_journeys, holds_gate, not_judged
@@ -95,8 +95,10 @@ class RegressionResult:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """The notes said beside the verdict, in order (the gate's message, ``compare``)."""
-        return tuple(n for n in (self.host_note, self.machine_note) if n)
+        """The notes said beside the verdict, in order (the gate's message, ``compare``):
+        first why the gate is INVALID, when it is."""
+        invalid = self.note if self.status is Status.INVALID else ""
+        return tuple(n for n in (invalid, self.host_note, self.machine_note) if n)
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -123,8 +125,24 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
                                settings.guards, min_effect_s=settings.min_effect_s,
                                noise_runs=noise_runs)
     valid = [r for r in baseline if r.validity.valid]  # the runs the checks compared with
-    return replace(result, settings=settings, host=host_load(current, valid),
-                   speed=speed_against(current, baseline))
+    return _slow_twice(replace(result, settings=settings, host=host_load(current, valid),
+                               speed=speed_against(current, baseline)), current)
+
+
+def _slow_twice(result: RegressionResult, current: Sequence[RunResult]) -> RegressionResult:
+    """A FAIL of a second measurement (``measured_again``: the first met a slower machine)
+    on a machine still slower is INVALID: twice the code and the machine could not be told
+    apart. It blocks as a FAIL does (exit 3), and says to re-run on a quieter machine, not
+    to roll back. A PASS or INCONCLUSIVE stands: the machine cannot have hidden a slowdown
+    the gate would otherwise have seen passing."""
+    speed = result.speed
+    if result.status is not Status.FAIL or speed is None or not speed.slower \
+            or not measured_again(current):
+        return result
+    return replace(result, status=Status.INVALID, note=(
+        f"cannot tell the code from the machine: measured twice, the second run would FAIL "
+        f"too while the machine still ran its fixed CPU probe {speed.slowdown:.0%} slower "
+        f"than during the baseline runs; re-run when the machine is at its usual speed"))
 
 
 def speed_against(current: Sequence[RunResult],

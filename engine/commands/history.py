@@ -10,7 +10,7 @@
 SPEC is a spec name, or a spec file/folder (its name and ``history.path`` are used).
 The database is ``--db``, else the spec's history path, else .perfopt/history.db.
 Exit codes: 0 ok; 1 ``compare --gate`` found a regression; 2 usage error, unknown run,
-missing or unreadable database.
+missing or unreadable database; 3 ``compare --gate`` on a gate that is INVALID, as apply's.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from engine.spec.model import HistorySettings
 
 __all__ = ["add_arguments", "register", "run", "run_baseline", "run_compare"]
 
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
 DEFAULT_DB = HistorySettings().path
 Handler = Callable[[argparse.Namespace], int]
 
@@ -290,5 +290,5 @@ def run_compare(args: argparse.Namespace) -> int:
     else:
         print(views.compare_text(base, current, checked, host_fingerprint().hash,
                                  overridden=bool(tolerances)))
-    failed = str(checked.result.status) == "FAIL"
-    return EXIT_REGRESSION if args.gate and failed else EXIT_OK
+    codes = {"FAIL": EXIT_REGRESSION, "INVALID": EXIT_INVALID}  # apply's, for the same gate
+    return codes.get(str(checked.result.status), EXIT_OK) if args.gate else EXIT_OK

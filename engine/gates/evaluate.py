@@ -67,10 +67,11 @@ def regression_gate(e: Evidence, gate: Gate) -> GateResult:
     judged = [c for c in reg.checks if c.judged]
     passed = sum(str(c.status) == "PASS" for c in judged)
     aside = len(reg.checks) - len(judged)
-    message = reg.messages[0] if reg.messages else (
+    invalid = reg.note if status is Status.INVALID else ""  # why, before what the checks say
+    message = invalid or (reg.messages[0] if reg.messages else (
         reg.note or f"{passed}/{len(judged)} judged metrics within tolerance of the baseline"
-        + (f" ({aside} not judged)" if aside else ""))
-    message += "".join(f" ({note})" for note in reg.notes)
+        + (f" ({aside} not judged)" if aside else "")))
+    message += "".join(f" ({note})" for note in reg.notes if note != invalid)
     return _result(gate, status, message, [c.message for c in reg.checks])
 
 

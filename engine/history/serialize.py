@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from engine.analysis.machine_speed import MACHINE_SPEED
+from engine.analysis.machine_speed import MACHINE_SPEED, MEASURED_AGAIN
 from engine.redact import redact
 from engine.result import (
     CheckResult,
@@ -123,10 +123,11 @@ def meta_doc(run: RunResult, extra: Mapping[str, Any] | None = None) -> str:
     })
 
 
-KEPT_EXTRA = ("generator_cpu_s", "host_cpus", MACHINE_SPEED)
+KEPT_EXTRA = ("generator_cpu_s", "host_cpus", MACHINE_SPEED, MEASURED_AGAIN)
 """RunResult.extra entries a stored run keeps: what engine.analysis.host_load reads of a
 baseline run (the generator's own CPU, the generating machine's CPU count) and what
-engine.analysis.machine_speed reads (the machine-speed probe's summary)."""
+engine.analysis.machine_speed reads (the machine-speed probe's summary, and why a run was
+a second measurement)."""
 
 
 def _decode(text: str) -> Any:

@@ -6,7 +6,7 @@ the machine-speed probe ran three times faster then (their stored probe medians 
 3): to the gate, the current run met a machine 200% slower. With a real 200% slowdown of
 the demo, the gate FAILs the first run against four baseline runs; apply sets it aside,
 restarts the demo, runs the baseline again and judges the second run (still slower than
-the doctored baseline: no third).
+the doctored baseline: no third, and a second FAIL is INVALID).
 """
 
 from __future__ import annotations
@@ -65,11 +65,15 @@ def test_a_regression_on_a_slower_machine_is_measured_again_and_judged(tmp_path:
     assert len(again) == 1 and "ran a fixed CPU probe" in again[0], spec["messages"]
     regression = spec["regression"]
     assert regression["machine_speed"]["slower"] is True  # the second run met it too
-    assert regression["status"] in ("FAIL", "INCONCLUSIVE"), regression  # never waved through
-    assert code == (1 if regression["status"] == "FAIL" else 0)
+    # never waved through: still (made to look) slower, a second FAIL is INVALID, exit 3
+    assert regression["status"] in ("INVALID", "INCONCLUSIVE"), regression
+    assert code == (3 if regression["status"] == "INVALID" else 0)
+    if regression["status"] == "INVALID":
+        assert regression["notes"][0].startswith("cannot tell the code from the machine")
+        assert any(c["status"] == "FAIL" for c in regression["checks"])  # what it measured
     with sqlite3.connect(db) as con:
         rows = con.execute("SELECT verdict FROM runs ORDER BY id").fetchall()
     # the set-aside run is kept, never a baseline; the judged one carries the gate's verdict
     assert len(rows) == seeded + 2
-    assert [v for (v,) in rows][-2:] == ["INCONCLUSIVE",
-                                         "FAIL" if regression["status"] == "FAIL" else "PASS"]
+    assert [v for (v,) in rows][-2:] == ["INCONCLUSIVE", "FAIL"  # a gate INVALID: no baseline
+                                         if regression["status"] == "INVALID" else "PASS"]

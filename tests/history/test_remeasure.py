@@ -5,6 +5,7 @@ the drive stage's answer to it (engine.drive._judged_run), and what the history 
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from engine.analysis.machine_speed import MEASURED_AGAIN
 from engine.drive import _Driving, _judged_run
 from engine.history.baseline import select_baseline
 from engine.history.fingerprint import host_fingerprint
@@ -23,7 +25,7 @@ from engine.records import SET_ASIDE, RunEntry, RunRole
 from engine.result import RunResult, Status
 from engine.spec.loader import load_text
 from engine.spec.model import Spec
-from tests.history.test_machine_speed_note import GATE, PROBE_NS, _apply, _run
+from tests.history.test_machine_speed_note import GATE, PROBE_NS, _apply, _cli, _run
 from tests.support.specs import VALID
 
 
@@ -130,11 +132,13 @@ def test_the_set_aside_run_is_kept_and_the_second_one_judged(tmp_path: Path) -> 
     d, asked = _driving(spec, ["the regression gate was FAIL on it while ..."])
     ex = _Executor([second])
     judged = _judged_run(d, ex, _UNMANAGED, profile, first)  # type: ignore[arg-type]
-    assert judged is second and ex.calls == 1 and asked == [first]
+    assert judged.started_at == second.started_at and ex.calls == 1 and asked == [first]
     assert [e.id for e in d.runs] == ["baseline-set-aside", "baseline"]
     aside = d.runs[0].run  # labelled for the reports' headline runs and the history
     assert aside.variant == SET_ASIDE and aside.started_at == first.started_at
-    assert d.runs[1].run is second and second.variant == ""
+    assert d.runs[1].run.variant == "" and d.runs[1].run is judged
+    assert judged.extra[MEASURED_AGAIN].startswith("the regression gate was FAIL")  # kept
+    assert dataclasses.replace(judged, extra=second.extra) == second  # nothing else changed
     assert d.runs[0].role.set_aside.startswith("the regression gate was FAIL")
     assert d.runs[1].role.set_aside == ""
     assert any(m.startswith("baseline measured again: the regression gate was FAIL")
@@ -233,3 +237,50 @@ def test_a_ctrl_c_while_the_history_is_asked_leaves_the_run_judged(tmp_path: Pat
     with pytest.raises(KeyboardInterrupt):
         _judged_run(d, _Executor([]), _UNMANAGED, spec.profiles[0], run)  # type: ignore[arg-type]
     assert d.primary is run and [e.id for e in d.runs] == ["baseline"]
+
+
+def _second(k: int, scale: float, probe_ns: int) -> RunResult:
+    """A second measurement (``MEASURED_AGAIN``), ``scale`` times slower, probe at ``probe_ns``."""
+    run = _run(k, np.random.default_rng(20 + k), scale, probe_ns)
+    return dataclasses.replace(run, extra={**run.extra, MEASURED_AGAIN: "the gate was FAIL ..."})
+
+
+def test_a_second_fail_on_a_machine_still_slower_is_invalid_in_apply_and_compare(
+        seeded: Spec, capsys: pytest.CaptureFixture[str]) -> None:
+    """Twice the code and the machine could not be told apart: INVALID (exit 3), which
+    blocks as a FAIL does but says to re-run, not to roll back; ``compare`` judges the
+    stored run the same way, because the history keeps why it was measured again."""
+    from engine.gates.evaluate import exit_code
+
+    store = open_store(seeded)
+    assert isinstance(store, HistoryStore)
+    with store:
+        result = _apply(seeded, _second(5, 1.5, PROBE_NS * 8 // 5), store)
+    reg = result.analysed.regression
+    assert reg is not None and reg.status is Status.INVALID
+    assert any(c.status is Status.FAIL for c in reg.checks)  # what each check measured stands
+    assert reg.note.startswith("cannot tell the code from the machine: measured twice")
+    assert "60% slower" in reg.note
+    gate = next(g for g in result.judgement.gates if g.kind == "regression")
+    assert gate.status is Status.INVALID and gate.message == reg.note
+    assert exit_code([gate.status]) == 3
+    capsys.readouterr()
+    run_id, db = str(result.recorded.history_ids[0]), seeded.history.path
+    assert _cli("compare", run_id, "--json", "--db", db) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "INVALID" and doc["notes"] == [reg.note]
+    assert _cli("compare", run_id, "--gate", "--db", db) == 3  # as apply exits
+
+
+def test_a_second_fail_at_the_usual_speed_or_a_first_fail_on_a_slow_machine_stands(
+        seeded: Spec) -> None:
+    store = open_store(seeded)
+    assert isinstance(store, HistoryStore)
+    with store:
+        usual = _apply(seeded, _second(5, 1.5, PROBE_NS), store).analysed.regression
+        first = _apply(seeded, _run(6, np.random.default_rng(26), 1.5, PROBE_NS * 2),
+                       store).analysed.regression
+        passed = _apply(seeded, _second(7, 1.0, PROBE_NS * 2), store).analysed.regression
+    assert usual is not None and usual.status is Status.FAIL  # the machine is cleared: the code
+    assert first is not None and first.status is Status.FAIL and first.machine_note  # said beside
+    assert passed is not None and passed.status is Status.PASS  # nothing hidden by the machine
