@@ -118,7 +118,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
         found, problem = read_history(driven.spec, driven.primary, history)
     messages = [c.message for c in slo_checks if c.message.startswith("SLO breached")]
     messages += [history] if isinstance(history, str) else []
-    messages += found.regression.messages if found.regression else ()
+    messages += found.regression.said if found.regression else ()
     messages += [problem] if problem else []
     production = None if driven.interrupted else observe(driven.spec)
     messages[:0] = production_messages(production)  # a production breach leads

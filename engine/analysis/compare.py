@@ -137,10 +137,12 @@ class Effect:
     relative change for latency/throughput, absolute points for error rate."""
     flagged_runs: tuple[str, ...] = ()
     """Disturbed runs, named so a reader can look at them ('before run 2')."""
-    b_band: tuple[float, float] | None = None
-    """For a percentile: the after group's distribution-free interval of it, the values at
+    a_band: tuple[float, float] | None = None
+    """For a percentile: the before group's distribution-free interval of it, the values at
     the ranks that bracket it (engine.analysis.groups.rank_band); a band spanning a gap says
     the percentile has no stable value in these requests."""
+    b_band: tuple[float, float] | None = None
+    """The same for the after group."""
 
 
 # --- sufficiency ----------------------------------------------------------------------
@@ -209,7 +211,7 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
         metric, journey, a, b, None if a is None or b is None or a == 0 else b / a - 1.0,
         None, None, _size(ga, metric), _size(gb, metric), len(a_runs), len(b_runs),
         method="", diff=None if a is None or b is None else b - a, confidence=cfg.confidence,
-        b_band=rank_band(gb, metric, cfg.confidence))
+        a_band=rank_band(ga, metric, cfg.confidence), b_band=rank_band(gb, metric, cfg.confidence))
     reason, needed = _shortfall((ga, gb), metric, cfg)
     if not reason and (a is None or b is None):
         reason = f"no {metric} data in a group (no requests or zero duration)"

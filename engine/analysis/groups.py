@@ -90,7 +90,12 @@ def point(g: Group, metric: str) -> float | None:
         return None
     if metric == "mean":
         return float(np.dot(g.values, g.counts) / n)
-    idx = int(np.searchsorted(np.cumsum(g.counts), rank(metric, n), side="left"))
+    return _at_rank(g, rank(metric, n))
+
+
+def _at_rank(g: Group, r: int) -> float:
+    """The value of the r-th smallest request (1-based, clamped to 1..n)."""
+    idx = int(np.searchsorted(np.cumsum(g.counts), max(1, min(g.n, r)), side="left"))
     return float(g.values[idx])
 
 
@@ -99,20 +104,14 @@ def rank_band(g: Group, metric: str, confidence: float) -> tuple[float, float] |
     ranks ``z`` binomial standard deviations either side of its rank (the order statistics
     that bracket the true quantile at ``confidence``). None for other metrics or no data.
     Where the sample has almost no density at the quantile (a gap between two modes) the
-    band spans the gap, however many runs are compared (engine.analysis.regression_scope)."""
+    band spans the gap (engine.analysis.regression_scope)."""
     if not is_latency(metric) or metric in ("mean", "max") or g.n == 0:
         return None
     from scipy.special import ndtri  # norm.ppf without importing scipy.stats
 
     n, p = g.n, percentile_of(metric) / 100.0
     half = float(ndtri((1.0 + confidence) / 2.0)) * math.sqrt(n * p * (1.0 - p))
-    cum = np.cumsum(g.counts)
-
-    def at(r: float) -> float:
-        return float(g.values[int(np.searchsorted(cum, max(1, min(n, math.ceil(r))),
-                                                  side="left"))])
-    k = p * n
-    return at(k - half), at(k + half)
+    return _at_rank(g, math.floor(n * p - half)), _at_rank(g, math.ceil(n * p + half))
 
 
 def draws(g: Group, metric: str, size: int, rng: np.random.Generator) -> Array:

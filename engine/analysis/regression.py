@@ -52,8 +52,9 @@ metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATIS
 
 _ABSOLUTE = frozenset({"error_rate", "availability"})
 _NOTED = frozenset({Status.FAIL, Status.INCONCLUSIVE})
-"""Verdicts the host and machine notes are said beside: a PASS needs no excuse, and an
-INVALID run judged nothing a slower machine could explain."""
+"""Verdicts the host and machine notes are said beside: a PASS needs no excuse; an INVALID
+gate says why itself (an invalid run judged nothing; a second measurement on a machine
+still slower names the machine's slowdown)."""
 RESOLUTION = 0.001
 """A relative change whose whole interval is not beyond 0.1% is not significant (``_beyond``)."""
 
@@ -94,6 +95,13 @@ class RegressionResult:
         return self.speed.note if self.speed and self.status in _NOTED else ""
 
     @property
+    def said(self) -> tuple[str, ...]:
+        """What the spec's messages say of the gate: the FAIL lines, or why it is INVALID."""
+        if self.status is Status.INVALID and self.note:
+            return (self.note,)
+        return self.messages
+
+    @property
     def notes(self) -> tuple[str, ...]:
         """The notes said beside the verdict, in order (the gate's message, ``compare``):
         first why the gate is INVALID, when it is."""
@@ -130,16 +138,21 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
 
 
 def _slow_twice(result: RegressionResult, current: Sequence[RunResult]) -> RegressionResult:
-    """A FAIL of a second measurement (``measured_again``: the first met a slower machine)
-    on a machine still slower is INVALID: twice the code and the machine could not be told
-    apart. It blocks as a FAIL does (exit 3), and says to re-run on a quieter machine, not
-    to roll back. A PASS or INCONCLUSIVE stands: the machine cannot have hidden a slowdown
-    the gate would otherwise have seen passing."""
+    """A latency FAIL of a second measurement (``measured_again``: the first met a slower
+    machine) on a machine still slower is INVALID: twice the code and the machine could not
+    be told apart. It blocks as a FAIL does (exit 3), and says to re-run on a quieter
+    machine, not to roll back; its checks keep what they measured, and the FAIL lines
+    ('Performance regression detected') are not said. A FAIL of errors or throughput stands
+    (a slower CPU does not explain them), and so does a PASS or INCONCLUSIVE: the machine
+    cannot have hidden a slowdown the gate would otherwise have seen passing."""
     speed = result.speed
     if result.status is not Status.FAIL or speed is None or not speed.slower \
             or not measured_again(current):
         return result
-    return replace(result, status=Status.INVALID, note=(
+    if not all(is_latency(c.metric) for c in result.checks
+               if c.judged and c.status is Status.FAIL):
+        return result
+    return replace(result, status=Status.INVALID, messages=(), note=(
         f"cannot tell the code from the machine: measured twice, the second run would FAIL "
         f"too while the machine still ran its fixed CPU probe {speed.slowdown:.0%} slower "
         f"than during the baseline runs; re-run when the machine is at its usual speed"))

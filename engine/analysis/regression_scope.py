@@ -80,8 +80,8 @@ def holds_gate(check: RegressionCheck, named: Collection[str], cfg: StatsConfig)
     does not, unless the spec's ``tolerances`` name its metric: a max from one run per side
     (one observation each), or a tail percentile beyond p95 or one journey's check the
     current run is too small for (p99 of a 480-request run needs 1000; 96 of its requests
-    are one journey's) or whose value sits in a gap of the current run's own latencies
-    (``_gap_in_current``). More history cannot fix those, only more or longer current runs,
+    are one journey's) or whose value sits in a gap of the latencies on both sides
+    (``_gap_on_both_sides``). More history cannot fix those, only more or longer current runs,
     so the gate would be INCONCLUSIVE forever. The pooled p50 and p95 decide (a run too
     small for them is too little data) unless they fall in a gap between the journeys
     (``between_journeys``), and so does every other INCONCLUSIVE."""
@@ -94,7 +94,7 @@ def holds_gate(check: RegressionCheck, named: Collection[str], cfg: StatsConfig)
     beyond_p95 = is_latency(check.metric) and check.metric != "mean" \
         and percentile_of(check.metric) > 95.0
     small_part = check.journey is not None or beyond_p95  # a journey's share, or a far tail
-    return not (small_part and (_current_too_small(check, cfg) or bool(_gap_in_current(check))))
+    return not (small_part and (_current_too_small(check, cfg) or bool(_gap_on_both_sides(check))))
 
 
 def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
@@ -103,20 +103,25 @@ def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
             and e.n_b < requests_required(check.metric, cfg))
 
 
-def _gap_in_current(check: RegressionCheck) -> tuple[float, float] | None:
+def _gap_on_both_sides(check: RegressionCheck) -> tuple[float, float] | None:
     """The current run's band around the percentile when the check could not decide because
-    the percentile sits in a gap of the current run's own latencies: its interval too wide
-    and its distribution-free band (the values at the ranks that bracket it,
-    ``Effect.b_band``) spanning GAP_RATIO or more. user-lookup's pooled p99 of 1440 requests
-    read 3.3 ms with a band of 1.75..35.8 ms (about 1% of requests wait behind the /stats
-    cache's refresh): whether 14 or 16 of them did decides the p99, so it has no stable
-    value at this run length, and more baseline runs cannot give it one."""
+    the percentile sits in a gap of the latencies on both sides: its interval too wide, and
+    the distribution-free band (the values at the ranks that bracket it, ``Effect.a_band``
+    and ``b_band``) spanning GAP_RATIO or more in the baseline and in the current run.
+    user-lookup's pooled p99 of 1440 requests read 3.3 ms with a band of 1.75..35.8 ms
+    (about 1% of requests wait behind the /stats cache's refresh): whether 14 or 16 of them
+    did decides the p99, so it has no stable value at this run length, and more baseline
+    runs cannot give it one. A gap in the current run alone is no excuse: a smooth
+    baseline tail whose current run gained 1% of slow requests is what a tail regression
+    looks like."""
     e, lo, hi = check.effect, check.ci_low, check.ci_high
-    if (check.status is not Status.INCONCLUSIVE or e is None or e.b_band is None
-            or lo is None or hi is None or not interval_problem(lo, hi, "relative")):
+    if (check.status is not Status.INCONCLUSIVE or e is None or e.a_band is None
+            or e.b_band is None or lo is None or hi is None
+            or not interval_problem(lo, hi, "relative")):
         return None
-    low, high = e.b_band
-    return e.b_band if low > 0 and high >= GAP_RATIO * low else None
+    if not all(low > 0 and high >= GAP_RATIO * low for low, high in (e.a_band, e.b_band)):
+        return None
+    return e.b_band
 
 
 def not_judged(check: RegressionCheck, cfg: StatsConfig) -> RegressionCheck:
@@ -127,13 +132,13 @@ def not_judged(check: RegressionCheck, cfg: StatsConfig) -> RegressionCheck:
     require = f"name {metric} in the gate's tolerances to require it"
     if metric == "max":
         return replace(check, message=f"{name}: not judged: {check.effect.reason} ({require})")
-    band = _gap_in_current(check)
+    band = _gap_on_both_sides(check)
     if band is not None:
         return replace(check, message=(
-            f"{check.message}; not judged: the current {metric} {ms_text(check.current)} sits "
-            f"in a gap of the run's own latencies (the ranks around it span "
-            f"{ms_text(band[0])}..{ms_text(band[1])}), so it has no stable value at "
-            f"{check.effect.n_b} requests (run longer, or {require})"))
+            f"{check.message}; not judged: the {metric} sits in a gap of the latencies, in "
+            f"the baseline and in the current run (the ranks around the current "
+            f"{ms_text(check.current)} span {ms_text(band[0])}..{ms_text(band[1])}), so it has "
+            f"no stable value at {check.effect.n_b} requests (run longer, or {require})"))
     return replace(check, message=(
         f"{name}: not judged: the current run has {check.effect.n_b} "
         f"{check.journey + ' ' if check.journey else ''}requests, {metric} "

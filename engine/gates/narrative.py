@@ -40,6 +40,9 @@ def next_steps(d: Driven, a: Analysed) -> tuple[str, ...]:
     out.extend(f"Fix: {c.message}" for c in a.slo_checks if c.status == Status.FAIL)
     if any(not e.run.validity.valid for e in d.runs):
         out.append("Re-run on a quieter generator or lower the rate: a run was INVALID.")
+    elif a.regression is not None and a.regression.status is Status.INVALID:
+        out.append("Re-run when the machine is at its usual speed: the regression gate "
+                   "could not tell the code from the machine (measured twice, both slower).")
     for p in a.priorities:
         row = p.to_doc()
         if row.get("impact_source") != "measured" and row.get("top"):

@@ -27,7 +27,8 @@ def _iso(ts: float) -> str:
 
 
 def _status(o: SpecResult) -> str:
-    """The flow template's status: BLOCKED (the target or the generator failed), IN_PROGRESS
+    """The flow template's status: BLOCKED (the target or the generator failed, or a deciding
+    gate is INVALID: the measurement cannot be trusted), IN_PROGRESS
     (interrupted, or nothing has run yet), else COMPLETE. An INCONCLUSIVE verdict is a
     finished run whose evidence did not decide (a first run without a baseline): it read
     IN_PROGRESS (issue #14), which no finished run may."""

@@ -4,7 +4,8 @@ checks do not decide the exit code, so they carry decides_exit=false). The run's
 details (status codes, steps, checks, ended instances, redirects, tags) are the suite's
 <system-out>.
 
-FAIL -> <failure>, INVALID -> <error> (the measurement could not be trusted),
+FAIL -> <failure>, INVALID -> <error> (the measurement could not be trusted: type RunInvalid,
+or MachineSlower for a regression gate measured twice on a slower machine),
 INCONCLUSIVE / NOT_RUN / MANUAL / ABORTED -> <skipped> with the reason, PASS -> plain.
 An slo gate is never <skipped>: an SLO that could not be evaluated is a <failure>
 (type SloInconclusive), whether or not the gate was strict.
@@ -36,7 +37,16 @@ def _outcome(gate: Doc) -> str:
     return "skipped" if status in _SKIPPED else ""
 
 
-def _body(gate: Doc) -> str:
+def _machine_slower(spec: Doc, gate: Doc) -> bool:
+    """An INVALID regression gate whose runs were valid: its checks measured a FAIL, twice,
+    on a machine slower than during the baseline runs (docs/STATISTICS.md)."""
+    reg = spec.get("regression") or {}
+    return (gate.get("kind") == "regression" and reg.get("status") == "INVALID"
+            and bool((reg.get("machine_speed") or {}).get("slower"))
+            and any(c.get("status") == "FAIL" for c in reg.get("checks") or []))
+
+
+def _body(spec: Doc, gate: Doc) -> str:
     details = "\n".join(str(d) for d in gate.get("details") or [])
     text = escape(f"{gate['message']}\n{details}".strip())
     msg = quoteattr(str(gate["message"]) or gate["status"])
@@ -45,7 +55,8 @@ def _body(gate: Doc) -> str:
         kind = "GateFailed" if status == "FAIL" else "SloInconclusive"
         return f'<failure message={msg} type="{kind}">{text}</failure>'
     if outcome == "error":
-        return f'<error message={msg} type="RunInvalid">{text}</error>'
+        kind = "MachineSlower" if _machine_slower(spec, gate) else "RunInvalid"
+        return f'<error message={msg} type="{kind}">{text}</error>'
     if outcome == "skipped":
         reason = quoteattr(f"{status}: {gate['message']}")
         return f"<skipped message={reason}/>"
@@ -56,7 +67,7 @@ def _case(spec: Doc, gate: Doc) -> str:
     name = quoteattr(f"{gate['name']}")
     classname = quoteattr(f"perfopt.{spec['name']}.{gate['kind']}")
     advisory = "" if gate.get("decides_exit", True) else _ADVISORY
-    inner = advisory + _body(gate)
+    inner = advisory + _body(spec, gate)
     tail = f">{inner}</testcase>" if inner else "/>"
     return f"    <testcase classname={classname} name={name} time=\"0\"{tail}"
 

@@ -348,7 +348,8 @@ def test_a_tail_in_a_gap_of_the_current_run_is_not_judged_and_does_not_hold_the_
     result = check_regressions(current, base)
     p99 = next(c for c in result.checks if c.metric == "p99")
     assert p99.ci_high is not None and p99.ci_high > 10.0 and not p99.judged
-    assert "sits in a gap of the run's own latencies" in p99.message
+    assert "sits in a gap of the latencies, in the baseline and in the current run" \
+        in p99.message
     assert p99.effect is not None and p99.effect.b_band is not None
     low, high = p99.effect.b_band
     assert low < 2e-3 and high > 30e-3  # the ranks around it: fast and slow requests
@@ -357,20 +358,32 @@ def test_a_tail_in_a_gap_of_the_current_run_is_not_judged_and_does_not_hold_the_
     assert check_regressions(current, base, {"p99": 0.2}).status is Status.INCONCLUSIVE
 
 
-def test_a_tail_with_no_gap_or_a_decided_one_holds_the_gate() -> None:
-    """Only a band spanning a gap steps aside: a wide interval over a smooth tail holds the
-    gate, and a p99 that moved into the slow mode for good FAILs as it did."""
-    from engine.analysis.regression_scope import _gap_in_current
+def test_a_tail_with_no_gap_on_both_sides_or_a_decided_one_holds_the_gate() -> None:
+    """Only a band spanning a gap in the baseline and the current run steps aside: a tail
+    regression (a smooth baseline, 1% of the current requests now slow) holds the gate, so
+    does a wide interval over a smooth tail, and a p99 that moved into the slow mode for
+    good FAILs as it did."""
+    from engine.analysis.regression_scope import _gap_on_both_sides
 
     rng = np.random.default_rng(22)
+    smooth = [make_run(lognormal_ns(rng, 1440, 0.001, 0.15), 24.0)]
+    grown = check_regressions([_bimodal(rng, slow=16)], smooth)  # 1% of requests now ~40 ms
+    p99 = next(c for c in grown.checks if c.metric == "p99")
+    assert p99.judged and p99.status is not Status.PASS and grown.status is not Status.PASS
     base = [_bimodal(rng, slow=5)]  # 0.3% slow: the p99 is a fast request
     worse = [_bimodal(rng, slow=60)]  # 4% slow: the p99 is a slow request, band and all
     result = check_regressions(worse, base)
     p99 = next(c for c in result.checks if c.metric == "p99")
     assert p99.status is Status.FAIL and p99.judged and result.status is Status.FAIL
-    smooth = [make_run(lognormal_ns(rng, 1440, 0.005, 0.3), 24.0) for _ in range(2)]
-    check = next(c for c in check_regressions(smooth[:1], smooth[1:]).checks
-                 if c.metric == "p99")
+    # two baseline runs far apart: the drift makes the interval too wide, but the tail of
+    # each run is smooth (its band well under 2x), so the check holds the gate
+    drifted = [make_run(lognormal_ns(rng, 1440, m, 0.3), 24.0) for m in (0.005, 0.05)]
+    current = [make_run(lognormal_ns(rng, 1440, 0.005, 0.3), 24.0)]
+    wide = check_regressions(current, drifted)
+    check = next(c for c in wide.checks if c.metric == "p99")
+    assert check.ci_high is not None and check.ci_high > 10.0  # too wide to decide
     assert check.effect is not None and check.effect.b_band is not None
     low, high = check.effect.b_band
-    assert high < 2.0 * low and _gap_in_current(check) is None  # a smooth tail's band is narrow
+    assert high < 2.0 * low and _gap_on_both_sides(check) is None
+    assert check.judged and check.status is Status.INCONCLUSIVE
+    assert wide.status is Status.INCONCLUSIVE

@@ -264,12 +264,26 @@ def test_a_second_fail_on_a_machine_still_slower_is_invalid_in_apply_and_compare
     gate = next(g for g in result.judgement.gates if g.kind == "regression")
     assert gate.status is Status.INVALID and gate.message == reg.note
     assert exit_code([gate.status]) == 3
+    # said as re-run, never as a regression to roll back
+    assert reg.note in result.analysed.messages
+    assert not any("regression detected" in m for m in result.analysed.messages)
+    from engine.gates.narrative import next_steps
+    from engine.report import junit
+    from engine.report.assemble import spec_report
+    from engine.report.document import new_document
+
+    assert any(s.startswith("Re-run when the machine is at its usual speed")
+               for s in next_steps(result.driven, result.analysed))
+    doc = new_document([spec_report(result)], verdict="INVALID", exit_code=3)
+    assert doc["specs"][0]["regression"]["notes"] == [reg.note]
+    assert 'type="MachineSlower"' in junit.render(doc)
     capsys.readouterr()
     run_id, db = str(result.recorded.history_ids[0]), seeded.history.path
     assert _cli("compare", run_id, "--json", "--db", db) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["status"] == "INVALID" and doc["notes"] == [reg.note]
     assert _cli("compare", run_id, "--gate", "--db", db) == 3  # as apply exits
+    assert capsys.readouterr().out.count("cannot tell the code from the machine") == 1
 
 
 def test_a_second_fail_at_the_usual_speed_or_a_first_fail_on_a_slow_machine_stands(
@@ -284,3 +298,23 @@ def test_a_second_fail_at_the_usual_speed_or_a_first_fail_on_a_slow_machine_stan
     assert usual is not None and usual.status is Status.FAIL  # the machine is cleared: the code
     assert first is not None and first.status is Status.FAIL and first.machine_note  # said beside
     assert passed is not None and passed.status is Status.PASS  # nothing hidden by the machine
+
+
+def test_an_error_fail_of_a_second_measurement_stands_on_a_slower_machine(
+        seeded: Spec) -> None:
+    """A slower CPU explains slower responses, not failed ones: errors FAIL as they are."""
+    from tests.support.runs import lognormal_ns, make_run
+
+    rng = np.random.default_rng(31)
+    run = make_run({"lookup": lognormal_ns(rng, 4000, 0.02 * 1.5, 0.02),
+                    "signup": lognormal_ns(rng, 1000, 0.03 * 1.5, 0.03)}, 10.0,
+                   errors={"lookup": 400})  # 8% errors, and slower
+    extra = {**_second(5, 1.0, PROBE_NS * 2).extra}  # the probe 100% slower, measured again
+    run = dataclasses.replace(run, started_at=1.8e9 + 300.0, extra=extra)
+    store = open_store(seeded)
+    assert isinstance(store, HistoryStore)
+    with store:
+        reg = _apply(seeded, run, store).analysed.regression
+    assert reg is not None and reg.speed is not None and reg.speed.slower
+    assert any(c.metric == "error_rate" and c.status is Status.FAIL for c in reg.checks)
+    assert reg.status is Status.FAIL and reg.messages  # said as the regression it is
