@@ -95,18 +95,21 @@ class RegressionResult:
         return self.speed.note if self.speed and self.status in _NOTED else ""
 
     @property
+    def invalid_reason(self) -> str:
+        """Why the gate is INVALID ('' unless it is): an invalid current run, or a second
+        measurement on a machine still slower (``_slow_twice``)."""
+        return self.note if self.status is Status.INVALID else ""
+
+    @property
     def said(self) -> tuple[str, ...]:
         """What the spec's messages say of the gate: the FAIL lines, or why it is INVALID."""
-        if self.status is Status.INVALID and self.note:
-            return (self.note,)
-        return self.messages
+        return (self.invalid_reason,) if self.invalid_reason else self.messages
 
     @property
     def notes(self) -> tuple[str, ...]:
         """The notes said beside the verdict, in order (the gate's message, ``compare``):
         first why the gate is INVALID, when it is."""
-        invalid = self.note if self.status is Status.INVALID else ""
-        return tuple(n for n in (invalid, self.host_note, self.machine_note) if n)
+        return tuple(n for n in (self.invalid_reason, self.host_note, self.machine_note) if n)
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:

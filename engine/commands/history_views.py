@@ -206,7 +206,7 @@ def compare_text(base: Sequence[StoredRun], b: StoredRun, checked: Recheck, host
                      + f"; {REGRESSION_ESCALATION}")
     lines += [f"  {c.message}" for c in result.checks
               if str(c.status) == "INCONCLUSIVE" and c.message]
-    shown = result.note and result.note not in result.notes  # an INVALID's: the notes say it
+    shown = result.note and not result.invalid_reason  # an INVALID's: the notes say it
     lines.append(f"regression gate verdict: {result.status}"
                  + (f" ({result.note})" if shown else ""))
     lines += [f"note: {n}" for n in result.notes]  # a busier host, a slower machine

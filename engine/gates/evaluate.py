@@ -67,7 +67,7 @@ def regression_gate(e: Evidence, gate: Gate) -> GateResult:
     judged = [c for c in reg.checks if c.judged]
     passed = sum(str(c.status) == "PASS" for c in judged)
     aside = len(reg.checks) - len(judged)
-    invalid = reg.note if status is Status.INVALID else ""  # why, before what the checks say
+    invalid = reg.invalid_reason  # why, before what the checks say
     message = invalid or (reg.messages[0] if reg.messages else (
         reg.note or f"{passed}/{len(judged)} judged metrics within tolerance of the baseline"
         + (f" ({aside} not judged)" if aside else "")))
