@@ -338,7 +338,7 @@ def _bimodal(rng: np.random.Generator, n: int = 1440, slow: int = 15) -> RunResu
     return make_run(np.concatenate([fast, lognormal_ns(rng, slow, 0.04, 0.1)]), 24.0)
 
 
-def test_a_tail_in_a_gap_of_the_current_run_is_not_judged_and_does_not_hold_the_gate() -> None:
+def test_a_tail_in_a_gap_on_both_sides_is_not_judged_and_does_not_hold_the_gate() -> None:
     """Issue #14: three identical applies of the shipped specs left user-lookup's gate
     INCONCLUSIVE on its pooled p99 (-97%..+2031%): 1% of its 1440 requests take ~40 ms, so
     whether 14 or 16 of them did decides the p99. No number of baseline runs gives it a
