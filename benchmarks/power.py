@@ -29,6 +29,7 @@ import math
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -177,11 +178,36 @@ def _again(spec: dict) -> str:  # type: ignore[type-arg]
     return f" (measured again: {why.split(' measured again: ', 1)[-1].split(';')[0]})"
 
 
-def regression(reps: int, run: GateRun) -> tuple[Counter[str], Counter[str]]:
-    """(A-vs-A gate statuses, slowed-down gate statuses): each slowed run is judged
-    against a copy of the A history so it never enters the baseline."""
+def _p95(spec: dict) -> float | None:  # type: ignore[type-arg]
+    """The judged (last) run's p95 in seconds, None when the apply left no run."""
+    runs = spec.get("runs") or []
+    value = (runs[-1].get("latency") or {}).get("p95") if runs else None
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def _planted(b: dict, a: dict) -> float | None:  # type: ignore[type-arg]
+    """How much the planted fault moved p95 in one rep: the slowed run's p95 over the A run
+    measured right after it (the same minute of the machine), minus 1."""
+    pb, pa = _p95(b), _p95(a)
+    return pb / pa - 1.0 if pb is not None and pa is not None else None
+
+
+@dataclass
+class Regression:
+    """What the regression experiments counted: the gate's statuses and, per rep, the size
+    of the planted fault at p95 paired with the slowed run's status."""
+
+    aa: Counter[str]
+    slow: Counter[str]
+    planted: list[tuple[float, str]]
+
+
+def regression(reps: int, run: GateRun) -> Regression:
+    """The A-vs-A and slowed-down gate statuses: each slowed run is judged against a copy of
+    the A history so it never enters the baseline."""
     aa: Counter[str] = Counter()
     slow: Counter[str] = Counter()
+    planted: list[tuple[float, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work, other = Path(tmp) / "a", Path(tmp) / "b"
         work.mkdir()
@@ -196,9 +222,31 @@ def regression(reps: int, run: GateRun) -> tuple[Counter[str], Counter[str]]:
             sb = b.get("regression", {}).get("status", "ERROR")
             aa[sa] += 1
             slow[sb] += 1
+            shift = _planted(b, a)
+            if shift is not None:
+                planted.append((shift, sb))
+            size = f" (planted p95 {shift:+.1%} vs this rep's A run)" if shift is not None else ""
             print(f"regression rep {i + 1}: A-vs-A {sa}{_again(a)}, 20% slowdown {sb}"
-                  f"{_again(b)}; slowdown {_pooled(b)}{_failed(a)}", flush=True)
-    return aa, slow
+                  f"{_again(b)}{size}; slowdown {_pooled(b)}{_failed(a)}", flush=True)
+    return Regression(aa, slow, planted)
+
+
+def _planted_lines(planted: list[tuple[float, str]]) -> list[str]:
+    """The planted fault's size at p95 (median and quartiles over the reps), and the gate's
+    detection among the reps whose fault reached the +20% the target names (a look at the
+    gate's own miss rate, not the headline: the fault's size is measured, not chosen)."""
+    if not planted:
+        return []
+    sizes = [s for s, _ in planted]
+    q1, med, q3 = statistics.quantiles(sizes, n=4) if len(sizes) > 1 else sizes * 3
+    big = Counter(status for s, status in planted if s >= 0.20)
+    n = sum(big.values())
+    lo, hi = wilson(big["FAIL"], n)
+    return [f"planted fault at p95 (slowed run / the same rep's A run): median {med:+.1%}, "
+            f"quartiles {q1:+.1%}..{q3:+.1%}; >= +20% in {n} of {len(planted)} reps",
+            f"detection where the planted p95 shift was >= +20%: FAIL {big['FAIL']}/{n}"
+            f" ({lo:.1%}..{hi:.1%}), blocked (FAIL or INVALID) "
+            f"{big['FAIL'] + big['INVALID']}/{n}; {dict(sorted(big.items()))}"]
 
 
 def hypothesis_aa(reps: int, seconds: int, max_rounds: int) -> Counter[str]:
@@ -277,18 +325,20 @@ def main() -> None:
     run = shipped_gate_run(args.seconds, args.last)
     print(f"regression experiments: {run.rate:g}/s for {run.seconds:g} s, baseline "
           f"{run.baseline}")
-    aa, slow = regression(reps, run) if "regression" in only \
-        else (Counter(), Counter())
+    gate = regression(reps, run) if "regression" in only \
+        else Regression(Counter(), Counter(), [])
     verdicts = h1(h1_reps) if "h1" in only else Counter()
     hyp = hypothesis_aa(reps, args.hyp_seconds, args.hyp_max_rounds) if "hyp" in only \
         else Counter()
     print(f"\ntotal {time.monotonic() - started:.0f} s\n")
     print("| experiment | reps | outcomes | rate | Wilson 95% | target |")
     print("|---|---:|---|---|---|---|")
-    print(_row("regression gate, A vs A", aa, "FAIL", "false alarms <= 5%"))
-    print(_row("regression gate, 20% slowdown", slow, "FAIL", "detection >= 80%"))
+    print(_row("regression gate, A vs A", gate.aa, "FAIL", "false alarms <= 5%"))
+    print(_row("regression gate, 20% slowdown", gate.slow, "FAIL", "detection >= 80%"))
     print(_row("hypothesis A vs A `p50 <= 0%`", hyp, "CONFIRMED", "false confirmations <= 5%"))
     print(_row("H1 quick start, rounds auto", verdicts, "CONFIRMED", "20 of 20"))
+    for line in _planted_lines(gate.planted):
+        print(f"\n{line}")
 
 
 if __name__ == "__main__":
