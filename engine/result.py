@@ -28,6 +28,7 @@ __all__ = [
     "CheckResult",
     "ExitCode",
     "FoldedProfile",
+    "InvalidCause",
     "JourneyResult",
     "ResourceSample",
     "RunInterval",
@@ -52,6 +53,17 @@ class Status(StrEnum):
     MANUAL = "MANUAL"
     NOT_RUN = "NOT_RUN"
     ABORTED = "ABORTED"
+
+
+class InvalidCause(StrEnum):
+    """Why a regression gate is INVALID (the report's ``invalid_cause``), for a tool to branch
+    on: nothing was judged, or the code and the machine could not be told apart."""
+
+    RUN_INVALID = "run-invalid"
+    """A current run is invalid (engine.analysis.regression.check_regressions)."""
+    MACHINE_SLOWER = "machine-slower"
+    """A second measurement would FAIL on latency on a machine still slower
+    (engine.analysis.regression._slow_twice): re-run, do not roll back (JUnit MachineSlower)."""
 
 
 SEVERITY: tuple[Status, ...] = (Status.ABORTED, Status.INVALID, Status.FAIL,

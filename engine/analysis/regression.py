@@ -32,7 +32,7 @@ from engine.analysis.metrics import is_latency
 from engine.analysis.regression_check import RegressionCheck, label, ms_text
 from engine.analysis.regression_scope import between_journeys, holds_gate, not_judged
 from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
-from engine.result import RunResult, Status, worst
+from engine.result import InvalidCause, RunResult, Status, worst
 
 __all__ = [
     "DEFAULT_TOLERANCES", "GATE_CONFIG", "RESOLUTION", "Guard", "RegressionCheck",
@@ -81,6 +81,9 @@ class RegressionResult:
     """Other work on the machine during the current run vs the baseline (None unsampled)."""
     speed: MachineSpeed | None = None
     """The machine's own speed (a fixed probe) now vs the baseline's (None unprobed)."""
+    cause: InvalidCause | None = None
+    """Why an INVALID gate is INVALID, for a tool to branch on; None otherwise. The report's
+    ``invalid_cause``."""
 
     @property
     def host_note(self) -> str:
@@ -122,7 +125,9 @@ class RegressionResult:
                 "host_note": self.host_note,
                 "machine_speed": self.speed.to_doc() if self.speed is not None else None,
                 "machine_note": self.machine_note,
-                "notes": list(self.notes)}
+                "notes": list(self.notes),
+                "invalid_cause": str(self.cause)
+                if self.status is Status.INVALID and self.cause else None}
 
 
 def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult],
@@ -155,7 +160,8 @@ def _slow_twice(result: RegressionResult, current: Sequence[RunResult]) -> Regre
     if not all(is_latency(c.metric) for c in result.checks
                if c.judged and c.status is Status.FAIL):
         return result
-    return replace(result, status=Status.INVALID, messages=(), note=(
+    return replace(result, status=Status.INVALID, messages=(),
+                   cause=InvalidCause.MACHINE_SLOWER, note=(
         f"cannot tell the code from the machine: measured twice, the second run would FAIL "
         f"too while the machine still ran its fixed CPU probe {speed.slowdown:.0%} slower "
         f"than during the baseline runs; re-run when the machine is at its usual speed"))
@@ -183,7 +189,7 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     GATE_CONFIG."""
     config = config or GATE_CONFIG
     if any(not r.validity.valid for r in current):
-        return RegressionResult(Status.INVALID, (), (),
+        return RegressionResult(Status.INVALID, (), (), cause=InvalidCause.RUN_INVALID,
                                 note="a current run is invalid: its numbers cannot be trusted")
     base = [r for r in baseline if r.validity.valid]
     tol = merge_tolerances(tolerances)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -116,10 +118,14 @@ def test_to_doc_matches_the_report_format() -> None:
     doc = result.to_doc({"mode": "window", "runs": 3, "days": 7.0, "pinned": None,
                          "hosts_excluded": 0})
     assert set(doc) == {"status", "baseline", "checks", "changepoints", "host_load", "host_note",
-                        "machine_speed", "machine_note", "notes"}
+                        "machine_speed", "machine_note", "notes", "invalid_cause"}
     assert doc["host_load"] is None and doc["host_note"] == ""  # no machine samples here
     assert doc["machine_speed"] is None and doc["machine_note"] == ""  # nor probes
-    assert doc["notes"] == []
+    assert doc["notes"] == [] and doc["invalid_cause"] is None
+    invalid = check_regressions([replace(run := _runs(2, 1)[0],
+                                        validity=replace(run.validity, valid=False))],
+                                _runs(1, 3)).to_doc({})
+    assert invalid["status"] == "INVALID" and invalid["invalid_cause"] == "run-invalid"
     assert {"metric", "journey", "baseline", "current", "change", "ci_low", "ci_high",
             "tolerance", "significant", "status", "message"} <= set(doc["checks"][0])
 

@@ -276,7 +276,11 @@ def test_a_second_fail_on_a_machine_still_slower_is_invalid_in_apply_and_compare
                for s in next_steps(result.driven, result.analysed))
     doc = new_document([spec_report(result)], verdict="INVALID", exit_code=3)
     assert doc["specs"][0]["regression"]["notes"] == [reg.note]
+    assert doc["specs"][0]["regression"]["invalid_cause"] == "machine-slower"
     assert 'type="MachineSlower"' in junit.render(doc)
+    doc["specs"][0]["regression"]["invalid_cause"] = "run-invalid"  # the label is the field's
+    assert 'type="MachineSlower"' not in junit.render(doc)
+    assert 'type="RunInvalid"' in junit.render(doc)
     capsys.readouterr()
     run_id, db = str(result.recorded.history_ids[0]), seeded.history.path
     assert _cli("compare", run_id, "--json", "--db", db) == 0
