@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from engine.records import Analysed, Driven
-from engine.result import Status
+from engine.result import InvalidCause, Status
 
 
 def lessons(d: Driven, a: Analysed) -> tuple[str, ...]:
@@ -40,7 +40,7 @@ def next_steps(d: Driven, a: Analysed) -> tuple[str, ...]:
     out.extend(f"Fix: {c.message}" for c in a.slo_checks if c.status == Status.FAIL)
     if any(not e.run.validity.valid for e in d.runs):
         out.append("Re-run on a quieter generator or lower the rate: a run was INVALID.")
-    elif a.regression is not None and a.regression.status is Status.INVALID:
+    if a.regression is not None and a.regression.cause is InvalidCause.MACHINE_SLOWER:
         out.append("Re-run when the machine is at its usual speed: the regression gate "
                    "could not tell the code from the machine (measured twice, both slower).")
     for p in a.priorities:
