@@ -67,13 +67,21 @@ def _report(tmp: Path, name: str) -> dict:  # type: ignore[type-arg]
 
 
 def test_slow_variant_breaks_the_slo_and_exits_1(tmp_path: Path) -> None:
-    spec = _spec(tmp_path, "slow", _demo(""))
+    # 25/s for 10 s: the uncached /stats (20-30 ms a request) keeps up on a slower machine
+    # (at 50/s one answered 46/s), and 250 requests are enough for a p95
+    spec = _spec(tmp_path, "slow", _demo(""), rate="25/s", duration="10s")
     result = run_cli("apply", str(spec), "--quiet", cwd=tmp_path, env=_env(), timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "SLO breached: stats p95" in result.stdout
-    assert "exceeds target < 10ms" in result.stdout
     doc = _report(tmp_path, "slow")
     assert doc["exit_code"] == 1 and doc["specs"][0]["verdict"] == "FAIL"
+    check = next(c for c in doc["specs"][0]["slo_checks"] if c["slo"] == "stats-p95")
+    assert check["status"] == "FAIL", check
+    assert "SLO breached: stats p95" in result.stdout  # said on the console too
+    # the measured p95 over its target; or, should the machine still fall behind, more
+    # requests never answered than a p95 allows (they count as slower than any objective)
+    assert check["message"].startswith("SLO breached: stats p95 "), check
+    assert check["message"].endswith("exceeds target < 10ms") or \
+        "never answered" in check["message"], check
 
 
 def test_fast_variant_meets_the_slo_and_exits_0(tmp_path: Path) -> None:
