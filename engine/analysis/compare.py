@@ -43,12 +43,13 @@ import numpy as np
 from engine.analysis.drift import Noise, Prior, drift_draws, run_noise
 from engine.analysis.groups import (
     Group,
+    centre,
     draws,
     inverse,
     log_scale,
-    point,
     pool,
     rank_band,
+    run_centred,
     transform,
 )
 from engine.analysis.metrics import is_latency, percentile_of
@@ -206,7 +207,7 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
     cfg = config or StatsConfig()
     ga, gb = pool(a_runs, journey), pool(b_runs, journey)
     ref = tuple(pool(chunk, journey) for chunk in noise_runs if chunk)
-    a, b = point(ga, metric), point(gb, metric)
+    a, b = centre(ga, metric), centre(gb, metric)
     effect = Effect(
         metric, journey, a, b, None if a is None or b is None or a == 0 else b / a - 1.0,
         None, None, _size(ga, metric), _size(gb, metric), len(a_runs), len(b_runs),
@@ -248,8 +249,10 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
     metric, size = effect.metric, cfg.resamples
     rng = np.random.default_rng(cfg.seed)
     noise = run_noise((ga, gb, *ref), metric, rng)
-    ta = _widened(transform(metric, draws(ga, metric, size, rng)), noise.design_effect(0))
-    tb = _widened(transform(metric, draws(gb, metric, size, rng)), noise.design_effect(1))
+    ta = _widened(transform(metric, draws(ga, metric, size, rng)), noise.design_effect(0),
+                  effect.a_value if run_centred(ga, metric) else None)
+    tb = _widened(transform(metric, draws(gb, metric, size, rng)), noise.design_effect(1),
+                  effect.b_value if run_centred(gb, metric) else None)
     floor = cfg.drift_floor
     scheduled = metric == "throughput" and ga.scheduled and gb.scheduled
     prior = Prior()
@@ -273,10 +276,13 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
                    method=_method(noise, floor, cfg, flagged, prior))
 
 
-def _widened(t: Array, design_effect: float) -> Array:
-    """Within-run draws scaled about their mean by sqrt(design effect)."""
+def _widened(t: Array, design_effect: float, value: float | None = None) -> Array:
+    """Within-run draws (log scale) scaled about their mean by sqrt(design effect), and
+    moved to the group's ``value`` where that is its runs' geometric mean
+    (``groups.centre``), so the interval is about the value the effect reports."""
     mean = float(np.mean(t))
-    return mean + math.sqrt(design_effect) * (t - mean)
+    at = mean if value is None or value <= 0 else float(np.log(value))
+    return at + math.sqrt(design_effect) * (t - mean)
 
 
 def _flagged_names(noise: Noise, runs_a: int) -> tuple[str, ...]:

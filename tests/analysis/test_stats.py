@@ -11,7 +11,7 @@ import pytest
 from engine.analysis.blocks import flag_disturbed, interval_counts
 from engine.analysis.compare import StatsConfig, compare, samples_to_decide
 from engine.analysis.drift import run_noise
-from engine.analysis.groups import pool
+from engine.analysis.groups import centre, point, pool
 from engine.analysis.intervals import interval_problem
 from engine.analysis.regression import check_regressions
 from engine.result import RunInterval, RunResult, Status
@@ -338,3 +338,39 @@ def test_a_machine_that_stays_in_one_mode_for_several_runs_is_no_regression() ->
     p95 = next(c for c in result.checks if c.metric == "p95" and c.journey is None)
     assert p95.status is not Status.FAIL, p95.message
     assert len(noise_groups(history)) == 1
+
+
+def _p95(run: RunResult) -> float:
+    value = point(pool([run], None), "p95")
+    assert value is not None
+    return value
+
+
+def test_a_group_of_runs_is_valued_at_its_runs_geometric_mean() -> None:
+    rng = np.random.default_rng(41)
+    runs = drifted_runs(rng, 4, 3000, drift=0.1)
+    group = pool(runs, None)
+    expected = math.exp(sum(math.log(_p95(r)) for r in runs) / len(runs))
+    assert centre(group, "p95") == pytest.approx(expected, rel=1e-12)
+    assert centre(group, "p95") != point(group, "p95")  # not the pooled percentile
+    assert centre(pool(runs[:1], None), "p95") == _p95(runs[0])  # one run: its own value
+    assert centre(group, "throughput") == point(group, "throughput")  # counts stay pooled
+    assert centre(group, "max") == point(group, "max")
+
+
+def test_a_disturbed_baseline_run_does_not_set_the_baselines_tail() -> None:
+    """Pooled, one baseline run in ten 1.4x slower put its requests into the pooled tail:
+    the baseline's p95 rose toward that run's, and a slower current run read as faster."""
+    rng = np.random.default_rng(42)
+    calm = drifted_runs(rng, 9, 2000, sigma=0.1, drift=0.01)
+    slow = drifted_runs(rng, 1, 2000, median_s=0.028, sigma=0.1, drift=0.0)
+    current = drifted_runs(rng, 1, 2000, median_s=0.022, sigma=0.1, drift=0.0)  # +10%
+    base = [*calm[:4], *slow, *calm[4:]]
+    effect = compare(base, current, "p95")
+    calm_level = math.exp(sum(math.log(_p95(r)) for r in calm) / len(calm))
+    pooled = point(pool(base, None), "p95")
+    assert pooled is not None and pooled > 1.15 * calm_level  # what the pooled value did
+    assert effect.a_value == pytest.approx(calm_level * 1.4 ** 0.1, rel=0.02)  # 1/10 of it
+    assert effect.change is not None and effect.change > 0.05  # slower reads slower
+    assert effect.ci_low is not None and effect.ci_high is not None
+    assert effect.ci_low < effect.change < effect.ci_high  # the interval is about the value
