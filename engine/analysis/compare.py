@@ -1,8 +1,10 @@
 """Noise-aware comparison of two groups of runs: an effect with a bootstrap interval.
 
-``compare(a_runs, b_runs, metric, journey)`` returns an ``Effect``: the pooled metric
-of each group, the relative change ``(b - a) / a`` and its confidence interval, the
-absolute difference ``b - a`` with its interval, and the interval of ``b`` alone.
+``compare(a_runs, b_runs, metric, journey)`` returns an ``Effect``: the value of each
+group (engine.analysis.groups.centre: a latency metric of 2+ runs is their geometric
+mean, else the pooled data's), the relative change ``(b - a) / a`` and its confidence
+interval, the absolute difference ``b - a`` with its interval, and the interval of ``b``
+alone.
 
 Method (docs/STATISTICS.md says why): a two-level bootstrap.
 
@@ -12,7 +14,9 @@ Method (docs/STATISTICS.md says why): a two-level bootstrap.
    distribution as drawing the multinomial counts and reading rank k, at O(resamples)
    instead of O(resamples x buckets). The mean uses its CLT form, throughput a binomial
    count of ok responses (open model: the schedule fixed the request count) or a
-   Poisson count (closed model), error rate a binomial count of errors. The max is
+   Poisson count (closed model), error rate a binomial count of errors. Where the
+   group's value is its runs' geometric mean, the draws are moved to it and scaled to
+   the variance of a mean of the runs' log values (``_within``). The max is
    one observation per run: Welch's t on the log per-run maxima (>= 2 runs per group).
 2. Between-run drift: the spread of per-run values (log scale for latency and
    throughput) within each group gives a pooled variance s2 with df = runs - groups
@@ -249,10 +253,10 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
     metric, size = effect.metric, cfg.resamples
     rng = np.random.default_rng(cfg.seed)
     noise = run_noise((ga, gb, *ref), metric, rng)
-    ta = _widened(transform(metric, draws(ga, metric, size, rng)), noise.design_effect(0),
-                  effect.a_value if run_centred(ga, metric) else None)
-    tb = _widened(transform(metric, draws(gb, metric, size, rng)), noise.design_effect(1),
-                  effect.b_value if run_centred(gb, metric) else None)
+    ta = _within(transform(metric, draws(ga, metric, size, rng)), noise, 0,
+                 effect.a_value if run_centred(ga, metric) else None)
+    tb = _within(transform(metric, draws(gb, metric, size, rng)), noise, 1,
+                 effect.b_value if run_centred(gb, metric) else None)
     floor = cfg.drift_floor
     scheduled = metric == "throughput" and ga.scheduled and gb.scheduled
     prior = Prior()
@@ -276,13 +280,18 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
                    method=_method(noise, floor, cfg, flagged, prior))
 
 
-def _widened(t: Array, design_effect: float, value: float | None = None) -> Array:
-    """Within-run draws (log scale) scaled about their mean by sqrt(design effect), and
-    moved to the group's ``value`` where that is its runs' geometric mean
-    (``groups.centre``), so the interval is about the value the effect reports."""
+def _within(t: Array, noise: Noise, g: int, centred: float | None) -> Array:
+    """Group g's within-run draws ``t`` (transformed): about the pooled value and scaled by
+    sqrt(design effect), or, where the group's value is its runs' geometric mean
+    (``centred``, groups.centre), about the log of that value with the variance of a mean of
+    the runs' log values (``Noise.centre_variance``: each run weighs 1/runs, however many
+    requests it holds), so the interval is about the value the effect reports."""
     mean = float(np.mean(t))
-    at = mean if value is None or value <= 0 else float(np.log(value))
-    return at + math.sqrt(design_effect) * (t - mean)
+    if centred is None or centred <= 0:
+        return mean + math.sqrt(noise.design_effect(g)) * (t - mean)
+    spread = float(np.var(t))
+    scale = math.sqrt(noise.centre_variance(g) / spread) if spread > 0 else 1.0
+    return math.log(centred) + scale * (t - mean)
 
 
 def _flagged_names(noise: Noise, runs_a: int) -> tuple[str, ...]:

@@ -64,6 +64,13 @@ class Noise:
         base = float(self.multinomial[sel].sum())
         return max(1.0, float(self.within[sel].sum()) / base) if base > 0 else 1.0
 
+    def centre_variance(self, g: int) -> float:
+        """Within-run variance of group g's mean log run value (engine.analysis.groups.centre):
+        each run's own (blocks included) weighs 1/runs, so the sum over runs^2."""
+        sel = self.group == g
+        k = int(np.count_nonzero(sel))
+        return float(self.within[sel].sum()) / k**2 if k else 0.0
+
     def runs(self, g: int) -> int:
         """Runs of group g (each carries its own drift); at least 1."""
         return max(1, int(np.count_nonzero(self.group == g)))
@@ -90,8 +97,8 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
     multi = np.array([r[0][2] for r in rows])
     gid = np.array([r[1] for r in rows], np.int64)
     # Flagged runs are named but count in full: the current side of a regression check is
-    # one run, as likely to be disturbed as any baseline run, and the point change is the
-    # pooled histograms' (unweighted); discounting a run could only narrow the interval.
+    # one run, as likely to be disturbed as any baseline run, and each run weighs 1/runs in
+    # its group's value (groups.centre); discounting a run could only narrow the interval.
     # Only the compared groups' runs are named: earlier runs (groups 2..) are not shown.
     flagged = tuple(i for i in flag_disturbed(y, w, gid) if gid[i] < 2)
     squares, df, within = 0.0, 0, []
@@ -143,13 +150,13 @@ def posterior(noise: Noise, prior: Prior) -> tuple[float, float]:
 
 def drift_draws(noise: Noise, floor: float, size: int, rng: np.random.Generator,
                 prior: Prior = Prior()) -> tuple[Array, Array, float]:
-    """Drift of each group's pooled value, and the point estimate tau of the drift sd.
+    """Drift of each group's value, and the point estimate tau of the drift sd.
 
     The per-run variance s2 (drift + within-run noise) is uncertain with df degrees of
     freedom: each resample draws s2* = s2 df / chi2(df), and the drift variance is what
     s2* leaves beyond the within-run variance (which the within-run resamples carry).
     This makes the interval Student-t wide when drift dominates and bootstrap-exact
-    when it does not. A group's pooled value drifts by tau* / sqrt(runs) * Z. ``prior``
+    when it does not. A group's value drifts by tau* / sqrt(runs) * Z. ``prior``
     adds its pseudo-runs to s2 and df (``posterior``).
     """
     (s2, df), within = posterior(noise, prior), noise.mean_within

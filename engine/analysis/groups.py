@@ -78,14 +78,17 @@ def rank(metric: str, n: int) -> int:
 
 
 def run_centred(g: Group, metric: str) -> bool:
-    """Whether ``centre`` of ``g`` is its runs' geometric mean (not the pooled ``point``)."""
-    return is_latency(metric) and metric != "max" and len(g.per_run) >= 2
+    """Whether ``centre`` of ``g`` is its runs' geometric mean (not the pooled ``point``):
+    a latency metric of a group with two or more runs that hold requests."""
+    return is_latency(metric) and sum(1 for p in g.per_run if p.n > 0) >= 2
 
 
 def centre(g: Group, metric: str) -> float | None:
-    """A group's value in a comparison: for a latency percentile or the mean of two or more
-    runs, the geometric mean of the runs' own values (``point`` of each run with data);
-    otherwise the pooled ``point``. None without data.
+    """A group's value in a comparison: for a latency metric (percentile, mean, max) of two
+    or more runs with requests, the geometric mean of the runs' own values (``point`` of
+    each run with data; for the max that is the centre of the Welch interval on log per-run
+    maxima); otherwise the pooled ``point`` (throughput and error rate are counts). None
+    without data.
 
     The between-run model (engine.analysis.drift) takes each run's log value as the service's
     level plus that run's drift, and widens each group's value by the drift over its run

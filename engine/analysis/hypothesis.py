@@ -57,8 +57,9 @@ _STATUS = {Verdict.CONFIRMED: "IMPLEMENTED", Verdict.REFUTED: "REJECTED",
 
 @dataclass(frozen=True)
 class HypothesisVerdict:
-    """The measured outcome of one hypothesis. ``before``/``after`` are pooled metric
-    values in base units; ``ci_low``/``ci_high`` bound the relative change (after-before)
+    """The measured outcome of one hypothesis. ``before``/``after`` are each side's value
+    in base units (engine.analysis.groups.centre: a latency metric of 2+ rounds is their
+    geometric mean); ``ci_low``/``ci_high`` bound the relative change (after-before)
     / before; ``improvement_pct`` is positive when the metric got better."""
 
     id: str

@@ -355,7 +355,7 @@ def test_a_group_of_runs_is_valued_at_its_runs_geometric_mean() -> None:
     assert centre(group, "p95") != point(group, "p95")  # not the pooled percentile
     assert centre(pool(runs[:1], None), "p95") == _p95(runs[0])  # one run: its own value
     assert centre(group, "throughput") == point(group, "throughput")  # counts stay pooled
-    assert centre(group, "max") == point(group, "max")
+    assert centre(group, "error_rate") == point(group, "error_rate")
 
 
 def test_a_disturbed_baseline_run_does_not_set_the_baselines_tail() -> None:
@@ -373,4 +373,15 @@ def test_a_disturbed_baseline_run_does_not_set_the_baselines_tail() -> None:
     assert effect.a_value == pytest.approx(calm_level * 1.4 ** 0.1, rel=0.02)  # 1/10 of it
     assert effect.change is not None and effect.change > 0.05  # slower reads slower
     assert effect.ci_low is not None and effect.ci_high is not None
-    assert effect.ci_low < effect.change < effect.ci_high  # the interval is about the value
+    middle = (math.log1p(effect.ci_low) + math.log1p(effect.ci_high)) / 2
+    assert middle == pytest.approx(math.log1p(effect.change), abs=0.03)  # about the value
+
+
+def test_the_max_of_several_runs_is_the_centre_of_its_welch_interval() -> None:
+    rng = np.random.default_rng(43)
+    before, after = drifted_runs(rng, 3, 2000, drift=0.1), drifted_runs(rng, 3, 2000, drift=0.1)
+    effect = compare(before, after, "max")
+    maxima = [[point(pool([r], None), "max") for r in runs] for runs in (before, after)]
+    a, b = (math.exp(sum(math.log(v) for v in m if v) / 3) for m in maxima)
+    assert effect.a_value == pytest.approx(a) and effect.b_value == pytest.approx(b)
+    assert effect.change == pytest.approx(b / a - 1.0)  # value and change say one thing
