@@ -9,6 +9,7 @@ ok responses, error rate a binomial count of errors.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,16 +94,13 @@ def centre(g: Group, metric: str) -> float | None:
     The between-run model (engine.analysis.drift) takes each run's log value as the service's
     level plus that run's drift, and widens each group's value by the drift over its run
     count: the estimate that model calls for is the runs' mean log value. A pooled
-    percentile is another quantity: one run 1.4x slower puts its whole share of the requests
-    into the pooled tail, so with 2 disturbed runs in 16 a stored demo history's pooled p95
-    stood 8% above the runs' geometric mean (pooled p99 +42%), and a current run -- always
-    one run, its own value -- was judged against that tail (docs/STATISTICS.md)."""
+    percentile is another quantity: one slow run puts its whole share of the requests into
+    the pooled tail, and a current run -- always one run, its own value -- was judged
+    against that tail (docs/STATISTICS.md, "What is compared")."""
     if not run_centred(g, metric):
         return point(g, metric)
     values = [v for v in (point(r, metric) for r in g.per_run) if v is not None and v > 0]
-    if not values:
-        return point(g, metric)
-    return math.exp(sum(math.log(v) for v in values) / len(values))
+    return statistics.geometric_mean(values) if values else point(g, metric)
 
 
 def point(g: Group, metric: str) -> float | None:
