@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.advisor.rules import advise
+from engine.analysis.bottleneck_runs import Basis, bottleneck_basis
 from engine.analysis.bottlenecks import find_bottlenecks
 from engine.analysis.hypothesis import guards_from_verdicts
 from engine.analysis.money import money
@@ -108,9 +109,10 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     says about the primary run. ``history``: the open store, why it could not be opened,
     or None (disabled)."""
     slo_checks, budgets = _slos(driven.primary, driven)
-    traces, traced = _traces(driven)
-    profiles, profiled = _profiles(driven)
-    bottlenecks = tuple(find_bottlenecks(_profiled_runs(driven), driven.stress, soak=driven.soak,
+    basis = bottleneck_basis(driven.runs, driven.stress, driven.capacity)
+    traces, traced = _traces(driven, basis)
+    profiles, profiled = _profiles(driven, basis)
+    bottlenecks = tuple(find_bottlenecks(basis.runs, driven.stress, soak=driven.soak,
                                          traces=traced, profile=profiled))
     hints = [b.suggestion for b in bottlenecks if b.suggestion]
     found, problem = HistoryFindings(), ""
@@ -126,7 +128,7 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     messages += (traced.notes if traced else ()) + (profiled.notes if profiled else ())
     fleet, savings = money(driven.spec, driven.runs, driven.primary, driven.hypotheses)
     return Analysed(
-        slo_checks, budgets, bottlenecks,
+        slo_checks, budgets, bottlenecks, bottleneck_basis=basis,
         priorities=prioritize(driven.spec, driven.hypotheses, hints),
         regression=found.regression, baseline_selection=found.selection,
         changepoints=found.changepoints, messages=unique(tuple(messages)),
@@ -200,29 +202,26 @@ def _slos(run: RunResult | None,
             tuple(b for slo in slos if (b := error_budget(slo, run))))
 
 
-def _traces(driven: Driven) -> tuple[dict[str, TraceAnalysis], TraceAnalysis | None]:
-    """Per run, and over the profiled runs (for the bottlenecks), what the spans say."""
+def _traces(driven: Driven,
+            basis: Basis) -> tuple[dict[str, TraceAnalysis], TraceAnalysis | None]:
+    """Per run, and over the bottlenecks' runs (``basis``), what the spans say."""
     capture = driven.traces
     if capture is None:
         return {}, None
     if capture.note:
         return {}, TraceAnalysis(notes=(capture.note,))
-    runs = {id(r) for r in _profiled_runs(driven)}
+    runs = {id(r) for r in basis.runs}
     windows = [window_ns(e.run.started_at, e.run.duration_s) for e in driven.runs
                if id(e.run) in runs]
     over = analyse_traces(capture.spans, capture.journeys, windows, capture.stats)
     return runs_traces(capture, [(e.id, e.run) for e in driven.runs]), over
 
 
-def _profiles(driven: Driven) -> tuple[dict[str, ProfileAnalysis], ProfileAnalysis | None]:
-    """Per run, and merged over the profiled runs (for the bottlenecks), the target's
-    sampled stacks (engine.analysis.profile); ({}, None) when profiling was off."""
+def _profiles(driven: Driven,
+              basis: Basis) -> tuple[dict[str, ProfileAnalysis], ProfileAnalysis | None]:
+    """Per run, and merged over the bottlenecks' runs (``basis``), the target's sampled
+    stacks (engine.analysis.profile); ({}, None) when profiling was off."""
     per = {e.id: a for e in driven.runs
            if e.run.cpu_profile and (a := analyse_profile([e.run.cpu_profile]))}
-    over = analyse_profile([r.cpu_profile for r in _profiled_runs(driven) if r.cpu_profile])
+    over = analyse_profile([r.cpu_profile for r in basis.runs if r.cpu_profile])
     return per, over
-
-
-def _profiled_runs(driven: Driven) -> list[RunResult]:
-    """The spec's own target runs; else the 'before' side of its experiments."""
-    return driven.own_runs() or driven.side_runs("baseline")

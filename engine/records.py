@@ -20,6 +20,7 @@ from engine.result import RunResult, Status
 
 if TYPE_CHECKING:
     from engine.advisor.model import Advice
+    from engine.analysis.bottleneck_runs import Basis
     from engine.analysis.bottlenecks import Bottleneck
     from engine.analysis.capacity import CapacityAnalysis
     from engine.analysis.hypothesis import HypothesisVerdict
@@ -131,6 +132,8 @@ class Analysed:
     slo_checks: tuple[SloCheck, ...] = ()
     budgets: tuple[Budget, ...] = ()
     bottlenecks: tuple[Bottleneck, ...] = ()
+    bottleneck_basis: Basis | None = None
+    """The runs the bottleneck shares are over, and the own runs left out (past a limit)."""
     priorities: tuple[Priority, ...] = ()
     regression: RegressionResult | None = None
     baseline_selection: BaselineSelection | None = None

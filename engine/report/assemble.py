@@ -87,7 +87,8 @@ def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:
         regression=_regression(o), hypotheses=with_budget_risk(
             [h.to_doc() for h in d.hypotheses], a.production),
         priorities=[p.to_doc() for p in a.priorities],
-        bottlenecks=[b.to_doc() for b in a.bottlenecks], stress=_doc(d.stress),
+        bottlenecks=[b.to_doc() for b in a.bottlenecks],
+        bottleneck_runs=_doc(a.bottleneck_basis), stress=_doc(d.stress),
         soak=_doc(d.soak), spike=_doc(d.spike), capacity=_doc(d.capacity), **_judgement_docs(o),
         lessons=list(j.lessons), next_steps=list(j.next_steps),
         production=findings_doc(a.production))

@@ -162,11 +162,25 @@ def _bottlenecks(doc: Doc, spec: Doc) -> str:
         hint = (f"\n   - suggested optimization type: {b['suggestion']}"
                 if b.get("suggestion") else "")
         parts.append(head + evidence + hint)
-    text = "\n".join(parts) if parts else no_data("No bottleneck analysis in this apply.")
+    text = ("\n".join(parts) + _basis(spec.get("bottleneck_runs")) if parts
+            else no_data("No bottleneck analysis in this apply."))
     timing = lt.server_timing_table(spec)
     traced = traces_section(spec)  # issue #21: the OpenTelemetry span breakdown
     profiled = profile_section(spec)  # issue #21: the target's CPU profile
     return text + "".join("\n\n" + part for part in (timing, traced, profiled) if part)
+
+
+def _basis(basis: Doc | None) -> str:
+    """Which runs the shares are of, and which own runs were left out and why."""
+    if not basis or not basis.get("runs"):
+        return ""
+    runs = ", ".join(f"`{r}`" for r in basis["runs"])
+    left = "; ".join(f"`{x['id']}` ({x['why']})" for x in basis.get("left_out") or [])
+    out = f"\n\nShares are of the summed response time of every journey over runs {runs}."
+    if left:
+        out += (f" Left out, past a limit: {left}; the load test results speak for the "
+                "overload.")
+    return out
 
 
 def _optimizations(doc: Doc, spec: Doc) -> str:

@@ -6,9 +6,12 @@ import dataclasses
 
 import pytest
 
+from engine.analysis.bottleneck_runs import bottleneck_basis
 from engine.analysis.bottlenecks import component_kind, find_bottlenecks, limiting_resource
+from engine.analysis.capacity import analyse_capacity
 from engine.analysis.soak import analyse_soak
-from engine.analysis.stress import analyse_stress
+from engine.analysis.stress import StressAnalysis, analyse_stress
+from engine.records import RunEntry, RunRole
 from engine.result import RunResult
 from engine.spec.model import StopWhen
 from tests.support.analysis import J, drive, fixture_spec, make_run, sample, spec_demo, spread
@@ -173,3 +176,82 @@ def test_leaking_rss_is_a_memory_bottleneck() -> None:
     # a soak that ran is the one leak verdict: its NO_LEAK wins over a short leaky run
     assert not [b for b in find_bottlenecks([run], soak=analyse_soak(flat)) if b.kind == "memory"]
     assert [b for b in find_bottlenecks([flat], soak=analyse_soak(run)) if b.kind == "memory"]
+
+
+# --- which runs the shares are over (issue #14: one base) ---------------------------
+
+def _orders(latency_s: float, db_s: float, n: int, rate: float, kind: str) -> RunResult:
+    """An orders journey whose db reports ``db_s`` of each ``latency_s`` response."""
+    lat = spread(latency_s, n)
+    return make_run([J("orders", lat, server_timing={"db": spread(db_s, n, seed=4)})],
+                    duration_s=n / rate, rate=rate, kind=kind)
+
+
+def _checkout_entries() -> tuple[list[RunEntry], StressAnalysis]:
+    """The quick start's checkout as it ran: a baseline and two stress steps that held at
+    ~4 ms (db ~65%), then a 600/s step queueing at ~600 ms that failed p95 <= 250 ms."""
+    base = _orders(0.004, 0.0026, 500, 100.0, "baseline")
+    held = [_orders(0.004, 0.0026, 300, 100.0, "stress"),
+            _orders(0.0045, 0.0028, 1050, 350.0, "stress")]
+    broke = _orders(0.600, 0.003, 1800, 600.0, "stress")
+    stress = analyse_stress([*held, broke], rates=[100.0, 350.0, 600.0],
+                            stop_when=StopWhen(p95_s=0.250, slo_broken=False))
+    entries = [RunEntry("baseline", RunRole("baseline", "baseline"), base)]
+    entries += [RunEntry(f"stress-{i + 1}", RunRole("stress", "stress", step_rate=rate), run)
+                for i, (rate, run) in enumerate(zip((100.0, 350.0, 600.0), [*held, broke],
+                                                    strict=True))]
+    return entries, stress
+
+
+def test_a_step_past_the_breaking_point_is_left_out_of_the_shares() -> None:
+    """Seen in the quick start: summed with the runs that held, one overloaded stress step's
+    queueing was '98.7% of total latency', the top bottleneck, beside a Server-Timing table
+    where db was 68% of orders's time. The step's overload is the stress analysis' to say."""
+    entries, stress = _checkout_entries()
+    everything = find_bottlenecks([e.run for e in entries], stress)
+    # the contradiction: the overload's queueing swamps every run that held
+    assert everything[0].kind == "queueing" and everything[0].share > 0.9
+    basis = bottleneck_basis(entries, stress)
+    assert [e.id for e in basis.entries] == ["baseline", "stress-1", "stress-2"]
+    assert [i for i, _ in basis.left_out] == ["stress-3"]
+    assert "600/s failed its stop conditions: p95" in basis.left_out[0][1]
+    found = find_bottlenecks(basis.runs, stress)
+    db = found[0]
+    assert (db.kind, db.component) == ("database", "db")
+    assert 0.55 < db.share < 0.75  # db's share of the runs that held, not of the overload
+    queue = next(b for b in found if b.kind == "queueing")
+    assert queue.share < db.share and db.share + queue.share <= 1.0 + 1e-9
+    assert basis.to_doc() == {"runs": ["baseline", "stress-1", "stress-2"],
+                              "left_out": [{"id": "stress-3", "why": basis.left_out[0][1]}]}
+
+
+def test_a_capacity_point_that_broke_the_slos_is_left_out() -> None:
+    base = _orders(0.004, 0.0026, 500, 100.0, "baseline")
+    ok, broke = _orders(0.004, 0.0026, 600, 200.0, "capacity"), _orders(0.5, 0.003, 1200,
+                                                                         400.0, "capacity")
+    capacity = analyse_capacity([ok, broke], [2.0, 4.0], 100.0, lambda r: r is ok)
+    entries = [RunEntry("baseline", RunRole("baseline", "baseline"), base),
+               RunEntry("capacity-1", RunRole("capacity", "capacity", step_rate=200.0), ok),
+               RunEntry("capacity-2", RunRole("capacity", "capacity", step_rate=400.0), broke)]
+    basis = bottleneck_basis(entries, None, capacity)
+    assert [e.id for e in basis.entries] == ["baseline", "capacity-1"]
+    assert basis.left_out == (("capacity-2", "capacity point 4x (400/s) did not meet the SLOs"),)
+
+
+def test_when_no_own_run_held_the_overload_is_the_evidence() -> None:
+    """A stress whose first step broke, with no other profile: nothing held, so every own
+    run counts (nothing is left out) rather than no bottleneck at all."""
+    broke = _orders(0.600, 0.003, 600, 600.0, "stress")
+    stress = analyse_stress([broke], rates=[600.0], stop_when=StopWhen(p95_s=0.250))
+    entries = [RunEntry("stress-1", RunRole("stress", "stress", step_rate=600.0), broke)]
+    basis = bottleneck_basis(entries, stress)
+    assert [e.id for e in basis.entries] == ["stress-1"] and basis.left_out == ()
+
+
+def test_a_spec_of_experiments_only_is_judged_on_their_before_side() -> None:
+    run = _orders(0.004, 0.0026, 100, 50.0, "baseline")
+    entries = [RunEntry(f"H1-{side}-1", RunRole("hypothesis", "baseline", side=side,
+                                                round_index=0, hypothesis="H1"), run)
+               for side in ("baseline", "candidate")]
+    basis = bottleneck_basis(entries)
+    assert [e.id for e in basis.entries] == ["H1-baseline-1"]

@@ -143,6 +143,15 @@ def test_the_markdown_shows_the_jsons_run_figures() -> None:
             assert fmt_rate(run["achieved_rate"]) in md
         for b in spec["bottlenecks"]:
             assert f"{b['share'] * 100:.1f}%" in md
+        basis = spec["bottleneck_runs"]
+        ids = {run["id"] for run in spec["runs"]}
+        assert basis["left_out"] and set(basis["runs"]) <= ids  # the shares' base is stated
+        line = next(s for s in md.split("\n") if s.startswith("Shares are of the summed"))
+        assert line.count("`") == 2 * (len(basis["runs"]) + len(basis["left_out"]))
+        for x in [*basis["runs"], *(x["id"] for x in basis["left_out"])]:
+            assert f"`{x}`" in line
+        for x in basis["left_out"]:
+            assert x["id"] in ids and x["why"] in line
 
 
 def _text(fragment: str) -> str:

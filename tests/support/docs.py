@@ -251,6 +251,16 @@ def _hypothesis_refuted() -> dict[str, Any]:
             "message": "Optimization did not improve p95 as expected"}
 
 
+def _basis(stress: dict[str, Any]) -> dict[str, Any]:
+    """The runs the bottleneck shares are over: the stress run, whose steps broke, left out
+    (engine.analysis.bottlenecks.bottleneck_basis; one run of steps here)."""
+    failed = next((s for s in stress["steps"] if not s["passed"]), None)
+    left = [{"id": "stress", "why": f"stress step at {failed['rate']:g}/s failed its stop "
+             f"conditions: {'; '.join(failed['breaches'])}"}] if failed else []
+    held = ["baseline", "soak", "spike", "capacity"] + ([] if failed else ["stress"])
+    return {"runs": held, "left_out": left}
+
+
 def _analysis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     base = runs["baseline"]
     stress = _stress(runs["stress"])
@@ -273,6 +283,7 @@ def _analysis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             {"rank": 2, "name": "queueing", "kind": "queueing", "share": 0.18,
              "journeys": ["lookup", "signup"], "evidence": ["schedule lag grows past 500/s"],
              "suggestion": "async"}],
+        "bottleneck_runs": _basis(stress),
         "priorities": [
             {"rank": 1, "id": "H1", "title": "Index users.email", "type": "database",
              "impact": round(-float(h1["ci_high"]), 4), "impact_source": "measured",
