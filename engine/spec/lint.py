@@ -1,7 +1,8 @@
 """Warnings about a spec that loads but cannot deliver what it asks for.
 
 Unlike ``SpecError`` these never stop a run: the exit code is unchanged. On the records
-(``spec_warnings``): a latency SLO's percentile needs ``MIN_TAIL_SAMPLES`` requests beyond
+(``spec_warnings``): a latency SLO whose name states another percentile than it measures
+('stats-p95' with ``percentile: 90``); a latency SLO's percentile needs ``MIN_TAIL_SAMPLES`` requests beyond
 it (p95 -> 200, p99 -> 1000) before it may decide anything; a profile that sends fewer
 leaves the SLO INCONCLUSIVE at run time (and the strict ``slo`` gate FAILS it), so say so
 up front. On the document (``document_warnings``, file:line:col): text that looks like an
@@ -25,8 +26,8 @@ from engine.spec.errors import format_path
 from engine.spec.model import LoadProfile, Slo, Spec
 from engine.spec.source import Document, Path_, token_position
 
-__all__ = ["MIN_TAIL_SAMPLES", "document_warnings", "percentile_samples_needed", "slo_profile",
-           "spec_warnings"]
+__all__ = ["MIN_TAIL_SAMPLES", "document_warnings", "named_percentile", "percentile_samples_needed",
+           "slo_profile", "spec_warnings"]
 
 MIN_TAIL_SAMPLES = 10
 """Recorded values expected beyond a percentile before it may decide (p99 -> 1000)."""
@@ -88,12 +89,37 @@ def _slo_warning(spec: Spec, slo: Slo, profile: LoadProfile, sent: tuple[float, 
 
 
 def spec_warnings(spec: Spec) -> list[str]:
-    """One line per SLO its judged profile cannot measure with enough requests."""
+    """One line per SLO whose name states another percentile than it measures, and per SLO
+    its judged profile cannot measure with enough requests."""
+    named = [w for slo in spec.slos if (w := _name_warning(spec, slo))]
     profile = slo_profile(spec)
     sent = _sent(profile) if profile is not None else None
     if profile is None or sent is None:
-        return []
-    return [w for slo in spec.slos if (w := _slo_warning(spec, slo, profile, sent))]
+        return named
+    return named + [w for slo in spec.slos if (w := _slo_warning(spec, slo, profile, sent))]
+
+
+_NAMED_PERCENTILE = re.compile(r"(?<![a-z0-9])p(\d{2,4}(?:\.\d+)?)(?![a-z0-9.])", re.IGNORECASE)
+"""A percentile in an SLO's name: p95, p99.9, p999 (= 99.9), P50."""
+
+
+def named_percentile(name: str) -> float | None:
+    """The percentile an SLO's name states ('stats-p95' -> 95.0, 'api_p999' -> 99.9)."""
+    m = _NAMED_PERCENTILE.search(name)
+    if m is None:
+        return None
+    digits = m.group(1)
+    return float(digits if "." in digits or len(digits) <= 2 else f"{digits[:2]}.{digits[2:]}")
+
+
+def _name_warning(spec: Spec, slo: Slo) -> str:
+    """An SLO named 'stats-p95' that measures p90 reads as a p95 in every report."""
+    pct, said = slo.sli.percentile, named_percentile(slo.name)
+    if slo.sli.kind != "latency" or pct is None or said is None or math.isclose(said, pct):
+        return ""
+    where = slo.location or spec.source
+    return (f"{where}: warning: slo {slo.name!r}: its name says p{said:g} but it measures "
+            f"p{pct:g} (percentile: {pct:g}): every report shows the name beside the p{pct:g}")
 
 
 _LOOKALIKE = re.compile(

@@ -33,7 +33,7 @@ from engine.gates.evaluate import (
 from engine.plan import SpecPlan
 from engine.records import Analysed, Driven, GateResult
 from engine.result import SEVERITY, ExitCode, RunResult, Status, worst
-from engine.spec.lint import percentile_samples_needed, spec_warnings
+from engine.spec.lint import named_percentile, percentile_samples_needed, spec_warnings
 from engine.spec.loader import load_paths, load_text
 from engine.spec.model import Expectation, Gate, Hypothesis, Spec, Target, Variant
 from engine.units import parse_change
@@ -347,3 +347,22 @@ def test_soak_degradation_is_one_judgement_for_the_gate_and_the_flow_message() -
     jitter = _soak(p95_change=0.8, p95_s=0.001)  # neither fails
     assert _load(replace(_outcome(), soak=jitter)).status == Status.PASS
     assert analysis_failure("soak", jitter, None) == ""
+
+
+def test_an_slo_named_for_another_percentile_is_a_warning() -> None:
+    """The quick start shipped 'stats-p95' measuring p90: every report said 'stats-p95' beside
+    'stats p90'. Its name states a percentile; validate says when it is not the one measured."""
+    text = VALID.replace("percentile: 95", "percentile: 90", 1)
+    assert text != VALID
+    warnings = spec_warnings(_spec(text))
+    (named,) = [w for w in warnings if "its name says" in w]
+    assert ": warning: slo 'lookup-p95': its name says p95 but it measures p90 " in named
+    assert named.split(":")[1].isdigit()  # file:line of the SLO
+    assert not [w for w in spec_warnings(_spec()) if "its name says" in w]
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("stats-p95", 95.0), ("api_p999", 99.9), ("P50-latency", 50.0), ("p99.9-checkout", 99.9),
+    ("lookup-p9999", 99.99), ("latency", None), ("top95", None), ("sp95x", None)])
+def test_the_percentile_an_slo_name_states(name: str, said: float | None) -> None:
+    assert named_percentile(name) == said
