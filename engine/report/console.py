@@ -42,7 +42,7 @@ def _spec_lines(spec: Doc) -> list[str]:
              f"{spec['verdict']} [{spec['status']}]"]
     if spec["slo_checks"]:
         lines += _table(_slo_rows(spec), ["SLO", "metric", "value", "target", "margin",
-                                          "error", "verdict"])
+                                          "resolution", "verdict"])
         lines += _slo_reasons(spec)
     for h in spec["hypotheses"]:
         lines.append(f"hypothesis {h['id']}: {h['verdict']} - {h['message']}")

@@ -91,4 +91,4 @@ def slo_compliance(spec: Doc) -> str:
     rows = [[c["slo"], c["metric"], c["target"], before_cell(spec, c),
              compliance_cell(c["status"], c["value_text"], c["target"]), _margin(c), _bound(c)]
             for c in checks]
-    return table(["SLO", "Metric", "Target", "Before", "After", "Margin", "Error bound"], rows)
+    return table(["SLO", "Metric", "Target", "Before", "After", "Margin", "Resolution"], rows)

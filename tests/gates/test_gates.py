@@ -148,7 +148,8 @@ def test_load_gate_inconclusive_does_not_block_the_exit_code() -> None:
 # --- strictness: the slo gate fails closed by default ---------------------------------
 
 P99_SHORT = VALID.replace("percentile: 95", "percentile: 99").replace(
-    "{rate: 50/s, duration: 5s}", "{rate: 20/s, duration: 10s}")
+    "{rate: 50/s, duration: 5s}", "{rate: 20/s, duration: 10s}").replace(
+    "lookup-p95", "lookup-p99")
 
 
 def _judged(text: str) -> Evidence:
@@ -169,7 +170,7 @@ def test_slo_gate_is_strict_by_default_an_unevaluable_slo_fails() -> None:
     outcome = _judged(P99_SHORT.replace("journey: lookup, ", ""))
     result = _gate_of(outcome, "slo")
     assert result.status == Status.FAIL
-    assert result.message == ("strict gate inconclusive: lookup-p95: too few requests for "
+    assert result.message == ("strict gate inconclusive: lookup-p99: too few requests for "
                               "p99: 200, need at least 1000")
 
 
@@ -215,7 +216,7 @@ def test_validate_warns_with_the_arithmetic_and_keeps_exit_0(tmp_path: Path) -> 
     for args in (["validate", str(path)], ["apply", str(path), "--dry-run"]):
         proc = run_cli(*args, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
-        assert (f"{path}:11: warning: slo 'lookup-p95': baseline sends about 20/s x 10s x "
+        assert (f"{path}:11: warning: slo 'lookup-p99': baseline sends about 20/s x 10s x "
                 "80% (lookup) = 160 requests, a p99 needs at least 1000") in proc.stderr
 
 
