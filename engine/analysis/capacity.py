@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from engine.analysis.metrics import latency_value, merged_response, metric_value
 from engine.analysis.money import cpu_per_request, instances_for
-from engine.analysis.resources import summarize_run
+from engine.analysis.resources import run_headroom, summarize_run
 from engine.result import RunResult
 
 __all__ = ["DEFAULT_MULTIPLIERS", "CapacityAnalysis", "CapacityPoint", "analyse_capacity",
@@ -66,6 +66,9 @@ class CapacityPoint:
     cost_per_transaction: float | None
     instances: int = 1
     """Instances this load needs under the 70% CPU target (the cost's multiplier)."""
+    cpu_p95_pct: float | None = None
+    """The target's CPU p95 in the run's Resources figure (``run_headroom``: a share of the
+    machine): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the analysis'."""
 
     @property
     def cost_per_million(self) -> float | None:
@@ -77,7 +80,8 @@ class CapacityPoint:
         return {"multiplier": self.multiplier, "rate": self.rate,
                 "achieved_rate": self.achieved_rate, "p95": self.p95_s,
                 "error_rate": self.error_rate, "slo_pass": self.slo_pass,
-                "cpu_pct": self.cpu_pct, "cost_per_million": self.cost_per_million,
+                "cpu_pct": self.cpu_pct, "cpu_p95_pct": self.cpu_p95_pct,
+                "cost_per_million": self.cost_per_million,
                 "throughput": self.throughput, "p99": self.p99_s, "valid": self.valid,
                 "cost_per_transaction": self.cost_per_transaction, "instances": self.instances}
 
@@ -128,6 +132,7 @@ def _point(run: RunResult, multiplier: float, rate: float, slo_ok: bool,
         run.error_rate, slo_ok and run.validity.valid, run.validity.valid,
         summarize_run(run).cpu_pct_mean,
         cost_per_transaction(cost_per_hour, throughput, instances), instances,
+        run_headroom(run).cpu_pct,
     )
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from engine.analysis.bottlenecks import limiting_resource
 from engine.analysis.evidence import partial_reason
 from engine.analysis.metrics import latency_value, merged_response
-from engine.analysis.resources import summarize_run
+from engine.analysis.resources import run_headroom, summarize_run
 from engine.plan import MAX_STEPS, stress_rates
 from engine.result import TARGET_SHORT, RunResult, Status
 from engine.spec.model import LoadProfile, StopWhen
@@ -80,6 +80,9 @@ class StressStep:
     generator_cpu_pct: float
     sent_rate: float = 0.0
     """Requests the generator sent per second (``achieved_rate`` counts answered ones)."""
+    cpu_p95_pct: float | None = None
+    """The target's CPU p95 in the run's Resources figure (``run_headroom``: a share of the
+    machine): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the analysis'."""
 
     @property
     def passed(self) -> bool:
@@ -89,7 +92,8 @@ class StressStep:
         """The report's stress step (plus ``breaches`` and ``valid``)."""
         return {"rate": self.rate, "achieved_rate": self.achieved_rate, "sent_rate": self.sent_rate,
                 "p50": self.p50_s or 0.0, "p95": self.p95_s or 0.0, "p99": self.p99_s or 0.0,
-                "error_rate": self.error_rate, "cpu_pct": self.cpu_pct, "passed": self.passed,
+                "error_rate": self.error_rate, "cpu_pct": self.cpu_pct,
+                "cpu_p95_pct": self.cpu_p95_pct, "passed": self.passed,
                 "valid": self.valid, "breaches": list(self.breaches)}
 
 
@@ -255,7 +259,7 @@ def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> 
         rate, run.validity.achieved_rate, run.requests, p50, p95, p99, run.error_rate,
         _errors(run), summarize_run(run).cpu_pct_mean, run.validity.valid, slo_ok,
         _breaches(run, p95, p99, slo_ok, stop), run.validity.generator_cpu_pct,
-        run.validity.sent_rate,
+        run.validity.sent_rate, run_headroom(run).cpu_pct,
     )
 
 

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from engine.analysis.capacity import analyse_capacity
+from engine.analysis.resource_figures import resource_figures
 from engine.analysis.stress import StressAnalysis, analyse_stress, run_stress, stress_rates
 from engine.result import RunResult
 from engine.spec.model import LoadProfile, RunSettings, StopWhen
@@ -216,3 +218,21 @@ def test_the_failure_sentence_names_the_breach_that_stopped_the_run() -> None:
     assert s.broke and s.breaking_point_rate == 10 and s.first_failure_rate == 20
     assert "timeouts at 20/s (error rate" in s.message
     assert "held its SLOs" not in s.lesson() and "up to 10/s" in s.lesson()
+
+
+def test_a_steps_cpu_in_the_report_is_its_runs_resources_figure() -> None:
+    """The quick start's stress table read CPU 25/70/95/99% (mean, % of one core) beside the
+    Resources rows of the same runs at 16/37/48/50% (p95, % of the machine): one run, two
+    CPU figures. The tables show the Resources figure; the mean stays the analysis' input."""
+    runs = [make_run([J("a", spread(0.01, 200))], rate=rate, duration_s=2.0,
+                     resources=[sample(t * 0.5, cpu=cpu) for t in range(5)])
+            for rate, cpu in ((100.0, 30.0), (200.0, 60.0), (400.0, 99.0))]
+    stress = analyse_stress(runs, rates=[100.0, 200.0, 400.0])
+    for step, run in zip(stress.steps, runs, strict=True):
+        figures = resource_figures(run)
+        assert figures is not None and figures.cpu_p95_pct is not None
+        assert step.cpu_p95_pct == figures.cpu_p95_pct != step.cpu_pct
+    capacity = analyse_capacity(runs[:2], [1.0, 2.0], 100.0, lambda r: True)
+    for point, run in zip(capacity.points, runs, strict=False):
+        figures = resource_figures(run)
+        assert figures is not None and point.cpu_p95_pct == figures.cpu_p95_pct

@@ -430,3 +430,20 @@ def test_the_cpu_chart_leaves_out_readings_a_scrape_missed() -> None:
     samples[2] = {"t_s": 3.0, "cpu_pct": 0.0, "unknown": ["cpu_pct"]}
     assert [pct for _, pct in cpu_points(samples)] == [40.0] * 5
     assert cpu_points([{"t_s": 1.0, "cpu_pct": 0.0, "unknown": ["cpu_pct"]}]) == []
+
+
+def test_the_stress_and_capacity_tables_show_the_runs_resources_cpu() -> None:
+    """One CPU figure per run: the step tables' CPU p95 is the JSON's cpu_p95_pct (the
+    Resources figure), never the analysis' mean in % of one core beside it."""
+    doc = full_document()
+    spec = doc["specs"][0]
+    md = markdown.render(doc)
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in md.splitlines()
+            if line.startswith("| ") and line.rstrip().endswith(("| yes |", "| NO |"))}
+    for step in spec["stress"]["steps"]:
+        cells = rows[fmt_rate(step["rate"])].split(" | ")
+        assert cells[7] == f"{step['cpu_p95_pct']:.0f}%" != f"{step['cpu_pct']:.0f}%"
+    for point in spec["capacity"]["points"]:
+        row = next(line for line in md.splitlines()
+                   if line.startswith(f"| {point['multiplier']:g}x | "))
+        assert row.split(" | ")[6] == f"{point['cpu_p95_pct']:.0f}%"

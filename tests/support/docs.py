@@ -140,6 +140,10 @@ def _slo_checks(base: dict[str, Any]) -> list[dict[str, Any]]:
 STRESS_P95_LIMIT_S = 0.25
 
 
+CORES = 2
+"""The synthetic machine's cores: a step's CPU p95 as a share of it (Resources' figure)."""
+
+
 def _stress_step(run: dict[str, Any], i: int) -> dict[str, Any]:
     """Five 1-second intervals at one rate, judged on the stop condition p95 <= 250ms."""
     ivs = run["intervals"][i:i + 5]
@@ -153,7 +157,8 @@ def _stress_step(run: dict[str, Any], i: int) -> dict[str, Any]:
     return {"rate": ivs[0]["target_rate"], "achieved_rate": (sent - unanswered) / 5,
             "sent_rate": sent / 5, "p50": float(np.median([iv["p50"] for iv in ivs])),
             "p95": p95, "p99": max(iv["p99"] for iv in ivs), "error_rate": errors / max(sent, 1),
-            "cpu_pct": run["resources"][i]["cpu_pct"], "passed": not breaches, "valid": True,
+            "cpu_pct": run["resources"][i]["cpu_pct"],
+            "cpu_p95_pct": run["resources"][i]["cpu_pct"] / CORES, "passed": not breaches, "valid": True,
             "breaches": breaches}
 
 
@@ -221,6 +226,7 @@ def _capacity(run: dict[str, Any]) -> dict[str, Any]:
         points.append({"multiplier": mult, "rate": 200.0 * mult, "achieved_rate": sent, "p95": p95,
                        "error_rate": err, "slo_pass": p95 < 0.025 and err < 0.001,
                        "cpu_pct": run["resources"][start + 2]["cpu_pct"],
+                       "cpu_p95_pct": run["resources"][start + 2]["cpu_pct"] / CORES,
                        "cost_per_million": round(0.50 / (sent * 3600) * 1e6, 4)})
     return {"cost_per_hour": 0.50, "points": points}
 
