@@ -29,10 +29,13 @@ class Basis:
 
     entries: tuple[RunEntry, ...]
     left_out: tuple[tuple[str, str], ...] = ()
-    """(run id, why) of own runs past a limit: a stress step or capacity point that failed its
-    stop conditions. Their time is the overload the stress and capacity analyses speak for
-    (breaking point, limiting resource); summed in, one overloaded step's queueing outweighs
-    every run that held and reads as the service's top bottleneck."""
+    """(run id, why) of own runs past a limit: a stress step that did not hold (a stop
+    condition failed, the run was invalid or aborted) or a capacity point above 1x that missed
+    the SLOs. Their time is the overload the stress and capacity analyses speak for (breaking
+    point, limiting resource); summed in, one overloaded step's queueing outweighs every run
+    that held and reads as the service's top bottleneck."""
+    none_held: bool = False
+    """Every own run was past a limit: all count, as the overload is the only evidence."""
 
     @property
     def runs(self) -> list[RunResult]:
@@ -41,37 +44,40 @@ class Basis:
     def to_doc(self) -> dict[str, object]:
         """The report's ``bottleneck_runs``: the ids the shares are over, and those left out."""
         return {"runs": [e.id for e in self.entries],
-                "left_out": [{"id": i, "why": why} for i, why in self.left_out]}
+                "left_out": [{"id": i, "why": why} for i, why in self.left_out],
+                "none_held": self.none_held}
 
 
 def bottleneck_basis(entries: Sequence[RunEntry], stress: StressAnalysis | None = None,
                      capacity: CapacityAnalysis | None = None) -> Basis:
-    """The spec's own runs (none set aside) without the stress steps and capacity points that
-    failed their stop conditions; all of them when none held (the overload is then the only
-    evidence); else the 'before' side of the spec's experiments."""
-    past = _past_limits(stress, capacity)
+    """The spec's own runs (none set aside) without the stress steps and capacity points past
+    a limit; all of them when none held; else the 'before' side of the spec's experiments."""
     own = [e for e in entries if e.role.own and not e.role.set_aside]
-    why = [past.get((e.role.kind, e.role.step_rate), "") for e in own]
-    kept = tuple(e for e, w in zip(own, why, strict=True) if not w)
+    why = _past_limits(own, stress, capacity)
+    kept = tuple(e for e in own if e.id not in why)
     if kept:
-        return Basis(kept, tuple((e.id, w) for e, w in zip(own, why, strict=True) if w))
+        return Basis(kept, tuple((e.id, why[e.id]) for e in own if e.id in why))
     if own:
-        return Basis(tuple(own))
+        return Basis(tuple(own), none_held=True)
     return Basis(tuple(e for e in entries
                        if e.role.kind == "hypothesis" and e.role.side == "baseline"))
 
 
-def _past_limits(stress: StressAnalysis | None,
-                 capacity: CapacityAnalysis | None) -> dict[tuple[str, float | None], str]:
-    """(role kind, step rate) -> why, for each step and point that failed."""
-    out: dict[tuple[str, float | None], str] = {}
-    for step in stress.steps if stress else ():
+def _past_limits(own: Sequence[RunEntry], stress: StressAnalysis | None,
+                 capacity: CapacityAnalysis | None) -> dict[str, str]:
+    """Run id -> why, for each stress step and capacity point past a limit. Each kind's runs
+    pair with its analysis' steps or points in order: the drive appends a run as its step
+    runs, and the analysis judges them in that order (an interrupted step has neither)."""
+    out: dict[str, str] = {}
+    steps = [e for e in own if e.role.kind == "stress"]
+    for entry, step in zip(steps, stress.steps if stress else (), strict=False):
         if not step.passed:
-            out[("stress", step.rate)] = (f"stress step at {step.rate:g}/s failed its stop "
-                                          f"conditions: {'; '.join(step.breaches)}")
-    for point in capacity.points if capacity else ():
-        if not point.slo_pass:
-            broke = "did not meet the SLOs" if point.valid else "was invalid"
-            out[("capacity", point.rate)] = (f"capacity point {point.multiplier:g}x "
-                                             f"({point.rate:g}/s) {broke}")
+            out[entry.id] = (f"stress step at {step.rate:g}/s did not hold: "
+                             f"{'; '.join(step.breaches)}")
+    points = [e for e in own if e.role.kind == "capacity"]
+    for entry, point in zip(points, capacity.points if capacity else (), strict=False):
+        if not point.slo_pass and point.multiplier > 1:  # 1x is the baseline's own load
+            broke = "missed the SLOs" if point.valid else "was invalid"
+            out[entry.id] = (f"capacity point {point.multiplier:g}x ({point.rate:g}/s) "
+                             f"{broke}")
     return out

@@ -67,8 +67,9 @@ class CapacityPoint:
     instances: int = 1
     """Instances this load needs under the 70% CPU target (the cost's multiplier)."""
     cpu_p95_pct: float | None = None
-    """The target's CPU p95 in the run's Resources figure (``run_headroom``: a share of the
-    machine): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the analysis'."""
+    """The target's CPU p95 as the run's Resources row states it (``run_headroom``, in its
+    ``cpu_scope``): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the
+    analysis' input."""
 
     @property
     def cost_per_million(self) -> float | None:
@@ -151,7 +152,8 @@ def run_capacity(base_rate: float, multipliers: Sequence[float],
                  duration_s: float = 60.0, deadline_s: float | None = None) -> CapacityAnalysis:
     """Run ``run_step(base_rate x m, duration_s)`` for each multiplier (ascending; default
     3, 5, 10) and analyse. Stops early when ``deadline_s`` (wall seconds from now) would
-    be passed; the points not run are absent."""
+    be passed, or on a Ctrl-C (KeyboardInterrupt from ``run_step``); the points not run are
+    absent."""
     if base_rate <= 0:
         raise ValueError(f"capacity needs a baseline rate > 0, got {base_rate!r}")
     ms = sorted(multipliers or DEFAULT_MULTIPLIERS)
@@ -160,5 +162,8 @@ def run_capacity(base_rate: float, multipliers: Sequence[float],
     for m in ms:
         if end is not None and time.monotonic() + duration_s > end:
             break
-        runs.append(run_step(base_rate * m, duration_s))
+        try:
+            runs.append(run_step(base_rate * m, duration_s))
+        except KeyboardInterrupt:  # a Ctrl-C keeps the points measured so far, as stress does
+            break
     return analyse_capacity(runs, ms[:len(runs)], base_rate, slo_ok, cost_per_hour)

@@ -81,8 +81,9 @@ class StressStep:
     sent_rate: float = 0.0
     """Requests the generator sent per second (``achieved_rate`` counts answered ones)."""
     cpu_p95_pct: float | None = None
-    """The target's CPU p95 in the run's Resources figure (``run_headroom``: a share of the
-    machine): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the analysis'."""
+    """The target's CPU p95 as the run's Resources row states it (``run_headroom``, in its
+    ``cpu_scope``): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the
+    analysis' input."""
 
     @property
     def passed(self) -> bool:

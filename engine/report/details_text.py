@@ -22,11 +22,12 @@ TOP_CODES = 5
 
 
 def status_text(journey: Doc, top: int = TOP_CODES) -> str:
-    """'200 950, 401 50': the journey's most frequent status codes with their counts."""
+    """'200 x 950, 401 x 50': the journey's most frequent status codes with their counts
+    ('profile 200 200' read as two codes)."""
     codes = sorted((journey.get("statuses") or {}).items(), key=lambda c: (-c[1], c[0]))
-    text = ", ".join(f"{code} {n}" for code, n in codes[:top])
+    text = ", ".join(f"{code} x {n}" for code, n in codes[:top])
     rest = sum(n for _, n in codes[top:])
-    return text + (f", other {rest}" if rest else "")
+    return text + (f", other x {rest}" if rest else "")
 
 
 def _causes(journey: Doc, top: int = TOP_CODES) -> str:

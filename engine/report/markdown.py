@@ -177,6 +177,8 @@ def _basis(basis: Doc | None) -> str:
     runs = ", ".join(f"`{r}`" for r in basis["runs"])
     left = "; ".join(f"`{x['id']}` ({x['why']})" for x in basis.get("left_out") or [])
     out = f"\n\nShares are of the summed response time of every journey over runs {runs}."
+    if basis.get("none_held"):
+        out += " None of them held its limits: the overload is the only evidence."
     if left:
         out += (f" Left out, past a limit: {left}; the load test results speak for the "
                 "overload.")

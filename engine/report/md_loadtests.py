@@ -112,22 +112,34 @@ def _stress(s: Doc) -> str:
              f"{s.get('limiting_resource') or 'not identified'}.{cond}"]
     steps = s.get("steps") or []
     if steps:
-        heads = ["Rate", "Achieved", "Sent", "p50", "p95", "p99", "Errors", "CPU p95",
+        head, key, note = _cpu_column(steps)
+        heads = ["Rate", "Achieved", "Sent", "p50", "p95", "p99", "Errors", head,
                  "Within limits"]
         lines.append(table(heads,
                            [[fmt_rate(p["rate"]), fmt_rate(p["achieved_rate"]),
                              fmt_rate(p.get("sent_rate")), fmt_s(p.get("p50")),
                              fmt_s(p["p95"]), fmt_s(p.get("p99")), fmt_pct(p["error_rate"], 3),
-                             _cpu(p.get("cpu_p95_pct")), "yes" if p["passed"] else "NO"]
+                             _cpu(p.get(key)), "yes" if p["passed"] else "NO"]
                             for p in steps]))
         lines.append("Achieved: responses per second (any status); sent: requests the "
-                     f"generator sent per second; {CPU_NOTE}.")
+                     f"generator sent per second; {note}.")
     if s.get("message"):
         lines.append(str(s["message"]))
     return "\n\n".join(lines)
 
 
 CPU_NOTE = "CPU p95: the target's, the figure of the run's Resources row"
+OLD_CPU_NOTE = ("CPU: the target's mean in % of one core (a document written before the "
+                "tables showed the Resources figure)")
+
+
+def _cpu_column(rows: Sequence[Doc]) -> tuple[str, str, str]:
+    """(header, key, note) of a step or point table's CPU column: the run's Resources figure
+    (``cpu_p95_pct``), or in an older document its mean in % of one core, said as such."""
+    if any("cpu_p95_pct" in r for r in rows) or not any(r.get("cpu_pct") is not None
+                                                        for r in rows):
+        return "CPU p95", "cpu_p95_pct", CPU_NOTE
+    return "CPU (mean)", "cpu_pct", OLD_CPU_NOTE
 
 
 def _cpu(v: Any) -> str:
@@ -177,13 +189,14 @@ def _spike(s: Doc) -> str:
 
 
 def _capacity(c: Doc) -> str:
+    head, key, note = _cpu_column(c["points"])
     rows = [[f"{p['multiplier']:g}x", fmt_rate(p["rate"]), fmt_rate(p["achieved_rate"]),
              fmt_s(p.get("p95")), fmt_pct(p["error_rate"], 3), "PASS" if p["slo_pass"] else "FAIL",
-             _cpu(p.get("cpu_p95_pct")), _money(p.get("cost_per_million"))] for p in c["points"]]
+             _cpu(p.get(key)), _money(p.get("cost_per_million"))] for p in c["points"]]
     cost = f"Cost per hour: {_money(c.get('cost_per_hour'))}.\n\n" if c.get("cost_per_hour") else ""
     msg = f"\n\n{c['message']}." if c.get("message") else ""
-    return cost + table(["Load", "Rate", "Achieved", "p95", "Errors", "SLOs", "CPU p95",
-                         "Cost / 1M requests"], rows) + msg + f"\n\n{CPU_NOTE[0].upper()}{CPU_NOTE[1:]}."
+    return cost + table(["Load", "Rate", "Achieved", "p95", "Errors", "SLOs", head,
+                         "Cost / 1M requests"], rows) + msg + f"\n\n{note}."
 
 
 def _money(v: Any) -> str:

@@ -104,12 +104,19 @@ _NAMED_PERCENTILE = re.compile(r"(?<![a-z0-9])p(\d{2,4}(?:\.\d+)?)(?![a-z0-9.])"
 
 
 def named_percentile(name: str) -> float | None:
-    """The percentile an SLO's name states ('stats-p95' -> 95.0, 'api_p999' -> 99.9)."""
+    """The percentile an SLO's name states ('stats-p95' -> 95.0, 'api_p999' -> 99.9,
+    'p100' -> 100.0); None when it states none or no percentile reads that way ('p120')."""
     m = _NAMED_PERCENTILE.search(name)
     if m is None:
         return None
     digits = m.group(1)
-    return float(digits if "." in digits or len(digits) <= 2 else f"{digits[:2]}.{digits[2:]}")
+    if "." in digits or len(digits) <= 2 or digits == "100":
+        value = float(digits)
+    elif digits.startswith("9"):  # p999 = 99.9, p9999 = 99.99, p995 = 99.5
+        value = float(f"{digits[:2]}.{digits[2:]}")
+    else:
+        return None
+    return value if 0 < value <= 100 else None
 
 
 def _name_warning(spec: Spec, slo: Slo) -> str:

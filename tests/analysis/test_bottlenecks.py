@@ -8,7 +8,7 @@ import pytest
 
 from engine.analysis.bottleneck_runs import bottleneck_basis
 from engine.analysis.bottlenecks import component_kind, find_bottlenecks, limiting_resource
-from engine.analysis.capacity import analyse_capacity
+from engine.analysis.capacity import analyse_capacity, run_capacity
 from engine.analysis.soak import analyse_soak
 from engine.analysis.stress import StressAnalysis, analyse_stress
 from engine.records import RunEntry, RunRole
@@ -214,7 +214,7 @@ def test_a_step_past_the_breaking_point_is_left_out_of_the_shares() -> None:
     basis = bottleneck_basis(entries, stress)
     assert [e.id for e in basis.entries] == ["baseline", "stress-1", "stress-2"]
     assert [i for i, _ in basis.left_out] == ["stress-3"]
-    assert "600/s failed its stop conditions: p95" in basis.left_out[0][1]
+    assert "600/s did not hold: p95" in basis.left_out[0][1]
     found = find_bottlenecks(basis.runs, stress)
     db = found[0]
     assert (db.kind, db.component) == ("database", "db")
@@ -222,20 +222,46 @@ def test_a_step_past_the_breaking_point_is_left_out_of_the_shares() -> None:
     queue = next(b for b in found if b.kind == "queueing")
     assert queue.share < db.share and db.share + queue.share <= 1.0 + 1e-9
     assert basis.to_doc() == {"runs": ["baseline", "stress-1", "stress-2"],
-                              "left_out": [{"id": "stress-3", "why": basis.left_out[0][1]}]}
+                              "left_out": [{"id": "stress-3", "why": basis.left_out[0][1]}],
+                              "none_held": False}
 
 
-def test_a_capacity_point_that_broke_the_slos_is_left_out() -> None:
+def test_a_capacity_point_above_1x_that_missed_the_slos_is_left_out() -> None:
+    """Past 1x a point that misses the SLOs is overload; at 1x it is the baseline's own load
+    (a service that misses its SLOs there is what the bottlenecks are for)."""
     base = _orders(0.004, 0.0026, 500, 100.0, "baseline")
+    one = _orders(0.030, 0.0026, 300, 100.0, "capacity")
     ok, broke = _orders(0.004, 0.0026, 600, 200.0, "capacity"), _orders(0.5, 0.003, 1200,
                                                                          400.0, "capacity")
-    capacity = analyse_capacity([ok, broke], [2.0, 4.0], 100.0, lambda r: r is ok)
-    entries = [RunEntry("baseline", RunRole("baseline", "baseline"), base),
-               RunEntry("capacity-1", RunRole("capacity", "capacity", step_rate=200.0), ok),
-               RunEntry("capacity-2", RunRole("capacity", "capacity", step_rate=400.0), broke)]
+    capacity = analyse_capacity([one, ok, broke], [1.0, 2.0, 4.0], 100.0, lambda r: r is ok)
+    assert [p.slo_pass for p in capacity.points] == [False, True, False]
+    entries = [RunEntry("baseline", RunRole("baseline", "baseline"), base)]
+    entries += [RunEntry(f"capacity-{i + 1}", RunRole("capacity", "capacity", step_rate=rate), run)
+                for i, (rate, run) in enumerate(((100.0, one), (200.0, ok), (400.0, broke)))]
     basis = bottleneck_basis(entries, None, capacity)
-    assert [e.id for e in basis.entries] == ["baseline", "capacity-1"]
-    assert basis.left_out == (("capacity-2", "capacity point 4x (400/s) did not meet the SLOs"),)
+    assert [e.id for e in basis.entries] == ["baseline", "capacity-1", "capacity-2"]
+    assert basis.left_out == (("capacity-3", "capacity point 4x (400/s) missed the SLOs"),)
+
+
+def test_a_ctrl_c_during_capacity_keeps_the_points_measured_so_far() -> None:
+    """A Ctrl-C between capacity points left no analysis, so every capacity run, an overloaded
+    one included, counted in the bottleneck shares; the points measured are kept, as stress
+    keeps its steps."""
+    runs = [_orders(0.004, 0.0026, 600, 200.0, "capacity"), _orders(0.5, 0.003, 1200, 400.0,
+                                                                    "capacity")]
+
+    def run_step(rate: float, duration_s: float) -> RunResult:
+        if rate > 400.0:
+            raise KeyboardInterrupt  # the pipeline's runner once the stop flag is set
+        return runs[0] if rate == 200.0 else runs[1]
+
+    capacity = run_capacity(100.0, [2.0, 4.0, 8.0], run_step, lambda r: r is runs[0])
+    assert [p.multiplier for p in capacity.points] == [2.0, 4.0]
+    entries = [RunEntry(f"capacity-{i + 1}", RunRole("capacity", "capacity", step_rate=r), run)
+               for i, (r, run) in enumerate(zip((200.0, 400.0), runs, strict=True))]
+    basis = bottleneck_basis(entries, None, capacity)
+    assert [e.id for e in basis.entries] == ["capacity-1"]
+    assert [i for i, _ in basis.left_out] == ["capacity-2"]
 
 
 def test_when_no_own_run_held_the_overload_is_the_evidence() -> None:
@@ -246,6 +272,7 @@ def test_when_no_own_run_held_the_overload_is_the_evidence() -> None:
     entries = [RunEntry("stress-1", RunRole("stress", "stress", step_rate=600.0), broke)]
     basis = bottleneck_basis(entries, stress)
     assert [e.id for e in basis.entries] == ["stress-1"] and basis.left_out == ()
+    assert basis.none_held and basis.to_doc()["none_held"] is True
 
 
 def test_a_spec_of_experiments_only_is_judged_on_their_before_side() -> None:

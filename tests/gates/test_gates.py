@@ -364,6 +364,8 @@ def test_an_slo_named_for_another_percentile_is_a_warning() -> None:
 
 @pytest.mark.parametrize(("name", "said"), [
     ("stats-p95", 95.0), ("api_p999", 99.9), ("P50-latency", 50.0), ("p99.9-checkout", 99.9),
-    ("lookup-p9999", 99.99), ("latency", None), ("top95", None), ("sp95x", None)])
+    ("lookup-p9999", 99.99), ("latency", None), ("top95", None), ("sp95x", None),
+    ("p100", 100.0), ("api-p100-ceiling", 100.0), ("p0", None), ("p120", None),
+    ("api-v2-p95x", None), ("p1000", None)])
 def test_the_percentile_an_slo_name_states(name: str, said: float | None) -> None:
     assert named_percentile(name) == said

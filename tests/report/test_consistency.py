@@ -407,7 +407,7 @@ def test_the_request_details_in_every_format_are_the_jsons(
     for j in run["journeys"]:  # status counts: every code with the JSON's count
         (row,) = [r for r in status_rows if r[0] == j["name"]]
         assert row[1] == str(j["requests"]) and row[3] == str(j["redirects"])
-        shown = dict(pair.split(" ") for pair in row[2].split(", ")) if j["statuses"] else {}
+        shown = dict(pair.split(" x ") for pair in row[2].split(", ")) if j["statuses"] else {}
         assert shown == {k: str(v) for k, v in j["statuses"].items()}
         assert f"{j['name']} {row[2]}" in term
         causes = ", ".join(f"{c['cause']} x {c['count']}" for c in j["error_causes"])
@@ -447,3 +447,26 @@ def test_the_stress_and_capacity_tables_show_the_runs_resources_cpu() -> None:
         row = next(line for line in md.splitlines()
                    if line.startswith(f"| {point['multiplier']:g}x | "))
         assert row.split(" | ")[6] == f"{point['cpu_p95_pct']:.0f}%"
+
+
+def test_an_older_document_keeps_its_cpu_column_said_as_the_mean() -> None:
+    """`perfopt report OLD.json`: a document written before cpu_p95_pct shows its mean in %
+    of one core under its own header, not dashes under 'CPU p95'."""
+    doc = full_document()
+    spec = doc["specs"][0]
+    for row in [*spec["stress"]["steps"], *spec["capacity"]["points"]]:
+        del row["cpu_p95_pct"]
+    md = markdown.render(doc)
+    assert "CPU p95" not in md.split("### Stress", 1)[1].split("### Soak", 1)[0]
+    assert md.count("| CPU (mean) |") == 2
+    step = spec["stress"]["steps"][0]
+    row = next(line for line in md.splitlines() if line.startswith(f"| {fmt_rate(step['rate'])} | "))
+    assert row.split(" | ")[7] == f"{step['cpu_pct']:.0f}%"
+
+
+def test_the_basis_says_when_no_run_held_its_limits() -> None:
+    doc = full_document()
+    spec = doc["specs"][0]
+    spec["bottleneck_runs"] = {"runs": ["stress"], "left_out": [], "none_held": True}
+    md = markdown.render(doc)
+    assert "over runs `stress`. None of them held its limits" in md

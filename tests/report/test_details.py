@@ -142,7 +142,7 @@ def test_a_broken_detail_is_a_schema_violation() -> None:
 
 
 ERROR_SENTENCES = ("orders: 30 errors (401 x 30)", "browse: 4 errors (timeout x 4)")
-STATUS_TEXT = ("200 570, 201 270, 401 30", "200 596, 302 120")
+STATUS_TEXT = ("200 x 570, 201 x 270, 401 x 30", "200 x 596, 302 x 120")
 
 
 def test_every_format_names_the_status_codes_and_the_error_causes() -> None:
@@ -164,7 +164,7 @@ def test_the_sections_appear_in_markdown_html_terminal_summary_and_junit() -> No
            "| FAIL |" in md
     assert '<td><span class="st st-fail">FAIL</span></td>' in page  # a failed check is marked
     assert "| orders | extract order_id failed at step POST /orders | 30 |" in md
-    assert "| browse | 600 | 200 596, 302 120 | 120 |" in md
+    assert "| browse | 600 | 200 x 596, 302 x 120 | 120 |" in md
     assert "redirects followed: browse 120" in term
     assert "ended early: orders: extract order_id failed at step POST /orders x 30" in term
     assert "<details><summary>Requests by status, step, check and tag</summary>" in \

@@ -257,14 +257,18 @@ def _hypothesis_refuted() -> dict[str, Any]:
             "message": "Optimization did not improve p95 as expected"}
 
 
-def _basis(stress: dict[str, Any]) -> dict[str, Any]:
-    """The runs the bottleneck shares are over: the stress run, whose steps broke, left out
-    (engine.analysis.bottlenecks.bottleneck_basis; one run of steps here)."""
-    failed = next((s for s in stress["steps"] if not s["passed"]), None)
-    left = [{"id": "stress", "why": f"stress step at {failed['rate']:g}/s failed its stop "
-             f"conditions: {'; '.join(failed['breaches'])}"}] if failed else []
-    held = ["baseline", "soak", "spike", "capacity"] + ([] if failed else ["stress"])
-    return {"runs": held, "left_out": left}
+def _basis(stress: dict[str, Any], capacity: dict[str, Any]) -> dict[str, Any]:
+    """The runs the bottleneck shares are over (engine.analysis.bottleneck_runs): the stress
+    and capacity runs left out as the engine would a step that did not hold and a point above
+    1x that missed the SLOs (each is one run of several steps or points here)."""
+    left = [{"id": "stress", "why": f"stress step at {s['rate']:g}/s did not hold: "
+             f"{'; '.join(s['breaches'])}"} for s in stress["steps"] if not s["passed"]][:1]
+    left += [{"id": "capacity", "why": f"capacity point {p['multiplier']:g}x ({p['rate']:g}/s) "
+              "missed the SLOs"} for p in capacity["points"]
+             if not p["slo_pass"] and p["multiplier"] > 1][:1]
+    out = {x["id"] for x in left}
+    held = [r for r in ("baseline", "stress", "soak", "spike", "capacity") if r not in out]
+    return {"runs": held, "left_out": left, "none_held": False}
 
 
 def _analysis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -289,7 +293,7 @@ def _analysis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             {"rank": 2, "name": "queueing", "kind": "queueing", "share": 0.18,
              "journeys": ["lookup", "signup"], "evidence": ["schedule lag grows past 500/s"],
              "suggestion": "async"}],
-        "bottleneck_runs": _basis(stress),
+        "bottleneck_runs": _basis(stress, _capacity(runs["capacity"])),
         "priorities": [
             {"rank": 1, "id": "H1", "title": "Index users.email", "type": "database",
              "impact": round(-float(h1["ci_high"]), 4), "impact_source": "measured",
