@@ -15,6 +15,7 @@ __all__ = [
     "Comparison",
     "UnitError",
     "format_duration",
+    "format_improvement",
     "format_rate",
     "human_duration",
     "parse_change",
@@ -191,6 +192,12 @@ def format_rate(per_second: float) -> str:
     if per_second >= 1000:
         return f"{per_second / 1000:.3g}k/s"
     return f"{per_second:.3g}/s"
+
+
+def format_improvement(pct: float, digits: int = 1) -> str:
+    """'91.3% better' or '12.0% worse' for an improvement in percent (positive = better):
+    no sign to misread ('delivered p95 +91%' was said of a p95 that fell 91%)."""
+    return f"{abs(pct):.{digits}f}% {'better' if pct >= 0 else 'worse'}"
 
 
 def format_value(kind: str, value: float) -> str:

@@ -124,6 +124,11 @@ class StressAnalysis:
         return bool(self.partial_reason)
 
     @property
+    def knee_text(self) -> str:
+        """The knee in words ('' when none): ``climbing_text``."""
+        return "" if self.knee_rate is None else climbing_text(self.knee_rate)
+
+    @property
     def broke(self) -> bool:
         """A step failed a stop condition (and the evidence is whole)."""
         return self.failure_mode != "none" and not self.partial
@@ -264,6 +269,14 @@ def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> 
     )
 
 
+def climbing_text(knee_rate: float) -> str:
+    """The knee in words. Not 'latency knee after': the failure mode 'latency knee at R/s'
+    names the step that broke a limit, and the report read both beside each other
+    ('latency knee at 600/s ... (latency knee after 100/s)')."""
+    return (f"latency climbing after {knee_rate:g}/s (p95 over {KNEE_FACTOR:g}x its lowest "
+            "at every step above)")
+
+
 def knee(steps: Sequence[StressStep]) -> float | None:
     """Rate of the last step before p95 rises above KNEE_FACTOR x the lowest p95 of the steps
     before it and stays there to the last step (one noisy step is not a knee)."""
@@ -335,7 +348,7 @@ def analyse_stress(steps: Sequence[RunResult], *, rates: Sequence[float] | None 
     bp = evaluated[first_bad - 1].rate if first_bad > 0 else None
     mode = failure_mode(evaluated[first_bad], stop, knee_rate)
     if knee_rate is not None:
-        evidence = [f"latency knee after {knee_rate:g}/s", *evidence]
+        evidence = [climbing_text(knee_rate), *evidence]
     return StressAnalysis(bp, max(rs), mode, resource, knee_rate, evaluated, tuple(evidence),
                           "", conds)
 

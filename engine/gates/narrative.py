@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from engine.records import Analysed, Driven
 from engine.result import InvalidCause, Status
+from engine.units import format_improvement
 
 
 def lessons(d: Driven, a: Analysed) -> tuple[str, ...]:
@@ -19,17 +20,29 @@ def lessons(d: Driven, a: Analysed) -> tuple[str, ...]:
     for v in d.hypotheses:
         h = v.to_doc()
         if h["verdict"] == "CONFIRMED" and h.get("improvement_pct") is not None:
-            out.append(f"{h['id']} ({h['type']}) delivered {h['metric']} "
-                       f"{h['improvement_pct']:+.0f}% for {h['effort_hours']:g}h of effort.")
+            out.append(f"{h['id']} ({h['type']}) made {h['metric']} "
+                       f"{format_improvement(h['improvement_pct'], 0)} for "
+                       f"{h['effort_hours']:g}h of effort.")
         elif h["verdict"] == "REFUTED":
             out.append(f"{h['id']} ({h['type']}) fell short of its expectation "
                        f"{h['expectation']}: {h['message']}")
     if a.bottlenecks:
-        top = a.bottlenecks[0]
-        out.append(f"The largest bottleneck was {top.name}, {top.share * 100:.0f}% of total latency.")
+        out.append(_first_bottleneck(a))
     if d.stress is not None and d.stress.lesson():
         out.append(d.stress.lesson())
     return tuple(out)
+
+
+def _first_bottleneck(a: Analysed) -> str:
+    """The first-ranked bottleneck is the cause to change first, not always the largest share:
+    the queueing behind it is its symptom and follows it (engine.analysis.bottlenecks)."""
+    top = a.bottlenecks[0]
+    text = (f"The first bottleneck to change was {top.name}, {top.share * 100:.0f}% of total "
+            "latency")
+    queue = next((b for b in a.bottlenecks[1:2] if b.kind == "queueing"), None)
+    if queue is not None:
+        text += f"; the queueing behind it was another {queue.share * 100:.0f}%"
+    return text + "."
 
 
 def next_steps(d: Driven, a: Analysed) -> tuple[str, ...]:

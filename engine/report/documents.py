@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from engine.report.fmt import fmt_value
+from engine.units import format_improvement
 
 __all__ = ["ADR_MIN_IMPROVEMENT_PCT", "adr", "documents", "lessons_file", "runbook"]
 
@@ -95,7 +96,7 @@ def _context(spec: Doc, h: Doc) -> list[str]:
 def _consequences(spec: Doc, h: Doc) -> list[str]:
     measured = (f"{h['metric']} {fmt_value(h['metric'], h.get('before'))} -> "
                 f"{fmt_value(h['metric'], h.get('after'))}"
-                + (f" ({h['improvement_pct']:+.1f}% better" if h.get("improvement_pct")
+                + (f" ({format_improvement(float(h['improvement_pct']))}" if h.get("improvement_pct")
                    is not None else " (")
                 + (f", {_pct(h.get('confidence'))} interval of the change "
                    f"[{_signed(h.get('ci_low'))}, {_signed(h.get('ci_high'))}]"

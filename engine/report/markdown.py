@@ -29,6 +29,7 @@ from engine.report.md_parts import bullets, no_data, table
 from engine.report.md_profile import profile_section
 from engine.report.md_traces import traces_section
 from engine.report.slo_table import slo_compliance
+from engine.units import format_improvement
 
 __all__ = ["SECTION_TITLES", "header", "header_fields", "render", "render_spec", "sections", "title"]
 
@@ -222,8 +223,7 @@ def _improvement(h: Doc) -> str:
     if pct is None:
         return "no measured change"
     x = h.get("improvement_x")
-    word = "better" if pct >= 0 else "worse"
-    return f"{abs(pct):.1f}% {word}" + (f", {x:.2f}x" if x else "")
+    return format_improvement(float(pct)) + (f", {x:.2f}x" if x else "")
 
 
 def _list_or(items: Sequence[Any], empty: str) -> str:

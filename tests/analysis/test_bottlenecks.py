@@ -119,7 +119,7 @@ def test_stress_adds_knee_and_limit_evidence() -> None:
     stress_run = step(30, 0.2)
     assert limiting_resource(stress_run)[0] == "database"
     found = find_bottlenecks([stress_run], stress)
-    assert any("latency knee after 20/s" in e for e in found[0].evidence)
+    assert any("latency climbing after 20/s" in e for e in found[0].evidence)
 
 
 def test_top_limits_and_empty_runs() -> None:
@@ -158,8 +158,13 @@ def test_demo_quadratic_route_is_named_first_as_cpu() -> None:
 @pytest.mark.slow
 def test_demo_both_planted_bottlenecks_lead_the_list() -> None:
     found = _demo_bottlenecks(None)  # the spec's own fixes: index and linear left slow
-    top2 = {(b.kind, b.journeys) for b in found[:2]}
+    causes = [b for b in found if b.kind != "queueing"]
+    top2 = {(b.kind, b.journeys) for b in causes[:2]}
     assert top2 == {("database", ("lookup",)), ("cpu", ("recs",))}
+    assert found[0] is causes[0]  # a cause first; the queueing it names follows it
+    queue = [b for b in found if b.kind == "queueing"]
+    if queue:  # queueing behind the largest on-CPU cause, listed right after it
+        assert found[1] is queue[0] and causes[0].name in queue[0].evidence[0]
 
 
 def test_leaking_rss_is_a_memory_bottleneck() -> None:
@@ -282,3 +287,15 @@ def test_a_spec_of_experiments_only_is_judged_on_their_before_side() -> None:
                for side in ("baseline", "candidate")]
     basis = bottleneck_basis(entries)
     assert [e.id for e in basis.entries] == ["H1-baseline-1"]
+
+
+def test_queueing_names_the_largest_on_cpu_cause_not_the_first_journey() -> None:
+    """The quick start's user-lookup listed 'db time in stats' (14%) first, then queueing
+    (68%) 'behind app time in lookup' (6%): the cause named was the first journey's."""
+    lookup, stats = spread(0.0013, 800), spread(0.0016, 360, seed=2)
+    run = make_run([J("lookup", lookup, server_timing={"app": lookup * 0.12}),
+                    J("stats", stats, server_timing={"db": stats * 0.48})],
+                   duration_s=24.0, resources=_res(95.0))
+    found = find_bottlenecks([run])
+    assert [b.name for b in found[:2]] == ["db time in stats", "queueing outside the handlers"]
+    assert found[1].evidence[0].endswith("likely queueing behind db time in stats")

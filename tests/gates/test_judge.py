@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.analysis.bottlenecks import Bottleneck
 from engine.analysis.soak import analyse_soak
 from engine.analysis.stress import analyse_stress
 from engine.gates.abort import abort_check
 from engine.gates.evaluate import exit_code, overall, spec_verdict
+from engine.gates.narrative import lessons
 from engine.history import record as history_record
 from engine.history.record import open_store, run_verdict
 from engine.history.store import HistoryStore
@@ -22,6 +24,7 @@ from engine.hotpath.native import OK, STATUS_5XX, Recorder
 from engine.pipeline import analyse, judge, record, render
 from engine.plan import SpecPlan
 from engine.records import (
+    Analysed,
     Driven,
     GateResult,
     Judgement,
@@ -33,6 +36,7 @@ from engine.records import (
 from engine.result import SEVERITY, ExitCode, RunResult, Status, worst
 from engine.spec.loader import load_text
 from engine.spec.model import Spec, StopWhen
+from engine.units import format_improvement
 from tests.support.analysis import J, interval, sample, spread
 from tests.support.analysis import make_run as make_step
 from tests.support.runs import make_run
@@ -315,3 +319,25 @@ def test_the_load_gate_is_invalid_when_its_soak_run_was_invalid() -> None:
                                                           soak_run)))
     gate = _gate(_judged(driven), "load")
     assert gate.status is Status.INVALID and "worker saturated" in gate.message
+
+
+def test_the_lessons_name_the_first_bottleneck_to_change_with_the_queueing_behind_it() -> None:
+    """The quick start's lessons said 'The largest bottleneck was db time in stats, 14%'
+    beside a 68% queueing item: the first-ranked is the cause to change, not the largest."""
+    ranked = (Bottleneck(1, "db time in stats", "database", 0.143, ("stats",), (), "database"),
+              Bottleneck(2, "queueing outside the handlers", "queueing", 0.68, ("lookup",), (),
+                         "database"))
+    said = lessons(_driven(), Analysed(bottlenecks=ranked))
+    assert said == ("The first bottleneck to change was db time in stats, 14% of total "
+                    "latency; the queueing behind it was another 68%.",)
+    alone = lessons(_driven(), Analysed(bottlenecks=ranked[:1]))
+    assert alone == ("The first bottleneck to change was db time in stats, 14% of total "
+                     "latency.",)
+
+
+@pytest.mark.parametrize(("pct", "digits", "text"), [
+    (91.3, 1, "91.3% better"), (-12.04, 1, "12.0% worse"), (91.3, 0, "91% better"),
+    (0.0, 1, "0.0% better")])
+def test_an_improvement_reads_without_a_sign(pct: float, digits: int, text: str) -> None:
+    """Lessons said 'H1 delivered p95 +91%' of a p95 that fell 91%."""
+    assert format_improvement(pct, digits) == text

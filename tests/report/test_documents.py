@@ -31,7 +31,7 @@ SPEC: dict[str, Any] = {
                        "allowed_failures": 5e4}],
     "money": {"fleet": None, "savings": [{"id": "H1", "monthly": 1130.0, "currency": "EUR",
                                           "inputs": "the inputs"}]},
-    "lessons": ["H1 delivered p95 +84%"], "next_steps": ["Measure H2"],
+    "lessons": ["H1 (database) made p95 84% better for 4h of effort."], "next_steps": ["Measure H2"],
     "lessons_ledger": [
         {"at": "2026-11-01T10:00:00", "verdict": "PASS", "lessons": ["old lesson"],
          "hypotheses": [{"id": "H2", "title": "Cache", "verdict": "REFUTED",
@@ -51,7 +51,7 @@ def test_a_significant_confirmed_optimization_gets_an_accepted_madr() -> None:
     assert "* #1 database in lookup: 81% of latency (Server-Timing db p95 8 ms)" in text
     assert "cpu" not in text.split("## Considered Options")[0]  # not a lookup bottleneck
     assert 'Chosen option: "Index users.email"' in text
-    assert "p95 9.3 ms -> 1.5 ms (+84.0% better, 98% interval of the change [-90.0%, -80.0%]" \
+    assert "p95 9.3 ms -> 1.5 ms (84.0% better, 98% interval of the change [-90.0%, -80.0%]" \
         in text
     assert "* Money: 1,130.00 EUR per month (the inputs)" in text
     assert "* History run ids: 7, 8" in text
