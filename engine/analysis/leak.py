@@ -83,6 +83,17 @@ class TrendFit:
     needed_span_s: float | None = None
     """INCONCLUSIVE: about how many seconds of samples would decide (None: unknown)."""
     partial_reason: str = ""
+    under_limit: bool = False
+    """``material`` is what is left under the target's memory limit (else it is the smallest
+    growth that counts as a leak: ``headroom``)."""
+
+    @property
+    def room_text(self) -> str:
+        """What ``material`` is, in words: 'headroom 4 MiB' read as free memory when it was
+        the smallest growth that counts as a leak."""
+        amount = _amount(self.metric, self.material, "")
+        return (f"{amount} left under the memory limit" if self.under_limit
+                else f"a leak grows more than {amount}")
 
     @property
     def projected(self) -> tuple[float, float, float] | None:
@@ -106,7 +117,7 @@ class TrendFit:
         text = (f"{head}: slope {_amount(m, self.slope_per_s * 3600)}/h (95% CI "
                 f"{_amount(m, self.ci_low * 3600)}/h to {_amount(m, self.ci_high * 3600)}/h), "
                 f"projected {_amount(m, proj[0])} in {hz} (95% CI {_amount(m, proj[1])} to "
-                f"{_amount(m, proj[2])}; headroom {_amount(m, self.material, '')}) from "
+                f"{_amount(m, proj[2])}; {self.room_text}) from "
                 f"{human_duration(self.span_s)} of samples")
         if self.verdict == "INCONCLUSIVE" and not self.partial_reason:
             text += "; " + self._undecided(proj[1])
@@ -211,7 +222,8 @@ def leak_verdict(metric: str, ts: Sequence[float], ys: Sequence[float], *,
     if span_s < MIN_SPAN_SHARE * horizon_s:
         verdict, need = "INCONCLUSIVE", max(need or 0.0, MIN_SPAN_SHARE * horizon_s)
     return TrendFit(metric, verdict, len(ts), slope, low, high, float(ys[0]), span_s,
-                    slope * span_s, room, horizon_s, need)
+                    slope * span_s, room, horizon_s, need,
+                    under_limit=metric == "rss_bytes" and memory_limit is not None)
 
 
 def _still_growing(ts: Sequence[float], ys: Sequence[float], slope: float) -> bool:

@@ -74,3 +74,12 @@ def test_short_evidence_against_the_flow_guidance() -> None:
     assert short_evidence("soak", 4 * 3600.0) == ""
     assert "per scenario" in short_evidence("capacity", 3.0)
     assert short_evidence("baseline", 20 * 60.0) == "" and short_evidence("stress", 3.0) == ""
+
+
+def test_the_message_says_what_the_room_is() -> None:
+    """'headroom 4 MiB' beside a machine with GiBs free read as free memory: without a memory
+    limit it is the smallest growth that counts as a leak, and says so."""
+    free = leak_verdict("rss_bytes", TS, _line(100.0))
+    assert "; a leak grows more than 5 MiB) from" in free.message and "headroom" not in free.message
+    capped = leak_verdict("rss_bytes", TS, _line(100.0), memory_limit=612 * MiB)
+    assert "; 512 MiB left under the memory limit) from" in capped.message
