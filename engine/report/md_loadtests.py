@@ -149,15 +149,19 @@ def _cpu(v: Any) -> str:
 def _soak(s: Doc) -> str:
     leak, deg = s["leak"], s.get("degradation") or {}
     metric = str(leak.get("metric") or "rss_bytes")
+    warm = float(s.get("warmup_s") or 0.0)
+    after = f" (after the {warm:g} s warm-up)" if warm > 0 else ""
     lines = [f"Duration {fmt_s(s['duration_s'])}. Leak check on {metric}: **{leak['verdict']}** "
              f"(slope {_slope(leak.get('slope_bytes_per_s'), metric)}). "
              f"p95 change {fmt_change(deg.get('p95_change'))}, "
-             f"throughput change {fmt_change(deg.get('throughput_change'))}."]
+             f"throughput change {fmt_change(deg.get('throughput_change'))}{after}."]
     lines += [str(t) for t in (s.get("partial_reason"), leak.get("message")) if t]
     windows = s.get("windows") or []
     if windows:
+        # a window inside the warm-up is shown, marked: the changes above leave it out
         lines.append(table(["t", "p95", "Rate", "RSS"],
-                           [[f"{w['t_s']:g} s", fmt_s(w["p95"]), fmt_rate(w["rate"]),
+                           [[f"{w['t_s']:g} s" + (" (warm-up)" if w["t_s"] < warm else ""),
+                             fmt_s(w["p95"]), fmt_rate(w["rate"]),
                              fmt_bytes(w.get("rss_bytes"))] for w in windows]))
     return "\n\n".join(lines)
 

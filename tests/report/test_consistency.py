@@ -470,3 +470,17 @@ def test_the_basis_says_when_no_run_held_its_limits() -> None:
     spec["bottleneck_runs"] = {"runs": ["stress"], "left_out": [], "none_held": True}
     md = markdown.render(doc)
     assert "over runs `stress`. None of them held its limits" in md
+
+
+def test_the_soak_table_marks_the_warm_up_its_changes_leave_out() -> None:
+    """The quick start's soak said 'p95 change +0.4%' over a table going 21.8 -> 22.2 ms:
+    the first window was the warm-up, left out of the change and not marked."""
+    doc = full_document()
+    soak = doc["specs"][0]["soak"]
+    soak["warmup_s"] = soak["windows"][1]["t_s"]  # the first window only
+    md = markdown.render(doc)
+    section = md.split("### Soak", 1)[1].split("### Spike", 1)[0]
+    assert f"(after the {soak['warmup_s']:g} s warm-up)." in section
+    first, second = soak["windows"][:2]
+    assert f"| {first['t_s']:g} s (warm-up) |" in section
+    assert f"| {second['t_s']:g} s |" in section
