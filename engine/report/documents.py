@@ -139,23 +139,33 @@ def runbook(spec: Doc, check: Doc) -> str:
     lines = [f"# Runbook: {check['slo']} ({check['metric']} {check['target']})", "",
              f"Spec {spec.get('name')}; last measured {check.get('value_text')} "
              f"({check.get('status')}).", "", "## Severity and trigger", ""]
-    lines += [f"* **{sev}** when the error budget burns at {when}" for sev, when in BURN_ALERTS]
-    if budget is not None:
-        lines.append(f"* Budget: {budget.get('budget', 0) * 100:.3g}% of events"
-                     + (f"; {budget['window_requests']:,.0f} requests per window at the "
-                        f"measured rate -> {budget['allowed_failures']:,.0f} failures allowed"
-                        if budget.get("allowed_failures") is not None else ""))
+    lines += _trigger(check, budget)
     lines += ["", "## Triage", ""]
     lines += [f"{i}. {b['name']} ({b.get('share_text', '')})"
               for i, b in enumerate(top, 1)] or ["1. No bottleneck ranked yet: profile the "
                                                  "service under load (perfopt-engine apply)."]
-    lines += ["", "## Remediation", "", *_remedies(top), "", "## Escalation", "",
-              "* Budget exhausted (1x burn over the window): STOP feature work and prioritise "
-              "reliability.", "* A page that does not clear within an hour: the service owner.",
+    exhausted = ["* Budget exhausted (1x burn over the window): STOP feature work and "
+                 "prioritise reliability."] if budget is not None else []
+    lines += ["", "## Remediation", "", *_remedies(top), "", "## Escalation", "", *exhausted,
+              "* A page that does not clear within an hour: the service owner.",
               "", "## Verification", "",
-              f"* `perfopt-engine apply {spec.get('source') or 'SPEC'}` passes the slo gate, and "
-              "the burn rate falls under 1x."]
+              f"* `perfopt-engine apply {spec.get('source') or 'SPEC'}` passes the slo gate"
+              + (", and the burn rate falls under 1x." if budget is not None else ".")]
     return "\n".join(lines) + "\n"
+
+
+def _trigger(check: Doc, budget: Doc | None) -> list[str]:
+    """Burn-rate alerts for an SLO with an error budget; else the objective itself (a
+    throughput objective has no budget, and its card paged on burn rates it never had)."""
+    if budget is None:
+        return [f"* **page** when {check['metric']} breaks {check['target']} (this SLO has no "
+                "error budget: no burn-rate alert)"]
+    lines = [f"* **{sev}** when the error budget burns at {when}" for sev, when in BURN_ALERTS]
+    lines.append(f"* Budget: {budget.get('budget', 0) * 100:.3g}% of events"
+                 + (f"; {budget['window_requests']:,.0f} requests per window at the "
+                    f"measured rate -> {budget['allowed_failures']:,.0f} failures allowed"
+                    if budget.get("allowed_failures") is not None else ""))
+    return lines
 
 
 def _remedies(top: Sequence[Doc]) -> list[str]:

@@ -77,6 +77,20 @@ def test_a_runbook_card_per_slo() -> None:
     assert "STOP feature work" in text and "perfopt-engine apply specs/user-lookup.yaml" in text
 
 
+def test_an_slo_without_an_error_budget_pages_on_its_objective_not_on_burn_rates() -> None:
+    """The quick start's throughput cards paged 'when the error budget burns at 14.4x' for an
+    SLO no budget table listed."""
+    check = {"slo": "throughput", "metric": "throughput", "target": ">= 70/s",
+             "journey": None, "value_text": "80/s", "status": "PASS"}
+    text = runbook(SPEC, check)
+    assert "burns at" not in text and "Budget" not in text
+    assert ("* **page** when throughput breaks >= 70/s (this SLO has no error budget: no "
+            "burn-rate alert)") in text
+    assert "STOP feature work" not in text
+    assert text.rstrip().endswith("`perfopt-engine apply specs/user-lookup.yaml` passes the "
+                                  "slo gate.")
+
+
 def test_the_lessons_file_accumulates_the_ledger_newest_first() -> None:
     text = lessons_file(SPEC, SPEC["lessons_ledger"])
     assert "## What worked\n\n* H1 Index: p95 -84%" in text
