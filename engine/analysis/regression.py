@@ -339,14 +339,18 @@ def _result(effect: Effect, space: str, tolerance: float, significant: bool, sta
 
 
 def mde_text(effect: Effect) -> str:
-    """'; smallest change this noise detects: +12.3%' (points for error rates), or ''."""
+    """'; smallest change this noise detects: -11.0% or +12.3%' (a log-scale metric's
+    interval is symmetric in log: a fall of 1 - 1/(1 + mde) is as detectable as a rise of
+    mde; '+429%' beside a CONFIRMED -91% read as a contradiction), '2.0 points' for error
+    rates, or ''."""
     if effect.mde is None:
         return ""
     if effect.mde < 1e-9:  # a zero-width interval: "detects 0.0%" would claim too much
         return "; no noise measured (an open model's schedule fixes the request count)" \
             if effect.metric == "throughput" else ""
+    fall = effect.mde / (1.0 + effect.mde)
     amount = f"{effect.mde * 100:.1f} points" if effect.metric in _ABSOLUTE \
-        else f"{effect.mde * 100:.1f}%"
+        else f"-{fall * 100:.1f}% or +{effect.mde * 100:.1f}%"
     flagged = f"; disturbed run (counted in full): {', '.join(effect.flagged_runs)}" \
         if effect.flagged_runs else ""
     return f"; smallest change this noise detects: {amount}{flagged}"

@@ -7,10 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from engine.analysis.compare import compare
 from engine.analysis.regression import (
     DEFAULT_TOLERANCES,
     Guard,
     check_regressions,
+    mde_text,
     merge_tolerances,
 )
 from engine.result import RunResult, Status
@@ -393,3 +395,16 @@ def test_a_tail_with_no_gap_on_both_sides_or_a_decided_one_holds_the_gate() -> N
     assert high < 2.0 * low and _gap_on_both_sides(check) is None
     assert check.judged and check.status is Status.INCONCLUSIVE
     assert wide.status is Status.INCONCLUSIVE
+
+
+def test_the_smallest_detectable_change_is_said_both_ways_for_a_log_scale_metric() -> None:
+    """H1's detail read 'smallest change this noise detects: 428.8%' beside a CONFIRMED -91%:
+    the interval is symmetric in log, so the fall as detectable is 1 - 1/(1 + mde)."""
+    rng = np.random.default_rng(14)
+    effect = compare(drifted_runs(rng, 2, 300, drift=0.3), drifted_runs(rng, 2, 300, drift=0.3),
+                     "p95", None)
+    assert effect.mde is not None and effect.mde > 0.5
+    fall = effect.mde / (1 + effect.mde)
+    assert mde_text(effect) == (f"; smallest change this noise detects: -{fall * 100:.1f}% or "
+                                f"+{effect.mde * 100:.1f}%")
+    assert fall < 1.0  # a fall can never exceed -100%
