@@ -187,8 +187,9 @@ def recovery_text(s: Doc) -> str:
 def _spike(s: Doc) -> str:
     recovery = recovery_text(s)
     return (f"Spike: {spike_shape(s)}. Error rate during the spike "
-            f"{fmt_pct(s['error_rate_during'], 3)}, p99 during {fmt_s(s.get('p99_during'))} "
-            f"(p95 before {fmt_s(s.get('p95_before'))}); {recovery}."
+            f"{fmt_pct(s['error_rate_during'], 3)}, p95 during {fmt_s(s.get('p95_during'))} "
+            f"against {fmt_s(s.get('p95_before'))} before (p99 during "
+            f"{fmt_s(s.get('p99_during'))}); {recovery}."
             + (f" INCONCLUSIVE: {s['partial_reason']}." if s.get("partial_reason") else ""))
 
 

@@ -484,3 +484,13 @@ def test_the_soak_table_marks_the_warm_up_its_changes_leave_out() -> None:
     first, second = soak["windows"][:2]
     assert f"| {first['t_s']:g} s (warm-up) |" in section
     assert f"| {second['t_s']:g} s |" in section
+
+
+def test_the_spike_compares_like_with_like() -> None:
+    """The spike read 'p99 during 23.2 ms (p95 before 21.7 ms)': a p99 against a p95. It
+    says the p95 during against the p95 before, both the JSON's."""
+    doc = full_document()
+    s = doc["specs"][0]["spike"]
+    md = markdown.render(doc)
+    assert (f"p95 during {fmt_s(s['p95_during'])} against {fmt_s(s['p95_before'])} before "
+            f"(p99 during {fmt_s(s['p99_during'])})") in md

@@ -211,6 +211,7 @@ def _spike(run: dict[str, Any]) -> dict[str, Any]:
     return {"base_rate": 100.0, "peak_rate": 500.0,
             "error_rate_during": sum(iv["errors"] for iv in during) / max(sent, 1),
             "p99_during": max(iv["p99"] for iv in during),
+            "p95_during": max(iv["p95"] for iv in during),
             "p95_before": max(iv["p95"] for iv in run["intervals"][:10]),
             "recovery_time_s": 2.0, "recovered": True, "before_s": 10.0, "spike_s": 5.0,
             "after_s": 15.0, "shape": "100/s for 10 s, 500/s for 5 s, 100/s for 15 s"}
