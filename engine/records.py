@@ -134,6 +134,8 @@ class Analysed:
     bottlenecks: tuple[Bottleneck, ...] = ()
     bottleneck_basis: Basis | None = None
     """The runs the bottleneck shares are over, and the own runs left out (past a limit)."""
+    before_bottlenecks: Mapping[str, tuple[Bottleneck, ...]] = field(default_factory=dict)
+    """Hypothesis id -> the top bottlenecks of its baseline (before) runs: its ADR's context."""
     priorities: tuple[Priority, ...] = ()
     regression: RegressionResult | None = None
     baseline_selection: BaselineSelection | None = None

@@ -85,7 +85,9 @@ def _findings(o: SpecResult, secrets: list[str]) -> dict[str, Any]:
         slo_checks=[c.to_doc() for c in a.slo_checks], error_budgets=[b.to_doc() for b in a.budgets],
         gates=[g.to_doc() for g in j.gates], checklist=[c.to_doc() for c in j.checklist],
         regression=_regression(o), hypotheses=with_budget_risk(
-            [h.to_doc() for h in d.hypotheses], a.production),
+            [{**h.to_doc(), "before_bottlenecks": [b.to_doc() for b in
+                                                   a.before_bottlenecks.get(h.id, ())]}
+             for h in d.hypotheses], a.production),
         priorities=[p.to_doc() for p in a.priorities],
         bottlenecks=[b.to_doc() for b in a.bottlenecks],
         bottleneck_runs=_doc(a.bottleneck_basis), stress=_doc(d.stress),

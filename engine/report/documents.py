@@ -79,13 +79,19 @@ def adr(spec: Doc, h: Doc, day: str) -> str:
 
 
 def _context(spec: Doc, h: Doc) -> list[str]:
+    """The bottlenecks the change answers: those of the hypothesis' own before runs (the
+    spec's own runs are measured with every change in: an ADR cited 'db time in stats' of a
+    service whose stats cache was already on); older documents fall back to the spec's."""
     journey = h.get("journey")
-    ranked = [b for b in spec.get("bottlenecks") or []
-              if not journey or journey in (b.get("journeys") or [])][:3]
+    own = "before_bottlenecks" in h
+    pool = h.get("before_bottlenecks") or [] if own else spec.get("bottlenecks") or []
+    ranked = [b for b in pool if not journey or journey in (b.get("journeys") or [])][:3]
     if not ranked:
         return [f"{h.get('change_text') or h['title']}. No bottleneck was ranked with evidence "
                 "for it in this run."]
-    lines = [f"{h.get('change_text') or h['title']}. The bottleneck analysis ranked:", ""]
+    whose = ("The bottleneck analysis of its before runs (without the change) ranked:" if own
+             else "The bottleneck analysis ranked:")
+    lines = [f"{h.get('change_text') or h['title']}. {whose}", ""]
     for b in ranked:
         evidence = "; ".join(str(e) for e in (b.get("evidence") or [])[:2])
         lines.append(f"* #{b['rank']} {b['name']}: {b.get('share_text', '')}"

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from engine.analysis.bottlenecks import Bottleneck
+from engine.analysis.hypothesis import HypothesisVerdict, Verdict
 from engine.analysis.soak import analyse_soak
 from engine.analysis.stress import analyse_stress
 from engine.gates.abort import abort_check
@@ -341,3 +342,24 @@ def test_the_lessons_name_the_first_bottleneck_to_change_with_the_queueing_behin
 def test_an_improvement_reads_without_a_sign(pct: float, digits: int, text: str) -> None:
     """Lessons said 'H1 delivered p95 +91%' of a p95 that fell 91%."""
     assert format_improvement(pct, digits) == text
+
+
+def test_a_hypothesis_context_is_the_bottlenecks_of_its_own_before_runs() -> None:
+    """The ADR of the /stats cache cited 'db time in stats' from the spec's own runs, which
+    ran with the cache on: its context is the analysis of its before (baseline) runs."""
+    slow = make_step([J("stats", spread(0.060, 200), server_timing={"db": spread(0.055, 200)})])
+    fast = make_step([J("stats", spread(0.001, 200), server_timing={"db": spread(0.0002, 200)})])
+    own = make_step([J("lookup", spread(0.004, 200), server_timing={"app": spread(0.003, 200)})])
+    verdict = HypothesisVerdict("H2", "cache", "caching", "", "<= -60%", "p50", "stats", 8.0,
+                                "medium", Verdict.CONFIRMED, 1.0, 0.06, 0.001, -0.98, -0.99,
+                                98.0, 60.0, 1, None, None, "m")
+    entries = (RunEntry("baseline", RunRole("baseline", "baseline"), own),
+               RunEntry("H2-baseline-1", RunRole("hypothesis", "baseline", side="baseline",
+                                                 round_index=0, hypothesis="H2"), slow),
+               RunEntry("H2-candidate-1", RunRole("hypothesis", "baseline", side="candidate",
+                                                  round_index=0, hypothesis="H2"), fast))
+    driven = replace(_driven(runs=(own,)), runs=entries, hypotheses=(verdict,))
+    analysed = analyse(driven, None)
+    before = analysed.before_bottlenecks["H2"]
+    assert before[0].name == "db time in stats" and before[0].share > 0.8
+    assert all("stats" not in b.journeys for b in analysed.bottlenecks)  # the own runs' list

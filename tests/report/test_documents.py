@@ -57,6 +57,22 @@ def test_a_significant_confirmed_optimization_gets_an_accepted_madr() -> None:
     assert "* History run ids: 7, 8" in text
 
 
+def test_an_adrs_context_is_its_own_before_runs_bottlenecks() -> None:
+    """The spec's own bottlenecks are measured with every change in; an ADR stands on what its
+    before runs showed, and says so. An older document (no before_bottlenecks) keeps the
+    spec's, worded as before."""
+    h = {**_h("CONFIRMED", 84.0), "before_bottlenecks": [
+        {"rank": 1, "name": "db time in lookup", "share_text": "88% of total latency",
+         "journeys": ["lookup"], "evidence": ["a full scan"], "suggestion": "database"}]}
+    text = adr(SPEC, h, "2026-12-01")
+    context = text.split("## Considered Options")[0]
+    assert "The bottleneck analysis of its before runs (without the change) ranked:" in context
+    assert "* #1 db time in lookup: 88% of total latency (a full scan)" in context
+    assert "database in lookup" not in context  # the spec's own (after) list is not used
+    old = adr(SPEC, _h("CONFIRMED", 84.0), "2026-12-01")
+    assert "The bottleneck analysis ranked:" in old and "database in lookup" in old
+
+
 def test_small_or_undecided_gains_get_no_adr_and_refuted_ones_a_rejected_adr() -> None:
     assert adr(SPEC, _h("CONFIRMED", ADR_MIN_IMPROVEMENT_PCT - 1), "d") == ""
     assert adr(SPEC, _h("INCONCLUSIVE", 84.0), "d") == ""
