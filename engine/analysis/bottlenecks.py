@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from engine.analysis.bottleneck_model import Bottleneck, Candidate
 from engine.analysis.profile import ProfileAnalysis, hot_evidence
 from engine.analysis.resources import ResourceSummary, summarize_run
 from engine.analysis.servertiming import (
@@ -77,45 +78,6 @@ def component_kind(name: str) -> str:
     if low in CACHE_NAMES:
         return "cache"
     return "app" if low in APP_NAMES else "dependency"
-
-
-@dataclass(frozen=True)
-class Bottleneck:
-    """One ranked bottleneck; ``share`` is the fraction of total latency it explains
-    (of requests, for kind ``errors``)."""
-
-    rank: int
-    name: str
-    kind: str
-    """cpu, memory, io, network, database, dependency, queueing or errors."""
-    share: float
-    journeys: tuple[str, ...]
-    evidence: tuple[str, ...]
-    suggestion: str | None
-    """The hypothesis type to try: database, caching, algorithm, async, api, pooling."""
-    component: str | None = None
-    time_s: float = 0.0
-    """Latency seconds this bottleneck explains, summed over requests."""
-
-    @property
-    def share_of(self) -> str:
-        """The base ``share`` is a fraction of: 'latency' (all journeys' summed response time)
-        or 'requests' (kind errors: the share of all requests that failed)."""
-        return "requests" if self.kind == "errors" else "latency"
-
-    @property
-    def share_text(self) -> str:
-        """'12.3% of total latency' or '20.0% of requests failed'."""
-        if self.share_of == "requests":
-            return f"{self.share:.1%} of requests failed"
-        return f"{self.share:.1%} of total latency"
-
-    def to_doc(self) -> dict[str, object]:
-        """The report's ``Bottleneck`` object (plus component, time_s, share_of, share_text)."""
-        return {"rank": self.rank, "name": self.name, "kind": self.kind, "share": self.share,
-                "journeys": list(self.journeys), "evidence": list(self.evidence),
-                "suggestion": self.suggestion, "component": self.component,
-                "time_s": self.time_s, "share_of": self.share_of, "share_text": self.share_text}
 
 
 # --- limiting resource (a single run, e.g. a stress step at the limit) -------------
@@ -229,27 +191,13 @@ def _classify(component: str, ctx: _Ctx) -> tuple[str, str | None, list[str]]:
     return "dependency", "async", []
 
 
-@dataclass(frozen=True)
-class _Cand:
-    name: str
-    kind: str
-    time_s: float
-    journeys: tuple[str, ...]
-    evidence: tuple[str, ...]
-    suggestion: str | None
-    component: str | None = None
-    share: float | None = None  # set directly for errors (a share of requests)
-    behind: str = ""
-    """For queueing: the on-CPU candidate the requests queue behind (its root cause)."""
-
-
-def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[_Cand]:
+def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[Candidate]:
     jt = b.total_s
     head = (f"{b.journey} is {jt / ctx.total_s:.0%} of total latency ({b.responses} responses "
             f"x {b.response_mean_s * 1000:.1f} ms mean)") if ctx.total_s > 0 else ""
     if not b.components:
         kind = "cpu" if ctx.cpu_hot else "dependency"
-        return [_Cand(f"{b.journey} (no Server-Timing breakdown)", kind, jt, (b.journey,),
+        return [Candidate(f"{b.journey} (no Server-Timing breakdown)", kind, jt, (b.journey,),
                       (head, "the server sends no Server-Timing: cause not broken down"),
                       None)]
     out = []
@@ -258,13 +206,13 @@ def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[_Cand]:
             continue
         kind, suggestion, why = _classify(c.component, ctx)
         ev = (f"{c.describe()} (Server-Timing)", head, *why)
-        out.append(_Cand(f"{c.component} time in {b.journey}", kind,
+        out.append(Candidate(f"{c.component} time in {b.journey}", kind,
                          c.contribution_s * b.responses, (b.journey,), ev, suggestion,
                          c.component))
     return out
 
 
-def _queueing(bds: Sequence[JourneyBreakdown], cands: list[_Cand], total: float) -> list[_Cand]:
+def _queueing(bds: Sequence[JourneyBreakdown], cands: list[Candidate], total: float) -> list[Candidate]:
     """Unreported time is its own candidate with its own share (a component's share stays its
     reported time, so one journey's shares sum to at most 100%); the on-CPU candidates it
     likely queued behind say so in their evidence."""
@@ -273,13 +221,15 @@ def _queueing(bds: Sequence[JourneyBreakdown], cands: list[_Cand], total: float)
     wait = sum(waits.values())
     if wait <= 0 or total <= 0:
         return cands
-    # the largest on-CPU candidate: a single-threaded server queues behind all its work, and
-    # the first one in journey order named a 6% cause beside a 14% one
-    causes = sorted((c for c in cands if c.kind in ("cpu", "database")), key=lambda c: -c.time_s)
+    # the largest on-CPU candidate that is ranked at all (MIN_SHARE): a single-threaded server
+    # queues behind all its work; the first in journey order named a 6% cause beside a 14%
+    # one, and a cause under MIN_SHARE was named but never listed
+    causes = sorted((c for c in cands if c.kind in ("cpu", "database")
+                     and c.time_s >= MIN_SHARE * total), key=lambda c: -c.time_s)
     hit = tuple(j for j, w in waits.items() if w >= 0.2 * wait)
     behind = f"; likely queueing behind {causes[0].name}" if causes else ""
     cause = causes[0] if causes else None
-    queue = _Cand("queueing outside the handlers", "queueing", wait, hit,
+    queue = Candidate("queueing outside the handlers", "queueing", wait, hit,
                   (f"{wait / total:.0%} of total latency is outside the server's handlers "
                    f"(queueing, network: time the server did not report){behind}",),
                   cause.suggestion if cause else "async", behind=cause.name if cause else "")
@@ -290,17 +240,17 @@ def _queueing(bds: Sequence[JourneyBreakdown], cands: list[_Cand], total: float)
     return [*cands, queue]
 
 
-def _error_cands(journeys: Sequence[tuple[str, int, int]], total_requests: int) -> list[_Cand]:
+def _error_cands(journeys: Sequence[tuple[str, int, int]], total_requests: int) -> list[Candidate]:
     out = []
     for name, requests, errors in journeys:
         if requests and errors / requests >= ERROR_RATE_MIN:
-            out.append(_Cand(f"errors in {name}", "errors", 0.0, (name,),
+            out.append(Candidate(f"errors in {name}", "errors", 0.0, (name,),
                              (f"{errors / requests:.1%} of {name}'s {requests} requests "
                               "failed",), None, share=errors / max(total_requests, 1)))
     return out
 
 
-def _stress_note(cands: list[_Cand], stress: StressAnalysis | None) -> list[_Cand]:
+def _stress_note(cands: list[Candidate], stress: StressAnalysis | None) -> list[Candidate]:
     if stress is None or not stress.broke or stress.limiting_resource is None:
         return cands
     note = f"stress: {stress.message}"
@@ -308,14 +258,14 @@ def _stress_note(cands: list[_Cand], stress: StressAnalysis | None) -> list[_Can
         note += f"; {stress.knee_text}"
     matching = [c for c in cands if c.kind == stress.limiting_resource]
     if not matching:
-        return [*cands, _Cand(f"{stress.limiting_resource} at the breaking point",
+        return [*cands, Candidate(f"{stress.limiting_resource} at the breaking point",
                               stress.limiting_resource, 0.0, (), (note, *stress.evidence),
                               SUGGESTION.get(stress.limiting_resource))]
     best = max(matching, key=lambda c: c.time_s)
     return [replace(c, evidence=(*c.evidence, note)) if c is best else c for c in cands]
 
 
-def _memory_cands(runs: Sequence[RunResult], soak: SoakAnalysis | None) -> list[_Cand]:
+def _memory_cands(runs: Sequence[RunResult], soak: SoakAnalysis | None) -> list[Candidate]:
     """A target whose RSS leaks, by the soak analysis' own verdict: the soak run's when one
     ran, else that of the longest sampled run (one leak rule, one warm-up rule)."""
     if soak is None:
@@ -327,25 +277,25 @@ def _memory_cands(runs: Sequence[RunResult], soak: SoakAnalysis | None) -> list[
     if fit is None or fit.verdict != "LEAK" or fit.slope_per_s is None:
         return []
     mb = 2**20
-    return [_Cand("memory growth in the target", "memory", 0.0, (),
+    return [Candidate("memory growth in the target", "memory", 0.0, (),
                   (f"RSS grows {fit.slope_per_s / mb:.2f} MiB/s (95% CI "
                    f"{(fit.ci_low or 0.0) / mb:.2f}-{(fit.ci_high or 0.0) / mb:.2f}) over "
                    f"{soak.duration_s:.0f} s of load",), None)]
 
 
-def _traced(cands: list[_Cand], bds: Sequence[JourneyBreakdown],
-            traces: TraceAnalysis | None) -> list[_Cand]:
+def _traced(cands: list[Candidate], bds: Sequence[JourneyBreakdown],
+            traces: TraceAnalysis | None) -> list[Candidate]:
     """A journey with spans (engine.analysis.traces) is split by them, not Server-Timing."""
     for b in bds:
         found = trace_findings(traces, b.journey)
         if found:
             cands = [c for c in cands if c.journeys != (b.journey,)] + [
-                _Cand(name, kind, share * b.total_s, (b.journey,), ev, fix, name)
+                Candidate(name, kind, share * b.total_s, (b.journey,), ev, fix, name)
                 for name, kind, share, ev, fix in found]
     return cands
 
 
-def _profiled(cands: list[_Cand], profile: ProfileAnalysis | None) -> list[_Cand]:
+def _profiled(cands: list[Candidate], profile: ProfileAnalysis | None) -> list[Candidate]:
     """The largest cpu candidate names the profile's hot function (engine.analysis.profile)."""
     line, cpu = hot_evidence(profile), [c for c in cands if c.kind == "cpu"]
     if not line or not cpu:
@@ -378,14 +328,14 @@ def find_bottlenecks(runs: Sequence[RunResult], stress: StressAnalysis | None = 
     kept = [c for c in ranked if _share(c, ctx.total_s) >= MIN_SHARE
             or (c.time_s == 0.0 and c.share is None)]
     return [Bottleneck(i + 1, c.name, c.kind, _share(c, ctx.total_s), c.journeys,
-                       tuple(e for e in c.evidence if e), c.suggestion, c.component, c.time_s)
-            for i, c in enumerate(kept[:top])]
+                       tuple(e for e in c.evidence if e), c.suggestion, c.component, c.time_s,
+                       c.behind) for i, c in enumerate(kept[:top])]
 
 
-def _causes_first(ranked: list[_Cand]) -> list[_Cand]:
+def _causes_first(ranked: list[Candidate]) -> list[Candidate]:
     """Queueing behind a named candidate is its symptom: it is listed right after its cause
     (with its own share), so the first bottleneck is the thing to fix."""
-    out: list[_Cand] = []
+    out: list[Candidate] = []
     for c in ranked:
         if c.behind and c not in out:
             continue
@@ -395,7 +345,7 @@ def _causes_first(ranked: list[_Cand]) -> list[_Cand]:
     return out + [c for c in ranked if c not in out]
 
 
-def _share(c: _Cand, total: float) -> float:
+def _share(c: Candidate, total: float) -> float:
     if c.share is not None:
         return c.share
     return c.time_s / total if total > 0 else 0.0

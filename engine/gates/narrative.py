@@ -39,7 +39,7 @@ def _first_bottleneck(a: Analysed) -> str:
     top = a.bottlenecks[0]
     text = (f"The first bottleneck to change was {top.name}, {top.share * 100:.0f}% of total "
             "latency")
-    queue = next((b for b in a.bottlenecks[1:2] if b.kind == "queueing"), None)
+    queue = next((b for b in a.bottlenecks[1:2] if b.behind == top.name), None)
     if queue is not None:
         text += f"; the queueing behind it was another {queue.share * 100:.0f}%"
     return text + "."

@@ -78,14 +78,26 @@ def adr(spec: Doc, h: Doc, day: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def of_journey(ranked: Sequence[Doc], journey: str | None, limit: int = 3) -> list[Doc]:
+    """The bottlenecks of one journey (all when none), with the queueing behind any of them
+    and the cause any queueing among them is behind: a cause and its symptom are read
+    together (the journey filter put the 73% queueing in one runbook and its cause, db time in
+    stats, in another, and left it out of the cache's ADR)."""
+    if not journey:
+        return list(ranked[:limit])
+    picked = {b["name"] for b in ranked if journey in (b.get("journeys") or [])}
+    picked |= {b["name"] for b in ranked if b.get("behind") in picked}
+    picked |= {b["behind"] for b in ranked if b["name"] in picked and b.get("behind")}
+    return [b for b in ranked if b["name"] in picked][:limit]
+
+
 def _context(spec: Doc, h: Doc) -> list[str]:
     """The bottlenecks the change answers: those of the hypothesis' own before runs (the
     spec's own runs are measured with every change in: an ADR cited 'db time in stats' of a
     service whose stats cache was already on); older documents fall back to the spec's."""
-    journey = h.get("journey")
     own = "before_bottlenecks" in h
     pool = h.get("before_bottlenecks") or [] if own else spec.get("bottlenecks") or []
-    ranked = [b for b in pool if not journey or journey in (b.get("journeys") or [])][:3]
+    ranked = of_journey(pool, h.get("journey"))
     if not ranked:
         return [f"{h.get('change_text') or h['title']}. No bottleneck was ranked with evidence "
                 "for it in this run."]
@@ -140,8 +152,7 @@ def runbook(spec: Doc, check: Doc) -> str:
     budget = next((b for b in spec.get("error_budgets") or [] if b.get("slo") == check["slo"]),
                   None)
     ranked = spec.get("bottlenecks") or []
-    journey = check.get("journey")
-    top = ([b for b in ranked if journey in (b.get("journeys") or [])] or ranked)[:3]
+    top = of_journey(ranked, check.get("journey")) or ranked[:3]
     lines = [f"# Runbook: {check['slo']} ({check['metric']} {check['target']})", "",
              f"Spec {spec.get('name')}; last measured {check.get('value_text')} "
              f"({check.get('status')}).", "", "## Severity and trigger", ""]

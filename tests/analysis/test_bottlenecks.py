@@ -299,3 +299,19 @@ def test_queueing_names_the_largest_on_cpu_cause_not_the_first_journey() -> None
     found = find_bottlenecks([run])
     assert [b.name for b in found[:2]] == ["db time in stats", "queueing outside the handlers"]
     assert found[1].evidence[0].endswith("likely queueing behind db time in stats")
+
+
+def test_queueing_never_names_a_cause_too_small_to_be_listed() -> None:
+    """platform-proactive: 'likely queueing behind app time in profile', an item under the 2%
+    the list shows, after #1 ext time (off the CPU). A cause must be ranked to be named."""
+    dash, prof = spread(0.020, 300), spread(0.001, 300, seed=2)
+    run = make_run([J("dashboard", dash, server_timing={"ext": dash * 0.93}),
+                    J("profile", prof, server_timing={"app": prof * 0.05})],
+                   duration_s=10.0, resources=_res(95.0))
+    found = find_bottlenecks([run])
+    queue = next(b for b in found if b.kind == "queueing")
+    assert queue.behind == "" and "behind" not in queue.evidence[0]
+    assert "app time in profile" not in [b.name for b in found]
+    linked = find_bottlenecks([_mixed()])
+    assert linked[1].kind == "queueing" and linked[1].behind == linked[0].name
+    assert linked[1].to_doc()["behind"] == linked[0].name

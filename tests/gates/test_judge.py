@@ -327,13 +327,15 @@ def test_the_lessons_name_the_first_bottleneck_to_change_with_the_queueing_behin
     beside a 68% queueing item: the first-ranked is the cause to change, not the largest."""
     ranked = (Bottleneck(1, "db time in stats", "database", 0.143, ("stats",), (), "database"),
               Bottleneck(2, "queueing outside the handlers", "queueing", 0.68, ("lookup",), (),
-                         "database"))
+                         "database", behind="db time in stats"))
     said = lessons(_driven(), Analysed(bottlenecks=ranked))
     assert said == ("The first bottleneck to change was db time in stats, 14% of total "
                     "latency; the queueing behind it was another 68%.",)
-    alone = lessons(_driven(), Analysed(bottlenecks=ranked[:1]))
-    assert alone == ("The first bottleneck to change was db time in stats, 14% of total "
-                     "latency.",)
+    only = ("The first bottleneck to change was db time in stats, 14% of total latency.",)
+    assert lessons(_driven(), Analysed(bottlenecks=ranked[:1])) == only
+    # platform-proactive: ext time (off the CPU) first, then queueing behind something else
+    elsewhere = (ranked[0], replace(ranked[1], behind="app time in profile"))
+    assert lessons(_driven(), Analysed(bottlenecks=elsewhere)) == only
 
 
 @pytest.mark.parametrize(("pct", "digits", "text"), [

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.report.documents import ADR_MIN_IMPROVEMENT_PCT, adr, documents, lessons_file, runbook
+from engine.report.documents import (
+    ADR_MIN_IMPROVEMENT_PCT,
+    adr,
+    documents,
+    lessons_file,
+    of_journey,
+    runbook,
+)
 
 
 def _h(verdict: str, gain: float | None, hid: str = "H1") -> dict[str, Any]:
@@ -122,3 +129,25 @@ def test_documents_names_every_file() -> None:
     assert sorted(documents(doc)) == ["adr/user-lookup-H1.md", "adr/user-lookup-H2.md",
                                       "lessons/user-lookup.md",
                                       "runbooks/user-lookup-lookup-p95.md"]
+
+
+def test_a_cause_and_the_queueing_behind_it_are_read_together() -> None:
+    """user-lookup's lookup-p95 runbook listed the queueing behind db time in stats but not
+    the cause; its stats-p95 runbook the cause but not the 73% queueing; H2's ADR left the
+    queueing out. A journey's bottlenecks bring their linked cause or symptom along."""
+    ranked = [{"rank": 1, "name": "db time in stats", "journeys": ["stats"], "behind": "",
+               "share_text": "26.5%", "suggestion": "database"},
+              {"rank": 2, "name": "queueing outside the handlers", "share_text": "73.1%",
+               "journeys": ["lookup", "profile"], "behind": "db time in stats",
+               "suggestion": "database"},
+              {"rank": 3, "name": "app time in profile", "journeys": ["profile"], "behind": "",
+               "share_text": "1%", "suggestion": "algorithm"}]
+    names = [b["name"] for b in of_journey(ranked, "stats")]
+    assert names == ["db time in stats", "queueing outside the handlers"]
+    names = [b["name"] for b in of_journey(ranked, "lookup")]
+    assert names == ["db time in stats", "queueing outside the handlers"]
+    assert [b["name"] for b in of_journey(ranked, None)] == [b["name"] for b in ranked]
+    check = {"slo": "lookup-p95", "metric": "lookup p95", "target": "< 50ms",
+             "journey": "lookup", "value_text": "1 ms", "status": "PASS"}
+    text = runbook({**SPEC, "bottlenecks": ranked}, check)
+    assert "1. db time in stats (26.5%)\n2. queueing outside the handlers (73.1%)" in text
