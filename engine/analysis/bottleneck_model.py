@@ -53,6 +53,9 @@ class Bottleneck:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A bottleneck before ranking: the latency time it explains (``time_s``), or a share set
+    directly (errors); ``find_bottlenecks`` ranks these into ``Bottleneck``s."""
+
     name: str
     kind: str
     time_s: float
