@@ -215,6 +215,8 @@ def _hypothesis(h: Doc) -> str:
                      "to decide.")
     if h.get("message"):
         lines.append(f"- {h['message']}")
+    if h.get("detail"):  # runs, requests, looks and the smallest change this noise detects
+        lines.append(f"- **Measurement**: {h['detail']}")
     return "\n".join(lines)
 
 

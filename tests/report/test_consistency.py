@@ -494,3 +494,15 @@ def test_the_spike_compares_like_with_like() -> None:
     md = markdown.render(doc)
     assert (f"p95 during {fmt_s(s['p95_during'])} against {fmt_s(s['p95_before'])} before "
             f"(p99 during {fmt_s(s['p99_during'])})") in md
+
+
+def test_each_hypothesis_states_its_measurement_and_smallest_detectable_change() -> None:
+    """Issue #14: every comparison states its minimum detectable effect. A hypothesis' detail
+    (runs, requests, looks, the smallest change this noise detects) was in the JSON only."""
+    doc = full_document()
+    md, page = markdown.render(doc), _text(html.render(doc))
+    shown = [h for h in doc["specs"][0]["hypotheses"] if h.get("detail")]
+    assert shown
+    for h in shown:
+        assert f"- **Measurement**: {h['detail']}" in md
+        assert f"Measurement: {h['detail']}" in page

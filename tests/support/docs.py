@@ -244,7 +244,10 @@ def _hypothesis(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "improvement_pct": round(-change * 100, 2), "improvement_x": round(before / after, 3),
             "ci_low": round(change - 0.04, 4), "ci_high": round(change + 0.04, 4), "rounds": 1,
             "confidence": 0.95,
-            "requests_needed": None, "message": ""}
+            "requests_needed": None, "message": "",
+            "detail": (f"lookup p95: measured {change * 100:+.1f}%; expected lookup p95 <= -50%; "
+                       "1+1 runs, 150+150 requests; smallest change this noise detects: "
+                       "-16.0% or +19.0%")}
 
 
 def _hypothesis_refuted() -> dict[str, Any]:
