@@ -114,8 +114,9 @@ def analyse(driven: Driven, history: HistoryStore | str | None) -> Analysed:
     profiles, profiled = _profiles(driven, basis)
     bottlenecks = tuple(find_bottlenecks(basis.runs, driven.stress, soak=driven.soak,
                                          traces=traced, profile=profiled))
+    # each hypothesis' before runs: its ADR's context (the own runs have every change in)
     before = {v.id: tuple(ranked) for v in driven.hypotheses
-              if (ranked := find_bottlenecks(_before_runs(driven, v.id), top=3))}
+              if (ranked := find_bottlenecks(driven.side_runs("baseline", v.id), top=3))}
     hints = [b.suggestion for b in bottlenecks if b.suggestion]
     found, problem = HistoryFindings(), ""
     if isinstance(history, HistoryStore) and not driven.interrupted and driven.primary:
@@ -202,13 +203,6 @@ def _slos(run: RunResult | None,
     slos = driven.spec.slos
     return (tuple(check_slo(slo, run) for slo in slos),
             tuple(b for slo in slos if (b := error_budget(slo, run))))
-
-
-def _before_runs(driven: Driven, hypothesis: str) -> list[RunResult]:
-    """One hypothesis' baseline (before) runs: what its ADR's context stands on, as the
-    spec's own runs are measured with every change in."""
-    return [e.run for e in driven.runs if e.role.kind == "hypothesis"
-            and e.role.hypothesis == hypothesis and e.role.side == "baseline"]
 
 
 def _traces(driven: Driven,

@@ -119,9 +119,10 @@ class Driven:
         """The runs of one role kind ('stress': every step), without a run set aside."""
         return [e.run for e in self.runs if e.role.kind == kind and not e.role.set_aside]
 
-    def side_runs(self, side: Side) -> list[RunResult]:
-        """One side of every hypothesis experiment."""
-        return [e.run for e in self.runs if e.role.kind == "hypothesis" and e.role.side == side]
+    def side_runs(self, side: Side, hypothesis: str | None = None) -> list[RunResult]:
+        """One side of every hypothesis experiment, or of ``hypothesis``'s only."""
+        return [e.run for e in self.runs if e.role.kind == "hypothesis" and e.role.side == side
+                and hypothesis in (None, e.role.hypothesis)]
 
 
 @dataclass(frozen=True)

@@ -198,8 +198,8 @@ def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[Candidate]:
     if not b.components:
         kind = "cpu" if ctx.cpu_hot else "dependency"
         return [Candidate(f"{b.journey} (no Server-Timing breakdown)", kind, jt, (b.journey,),
-                      (head, "the server sends no Server-Timing: cause not broken down"),
-                      None)]
+                          (head, "the server sends no Server-Timing: cause not broken down"),
+                          None)]
     out = []
     for c in b.components:
         if c.share < MIN_COMPONENT_SHARE and c is not b.dominant:
@@ -207,8 +207,8 @@ def _journey_cands(b: JourneyBreakdown, ctx: _Ctx) -> list[Candidate]:
         kind, suggestion, why = _classify(c.component, ctx)
         ev = (f"{c.describe()} (Server-Timing)", head, *why)
         out.append(Candidate(f"{c.component} time in {b.journey}", kind,
-                         c.contribution_s * b.responses, (b.journey,), ev, suggestion,
-                         c.component))
+                             c.contribution_s * b.responses, (b.journey,), ev, suggestion,
+                             c.component))
     return out
 
 
@@ -230,9 +230,9 @@ def _queueing(bds: Sequence[JourneyBreakdown], cands: list[Candidate], total: fl
     behind = f"; likely queueing behind {causes[0].name}" if causes else ""
     cause = causes[0] if causes else None
     queue = Candidate("queueing outside the handlers", "queueing", wait, hit,
-                  (f"{wait / total:.0%} of total latency is outside the server's handlers "
-                   f"(queueing, network: time the server did not report){behind}",),
-                  cause.suggestion if cause else "async", behind=cause.name if cause else "")
+                      (f"{wait / total:.0%} of total latency is outside the server's handlers "
+                       f"(queueing, network: time the server did not report){behind}",),
+                      cause.suggestion if cause else "async", behind=cause.name if cause else "")
     if causes:
         note = "requests queue behind it: see 'queueing outside the handlers'"
         cands = [replace(c, evidence=(*c.evidence, note)) if c is causes[0] else c
@@ -245,8 +245,8 @@ def _error_cands(journeys: Sequence[tuple[str, int, int]], total_requests: int) 
     for name, requests, errors in journeys:
         if requests and errors / requests >= ERROR_RATE_MIN:
             out.append(Candidate(f"errors in {name}", "errors", 0.0, (name,),
-                             (f"{errors / requests:.1%} of {name}'s {requests} requests "
-                              "failed",), None, share=errors / max(total_requests, 1)))
+                                 (f"{errors / requests:.1%} of {name}'s {requests} requests "
+                                  "failed",), None, share=errors / max(total_requests, 1)))
     return out
 
 
@@ -259,8 +259,8 @@ def _stress_note(cands: list[Candidate], stress: StressAnalysis | None) -> list[
     matching = [c for c in cands if c.kind == stress.limiting_resource]
     if not matching:
         return [*cands, Candidate(f"{stress.limiting_resource} at the breaking point",
-                              stress.limiting_resource, 0.0, (), (note, *stress.evidence),
-                              SUGGESTION.get(stress.limiting_resource))]
+                                  stress.limiting_resource, 0.0, (), (note, *stress.evidence),
+                                  SUGGESTION.get(stress.limiting_resource))]
     best = max(matching, key=lambda c: c.time_s)
     return [replace(c, evidence=(*c.evidence, note)) if c is best else c for c in cands]
 
@@ -278,9 +278,9 @@ def _memory_cands(runs: Sequence[RunResult], soak: SoakAnalysis | None) -> list[
         return []
     mb = 2**20
     return [Candidate("memory growth in the target", "memory", 0.0, (),
-                  (f"RSS grows {fit.slope_per_s / mb:.2f} MiB/s (95% CI "
-                   f"{(fit.ci_low or 0.0) / mb:.2f}-{(fit.ci_high or 0.0) / mb:.2f}) over "
-                   f"{soak.duration_s:.0f} s of load",), None)]
+                      (f"RSS grows {fit.slope_per_s / mb:.2f} MiB/s (95% CI "
+                       f"{(fit.ci_low or 0.0) / mb:.2f}-{(fit.ci_high or 0.0) / mb:.2f}) over "
+                       f"{soak.duration_s:.0f} s of load",), None)]
 
 
 def _traced(cands: list[Candidate], bds: Sequence[JourneyBreakdown],

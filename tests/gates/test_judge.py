@@ -236,6 +236,8 @@ def test_roles_come_from_the_typed_field_not_the_variant_label() -> None:
     driven = replace(_driven(), runs=entries)
     assert driven.own_runs() == [own] and driven.runs_of("soak") == [own]
     assert driven.side_runs("candidate") == [misleading] and driven.side_runs("baseline") == []
+    assert driven.side_runs("candidate", "H1") == [misleading]
+    assert driven.side_runs("candidate", "H2") == []
     assert driven.runs_of("stress") == []
 
 
