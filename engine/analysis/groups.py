@@ -41,6 +41,14 @@ class Group:
     """Open model: the request count was scheduled, only outcomes vary."""
     blocks: tuple[Array, Array] | None = None
     """One run's 1 s intervals (engine.analysis.blocks.interval_counts), when kept."""
+    ok_in_load: float | None = None
+    """OK answers completed during the load period (RunResult.in_load): throughput's count.
+    None: every OK answer (``requests - errors``)."""
+
+    @property
+    def ok(self) -> float:
+        """Throughput's count: OK answers during the load period."""
+        return float(self.requests - self.errors) if self.ok_in_load is None else self.ok_in_load
 
     @property
     def n(self) -> int:
@@ -57,7 +65,8 @@ def run_group(run: RunResult, journey: str | None) -> Group:
         values, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
     return Group(np.asarray(values, np.float64) * NS, np.asarray(counts, np.int64),
                  requests, errors, run.duration_s, scheduled=run.model == "open",
-                 blocks=interval_counts(run, journey) if selected else None)
+                 blocks=interval_counts(run, journey) if selected else None,
+                 ok_in_load=run.in_load(journey).ok)
 
 
 def pool(runs: Sequence[RunResult], journey: str | None) -> Group:
@@ -68,7 +77,8 @@ def pool(runs: Sequence[RunResult], journey: str | None) -> Group:
     counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]),
                          minlength=values.size).astype(np.int64)
     return Group(values, counts, sum(p.requests for p in parts), sum(p.errors for p in parts),
-                  sum(p.duration_s for p in parts), parts, all(p.scheduled for p in parts))
+                  sum(p.duration_s for p in parts), parts, all(p.scheduled for p in parts),
+                  ok_in_load=sum(p.ok for p in parts))
 
 
 def rank(metric: str, n: int) -> int:
@@ -108,9 +118,10 @@ def point(g: Group, metric: str) -> float | None:
     if metric in ("throughput", "error_rate", "availability"):
         if g.requests == 0 or g.duration_s <= 0:
             return None
-        ok = g.requests - g.errors
-        return {"throughput": ok / g.duration_s, "error_rate": g.errors / g.requests,
-                "availability": ok / g.requests}[metric]
+        if metric == "throughput":
+            return g.ok / g.duration_s
+        return {"error_rate": g.errors / g.requests,
+                "availability": (g.requests - g.errors) / g.requests}[metric]
     n = g.n
     if n == 0:
         return None
@@ -157,9 +168,9 @@ def draws(g: Group, metric: str, size: int, rng: np.random.Generator) -> Array:
 
 def count_draws(g: Group, metric: str, size: int, rng: np.random.Generator) -> Array:
     if metric == "throughput":
-        ok = g.requests - g.errors
+        ok = g.ok
         if g.scheduled:  # the arrival count was fixed by the schedule; outcomes vary
-            return rng.binomial(g.requests, ok / g.requests, size) / g.duration_s
+            return rng.binomial(g.requests, min(1.0, ok / g.requests), size) / g.duration_s
         return rng.poisson(ok, size) / g.duration_s
     errors = rng.binomial(g.requests, g.errors / g.requests, size) / g.requests
     return errors if metric == "error_rate" else 1.0 - errors

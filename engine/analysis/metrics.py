@@ -1,7 +1,7 @@
 """Read SLI values out of a RunResult: one vocabulary for every analysis stage.
 
 Metric names: ``p50 p75 p90 p95 p99 p999 max mean`` (response time from the
-intended send, seconds), ``throughput`` (ok responses per second),
+intended send, seconds), ``throughput`` (ok responses completed during the load, per second of it),
 ``error_rate`` (errors / requests) and ``availability`` (1 - error_rate).
 """
 
@@ -73,8 +73,8 @@ def metric_value(run: RunResult, metric: str, journey: str | None = None) -> flo
         requests, errors = _requests(run, journey)
         if requests == 0 or run.duration_s <= 0:
             return None
-        if metric == "throughput":
-            return (requests - errors) / run.duration_s
+        if metric == "throughput":  # OK answers during the load period (RunResult.in_load)
+            return run.in_load(journey).ok / run.duration_s
         ratio = errors / requests
         return ratio if metric == "error_rate" else 1.0 - ratio
     return latency_value(merged_response(run, journey), metric)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from engine.answered import ANSWERED
 from engine.result import TARGET_SHORT, Validity
 
 SATURATED_CPU_PCT = 95.0
@@ -39,10 +40,6 @@ LATE_MIN = 20
 """The schedule slipped when more than LATE_SHARE of the dispatches, and at least LATE_MIN
 of them, were late: sustained lateness, not one stall of a shared machine (which the
 statistics see as noise, as they do the target's own stalls)."""
-ANSWERED = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
-            "check")
-"""Outcomes where the target sent a response: the completed requests (``check``: an answer
-a fail_request check failed)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +67,8 @@ class GeneratorStats:
     """Queued or in-flight requests given up when the run was aborted (never answered)."""
     connect_error: str = ""
     """The first connect failure in words (a worker's sample), e.g. a failed TLS handshake."""
+    answered_in_load: float | None = None
+    """Answers completed during the load period (engine.result.in_load); None: all of them."""
 
     @property
     def dropped(self) -> int:
@@ -85,6 +84,12 @@ class GeneratorStats:
         """Requests the target answered with an HTTP response (any status)."""
         return sum(self.outcomes.get(name, 0) for name in ANSWERED)
 
+    @property
+    def achieved(self) -> float:
+        """Answers that count toward the achieved rate: those completed during the load
+        period (a backlog answered while the generator drains is not load carried)."""
+        return self.completed if self.answered_in_load is None else self.answered_in_load
+
     def per_s(self, count: float) -> float:
         return count / self.load_s if self.load_s > 0 else 0.0
 
@@ -99,7 +104,7 @@ def assess(stats: GeneratorStats, tolerance: float) -> Validity:
     cpu = stats.worker_cpu_pct
     return Validity(
         valid=not reasons, reasons=tuple(reasons), target_rate=stats.target_rate,
-        achieved_rate=stats.per_s(stats.completed), schedule_lag_p99_s=stats.lag_p99_s,
+        achieved_rate=stats.per_s(stats.achieved), schedule_lag_p99_s=stats.lag_p99_s,
         schedule_lag_max_s=stats.lag_max_s, dropped=stats.dropped,
         generator_cpu_pct=sum(cpu) / len(cpu) if cpu else 0.0,
         generator_rss_growth_bytes=stats.rss_growth_bytes, sent_rate=stats.per_s(stats.sent),
@@ -132,7 +137,7 @@ def _busy(s: GeneratorStats, shortfall: str) -> str:
     if not shortfall or top < BUSY_CPU_PCT or top >= SATURATED_CPU_PCT:
         return ""
     return (f"load generator busy ({top:.0f}% of a core, >= {BUSY_CPU_PCT:.0f}%) while the "
-            f"target answered only {s.per_s(s.completed):.1f}/s of {s.target_rate or 0:.1f}/s: "
+            f"target answered only {s.per_s(s.achieved):.1f}/s of {s.target_rate or 0:.1f}/s: "
             "the shortfall may be the generator's own; add workers or lower the load")
 
 
@@ -160,7 +165,7 @@ def _target_short(s: GeneratorStats, tolerance: float) -> str:
     """A target-side shortfall in words ('' when the target answered at the offered rate)."""
     if s.target_rate is None or s.target_rate <= 0 or s.load_s <= 0:
         return ""
-    completed = s.per_s(s.completed)
+    completed = s.per_s(s.achieved)
     if completed >= s.target_rate * (1.0 - tolerance):
         return ""
     causes = _causes(s)

@@ -13,11 +13,14 @@ from typing import Any
 
 import pytest
 
+from engine.answered import LoadCounts, in_load
 from engine.driver.progress import IntervalProgress, ProgressPrinter, RunFinished, RunStarted
 from engine.driver.servertiming import ServerTimings, parse
 from engine.driver.shapes import Shape, arrivals, shape_of
 from engine.driver.templates import RenderContext, RequestBuilder, load_data, mix_cycle
 from engine.driver.validity import GeneratorStats, assess
+from engine.hotpath.native import OUTCOME_NAMES
+from engine.result import RunInterval
 from engine.spec.model import Check, DataFile, LoadProfile, Request, RunSettings, Stage
 
 
@@ -174,6 +177,49 @@ def test_a_run_that_kept_its_schedule_and_was_answered_is_valid_without_notes() 
     assert v.valid and v.reasons == () and v.notes == ()
     assert v.achieved_rate == 100.0 and v.sent_rate == 100.0
     assert assess(stats(answered=985), 0.02).notes == ()  # inside the 2% tolerance
+
+
+def _iv(start_s: float, duration_s: float, ok: int, s5xx: int = 0,
+        timeout: int = 0) -> RunInterval:
+    row = [0] * len(OUTCOME_NAMES)
+    for name, n in (("ok", ok), ("status_5xx", s5xx), ("timeout", timeout)):
+        row[OUTCOME_NAMES.index(name)] = n
+    return RunInterval(0, start_s, duration_s, None, ("",), (tuple(row),))
+
+
+def test_in_load_counts_answers_completed_before_the_load_ended() -> None:
+    """The drain's interval past the load is left out, the one straddling its end is
+    prorated, and a 5xx is answered but not OK; timeouts are neither."""
+    ivs = (_iv(0.0, 1.0, 30, s5xx=2), _iv(1.0, 1.0, 30, timeout=5), _iv(2.0, 1.0, 40),
+           _iv(3.0, 0.5, 20))
+    totals = [{"ok": 120, "status_5xx": 2, "timeout": 5}]
+    got = in_load(ivs, 2.5, [0], totals)
+    assert got == LoadCounts(answered=30 + 2 + 30 + 20.0, ok=30 + 30 + 20.0)
+    # achieved answers and throughput feed assess through answered_in_load
+    v = assess(stats(answered=120, answered_in_load=got.answered, load_s=2.5, due=250.0), 0.02)
+    assert v.achieved_rate == pytest.approx(82 / 2.5)
+    # after the load, at most what was in flight: 32.8/s answered during it x 0.25 s
+    lagged = in_load(ivs, 2.5, [0], totals, lag_s=0.25)
+    assert lagged.answered == pytest.approx(82 * 1.1) and lagged.ok == pytest.approx(80 * 1.1)
+
+
+def test_in_load_of_a_target_that_kept_up_is_every_answer() -> None:
+    """A target that kept up at 50/s for 3 s, answering in 40 ms, answers its last requests
+    after the load, within 0.1 s (the drain's poll): about 50/s x 40 ms were in flight, so
+    all 150 count; a backlog of 40 answered after the load does not."""
+    ivs = (_iv(0.0, 1.0, 48), _iv(1.0, 1.0, 50), _iv(2.0, 1.0, 50), _iv(3.0, 0.1, 2))
+    assert in_load(ivs, 3.0, [0], [{"ok": 150}]).ok == 148
+    assert in_load(ivs, 3.0, [0], [{"ok": 150}], lag_s=0.04).ok == pytest.approx(150, abs=0.05)
+    backlog = (*ivs[:3], _iv(3.0, 1.0, 40))
+    assert in_load(backlog, 3.0, [0], [{"ok": 188}], lag_s=0.04).ok == pytest.approx(148 + 148 / 3 * 0.04)
+
+
+def test_in_load_falls_back_to_the_totals_when_intervals_do_not_hold_every_answer() -> None:
+    """An older document or a hand-built run without complete intervals: the whole-run
+    counts, as before."""
+    totals = [{"ok": 90, "status_4xx": 10}]
+    assert in_load((), 10.0, [0], totals) == LoadCounts(100.0, 90.0)
+    assert in_load((_iv(0.0, 1.0, 5),), 10.0, [0], totals) == LoadCounts(100.0, 90.0)
 
 
 def test_an_overloaded_target_is_valid_with_a_note_naming_the_cause() -> None:
