@@ -8,20 +8,22 @@ late answers are not load it carried at the offered rate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.hotpath.native import Histogram
     from engine.result import RunInterval
 
-__all__ = ["ANSWERED", "LoadCounts", "answer_lag_s", "in_load"]
+__all__ = ["ANSWERABLE", "ANSWERED", "LoadCounts", "in_load"]
 
 ANSWERED = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
             "check")
 """Outcomes where the target sent a response: the completed requests (``check``: an answer
 a fail_request check failed)."""
+ANSWERABLE = "answerable"
+"""RunResult.extra: answers the generator had when the load stopped plus the requests then in
+flight (kept in history): at most this many answers count toward the load (``in_load``)."""
 
 
 @dataclass(frozen=True)
@@ -35,52 +37,44 @@ class LoadCounts:
     """OK responses: throughput's numerator."""
 
 
-def in_load(intervals: Sequence[RunInterval], load_s: float, columns: Sequence[int],
-            totals: Sequence[Mapping[str, int]], lag_s: float = 0.0) -> LoadCounts:
-    """Answers of journeys ``columns`` to the load: those completed during it, and after it
-    at most what was in flight when it stopped (Little's law: the rate answered during the
-    load times ``lag_s``, the median time from a send to its answer, ``answer_lag_s``). A
-    target that keeps up gets every answer counted; one that fell behind answers its queued
-    backlog after the load, at the rate it could carry, and counting all of that over the
-    load period once read an 850/s stress step as 'achieved 850/s' where 646/s were
-    answered during it.
+def in_load(totals: Sequence[Mapping[str, int]], columns: Sequence[int],
+            answerable: int | None, intervals: Sequence[RunInterval] = (),
+            load_s: float = 0.0) -> LoadCounts:
+    """Answers of journeys ``columns`` (indexes into ``totals``, every journey's whole-run
+    outcome counts) to the load: at most ``answerable``, the answers the generator had when
+    the load stopped plus the requests then in flight. A target that fell behind answers
+    the backlog queued in the generator after that, at the rate it could carry; counting
+    those over the load period once read an 850/s stress step as 'achieved 850/s' where
+    646/s were answered during it. None (a run from before this count) counts every answer.
 
-    ``totals`` (the journeys' whole-run outcome counts) stand in when the intervals do not
-    hold every answer (a run without intervals, an older document)."""
+    The backlog's answers are taken from the journeys in proportion to their answers after
+    the load (``intervals``, by completion time; without them, to all their answers), and
+    each journey's OK share of what it keeps is its OK share overall."""
+    answered = [sum(t.get(n, 0) for n in ANSWERED) for t in totals]
+    ok = [t.get("ok", 0) for t in totals]
+    excess = 0 if answerable is None else max(0, sum(answered) - answerable)
+    if excess == 0:
+        return LoadCounts(float(sum(answered[c] for c in columns)),
+                          float(sum(ok[c] for c in columns)))
+    weights = _after(intervals, load_s, len(totals))
+    if sum(weights) <= 0:
+        weights = [float(a) for a in answered]
+    kept = [a - excess * w / sum(weights) for a, w in zip(answered, weights, strict=True)]
+    return LoadCounts(sum(kept[c] for c in columns),
+                      sum(ok[c] * kept[c] / answered[c] for c in columns if answered[c]))
+
+
+def _after(intervals: Sequence[RunInterval], load_s: float, journeys: int) -> list[float]:
+    """Per journey: answers completed after ``load_s`` (the interval across it prorated)."""
     from engine.hotpath.native import OUTCOME_NAMES  # the selector: keep engine.result light
     answered_at = [i for i, name in enumerate(OUTCOME_NAMES) if name in ANSWERED]
-    ok_at = OUTCOME_NAMES.index("ok")
-    during = [0.0, 0.0]  # answered, ok
-    after = [0.0, 0.0]
+    out = [0.0] * journeys
     for iv in intervals:
-        part = _share_before(iv, load_s)
-        for c in columns:
-            row = iv.outcomes[c] if c < len(iv.outcomes) else ()
-            got = (sum(row[i] for i in answered_at if i < len(row)),
-                   row[ok_at] if ok_at < len(row) else 0)
-            for k in (0, 1):
-                during[k] += part * got[k]
-                after[k] += (1.0 - part) * got[k]
-    expected = sum(sum(t.get(n, 0) for n in ANSWERED) for t in totals)
-    if not intervals or round(during[0] + after[0]) != expected or load_s <= 0:
-        return LoadCounts(float(expected), float(sum(t.get("ok", 0) for t in totals)))
-    in_flight = [d / load_s * max(lag_s, 0.0) for d in during]
-    return LoadCounts(*(during[k] + min(after[k], in_flight[k]) for k in (0, 1)))
-
-
-def answer_lag_s(service: Iterable[Histogram]) -> float:
-    """The median service time (s, from the actual send to the answer) over every journey's
-    ``service`` histogram: how long after its request an answer completes, queueing in the
-    generator left out; 0 without answers."""
-    merged: Histogram | None = None
-    for h in service:
-        if merged is None:
-            merged = h.copy()
-        else:
-            merged.add(h)
-    if merged is None or merged.total_count == 0:
-        return 0.0
-    return float(merged.value_at_percentile(50)) / 1e9
+        part = 1.0 - _share_before(iv, load_s)
+        for c in range(min(journeys, len(iv.outcomes))):
+            row = iv.outcomes[c]
+            out[c] += part * sum(row[i] for i in answered_at if i < len(row))
+    return out
 
 
 def _share_before(iv: RunInterval, end_s: float) -> float:

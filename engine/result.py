@@ -7,7 +7,6 @@ into the JSON document described in docs/REPORT_FORMAT.md.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from enum import IntEnum, StrEnum
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from engine.answered import LoadCounts, answer_lag_s, in_load
+from engine.answered import ANSWERABLE, LoadCounts, in_load
 
 if TYPE_CHECKING:  # the selector imports numpy/native code; keep this module light
     from engine.hotpath.native import Histogram, Recorder
@@ -391,10 +390,5 @@ class RunResult:
     def in_load(self, journey: str | None = None) -> LoadCounts:
         """Answers of ``journey`` (None: all) to the load (engine.answered.in_load)."""
         columns = [i for i, j in enumerate(self.journeys) if journey is None or j.name == journey]
-        return in_load(self.intervals, self.duration_s, columns,
-                       [self.journeys[i].outcomes for i in columns], self._answer_lag_s)
-
-    @functools.cached_property
-    def _answer_lag_s(self) -> float:
-        """One window for every journey, so their throughputs add up to the run's."""
-        return answer_lag_s(j.service for j in self.journeys)
+        return in_load([j.outcomes for j in self.journeys], columns, self.extra.get(ANSWERABLE),
+                       self.intervals, self.duration_s)

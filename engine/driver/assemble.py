@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.answered import answer_lag_s, in_load
+from engine.answered import ANSWERABLE, in_load
 from engine.driver.details import journey_details
 from engine.driver.progress import IntervalProgress
 from engine.driver.servertiming import merge_encoded
@@ -93,15 +93,16 @@ def build_result(info: RunInfo, reports: Sequence[Any], tolerance: float,
     load_s = max((r.load_s for r in reports), default=0.0)
     reason = abort_reason or next((r.aborted for r in reports if r.aborted), "")
     intervals = tuple(run_interval(s, info) for s in rec.intervals())
-    answered = in_load(intervals, load_s, range(len(journeys)), [j.outcomes for j in journeys],
-                       answer_lag_s(j.service for j in journeys))
+    answerable = sum(r.answerable for r in reports)
+    answered = in_load([j.outcomes for j in journeys], range(len(journeys)), answerable,
+                       intervals, load_s)
     stats = replace(_stats(info, reports, rec, load_s), answered_in_load=answered.answered)
     return RunResult(
         profile=info.profile.name, kind=info.profile.kind, variant=info.variant,
         target_url=info.target_url, model=info.shape.model, workers=info.workers,
         started_at=info.started_at, duration_s=load_s, journeys=journeys,
         intervals=intervals, validity=assess(stats, tolerance), aborted=bool(reason), abort_reason=reason,
-        extra=_extra(info, reports, rec))
+        extra={**_extra(info, reports, rec), ANSWERABLE: answerable})
 
 
 def _stats(info: RunInfo, reports: Sequence[Any], rec: Any, load_s: float) -> GeneratorStats:

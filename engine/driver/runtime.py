@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from engine.answered import ANSWERED
 from engine.driver.catalog import compile_catalog
 from engine.driver.closed import UserController, VirtualUser
 from engine.driver.http import Endpoint, ssl_context
@@ -25,7 +26,7 @@ from engine.driver.servertiming import ServerTimings
 from engine.driver.shapes import Shape
 from engine.driver.stateful import Stats
 from engine.driver.templates import load_data
-from engine.hotpath.native import Histogram, Recorder
+from engine.hotpath.native import OUTCOME_NAMES, Histogram, Recorder
 from engine.spec.model import DataFile, Journey, RunSettings, ThinkTime
 
 HOUSEKEEPING_S = 0.02
@@ -111,6 +112,8 @@ class WorkerReport:
     """Open model: the scheduler's batching window (wake-ups at least this far apart), ns."""
     wakeups: int = 0
     """Open model: how many times the scheduler's timer woke it."""
+    answerable: int = 0
+    """Answers so far plus requests in flight when the load stopped (engine.answered.in_load)."""
 
 
 class Hooks(Protocol):
@@ -178,6 +181,7 @@ class _Run:
         self.share = plan.shape.scaled(1.0 / plan.count)
         self.sched: Any = None  # pool.Scheduler or its native twin (make_scheduler)
         self.users: UserController | None = None
+        self.answerable = 0
         self.every_s = OPEN_HOUSEKEEPING_S if plan.shape.model == "open" else HOUSEKEEPING_S
         if plan.shape.model == "open":
             self.sched = make_scheduler(loop, self.pool, self.share, plan.start_ns,
@@ -211,6 +215,15 @@ class _Run:
     def pending(self) -> int:
         return self.pool.pending() if self.sched is not None else self.tracker.busy()
 
+    def answered(self) -> int:
+        """Answers recorded so far (ANSWERED outcomes, every journey)."""
+        at = [i for i, name in enumerate(OUTCOME_NAMES) if name in ANSWERED]
+        return sum(sum(self.rec.outcomes(j)[i] for i in at) for j in range(len(self.rec.journeys)))
+
+    def in_flight(self) -> int:
+        """Requests handed to the target and not yet answered (queued ones are not)."""
+        return self.pending() - (len(self.pool.queue) if self.sched is not None else 0)
+
     def dispatched(self) -> int:
         if self.sched is not None:
             return int(self.sched.dispatched)
@@ -242,7 +255,7 @@ async def _drive(plan: WorkerPlan, hooks: Hooks, loop: asyncio.AbstractEventLoop
         time.process_time() - cpu0, max(0, _rss() - rss0), (time.monotonic_ns() - plan.start_ns) / 1e9,
         run.timings.encoded(), aborted, cancelled, next(iter(run.ep.errors), ""),
         {**run.stats.report(), "cross_origin": sorted(CROSS_ORIGIN)},
-        sched.window_ns if sched else 0, sched.wakeups if sched else 0)
+        sched.window_ns if sched else 0, sched.wakeups if sched else 0, run.answerable)
 
 
 async def _generate(run: _Run, hooks: Hooks) -> tuple[str, int]:
@@ -292,6 +305,7 @@ def _next_wait(run: _Run, now: int, poll_s: float) -> float:
 async def _drain(run: _Run, aborting: bool) -> int:
     """Let in-flight and queued requests finish; returns how many were cancelled."""
     run.stop_generating()
+    run.answerable = run.answered() + run.in_flight()  # more answers: the backlog's
     limit = run.plan.hard_stop_ns
     if aborting:
         limit = min(limit, time.monotonic_ns() + int(ABORT_GRACE_S * 1e9))

@@ -15,6 +15,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from engine.analysis.machine_speed import MACHINE_SPEED, MEASURED_AGAIN
+from engine.answered import ANSWERABLE
 from engine.redact import redact
 from engine.result import (
     CheckResult,
@@ -123,11 +124,12 @@ def meta_doc(run: RunResult, extra: Mapping[str, Any] | None = None) -> str:
     })
 
 
-KEPT_EXTRA = ("generator_cpu_s", "host_cpus", MACHINE_SPEED, MEASURED_AGAIN)
+KEPT_EXTRA = ("generator_cpu_s", "host_cpus", MACHINE_SPEED, MEASURED_AGAIN, ANSWERABLE)
 """RunResult.extra entries a stored run keeps: what engine.analysis.host_load reads of a
 baseline run (the generator's own CPU, the generating machine's CPU count) and what
 engine.analysis.machine_speed reads (the machine-speed probe's summary, and why a run was
-a second measurement)."""
+a second measurement), and how many answers the load could have (engine.answered.in_load:
+the achieved rate and throughput recomputed from a stored run)."""
 
 
 def _decode(text: str) -> Any:
