@@ -387,6 +387,12 @@ class RunResult:
     def journey(self, name: str) -> JourneyResult | None:
         return next((j for j in self.journeys if j.name == name), None)
 
+    def throughput(self, journey: str | None = None) -> float | None:
+        """OK answers to the load per second of it (``in_load``); None without requests."""
+        if self.duration_s <= 0 or not any(journey in (None, j.name) and j.requests for j in self.journeys):
+            return None
+        return self.in_load(journey).ok / self.duration_s
+
     def in_load(self, journey: str | None = None) -> LoadCounts:
         """Answers of ``journey`` (None: all) to the load (engine.answered.in_load)."""
         columns = [i for i, j in enumerate(self.journeys) if journey is None or j.name == journey]

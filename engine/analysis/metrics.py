@@ -73,8 +73,8 @@ def metric_value(run: RunResult, metric: str, journey: str | None = None) -> flo
         requests, errors = _requests(run, journey)
         if requests == 0 or run.duration_s <= 0:
             return None
-        if metric == "throughput":  # OK answers during the load period (RunResult.in_load)
-            return run.in_load(journey).ok / run.duration_s
+        if metric == "throughput":  # OK answers to the load (RunResult.in_load)
+            return run.throughput(journey)
         ratio = errors / requests
         return ratio if metric == "error_rate" else 1.0 - ratio
     return latency_value(merged_response(run, journey), metric)

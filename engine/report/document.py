@@ -185,6 +185,10 @@ def _resources_doc(run: RunResult) -> list[dict[str, Any]]:
     } for r in run.resources]
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
 def _validity_doc(run: RunResult) -> dict[str, Any]:
     v = run.validity
     return {
@@ -216,13 +220,13 @@ def run_to_doc(run: RunResult, run_id: str, secrets: Sequence[str] = (),
     service = _merged(j.service for j in run.journeys)
     hist_type = type(response) if response is not None else None
     empty = latency_summary(_EmptyHistogram())
-    dropped = sum(j.outcomes.get(OUTCOME_DROPPED, 0) for j in run.journeys)
     doc = {
         "id": run_id, "profile": run.profile, "kind": run.kind, "variant": run.variant,
         "model": run.model, "workers": run.workers, "started_at": run.started_at,
         "duration_s": round(run.duration_s, 6), "target_rate": run.validity.target_rate,
-        "achieved_rate": round(run.validity.achieved_rate, 6), "requests": run.requests,
-        "errors": run.errors, "dropped": int(dropped), "error_rate": round(run.error_rate, 9),
+        "achieved_rate": round(run.validity.achieved_rate, 6), "throughput": _rounded(run.throughput()),
+        "requests": run.requests, "errors": run.errors, "error_rate": round(run.error_rate, 9),
+        "dropped": int(sum(j.outcomes.get(OUTCOME_DROPPED, 0) for j in run.journeys)),
         "latency": latency_summary(response) if response is not None else empty,
         "service_latency": latency_summary(service) if service is not None else empty,
         "spectrum": spectrum(response) if response is not None else [],

@@ -18,6 +18,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from engine.analysis.bottlenecks import find_bottlenecks
+from engine.analysis.metrics import metric_value
 from engine.analysis.resources import cpu_bins
 from engine.analysis.servertiming import breakdown
 from engine.analysis.spike import analyse_spike
@@ -44,6 +45,7 @@ from tests.support.runs import (
     run_doc,
     synthetic_validity,
 )
+from tests.support.runs import make_run as runs_make_run
 
 STOP = StopWhen(p95_s=0.050, error_rate=0.05)
 
@@ -506,3 +508,23 @@ def test_each_hypothesis_states_its_measurement_and_smallest_detectable_change()
     for h in shown:
         assert f"- **Measurement**: {h['detail']}" in md
         assert f"Measurement: {h['detail']}" in page
+
+
+def test_throughput_is_one_figure_the_ok_answers_beside_the_achieved_rate() -> None:
+    """Issue #14: the baseline's SLI table read 'throughput (achieved)' of every answer, and
+    the HTML's throughput card the same, while the throughput SLO counts OK answers: with 5xx
+    answers they disagreed. The run's throughput is computed once (RunResult.throughput, the
+    SLI's metric_value) and the table and the card show it, the achieved rate beside it."""
+    run = runs_make_run(lognormal_ns(np.random.default_rng(7), 1000, 0.01), duration_s=10.0,
+                        errors=100)
+    doc = run_doc(run, "baseline")
+    assert doc["achieved_rate"] == pytest.approx(100.0)
+    assert doc["throughput"] == pytest.approx(90.0) == metric_value(run, "throughput")
+    spec = empty_spec_report("t", runs=[doc], status="COMPLETE", verdict="PASS")
+    document = new_document([spec], verdict="PASS", exit_code=0)
+    md = markdown.render(document)
+    assert f"| throughput (OK answers) | {fmt_rate(doc['throughput'])} |" in md
+    assert f"| achieved (answers, any status) | {fmt_rate(doc['achieved_rate'])} |" in md
+    page = unescape(re.sub(r"<[^>]+>", " ", html.render(document)))
+    card = re.search(r"throughput\s+(\S+)\s+OK answers", page)
+    assert card is not None and card.group(1) == fmt_rate(90.0) != fmt_rate(100.0)
