@@ -121,8 +121,9 @@ def _stress(s: Doc) -> str:
                              fmt_s(p["p95"]), fmt_s(p.get("p99")), fmt_pct(p["error_rate"], 3),
                              _cpu(p.get(key)), "yes" if p["passed"] else "NO"]
                             for p in steps]))
-        lines.append("Achieved: responses per second (any status); sent: requests the "
-                     f"generator sent per second; {note}.")
+        lines.append("Achieved: responses per second (any status; a backlog answered after "
+                     "the step is left out); sent: requests the generator sent per second; "
+                     f"{note}.")
     if s.get("message"):
         lines.append(str(s["message"]))
     return "\n\n".join(lines)
