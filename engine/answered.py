@@ -57,9 +57,10 @@ def in_load(totals: Sequence[Mapping[str, int]], columns: Sequence[int],
         return LoadCounts(float(sum(answered[c] for c in columns)),
                           float(sum(ok[c] for c in columns)))
     weights = _after(intervals, load_s, len(totals))
-    if sum(weights) <= 0:
+    if sum(weights) < excess:  # the intervals cannot place it: by all their answers
         weights = [float(a) for a in answered]
-    kept = [a - excess * w / sum(weights) for a, w in zip(answered, weights, strict=True)]
+    kept = [max(0.0, a - min(a, excess * w / sum(weights)))
+            for a, w in zip(answered, weights, strict=True)]
     return LoadCounts(sum(kept[c] for c in columns),
                       sum(ok[c] * kept[c] / answered[c] for c in columns if answered[c]))
 

@@ -180,7 +180,7 @@ def _shortfall(groups: Sequence[Group], metric: str, cfg: StatsConfig) -> tuple[
         # per-run maxima across replicated runs (each with latencies) can say whether the
         # max really moved; a run without latencies has no maximum to count.
         return f"max is one observation per run: needs at least 2 runs per group, got {runs}", None
-    if metric == "throughput" and any(g.requests == g.errors for g in groups):
+    if metric == "throughput" and any(g.ok <= 0 for g in groups):
         return "a group has no successful responses", None
     if min(sizes) < need:
         reason = f"{metric} needs at least {need} requests per group, got {min(sizes)}"

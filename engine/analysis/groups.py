@@ -59,14 +59,16 @@ def run_group(run: RunResult, journey: str | None) -> Group:
     selected = [j for j in run.journeys if journey is None or j.name == journey]
     requests = sum(j.requests for j in selected)
     errors = sum(j.errors for j in selected)
+    ok = run.in_load(journey).ok
+    # a backlog left out: the OK count is what the target could carry, not the schedule's
+    backlog = ok < requests - errors - 0.5
     if selected:
         values, counts = merged_response(run, journey).recorded()
     else:
         values, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
     return Group(np.asarray(values, np.float64) * NS, np.asarray(counts, np.int64),
-                 requests, errors, run.duration_s, scheduled=run.model == "open",
-                 blocks=interval_counts(run, journey) if selected else None,
-                 ok_in_load=run.in_load(journey).ok)
+                 requests, errors, run.duration_s, scheduled=run.model == "open" and not backlog,
+                 blocks=interval_counts(run, journey) if selected else None, ok_in_load=ok)
 
 
 def pool(runs: Sequence[RunResult], journey: str | None) -> Group:

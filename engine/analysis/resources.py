@@ -154,6 +154,8 @@ def summarize_run(run: RunResult) -> ResourceSummary:
     return summarize(run.resources, 0.0, run.duration_s)
 
 
+THREAD_SATURATED_PCT = 90.0
+"""A thread on the CPU this share of the time (p95 of 1 s bins) leaves its server no room."""
 CPU_TARGET_PCT, MEMORY_TARGET_PCT = 70.0, 80.0
 """The flow's resource targets: CPU under 70% and memory under 80% (the checklist's row,
 the report's resource table and the capacity model's instances all read these)."""
@@ -172,6 +174,22 @@ class Headroom:
     cpu_scope: str
     """'the machine' (all its cores), or 'one core' when a remote machine's cores are
     unknown: one core's share is an upper bound of the machine's."""
+    hot_thread_pct: float | None = None
+    """The target's busiest thread, p95 over the load's 1 s bins, percent of one core; None
+    when not read (a remote target, an older record, a process of many threads)."""
+
+    @property
+    def thread_saturated(self) -> bool:
+        """One thread of the target was on the CPU nearly all the time (THREAD_SATURATED_PCT):
+        a single-threaded server is at its limit whatever share of the machine it shows."""
+        return self.hot_thread_pct is not None and self.hot_thread_pct >= THREAD_SATURATED_PCT
+
+    @property
+    def thread_note(self) -> str:
+        """'busiest thread at 99% of a core: saturated', or '' (one sentence, every format)."""
+        if not self.thread_saturated or self.hot_thread_pct is None:
+            return ""
+        return f"busiest thread at {self.hot_thread_pct:.0f}% of a core: saturated"
 
     @property
     def bound(self) -> bool:
@@ -198,7 +216,9 @@ def headroom_of(samples: Sequence[ResourceSample], start_s: float = -math.inf,
     cores = max((s.cores for s in samples), default=0)  # 0: this machine's (psutil sampler)
     bound = not cores and any("cores" in s.unknown for s in samples)
     cpu, memory = _p95s(samples, 1 if bound else cores or None, start_s, end_s)
-    return Headroom(cpu, memory, ONE_CORE if bound else "the machine")
+    hot = cpu_bins(samples, "hot_thread_pct", start_s, end_s)
+    hot_p95 = time_quantile(hot, 0.95) if any(v > 0 for v, _ in hot) else None
+    return Headroom(cpu, memory, ONE_CORE if bound else "the machine", hot_p95)
 
 
 def headroom(samples: Sequence[ResourceSample], cores: int | None = None,

@@ -245,7 +245,7 @@ def _degradation(run: RunResult, windows: Sequence[SoakWindow],
         return None, None
     k = max(1, len(usable) // 5)
     first = span(run, usable[0].t_s, usable[k - 1].t_s + usable[k - 1].duration_s)
-    last = span(run, usable[-k].t_s, run.duration_s + 1.0)
+    last = span(run, usable[-k].t_s, run.duration_s)  # not the drain's interval after it
     return (_change(first.percentile_s(95.0), last.percentile_s(95.0)),
             _change(first.throughput, last.throughput))
 

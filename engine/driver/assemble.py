@@ -93,7 +93,8 @@ def build_result(info: RunInfo, reports: Sequence[Any], tolerance: float,
     load_s = max((r.load_s for r in reports), default=0.0)
     reason = abort_reason or next((r.aborted for r in reports if r.aborted), "")
     intervals = tuple(run_interval(s, info) for s in rec.intervals())
-    answerable = sum(r.answerable for r in reports)
+    counts = [getattr(r, "answerable", None) for r in reports]  # None: a host that did not count
+    answerable = None if None in counts else sum(c for c in counts if c is not None)
     answered = in_load([j.outcomes for j in journeys], range(len(journeys)), answerable,
                        intervals, load_s)
     stats = replace(_stats(info, reports, rec, load_s), answered_in_load=answered.answered)
@@ -102,7 +103,8 @@ def build_result(info: RunInfo, reports: Sequence[Any], tolerance: float,
         target_url=info.target_url, model=info.shape.model, workers=info.workers,
         started_at=info.started_at, duration_s=load_s, journeys=journeys,
         intervals=intervals, validity=assess(stats, tolerance), aborted=bool(reason), abort_reason=reason,
-        extra={**_extra(info, reports, rec), ANSWERABLE: answerable})
+        extra={**_extra(info, reports, rec),
+               **({ANSWERABLE: answerable} if answerable is not None else {})})
 
 
 def _stats(info: RunInfo, reports: Sequence[Any], rec: Any, load_s: float) -> GeneratorStats:

@@ -112,8 +112,9 @@ class WorkerReport:
     """Open model: the scheduler's batching window (wake-ups at least this far apart), ns."""
     wakeups: int = 0
     """Open model: how many times the scheduler's timer woke it."""
-    answerable: int = 0
-    """Answers so far plus requests in flight when the load stopped (engine.answered.in_load)."""
+    answerable: int | None = None
+    """Answers the load could have (engine.answered.in_load): those recorded when it stopped
+    plus the requests then handed to the target that did not fail after; None: not counted."""
 
 
 class Hooks(Protocol):
@@ -181,7 +182,7 @@ class _Run:
         self.share = plan.shape.scaled(1.0 / plan.count)
         self.sched: Any = None  # pool.Scheduler or its native twin (make_scheduler)
         self.users: UserController | None = None
-        self.answerable = 0
+        self.answerable: int | None = None
         self.every_s = OPEN_HOUSEKEEPING_S if plan.shape.model == "open" else HOUSEKEEPING_S
         if plan.shape.model == "open":
             self.sched = make_scheduler(loop, self.pool, self.share, plan.start_ns,
@@ -215,13 +216,19 @@ class _Run:
     def pending(self) -> int:
         return self.pool.pending() if self.sched is not None else self.tracker.busy()
 
-    def answered(self) -> int:
-        """Answers recorded so far (ANSWERED outcomes, every journey)."""
-        at = [i for i, name in enumerate(OUTCOME_NAMES) if name in ANSWERED]
-        return sum(sum(self.rec.outcomes(j)[i] for i in at) for j in range(len(self.rec.journeys)))
+    def counted(self) -> tuple[int, int]:
+        """(answers, failures) recorded so far, every journey: ANSWERED outcomes, and the
+        others but DROPPED (a request handed to the target that got no answer)."""
+        totals = [sum(o) for o in zip(*(self.rec.outcomes(j)
+                                        for j in range(len(self.rec.journeys))), strict=True)]
+        if not totals:
+            return 0, 0
+        answered = sum(n for name, n in zip(OUTCOME_NAMES, totals, strict=False) if name in ANSWERED)
+        return answered, sum(totals) - answered - totals[OUTCOME_NAMES.index("dropped")]
 
     def in_flight(self) -> int:
-        """Requests handed to the target and not yet answered (queued ones are not)."""
+        """Requests handed to a connection (sent or connecting) and not yet answered; the
+        ones queued in the generator are not."""
         return self.pending() - (len(self.pool.queue) if self.sched is not None else 0)
 
     def dispatched(self) -> int:
@@ -305,7 +312,7 @@ def _next_wait(run: _Run, now: int, poll_s: float) -> float:
 async def _drain(run: _Run, aborting: bool) -> int:
     """Let in-flight and queued requests finish; returns how many were cancelled."""
     run.stop_generating()
-    run.answerable = run.answered() + run.in_flight()  # more answers: the backlog's
+    (answered, failed), in_flight = run.counted(), run.in_flight()
     limit = run.plan.hard_stop_ns
     if aborting:
         limit = min(limit, time.monotonic_ns() + int(ABORT_GRACE_S * 1e9))
@@ -316,6 +323,9 @@ async def _drain(run: _Run, aborting: bool) -> int:
     queued = run.pool.shut(record=not aborting)
     inflight = run.tracker.close_all(record_as_timeout=not aborting)
     await asyncio.sleep(0)  # let the transports report connection_lost
+    # answers beyond these are the backlog's; failures since the stop are taken from the
+    # requests then in flight first (the oldest time out first)
+    run.answerable = answered + max(0, in_flight - (run.counted()[1] - failed))
     return queued + inflight if aborting else 0
 
 

@@ -122,9 +122,10 @@ def _resource_targets(d: Driven, a: Analysed) -> tuple[Status, str]:
     evidence = (("target CPU not measured" if cpu is None else
                  f"target CPU p95 {cpu:.0f}% of {h.cpu_scope}") + f" (under {CPU_TARGET_PCT:.0f}%), "
                 + (f"memory p95 {memory:.0f}%" if memory is not None else "memory not measured")
-                + f" (under {MEMORY_TARGET_PCT:.0f}%), {samples} samples over the load")
+                + f" (under {MEMORY_TARGET_PCT:.0f}%), {samples} samples over the load"
+                + (f"; {h.thread_note}" if h.thread_note else ""))
     over = (cpu_known and cpu is not None and cpu >= CPU_TARGET_PCT) or (
-        memory is not None and memory >= MEMORY_TARGET_PCT)
+        memory is not None and memory >= MEMORY_TARGET_PCT) or h.thread_saturated
     if over or (cpu_known and memory is not None):
         return (Status.FAIL if over else Status.PASS), evidence
     return Status.INCONCLUSIVE, evidence

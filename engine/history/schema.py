@@ -99,7 +99,12 @@ _V4: tuple[str, ...] = (
     "ALTER TABLE resources ADD COLUMN unknown TEXT NOT NULL DEFAULT ''",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5 (#14): the target's busiest thread, percent of one core (0: not read).
+_V5: tuple[str, ...] = (
+    "ALTER TABLE resources ADD COLUMN hot_thread_pct REAL NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 """Statements per migration; MIGRATIONS[i] takes user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.answered import ANSWERED
 from engine.driver.progress import IntervalProgress, RunFinished
-from engine.hotpath.native import DROPPED, OK, OUTCOME_NAMES, Histogram
+from engine.hotpath.native import OK, OUTCOME_NAMES, Histogram
 from engine.result import RunInterval
 
 PERCENTILES = (50.0, 95.0, 99.0)
@@ -27,7 +28,8 @@ class JourneyNumbers:
     """Requests that did not end OK (failed status, transport errors, dropped)."""
     outcomes: dict[str, int]
     achieved_rate: float
-    """Requests sent (not dropped) per second."""
+    """Requests answered (any status: engine.answered.ANSWERED) in the interval, per second:
+    the report's achieved rate, per interval (timeouts and connect errors are no answer)."""
     p50_s: float | None
     p95_s: float | None
     p99_s: float | None
@@ -62,9 +64,9 @@ def numbers_of(ri: RunInterval, names: Sequence[str]) -> IntervalNumbers:
     journeys = tuple(_journey(name, enc, counts, ri.duration_s)
                      for name, enc, counts in zip(names, ri.response, ri.outcomes, strict=False))
     requests = sum(j.requests for j in journeys)
-    sent = sum(j.requests - j.outcomes.get("dropped", 0) for j in journeys)
+    answered = sum(_answered(counts) for counts in ri.outcomes[:len(journeys)])
     return IntervalNumbers(ri.index, ri.start_s, ri.duration_s, ri.target_rate,
-                           sent / ri.duration_s if ri.duration_s > 0 else 0.0, requests,
+                           answered / ri.duration_s if ri.duration_s > 0 else 0.0, requests,
                            sum(j.errors for j in journeys), journeys)
 
 
@@ -82,13 +84,17 @@ def closing_numbers(event: RunFinished, after: int) -> list[IntervalNumbers]:
 def _journey(name: str, encoded: str, counts: tuple[int, ...], duration_s: float) -> JourneyNumbers:
     hist = Histogram.decode(encoded)
     requests = sum(counts)
-    sent = requests - counts[DROPPED]
     lat: list[float | None] = [None, None, None, None]
     if hist.total_count:
         lat = [*(v / 1e9 for v in hist.values_at_percentiles(PERCENTILES)), hist.mean / 1e9]
     return JourneyNumbers(
         name, requests, requests - counts[OK], _outcomes(counts),
-        sent / duration_s if duration_s > 0 else 0.0, *lat)
+        _answered(counts) / duration_s if duration_s > 0 else 0.0, *lat)
+
+
+def _answered(counts: Sequence[int]) -> int:
+    """Answers of any status among an interval's outcome counters."""
+    return sum(n for name, n in zip(OUTCOME_NAMES, counts, strict=False) if name in ANSWERED)
 
 
 def _outcomes(counts: tuple[int, ...]) -> dict[str, int]:

@@ -217,6 +217,23 @@ def test_in_load_takes_the_backlog_from_the_journeys_that_answered_after_the_loa
     assert in_load(totals, [0], 80).ok == 64.0  # without intervals: by all their answers
 
 
+def test_in_load_never_takes_more_from_a_journey_than_it_answered() -> None:
+    """A backlog larger than the intervals place after the load (workers stop apart; the
+    interval across the end is split evenly) is taken by all answers, never below zero."""
+    ok = OUTCOME_NAMES.index("ok")
+
+    def iv(start: float, duration: float, a: int, b: int) -> RunInterval:
+        ra, rb = [0] * len(OUTCOME_NAMES), [0] * len(OUTCOME_NAMES)
+        ra[ok], rb[ok] = a, b
+        return RunInterval(0, start, duration, None, ("", ""), (tuple(ra), tuple(rb)))
+
+    ivs = (iv(0.0, 1.0, 100, 40), iv(1.0, 1.0, 0, 10))  # 10 after the load, 60 to take
+    totals = [{"ok": 100}, {"ok": 50}]
+    a, b = (in_load(totals, [c], 90, ivs, 1.0) for c in (0, 1))
+    assert a.ok >= 0 and b.ok >= 0 and a.ok + b.ok == pytest.approx(90)
+    assert (a.ok, b.ok) == (pytest.approx(60.0), pytest.approx(30.0))
+
+
 def test_an_overloaded_target_is_valid_with_a_note_naming_the_cause() -> None:
     v = assess(stats(answered=600, outcomes={"dropped": 300, "timeout": 100}), 0.02)
     assert v.valid and v.reasons == ()

@@ -9,11 +9,13 @@ from dataclasses import replace
 import numpy as np
 
 from engine.analysis.bottlenecks import Bottleneck
+from engine.analysis.resource_figures import resource_figures
 from engine.analysis.resources import headroom
 from engine.analysis.slo import error_budget
 from engine.gates.checklist import evaluate_checklist
 from engine.plan import SpecPlan
 from engine.records import Analysed, CheckItem, Driven, RunEntry, RunRole
+from engine.report.md_resources import resources_table
 from engine.result import ResourceSample, RunResult, Status
 from engine.spec.loader import load_text
 from engine.spec.model import Spec
@@ -80,6 +82,33 @@ def test_resource_targets_are_checked_against_the_samples() -> None:
     full = tuple(_sample(t, 10.0, 85.0) for t in range(20))
     row = _row(spec, "Resource targets", _run(full))
     assert row.status is Status.FAIL and "memory p95 85%" in row.evidence
+
+
+def test_a_saturated_thread_fails_the_resource_row_whatever_the_machine_share() -> None:
+    """Issue #14: a single-threaded server at 100% of its core read 'CPU p95 50% (under 70%)'
+    on a 2-core machine: the row passed while the target had no room. Its busiest thread
+    (``hot_thread_pct``) now fails the row and the resource table says so."""
+    spec = _spec()
+    cores = os.cpu_count() or 1
+    one_core = tuple(replace(_sample(t, 100.0, 30.0), hot_thread_pct=99.0) for t in range(20))
+    row = _row(spec, "Resource targets", _run(one_core))
+    assert row.status is Status.FAIL
+    assert "busiest thread at 99% of a core: saturated" in row.evidence
+    assert f"target CPU p95 {100 / cores:.0f}% of the machine" in row.evidence
+    figures = resource_figures(_run(one_core))
+    assert figures is not None
+    doc = figures.to_doc()
+    assert doc["thread_saturated"] and doc["hot_thread_p95_pct"] == 99.0
+    table = resources_table([{"id": "baseline", "resource_summary": doc}])
+    assert "; busiest thread at 99% of a core: saturated" in table
+    # below the bar, or not read (0: a remote target, an older record): nothing said
+    for hot in (60.0, 0.0):
+        calm = tuple(replace(_sample(t, 20.0, 30.0), hot_thread_pct=hot) for t in range(20))
+        row = _row(spec, "Resource targets", _run(calm))
+        assert row.status is Status.PASS and "thread" not in row.evidence
+        quiet = resource_figures(_run(calm))
+        assert quiet is not None and not quiet.thread_saturated
+        assert quiet.hot_thread_p95_pct == (60.0 if hot else None)
 
 
 def test_headroom_is_the_95th_percentile_not_the_peak() -> None:

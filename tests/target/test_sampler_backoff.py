@@ -164,3 +164,27 @@ def test_a_sample_counts_the_processes_whose_cpu_time_moved() -> None:
         for p in procs:
             p.kill()
             p.wait()
+
+
+def test_the_busiest_thread_is_read_beside_the_trees_cpu() -> None:
+    """Issue #14: a single-threaded server at 100% of its core shows half of a 2-core
+    machine. A process with one spinning thread and one asleep: the tree reads about one
+    core, and so does its busiest thread (``hot_thread_pct``), over the same windows."""
+    code = ("import threading, time\n"
+            "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+            "end = time.monotonic() + 4\n"
+            "while time.monotonic() < end:\n    pass\n")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.3)  # past its start-up
+        sampler = Sampler(proc.pid, 0.1).start()
+        time.sleep(1.5)
+        samples = sampler.stop()
+    finally:
+        proc.kill()
+        proc.wait()
+    late = samples[len(samples) // 2:]
+    assert late, samples
+    hot = sorted(s.hot_thread_pct for s in late)[len(late) // 2]
+    tree = sorted(s.cpu_pct for s in late)[len(late) // 2]
+    assert hot > 50.0 and hot <= tree + 15.0  # one thread can hold no more than the tree
