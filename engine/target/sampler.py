@@ -283,7 +283,7 @@ class Sampler:
             readings.update(((key, t.id), t.user_time + t.system_time) for t in threads)
         before, self._thread_cpu = self._thread_cpu, readings
         busiest = max((cpu - before[k] for k, cpu in readings.items() if k in before), default=0.0)
-        return max(0.0, 100.0 * busiest / max(now - since, 1e-9))
+        return min(100.0, max(0.0, 100.0 * busiest / max(now - since, 1e-9)))  # clock ticks
 
     def _refresh_due(self) -> bool:
         """Time to re-list the children (and count connections off Linux): ``REFRESH_S``

@@ -188,3 +188,4 @@ def test_the_busiest_thread_is_read_beside_the_trees_cpu() -> None:
     hot = sorted(s.hot_thread_pct for s in late)[len(late) // 2]
     tree = sorted(s.cpu_pct for s in late)[len(late) // 2]
     assert hot > 50.0 and hot <= tree + 15.0  # one thread can hold no more than the tree
+    assert all(0.0 <= s.hot_thread_pct <= 100.0 for s in samples)  # ticks' jitter clamped
