@@ -209,11 +209,11 @@ class ResourceSample:
     unknown: tuple[str, ...] = ()
     """Fields with no reading, held at 0 (a remote target's Prometheus lacked the metric)."""
     hot_thread_pct: float = 0.0
-    """The target's busiest thread over the window, percent of one core (100: a thread that
-    never left the CPU); 0 when not read (a remote target, an older record)."""
+    """The target's busiest thread, percent of one core, over the latest window of at least
+    1 s before ``t_s`` (engine.target.hot_thread); 0 and in ``unknown`` when not read."""
 
 
-RATE_FIELDS = frozenset({"cpu_pct", "sys_cpu_pct", "hot_thread_pct"})
+RATE_FIELDS = frozenset({"cpu_pct", "sys_cpu_pct"})
 """ResourceSample fields read as a rate over the time since the previous sample (CPU time
 used over the wall time between); the others are readings at ``t_s`` or counters."""
 

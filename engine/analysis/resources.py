@@ -175,8 +175,9 @@ class Headroom:
     """'the machine' (all its cores), or 'one core' when a remote machine's cores are
     unknown: one core's share is an upper bound of the machine's."""
     hot_thread_pct: float | None = None
-    """The target's busiest thread, p95 over the load's 1 s bins, percent of one core; None
-    when not read (a remote target, an older record, a process of many threads)."""
+    """The target's busiest thread, p95 over the load of its readings (each over at least 1 s),
+    percent of one core; None when not read (a remote target, an older record, a process
+    of many threads)."""
 
     @property
     def thread_saturated(self) -> bool:
@@ -216,7 +217,7 @@ def headroom_of(samples: Sequence[ResourceSample], start_s: float = -math.inf,
     cores = max((s.cores for s in samples), default=0)  # 0: this machine's (psutil sampler)
     bound = not cores and any("cores" in s.unknown for s in samples)
     cpu, memory = _p95s(samples, 1 if bound else cores or None, start_s, end_s)
-    hot = cpu_bins(samples, "hot_thread_pct", start_s, end_s)
+    hot = timed(samples, "hot_thread_pct", start_s, end_s)  # 0 throughout: an older record
     hot_p95 = time_quantile(hot, 0.95) if any(v > 0 for v, _ in hot) else None
     return Headroom(cpu, memory, ONE_CORE if bound else "the machine", hot_p95)
 

@@ -84,6 +84,8 @@ class StressStep:
     """The target's CPU p95 as the run's Resources row states it (``run_headroom``, in its
     ``cpu_scope``): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the
     analysis' input."""
+    thread_note: str = ""
+    """'busiest thread at 100% of a core: saturated' (Headroom.thread_note), or ''."""
 
     @property
     def passed(self) -> bool:
@@ -94,7 +96,8 @@ class StressStep:
         return {"rate": self.rate, "achieved_rate": self.achieved_rate, "sent_rate": self.sent_rate,
                 "p50": self.p50_s or 0.0, "p95": self.p95_s or 0.0, "p99": self.p99_s or 0.0,
                 "error_rate": self.error_rate, "cpu_pct": self.cpu_pct,
-                "cpu_p95_pct": self.cpu_p95_pct, "passed": self.passed,
+                "cpu_p95_pct": self.cpu_p95_pct, "thread_note": self.thread_note,
+                "passed": self.passed,
                 "valid": self.valid, "breaches": list(self.breaches)}
 
 
@@ -171,6 +174,8 @@ class StressAnalysis:
                  else f"breaking point {self.breaking_point_rate:g}/s")
         failed = next(s for s in self.steps if not s.passed)
         limit = f"; limited by {self.limiting_resource}" if self.limiting_resource else ""
+        if failed.thread_note:  # the Resources row says it of the same run
+            limit += f" ({failed.thread_note})" if limit else f"; {failed.thread_note}"
         return (f"{where}: {self.failure_mode} at {failed.rate:g}/s "
                 f"({'; '.join(failed.breaches)}){limit}")
 
@@ -261,11 +266,12 @@ def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> 
     hist = merged_response(run) if run.requests and run.journeys else None
     p50, p95, p99 = (None, None, None) if hist is None else (
         latency_value(hist, "p50"), latency_value(hist, "p95"), latency_value(hist, "p99"))
+    h = run_headroom(run)
     return StressStep(
         rate, run.validity.achieved_rate, run.requests, p50, p95, p99, run.error_rate,
         _errors(run), summarize_run(run).cpu_pct_mean, run.validity.valid, slo_ok,
         _breaches(run, p95, p99, slo_ok, stop), run.validity.generator_cpu_pct,
-        run.validity.sent_rate, run_headroom(run).cpu_pct,
+        run.validity.sent_rate, h.cpu_pct, h.thread_note,
     )
 
 

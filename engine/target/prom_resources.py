@@ -45,7 +45,7 @@ RATE_SCRAPES = 4
 """A rate spans this many scrape intervals (Prometheus' own advice: at least 4)."""
 NODE_FIELDS = ("sys_cpu_pct", "sys_mem_pct", "read_bytes", "write_bytes", "net_sent_bytes",
                "net_recv_bytes", "cores")
-ALWAYS_UNKNOWN = ("threads", "connections", "ctx_switches")
+ALWAYS_UNKNOWN = ("threads", "connections", "ctx_switches", "hot_thread_pct")
 """Fields no standard exporter gives per process: always unknown for a remote target."""
 COUNTERS = ("read_bytes", "write_bytes", "net_sent_bytes", "net_recv_bytes")
 """Cumulative fields: counted from the window's first point, as the local sampler does."""

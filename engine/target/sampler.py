@@ -36,6 +36,7 @@ import psutil
 
 from engine.result import ResourceSample
 from engine.target.backoff import Gauges, unchanged
+from engine.target.hot_thread import HotThread
 from engine.target.proc_read import (
     GONE,
     LINUX,
@@ -65,8 +66,6 @@ with a driver running in the same process, so each sample must stay well under a
 millisecond. A process first seen at a listing starts at zero: what it ran before (at most
 3 s of it when backed off) is not counted, rather than charged to one reading's window,
 where a worker's seconds of start-up read as a CPU spike of several cores."""
-HOT_THREADS_MAX = 64
-"""Threads per process read for ``hot_thread_pct`` (a /proc file each); more: unread (0)."""
 IDLE_MAX_INTERVAL_S = 1.0
 """The period a run's sampler backs off to while the target's readings stay the same
 (engine.target.session): a sample costs the driver's process up to a millisecond of GIL."""
@@ -160,7 +159,7 @@ class Sampler:
         self._known: Known = {}  # the listed descendants' psutil objects (proc_read.processes)
         self._listed_at = -math.inf
         self._kept = (0.0, 0.0)  # (monotonic time, tree CPU-seconds) of the last kept sample
-        self._thread_cpu: dict[tuple[tuple[int, float], int], float] = {}  # at the last kept
+        self._hot = HotThread()  # the busiest thread, over windows of at least 1 s
         self._net0 = (0, 0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -194,7 +193,7 @@ class Sampler:
         self._last_t = time.monotonic()
         self._visit(self._refresh_due())  # baseline readings so the first sample has a delta
         self._kept = (self._last_t, self._tree.cpu_s)
-        self._hot_thread(self._last_t, self._last_t)
+        self._hot.read(self._tree.procs, self._last_t)
         self._thread = threading.Thread(target=self._loop, name="perfopt-sampler", daemon=True)
         self._thread.start()
         return self
@@ -265,25 +264,7 @@ class Sampler:
             since, cpu_s = self._kept
             self._kept = (now, self._tree.cpu_s)
             kept_pct = 100.0 * (self._tree.cpu_s - cpu_s) / max(now - since, 1e-9)
-            self._keep(self._build(now, kept_pct, reading, self._hot_thread(since, now)))
-
-    def _hot_thread(self, since: float, now: float) -> float:
-        """The busiest thread's CPU over the kept window ``[since, now]``, percent of one core
-        (a single-threaded server at 100% of its core is saturated, which the tree's share of
-        the machine hides); a thread first seen now starts at zero; 0 when unread."""
-        readings: dict[tuple[tuple[int, float], int], float] = {}
-        for key, p in self._tree.procs.items():
-            try:
-                threads = p.proc.threads()
-            except GONE:
-                continue
-            if len(threads) > HOT_THREADS_MAX:
-                self._thread_cpu = {}
-                return 0.0
-            readings.update(((key, t.id), t.user_time + t.system_time) for t in threads)
-        before, self._thread_cpu = self._thread_cpu, readings
-        busiest = max((cpu - before[k] for k, cpu in readings.items() if k in before), default=0.0)
-        return min(100.0, max(0.0, 100.0 * busiest / max(now - since, 1e-9)))  # clock ticks
+            self._keep(self._build(now, kept_pct, reading, self._hot.read(self._tree.procs, now)))
 
     def _refresh_due(self) -> bool:
         """Time to re-list the children (and count connections off Linux): ``REFRESH_S``
@@ -371,7 +352,8 @@ class Sampler:
         seen[key] = _Proc(proc, cpu, rd, wr, ctx)
         return prev is not None and cpu > prev.cpu_s
 
-    def _build(self, now: float, cpu_pct: float, r: _Reading, hot: float) -> ResourceSample:
+    def _build(self, now: float, cpu_pct: float, r: _Reading,
+               hot: float | None) -> ResourceSample:
         net = psutil.net_io_counters()
         sent = int(net.bytes_sent) - self._net0[0] if net else 0
         recv = int(net.bytes_recv) - self._net0[1] if net else 0
@@ -381,7 +363,8 @@ class Sampler:
             fds=r.fds, connections=r.conns, read_bytes=t.read, write_bytes=t.write,
             ctx_switches=t.ctx, sys_cpu_pct=float(psutil.cpu_percent(interval=None)),
             sys_mem_pct=float(psutil.virtual_memory().percent),
-            net_sent_bytes=max(0, sent), net_recv_bytes=max(0, recv), hot_thread_pct=hot,
+            net_sent_bytes=max(0, sent), net_recv_bytes=max(0, recv),
+            hot_thread_pct=hot or 0.0, unknown=("hot_thread_pct",) if hot is None else (),
         )
 
     def _keep(self, sample: ResourceSample) -> None:

@@ -52,6 +52,20 @@ def test_latency_knee_breaking_point_and_database_limit() -> None:
                          "limited by database")
 
 
+def test_a_saturated_thread_at_the_failed_step_is_said_beside_the_limit() -> None:
+    """Issue #14: the quick start's checkout broke at 600/s 'limited by database' while its
+    one thread was at 100% of a core (the in-process SQLite's work); the Resources row said
+    so, the stress sentence did not. The failed step's busiest thread is said beside it."""
+    hot = [replace(sample(t * 0.1, cpu=100.0), hot_thread_pct=100.0) for t in range(20)]
+    steps = [_step(10, 0.010, cpu=30), _step(20, 0.011, cpu=60),
+             replace(_step(30, 0.080, cpu=100), resources=tuple(hot))]
+    s = analyse_stress(steps, stop_when=STOP)
+    assert s.limiting_resource == "database"
+    assert s.message.endswith("limited by database (busiest thread at 100% of a core: saturated)")
+    assert [st.thread_note for st in s.steps] == ["", "", "busiest thread at 100% of a core: saturated"]
+    assert s.to_doc()["steps"][2]["thread_note"] == s.steps[2].thread_note  # type: ignore[index]
+
+
 def test_one_noisy_step_is_not_the_knee() -> None:
     steps = [_step(10, 0.010), _step(20, 0.030), _step(30, 0.011), _step(40, 0.012),
              _step(50, 0.200)]

@@ -118,7 +118,7 @@ def test_points_become_samples_with_counters_from_the_first_point() -> None:
     assert [x.read_bytes for x in s] == [0, 500, 3000]
     assert [x.net_sent_bytes for x in s] == [0, 2_000_000, 5_000_000]
     assert s[1].sys_mem_pct == 42.0 and s[1].cores == 4 and s[1].fds == 14
-    assert s[0].unknown == ("connections", "ctx_switches", "threads")
+    assert s[0].unknown == ("connections", "ctx_switches", "hot_thread_pct", "threads")
 
 
 def test_missing_node_metrics_are_named_unknown_and_noted() -> None:

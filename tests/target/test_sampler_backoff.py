@@ -168,24 +168,24 @@ def test_a_sample_counts_the_processes_whose_cpu_time_moved() -> None:
 
 def test_the_busiest_thread_is_read_beside_the_trees_cpu() -> None:
     """Issue #14: a single-threaded server at 100% of its core shows half of a 2-core
-    machine. A process with one spinning thread and one asleep: the tree reads about one
-    core, and so does its busiest thread (``hot_thread_pct``), over the same windows."""
+    machine. A process with one spinning thread and one asleep: its busiest thread
+    (``hot_thread_pct``, read over windows of at least 1 s) is about one core; the samples
+    before the first window closed say it was not read."""
     code = ("import threading, time\n"
             "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
-            "end = time.monotonic() + 4\n"
+            "end = time.monotonic() + 5\n"
             "while time.monotonic() < end:\n    pass\n")
     proc = subprocess.Popen([sys.executable, "-c", code])
     try:
         time.sleep(0.3)  # past its start-up
         sampler = Sampler(proc.pid, 0.1).start()
-        time.sleep(1.5)
+        time.sleep(2.6)
         samples = sampler.stop()
     finally:
         proc.kill()
         proc.wait()
-    late = samples[len(samples) // 2:]
-    assert late, samples
-    hot = sorted(s.hot_thread_pct for s in late)[len(late) // 2]
-    tree = sorted(s.cpu_pct for s in late)[len(late) // 2]
-    assert hot > 50.0 and hot <= tree + 15.0  # one thread can hold no more than the tree
-    assert all(0.0 <= s.hot_thread_pct <= 100.0 for s in samples)  # ticks' jitter clamped
+    read = [s for s in samples if "hot_thread_pct" not in s.unknown]
+    assert "hot_thread_pct" in samples[0].unknown and len(read) >= 5, samples
+    assert all(50.0 < s.hot_thread_pct <= 100.0 for s in read)
+    assert {round(s.hot_thread_pct, 6) for s in read} != set()  # held between windows
+    assert len({s.hot_thread_pct for s in read}) <= 3  # one figure per window of >= 1 s
