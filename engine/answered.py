@@ -1,9 +1,11 @@
 """Answers a run's target gave to its load: the achieved rate's and throughput's count, in
 one place (issue #14: one figure, one computation).
 
-A response counts in the 1 s interval it completed in (engine.hotpath's recorder). A target
-that fell behind answers its backlog after the load stops, while the generator drains; those
-late answers are not load it carried at the offered rate.
+A target that fell behind answers the backlog queued in the generator after the load stops,
+while the generator drains; those late answers are not load it carried at the offered rate.
+Each worker notes, at the stop, how many answers the load can have (engine.driver.runtime:
+the answers so far plus the requests then in flight that did not fail); answers beyond
+that are the backlog's.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ ANSWERED = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "statu
 a fail_request check failed)."""
 ANSWERABLE = "answerable"
 """RunResult.extra: answers the generator had when the load stopped plus the requests then in
-flight (kept in history): at most this many answers count toward the load (``in_load``)."""
+flight that did not fail after (kept in history): at most this many answers count toward the
+load (``in_load``); absent: every answer counts."""
 
 
 @dataclass(frozen=True)
 class LoadCounts:
-    """Answers to the load period's requests (``in_load``): prorated at the intervals across
-    the window's ends, so fractions."""
+    """Answers to the load (``in_load``); fractions where a journey gave up a share of the
+    backlog."""
 
     answered: float
     """Responses of any status (ANSWERED): the achieved rate's numerator."""
