@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engine.result import RunInterval
 
-__all__ = ["ANSWERABLE", "ANSWERED", "LoadCounts", "in_load"]
+__all__ = ["ANSWERABLE", "ANSWERED", "LoadCounts", "answers", "answers_in_row", "in_load"]
 
 ANSWERED = ("ok", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
             "check")
@@ -27,6 +27,18 @@ ANSWERABLE = "answerable"
 """RunResult.extra: answers the generator had when the load stopped plus the requests then in
 flight that did not fail after (kept in history): at most this many answers count toward the
 load (``in_load``); absent: every answer counts."""
+
+
+def answers(outcomes: Mapping[str, int]) -> int:
+    """Answers of any status among outcome counts by name (ANSWERED)."""
+    return sum(outcomes.get(name, 0) for name in ANSWERED)
+
+
+def answers_in_row(row: Sequence[float]) -> float:
+    """Answers of any status among outcome counters in engine.hotpath's OUTCOME_NAMES order
+    (an interval's row, a recorder's totals)."""
+    from engine.hotpath.native import OUTCOME_NAMES  # the selector: keep engine.result light
+    return sum(n for name, n in zip(OUTCOME_NAMES, row, strict=False) if name in ANSWERED)
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,7 @@ def in_load(totals: Sequence[Mapping[str, int]], columns: Sequence[int],
     The backlog's answers are taken from the journeys in proportion to their answers after
     the load (``intervals``, by completion time; without them, to all their answers), and
     each journey's OK share of what it keeps is its OK share overall."""
-    answered = [sum(t.get(n, 0) for n in ANSWERED) for t in totals]
+    answered = [answers(t) for t in totals]
     ok = [t.get("ok", 0) for t in totals]
     excess = 0 if answerable is None else max(0, sum(answered) - answerable)
     if excess == 0:
@@ -70,14 +82,11 @@ def in_load(totals: Sequence[Mapping[str, int]], columns: Sequence[int],
 
 def _after(intervals: Sequence[RunInterval], load_s: float, journeys: int) -> list[float]:
     """Per journey: answers completed after ``load_s`` (the interval across it prorated)."""
-    from engine.hotpath.native import OUTCOME_NAMES  # the selector: keep engine.result light
-    answered_at = [i for i, name in enumerate(OUTCOME_NAMES) if name in ANSWERED]
     out = [0.0] * journeys
     for iv in intervals:
         part = 1.0 - _share_before(iv, load_s)
         for c in range(min(journeys, len(iv.outcomes))):
-            row = iv.outcomes[c]
-            out[c] += part * sum(row[i] for i in answered_at if i < len(row))
+            out[c] += part * answers_in_row(iv.outcomes[c])
     return out
 
 

@@ -42,12 +42,12 @@ class Group:
     blocks: tuple[Array, Array] | None = None
     """One run's 1 s intervals (engine.analysis.blocks.interval_counts), when kept."""
     ok_in_load: float | None = None
-    """OK answers completed during the load period (RunResult.in_load): throughput's count.
-    None: every OK answer (``requests - errors``)."""
+    """OK answers to the load, the backlog's left out (RunResult.in_load): throughput's
+    count. None: every OK answer (``requests - errors``)."""
 
     @property
     def ok(self) -> float:
-        """Throughput's count: OK answers during the load period."""
+        """Throughput's count: OK answers to the load."""
         return float(self.requests - self.errors) if self.ok_in_load is None else self.ok_in_load
 
     @property

@@ -1,7 +1,8 @@
 """Read SLI values out of a RunResult: one vocabulary for every analysis stage.
 
 Metric names: ``p50 p75 p90 p95 p99 p999 max mean`` (response time from the
-intended send, seconds), ``throughput`` (ok responses completed during the load, per second of it),
+intended send, seconds), ``throughput`` (ok answers to the load per second of it,
+engine.answered.in_load),
 ``error_rate`` (errors / requests) and ``availability`` (1 - error_rate).
 """
 

@@ -155,7 +155,8 @@ def summarize_run(run: RunResult) -> ResourceSummary:
 
 
 THREAD_SATURATED_PCT = 90.0
-"""A thread on the CPU this share of the time (p95 of 1 s bins) leaves its server no room."""
+"""A thread on the CPU this share of the time (p95 of its readings, each over >= 1 s: engine.
+target.hot_thread) leaves its server no room."""
 CPU_TARGET_PCT, MEMORY_TARGET_PCT = 70.0, 80.0
 """The flow's resource targets: CPU under 70% and memory under 80% (the checklist's row,
 the report's resource table and the capacity model's instances all read these)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from engine.answered import ANSWERED
+from engine.answered import answers_in_row
 from engine.driver.catalog import compile_catalog
 from engine.driver.closed import UserController, VirtualUser
 from engine.driver.http import Endpoint, ssl_context
@@ -26,7 +26,7 @@ from engine.driver.servertiming import ServerTimings
 from engine.driver.shapes import Shape
 from engine.driver.stateful import Stats
 from engine.driver.templates import load_data
-from engine.hotpath.native import OUTCOME_NAMES, Histogram, Recorder
+from engine.hotpath.native import DROPPED, Histogram, Recorder
 from engine.spec.model import DataFile, Journey, RunSettings, ThinkTime
 
 HOUSEKEEPING_S = 0.02
@@ -223,8 +223,8 @@ class _Run:
                                         for j in range(len(self.rec.journeys))), strict=True)]
         if not totals:
             return 0, 0
-        answered = sum(n for name, n in zip(OUTCOME_NAMES, totals, strict=False) if name in ANSWERED)
-        return answered, sum(totals) - answered - totals[OUTCOME_NAMES.index("dropped")]
+        answered = int(answers_in_row(totals))
+        return answered, sum(totals) - answered - totals[DROPPED]
 
     def in_flight(self) -> int:
         """Requests handed to a connection (sent or connecting) and not yet answered; the

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.answered import ANSWERED
+from engine.answered import answers
 from engine.result import TARGET_SHORT, Validity
 
 SATURATED_CPU_PCT = 95.0
@@ -68,7 +68,7 @@ class GeneratorStats:
     connect_error: str = ""
     """The first connect failure in words (a worker's sample), e.g. a failed TLS handshake."""
     answered_in_load: float | None = None
-    """Answers completed during the load period (engine.result.in_load); None: all of them."""
+    """Answers to the load, the backlog's left out (engine.answered.in_load); None: all."""
 
     @property
     def dropped(self) -> int:
@@ -82,12 +82,12 @@ class GeneratorStats:
     @property
     def completed(self) -> int:
         """Requests the target answered with an HTTP response (any status)."""
-        return sum(self.outcomes.get(name, 0) for name in ANSWERED)
+        return answers(self.outcomes)
 
     @property
     def achieved(self) -> float:
-        """Answers that count toward the achieved rate: those completed during the load
-        period (a backlog answered while the generator drains is not load carried)."""
+        """Answers that count toward the achieved rate: a backlog answered while the
+        generator drains is not load carried (engine.answered.in_load)."""
         return self.completed if self.answered_in_load is None else self.answered_in_load
 
     def per_s(self, count: float) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.answered import ANSWERED
+from engine.answered import answers_in_row
 from engine.driver.progress import IntervalProgress, RunFinished
 from engine.hotpath.native import OK, OUTCOME_NAMES, Histogram
 from engine.result import RunInterval
@@ -64,7 +64,7 @@ def numbers_of(ri: RunInterval, names: Sequence[str]) -> IntervalNumbers:
     journeys = tuple(_journey(name, enc, counts, ri.duration_s)
                      for name, enc, counts in zip(names, ri.response, ri.outcomes, strict=False))
     requests = sum(j.requests for j in journeys)
-    answered = sum(_answered(counts) for counts in ri.outcomes[:len(journeys)])
+    answered = sum(answers_in_row(counts) for counts in ri.outcomes[:len(journeys)])
     return IntervalNumbers(ri.index, ri.start_s, ri.duration_s, ri.target_rate,
                            answered / ri.duration_s if ri.duration_s > 0 else 0.0, requests,
                            sum(j.errors for j in journeys), journeys)
@@ -89,12 +89,7 @@ def _journey(name: str, encoded: str, counts: tuple[int, ...], duration_s: float
         lat = [*(v / 1e9 for v in hist.values_at_percentiles(PERCENTILES)), hist.mean / 1e9]
     return JourneyNumbers(
         name, requests, requests - counts[OK], _outcomes(counts),
-        _answered(counts) / duration_s if duration_s > 0 else 0.0, *lat)
-
-
-def _answered(counts: Sequence[int]) -> int:
-    """Answers of any status among an interval's outcome counters."""
-    return sum(n for name, n in zip(OUTCOME_NAMES, counts, strict=False) if name in ANSWERED)
+        answers_in_row(counts) / duration_s if duration_s > 0 else 0.0, *lat)
 
 
 def _outcomes(counts: tuple[int, ...]) -> dict[str, int]:

@@ -187,5 +187,4 @@ def test_the_busiest_thread_is_read_beside_the_trees_cpu() -> None:
     read = [s for s in samples if "hot_thread_pct" not in s.unknown]
     assert "hot_thread_pct" in samples[0].unknown and len(read) >= 5, samples
     assert all(50.0 < s.hot_thread_pct <= 100.0 for s in read)
-    assert {round(s.hot_thread_pct, 6) for s in read} != set()  # held between windows
-    assert len({s.hot_thread_pct for s in read}) <= 3  # one figure per window of >= 1 s
+    assert len({s.hot_thread_pct for s in read}) <= 3  # held between windows of >= 1 s
