@@ -5,7 +5,8 @@ valid: an invalid run never passes), utilization (target CPU, percent of one
 core) and, when the spec gives the target's cost per hour, the cost per
 transaction = instances x cost_per_hour / (ok responses per second x 3600), where
 instances is what that load needs with every instance under the flow's 70% CPU
-target at the point's measured CPU per request (engine/analysis/money.py): a flat
+target at the point's measured CPU per request, and with a thread the point saturated
+under it too (engine/analysis/money.py): a flat
 hourly cost divided by throughput would make every transaction cheaper the harder one
 instance is pushed, whatever it takes.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.analysis.metrics import latency_value, merged_response, metric_value
-from engine.analysis.money import cpu_per_request, instances_for
+from engine.analysis.money import cpu_per_request, instances_for, thread_capacity
 from engine.analysis.resources import run_headroom, summarize_run
 from engine.result import RunResult
 
@@ -41,11 +42,15 @@ def cost_per_transaction(cost_per_hour: float | None, ok_per_s: float,
 
 def instances_needed(run: RunResult, ok_per_s: float, cores: int | None = None) -> int:
     """Instances of ``cores`` cores (default this machine's) that ``ok_per_s`` needs under
-    the 70% CPU target at the run's CPU per request; 1 when the run was not profiled."""
+    the 70% CPU target at the run's CPU per request, and with a thread the run saturated
+    under it too (a single-threaded server FAILs the checklist's resource row at any share
+    of the machine, so one instance does not carry that load); 1 when the run was not
+    profiled."""
     per_request = cpu_per_request([run])
     if per_request is None or ok_per_s <= 0:
         return 1
-    return instances_for(ok_per_s, per_request, cores or os.cpu_count() or 1)
+    return instances_for(ok_per_s, per_request, cores or os.cpu_count() or 1,
+                         thread_capacity([run]))
 
 
 @dataclass(frozen=True)

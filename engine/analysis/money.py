@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.hypothesis import HypothesisVerdict
-from engine.analysis.resources import CPU_TARGET_PCT, summarize_run
+from engine.analysis.resources import CPU_TARGET_PCT, run_headroom, summarize_run
 from engine.records import RunEntry
 from engine.result import RunResult
 from engine.spec.cost import CostSettings
 from engine.spec.model import Spec
 
 __all__ = ["CPU_TARGET", "HOURS_PER_MONTH", "Fleet", "Saving", "cpu_per_request", "fleet",
-           "instances_for", "money", "peak_rate", "savings"]
+           "instances_for", "money", "peak_rate", "savings", "thread_capacity"]
 
 HOURS_PER_MONTH = 730.0
 CPU_TARGET = CPU_TARGET_PCT / 100.0
@@ -77,39 +77,72 @@ class Saving:
 
 def cpu_per_request(runs: Sequence[RunResult]) -> float | None:
     """The target's CPU-seconds per successful request over ``runs`` (mean CPU over the
-    load's time x run length / ok responses: ``summarize_run``, each CPU reading weighing
-    the seconds it stands for); None without samples or successes."""
+    load's time x run length / OK answers to the load, ``RunResult.in_load``: a backlog
+    answered after the load spent CPU the load's readings do not hold); None without
+    samples or successes."""
     cpu_s = ok = 0.0
     for run in runs:
         mean_pct = summarize_run(run).cpu_pct_mean if run.resources else None
         if mean_pct is None:
             continue
         cpu_s += mean_pct / 100.0 * run.duration_s
-        ok += sum(j.ok for j in run.journeys)
+        ok += run.in_load().ok
     return cpu_s / ok if ok > 0 and cpu_s > 0 else None
 
 
-def instances_for(rate: float, cpu_s_per_request: float, cores: int) -> int:
+def thread_capacity(runs: Sequence[RunResult]) -> float | None:
+    """OK answers per second one instance carries with its busiest thread at the CPU target,
+    from the runs whose busiest thread was saturated (``Headroom.thread_saturated``, the
+    checklist's reading): the run's throughput x 70% / that thread's p95, the least over
+    such runs. A saturated thread is the instance's limit whatever share of its cores it
+    shows (a single-threaded server uses one core of many). None when no run saturated a
+    thread: the cores' share bounds the instance alone, since a thread that is not full
+    says nothing about how far the server's work would spread."""
+    bounds = []
+    for run in runs:
+        room, ok_per_s = run_headroom(run), run.throughput() or 0.0
+        if room.thread_saturated and room.hot_thread_pct and ok_per_s > 0:
+            bounds.append(ok_per_s * CPU_TARGET_PCT / room.hot_thread_pct)
+    return min(bounds) if bounds else None
+
+
+def instances_for(rate: float, cpu_s_per_request: float, cores: int,
+                  per_thread: float | None = None) -> int:
     """Instances of ``cores`` cores that ``rate`` requests/s need with each under the CPU
-    target (at least 1): the one instance count of the fleet and of capacity's cost."""
-    return max(1, math.ceil(rate * cpu_s_per_request / (CPU_TARGET * cores)))
+    target (at least 1), and with each saturated thread under it too (``per_thread``: the
+    OK answers per second an instance carries then, ``thread_capacity``): the one instance
+    count of the fleet and of capacity's cost."""
+    by_cores = math.ceil(rate * cpu_s_per_request / (CPU_TARGET * cores))
+    by_thread = math.ceil(rate / per_thread) if per_thread else 0
+    return max(1, by_cores, by_thread)
 
 
 def fleet(cost: CostSettings, peak_rate: float, runs: Sequence[RunResult]) -> Fleet | None:
-    """Instances for ``peak_rate`` at the CPU per request measured over ``runs``."""
+    """Instances for ``peak_rate`` at the CPU per request measured over ``runs``, and at
+    the throughput of a saturated thread among them (``thread_capacity``)."""
     per_request = cpu_per_request(runs)
     if per_request is None or peak_rate <= 0:
         return None
     cores = cost.cores or os.cpu_count() or 1
-    instances = instances_for(peak_rate, per_request, cores)
+    per_thread = thread_capacity(runs)
+    instances = instances_for(peak_rate, per_request, cores, per_thread)
     monthly = None if cost.per_hour is None else instances * cost.per_hour * HOURS_PER_MONTH
     source = "" if cost.cores else " (cost.cores unset: this machine's)"
     inputs = (f"peak {peak_rate:,.0f}/s x {per_request * 1e3:.3g} ms CPU per request / "
-              f"({CPU_TARGET:.0%} of {cores} cores{source}) = {instances} instance(s)")
+              f"({CPU_TARGET:.0%} of {cores} cores{source})"
+              + _thread_text(peak_rate, per_thread) + f" = {instances} instance(s)")
     if monthly is not None:
         inputs += (f"; x {cost.per_hour:g} {cost.currency}/h x {HOURS_PER_MONTH:g} h = "
                    f"{monthly:,.2f} {cost.currency}/month")
     return Fleet(peak_rate, per_request, cores, instances, monthly, inputs)
+
+
+def _thread_text(peak_rate: float, per_thread: float | None) -> str:
+    """The thread bound in the fleet's inputs sentence, '' without one."""
+    if not per_thread:
+        return ""
+    return (f", and a saturated thread: peak / {per_thread:,.0f}/s per instance with its "
+            f"busiest thread at {CPU_TARGET:.0%} of a core")
 
 
 def savings(cost: CostSettings | None, peak_rate: float,

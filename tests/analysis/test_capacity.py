@@ -64,6 +64,28 @@ def test_cost_per_transaction_counts_the_instances_the_load_needs() -> None:
     assert cool.instances == 1
 
 
+def test_a_saturated_thread_needs_another_instance_whatever_share_of_the_cores_it_shows(
+) -> None:
+    import os
+    from dataclasses import replace
+
+    cores = os.cpu_count() or 1
+    # a single-threaded server: its one thread at 100% of a core, the tree at the same 100%
+    # of one core, half or less of this machine; 100 ok/s over 10 s
+    def single(hot: float) -> RunResult:
+        return make_run([J("a", spread(0.01, 1000, rel=0.05), {})], duration_s=10.0,
+                        rate=100.0, resources=[replace(sample(t, cpu=100.0), hot_thread_pct=hot)
+                                               for t in range(10)])
+    by_cores = -(-100 * 0.01 // (0.7 * cores))  # 1 CPU-s per s over 70% of the cores
+    (full,) = analyse_capacity([single(100.0)], [10], 10.0, _slo, cost_per_hour=3.6).points
+    # 100/s at 100% of the thread: 70/s per instance with it at 70% -> ceil(1.43) = 2
+    assert full.instances == max(2, by_cores)
+    assert full.cost_per_transaction == pytest.approx(full.instances * 3.6 / (100 * 3600))
+    # a thread at 80% is not saturated (the checklist's 90%): the cores alone bound it
+    (busy,) = analyse_capacity([single(80.0)], [10], 10.0, _slo, cost_per_hour=3.6).points
+    assert busy.instances == max(1, by_cores)
+
+
 def test_invalid_run_never_passes_and_no_cost_without_price() -> None:
     cap = analyse_capacity([_run(30, 0.02, valid=False)], [3], 10.0, _slo)
     (p,) = cap.points

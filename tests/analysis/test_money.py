@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from engine.analysis.hypothesis import HypothesisVerdict, Verdict
-from engine.analysis.money import HOURS_PER_MONTH, cpu_per_request, fleet, money, peak_rate
+from engine.analysis.money import (
+    HOURS_PER_MONTH,
+    cpu_per_request,
+    fleet,
+    money,
+    peak_rate,
+    thread_capacity,
+)
 from engine.records import RunEntry, RunRole
 from engine.result import ResourceSample, RunResult
 from engine.spec.cost import CostSettings
@@ -53,6 +60,32 @@ def test_the_fleet_keeps_every_instance_under_70_percent_cpu() -> None:
     assert f.inputs.startswith("peak 1,000/s x 5 ms CPU per request / (70% of 2 cores) = "
                                "4 instance(s)")
     assert "1,460.00 EUR/month" in f.inputs
+
+
+def _single_threaded(hot_pct: float) -> RunResult:
+    """1000 ok over 10 s with the tree and its busiest thread at ``hot_pct`` of a core."""
+    run = _run(hot_pct)
+    return replace(run, resources=tuple(replace(r, hot_thread_pct=hot_pct)
+                                        for r in run.resources))
+
+
+def test_a_saturated_thread_bounds_the_fleet_beside_the_cores() -> None:
+    # 100 ok/s with the thread at 95%: 100 x 70 / 95 = 73.7/s per instance at 70% of it
+    assert thread_capacity([_single_threaded(95.0)]) == pytest.approx(100 * 70 / 95)
+    assert thread_capacity([_single_threaded(80.0)]) is None  # not saturated: no bound
+    assert thread_capacity([_run(50.0)]) is None  # not read (an older record)
+    f = fleet(COST, 1000.0, [_single_threaded(95.0)])
+    assert f is not None
+    # the cores say ceil(1000/s x 9.5 ms / 1.4) = 7; the thread says ceil(1000 / 73.7) = 14
+    assert f.instances == 14
+    assert ("(70% of 2 cores), and a saturated thread: peak / 74/s per instance with its "
+            "busiest thread at 70% of a core = 14 instance(s)") in f.inputs
+
+
+def test_cpu_per_request_counts_the_answers_to_the_load_not_the_backlog() -> None:
+    run = _run(50.0)  # 1000 ok; the workers could answer only 400 by the load's stop
+    short = replace(run, extra={**run.extra, "answerable": 400})
+    assert cpu_per_request([short]) == pytest.approx(5.0 / 400)
 
 
 def _spec(cost: CostSettings | None) -> Spec:
