@@ -180,7 +180,7 @@ def _resources_doc(run: RunResult) -> list[dict[str, Any]]:
     return [{
         "t_s": round(r.t_s, 6), "cpu_pct": round(r.cpu_pct, 3), "rss_bytes": int(r.rss_bytes),
         "threads": int(r.threads), "fds": int(r.fds), "sys_cpu_pct": round(r.sys_cpu_pct, 3),
-        "sys_mem_pct": round(r.sys_mem_pct, 3),
+        "sys_mem_pct": round(r.sys_mem_pct, 3), "hot_thread_pct": round(r.hot_thread_pct, 3),
         **({"unknown": sorted(r.unknown)} if r.unknown else {}),  # held at 0, not read
     } for r in run.resources]
 

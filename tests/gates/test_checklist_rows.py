@@ -19,7 +19,7 @@ from engine.report.md_resources import resources_table
 from engine.result import ResourceSample, RunResult, Status
 from engine.spec.loader import load_text
 from engine.spec.model import Spec
-from tests.support.runs import make_run
+from tests.support.runs import make_run, run_doc
 from tests.support.specs import VALID
 
 
@@ -101,6 +101,12 @@ def test_a_saturated_thread_fails_the_resource_row_whatever_the_machine_share() 
     assert doc["thread_saturated"] and doc["hot_thread_p95_pct"] == 99.0
     table = resources_table([{"id": "baseline", "resource_summary": doc}])
     assert "; busiest thread at 99% of a core: saturated" in table
+    # the JSON's samples carry the readings the summary's p95 is taken over
+    samples = run_doc(_run(one_core), "baseline")["resources"]
+    assert [s["hot_thread_pct"] for s in samples] == [99.0] * 20
+    unread = replace(_sample(0, 10.0, 30.0), unknown=("hot_thread_pct",))
+    (held,) = run_doc(_run((unread,)), "baseline")["resources"]
+    assert held["hot_thread_pct"] == 0 and held["unknown"] == ["hot_thread_pct"]
     # below the bar, or not read (0: a remote target, an older record): nothing said
     for hot in (60.0, 0.0):
         calm = tuple(replace(_sample(t, 20.0, 30.0), hot_thread_pct=hot) for t in range(20))
