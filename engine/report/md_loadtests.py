@@ -196,11 +196,26 @@ def _capacity(c: Doc) -> str:
     head, key, note = _cpu_column(c["points"])
     rows = [[f"{p['multiplier']:g}x", fmt_rate(p["rate"]), fmt_rate(p["achieved_rate"]),
              fmt_s(p.get("p95")), fmt_pct(p["error_rate"], 3), "PASS" if p["slo_pass"] else "FAIL",
-             _cpu(p.get(key)), _money(p.get("cost_per_million"))] for p in c["points"]]
+             _cpu(p.get(key)), _cost_cell(p)] for p in c["points"]]
     cost = f"Cost per hour: {_money(c.get('cost_per_hour'))}.\n\n" if c.get("cost_per_hour") else ""
     msg = f"\n\n{c['message']}." if c.get("message") else ""
     return cost + table(["Load", "Rate", "Achieved", "p95", "Errors", "SLOs", head,
-                         "Cost / 1M requests"], rows) + msg + f"\n\n{ACHIEVED_NOTE}; {note}."
+                         "Cost / 1M requests"], rows) + msg + f"\n\n{ACHIEVED_NOTE}; {note}" \
+        + (f"; {COST_NOTE}." if c.get("cost_per_hour") else ".")
+
+
+COST_NOTE = ("cost: the instances the point's load needs, each under 70% CPU and with a "
+             "saturated thread under 70% of its core (docs/STATISTICS.md, Money)")
+
+
+def _cost_cell(p: Doc) -> str:
+    """'$0.47 (2 instances)', or the dash without a cost; an older document without the
+    instance count shows the cost alone."""
+    cost = _money(p.get("cost_per_million"))
+    n = p.get("instances")
+    if p.get("cost_per_million") is None or not isinstance(n, int):
+        return cost
+    return f"{cost} ({n} instance{'s' if n != 1 else ''})"
 
 
 ACHIEVED_NOTE = ("Achieved: responses per second (any status; a backlog answered after the "

@@ -451,6 +451,22 @@ def test_the_stress_and_capacity_tables_show_the_runs_resources_cpu() -> None:
         assert row.split(" | ")[6] == f"{point['cpu_p95_pct']:.0f}%"
 
 
+def test_the_capacity_cost_shows_the_instances_it_was_computed_with() -> None:
+    """A saturated thread made a point need 2 instances, which doubled its cost per request:
+    the cell names the count the JSON holds, so '$0.47' at 2x and at 4x reads as what it is."""
+    doc = full_document()
+    md = markdown.render(doc)
+    for point in doc["specs"][0]["capacity"]["points"]:
+        row = next(line for line in md.splitlines()
+                   if line.startswith(f"| {point['multiplier']:g}x | "))
+        n = point["instances"]
+        assert row.split(" | ")[7].rstrip(" |") == (
+            f"${point['cost_per_million']:,.2f} ({n} instance{'s' if n != 1 else ''})")
+    del doc["specs"][0]["capacity"]["points"][0]["instances"]  # an older document
+    row = next(line for line in markdown.render(doc).splitlines() if line.startswith("| 1x | "))
+    assert row.endswith(" | $0.68 |")
+
+
 def test_an_older_document_keeps_its_cpu_column_said_as_the_mean() -> None:
     """`perfopt report OLD.json`: a document written before cpu_p95_pct shows its mean in %
     of one core under its own header, not dashes under 'CPU p95'."""

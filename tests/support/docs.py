@@ -219,7 +219,7 @@ def _spike(run: dict[str, Any]) -> dict[str, Any]:
 
 def _capacity(run: dict[str, Any]) -> dict[str, Any]:
     points = []
-    for mult, start in ((1.0, 0), (3.0, 5), (5.0, 10)):
+    for mult, start, instances in ((1.0, 0, 1), (3.0, 5, 1), (5.0, 10, 2)):
         ivs = run["intervals"][start:start + 5]
         sent = sum(iv["rate"] for iv in ivs) / 5
         err = sum(iv["errors"] for iv in ivs) / max(sent * 5, 1)
@@ -228,7 +228,8 @@ def _capacity(run: dict[str, Any]) -> dict[str, Any]:
                        "error_rate": err, "slo_pass": p95 < 0.025 and err < 0.001,
                        "cpu_pct": run["resources"][start + 2]["cpu_pct"],
                        "cpu_p95_pct": run["resources"][start + 2]["cpu_pct"] / CORES,
-                       "cost_per_million": round(0.50 / (sent * 3600) * 1e6, 4)})
+                       "cost_per_million": round(instances * 0.50 / (sent * 3600) * 1e6, 4),
+                       "instances": instances})
     return {"cost_per_hour": 0.50, "points": points}
 
 
