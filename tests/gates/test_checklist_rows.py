@@ -100,7 +100,10 @@ def test_a_saturated_thread_fails_the_resource_row_whatever_the_machine_share() 
     doc = figures.to_doc()
     assert doc["thread_saturated"] and doc["hot_thread_p95_pct"] == 99.0
     table = resources_table([{"id": "baseline", "resource_summary": doc}])
-    assert "; busiest thread at 99% of a core: saturated" in table
+    row_md = next(line for line in table.splitlines() if line.startswith("| `baseline`"))
+    assert (f"| {100 / cores:.0f}% of the machine, but its busiest thread at 99% of a core: "
+            "saturated |") in row_md
+    assert "under 70%" not in row_md  # no room said beside a thread without any
     # the JSON's samples carry the readings the summary's p95 is taken over
     samples = run_doc(_run(one_core), "baseline")["resources"]
     assert [s["hot_thread_pct"] for s in samples] == [99.0] * 20
