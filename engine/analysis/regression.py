@@ -26,7 +26,7 @@ from engine.analysis.compare import (
 )
 from engine.analysis.drift import noise_groups
 from engine.analysis.host_load import HostLoad, host_load
-from engine.analysis.intervals import interval_problem, practical
+from engine.analysis.intervals import interval_problem, practical, span_problem
 from engine.analysis.machine_speed import MachineSpeed, machine_speed, measured_again
 from engine.analysis.metrics import is_latency
 from engine.analysis.regression_check import RegressionCheck, label, ms_text
@@ -210,12 +210,18 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
 
 def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
     """A check whose interval is not finite or absurdly wide (engine.analysis.intervals)
-    is INCONCLUSIVE with that reason, never PASS. A FAIL stands (its whole interval is on
-    the bad side, however wide), unless a bound is NaN."""
+    is INCONCLUSIVE with that reason, never PASS; so is a PASS on its point whose interval
+    reaches past the tolerance and spans MAX_SPAN or more (``span_problem``). A FAIL stands
+    (its whole interval is on the bad side, however wide), unless a bound is NaN."""
     lo, hi = check.ci_low, check.ci_high
     if lo is None or hi is None:
         return check
     problem = interval_problem(lo, hi, space, sure_bad=check.status is Status.FAIL)
+    if not problem and check.status is Status.PASS and space == "relative" \
+            and max(_bad_sign(check.metric) * lo, _bad_sign(check.metric) * hi) > check.tolerance:
+        problem = span_problem(lo, hi)  # the point within tolerance said with it, and the MDE
+        problem = problem and f"{_fmt(check.change or 0.0, space)}, but its {problem}" + (
+            mde_text(check.effect) if check.effect is not None else "")
     if not problem:
         return check
     return replace(check, status=Status.INCONCLUSIVE, requests_needed=None,

@@ -12,7 +12,7 @@ from engine.analysis.blocks import flag_disturbed, interval_counts
 from engine.analysis.compare import StatsConfig, compare, samples_to_decide
 from engine.analysis.drift import run_noise
 from engine.analysis.groups import centre, point, pool
-from engine.analysis.intervals import interval_problem
+from engine.analysis.intervals import interval_problem, span_problem
 from engine.analysis.regression import check_regressions
 from engine.result import RunInterval, RunResult, Status
 from tests.support.runs import drifted_runs, histogram_ns, lognormal_ns, make_run
@@ -385,3 +385,30 @@ def test_the_max_of_several_runs_is_the_centre_of_its_welch_interval() -> None:
     a, b = (math.exp(sum(math.log(v) for v in m if v) / 3) for m in maxima)
     assert effect.a_value == pytest.approx(a) and effect.b_value == pytest.approx(b)
     assert effect.change == pytest.approx(b / a - 1.0)  # value and change say one thing
+
+
+def test_a_pass_cannot_rest_on_an_interval_spanning_a_halving_to_a_doubling() -> None:
+    """Issue #14, seen on a noisy VM: 'p95 +4.5% ... [-73%, +322%] PASS'. The point within
+    the tolerance passed while the interval could not tell a halving from a doubling. Such
+    a check is INCONCLUSIVE with its span and its minimum detectable effect; the same point
+    on a narrow interval still passes, and a FAIL (the whole interval on the bad side)
+    stands however wide."""
+    assert span_problem(-0.4, 0.8) == ""  # a factor of 3
+    assert span_problem(-0.73, 3.22) == (
+        "interval -73%..+322% spans a factor of 16 between its ends (more than 4, a halving "
+        "to a doubling): too wide to pass")
+    assert "spans from nothing" in span_problem(-1.0, 0.5)
+    rng = np.random.default_rng(11)
+    # a history whose runs read 10 ms and 20 ms at p50, the current run between them
+    base = [make_run(lognormal_ns(rng, 480, 0.010 * k, sigma=0.3)) for k in (1, 2, 1, 2)]
+    wide = check_regressions([make_run(lognormal_ns(rng, 480, 0.0141, sigma=0.3))], base)
+    (p95,) = [c for c in wide.checks if c.metric == "p95" and c.journey is None]
+    assert p95.change is not None and abs(p95.change) < 0.15  # within the 15% tolerance
+    assert p95.ci_low is not None and p95.ci_high is not None
+    assert (1 + p95.ci_high) / (1 + p95.ci_low) >= 4
+    assert p95.status is Status.INCONCLUSIVE
+    assert "too wide to pass" in p95.message and "smallest change this noise" in p95.message
+    steady = [make_run(lognormal_ns(rng, 480, 0.010, sigma=0.3)) for _ in range(4)]
+    calm = check_regressions([make_run(lognormal_ns(rng, 480, 0.0102, sigma=0.3))], steady)
+    (ok,) = [c for c in calm.checks if c.metric == "p95" and c.journey is None]
+    assert ok.status is Status.PASS
