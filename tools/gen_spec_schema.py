@@ -620,7 +620,9 @@ SCHEMA: dict[str, Any] = {
             "cores": {"type": "integer", "minimum": 1,
                       "description": "CPU cores of one production instance, for the capacity "
                                      "model (instances = peak x CPU per request / 70% of "
-                                     "cores). Default: this machine's."},
+                                     "cores, and at least peak / what one instance carries "
+                                     "with a thread the runs saturated at 70% of its core). "
+                                     "Default: this machine's."},
             "peak_rate": d(ref("rate"), "The production peak to provision for. Default: the "
                                         "stress profile's expected_peak, else the baseline "
                                         "rate."),
