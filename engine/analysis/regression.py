@@ -29,7 +29,7 @@ from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical, span_problem
 from engine.analysis.machine_speed import MachineSpeed, machine_speed, measured_again
 from engine.analysis.metrics import is_latency
-from engine.analysis.regression_check import RegressionCheck, label, ms_text
+from engine.analysis.regression_check import ABSOLUTE, RegressionCheck, label, mde_text, ms_text
 from engine.analysis.regression_scope import between_journeys, holds_gate, not_judged
 from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
 from engine.result import InvalidCause, RunResult, Status, worst
@@ -50,7 +50,7 @@ GATE_CONFIG = StatsConfig(confidence=0.98)
 """The gate tests ~6 metrics at once and FAILS on any of them: 98% intervals (1% per
 metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
 
-_ABSOLUTE = frozenset({"error_rate", "availability"})
+_ABSOLUTE = ABSOLUTE
 _NOTED = frozenset({Status.FAIL, Status.INCONCLUSIVE})
 """Verdicts the host and machine notes are said beside: a PASS needs no excuse; an INVALID
 gate says why itself (an invalid run judged nothing; a second measurement on a machine
@@ -210,18 +210,12 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
 
 def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
     """A check whose interval is not finite or absurdly wide (engine.analysis.intervals)
-    is INCONCLUSIVE with that reason, never PASS; so is a PASS on its point whose interval
-    reaches past the tolerance and spans MAX_SPAN or more (``span_problem``). A FAIL stands
-    (its whole interval is on the bad side, however wide), unless a bound is NaN."""
+    is INCONCLUSIVE with that reason, never PASS. A FAIL stands (its whole interval is on
+    the bad side, however wide), unless a bound is NaN."""
     lo, hi = check.ci_low, check.ci_high
     if lo is None or hi is None:
         return check
     problem = interval_problem(lo, hi, space, sure_bad=check.status is Status.FAIL)
-    if not problem and check.status is Status.PASS and space == "relative" \
-            and max(_bad_sign(check.metric) * lo, _bad_sign(check.metric) * hi) > check.tolerance:
-        problem = span_problem(lo, hi)  # the point within tolerance said with it, and the MDE
-        problem = problem and f"{_fmt(check.change or 0.0, space)}, but its {problem}" + (
-            mde_text(check.effect) if check.effect is not None else "")
     if not problem:
         return check
     return replace(check, status=Status.INCONCLUSIVE, requests_needed=None,
@@ -264,13 +258,30 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
             name, metric, bad_point))
     tol_text = _tol_text(metric, tolerance)
     if bad_point <= tolerance:
-        return _result(effect, space, tolerance, significant, Status.PASS,
-                       f"{name}: {_fmt(point, space)} within tolerance {tol_text}"
-                       + _resolution_note(effect, space, bad_far - bad_point, tolerance))
+        return _within(name, effect, space, tolerance, significant, bad_far - bad_point,
+                       wide=bad_far > tolerance and space == "relative"
+                       and not _immaterial(effect, min_effect_s, surely=True))
     needed = practical(samples_to_decide(effect, 0.0, space)[0])
     return _result(effect, space, tolerance, significant, Status.INCONCLUSIVE,
                    f"{name}: {_fmt(point, space)} exceeds tolerance {tol_text} but is not "
                    f"significant (CI {_fmt(lo, space)}..{_fmt(hi, space)})", needed)
+
+
+def _within(name: str, effect: Effect, space: str, tolerance: float, significant: bool,
+            reach: float, wide: bool) -> RegressionCheck:
+    """A point within the tolerance: PASS, unless its interval reaches past the tolerance
+    (``wide``) and its ends span MAX_SPAN or more (``span_problem``): INCONCLUSIVE then, as
+    such an interval says nothing about a change of the tolerance's size. A latency whose
+    interval's far end is under the minimum effect is not ``wide``: its PASS is sure."""
+    point, lo, hi = _triple(effect, space)
+    problem = span_problem(lo, hi) if wide and lo is not None and hi is not None else ""
+    if problem:
+        return _result(effect, space, tolerance, significant, Status.INCONCLUSIVE,
+                       f"{name}: {_fmt(point or 0.0, space)}, but its {problem}")
+    return _result(effect, space, tolerance, significant, Status.PASS,
+                   f"{name}: {_fmt(point or 0.0, space)} within tolerance "
+                   f"{_tol_text(effect.metric, tolerance)}"
+                   + _resolution_note(effect, space, reach, tolerance))
 
 
 def _beyond(near: float, lo: float, hi: float, space: str) -> bool:
@@ -342,24 +353,6 @@ def _result(effect: Effect, space: str, tolerance: float, significant: bool, sta
     return RegressionCheck(effect.metric, effect.journey, effect.a_value, effect.b_value,
                            point, lo, hi, tolerance, significant, status, message, needed,
                            effect, improved)
-
-
-def mde_text(effect: Effect) -> str:
-    """'; smallest change this noise detects: -11.0% or +12.3%' (a log-scale metric's
-    interval is symmetric in log: a fall of 1 - 1/(1 + mde) is as detectable as a rise of
-    mde; '+429%' beside a CONFIRMED -91% read as a contradiction), '2.0 points' for error
-    rates, or ''."""
-    if effect.mde is None:
-        return ""
-    if effect.mde < 1e-9:  # a zero-width interval: "detects 0.0%" would claim too much
-        return "; no noise measured (an open model's schedule fixes the request count)" \
-            if effect.metric == "throughput" else ""
-    fall = effect.mde / (1.0 + effect.mde)
-    amount = f"{effect.mde * 100:.1f} points" if effect.metric in _ABSOLUTE \
-        else f"-{fall * 100:.1f}% or +{effect.mde * 100:.1f}%"
-    flagged = f"; disturbed run (counted in full): {', '.join(effect.flagged_runs)}" \
-        if effect.flagged_runs else ""
-    return f"; smallest change this noise detects: {amount}{flagged}"
 
 
 def _inconclusive(metric: str, journey: str | None, tolerance: float, message: str,

@@ -12,7 +12,10 @@ from typing import Any
 from engine.analysis.compare import Effect
 from engine.result import Status
 
-__all__ = ["RegressionCheck", "label", "ms_text"]
+__all__ = ["ABSOLUTE", "RegressionCheck", "label", "mde_text", "ms_text"]
+
+ABSOLUTE = frozenset({"error_rate", "availability"})
+"""Metrics compared in absolute points (b - a): a relative change from 0 is undefined."""
 
 
 def label(metric: str, journey: str | None) -> str:
@@ -60,3 +63,21 @@ class RegressionCheck:
             "confidence": self.effect.confidence if self.effect else None,
             "mde": self.effect.mde if self.effect else None,
         }
+
+
+def mde_text(effect: Effect) -> str:
+    """'; smallest change this noise detects: -11.0% or +12.3%' (a log-scale metric's
+    interval is symmetric in log: a fall of 1 - 1/(1 + mde) is as detectable as a rise of
+    mde; '+429%' beside a CONFIRMED -91% read as a contradiction), '2.0 points' for error
+    rates, or ''."""
+    if effect.mde is None:
+        return ""
+    if effect.mde < 1e-9:  # a zero-width interval: "detects 0.0%" would claim too much
+        return "; no noise measured (an open model's schedule fixes the request count)" \
+            if effect.metric == "throughput" else ""
+    fall = effect.mde / (1.0 + effect.mde)
+    amount = f"{effect.mde * 100:.1f} points" if effect.metric in ABSOLUTE \
+        else f"-{fall * 100:.1f}% or +{effect.mde * 100:.1f}%"
+    flagged = f"; disturbed run (counted in full): {', '.join(effect.flagged_runs)}" \
+        if effect.flagged_runs else ""
+    return f"; smallest change this noise detects: {amount}{flagged}"

@@ -408,6 +408,14 @@ def test_a_pass_cannot_rest_on_an_interval_spanning_a_halving_to_a_doubling() ->
     assert (1 + p95.ci_high) / (1 + p95.ci_low) >= 4
     assert p95.status is Status.INCONCLUSIVE
     assert "too wide to pass" in p95.message and "smallest change this noise" in p95.message
+    # the same spread in a sub-millisecond journey: the interval's far end is under the
+    # gate's minimum effect, so its PASS is sure in milliseconds, however wide in percent
+    tiny = [make_run(lognormal_ns(rng, 480, 0.0001 * k, sigma=0.3)) for k in (1, 2, 1, 2)]
+    jitter = check_regressions([make_run(lognormal_ns(rng, 480, 0.000141, sigma=0.3))], tiny,
+                               min_effect_s=0.001)
+    (sub_ms,) = [c for c in jitter.checks if c.metric == "p95" and c.journey is None]
+    assert sub_ms.ci_low is not None and sub_ms.ci_high is not None
+    assert (1 + sub_ms.ci_high) / (1 + sub_ms.ci_low) >= 4 and sub_ms.status is Status.PASS
     steady = [make_run(lognormal_ns(rng, 480, 0.010, sigma=0.3)) for _ in range(4)]
     calm = check_regressions([make_run(lognormal_ns(rng, 480, 0.0102, sigma=0.3))], steady)
     (ok,) = [c for c in calm.checks if c.metric == "p95" and c.journey is None]
