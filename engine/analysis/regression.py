@@ -50,7 +50,6 @@ GATE_CONFIG = StatsConfig(confidence=0.98)
 """The gate tests ~6 metrics at once and FAILS on any of them: 98% intervals (1% per
 metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
 
-_ABSOLUTE = ABSOLUTE
 _NOTED = frozenset({Status.FAIL, Status.INCONCLUSIVE})
 """Verdicts the host and machine notes are said beside: a PASS needs no excuse; an INVALID
 gate says why itself (an invalid run judged nothing; a second measurement on a machine
@@ -195,7 +194,7 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     tol = merge_tolerances(tolerances)
     earlier = noise_groups(noise_runs)
     checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s, earlier),
-                    "absolute" if metric in _ABSOLUTE else "relative")
+                    "absolute" if metric in ABSOLUTE else "relative")
               for journey in journeys for metric, limit in tol.items()]
     named = set(tolerances or {})
     checks = between_journeys(checks, named)
@@ -235,7 +234,7 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     if not base:
         return _inconclusive(metric, journey, tolerance, f"{name}: no baseline to compare with")
     effect = compare(base, current, metric, journey, config, earlier)
-    space = "absolute" if metric in _ABSOLUTE else "relative"
+    space = "absolute" if metric in ABSOLUTE else "relative"
     point, lo, hi = _triple(effect, space)
     if effect.insufficient or point is None or lo is None or hi is None:
         why = effect.reason or "no interval (baseline value is 0)"
@@ -338,7 +337,7 @@ def _fmt(x: float, space: str) -> str:
 
 def _tol_text(metric: str, tolerance: float) -> str:
     sign = "-" if higher_is_better(metric) else "+"
-    unit = " points" if metric in _ABSOLUTE else "%"
+    unit = " points" if metric in ABSOLUTE else "%"
     return f"{sign}{tolerance * 100:g}{unit}"
 
 

@@ -48,6 +48,9 @@ class ResourceFigures:
     """The target's busiest thread, percent of one core (Headroom.hot_thread_pct)."""
     thread_saturated: bool = False
     """That thread left its server no room (Headroom.thread_saturated)."""
+    thread_note: str = ""
+    """'busiest thread at 99% of a core: saturated', or '' (Headroom.thread_note: the
+    checklist row's words, which the report's table shows)."""
 
     def rate(self, n: int) -> float:
         return n / self.span_s if self.span_s > 0 else 0.0
@@ -63,7 +66,7 @@ class ResourceFigures:
                 "disk_read": io(self.disk_read_bytes), "disk_write": io(self.disk_write_bytes),
                 "net_sent": io(self.net_sent_bytes), "net_recv": io(self.net_recv_bytes),
                 "net_scope": "machine", "hot_thread_p95_pct": _round(self.hot_thread_p95_pct),
-                "thread_saturated": self.thread_saturated}
+                "thread_saturated": self.thread_saturated, "thread_note": self.thread_note}
 
 
 def resource_figures(run: RunResult) -> ResourceFigures | None:
@@ -77,14 +80,14 @@ def resource_figures(run: RunResult) -> ResourceFigures | None:
     if pair is None:  # one sample: no change to read
         return ResourceFigures(summarize_run(run).samples, 0.0, h.cpu_pct, h.memory_pct,
                                0, 0, 0, 0, h.cpu_scope, h.hot_thread_pct,
-                               h.thread_saturated)
+                               h.thread_saturated, h.thread_note)
     first, last = pair
     return ResourceFigures(
         summarize_run(run).samples, last.t_s - first.t_s, h.cpu_pct, h.memory_pct,
         max(0, last.read_bytes - first.read_bytes), max(0, last.write_bytes - first.write_bytes),
         max(0, last.net_sent_bytes - first.net_sent_bytes),
         max(0, last.net_recv_bytes - first.net_recv_bytes), h.cpu_scope, h.hot_thread_pct,
-        h.thread_saturated)
+        h.thread_saturated, h.thread_note)
 
 
 def _round(value: float | None) -> float | None:

@@ -204,8 +204,8 @@ def _capacity(c: Doc) -> str:
         + (f"; {COST_NOTE}." if c.get("cost_per_hour") else ".")
 
 
-COST_NOTE = ("cost: the instances the point's load needs, each under 70% CPU and with a "
-             "saturated thread under 70% of its core (docs/STATISTICS.md, Money)")
+COST_NOTE = ("cost: the instances the point's load needs, each under the flow's CPU target "
+             "and with a saturated thread under it too (docs/STATISTICS.md, Money)")
 
 
 def _cost_cell(p: Doc) -> str:

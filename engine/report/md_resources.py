@@ -29,13 +29,13 @@ def _against(value: float | None, target: float, scope: str = "") -> str:
 
 def _cpu(r: Doc) -> str:
     """The CPU cell: the machine's share against the target, or, when one thread was
-    saturated, that share without 'under 70%' (the checklist's row FAILs on the thread, and
-    'under' beside 'saturated' read as room the target did not have)."""
-    if not r.get("thread_saturated") or r["cpu_p95_pct"] is None:
+    saturated, that share without 'under 70%' and the analysis' own sentence for the thread
+    (``thread_note``, the checklist row's words): 'under' beside 'saturated' read as room
+    the target did not have."""
+    note = r.get("thread_note")
+    if not note or r["cpu_p95_pct"] is None:
         return _against(r["cpu_p95_pct"], r["cpu_target_pct"], r.get("cpu_scope", ""))
-    scope = r.get("cpu_scope") or "the machine"
-    return (f"{r['cpu_p95_pct']:.0f}% of {scope}, but its busiest thread at "
-            f"{r['hot_thread_p95_pct']:.0f}% of a core: saturated")
+    return f"{r['cpu_p95_pct']:.0f}% of {r.get('cpu_scope') or 'the machine'}, but its {note}"
 
 
 def resources_table(runs: Sequence[Doc]) -> str:

@@ -104,6 +104,7 @@ def test_a_saturated_thread_fails_the_resource_row_whatever_the_machine_share() 
     assert (f"| {100 / cores:.0f}% of the machine, but its busiest thread at 99% of a core: "
             "saturated |") in row_md
     assert "under 70%" not in row_md  # no room said beside a thread without any
+    assert doc["thread_note"] in row.evidence  # the table shows the row's own words
     # the JSON's samples carry the readings the summary's p95 is taken over
     samples = run_doc(_run(one_core), "baseline")["resources"]
     assert [s["hot_thread_pct"] for s in samples] == [99.0] * 20
