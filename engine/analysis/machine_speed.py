@@ -7,8 +7,10 @@ steal time: an A-vs-A regression gate then FAILs and the reader blames the code.
 resource sampler's thread times a fixed piece of work in its own thread CPU time during
 every run (engine.target.speed_probe, ``RunResult.extra['machine_speed']``); this module
 compares the current run's median probe time with the baseline runs' and says so beside
-the verdict when the machine was clearly slower. The figure never changes a verdict by
-itself: apply measures a primary run once more when the gate would not pass it on a
+the verdict when the machine was clearly slower, and, where the target reports
+Server-Timing, whether its own work showed it (a probe that read slower while the target's
+main component did not is not the target's machine: ``MachineSpeed.unfelt``). The figure
+never changes a verdict by itself: apply measures a primary run once more when the gate would not pass it on a
 slower machine (engine.history.record.remeasure) and judges the second run, whatever it
 shows, so a real regression measured on a slow machine is still not a pass.
 """
@@ -21,10 +23,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.resources import measured_here
+from engine.analysis.servertiming import ENCLOSING_NAMES
 from engine.result import RunResult
 
-__all__ = ["MACHINE_SPEED", "MEASURED_AGAIN", "PROBE_ROWS", "PROBE_WORK", "SLOWER_BY",
-           "MachineSpeed", "machine_speed", "measured_again", "probe_ns", "probe_work"]
+__all__ = [
+    "MACHINE_SPEED",
+    "MEASURED_AGAIN",
+    "PROBE_ROWS",
+    "PROBE_WORK",
+    "REACHED",
+    "SLOWER_BY",
+    "MachineSpeed",
+    "TargetWork",
+    "component_p50_ns",
+    "machine_speed",
+    "measured_again",
+    "probe_ns",
+    "probe_work",
+    "target_work",
+]
 
 MACHINE_SPEED = "machine_speed"
 """The ``RunResult.extra`` key of a run's probe summary, {median_ns, p90_ns, probes, work}
@@ -34,6 +51,10 @@ MEASURED_AGAIN = "measured_again"
 first met a slower machine (engine.drive._judged_run): why, in words. The history keeps it,
 so ``compare`` judges the stored run as apply did (engine.analysis.regression.judge_regression:
 a second FAIL on a machine still slower is INVALID)."""
+REACHED = 0.5
+"""The share of the probe's slowdown the target's own timed work must show for a slower
+machine to count as the target's (``MachineSpeed.slower``): a CPU-bound component slows
+about as much as the probe on a slower machine; half leaves room for its waits."""
 PROBE_ROWS = 20_000
 """Rows engine.target.speed_probe scans per probe by default: ~0.7 ms of one core on the dev VM."""
 
@@ -67,11 +88,32 @@ def probe_ns(run: RunResult) -> float | None:
 
 
 @dataclass(frozen=True)
+class TargetWork:
+    """The target's own timed work by its Server-Timing (``target_work``): the median of its
+    main component, ns, in the current runs and in the baseline runs."""
+
+    component: str
+    current_ns: float
+    baseline_ns: float
+
+    @property
+    def change(self) -> float:
+        """How much longer the component took now, as a fraction."""
+        return self.current_ns / self.baseline_ns - 1.0
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"component": self.component, "current_ns": round(self.current_ns),
+                "baseline_ns": round(self.baseline_ns), "change": round(self.change, 4)}
+
+
+@dataclass(frozen=True)
 class MachineSpeed:
-    """Median probe times (ns): the current runs' and the baseline runs'."""
+    """Median probe times (ns): the current runs' and the baseline runs'; and the target's
+    own timed work, when it reports Server-Timing on both sides."""
 
     current_ns: float
     baseline_ns: float
+    target: TargetWork | None = None
 
     @property
     def slowdown(self) -> float:
@@ -79,23 +121,51 @@ class MachineSpeed:
         return self.current_ns / self.baseline_ns - 1.0
 
     @property
-    def slower(self) -> bool:
+    def probe_slower(self) -> bool:
+        """The probe alone read the machine slower."""
         return self.current_ns >= self.baseline_ns * (1.0 + SLOWER_BY)  # no 0.19999 at 20%
 
     @property
+    def unfelt(self) -> bool:
+        """The probe read slower, but the target's own timed work did not: it changed by less
+        than ``REACHED`` of the probe's slowdown, so the slower machine did not reach it."""
+        return (self.probe_slower and self.target is not None
+                and self.target.change < self.slowdown * REACHED)
+
+    @property
+    def slower(self) -> bool:
+        """The machine was slower for the target: the probe read slower and the target's own
+        work, where it reports any, showed it (not ``unfelt``)."""
+        return self.probe_slower and not self.unfelt
+
+    @property
     def note(self) -> str:
-        """The sentence for the report when the machine was slower, else ''."""
+        """The sentence for the report when the probe read the machine slower, else ''."""
+        if self.unfelt and self.target is not None:
+            return (f"the machine's fixed CPU probe ran {self.slowdown:.0%} slower during this "
+                    f"run than during the baseline runs, but the target's own "
+                    f"{self.target.component} time (Server-Timing, median "
+                    f"{_ms(self.target.current_ns)} vs {_ms(self.target.baseline_ns)}) changed "
+                    f"{self.target.change:+.0%}: the slower machine did not reach the target's "
+                    "work, so the change is not the machine's")
         if not self.slower:
             return ""
         return (f"the machine was slower: it ran a fixed CPU probe {self.slowdown:.0%} slower "
                 f"during this run than during the baseline runs ({_ms(self.current_ns)} vs "
-                f"{_ms(self.baseline_ns)} median); a slowdown here may be the machine's, not "
-                "the code's (re-run to tell)")
+                f"{_ms(self.baseline_ns)} median){self._felt()}; a slowdown here may be the "
+                "machine's, not the code's (re-run to tell)")
+
+    def _felt(self) -> str:
+        if self.target is None:
+            return ""
+        return (f", and the target's own {self.target.component} time (Server-Timing) "
+                f"{self.target.change:+.0%}")
 
     def to_doc(self) -> dict[str, Any]:
         return {"current_probe_ns": round(self.current_ns), "baseline_probe_ns":
                 round(self.baseline_ns), "slowdown": round(self.slowdown, 4),
-                "slower": self.slower}
+                "probe_slower": self.probe_slower, "slower": self.slower,
+                "target": self.target.to_doc() if self.target is not None else None}
 
 
 def _ms(ns: float) -> str:
@@ -105,17 +175,57 @@ def _ms(ns: float) -> str:
 def machine_speed(current: Sequence[RunResult],
                   baseline: Sequence[RunResult]) -> MachineSpeed | None:
     """The current runs' median probe time vs the baseline runs' (each side: the median of
-    its runs' medians); None when either side has no probes. A baseline run recorded on
-    another host (``extra['host']``, when the current run's is known) is left out: another
-    machine's speed says nothing about this one's."""
+    its runs' medians), with the target's own timed work (``target_work``); None when either
+    side has no probes. A baseline run recorded on another host (``extra['host']``, when the
+    current run's is known) is left out: another machine's speed says nothing about this
+    one's."""
     host = next((r.extra["host"] for r in current if r.extra.get("host")), None)
+    here = [r for r in baseline if host is None or r.extra.get("host") in (None, host)]
     now = [t for t in map(probe_ns, current) if t is not None]
-    before = [t for t in (probe_ns(r) for r in baseline
-                          if host is None or r.extra.get("host") in (None, host))
-              if t is not None]
+    before = [t for t in map(probe_ns, here) if t is not None]
     if not now or not before:
         return None
-    return MachineSpeed(statistics.median(now), statistics.median(before))
+    return MachineSpeed(statistics.median(now), statistics.median(before),
+                        target_work(current, here))
+
+
+def target_work(current: Sequence[RunResult],
+                baseline: Sequence[RunResult]) -> TargetWork | None:
+    """The target's main Server-Timing component, the one holding most of the baseline runs'
+    reported time (an enclosing handler time, engine.analysis.servertiming.ENCLOSING_NAMES,
+    only when it is the only one: it holds whatever else the code does), as the median over
+    each side's runs of the run's median (journeys pooled). None when a side reports none."""
+    main = _main_component(baseline)
+    if main is None:
+        return None
+    now = [t for t in (component_p50_ns(r, main) for r in current) if t is not None]
+    before = [t for t in (component_p50_ns(r, main) for r in baseline) if t is not None]
+    if not now or not before or statistics.median(before) <= 0:
+        return None
+    return TargetWork(main, statistics.median(now), statistics.median(before))
+
+
+def _main_component(runs: Sequence[RunResult]) -> str | None:
+    totals: dict[str, float] = {}
+    for run in runs:
+        for j in run.journeys:
+            for name, h in j.server_timing.items():
+                totals[name] = totals.get(name, 0.0) + float(h.mean) * int(h.total_count)
+    named = [n for n, t in totals.items() if t > 0]
+    inner = [n for n in named if n not in ENCLOSING_NAMES] or named
+    return max(inner, key=lambda n: totals[n]) if inner else None
+
+
+def component_p50_ns(run: RunResult, name: str) -> float | None:
+    """The median (ns) of Server-Timing component ``name`` over ``run``'s journeys."""
+    parts = [j.server_timing[name] for j in run.journeys
+             if name in j.server_timing and j.server_timing[name].total_count]
+    if not parts:
+        return None
+    merged = parts[0].copy()
+    for h in parts[1:]:
+        merged.add(h)
+    return float(merged.values_at_percentiles([50.0])[0])
 
 
 def measured_again(current: Sequence[RunResult]) -> str:

@@ -70,7 +70,8 @@ def remeasure(spec: Spec, selected: Sequence[str] = ()) -> Remeasure | None:
     regression gate of the spec decides the exit (``selected``: apply's --gate names or
     kinds; none: all): '' to judge it, else why to measure it once more. Once more when the
     gate would FAIL while the machine itself ran its fixed probe slower than during the
-    baseline runs (engine.analysis.machine_speed): a slowdown that may be the machine's is
+    baseline runs and the target's own Server-Timing work, where it reports any, showed it
+    (engine.analysis.machine_speed, ``MachineSpeed.slower``): a slowdown that may be the machine's is
     measured again rather than blamed on the code, and the second run is judged whatever it
     shows. Not on INCONCLUSIVE: a second run could only turn a non-blocking verdict into a
     FAIL on a machine still slow. The judgement is ``read_history``'s; the probe is compared

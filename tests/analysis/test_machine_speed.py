@@ -14,17 +14,19 @@ import numpy as np
 
 from engine.analysis.machine_speed import (
     MACHINE_SPEED,
+    MEASURED_AGAIN,
     PROBE_WORK,
     SLOWER_BY,
     MachineSpeed,
     machine_speed,
     probe_ns,
+    target_work,
 )
 from engine.analysis.regression import RegressionResult, judge_regression
 from engine.analysis.regression_settings import RegressionSettings
-from engine.result import RunResult, Status
+from engine.result import JourneyResult, RunResult, Status
 from tests.support.analysis import sample
-from tests.support.runs import drifted_runs
+from tests.support.runs import drifted_runs, histogram_ns, lognormal_ns
 
 BASE_NS = 500_000
 
@@ -62,7 +64,8 @@ def test_a_slowdown_on_a_slower_machine_says_so_and_still_fails() -> None:
     doc = result.to_doc({})
     assert doc["machine_note"] == note
     assert doc["machine_speed"] == {"current_probe_ns": 705_000, "baseline_probe_ns": 500_000,
-                                    "slowdown": 0.41, "slower": True}
+                                    "slowdown": 0.41, "probe_slower": True, "slower": True,
+                                    "target": None}
 
 
 def test_the_same_speed_adds_no_note_and_a_pass_is_never_annotated() -> None:
@@ -140,3 +143,57 @@ def test_an_invalid_current_run_gets_no_note() -> None:
     assert result.status is Status.INVALID
     assert result.speed is not None and result.speed.slower
     assert result.machine_note == "" and result.notes == (result.note,)  # why INVALID, only
+
+
+def _timed(run: RunResult, seed: int, db_s: float) -> RunResult:
+    """``run`` whose journeys report Server-Timing ``db`` (lognormal, median ``db_s``) and an
+    enclosing ``app`` 2 ms longer, as the demo does."""
+    rng = np.random.default_rng(seed)
+
+    def timing(j: JourneyResult) -> JourneyResult:
+        db = lognormal_ns(rng, 2000, db_s, 0.2)
+        return dataclasses.replace(j, server_timing={"db": histogram_ns(db),
+                                                     "app": histogram_ns(db + 2_000_000)})
+    return dataclasses.replace(run, journeys=tuple(map(timing, run.journeys)))
+
+
+def _again(run: RunResult) -> RunResult:
+    return dataclasses.replace(run, extra={**run.extra, MEASURED_AGAIN: "slower machine"})
+
+
+def test_a_slower_probe_the_targets_own_work_did_not_show_leaves_the_fail_the_codes() -> None:
+    # issue #14: the probe (in the engine's process) read 33-46% slower on nine slowed runs
+    # whose p50 moved as the other slowed runs' did; measured twice, they were INVALID
+    base = [_timed(_probed(r, BASE_NS), 20 + i, 0.008) for i, r in enumerate(_runs(16, 3))]
+    slow = _runs(17, 1, median_s=0.03, drift=0.0)[0]
+    unfelt = _again(_timed(_probed(slow, BASE_NS * 1.4), 30, 0.008))
+    result = _judge([unfelt], base)
+    speed = result.speed
+    assert speed is not None and speed.target is not None and speed.target.component == "db"
+    assert abs(speed.target.change) < 0.05 and speed.probe_slower and speed.unfelt
+    assert not speed.slower and result.status is Status.FAIL  # not INVALID: the code's
+    assert "did not reach the target's work" in result.machine_note
+    assert "db time (Server-Timing, median 8." in result.machine_note
+    doc = result.to_doc({})["machine_speed"]
+    assert doc["probe_slower"] is True and doc["slower"] is False
+    assert doc["target"]["component"] == "db" and abs(doc["target"]["change"]) < 0.05
+    felt = _again(_timed(_probed(slow, BASE_NS * 1.4), 31, 0.0112))  # db +40% too
+    again = _judge([felt], base)
+    assert again.speed is not None and again.speed.slower and not again.speed.unfelt
+    assert again.status is Status.INVALID  # twice slower, and the target felt it
+    assert "the target's own db time (Server-Timing) +4" in again.speed.note
+
+
+def test_the_main_component_is_the_enclosing_time_only_when_it_is_alone() -> None:
+    runs = [_timed(r, 40 + i, 0.008) for i, r in enumerate(_runs(18, 2))]
+    assert target_work(runs[:1], runs[1:]) is not None
+    assert target_work(runs[:1], runs[1:]).component == "db"  # type: ignore[union-attr]
+    alone = [dataclasses.replace(r, journeys=tuple(
+        dataclasses.replace(j, server_timing={"app": j.server_timing["app"]})
+        for j in r.journeys)) for r in runs]
+    work = target_work(alone[:1], alone[1:])
+    assert work is not None and work.component == "app"
+    assert abs(work.baseline_ns - 10_000_000) < 500_000
+    bare = _runs(19, 1)  # no Server-Timing: the probe alone decides, as before
+    assert target_work(bare, runs) is None and target_work(runs, bare) is None
+    assert MachineSpeed(BASE_NS * 1.3, BASE_NS).slower
