@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from engine.analysis.evidence import analysis_failure
+from engine.analysis.regression import RegressionCheck
 from engine.records import Analysed, CheckItem, Driven, GateResult
 from engine.result import ExitCode, Status, worst
 from engine.spec.model import Gate, Spec
@@ -70,9 +71,19 @@ def regression_gate(e: Evidence, gate: Gate) -> GateResult:
     invalid = reg.invalid_reason  # why, before what the checks say
     message = invalid or (reg.messages[0] if reg.messages else (
         reg.note or f"{passed}/{len(judged)} judged metrics within tolerance of the baseline"
-        + (f" ({aside} not judged)" if aside else "")))
+        + (f" ({aside} not judged)" if aside else "") + _undecided(judged)))
     message += "".join(f" ({note})" for note in reg.notes if note != invalid)
     return _result(gate, status, message, [c.message for c in reg.checks])
+
+
+def _undecided(judged: Sequence[RegressionCheck]) -> str:
+    """Why an INCONCLUSIVE gate is undecided, in its message: how many judged checks are,
+    and the first one's reason (its interval, the smallest change this noise detects), so
+    the terminal and JUnit say it, not only the Markdown table."""
+    open_ = [c for c in judged if str(c.status) == str(Status.INCONCLUSIVE)]
+    if not open_:
+        return ""
+    return f"; {len(open_)} undecided, first {open_[0].message}"
 
 
 def hypothesis_gate(e: Evidence, gate: Gate) -> GateResult:

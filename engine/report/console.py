@@ -37,6 +37,13 @@ def _slo_reasons(spec: Doc) -> list[str]:
             if c["status"] in ("INCONCLUSIVE", "INVALID") and c.get("message")]
 
 
+def _gate_reasons(spec: Doc) -> list[str]:
+    """Why a gate is undecided: its message under the gates line (a FAIL or an INVALID
+    says why in the spec's messages and notes; an INCONCLUSIVE gate said nothing here)."""
+    return [f"  {g['name']}: {g['status']}: {g['message']}" for g in spec["gates"]
+            if g["status"] == "INCONCLUSIVE" and g.get("message")]
+
+
 def _spec_lines(spec: Doc) -> list[str]:
     lines = [f"== {spec['name']} ({spec['component']}, trigger {spec['trigger']}): "
              f"{spec['verdict']} [{spec['status']}]"]
@@ -54,6 +61,7 @@ def _spec_lines(spec: Doc) -> list[str]:
     gates = [f"{g['name']}={g['status']}" + ("" if g["decides_exit"] else "(info)")
              for g in spec["gates"]]
     lines.append("gates: " + ", ".join(gates))
+    lines += _gate_reasons(spec)
     lines += [f"! {m}" for m in spec["messages"]]
     lines += [f"! note: {n}" for n in regression_notes(spec.get("regression"))]
     lines += [f"{head.lower()}: {x}" for head, xs in first_screen(spec) for x in xs]

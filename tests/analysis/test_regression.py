@@ -408,3 +408,30 @@ def test_the_smallest_detectable_change_is_said_both_ways_for_a_log_scale_metric
     assert mde_text(effect) == (f"; smallest change this noise detects: -{fall * 100:.1f}% or "
                                 f"+{effect.mde * 100:.1f}%")
     assert fall < 1.0  # a fall can never exceed -100%
+
+
+def test_an_undecided_gate_says_which_check_and_why_in_its_message() -> None:
+    """Issue #14: three quick-start applies on a noisy VM printed 'regression=INCONCLUSIVE'
+    and '8/12 judged metrics within tolerance of the baseline': nothing in the terminal or
+    JUnit said what was undecided. The message now names the first undecided check with
+    its interval and the smallest change its noise detects."""
+    from engine.gates.evaluate import Evidence, regression_gate
+    from engine.records import Analysed
+    from engine.spec.model import Gate
+    from tests.gates.test_gates import _outcome
+
+    rng = np.random.default_rng(11)
+    base = [make_run(lognormal_ns(rng, 480, 0.010 * k, sigma=0.3)) for k in (1, 2, 1, 2)]
+    result = check_regressions([make_run(lognormal_ns(rng, 480, 0.0141, sigma=0.3))], base)
+    assert result.status is Status.INCONCLUSIVE
+    undecided = [c for c in result.checks if c.judged and c.status is Status.INCONCLUSIVE]
+    gate = regression_gate(Evidence(_outcome(), Analysed(regression=result)),
+                           Gate("regression", "regression"))
+    assert gate.status is Status.INCONCLUSIVE
+    assert f"; {len(undecided)} undecided, first {undecided[0].message}" in gate.message
+    assert "smallest change this noise detects" in gate.message
+    steady = [make_run(lognormal_ns(rng, 480, 0.010, sigma=0.3)) for _ in range(4)]
+    calm = check_regressions([make_run(lognormal_ns(rng, 480, 0.0102, sigma=0.3))], steady)
+    passed = regression_gate(Evidence(_outcome(), Analysed(regression=calm)),
+                             Gate("regression", "regression"))
+    assert calm.status is Status.PASS and "undecided" not in passed.message
