@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from engine.analysis.evidence import analysis_failure
-from engine.analysis.regression import RegressionCheck
 from engine.records import Analysed, CheckItem, Driven, GateResult
 from engine.result import ExitCode, Status, worst
 from engine.spec.model import Gate, Spec
+
+if TYPE_CHECKING:  # validate and --dry-run must not import numpy (tests/test_architecture.py)
+    from engine.analysis.regression import RegressionCheck
 
 
 @dataclass(frozen=True)
