@@ -10,9 +10,10 @@ compares the current run's median probe time with the baseline runs' and says so
 the verdict when the machine was clearly slower, and, where the target reports
 Server-Timing, whether its own work showed it (a probe that read slower while the target's
 main component did not is not the target's machine: ``MachineSpeed.unfelt``). The figure
-never changes a verdict by itself: apply measures a primary run once more when the gate would not pass it on a
-slower machine (engine.history.record.remeasure) and judges the second run, whatever it
-shows, so a real regression measured on a slow machine is still not a pass.
+never changes a verdict by itself: apply measures a primary run once more when the gate
+would not pass it on a slower machine (engine.history.record.remeasure) and judges the
+second run, whatever it shows, so a real regression measured on a slow machine is still
+not a pass.
 """
 
 from __future__ import annotations
