@@ -23,12 +23,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.analysis.bottlenecks import component_kind
 from engine.analysis.resources import measured_here
-from engine.analysis.servertiming import ENCLOSING_NAMES
+from engine.analysis.servertiming import enclosing_name
 from engine.result import RunResult
 
 __all__ = [
     "MACHINE_SPEED",
+    "MAIN_SHARE",
     "MEASURED_AGAIN",
     "PROBE_ROWS",
     "PROBE_WORK",
@@ -38,6 +40,7 @@ __all__ = [
     "TargetWork",
     "component_p50_ns",
     "machine_speed",
+    "main_component",
     "measured_again",
     "probe_ns",
     "probe_work",
@@ -52,6 +55,9 @@ MEASURED_AGAIN = "measured_again"
 first met a slower machine (engine.drive._judged_run): why, in words. The history keeps it,
 so ``compare`` judges the stored run as apply did (engine.analysis.regression.judge_regression:
 a second FAIL on a machine still slower is INVALID)."""
+MAIN_SHARE = 0.10
+"""The share of the target's reported time its main component must hold to speak for the
+target's work (``main_component``): a handler whose time is all downstream waits has none."""
 REACHED = 0.5
 """The share of the probe's slowdown the target's own timed work must show for a slower
 machine to count as the target's (``MachineSpeed.slower``): a CPU-bound component slows
@@ -148,7 +154,7 @@ class MachineSpeed:
                     f"{self.target.component} time (Server-Timing, median "
                     f"{_ms(self.target.current_ns)} vs {_ms(self.target.baseline_ns)}) changed "
                     f"{self.target.change:+.0%}: the slower machine did not reach the target's "
-                    "work, so the change is not the machine's")
+                    "work, so the machine does not explain this result")
         if not self.slower:
             return ""
         return (f"the machine was slower: it ran a fixed CPU probe {self.slowdown:.0%} slower "
@@ -192,29 +198,39 @@ def machine_speed(current: Sequence[RunResult],
 
 def target_work(current: Sequence[RunResult],
                 baseline: Sequence[RunResult]) -> TargetWork | None:
-    """The target's main Server-Timing component, the one holding most of the baseline runs'
-    reported time (an enclosing handler time, engine.analysis.servertiming.ENCLOSING_NAMES,
-    only when it is the only one: it holds whatever else the code does), as the median over
-    each side's runs of the run's median (journeys pooled). None when a side reports none."""
-    main = _main_component(baseline)
+    """The target's main Server-Timing component (``main_component``) as the median over
+    each side's runs of the run's median (journeys pooled); None when there is none, or a
+    side reports none or a median of 0 (error responses' ``dur=0``)."""
+    main = main_component(baseline)
     if main is None:
         return None
     now = [t for t in (component_p50_ns(r, main) for r in current) if t is not None]
     before = [t for t in (component_p50_ns(r, main) for r in baseline) if t is not None]
-    if not now or not before or statistics.median(before) <= 0:
+    if not now or not before or min(statistics.median(now), statistics.median(before)) <= 0:
         return None
     return TargetWork(main, statistics.median(now), statistics.median(before))
 
 
-def _main_component(runs: Sequence[RunResult]) -> str | None:
+def main_component(runs: Sequence[RunResult]) -> str | None:
+    """The component of the target's own work that holds the most of its reported time in
+    ``runs``, at least ``MAIN_SHARE`` of it: not a downstream call (a wait a slower CPU does
+    not lengthen: engine.analysis.bottlenecks.component_kind 'dependency'), and not the
+    enclosing handler time (servertiming.enclosing_name), which holds the others and
+    whatever else the code does, unless it is alone. None when no component qualifies: the
+    probe alone decides then, as for a target without Server-Timing."""
     totals: dict[str, float] = {}
     for run in runs:
         for j in run.journeys:
             for name, h in j.server_timing.items():
                 totals[name] = totals.get(name, 0.0) + float(h.mean) * int(h.total_count)
-    named = [n for n, t in totals.items() if t > 0]
-    inner = [n for n in named if n not in ENCLOSING_NAMES] or named
-    return max(inner, key=lambda n: totals[n]) if inner else None
+    outer = enclosing_name(totals)
+    inner = {n: t for n, t in totals.items() if n != outer}
+    reported = max(sum(inner.values()), totals[outer]) if outer else sum(totals.values())
+    own = {n: t for n, t in inner.items() if component_kind(n) != "dependency"}
+    if not own or reported <= 0:
+        return None
+    main = max(own, key=lambda n: own[n])
+    return main if own[main] >= MAIN_SHARE * reported else None
 
 
 def component_p50_ns(run: RunResult, name: str) -> float | None:

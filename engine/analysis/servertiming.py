@@ -36,6 +36,7 @@ __all__ = [
     "JourneyBreakdown",
     "breakdown",
     "breakdown_run",
+    "enclosing_name",
     "merge_journeys",
 ]
 
@@ -137,11 +138,16 @@ def _stat(h: Histogram) -> _Stat:
 
 def _enclosing(stats: Mapping[str, _Stat]) -> str | None:
     """The component that encloses the others, by name and by covering their sum."""
+    return enclosing_name({k: s.mean * s.count for k, s in stats.items()})
+
+
+def enclosing_name(totals: Mapping[str, float]) -> str | None:
+    """Of components with these total times, the one that encloses the others: named like
+    a handler's time (ENCLOSING_NAMES) and covering the others' sum; None when none does."""
     for name in ENCLOSING_NAMES:
-        if name in stats and len(stats) > 1:
-            own = stats[name].mean * stats[name].count
-            others = sum(s.mean * s.count for k, s in stats.items() if k != name)
-            if own >= _COVER * others:
+        if name in totals and len(totals) > 1:
+            others = sum(t for k, t in totals.items() if k != name)
+            if totals[name] >= _COVER * others:
                 return name
     return None
 

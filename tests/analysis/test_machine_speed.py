@@ -19,6 +19,7 @@ from engine.analysis.machine_speed import (
     SLOWER_BY,
     MachineSpeed,
     machine_speed,
+    main_component,
     probe_ns,
     target_work,
 )
@@ -197,3 +198,30 @@ def test_the_main_component_is_the_enclosing_time_only_when_it_is_alone() -> Non
     bare = _runs(19, 1)  # no Server-Timing: the probe alone decides, as before
     assert target_work(bare, runs) is None and target_work(runs, bare) is None
     assert MachineSpeed(BASE_NS * 1.3, BASE_NS).slower
+
+
+def _reporting(seed: int, medians_ms: dict[str, float]) -> RunResult:
+    """A run whose one journey reports these Server-Timing components (median ms each)."""
+    rng = np.random.default_rng(seed)
+    run = _runs(seed, 1)[0]
+    timing = {k: histogram_ns(lognormal_ns(rng, 2000, ms / 1e3, 0.1) if ms else
+                              np.zeros(2000, dtype=np.int64)) for k, ms in medians_ms.items()}
+    return dataclasses.replace(run, journeys=(dataclasses.replace(run.journeys[0],
+                                                                  server_timing=timing),))
+
+
+def test_only_the_targets_own_work_of_some_size_speaks_for_it() -> None:
+    # /dashboard: its time is a downstream wait (ext) a slower CPU does not lengthen, and
+    # its handler's own time is a sliver: no component speaks, the probe alone decides
+    dash = [_reporting(50 + i, {"ext": 20.0, "db": 0.0, "app": 20.05}) for i in range(2)]
+    assert main_component(dash) is None and target_work(dash[:1], dash[1:]) is None
+    # a handler time that covers a tiny cache: the cache is not the target's work
+    tiny = [_reporting(52 + i, {"app": 100.0, "cache": 0.05}) for i in range(2)]
+    assert main_component(tiny) is None
+    # an app time beside db that does not cover it is a component of its own
+    sibling = [_reporting(54 + i, {"app": 3.0, "db": 8.0}) for i in range(2)]
+    assert main_component(sibling) == "db"
+    # a current run whose db reads 0 (every response an error answered before the handler)
+    dead = _reporting(56, {"db": 0.0, "app": 0.0})
+    lookup = [_reporting(57 + i, {"db": 8.0, "app": 8.2}) for i in range(2)]
+    assert main_component(lookup) == "db" and target_work([dead], lookup) is None

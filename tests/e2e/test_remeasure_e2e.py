@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import sqlite3
 from pathlib import Path
@@ -28,9 +27,10 @@ from tests.support.specs import REPO, run_cli
 pytestmark = pytest.mark.slow
 
 
-def _apply(tmp: Path, args: str = "") -> tuple[int, dict]:  # type: ignore[type-arg]
+def _apply(tmp: Path, args: str = "",
+           spec_text: str = SPEC) -> tuple[int, dict]:  # type: ignore[type-arg]
     spec = tmp / "dash.yaml"
-    spec.write_text(SPEC.format(port=free_port(), args=args), encoding="utf-8")
+    spec.write_text(spec_text.format(port=free_port(), args=args), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(REPO), "PERFOPT_LOOPBACK_ONLY": "1"}
     result = run_cli("apply", str(spec), "--quiet", cwd=tmp, env=env, timeout=180)
     assert "Traceback" not in result.stderr, result.stderr
@@ -58,7 +58,6 @@ def test_a_regression_on_a_slower_machine_is_measured_again_and_judged(tmp_path:
         code, spec = _apply(tmp_path)
         assert spec["runs"][-1]["id"] == "baseline", spec["messages"]
         seeded += len(spec["runs"])
-    _unfelt(tmp_path, seeded)
     db = tmp_path / ".perfopt" / "history.db"
     assert _faster_baseline(db) == seeded  # every run kept its probe summary
     code, spec = _apply(tmp_path, '"--slowdown-pct", "200"')
@@ -86,19 +85,27 @@ def test_a_regression_on_a_slower_machine_is_measured_again_and_judged(tmp_path:
                                          if regression["status"] == "INVALID" else "PASS"]
 
 
-def _unfelt(seeded_dir: Path, seeded: int) -> None:
-    """The same history with only its probe doctored: the demo's own Server-Timing work is
-    as in the baseline runs, so the slower probe did not reach it; the 200% slowdown FAILs
-    once, with no second measurement, and the note says why (issue #14: nine slowed runs
-    of the power benchmark were INVALID so)."""
-    other = seeded_dir / "unfelt"
-    shutil.copytree(seeded_dir / ".perfopt", other / ".perfopt")
-    assert _faster_baseline(other / ".perfopt" / "history.db", keep_timing=True) == seeded
-    code, spec = _apply(other, '"--slowdown-pct", "200"')
+
+LOOKUP = SPEC.replace("fix: [parallel]", "fix: [pool, cache]").replace(
+    "path: /dashboard", 'path: "/users?email=u{{rand:1-100000}}@demo.test"')
+"""/users?email= scans the users table (no index fix): its time is the demo's db work."""
+
+
+def test_a_slower_probe_the_demos_own_work_did_not_show_excuses_nothing(tmp_path: Path) -> None:
+    """Only the history's probe medians are doctored: the demo's own db time (Server-Timing)
+    reads as in the baseline runs, so the slower probe did not reach it. The 200% slowdown
+    (a sleep after the handler, in `app`, not `db`) FAILs once with no second measurement,
+    and the note says why (issue #14: nine slowed power runs were INVALID so)."""
+    seeded = 0
+    for _ in range(4):
+        code, spec = _apply(tmp_path, spec_text=LOOKUP)
+        seeded += len(spec["runs"])
+    assert _faster_baseline(tmp_path / ".perfopt" / "history.db", keep_timing=True) == seeded
+    code, spec = _apply(tmp_path, '"--slowdown-pct", "200"', spec_text=LOOKUP)
     regression = spec["regression"]
     assert [r["id"] for r in spec["runs"]] == ["baseline"], spec["messages"]
     assert code == 1 and regression["status"] == "FAIL", regression
     speed = regression["machine_speed"]
     assert speed["probe_slower"] is True and speed["slower"] is False, speed
-    assert speed["target"]["component"] in ("ext", "db") and speed["target"]["change"] < 1.0
+    assert speed["target"]["component"] == "db" and abs(speed["target"]["change"]) < 0.5, speed
     assert "did not reach the target's work" in regression["machine_note"], regression
