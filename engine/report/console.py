@@ -37,11 +37,18 @@ def _slo_reasons(spec: Doc) -> list[str]:
             if c["status"] in ("INCONCLUSIVE", "INVALID") and c.get("message")]
 
 
+_SAID_ABOVE = frozenset({"slo", "hypothesis"})
+"""Gate kinds whose undecided reasons the lines above already print: each SLO check's
+(``_slo_reasons``) and each hypothesis' verdict and message."""
+
+
 def _gate_reasons(spec: Doc) -> list[str]:
     """Why a gate is undecided: its message under the gates line (a FAIL or an INVALID
-    says why in the spec's messages and notes; an INCONCLUSIVE gate said nothing here)."""
+    says why in the spec's messages and notes; an INCONCLUSIVE gate said nothing here),
+    once: not for the kinds whose reasons are printed above (``_SAID_ABOVE``)."""
     return [f"  {g['name']}: {g['status']}: {g['message']}" for g in spec["gates"]
-            if g["status"] == "INCONCLUSIVE" and g.get("message")]
+            if g["status"] == "INCONCLUSIVE" and g.get("message")
+            and g.get("kind") not in _SAID_ABOVE]
 
 
 def _spec_lines(spec: Doc) -> list[str]:

@@ -187,8 +187,8 @@ def test_a_slower_probe_the_targets_own_work_did_not_show_leaves_the_fail_the_co
 
 def test_the_main_component_is_the_enclosing_time_only_when_it_is_alone() -> None:
     runs = [_timed(r, 40 + i, 0.008) for i, r in enumerate(_runs(18, 2))]
-    assert target_work(runs[:1], runs[1:]) is not None
-    assert target_work(runs[:1], runs[1:]).component == "db"  # type: ignore[union-attr]
+    both = target_work(runs[:1], runs[1:])
+    assert both is not None and both.component == "db"
     alone = [dataclasses.replace(r, journeys=tuple(
         dataclasses.replace(j, server_timing={"app": j.server_timing["app"]})
         for j in r.journeys)) for r in runs]
