@@ -254,9 +254,9 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
     rng = np.random.default_rng(cfg.seed)
     noise = run_noise((ga, gb, *ref), metric, rng)
     ta = _within(transform(metric, draws(ga, metric, size, rng)), noise, 0,
-                 effect.a_value if run_centred(ga, metric) else None)
+                 effect.a_value if run_centred(ga, metric) else None, rng)
     tb = _within(transform(metric, draws(gb, metric, size, rng)), noise, 1,
-                 effect.b_value if run_centred(gb, metric) else None)
+                 effect.b_value if run_centred(gb, metric) else None, rng)
     floor = cfg.drift_floor
     scheduled = metric == "throughput" and ga.scheduled and gb.scheduled
     prior = Prior()
@@ -280,18 +280,22 @@ def _bootstrap(effect: Effect, ga: Group, gb: Group, cfg: StatsConfig,
                    method=_method(noise, floor, cfg, flagged, prior))
 
 
-def _within(t: Array, noise: Noise, g: int, centred: float | None) -> Array:
+def _within(t: Array, noise: Noise, g: int, centred: float | None,
+            rng: np.random.Generator) -> Array:
     """Group g's within-run draws ``t`` (transformed): about the pooled value and scaled by
     sqrt(design effect), or, where the group's value is its runs' geometric mean
     (``centred``, groups.centre), about the log of that value with the variance of a mean of
     the runs' log values (``Noise.centre_variance``: each run weighs 1/runs, however many
-    requests it holds), so the interval is about the value the effect reports."""
+    requests it holds), so the interval is about the value the effect reports. Where that
+    variance comes from few 1 s blocks, each draw's spread is scaled by the square root of a
+    draw of it (``Noise.within_draws``): about Student-t wide, as such a variance is."""
     mean = float(np.mean(t))
+    unsure = np.sqrt(noise.within_draws(g, t.shape[0], rng))
     if centred is None or centred <= 0:
-        return mean + math.sqrt(noise.design_effect(g)) * (t - mean)
+        return mean + math.sqrt(noise.design_effect(g)) * unsure * (t - mean)
     spread = float(np.var(t))
     scale = math.sqrt(noise.centre_variance(g) / spread) if spread > 0 else 1.0
-    return math.log(centred) + scale * (t - mean)
+    return math.log(centred) + scale * unsure * (t - mean)
 
 
 def _flagged_names(noise: Noise, runs_a: int) -> tuple[str, ...]:

@@ -57,6 +57,9 @@ class Noise:
     """How many earlier runs contributed to s2."""
     history_tamed: int = 0
     """How many of them were far from the others and pulled in (engine.analysis.blocks.tamed)."""
+    within_df: Array = None
+    """Per run: degrees of freedom of its within-run variance (blocks - 1 where the block
+    bootstrap's estimate is the larger, else inf: the multinomial one is exact)."""
 
     def design_effect(self, g: int) -> float:
         """How much wider group g's within-run noise is than independent requests imply."""
@@ -71,18 +74,47 @@ class Noise:
         k = int(np.count_nonzero(sel))
         return float(self.within[sel].sum()) / k**2 if k else 0.0
 
+    def within_draws(self, g: int, size: int, rng: np.random.Generator) -> Array | float:
+        """Per resample, group g's within-run variance over its estimate (1.0: known).
+
+        A variance from 5 one-second blocks is itself uncertain; treating it as known made a
+        5 s run's p95 intervals too narrow (an identical quick-start run FAILed: +134%). Its
+        degrees of freedom are Satterthwaite's over the group's runs (each block estimate m - 1,
+        a multinomial one exact); each draw is df / chi2(df), floored where the multinomial
+        variance (independent requests, exact) would be: the block estimate only adds to it."""
+        sel = self.group == g
+        if self.within_df is None or not np.any(sel):
+            return 1.0
+        w, df = self.within[sel], self.within_df[sel]
+        finite = np.isfinite(df) & (df > 0)
+        denominator = float(np.sum(w[finite] ** 2 / df[finite]))
+        total = float(np.sum(w))
+        if denominator <= 0 or total <= 0:
+            return 1.0
+        nu = total**2 / denominator
+        floor = float(np.sum(self.multinomial[sel])) / total
+        return np.maximum(floor, nu / rng.chisquare(nu, size))
+
     def runs(self, g: int) -> int:
         """Runs of group g (each carries its own drift); at least 1."""
         return max(1, int(np.count_nonzero(self.group == g)))
 
 
-def _one_run(p: Group, metric: str, rng: np.random.Generator) -> tuple[float, float, float]:
+def _one_run(p: Group, metric: str,
+             rng: np.random.Generator) -> tuple[float, float, float, float]:
+    """(value, within-run variance, multinomial variance, df of the within-run variance).
+
+    The block bootstrap's variance over m blocks is scaled by m / (m - 1), the unbiased
+    form, and carries m - 1 degrees of freedom; the multinomial one is exact (inf)."""
     value = point(p, metric)
     assert value is not None
     y = float(transform(metric, np.array([value]))[0])
     multi = float(np.var(transform(metric, draws(p, metric, _WITHIN_DRAWS, rng))))
     block = block_variance(p.blocks, metric, rng) if p.blocks is not None else None
-    return y, max(multi, block or 0.0), multi
+    m = p.blocks[1].shape[0] if p.blocks is not None else 0
+    if block is None or m < 2 or block * m / (m - 1) <= multi:
+        return y, multi, multi, math.inf
+    return y, block * m / (m - 1), multi, float(m - 1)
 
 
 def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) -> Noise:
@@ -91,10 +123,11 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
         rows = [(r, gi) for gi, g in enumerate(groups) for p in g.per_run
                 if point(p, metric) is not None
                 for r in [_one_run(p, metric, rng)]
-                if gi < 2 or all(math.isfinite(v) for v in r)]  # is left out of the noise
+                if gi < 2 or all(math.isfinite(v) for v in r[:3])]  # is left out of the noise
     y = np.array([r[0][0] for r in rows])
     w = np.array([r[0][1] for r in rows])
     multi = np.array([r[0][2] for r in rows])
+    within_df = np.array([r[0][3] for r in rows])
     gid = np.array([r[1] for r in rows], np.int64)
     # Flagged runs are named but count in full: the current side of a regression check is
     # one run, as likely to be disturbed as any baseline run, and each run weighs 1/runs in
@@ -121,7 +154,7 @@ def run_noise(groups: Sequence[Group], metric: str, rng: np.random.Generator) ->
             history_tamed += moved
     s2, mean_w = (squares / df, float(np.mean(within or [0.0]))) if df else (0.0, 0.0)
     return Noise(y, w, multi, gid, flagged, s2, mean_w, float(df), float(history_df),
-                 history_runs, history_tamed)
+                 history_runs, history_tamed, within_df)
 
 
 @dataclass(frozen=True)

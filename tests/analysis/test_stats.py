@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from engine.analysis.compare import StatsConfig, compare, samples_to_decide
 from engine.analysis.drift import run_noise
 from engine.analysis.groups import centre, point, pool
 from engine.analysis.intervals import interval_problem, span_problem
-from engine.analysis.regression import check_regressions
+from engine.analysis.regression import RegressionCheck, check_regressions
 from engine.result import RunInterval, RunResult, Status
 from tests.support.runs import drifted_runs, histogram_ns, lognormal_ns, make_run
 
@@ -420,3 +422,51 @@ def test_a_pass_cannot_rest_on_an_interval_spanning_a_halving_to_a_doubling() ->
     calm = check_regressions([make_run(lognormal_ns(rng, 480, 0.0102, sigma=0.3))], steady)
     (ok,) = [c for c in calm.checks if c.metric == "p95" and c.journey is None]
     assert ok.status is Status.PASS
+
+
+RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "runs" / "checkout-a-vs-a.json"
+
+
+def _recorded_seconds() -> list[list[np.ndarray]]:
+    """Two identical quick-start runs (tests/fixtures/runs/checkout-a-vs-a.json): 5 s each,
+    pooled p95 7.39 ms and then 17.3 ms on the same commit and machine."""
+    doc = json.loads(RECORDED.read_text(encoding="utf-8"))
+    return [[np.asarray(s, np.int64) for s in run] for run in doc["runs"]]
+
+
+def _pooled_p95(current: RunResult, baseline: RunResult) -> RegressionCheck:
+    result = check_regressions([current], [baseline])
+    return next(c for c in result.checks if c.metric == "p95" and c.journey is None)
+
+
+def test_a_within_run_variance_from_five_blocks_is_not_taken_as_known() -> None:
+    """The quick start's second identical apply FAILed checkout-capacity (p95 +134%, 98%
+    interval +0.9%..+358%; on these recorded runs 04bc9a5 FAILed p50 and p95): each run's
+    variance came from five 1 s blocks and was used as if exact. Unbiased, and drawn from
+    its own uncertainty (4 df), it leaves the change undecided."""
+    baseline, current = (_with_seconds(run) for run in _recorded_seconds())
+    p95 = _pooled_p95(current, baseline)
+    assert p95.status is Status.INCONCLUSIVE, p95.message
+    assert p95.change is not None and p95.change > 1.0  # the same +134% point
+    noise = run_noise([pool([baseline], None), pool([current], None)], "p95",
+                      np.random.default_rng(3))
+    assert list(noise.within_df) == [4.0, 4.0]
+    draws = noise.within_draws(1, 4000, np.random.default_rng(4))
+    assert float(np.quantile(draws, 0.99)) > 4.0  # chi2(4): a fifth of the estimate or less
+
+
+def test_five_block_runs_still_fail_a_real_regression() -> None:
+    before, after = _recorded_seconds()
+    p95 = _pooled_p95(_with_seconds([s * 5 for s in after]), _with_seconds(before))
+    assert p95.status is Status.FAIL, p95.message
+
+
+def test_many_blocks_leave_the_within_run_variance_nearly_known() -> None:
+    """24 one-second blocks (the user-lookup spec's run): 23 df, little wider than known."""
+    rng = np.random.default_rng(5)
+    runs = [_with_seconds([lognormal_ns(rng, 60, median_s=0.002) for _ in range(24)])
+            for _ in range(2)]
+    noise = run_noise([pool([runs[0]], None), pool([runs[1]], None)], "p95", rng)
+    draws = noise.within_draws(0, 4000, rng)
+    assert float(np.median(draws)) == pytest.approx(1.0, abs=0.1)
+    assert float(np.quantile(draws, 0.99)) < 2.5  # 5 blocks: above 4 (above)
