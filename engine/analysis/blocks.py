@@ -6,7 +6,8 @@ resample of engine.analysis.compare) then understates how much the run's value c
 have differed. The recorder keeps one histogram per journey per second
 (``RunResult.intervals``); resampling those seconds with replacement (a block
 bootstrap with 1 s blocks) gives each run's within-run variance including that
-dependence. ``run_noise`` takes the larger of the two estimates.
+dependence. ``run_noise`` takes the larger of the two estimates, the block one scaled by
+m / (m - 1) and, over m blocks, itself uncertain (engine.analysis.drift.Noise.within_draws).
 
 ``flag_disturbed`` flags a run whose own noise or whose distance from the other runs of
 its group is far beyond the rest (a disturbed run), so reports can name it; a compared

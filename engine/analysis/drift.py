@@ -2,8 +2,9 @@
 
 For every run of both groups: its value ``y`` (log scale for latency and throughput),
 its within-run variance ``w`` -- the larger of the multinomial resample's (requests
-independent) and the block bootstrap's over its 1 s intervals (engine.analysis.blocks;
-stalls move many requests together). Disturbed runs of the compared groups are flagged
+independent) and the block bootstrap's over its m 1 s intervals, scaled by m / (m - 1)
+(engine.analysis.blocks; stalls move many requests together), with m - 1 degrees of
+freedom where the block one is the larger. Disturbed runs of the compared groups are flagged
 (and named), not down-weighted. The drift variance is what the spread of runs around
 their group's mean leaves beyond ``w`` (docs/STATISTICS.md, "Method"). Groups after the
 first two are earlier runs of the same setup (the spec's history): they only add to that
@@ -57,7 +58,7 @@ class Noise:
     """How many earlier runs contributed to s2."""
     history_tamed: int = 0
     """How many of them were far from the others and pulled in (engine.analysis.blocks.tamed)."""
-    within_df: Array = None
+    within_df: Array | None = None
     """Per run: degrees of freedom of its within-run variance (blocks - 1 where the block
     bootstrap's estimate is the larger, else inf: the multinomial one is exact)."""
 
@@ -81,9 +82,11 @@ class Noise:
         5 s run's p95 intervals too narrow (an identical quick-start run FAILed: +134%). Its
         degrees of freedom are Satterthwaite's over the group's runs (each block estimate m - 1,
         a multinomial one exact); each draw is df / chi2(df), floored where the multinomial
-        variance (independent requests, exact) would be: the block estimate only adds to it."""
+        variance (independent requests, exact) would be: the block estimate only adds to it.
+        Only where drift is unmeasured (df 0): a measured spread of runs s2 already holds
+        their own noise, and its chi2 draw (``drift_draws``) carries how unsure it is."""
         sel = self.group == g
-        if self.within_df is None or not np.any(sel):
+        if self.df > 0 or self.within_df is None or not np.any(sel):
             return 1.0
         w, df = self.within[sel], self.within_df[sel]
         finite = np.isfinite(df) & (df > 0)

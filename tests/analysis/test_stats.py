@@ -450,23 +450,47 @@ def test_a_within_run_variance_from_five_blocks_is_not_taken_as_known() -> None:
     assert p95.change is not None and p95.change > 1.0  # the same +134% point
     noise = run_noise([pool([baseline], None), pool([current], None)], "p95",
                       np.random.default_rng(3))
-    assert list(noise.within_df) == [4.0, 4.0]
+    assert noise.within_df is not None and list(noise.within_df) == [4.0, 4.0]
     draws = noise.within_draws(1, 4000, np.random.default_rng(4))
-    assert float(np.quantile(draws, 0.99)) > 4.0  # chi2(4): a fifth of the estimate or less
+    assert float(np.quantile(draws, 0.99)) > 10.0  # 4 / chi2(4)'s 99th percentile: 13.5
+    p50 = next(c for c in check_regressions([current], [baseline]).checks
+               if c.metric == "p50" and c.journey is None)
+    assert p50.status is not Status.FAIL, p50.message  # +29.6%: 04bc9a5 FAILed it too
 
 
 def test_five_block_runs_still_fail_a_real_regression() -> None:
-    before, after = _recorded_seconds()
-    p95 = _pooled_p95(_with_seconds([s * 5 for s in after]), _with_seconds(before))
+    """What one 5 s run a side can still decide: p95 five times slower (four times is
+    undecided: the baseline run's own p95 spans 4.8..17.6 ms over its seconds), p50 1.5x."""
+    before, _ = _recorded_seconds()
+    p95 = _pooled_p95(_with_seconds([s * 5 for s in before]), _with_seconds(before))
     assert p95.status is Status.FAIL, p95.message
+    result = check_regressions([_with_seconds([s * 3 // 2 for s in before])],
+                               [_with_seconds(before)])
+    p50 = next(c for c in result.checks if c.metric == "p50" and c.journey is None)
+    assert p50.status is Status.FAIL, p50.message
 
 
 def test_many_blocks_leave_the_within_run_variance_nearly_known() -> None:
-    """24 one-second blocks (the user-lookup spec's run): 23 df, little wider than known."""
+    """24 one-second blocks (the user-lookup spec's run), one of them slow so the block
+    estimate is the larger: 23 df, little wider than known."""
     rng = np.random.default_rng(5)
-    runs = [_with_seconds([lognormal_ns(rng, 60, median_s=0.002) for _ in range(24)])
-            for _ in range(2)]
-    noise = run_noise([pool([runs[0]], None), pool([runs[1]], None)], "p95", rng)
+    seconds = [lognormal_ns(rng, 60, median_s=0.002) for _ in range(24)]
+    seconds[5] = lognormal_ns(rng, 60, median_s=0.006)
+    calm = [lognormal_ns(rng, 60, median_s=0.002) for _ in range(24)]
+    noise = run_noise([pool([_with_seconds(seconds)], None), pool([_with_seconds(calm)], None)],
+                      "p95", rng)
+    assert noise.within_df is not None and noise.within_df[0] == 23.0
     draws = noise.within_draws(0, 4000, rng)
     assert float(np.median(draws)) == pytest.approx(1.0, abs=0.1)
-    assert float(np.quantile(draws, 0.99)) < 2.5  # 5 blocks: above 4 (above)
+    assert float(np.quantile(draws, 0.99)) < 2.5  # 5 blocks: 13.5 (above)
+
+
+def test_a_measured_drift_carries_the_runs_own_noise_once() -> None:
+    """Where two runs a side measure the spread of runs, that spread already holds each run's
+    own noise, and its chi2 draw how unsure it is: the within-run draw stays as estimated."""
+    rng = np.random.default_rng(6)
+    runs = [_with_seconds([lognormal_ns(rng, 60, median_s=0.002) for _ in range(5)])
+            for _ in range(4)]
+    noise = run_noise([pool(runs[:2], None), pool(runs[2:], None)], "p95", rng)
+    assert noise.df == 2.0
+    assert noise.within_draws(0, 100, rng) == 1.0
