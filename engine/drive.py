@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from engine.analysis.capacity import CapacityAnalysis, run_capacity
 from engine.analysis.hypothesis import HypothesisVerdict, evaluate_hypothesis, run_experiment
+from engine.analysis.ladder import RateRun, with_other_runs
 from engine.analysis.machine_speed import MEASURED_AGAIN
 from engine.analysis.slo import check_slo
 from engine.analysis.soak import SoakAnalysis, analyse_soak
@@ -28,7 +29,7 @@ from engine.plan import PlannedStep, SpecPlan, capacity_base_rate, constant_prof
 from engine.records import SET_ASIDE, Driven, Remeasure, RoleKind, RunEntry, RunRole, Side
 from engine.result import RunResult, Status
 from engine.scale.errors import ClusterUnavailable
-from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, Target, Variant
+from engine.spec.model import Hypothesis, LoadProfile, ProfileKind, StopWhen, Target, Variant
 from engine.target.prom_resources import RESOURCE_NOTES
 from engine.target.session import (
     ExecOptions,
@@ -72,7 +73,8 @@ class _Driving:
     def freeze(self) -> Driven:
         return Driven(
             self.plan.spec, self.plan, self.started_at, tuple(self.runs), self.primary,
-            stress=self.stress, soak=self.soak, spike=self.spike, capacity=self.capacity,
+            stress=_stress_over_all(self), soak=self.soak, spike=self.spike,
+            capacity=self.capacity,
             hypotheses=tuple(self.hypotheses), target_error=self.target_error,
             output_tail=self.output_tail, interrupted=self.interrupted,
             messages=tuple(self.messages))
@@ -168,6 +170,18 @@ def _planned_s(profile: LoadProfile) -> float | None:
         return shape_of(profile).duration_s
     except (ValueError, OSError):
         return None
+
+
+def _stress_over_all(d: _Driving) -> StressAnalysis | None:
+    """The stress analysis with the capacity scenarios judged on its stop conditions: one
+    breaking point over every run at a known rate (engine.analysis.ladder)."""
+    profile = next((s.profile for s in d.plan.steps if s.kind == "stress"), None)
+    if d.stress is None or d.capacity is None or profile is None:
+        return d.stress
+    ok = _slo_ok(d)
+    others = [RateRun(f"capacity {p.multiplier:g}x", p.rate, run, ok(run))
+              for p, run in zip(d.capacity.points, _runs_of(d, "capacity"), strict=False)]
+    return with_other_runs(d.stress, others, profile.stop_when or StopWhen())
 
 
 def _slo_ok(d: _Driving) -> Callable[[RunResult], bool]:

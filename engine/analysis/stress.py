@@ -36,8 +36,7 @@ from dataclasses import dataclass
 
 from engine.analysis.bottlenecks import limiting_resource
 from engine.analysis.evidence import partial_reason
-from engine.analysis.metrics import latency_value, merged_response
-from engine.analysis.resources import run_headroom, summarize_run
+from engine.analysis.stress_step import StressStep, evaluate_step, stop_conditions
 from engine.plan import MAX_STEPS, stress_rates
 from engine.result import TARGET_SHORT, RunResult, Status
 from engine.spec.model import LoadProfile, StopWhen
@@ -60,48 +59,6 @@ _ERROR_NAMES = {
 
 
 @dataclass(frozen=True)
-class StressStep:
-    """One rate step. Latencies in seconds (None: no response), CPU in % of one core."""
-
-    rate: float
-    achieved_rate: float
-    requests: int
-    p50_s: float | None
-    p95_s: float | None
-    p99_s: float | None
-    error_rate: float
-    errors: tuple[tuple[str, int], ...]
-    """Error counts by outcome name, largest first."""
-    cpu_pct: float | None
-    valid: bool
-    slo_ok: bool
-    breaches: tuple[str, ...]
-    """Why the step did not pass (empty when it passed)."""
-    generator_cpu_pct: float
-    sent_rate: float = 0.0
-    """Requests the generator sent per second (``achieved_rate`` counts answered ones)."""
-    cpu_p95_pct: float | None = None
-    """The target's CPU p95 as the run's Resources row states it (``run_headroom``, in its
-    ``cpu_scope``): the CPU the report shows. ``cpu_pct`` (mean, % of one core) is the
-    analysis' input."""
-    thread_note: str = ""
-    """'busiest thread at 100% of a core: saturated' (Headroom.thread_note), or ''."""
-
-    @property
-    def passed(self) -> bool:
-        return not self.breaches
-
-    def to_doc(self) -> dict[str, object]:
-        """The report's stress step (plus ``breaches`` and ``valid``)."""
-        return {"rate": self.rate, "achieved_rate": self.achieved_rate, "sent_rate": self.sent_rate,
-                "p50": self.p50_s or 0.0, "p95": self.p95_s or 0.0, "p99": self.p99_s or 0.0,
-                "error_rate": self.error_rate, "cpu_pct": self.cpu_pct,
-                "cpu_p95_pct": self.cpu_p95_pct, "thread_note": self.thread_note,
-                "passed": self.passed,
-                "valid": self.valid, "breaches": list(self.breaches)}
-
-
-@dataclass(frozen=True)
 class StressAnalysis:
     """Breaking point, failure mode, limiting resource and the latency/throughput curve."""
 
@@ -121,6 +78,14 @@ class StressAnalysis:
     """Why the steps are partial evidence ("interrupted after 2 of 5 steps")."""
     conditions: str = ""
     """The stop conditions the steps were judged on, e.g. 'p95 <= 250ms, SLOs hold'."""
+    others: tuple[StressStep, ...] = ()
+    """Other runs at known rates judged on the same conditions (engine.analysis.ladder)."""
+
+    @property
+    def ladder(self) -> tuple[StressStep, ...]:
+        """The steps and the other runs by rate (at one rate a failure first: that rate did
+        not hold): what the breaking point is taken over."""
+        return tuple(sorted((*self.steps, *self.others), key=lambda s: (s.rate, s.passed)))
 
     @property
     def partial(self) -> bool:
@@ -138,9 +103,9 @@ class StressAnalysis:
 
     @property
     def held_up_to_rate(self) -> float | None:
-        """Highest rate with every step up to it passing; None when the first step failed."""
+        """Highest rate with every run up to it passing; None when the first one failed."""
         held = None
-        for s in self.steps:
+        for s in self.ladder:
             if not s.passed:
                 break
             held = s.rate
@@ -171,17 +136,24 @@ class StressAnalysis:
             return (f"no breaking point up to {self.max_rate_tested:g}/s: every step stayed "
                     f"within the stop conditions{within}")
         where = ("broke below the first step" if self.breaking_point_rate is None
-                 else f"breaking point {self.breaking_point_rate:g}/s")
-        failed = next(s for s in self.steps if not s.passed)
+                 else f"breaking point {self._held_text}")
+        failed = next(s for s in self.ladder if not s.passed)
         limit = f"; limited by {self.limiting_resource}" if self.limiting_resource else ""
         if failed.thread_note:  # the Resources row says it of the same run
             limit += f" ({failed.thread_note})" if limit else f"; {failed.thread_note}"
-        return (f"{where}: {self.failure_mode} at {failed.rate:g}/s "
+        return (f"{where}: {self.failure_mode} at {failed.rate:g}/s{_in(failed)} "
                 f"({'; '.join(failed.breaches)}){limit}")
 
     @property
+    def _held_text(self) -> str:
+        """'350/s', or '400/s (capacity 4x)' when another run holds the breaking point."""
+        bp = self.breaking_point_rate
+        at = [s for s in self.ladder if s.rate == bp and s.passed]
+        return f"{bp:g}/s" + (f" ({at[0].source})" if at and all(s.source for s in at) else "")
+
+    @property
     def first_failure_rate(self) -> float | None:
-        return next((s.rate for s in self.steps if not s.passed), None)
+        return next((s.rate for s in self.ladder if not s.passed), None)
 
     def criterion(self) -> tuple[Status, str]:
         """The checklist's 'capacity limit found': PASS only for a whole run that broke
@@ -203,8 +175,9 @@ class StressAnalysis:
                     "highest rate tested: the breaking point lies beyond it.")
         if self.breaking_point_rate is None:
             return f"Stress: the first step already failed ({self.failure_mode})."
-        return (f"Stress: every step up to {self.breaking_point_rate:g}/s stayed within the stop "
-                f"conditions; {self.failure_mode} at {self.first_failure_rate:g}/s.")
+        failed = next(s for s in self.ladder if not s.passed)
+        return (f"Stress: every rate tested up to {self._held_text} stayed within the stop "
+                f"conditions; {self.failure_mode} at {failed.rate:g}/s{_in(failed)}.")
 
     def to_doc(self) -> dict[str, object]:
         """The report's ``Stress`` object (plus knee_rate, evidence, broke and the rates)."""
@@ -215,64 +188,13 @@ class StressAnalysis:
                 "knee_rate": self.knee_rate, "evidence": list(self.evidence),
                 "partial": self.partial, "partial_reason": self.partial_reason,
                 "broke": self.broke, "first_failure_rate": self.first_failure_rate,
-                "held_up_to_rate": self.held_up_to_rate, "conditions": self.conditions}
+                "held_up_to_rate": self.held_up_to_rate, "conditions": self.conditions,
+                "others": [s.to_doc() for s in self.others]}
 
 
-def stop_conditions(stop: StopWhen) -> str:
-    """The stop conditions in words: 'p95 <= 250ms, error rate <= 5.00%, SLOs hold, ...'."""
-    out = []
-    if stop.p95_s is not None:
-        out.append(f"p95 <= {stop.p95_s * 1000:g}ms")
-    if stop.p99_s is not None:
-        out.append(f"p99 <= {stop.p99_s * 1000:g}ms")
-    if stop.error_rate is not None:
-        out.append(f"error rate <= {stop.error_rate:.2%}")
-    if stop.slo_broken:
-        out.append("SLOs hold")
-    return ", ".join([*out, "run valid", "target keeps up"])
-
-
-def _errors(run: RunResult) -> tuple[tuple[str, int], ...]:
-    counts: dict[str, int] = {}
-    for j in run.journeys:
-        for name, n in j.outcomes.items():
-            if name != "ok" and n:
-                counts[name] = counts.get(name, 0) + n
-    return tuple(sorted(counts.items(), key=lambda kv: -kv[1]))
-
-
-def _breaches(run: RunResult, p95: float | None, p99: float | None, ok: bool,
-              stop: StopWhen) -> tuple[str, ...]:
-    out = []
-    if stop.p95_s is not None and p95 is not None and p95 > stop.p95_s:
-        out.append(f"p95 {p95 * 1000:.1f}ms > {stop.p95_s * 1000:g}ms")
-    if stop.p99_s is not None and p99 is not None and p99 > stop.p99_s:
-        out.append(f"p99 {p99 * 1000:.1f}ms > {stop.p99_s * 1000:g}ms")
-    if stop.error_rate is not None and run.error_rate > stop.error_rate:
-        out.append(f"error rate {run.error_rate:.2%} > {stop.error_rate:.2%}")
-    if not ok and stop.slo_broken:
-        out.append("SLO broken")
-    if not run.validity.valid:
-        out.append("invalid: " + ("; ".join(run.validity.reasons) or "rate not reached"))
-    out.extend(run.validity.notes)
-    if run.aborted:
-        out.append(f"aborted: {run.abort_reason}")
-    return tuple(out)
-
-
-def evaluate_step(run: RunResult, rate: float, slo_ok: bool, stop: StopWhen) -> StressStep:
-    """Read one step's run into a :class:`StressStep`."""
-    # one merged histogram for the three percentiles (latency_value: None when it is empty)
-    hist = merged_response(run) if run.requests and run.journeys else None
-    p50, p95, p99 = (None, None, None) if hist is None else (
-        latency_value(hist, "p50"), latency_value(hist, "p95"), latency_value(hist, "p99"))
-    h = run_headroom(run)
-    return StressStep(
-        rate, run.validity.achieved_rate, run.requests, p50, p95, p99, run.error_rate,
-        _errors(run), summarize_run(run).cpu_pct_mean, run.validity.valid, slo_ok,
-        _breaches(run, p95, p99, slo_ok, stop), run.validity.generator_cpu_pct,
-        run.validity.sent_rate, h.cpu_pct, h.thread_note,
-    )
+def _in(step: StressStep) -> str:
+    """' in capacity 4x' for another profile's run, '' for a stress step."""
+    return f" in {step.source}" if step.source else ""
 
 
 def climbing_text(knee_rate: float) -> str:

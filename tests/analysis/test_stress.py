@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from engine.analysis.capacity import analyse_capacity
+from engine.analysis.ladder import RateRun, with_other_runs
 from engine.analysis.resource_figures import resource_figures
 from engine.analysis.stress import StressAnalysis, analyse_stress, run_stress, stress_rates
 from engine.result import RunResult
@@ -250,3 +251,45 @@ def test_a_steps_cpu_in_the_report_is_its_runs_resources_figure() -> None:
     for point, run in zip(capacity.points, runs, strict=False):
         figures = resource_figures(run)
         assert figures is not None and point.cpu_p95_pct == figures.cpu_p95_pct
+
+
+def _capacity(rate: float, p95: float, multiplier: float, ok: bool = True) -> RateRun:
+    return RateRun(f"capacity {multiplier:g}x", rate, _step(rate, p95), ok)
+
+
+def test_a_capacity_scenario_that_held_between_the_steps_is_the_breaking_point() -> None:
+    """Issue #14: the quick start's stress said 'breaking point 350/s' (steps of 250/s: 350/s
+    held, 600/s broke) beside 'capacity: 4x ok' at 400/s. Judged on the same stop
+    conditions, the capacity run at 400/s holds the breaking point."""
+    stress = analyse_stress([_step(100, 0.010), _step(350, 0.012), _step(600, 0.080)],
+                            stop_when=STOP)
+    assert stress.breaking_point_rate == 350
+    s = with_other_runs(stress, [_capacity(200, 0.011, 2), _capacity(400, 0.013, 4)], STOP)
+    assert s.breaking_point_rate == 400 and s.held_up_to_rate == 400
+    assert s.first_failure_rate == 600 and s.failure_mode == "latency knee"
+    assert s.message.startswith("breaking point 400/s (capacity 4x): latency knee at 600/s (p95")
+    assert s.lesson() == ("Stress: every rate tested up to 400/s (capacity 4x) stayed within the "
+                          "stop conditions; latency knee at 600/s.")
+    assert s.against_peak(400)[0] is True and s.against_peak(450)[0] is False
+    doc = s.to_doc()
+    assert [o["source"] for o in doc["others"]] == ["capacity 2x", "capacity 4x"]  # type: ignore[attr-defined]
+    assert len(doc["steps"]) == 3  # type: ignore[arg-type]  # the stress table stays its own
+
+
+def test_a_capacity_scenario_that_failed_below_the_steps_lowers_the_breaking_point() -> None:
+    stress = analyse_stress([_step(10, 0.010), _step(20, 0.011), _step(30, 0.012),
+                             _step(40, 0.080)], stop_when=STOP)
+    s = with_other_runs(stress, [_capacity(15, 0.011, 1.5, ok=False)], STOP)
+    assert s.breaking_point_rate == 10 and s.first_failure_rate == 15
+    assert s.failure_mode == "SLO broken"
+    assert s.message.startswith("breaking point 10/s: SLO broken at 15/s in capacity 1.5x (")
+    held = with_other_runs(stress, [_capacity(60, 0.011, 6)], STOP)  # above the failure
+    assert held.breaking_point_rate == 30 and held.max_rate_tested == 60
+
+
+def test_capacity_runs_leave_a_stress_run_that_never_broke_unbroken_or_extend_it() -> None:
+    stress = analyse_stress([_step(10, 0.010), _step(20, 0.011)], stop_when=STOP)
+    s = with_other_runs(stress, [_capacity(40, 0.012, 4)], STOP)
+    assert not s.broke and s.breaking_point_rate is None
+    assert s.max_rate_tested == 40 and s.held_up_to_rate == 40
+    assert s.message.startswith("no breaking point up to 40/s")

@@ -18,6 +18,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from engine.analysis.bottlenecks import find_bottlenecks
+from engine.analysis.ladder import RateRun, with_other_runs
 from engine.analysis.metrics import metric_value
 from engine.analysis.resources import cpu_bins
 from engine.analysis.servertiming import breakdown
@@ -85,6 +86,34 @@ def test_breaking_point_exists_iff_a_step_failed_a_stop_condition(
         assert "no breaking point" not in md
     for st in doc["steps"]:  # the table shows the JSON's achieved rate
         assert fmt_rate(st["achieved_rate"]) in md
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_one_breaking_point_over_the_stress_steps_and_the_capacity_runs(seed: int) -> None:
+    """Issue #14: 'breaking point 350/s' beside 'capacity: 4x ok' (400/s). Over the stress
+    steps and the capacity runs judged on the same conditions: no run below the breaking
+    point failed, and none between it and the first failure held."""
+    rng = random.Random(seed)
+    case = [(100.0 * (i + 1), rng.choice([0.010, 0.020, 0.080]), rng.choice([0, 0, 30]))
+            for i in range(rng.randint(1, 5))]
+    stress = analyse_stress([_step(*c) for c in case], stop_when=STOP)
+    others = [RateRun(f"capacity {m}x", 50.0 * m, _step(50.0 * m, p95, 0), ok)
+              for m in sorted(rng.sample(range(1, 12), 2))
+              for p95, ok in [(rng.choice([0.010, 0.080]), rng.random() > 0.2)]]
+    doc: dict[str, Any] = with_other_runs(stress, others, STOP).to_doc()
+    ladder = sorted([*doc["steps"], *doc["others"]], key=lambda st: st["rate"])
+    failed = [st["rate"] for st in ladder if not st["passed"]]
+    assert doc["broke"] == bool(failed)
+    bp = doc["breaking_point_rate"]
+    if failed and bp is not None:
+        assert bp < failed[0] and bp == max(st["rate"] for st in ladder if st["rate"] < failed[0])
+        assert all(st["passed"] for st in ladder if st["rate"] <= bp)
+        assert f"Breaking point: {fmt_rate(bp)}" in kind_section({"runs": [], "stress": doc},
+                                                                 "stress")
+    if failed:
+        assert doc["first_failure_rate"] == failed[0]
+    else:
+        assert bp is None and doc["held_up_to_rate"] == ladder[-1]["rate"]
 
 
 def _mixed(seed: int) -> RunResult:
