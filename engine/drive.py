@@ -178,9 +178,10 @@ def _stress_over_all(d: _Driving) -> StressAnalysis | None:
     profile = next((s.profile for s in d.plan.steps if s.kind == "stress"), None)
     if d.stress is None or d.capacity is None or profile is None:
         return d.stress
-    ok = _slo_ok(d)
-    others = [RateRun(f"capacity {p.multiplier:g}x", p.rate, run, ok(run))
-              for p, run in zip(d.capacity.points, _runs_of(d, "capacity"), strict=False)]
+    ok, base = _slo_ok(d), d.capacity.base_rate
+    others = [RateRun(f"capacity {e.role.step_rate / base:g}x", e.role.step_rate, e.run, ok(e.run))
+              for e in d.runs if e.role.kind == "capacity" and not e.role.set_aside
+              and e.role.step_rate]
     return with_other_runs(d.stress, others, profile.stop_when or StopWhen())
 
 

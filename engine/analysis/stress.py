@@ -10,9 +10,10 @@
 - The stress test *broke* iff a step failed a stop condition (and it was not
   stopped early). The *breaking point* is then the rate of the last passing step
   before the first failing one (None when the first step already failed: "below
-  the first step"). When nothing failed there is no breaking point
-  (``breaking_point_rate`` None, ``failure_mode`` ``none``) and ``held_up_to_rate``
-  is the highest rate tested.
+  the first step"). engine.analysis.ladder adds the capacity scenarios: then it is the
+  highest rate that held below the lowest that failed, over steps and scenarios. When
+  nothing failed there is no breaking point (``breaking_point_rate`` None,
+  ``failure_mode`` ``none``) and ``held_up_to_rate`` is the highest rate tested.
 - The *failure mode* of the first failing step: a generator that could not
   reach the rate while its own CPU was saturated (invalid) first, since then
   nothing else measured can be trusted; else errors above the limit, named by
@@ -120,7 +121,8 @@ class StressAnalysis:
             return False, (f"breaking point {where} is below the expected peak {peak:g}/s")
         if held is not None and held >= peak:
             return True, f"held {held:g}/s, at or above the expected peak {peak:g}/s"
-        why = self.partial_reason or f"no step reached it (tested up to {self.max_rate_tested:g}/s)"
+        why = self.partial_reason or (f"no {self._runs_word} reached it (tested up to "
+                                      f"{self.max_rate_tested:g}/s)")
         return None, f"expected peak {peak:g}/s not shown: {why}"
 
     @property
@@ -133,8 +135,8 @@ class StressAnalysis:
             return f"INCONCLUSIVE: {self.partial_reason}: no breaking point claimed{upto}"
         within = f" ({self.conditions})" if self.conditions else ""
         if not self.broke:
-            return (f"no breaking point up to {self.max_rate_tested:g}/s: every step stayed "
-                    f"within the stop conditions{within}")
+            return (f"no breaking point up to {self.max_rate_tested:g}/s: every "
+                    f"{self._runs_word} stayed within the stop conditions{within}")
         where = ("broke below the first step" if self.breaking_point_rate is None
                  else f"breaking point {self._held_text}")
         failed = next(s for s in self.ladder if not s.passed)
@@ -143,6 +145,11 @@ class StressAnalysis:
             limit += f" ({failed.thread_note})" if limit else f"; {failed.thread_note}"
         return (f"{where}: {self.failure_mode} at {failed.rate:g}/s{_in(failed)} "
                 f"({'; '.join(failed.breaches)}){limit}")
+
+    @property
+    def _runs_word(self) -> str:
+        """'step', or 'step and capacity scenario' when those count too (``others``)."""
+        return "step and capacity scenario" if self.others else "step"
 
     @property
     def _held_text(self) -> str:

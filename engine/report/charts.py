@@ -188,6 +188,10 @@ def stress_chart(stress: Doc) -> str:
                      color=_PCT_COLORS[key]) for key in _PCT_KEYS]
     series.append(Series("error rate", [(s["rate"], s["error_rate"] * 100) for s in steps],
                          color="#dc2626", axis="right", dashed=True))
+    others = sorted(stress.get("others") or [], key=lambda s: s["rate"])
+    if others:  # the runs the breaking point also counts (engine.analysis.ladder)
+        series.append(Series("capacity p95", [(o["rate"], o["p95"] * MS) for o in others],
+                             color="#f59e0b", dashed=True))
     return line_chart(series, title="Stress: latency by offered rate", x=Axis("offered requests/s"),
                       y=Axis("latency (ms)"), y2=Axis("error rate (%)"),
                       vlines=breaking_marker(stress), chart_id="stress")

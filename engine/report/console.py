@@ -97,7 +97,9 @@ def _analysis_lines(spec: Doc) -> list[str]:
         sp = spec["spike"]
         out.append(f"spike: {spike_shape(sp)}; {recovery_text(sp)}")
     if spec["capacity"]:
-        pts = ", ".join(f"{p['multiplier']:g}x {'ok' if p['slo_pass'] else 'FAIL'}"
+        broke = {o.get("source") for o in (spec["stress"] or {}).get("others") or []
+                 if not o["passed"]}
+        pts = ", ".join(f"{p['multiplier']:g}x {_capacity_word(p, broke)}"
                         for p in spec["capacity"]["points"])
         out.append(f"capacity: {pts}")
     if spec["bottlenecks"]:
@@ -105,6 +107,15 @@ def _analysis_lines(spec: Doc) -> list[str]:
         out.append(f"top bottleneck: {b['name']} "
                    f"({b.get('share_text') or format(b['share'], '.1%') + ' of latency'})")
     return out
+
+
+def _capacity_word(point: Doc, broke: set[str | None]) -> str:
+    """'ok' (SLOs held), 'FAIL', or 'ok (SLOs; stress limits broken)' for a scenario whose
+    run the stress breaking point counts as failed (engine.analysis.ladder)."""
+    if not point["slo_pass"]:
+        return "FAIL"
+    return "ok (SLOs; stress limits broken)" if f"capacity {point['multiplier']:g}x" in broke \
+        else "ok"
 
 
 def _pct(value: float | None) -> str:

@@ -99,7 +99,8 @@ def _breaking_point(s: Doc) -> str:
         return f"not claimed ({s.get('partial_reason') or 'partial evidence'})"
     broke = s.get("broke", s.get("failure_mode") not in (None, "none"))
     if not broke:
-        return f"none: no step failed a stop condition up to {fmt_rate(s['max_rate_tested'])}"
+        runs = "step or capacity scenario" if s.get("others") else "step"
+        return f"none: no {runs} failed a stop condition up to {fmt_rate(s['max_rate_tested'])}"
     bp = s.get("breaking_point_rate")
     where = fmt_rate(bp) if bp is not None else "below the first step"
     return f"{where}; failure mode: {s.get('failure_mode') or DASH}"

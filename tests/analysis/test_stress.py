@@ -293,3 +293,15 @@ def test_capacity_runs_leave_a_stress_run_that_never_broke_unbroken_or_extend_it
     assert not s.broke and s.breaking_point_rate is None
     assert s.max_rate_tested == 40 and s.held_up_to_rate == 40
     assert s.message.startswith("no breaking point up to 40/s")
+
+
+def test_an_aborted_capacity_run_is_left_out_and_a_failing_one_names_its_own_limit() -> None:
+    stress = analyse_stress([_step(10, 0.010), _step(20, 0.011)], stop_when=STOP)
+    stopped = _capacity(30, 0.080, 3)
+    stopped = replace(stopped, run=replace(stopped.run, aborted=True, abort_reason="interrupted"))
+    assert with_other_runs(stress, [stopped], STOP) is stress  # Ctrl-C is no breaking point
+    hot = RateRun("capacity 4x", 40, _step(40, 0.080, cpu=99, db=0.1), True)
+    s = with_other_runs(stress, [hot], STOP)
+    assert s.broke and s.breaking_point_rate == 20 and s.failure_mode == "latency knee"
+    assert s.limiting_resource == "cpu" and any("target CPU 99%" in e for e in s.evidence)
+    assert s.message.startswith("breaking point 20/s: latency knee at 40/s in capacity 4x (p95")

@@ -111,9 +111,32 @@ def test_one_breaking_point_over_the_stress_steps_and_the_capacity_runs(seed: in
         assert f"Breaking point: {fmt_rate(bp)}" in kind_section({"runs": [], "stress": doc},
                                                                  "stress")
     if failed:
-        assert doc["first_failure_rate"] == failed[0]
+        assert doc["first_failure_rate"] == failed[0] and doc["held_up_to_rate"] == bp
+        if bp is None:  # the lowest rate tested failed
+            assert ladder[0]["rate"] == failed[0] and "below the first step" in doc["message"]
+        else:
+            assert doc["message"].startswith(f"breaking point {bp:g}/s")
     else:
         assert bp is None and doc["held_up_to_rate"] == ladder[-1]["rate"]
+        assert doc["message"].startswith(f"no breaking point up to {ladder[-1]['rate']:g}/s")
+
+
+def test_the_breaking_point_marker_is_drawn_where_a_capacity_run_holds_it() -> None:
+    """A scenario that held above every stress step holds the breaking point: the chart
+    draws the scenarios' p95 so the marker falls inside its axis, and the terminal says
+    which scenario broke the stress limits though its SLOs held."""
+    stress = analyse_stress([_step(10.0, 0.010, 0), _step(20.0, 0.011, 0)], stop_when=STOP)
+    others = [RateRun("capacity 4x", 40.0, _step(40.0, 0.012, 0), True),
+              RateRun("capacity 6x", 60.0, _step(60.0, 0.080, 0), True)]
+    doc = full_document()
+    spec = doc["specs"][0]
+    spec["stress"] = with_other_runs(stress, others, STOP).to_doc()
+    assert spec["stress"]["breaking_point_rate"] == 40.0
+    svg = _svgs(html.render(doc))["stress"]
+    assert "breaking point 40/s" in svg and "capacity p95" in svg
+    spec["capacity"]["points"] = [{**spec["capacity"]["points"][0], "multiplier": 6.0,
+                                   "slo_pass": True}]
+    assert "capacity: 6x ok (SLOs; stress limits broken)" in render_summary(doc)
 
 
 def _mixed(seed: int) -> RunResult:
