@@ -75,9 +75,14 @@ def _past_limits(own: Sequence[RunEntry], stress: StressAnalysis | None,
             out[entry.id] = (f"stress step at {step.rate:g}/s did not hold: "
                              f"{'; '.join(step.breaches)}")
     points = [e for e in own if e.role.kind == "capacity"]
+    limits = {o.rate: o for o in (stress.others if stress else ()) if not o.passed}
     for entry, point in zip(points, capacity.points if capacity else (), strict=False):
-        if not point.slo_pass and point.multiplier > 1:  # 1x is the baseline's own load
-            broke = "missed the SLOs" if point.valid else "was invalid"
-            out[entry.id] = (f"capacity point {point.multiplier:g}x ({point.rate:g}/s) "
-                             f"{broke}")
+        if point.multiplier <= 1:  # 1x is the baseline's own load
+            continue
+        name = f"capacity point {point.multiplier:g}x ({point.rate:g}/s)"
+        if not point.slo_pass:
+            out[entry.id] = f"{name} {'missed the SLOs' if point.valid else 'was invalid'}"
+        elif point.rate in limits:  # held its SLOs, broke the stress limits (analysis.ladder)
+            out[entry.id] = (f"{name} did not hold the stress limits: "
+                             f"{'; '.join(limits[point.rate].breaches)}")
     return out

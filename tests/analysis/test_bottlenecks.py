@@ -9,6 +9,7 @@ import pytest
 from engine.analysis.bottleneck_runs import bottleneck_basis
 from engine.analysis.bottlenecks import component_kind, find_bottlenecks, limiting_resource
 from engine.analysis.capacity import analyse_capacity, run_capacity
+from engine.analysis.ladder import RateRun, with_other_runs
 from engine.analysis.soak import analyse_soak
 from engine.analysis.stress import StressAnalysis, analyse_stress
 from engine.records import RunEntry, RunRole
@@ -246,6 +247,25 @@ def test_a_capacity_point_above_1x_that_missed_the_slos_is_left_out() -> None:
     basis = bottleneck_basis(entries, None, capacity)
     assert [e.id for e in basis.entries] == ["baseline", "capacity-1", "capacity-2"]
     assert basis.left_out == (("capacity-3", "capacity point 4x (400/s) missed the SLOs"),)
+
+
+def test_a_capacity_point_that_broke_the_stress_limits_is_left_out_too() -> None:
+    """A point whose SLOs held but whose run broke the stress stop conditions counts as a
+    failure for the breaking point (engine.analysis.ladder), so it is overload here too."""
+    entries, stress = _checkout_entries()
+    held, over = _orders(0.004, 0.0026, 600, 200.0, "capacity"), _orders(0.4, 0.003, 1200,
+                                                                         400.0, "capacity")
+    capacity = analyse_capacity([held, over], [2.0, 4.0], 100.0, lambda r: True)
+    stop = StopWhen(p95_s=0.250, slo_broken=False)
+    stress = with_other_runs(stress, [RateRun("capacity 2x", 200.0, held, True),
+                                      RateRun("capacity 4x", 400.0, over, True)], stop)
+    assert stress.breaking_point_rate == 350.0 and stress.first_failure_rate == 400.0
+    entries += [RunEntry(f"capacity-{i + 1}", RunRole("capacity", "capacity", step_rate=rate), run)
+                for i, (rate, run) in enumerate(((200.0, held), (400.0, over)))]
+    basis = bottleneck_basis(entries, stress, capacity)
+    assert [i for i, _ in basis.left_out] == ["stress-3", "capacity-2"]
+    assert basis.left_out[1][1].startswith("capacity point 4x (400/s) did not hold the stress "
+                                           "limits: p95")
 
 
 def test_a_ctrl_c_during_capacity_keeps_the_points_measured_so_far() -> None:
