@@ -139,7 +139,8 @@ class StressAnalysis:
                     f"{self._runs_word} stayed within the stop conditions{within}")
         where = ("broke below the first step" if self.breaking_point_rate is None
                  else f"breaking point {self._held_text}")
-        failed = next(s for s in self.ladder if not s.passed)
+        failed = self._first_failure
+        assert failed is not None  # broke
         limit = f"; limited by {self.limiting_resource}" if self.limiting_resource else ""
         if failed.thread_note:  # the Resources row says it of the same run
             limit += f" ({failed.thread_note})" if limit else f"; {failed.thread_note}"
@@ -159,8 +160,14 @@ class StressAnalysis:
         return f"{bp:g}/s" + (f" ({at[0].source})" if at and all(s.source for s in at) else "")
 
     @property
+    def _first_failure(self) -> StressStep | None:
+        """The lowest-rate run that failed a stop condition (a step or a scenario)."""
+        return next((s for s in self.ladder if not s.passed), None)
+
+    @property
     def first_failure_rate(self) -> float | None:
-        return next((s.rate for s in self.ladder if not s.passed), None)
+        failed = self._first_failure
+        return None if failed is None else failed.rate
 
     def criterion(self) -> tuple[Status, str]:
         """The checklist's 'capacity limit found': PASS only for a whole run that broke
@@ -182,7 +189,8 @@ class StressAnalysis:
                     "highest rate tested: the breaking point lies beyond it.")
         if self.breaking_point_rate is None:
             return f"Stress: the first step already failed ({self.failure_mode})."
-        failed = next(s for s in self.ladder if not s.passed)
+        failed = self._first_failure
+        assert failed is not None  # broke
         return (f"Stress: every rate tested up to {self._held_text} stayed within the stop "
                 f"conditions; {self.failure_mode} at {failed.rate:g}/s{_in(failed)}.")
 

@@ -97,7 +97,7 @@ def _analysis_lines(spec: Doc) -> list[str]:
         sp = spec["spike"]
         out.append(f"spike: {spike_shape(sp)}; {recovery_text(sp)}")
     if spec["capacity"]:
-        broke = {o.get("source") for o in (spec["stress"] or {}).get("others") or []
+        broke = {o["rate"] for o in (spec["stress"] or {}).get("others") or []
                  if not o["passed"]}
         pts = ", ".join(f"{p['multiplier']:g}x {_capacity_word(p, broke)}"
                         for p in spec["capacity"]["points"])
@@ -109,13 +109,13 @@ def _analysis_lines(spec: Doc) -> list[str]:
     return out
 
 
-def _capacity_word(point: Doc, broke: set[str | None]) -> str:
+def _capacity_word(point: Doc, broke: set[float]) -> str:
     """'ok' (SLOs held), 'FAIL', or 'ok (SLOs; stress limits broken)' for a scenario whose
-    run the stress breaking point counts as failed (engine.analysis.ladder)."""
+    run the stress breaking point counts as failed (``stress.others`` at its rate, as
+    engine.analysis.bottleneck_runs reads it)."""
     if not point["slo_pass"]:
         return "FAIL"
-    return "ok (SLOs; stress limits broken)" if f"capacity {point['multiplier']:g}x" in broke \
-        else "ok"
+    return "ok (SLOs; stress limits broken)" if point["rate"] in broke else "ok"
 
 
 def _pct(value: float | None) -> str:

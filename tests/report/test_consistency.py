@@ -135,7 +135,7 @@ def test_the_breaking_point_marker_is_drawn_where_a_capacity_run_holds_it() -> N
     svg = _svgs(html.render(doc))["stress"]
     assert "breaking point 40/s" in svg and "capacity p95" in svg
     spec["capacity"]["points"] = [{**spec["capacity"]["points"][0], "multiplier": 6.0,
-                                   "slo_pass": True}]
+                                   "rate": 60.0, "slo_pass": True}]
     assert "capacity: 6x ok (SLOs; stress limits broken)" in render_summary(doc)
 
 
