@@ -324,7 +324,8 @@ def main() -> None:
                         help="baseline `last: N` for 1-2 (default: the quick start's "
                              "history baseline)")
     parser.add_argument("--hyp-seconds", type=int, default=2, help="run length of 3 (s)")
-    parser.add_argument("--hyp-max-rounds", type=int, default=3, help="max_rounds of 3")
+    parser.add_argument("--hyp-max-rounds", type=int, default=6,
+                        help="max_rounds of 3 (default 6, the engine's)")
     parser.add_argument("--quick", action="store_true", help="4 repetitions, 2 of H1")
     parser.add_argument("--only", action="append", choices=["regression", "h1", "hyp"],
                         help="run only these experiments (repeatable; default all)")

@@ -26,6 +26,7 @@ from engine.analysis.compare import Effect, StatsConfig, compare, higher_is_bett
 from engine.analysis.intervals import interval_problem, practical
 from engine.analysis.metrics import is_latency
 from engine.analysis.regression import Guard, label, mde_text
+from engine.analysis.sequential import look_confidence
 from engine.result import RunResult
 from engine.spec.model import Hypothesis, Slo, Spec, Variant
 from engine.units import Comparison, format_duration
@@ -122,9 +123,6 @@ RunVariant = Callable[[Variant, str, int], RunResult]
 AUTO = "auto"
 MIN_AUTO_ROUNDS = 2
 """``rounds: auto`` looks at the interval after every round from this one on."""
-SEQUENTIAL_ALPHA = 0.10
-"""Two-sided error of ``rounds: auto`` over all its looks: each wrong verdict (a false
-CONFIRMED, a false REFUTED) at most 5%, Bonferroni over the planned looks."""
 
 
 def planned_looks(h: Hypothesis) -> int:
@@ -133,22 +131,27 @@ def planned_looks(h: Hypothesis) -> int:
 
 
 def sequential_config(h: Hypothesis) -> StatsConfig | None:
-    """The per-look interval of ``rounds: auto``: level 1 - 0.10 / looks (98% for 5 looks),
-    so repeated looks cannot raise the chance of a wrong verdict above 5% per direction.
-    None for a fixed number of rounds (one look at 95%)."""
+    """The per-look interval of ``rounds: auto``: one level for every look, from the
+    group-sequential boundary over the planned looks (engine.analysis.sequential; 96.2% for
+    looks at rounds 2..6), so repeated looks cannot raise the chance of a wrong verdict above
+    about 5% per direction. None for a fixed number of rounds (one look at 95%)."""
     if h.rounds != AUTO:
         return None
-    return StatsConfig(confidence=1.0 - SEQUENTIAL_ALPHA / planned_looks(h))
+    return StatsConfig(confidence=look_confidence(MIN_AUTO_ROUNDS,
+                                                  MIN_AUTO_ROUNDS + planned_looks(h) - 1))
 
 
 def run_experiment(h: Hypothesis, run_variant: RunVariant, rounds: int | str | None = None,
-                   slo: Slo | None = None) -> tuple[list[RunResult], list[RunResult]]:
+                   slo: Slo | None = None, config: StatsConfig | None = None,
+                   ) -> tuple[list[RunResult], list[RunResult]]:
     """Run baseline and candidate interleaved, ``rounds`` pairs (default ``h.rounds``).
 
     ``run_variant(variant, "baseline"|"candidate", round_index)`` drives one run. Stops
     after a round that produced an invalid run: the verdict is INVALID either way. With
     ``"auto"`` the interval is looked at after each round from MIN_AUTO_ROUNDS on and the
     experiment stops once it decides (CONFIRMED or REFUTED) or after ``h.max_rounds``.
+    ``config``: the looks' interval settings (default ``sequential_config``; the bench
+    compares boundaries with it).
     """
     planned = rounds if rounds is not None else h.rounds
     auto = planned == AUTO
@@ -160,14 +163,14 @@ def run_experiment(h: Hypothesis, run_variant: RunVariant, rounds: int | str | N
         candidate.append(run_variant(h.candidate, "candidate", i))
         if not (baseline[-1].validity.valid and candidate[-1].validity.valid):
             break
-        if auto and i + 1 >= MIN_AUTO_ROUNDS and _decided(h, baseline, candidate, slo):
+        if auto and i + 1 >= MIN_AUTO_ROUNDS and _decided(h, baseline, candidate, slo, config):
             break
     return baseline, candidate
 
 
 def _decided(h: Hypothesis, baseline: Sequence[RunResult], candidate: Sequence[RunResult],
-             slo: Slo | None) -> bool:
-    verdict = evaluate_hypothesis(h, baseline, candidate, slo).verdict
+             slo: Slo | None, config: StatsConfig | None = None) -> bool:
+    verdict = evaluate_hypothesis(h, baseline, candidate, slo, config).verdict
     return verdict in (Verdict.CONFIRMED, Verdict.REFUTED)
 
 

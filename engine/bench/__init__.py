@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 # name -> module under engine.bench; a module provides main(argv: Sequence[str]) -> int
 BENCHMARKS: dict[str, str] = {
     "histogram": "engine.bench.histogram",
+    "sequential": "engine.bench.sequential",
     "stats": "engine.bench.stats",
 }
 

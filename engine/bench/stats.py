@@ -52,8 +52,10 @@ def _run(rng: np.random.Generator, n: int, median_s: float, drift: float) -> Run
                      (journey,), (), validity)
 
 
-def _group(rng: np.random.Generator, runs: int, n: int, drift: float,
-           median_s: float = 0.02) -> list[RunResult]:
+def synthetic_runs(rng: np.random.Generator, runs: int, n: int, drift: float,
+                   median_s: float = 0.02) -> list[RunResult]:
+    """``runs`` synthetic runs of ``n`` lognormal latencies (log-sd 0.5) about ``median_s``,
+    each scaled by its own drift exp(N(0, drift)), with 0.2% errors."""
     return [_run(rng, n, median_s, drift) for _ in range(runs)]
 
 
@@ -74,7 +76,7 @@ class _Tally:
 def _experiment(rng: np.random.Generator, scenario: tuple[int, int, int, float],
                 tally: _Tally) -> None:
     ra, rb, n, drift = scenario
-    a, b = _group(rng, ra, n, drift), _group(rng, rb, n, drift)
+    a, b = synthetic_runs(rng, ra, n, drift), synthetic_runs(rng, rb, n, drift)
     e = compare(a, b, "p95")
     tally.miss += int(e.ci_low is not None and e.ci_high is not None
                       and (e.ci_low > 0 or e.ci_high < 0))
@@ -82,7 +84,7 @@ def _experiment(rng: np.random.Generator, scenario: tuple[int, int, int, float],
     gate = check_regressions(b, a).status
     tally.alarm += int(gate is Status.FAIL)
     tally.inconclusive += int(gate is Status.INCONCLUSIVE)
-    slower = _group(rng, rb, n, drift, median_s=0.025)
+    slower = synthetic_runs(rng, rb, n, drift, median_s=0.025)
     tally.power += int(check_regressions(slower, a).status is Status.FAIL)
 
 

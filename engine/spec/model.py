@@ -303,7 +303,7 @@ class Hypothesis:
     """A/B pairs run interleaved (A B A B ...); "auto" adds pairs until the interval decides
     or ``max_rounds`` is reached (engine.analysis.hypothesis.run_experiment)."""
     max_rounds: int = 6
-    """The limit of ``rounds: auto`` (its sequential looks are Bonferroni-corrected over it)."""
+    """The limit of ``rounds: auto`` (its looks share one boundary: engine.analysis.sequential)."""
     duration_s: float | None = None
     """Each A/B run's length (None: the profile's); engine.spec.build_flow says when allowed."""
     scores: Mapping[str, float] = field(default_factory=lambda: EMPTY_F)

@@ -27,10 +27,10 @@ def test_shipped_specs_cover_every_profile_kind_and_fit_the_time_budget() -> Non
     kinds = {p.kind for s in result.specs for p in s.profiles}
     assert kinds == {"baseline", "stress", "soak", "spike", "capacity"}
     planned = sum(plan_spec(s).est_seconds for s in result.specs)
-    # The plan counts every hypothesis at its max_rounds (H1: rounds auto, up to 3) and a
-    # second per run: the worst case, which the README promises stays under 3.5 minutes
-    # (measured: 139-159 s with H2 on 4 s rounds, where its p50 had 120 of 200 requests).
-    assert planned < 210, f"apply specs/ is planned at {planned:.0f}s; README promises < 3.5 min"
+    # The plan counts every hypothesis at its max_rounds (H1: rounds auto, up to the default
+    # 6) and a second per run: the worst case, which the README promises stays under about
+    # four minutes (measured: 153-172 s when H1 decides in 2-3 rounds, as it mostly does).
+    assert planned < 255, f"apply specs/ is planned at {planned:.0f}s; README promises ~4 min"
 
 
 def test_dry_run_prints_the_plan_without_load() -> None:
