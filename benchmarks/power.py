@@ -10,9 +10,9 @@ Four experiments, each `perfopt-engine apply` on the embedded demo with the real
 2. detection: the same service with a 20% slowdown (`--slowdown-pct 20`), judged against
    a copy of that history (FAIL = detected);
 3. hypothesis A-vs-A: both variants the same service, expecting `p50 <= 0%`, `rounds:
-   auto` (CONFIRMED = a false confirmation);
-4. H1: the shipped quick start (specs/user-lookup.yaml) as shipped (`rounds: auto`, `max_rounds:
-   3`), H2 left out.
+   auto` up to `--hyp-max-rounds` (default 6, the engine's) (CONFIRMED = a false confirmation);
+4. H1: the shipped quick start (specs/user-lookup.yaml) as shipped (`rounds: auto` up to the
+   default `max_rounds` of 6), H2 left out.
 
     python benchmarks/power.py                 # 40 / 40 / 40 / 20 repetitions
     python benchmarks/power.py --quick         # 4 / 4 / 4 / 2: a smoke run

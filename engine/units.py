@@ -16,6 +16,7 @@ __all__ = [
     "UnitError",
     "format_duration",
     "format_improvement",
+    "format_level",
     "format_rate",
     "human_duration",
     "parse_change",
@@ -198,6 +199,12 @@ def format_improvement(pct: float, digits: int = 1) -> str:
     """'91.3% better' or '12.0% worse' for an improvement in percent (positive = better):
     no sign to misread ('delivered p95 +91%' was said of a p95 that fell 91%)."""
     return f"{abs(pct):.{digits}f}% {'better' if pct >= 0 else 'worse'}"
+
+
+def format_level(confidence: float) -> str:
+    """'98%', '96.2%': an interval's level as every renderer names it (a sequential look's
+    level is not a round number; four decimals read as false precision)."""
+    return f"{round(confidence * 100, 1):g}%"
 
 
 def format_value(kind: str, value: float) -> str:

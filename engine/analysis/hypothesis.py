@@ -29,7 +29,7 @@ from engine.analysis.regression import Guard, label, mde_text
 from engine.analysis.sequential import look_confidence
 from engine.result import RunResult
 from engine.spec.model import Hypothesis, Slo, Spec, Variant
-from engine.units import Comparison, format_duration
+from engine.units import Comparison, format_duration, format_level
 
 __all__ = [
     "HypothesisVerdict",
@@ -280,7 +280,7 @@ class _Ctx:
     def _detail(self, effect: Effect, space: str, point: float, lo: float, hi: float) -> str:
         m = effect.metric
         before, after = format_value(m, effect.a_value), format_value(m, effect.b_value)
-        ci = f"{effect.confidence * 100:g}% CI"
+        ci = f"{format_level(effect.confidence)} CI"
         if space == "relative":
             measured = f"{point:+.1%} ({ci} {lo:+.1%}..{hi:+.1%})"
         else:

@@ -42,7 +42,7 @@ CASES: tuple[tuple[str, str, float], ...] = (
     ("null", "<= 0%", 1.0),
     ("effect", "<= -10%", 0.7),
 )
-DRIFTS = (0.03, 0.10)
+DRIFTS = (0.03, 0.10, 0.30)
 
 
 def _hypothesis(expect: str, max_rounds: int) -> Hypothesis:

@@ -17,6 +17,7 @@ from engine.history.regression import Recheck
 from engine.history.store import Pin, StoredRun
 from engine.report.fmt import shown_status
 from engine.result import RunResult
+from engine.units import format_level
 
 __all__ = [
     "changepoints_text", "compare_text", "doc_of_run", "fmt_metric", "pins_table",
@@ -235,7 +236,7 @@ def _ci_header(result: RegressionResult) -> str:
     caller chose another), read from the checks' effects rather than assumed."""
     level = next((c.effect.confidence for c in result.checks if c.effect is not None),
                  GATE_CONFIG.confidence)
-    return f"{level * 100:g}% CI"
+    return f"{format_level(level)} CI"
 
 
 def changepoints_text(spec: str, profile: str, found: Sequence[ChangePointView]) -> str:

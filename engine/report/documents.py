@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from engine.report.fmt import fmt_value
-from engine.units import format_improvement
+from engine.units import format_improvement, format_level
 
 __all__ = ["ADR_MIN_IMPROVEMENT_PCT", "adr", "documents", "lessons_file", "runbook"]
 
@@ -116,7 +116,7 @@ def _consequences(spec: Doc, h: Doc) -> list[str]:
                 f"{fmt_value(h['metric'], h.get('after'))}"
                 + (f" ({format_improvement(float(h['improvement_pct']))}" if h.get("improvement_pct")
                    is not None else " (")
-                + (f", {_pct(h.get('confidence'))} interval of the change "
+                + (f", {_level(h.get('confidence'))} interval of the change "
                    f"[{_signed(h.get('ci_low'))}, {_signed(h.get('ci_high'))}]"
                    if h.get("ci_low") is not None else "")
                 + f"; {h.get('rounds')} A/B rounds)")
@@ -141,8 +141,8 @@ def _signed(v: Any) -> str:
     return "n/a" if v is None else f"{v * 100:+.1f}%"
 
 
-def _pct(v: Any) -> str:
-    return "" if v is None else f"{v * 100:g}%"
+def _level(v: Any) -> str:
+    return "" if v is None else format_level(float(v))
 
 
 # -- runbooks --------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.units import format_level
+
 __all__ = [
     "cell", "fmt_bytes", "fmt_change", "fmt_num", "fmt_pct", "fmt_rate", "fmt_s", "fmt_value",
     "primary_runs", "shown_status", "target_output_tail",
@@ -113,7 +115,7 @@ def primary_runs(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def ci_label(items: Sequence[Mapping[str, Any]]) -> str:
     """'98% CI' from the first item stating its confidence; 'CI' when none does."""
     level = next((i["confidence"] for i in items if i.get("confidence")), None)
-    return f"{level * 100:g}% CI" if level else "CI"
+    return f"{format_level(level)} CI" if level else "CI"
 
 
 def shown_status(status: str, judged: bool = True) -> str:

@@ -229,5 +229,7 @@ def test_auto_rounds_use_one_boundary_over_the_planned_looks() -> None:
     assert sequential_config(replace(h, rounds=3)) is None
     v = evaluate_hypothesis(h, _runs(1, 0.02), _runs(2, 0.008))
     assert v.effect is not None and v.effect.confidence == pytest.approx(cfg.confidence)
+    # The level is said as people write it: '96.2% CI', not '96.2136% CI'.
+    assert "96.2% CI" in v.detail and "96.21" not in v.detail
     assert "look 2 of up to 5" in v.detail and "smallest change this noise detects" in v.detail
     assert v.to_doc()["mde"] is not None and v.to_doc()["mde"] > 0

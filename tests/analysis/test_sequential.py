@@ -68,4 +68,6 @@ def test_the_bench_runs_the_real_loop_under_both_boundaries() -> None:
     assert effect[3] == "100.0%" and effect[7] == "100.0%"
     assert float(effect[5]) <= float(effect[9].rstrip(" |"))
     null = rows["| null `<= 0%` 3%"]
-    assert null[3] != "100.0%" and null[7] != "100.0%"
+    # 400 such experiments confirmed 0.8% (boundary) and 0.0% (Bonferroni): of 6, at most 1.
+    assert float(null[3].rstrip("%")) <= 100 / 6 + 0.1
+    assert float(null[7].rstrip("%")) <= 100 / 6 + 0.1
