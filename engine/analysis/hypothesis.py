@@ -134,7 +134,9 @@ def sequential_config(h: Hypothesis) -> StatsConfig | None:
     """The per-look interval of ``rounds: auto``: one level for every look, from the
     group-sequential boundary over the planned looks (engine.analysis.sequential; 96.2% for
     looks at rounds 2..6), so repeated looks cannot raise the chance of a wrong verdict above
-    about 5% per direction. None for a fixed number of rounds (one look at 95%)."""
+    about 5% per direction (measured up to 10% drift between runs; more drift than that with
+    few runs makes each look's own interval cover less: docs/STATISTICS.md). None for a fixed
+    number of rounds (one look at 95%)."""
     if h.rounds != AUTO:
         return None
     return StatsConfig(confidence=look_confidence(MIN_AUTO_ROUNDS,
