@@ -12,12 +12,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from engine.analysis.compare import StatsConfig, requests_required
-from engine.analysis.intervals import interval_problem
+from engine.analysis.intervals import interval_problem, span_problem
 from engine.analysis.metrics import is_latency, percentile_of
 from engine.analysis.regression_check import RegressionCheck, label, ms_text
 from engine.result import Status
 
-__all__ = ["between_journeys", "holds_gate", "not_judged"]
+__all__ = ["between_journeys", "holds_gate", "not_judged", "too_wide"]
 
 
 def between_journeys(checks: Sequence[RegressionCheck],
@@ -29,6 +29,16 @@ def between_journeys(checks: Sequence[RegressionCheck],
     not estimable (the sample has almost no density at the quantile), not merely
     uncertain. A metric the spec's ``tolerances`` name never steps aside."""
     return [c if c.metric in named else (_steps_aside(c, checks) or c) for c in checks]
+
+
+def too_wide(lo: float, hi: float) -> bool:
+    """Whether a relative interval is too wide to decide anything: a half-width beyond
+    MAX_HALF_WIDTH (``interval_problem``) or, the rule a PASS rests on, ends MAX_SPAN or more
+    apart (``span_problem``). Both structural rules here ask it. Before, they asked only the
+    first: the quick start's fifth apply left platform-proactive INCONCLUSIVE on a pooled p50
+    in the gap between its journeys (-0.2%, interval -94%..+1679%: 321x between its ends,
+    yet under +-1000%) while each journey's own p50 had passed."""
+    return bool(interval_problem(lo, hi, "relative")) or bool(span_problem(lo, hi))
 
 
 GAP_RATIO = 2.0
@@ -43,7 +53,7 @@ def _steps_aside(check: RegressionCheck,
             or not is_latency(check.metric) or check.metric in ("mean", "max")
             or lo is None or hi is None
             or interval_problem(lo, hi, "relative", sure_bad=True)  # not finite: no
-            or not interval_problem(lo, hi, "relative")):  # sane width: it decides
+            or not too_wide(lo, hi)):  # it could decide: no
         return None
     own = [c for c in checks if c.journey is not None and c.metric == check.metric]
     if len(own) < 2 or not all(_decided(c) for c in own):
@@ -117,7 +127,7 @@ def _gap_on_both_sides(check: RegressionCheck) -> tuple[float, float] | None:
     e, lo, hi = check.effect, check.ci_low, check.ci_high
     if (check.status is not Status.INCONCLUSIVE or e is None or e.a_band is None
             or e.b_band is None or lo is None or hi is None
-            or not interval_problem(lo, hi, "relative")):
+            or not too_wide(lo, hi)):
         return None
     if not all(low > 0 and high >= GAP_RATIO * low for low, high in (e.a_band, e.b_band)):
         return None

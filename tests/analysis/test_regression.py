@@ -299,6 +299,31 @@ def test_a_pooled_percentile_between_the_journeys_steps_aside_for_theirs() -> No
     assert named.status is Status.INCONCLUSIVE  # the spec requires the pooled p50
 
 
+def test_a_pooled_percentile_in_a_gap_steps_aside_when_its_interval_spans_too_much() -> None:
+    """Quick start, fifth identical apply (2026-12-02): platform-proactive stayed INCONCLUSIVE
+    on its pooled p50 (-0.2%, interval -94%..+1679%) while both journeys' p50 passed. The
+    interval spanned 321x between its ends, too wide for a PASS, but was under +-1000%, the
+    only width the step-aside asked about. A 21 ms and a 3 ms journey, four baseline runs:
+    the same shape. It steps aside now, as it does past +-1000%."""
+    from engine.analysis.intervals import interval_problem, span_problem
+
+    def two(rng: np.random.Generator) -> RunResult:
+        return make_run({"dashboard": rng.lognormal(np.log(21e6), 0.1, 240).astype(np.int64),
+                         "profile": rng.lognormal(np.log(3e6), 0.1, 240).astype(np.int64)})
+
+    rng = np.random.default_rng(1)
+    base, current = [two(rng) for _ in range(4)], [two(rng)]
+    result = check_regressions(current, base, journeys=(None, "dashboard", "profile"))
+    pooled = next(c for c in result.checks if c.metric == "p50" and c.journey is None)
+    assert pooled.ci_low is not None and pooled.ci_high is not None
+    assert not interval_problem(pooled.ci_low, pooled.ci_high, "relative")
+    assert span_problem(pooled.ci_low, pooled.ci_high)
+    assert pooled.status is Status.INCONCLUSIVE and not pooled.judged
+    assert "falls in the gap between the journeys'" in pooled.message
+    assert result.status is Status.PASS, [c.message for c in result.checks if c.judged
+                                          and c.status is not Status.PASS]
+
+
 def test_a_pooled_percentile_with_no_gap_around_it_does_not_step_aside() -> None:
     """A mixture's quantile always lies between its parts' own; only a gap (the journeys
     on either side at least 2x apart, before and after) makes it jump."""
