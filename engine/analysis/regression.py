@@ -387,4 +387,4 @@ def _guard_check(current: Sequence[RunResult], guard: Guard,
         status, msg = Status.INCONCLUSIVE, f"{name}: cannot tell whether {cmp.text} still " \
                                            f"holds ({guard.source})"
     return RegressionCheck(guard.metric, guard.journey, cmp.value, value, value, lo, hi,
-                           cmp.value, violated_all, status, msg, None, effect)
+                           cmp.value, violated_all, status, msg, None, effect, guard=True)

@@ -51,6 +51,9 @@ class RegressionCheck:
     judged: bool = True
     """Whether the check holds the gate (engine.analysis.regression_scope); when not, its
     message says why and what would make it count."""
+    guard: bool = False
+    """A confirmed hypothesis kept as a check (engine.analysis.regression._guard_check): its
+    change and interval are the current value, not a relative change."""
 
     def to_doc(self) -> dict[str, Any]:
         """The REPORT_FORMAT ``RegressionCheck`` object."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from engine.analysis.compare import StatsConfig, requests_required
+from engine.analysis.compare import StatsConfig, higher_is_better, requests_required
 from engine.analysis.intervals import interval_problem, span_problem
 from engine.analysis.metrics import is_latency, percentile_of
 from engine.analysis.regression_check import RegressionCheck, label, ms_text
@@ -31,14 +31,26 @@ def between_journeys(checks: Sequence[RegressionCheck],
     return [c if c.metric in named else (_steps_aside(c, checks) or c) for c in checks]
 
 
-def too_wide(lo: float, hi: float) -> bool:
-    """Whether a relative interval is too wide to decide anything: a half-width beyond
-    MAX_HALF_WIDTH (``interval_problem``) or, the rule a PASS rests on, ends MAX_SPAN or more
-    apart (``span_problem``). Both structural rules here ask it. Before, they asked only the
-    first: the quick start's fifth apply left platform-proactive INCONCLUSIVE on a pooled p50
-    in the gap between its journeys (-0.2%, interval -94%..+1679%: 321x between its ends,
-    yet under +-1000%) while each journey's own p50 had passed."""
-    return bool(interval_problem(lo, hi, "relative")) or bool(span_problem(lo, hi))
+def too_wide(check: RegressionCheck) -> bool:
+    """Whether a check's interval is too wide for it to decide: a relative half-width beyond
+    MAX_HALF_WIDTH (``interval_problem``) or, for a point within the tolerance, ends MAX_SPAN
+    or more apart (``span_problem``, the width a PASS cannot rest on:
+    engine.analysis.regression._within). Both structural rules here ask it. Before, they
+    asked only the first: the quick start's fifth apply left platform-proactive INCONCLUSIVE
+    on a pooled p50 in the gap between its journeys (-0.2%, interval -94%..+1679%: 321x
+    between its ends, yet under +-1000%) while each journey's own p50 had passed. A point
+    past the tolerance that is not significant is not excused by its span: that is what a
+    regression measured on too little data looks like, and it holds the gate. A guard's
+    interval is of a value, not a change: neither applies, and it always holds the gate."""
+    lo, hi = check.ci_low, check.ci_high
+    if lo is None or hi is None or check.guard:
+        return False
+    if interval_problem(lo, hi, "relative"):
+        return True
+    if check.change is None:
+        return False
+    bad = -check.change if higher_is_better(check.metric) else check.change
+    return bad <= check.tolerance and bool(span_problem(lo, hi))
 
 
 GAP_RATIO = 2.0
@@ -53,7 +65,7 @@ def _steps_aside(check: RegressionCheck,
             or not is_latency(check.metric) or check.metric in ("mean", "max")
             or lo is None or hi is None
             or interval_problem(lo, hi, "relative", sure_bad=True)  # not finite: no
-            or not too_wide(lo, hi)):  # it could decide: no
+            or not too_wide(check)):  # it could decide: no
         return None
     own = [c for c in checks if c.journey is not None and c.metric == check.metric]
     if len(own) < 2 or not all(_decided(c) for c in own):
@@ -115,7 +127,8 @@ def _current_too_small(check: RegressionCheck, cfg: StatsConfig) -> bool:
 
 def _gap_on_both_sides(check: RegressionCheck) -> tuple[float, float] | None:
     """The current run's band around the percentile when the check could not decide because
-    the percentile sits in a gap of the latencies on both sides: its interval too wide, and
+    the percentile sits in a gap of the latencies on both sides: its interval too wide
+    (``too_wide``: a point past the tolerance is not excused by its span), and
     the distribution-free band (the values at the ranks that bracket it, ``Effect.a_band``
     and ``b_band``) spanning GAP_RATIO or more in the baseline and in the current run.
     user-lookup's pooled p99 of 1440 requests read 3.3 ms with a band of 1.75..35.8 ms
@@ -127,7 +140,7 @@ def _gap_on_both_sides(check: RegressionCheck) -> tuple[float, float] | None:
     e, lo, hi = check.effect, check.ci_low, check.ci_high
     if (check.status is not Status.INCONCLUSIVE or e is None or e.a_band is None
             or e.b_band is None or lo is None or hi is None
-            or not too_wide(lo, hi)):
+            or not too_wide(check)):
         return None
     if not all(low > 0 and high >= GAP_RATIO * low for low, high in (e.a_band, e.b_band)):
         return None

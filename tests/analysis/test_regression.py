@@ -15,6 +15,7 @@ from engine.analysis.regression import (
     mde_text,
     merge_tolerances,
 )
+from engine.analysis.regression_check import RegressionCheck
 from engine.result import RunResult, Status
 from engine.units import Comparison
 from tests.support.runs import drifted_runs, lognormal_ns, make_run
@@ -322,6 +323,28 @@ def test_a_pooled_percentile_in_a_gap_steps_aside_when_its_interval_spans_too_mu
     assert "falls in the gap between the journeys'" in pooled.message
     assert result.status is Status.PASS, [c.message for c in result.checks if c.judged
                                           and c.status is not Status.PASS]
+
+
+def test_a_span_excuses_only_a_point_within_the_tolerance() -> None:
+    """The step-aside rules ask ``too_wide``: past +-1000% always; ends 4x apart only when the
+    point is within the tolerance (where a PASS was refused for that width). A p95 +80%
+    whose interval -10%..+270% spans 4.1x is what a regression on too little data looks like:
+    it holds the gate. A guard's interval is of a value: neither rule applies."""
+    from engine.analysis.regression_scope import too_wide
+
+    def check(change: float, lo: float, hi: float, metric: str = "p95",
+              guard: bool = False) -> RegressionCheck:
+        return RegressionCheck(metric, "profile", 0.001, 0.001 * (1 + change), change, lo, hi,
+                               0.15, False, Status.INCONCLUSIVE, "", guard=guard)
+
+    assert too_wide(check(-0.002, -0.945, 16.79))  # platform's pooled p50, run 5: 321x
+    assert not too_wide(check(0.80, -0.10, 2.70))  # past the tolerance: not excused
+    assert too_wide(check(0.80, -0.95, 20.0))  # past +-1000%: no interval to speak of
+    assert not too_wide(check(0.05, -0.30, 0.60))  # 2.3x: it could decide
+    assert too_wide(check(0.05, -0.60, 1.00))  # 4x, point within the tolerance
+    assert not too_wide(check(-0.40, -0.90, 0.20, metric="throughput"))  # a fall is bad...
+    assert too_wide(check(-0.40, -0.90, 0.20))  # ...a latency falling is not
+    assert not too_wide(check(0.002, 0.0005, 0.03, guard=True))  # a value, not a change
 
 
 def test_a_pooled_percentile_with_no_gap_around_it_does_not_step_aside() -> None:
