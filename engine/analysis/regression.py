@@ -29,7 +29,14 @@ from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical, span_problem
 from engine.analysis.machine_speed import MachineSpeed, machine_speed, measured_again
 from engine.analysis.metrics import is_latency
-from engine.analysis.regression_check import ABSOLUTE, RegressionCheck, label, mde_text, ms_text
+from engine.analysis.regression_check import (
+    ABSOLUTE,
+    RegressionCheck,
+    bad_sign,
+    label,
+    mde_text,
+    ms_text,
+)
 from engine.analysis.regression_scope import between_journeys, holds_gate, not_judged
 from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
 from engine.result import InvalidCause, RunResult, Status, worst
@@ -221,11 +228,6 @@ def _sane(check: RegressionCheck, space: str) -> RegressionCheck:
                    message=f"{label(check.metric, check.journey)}: {problem}")
 
 
-def _bad_sign(metric: str) -> float:
-    """+1 when an increase is bad (latency, error rate), -1 when a decrease is."""
-    return -1.0 if higher_is_better(metric) else 1.0
-
-
 def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
            journey: str | None, tolerance: float, config: StatsConfig | None,
            min_effect_s: float = 0.0,
@@ -242,7 +244,7 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
     unbounded = interval_problem(lo, hi, space, sure_bad=True)  # non-finite; _sane: width
     if unbounded:
         return _inconclusive(metric, journey, tolerance, f"{name}: {unbounded}", effect)
-    sign = _bad_sign(metric)
+    sign = bad_sign(metric)
     bad_point = sign * point
     bad_near, bad_far = sorted((sign * lo, sign * hi))
     significant = _beyond(bad_near, lo, hi, space)
@@ -312,7 +314,7 @@ def _resolution_note(effect: Effect, space: str, width: float, tolerance: float)
     if width <= tolerance:
         return ""
     point = _triple(effect, space)[0] or 0.0
-    sign = _bad_sign(effect.metric)
+    sign = bad_sign(effect.metric)
     needed, runs = map(practical, samples_to_decide(effect, point + sign * tolerance, space))
     more = f" (~{needed} more requests would resolve it)" if needed is not None else ""
     if needed is None and runs is not None:
@@ -346,7 +348,7 @@ def _result(effect: Effect, space: str, tolerance: float, significant: bool, sta
     point, lo, hi = _triple(effect, space)
     if status is not Status.FAIL:  # the FAIL message is the flow's verbatim text
         message += mde_text(effect)
-    sign = _bad_sign(effect.metric)
+    sign = bad_sign(effect.metric)
     improved = lo is not None and hi is not None and _beyond(min(-sign * lo, -sign * hi),
                                                              lo, hi, space)
     return RegressionCheck(effect.metric, effect.journey, effect.a_value, effect.b_value,

@@ -9,13 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.analysis.compare import Effect
+from engine.analysis.compare import Effect, higher_is_better
 from engine.result import Status
 
-__all__ = ["ABSOLUTE", "RegressionCheck", "label", "mde_text", "ms_text"]
+__all__ = ["ABSOLUTE", "RegressionCheck", "bad_sign", "label", "mde_text", "ms_text"]
 
 ABSOLUTE = frozenset({"error_rate", "availability"})
 """Metrics compared in absolute points (b - a): a relative change from 0 is undefined."""
+
+
+def bad_sign(metric: str) -> float:
+    """+1 when an increase is bad (latency, error rate), -1 when a decrease is (throughput,
+    availability): the gate's checks and the rules for which of them hold it share it."""
+    return -1.0 if higher_is_better(metric) else 1.0
 
 
 def label(metric: str, journey: str | None) -> str:

