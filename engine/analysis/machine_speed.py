@@ -44,6 +44,7 @@ __all__ = [
     "measured_again",
     "probe_ns",
     "probe_work",
+    "same_host",
     "target_work",
 ]
 
@@ -146,6 +147,14 @@ class MachineSpeed:
         return self.probe_slower and not self.unfelt
 
     @property
+    def why(self) -> str:
+        """The clause for a message when ``slower`` ('' otherwise)."""
+        if not self.slower:
+            return ""
+        return (f"the machine ran a fixed CPU probe {self.slowdown:.0%} slower than during the "
+                "baseline runs")
+
+    @property
     def note(self) -> str:
         """The sentence for the report when the probe read the machine slower, else ''."""
         if self.unfelt and self.target is not None:
@@ -186,14 +195,21 @@ def machine_speed(current: Sequence[RunResult],
     side has no probes. A baseline run recorded on another host (``extra['host']``, when the
     current run's is known) is left out: another machine's speed says nothing about this
     one's."""
-    host = next((r.extra["host"] for r in current if r.extra.get("host")), None)
-    here = [r for r in baseline if host is None or r.extra.get("host") in (None, host)]
+    here = same_host(current, baseline)
     now = [t for t in map(probe_ns, current) if t is not None]
     before = [t for t in map(probe_ns, here) if t is not None]
     if not now or not before:
         return None
     return MachineSpeed(statistics.median(now), statistics.median(before),
                         target_work(current, here))
+
+
+def same_host(current: Sequence[RunResult],
+              baseline: Sequence[RunResult]) -> list[RunResult]:
+    """The ``baseline`` runs recorded on the current runs' host (``extra['host']``), or with
+    no host recorded; all of them when the current host is not known."""
+    host = next((r.extra["host"] for r in current if r.extra.get("host")), None)
+    return [r for r in baseline if host is None or r.extra.get("host") in (None, host)]
 
 
 def target_work(current: Sequence[RunResult],

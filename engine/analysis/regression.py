@@ -25,6 +25,7 @@ from engine.analysis.compare import (
     samples_to_decide,
 )
 from engine.analysis.drift import noise_groups
+from engine.analysis.generator_lag import GeneratorLag, generator_lag
 from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical, span_problem
 from engine.analysis.machine_speed import MachineSpeed, machine_speed, measured_again
@@ -44,7 +45,7 @@ from engine.result import InvalidCause, RunResult, Status, worst
 __all__ = [
     "DEFAULT_TOLERANCES", "GATE_CONFIG", "RESOLUTION", "Guard", "RegressionCheck",
     "RegressionResult", "RegressionSettings", "check_regressions", "journeys_checked",
-    "judge_regression", "label", "mde_text", "merge_tolerances", "speed_against",
+    "judge_regression", "label", "mde_text", "merge_tolerances",
 ]
 
 DEFAULT_TOLERANCES: Mapping[str, float] = {
@@ -87,6 +88,8 @@ class RegressionResult:
     """Other work on the machine during the current run vs the baseline (None unsampled)."""
     speed: MachineSpeed | None = None
     """The machine's own speed (a fixed probe) now vs the baseline's (None unprobed)."""
+    lag: GeneratorLag | None = None
+    """Our generator's schedule lag now vs the baseline's (None: closed model, no baseline)."""
     cause: InvalidCause | None = None
     """Why an INVALID gate is INVALID, for a tool to branch on; None otherwise. The report's
     ``invalid_cause``."""
@@ -104,6 +107,17 @@ class RegressionResult:
         return self.speed.note if self.speed and self.status in _NOTED else ""
 
     @property
+    def lag_note(self) -> str:
+        """'our load generator ran late ...' beside a FAIL or INCONCLUSIVE verdict, else ''."""
+        return self.lag.note if self.lag and self.status in _NOTED else ""
+
+    @property
+    def disturbance(self) -> str:
+        """Why the machine may be behind it, not the code: a slower probe, a late generator."""
+        why = (self.speed.why if self.speed else "", self.lag.why if self.lag else "")
+        return " and ".join(w for w in why if w)
+
+    @property
     def invalid_reason(self) -> str:
         """Why the gate is INVALID ('' unless it is): an invalid current run, or a second
         measurement on a machine still slower (``_slow_twice``)."""
@@ -118,7 +132,8 @@ class RegressionResult:
     def notes(self) -> tuple[str, ...]:
         """The notes said beside the verdict, in order (the gate's message, ``compare``):
         first why the gate is INVALID, when it is."""
-        return tuple(n for n in (self.invalid_reason, self.host_note, self.machine_note) if n)
+        return tuple(n for n in (self.invalid_reason, self.host_note, self.machine_note,
+                                 self.lag_note) if n)
 
     def to_doc(self, baseline: Mapping[str, Any],
                changepoints: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -131,6 +146,8 @@ class RegressionResult:
                 "host_note": self.host_note,
                 "machine_speed": self.speed.to_doc() if self.speed is not None else None,
                 "machine_note": self.machine_note,
+                "generator_lag": self.lag.to_doc() if self.lag is not None else None,
+                "lag_note": self.lag_note,
                 "notes": list(self.notes),
                 "invalid_cause": str(self.cause)
                 if self.status is Status.INVALID and self.cause else None}
@@ -148,20 +165,20 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
                                noise_runs=noise_runs)
     valid = [r for r in baseline if r.validity.valid]  # the runs the checks compared with
     return _slow_twice(replace(result, settings=settings, host=host_load(current, valid),
-                               speed=speed_against(current, baseline)), current)
+                               speed=machine_speed(current, valid),
+                               lag=generator_lag(current, valid)), current)
 
 
 def _slow_twice(result: RegressionResult, current: Sequence[RunResult]) -> RegressionResult:
     """A latency FAIL of a second measurement (``measured_again``: the first met a slower
-    machine) on a machine still slower is INVALID: twice the code and the machine could not
-    be told apart. It blocks as a FAIL does (exit 3), and says to re-run on a quieter
-    machine, not to roll back; its checks keep what they measured, and the FAIL lines
-    ('Performance regression detected') are not said. A FAIL of errors or throughput stands
-    (a slower CPU does not explain them), and so does a PASS or INCONCLUSIVE: the machine
-    cannot have hidden a slowdown the gate would otherwise have seen passing."""
-    speed = result.speed
-    if result.status is not Status.FAIL or speed is None or not speed.slower \
-            or not measured_again(current):
+    machine or a late generator) on a machine still so (``disturbance``) is INVALID: twice the
+    code and the machine could not be told apart. It blocks as a FAIL does (exit 3), and
+    says to re-run on a quieter machine, not to roll back; its checks keep what they
+    measured, and the FAIL lines ('Performance regression detected') are not said. A FAIL
+    of errors or throughput stands (a slower machine does not explain them), and so does a
+    PASS or INCONCLUSIVE: the machine cannot have hidden a slowdown the gate would otherwise
+    have seen passing."""
+    if result.status is not Status.FAIL or not result.disturbance or not measured_again(current):
         return result
     if not all(is_latency(c.metric) for c in result.checks
                if c.judged and c.status is Status.FAIL):
@@ -169,16 +186,7 @@ def _slow_twice(result: RegressionResult, current: Sequence[RunResult]) -> Regre
     return replace(result, status=Status.INVALID, messages=(),
                    cause=InvalidCause.MACHINE_SLOWER, note=(
         f"cannot tell the code from the machine: measured twice, the second run would FAIL "
-        f"too while the machine still ran its fixed CPU probe {speed.slowdown:.0%} slower "
-        f"than during the baseline runs; re-run when the machine is at its usual speed"))
-
-
-def speed_against(current: Sequence[RunResult],
-                  baseline: Sequence[RunResult]) -> MachineSpeed | None:
-    """The machine's speed during ``current`` against the valid ``baseline`` runs, the runs
-    the checks compare with (the gate's ``speed``; engine.history.record.remeasure asks it
-    before judging)."""
-    return machine_speed(current, [r for r in baseline if r.validity.valid])
+        f"too while {result.disturbance}; re-run when the machine is at its usual speed"))
 
 
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.analysis.regression import Guard, RegressionResult, judge_regression, speed_against
+from engine.analysis.generator_lag import generator_lag
+from engine.analysis.machine_speed import machine_speed
+from engine.analysis.regression import Guard, RegressionResult, judge_regression
 from engine.gates.evaluate import decides_exit
 from engine.history.baseline import BaselineSelection, select_baseline
 from engine.history.changepoint import changepoint_views
@@ -69,13 +71,14 @@ def remeasure(spec: Spec, selected: Sequence[str] = ()) -> Remeasure | None:
     """The drive stage's question about the baseline run (engine.drive._judged_run) when a
     regression gate of the spec decides the exit (``selected``: apply's --gate names or
     kinds; none: all): '' to judge it, else why to measure it once more. Once more when the
-    gate would FAIL while the machine itself ran its fixed probe slower than during the
+    gate would not PASS it (FAIL or INCONCLUSIVE) while the machine was disturbed
+    (``RegressionResult.disturbance``): it ran its fixed probe slower than during the
     baseline runs and the target's own Server-Timing work, where it reports any, showed it
-    (engine.analysis.machine_speed, ``MachineSpeed.slower``): a slowdown that may be the machine's is
-    measured again rather than blamed on the code, and the second run is judged whatever it
-    shows. Not on INCONCLUSIVE: a second run could only turn a non-blocking verdict into a
-    FAIL on a machine still slow. The judgement is ``read_history``'s; the probe is compared
-    first, so a run on a machine at its usual speed costs one baseline read."""
+    (engine.analysis.machine_speed), or our generator ran late (engine.analysis.generator_lag).
+    A result that may be the machine's is measured again rather than blamed on the code or
+    left undecided, and the second run is judged whatever it shows: a real regression still
+    fails, or is INVALID on a machine disturbed again. The judgement is ``read_history``'s;
+    the machine is looked at first, so a run on a quiet machine costs one baseline read."""
     if not any(g.kind == "regression" and decides_exit(g, selected) for g in spec.gates):
         return None
 
@@ -91,16 +94,16 @@ def remeasure(spec: Spec, selected: Sequence[str] = ()) -> Remeasure | None:
 def _why_again(spec: Spec, run: RunResult, store: HistoryStore) -> str:
     try:
         selection, here = _judging(spec, run, store)
-        speed = speed_against([here], selection.runs)
-        if speed is None or not speed.slower:
+        valid = [r for r in selection.runs if r.validity.valid]
+        speed, lag = machine_speed([here], valid), generator_lag([here], valid)
+        if not (speed is not None and speed.slower) and not (lag is not None and lag.late):
             return ""
-        status = _regression(spec, here, selection).status
+        result = _regression(spec, here, selection)
     except (sqlite3.Error, HistoryError, OSError):
         return ""  # the analysis reads the history again and says what failed
-    if status is not Status.FAIL:
+    if result.status not in (Status.FAIL, Status.INCONCLUSIVE) or not result.disturbance:
         return ""
-    return (f"the regression gate was {status} on it while the machine ran a fixed CPU probe "
-            f"{speed.slowdown:.0%} slower than during the baseline runs")
+    return f"the regression gate was {result.status} on it while {result.disturbance}"
 
 
 def _regression(spec: Spec, run: RunResult, selection: BaselineSelection) -> RegressionResult:

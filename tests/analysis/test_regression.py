@@ -121,7 +121,8 @@ def test_to_doc_matches_the_report_format() -> None:
     doc = result.to_doc({"mode": "window", "runs": 3, "days": 7.0, "pinned": None,
                          "hosts_excluded": 0})
     assert set(doc) == {"status", "baseline", "checks", "changepoints", "host_load", "host_note",
-                        "machine_speed", "machine_note", "notes", "invalid_cause"}
+                        "machine_speed", "machine_note", "generator_lag", "lag_note", "notes",
+                        "invalid_cause"}
     assert doc["host_load"] is None and doc["host_note"] == ""  # no machine samples here
     assert doc["machine_speed"] is None and doc["machine_note"] == ""  # nor probes
     assert doc["notes"] == [] and doc["invalid_cause"] is None

@@ -65,22 +65,24 @@ def test_a_run_at_the_usual_speed_or_one_that_passes_is_judged_as_it_is(seeded: 
     assert ask(_run(7, rng, 1.0, PROBE_NS * 2)) == ""  # passes although the machine was slow
 
 
-def test_an_undecided_run_on_a_slower_machine_is_not_measured_again(seeded: Spec) -> None:
-    """INCONCLUSIVE does not block by default: a second run on a machine still slow could
-    only turn it into a FAIL of unchanged code."""
+def test_an_undecided_run_is_measured_again_only_on_a_slower_machine(seeded: Spec) -> None:
+    """An INCONCLUSIVE that the machine may have caused is measured again to decide it (a
+    quick-start apply was INCONCLUSIVE on one p95 with the probe 54% slower); on a machine
+    at its usual speed a second run would see what the first saw, and none is made."""
     ask = remeasure(seeded)
     assert ask is not None
-    rng = np.random.default_rng(11)
-    run = _run(8, rng, 1.06, PROBE_NS * 2)  # +6%: over the 5% tolerance, not significant
     from engine.history.record import read_history
 
-    store = open_store(seeded)
-    assert isinstance(store, HistoryStore)
-    with store:
-        found, _ = read_history(seeded, run, store)
-    assert found.regression is not None and found.regression.status is Status.INCONCLUSIVE
-    assert found.regression.speed is not None and found.regression.speed.slower
-    assert ask(run) == ""
+    for probe, said in ((PROBE_NS * 2, "the regression gate was INCONCLUSIVE on it while the "
+                         "machine ran a fixed CPU probe 100% slower than during the baseline "
+                         "runs"), (PROBE_NS, "")):
+        run = _run(8, np.random.default_rng(11), 1.06, probe)  # +6%: past 5%, not significant
+        store = open_store(seeded)
+        assert isinstance(store, HistoryStore)
+        with store:
+            found, _ = read_history(seeded, run, store)
+        assert found.regression is not None and found.regression.status is Status.INCONCLUSIVE
+        assert ask(run) == said
 
 
 def test_only_a_regression_gate_that_decides_the_exit_asks(tmp_path: Path) -> None:
