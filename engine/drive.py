@@ -131,13 +131,14 @@ def _single(d: _Driving, ex: Executor, session: TargetSession, step: PlannedStep
 def _judged_run(d: _Driving, ex: Executor, session: TargetSession, profile: LoadProfile,
                 run: RunResult) -> RunResult:
     """The primary run, or once per spec its re-measurement: when the regression gate would
-    FAIL the baseline run while the machine itself ran slower than during the baseline
-    runs (``d.remeasure``, engine.history.record.remeasure), the run is kept as set aside
-    (variant ``SET_ASIDE``: never judged nor a baseline) and the profile runs again against
-    a freshly started target, as each baseline run was; that run is judged, whatever it
-    shows, so a real regression still fails (or is INVALID when the machine was slower
-    again, engine.analysis.regression._slow_twice). Until the second run is in, the first is the
-    judged one: a Ctrl-C or a target that does not restart leaves it judged, never nothing."""
+    not PASS the baseline run while the machine was disturbed (its probe slower, our
+    generator late: ``d.remeasure``, engine.history.record.remeasure), the run is kept as
+    set aside (variant ``SET_ASIDE``: never judged nor a baseline) and the profile runs
+    again against a freshly started target, as each baseline run was; that run is judged,
+    whatever it shows, so a real regression still fails (or is INVALID when the machine was
+    disturbed again, engine.analysis.regression._slow_twice). Until the second run is in,
+    the first is the judged one: a Ctrl-C or a target that does not restart leaves it
+    judged, never nothing."""
     role = RunRole(profile.kind, profile.name)
     d.add_run(profile.name, role, run)
     d.primary = run

@@ -63,8 +63,9 @@ class InvalidCause(StrEnum):
     RUN_INVALID = "run-invalid"
     """A current run is invalid (engine.analysis.regression.check_regressions)."""
     MACHINE_SLOWER = "machine-slower"
-    """A second measurement would FAIL on latency on a machine still slower
-    (engine.analysis.regression._slow_twice): re-run, do not roll back (JUnit MachineSlower)."""
+    """A second measurement would FAIL on latency on a machine still disturbed: its probe
+    slower, or our generator late (engine.analysis.regression._slow_twice; the name is the
+    first cause's). Re-run, do not roll back (JUnit MachineSlower)."""
 
 
 SEVERITY: tuple[Status, ...] = (Status.ABORTED, Status.INVALID, Status.FAIL,

@@ -84,15 +84,16 @@ def generator_lag(current: Sequence[RunResult],
                   baseline: Sequence[RunResult]) -> GeneratorLag | None:
     """The current runs' median schedule lag p99 against the baseline runs' (both open
     model: the closed model sends when a response arrives and has no schedule to be late
-    for); None when a side has no such run or the baseline shows no lag or latency. Baseline
-    runs of another host are left out, as for the probe (machine_speed.same_host)."""
+    for); None when a side has no such run or the baseline shows no latency. Baseline runs
+    of another host are left out, as for the probe (machine_speed.same_host), and so are
+    those without a lag: a run stored before the history kept its validity reads 0 there,
+    which means unknown, not punctual (engine.history.serialize.validity_from_meta)."""
     now = [r.validity.schedule_lag_p99_s for r in current if r.model == "open"]
-    open_base = [r for r in same_host(current, baseline) if r.model == "open"]
+    open_base = [r for r in same_host(current, baseline)
+                 if r.model == "open" and r.validity.schedule_lag_p99_s > 0]
     before = [r.validity.schedule_lag_p99_s for r in open_base]
     p50s = [v for v in (metric_value(r, "p50") for r in open_base) if v]
     if not now or not before or not p50s:
         return None
-    lag, latency = statistics.median(before), statistics.median(p50s)
-    if lag <= 0 or latency <= 0:
-        return None
-    return GeneratorLag(statistics.median(now), lag, latency)
+    return GeneratorLag(statistics.median(now), statistics.median(before),
+                        statistics.median(p50s))

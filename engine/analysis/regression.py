@@ -24,11 +24,12 @@ from engine.analysis.compare import (
     higher_is_better,
     samples_to_decide,
 )
+from engine.analysis.disturbance import Disturbance, disturbance
 from engine.analysis.drift import noise_groups
-from engine.analysis.generator_lag import GeneratorLag, generator_lag
+from engine.analysis.generator_lag import GeneratorLag
 from engine.analysis.host_load import HostLoad, host_load
 from engine.analysis.intervals import interval_problem, practical, span_problem
-from engine.analysis.machine_speed import MachineSpeed, machine_speed, measured_again
+from engine.analysis.machine_speed import MachineSpeed, measured_again
 from engine.analysis.metrics import is_latency
 from engine.analysis.regression_check import (
     ABSOLUTE,
@@ -59,9 +60,9 @@ GATE_CONFIG = StatsConfig(confidence=0.98)
 metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
 
 _NOTED = frozenset({Status.FAIL, Status.INCONCLUSIVE})
-"""Verdicts the host and machine notes are said beside: a PASS needs no excuse; an INVALID
-gate says why itself (an invalid run judged nothing; a second measurement on a machine
-still slower names the machine's slowdown)."""
+"""Verdicts the host, machine and lag notes are said beside: a PASS needs no excuse; an
+INVALID gate says why itself (an invalid run judged nothing; a second measurement on a
+machine still disturbed names the disturbance)."""
 RESOLUTION = 0.001
 """A relative change whose whole interval is not beyond 0.1% is not significant (``_beyond``)."""
 
@@ -114,13 +115,12 @@ class RegressionResult:
     @property
     def disturbance(self) -> str:
         """Why the machine may be behind it, not the code: a slower probe, a late generator."""
-        why = (self.speed.why if self.speed else "", self.lag.why if self.lag else "")
-        return " and ".join(w for w in why if w)
+        return Disturbance(self.speed, self.lag).why
 
     @property
     def invalid_reason(self) -> str:
         """Why the gate is INVALID ('' unless it is): an invalid current run, or a second
-        measurement on a machine still slower (``_slow_twice``)."""
+        measurement on a machine still disturbed (``_slow_twice``)."""
         return self.note if self.status is Status.INVALID else ""
 
     @property
@@ -164,9 +164,9 @@ def judge_regression(current: Sequence[RunResult], baseline: Sequence[RunResult]
                                settings.guards, min_effect_s=settings.min_effect_s,
                                noise_runs=noise_runs)
     valid = [r for r in baseline if r.validity.valid]  # the runs the checks compared with
+    machine = disturbance(current, baseline)
     return _slow_twice(replace(result, settings=settings, host=host_load(current, valid),
-                               speed=machine_speed(current, valid),
-                               lag=generator_lag(current, valid)), current)
+                               speed=machine.speed, lag=machine.lag), current)
 
 
 def _slow_twice(result: RegressionResult, current: Sequence[RunResult]) -> RegressionResult:
@@ -187,7 +187,6 @@ def _slow_twice(result: RegressionResult, current: Sequence[RunResult]) -> Regre
                    cause=InvalidCause.MACHINE_SLOWER, note=(
         f"cannot tell the code from the machine: measured twice, the second run would FAIL "
         f"too while {result.disturbance}; re-run when the machine is at its usual speed"))
-
 
 
 def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult],

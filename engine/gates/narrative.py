@@ -55,7 +55,7 @@ def next_steps(d: Driven, a: Analysed) -> tuple[str, ...]:
         out.append("Re-run on a quieter generator or lower the rate: a run was INVALID.")
     if a.regression is not None and a.regression.cause is InvalidCause.MACHINE_SLOWER:
         out.append("Re-run when the machine is at its usual speed: the regression gate "
-                   "could not tell the code from the machine (measured twice, both slower).")
+                   "could not tell the code from the machine (measured twice, both disturbed).")
     for p in a.priorities:
         row = p.to_doc()
         if row.get("impact_source") != "measured" and row.get("top"):

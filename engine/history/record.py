@@ -16,8 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.analysis.generator_lag import generator_lag
-from engine.analysis.machine_speed import machine_speed
+from engine.analysis.disturbance import disturbance
 from engine.analysis.regression import Guard, RegressionResult, judge_regression
 from engine.gates.evaluate import decides_exit
 from engine.history.baseline import BaselineSelection, select_baseline
@@ -94,9 +93,7 @@ def remeasure(spec: Spec, selected: Sequence[str] = ()) -> Remeasure | None:
 def _why_again(spec: Spec, run: RunResult, store: HistoryStore) -> str:
     try:
         selection, here = _judging(spec, run, store)
-        valid = [r for r in selection.runs if r.validity.valid]
-        speed, lag = machine_speed([here], valid), generator_lag([here], valid)
-        if not (speed is not None and speed.slower) and not (lag is not None and lag.late):
+        if not disturbance([here], selection.runs).why:
             return ""
         result = _regression(spec, here, selection)
     except (sqlite3.Error, HistoryError, OSError):
@@ -161,7 +158,7 @@ def run_verdict(run: RunResult, gates: Sequence[GateResult], set_aside: bool = F
     The verdict is the run's own (issue #14): ``gates`` are those that judged this run (the
     spec's primary run; none for stress steps and the like), and a run that finished whole
     before a Ctrl-C stopped a later one is not ABORTED: only ``run.aborted`` says so. A run
-    ``set_aside`` (measured again on a slower machine, engine.drive._judged_run) was never
+    ``set_aside`` (measured again on a disturbed machine, engine.drive._judged_run) was never
     judged: INCONCLUSIVE, never a baseline.
     """
     if run.aborted:

@@ -5,7 +5,7 @@ details (status codes, steps, checks, ended instances, redirects, tags) are the 
 <system-out>.
 
 FAIL -> <failure>, INVALID -> <error> (the measurement could not be trusted: type RunInvalid,
-or MachineSlower for a regression gate measured twice on a slower machine),
+or MachineSlower for a regression gate measured twice on a disturbed machine),
 INCONCLUSIVE / NOT_RUN / MANUAL / ABORTED -> <skipped> with the reason, PASS -> plain.
 An slo gate is never <skipped>: an SLO that could not be evaluated is a <failure>
 (type SloInconclusive), whether or not the gate was strict.
@@ -39,7 +39,7 @@ def _outcome(gate: Doc) -> str:
 
 
 def _machine_slower(spec: Doc, gate: Doc) -> bool:
-    """An INVALID regression gate measured twice on a slower machine (its ``invalid_cause``,
+    """An INVALID regression gate measured twice on a disturbed machine (``invalid_cause``,
     set where the gate judged it: engine.analysis.regression)."""
     reg = spec.get("regression") or {}
     return gate.get("kind") == "regression" and reg.get("invalid_cause") == InvalidCause.MACHINE_SLOWER

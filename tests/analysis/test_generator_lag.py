@@ -48,6 +48,8 @@ def test_no_figure_without_a_schedule_on_both_sides_or_from_another_host() -> No
     base = [_run(1, 0.2e-3, host="a")]
     assert generator_lag([_run(2, 5e-3, model="closed")], base) is None  # no schedule
     assert generator_lag([_run(2, 5e-3)], [_run(1, 0.0)]) is None  # a baseline without lag
+    mixed = generator_lag([_run(2, 5e-3)], [_run(1, 0.0), _run(3, 0.4e-3)])  # 0: unknown
+    assert mixed is not None and mixed.baseline_s == pytest.approx(0.4e-3)
     assert generator_lag([_run(2, 5e-3)], []) is None
     assert generator_lag([_run(2, 5e-3, host="b")], base) is None  # another machine's lag
     assert generator_lag([_run(2, 5e-3, host="a")], base) is not None
@@ -68,6 +70,6 @@ def test_the_note_is_said_beside_a_verdict_short_of_pass_and_the_doc_keeps_the_f
     assert doc["lag_note"] == slow.lag_note and doc["generator_lag"] == slow.lag.to_doc()
     calm = _judged(_run(8, 1.6e-3), base)
     assert calm.status is Status.PASS and calm.lag_note == "" and calm.notes == ()
-    assert calm.disturbance  # the remeasure asks it whatever the verdict; it asks on FAIL only
+    assert calm.disturbance  # said whatever the verdict; the remeasure skips a PASS itself
     quiet = _judged(_run(9, 0.3e-3, scale=1.5), base)
     assert quiet.status is Status.FAIL and quiet.lag_note == "" and quiet.disturbance == ""

@@ -89,7 +89,7 @@ def test_the_drift_prior_keeps_a_two_run_baseline_decidable() -> None:
     assert "too wide to decide" in interval_problem(bare.ci_low, bare.ci_high)
     assert interval_problem(with_prior.ci_low, with_prior.ci_high) == ""
     assert with_prior.ci_low is not None and with_prior.ci_low < 0.0 < with_prior.ci_high
-    assert "prior of 1 run at sd 0.05" in with_prior.method
+    assert f"prior of 1 run at sd {StatsConfig().assumed_drift:g}" in with_prior.method
 
 
 def test_a_long_history_outweighs_the_drift_prior() -> None:

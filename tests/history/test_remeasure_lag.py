@@ -6,6 +6,7 @@ charged to the target. The quick start's A-vs-A FAIL of user-lookup (p95 +97%, l
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from engine.history.record import open_store, remeasure
 from engine.history.store import HistoryStore
 from engine.result import RunResult, Status
 from engine.spec.model import Spec
-from tests.history.test_machine_speed_note import PROBE_NS, _apply, _run
+from tests.history.test_machine_speed_note import PROBE_NS, _apply, _cli, _run
 from tests.history.test_remeasure import _second, _spec
 
 BASE_LAG_S = 0.001
@@ -55,9 +56,24 @@ def test_a_failing_run_whose_generator_ran_late_is_measured_again(seeded: Spec) 
         "p99 8.00 ms vs 1.00 ms in the baseline runs)")
     passing = _run(7, np.random.default_rng(9), 1.0, PROBE_NS)
     assert ask(_late(passing, BASE_LAG_S * 8)) == ""  # a PASS needs no second look
+    closed = dataclasses.replace(_late(run, BASE_LAG_S * 8), model="closed")
+    assert ask(closed) == ""  # no schedule to be late for: judged as it is
 
 
-def test_a_second_fail_with_the_generator_late_again_is_invalid(seeded: Spec) -> None:
+def test_an_undecided_run_whose_generator_ran_late_is_measured_again(seeded: Spec) -> None:
+    ask = remeasure(seeded)
+    assert ask is not None
+    run = _late(_run(8, np.random.default_rng(11), 1.06, PROBE_NS))  # +6%: not significant
+    assert ask(run) == ""  # on time: a second run would see what the first saw
+    assert ask(_late(run, BASE_LAG_S * 8)) == (
+        "the regression gate was INCONCLUSIVE on it while our load generator ran late "
+        "(schedule lag p99 8.00 ms vs 1.00 ms in the baseline runs)")
+
+
+def test_a_second_fail_with_the_generator_late_again_is_invalid(
+        seeded: Spec, capsys: pytest.CaptureFixture[str]) -> None:
+    """INVALID in apply, and in ``compare`` replaying the stored run (the history keeps its
+    lag and why it was measured again)."""
     store = open_store(seeded)
     assert isinstance(store, HistoryStore)
     with store:
@@ -70,3 +86,9 @@ def test_a_second_fail_with_the_generator_late_again_is_invalid(seeded: Spec) ->
     assert reg.notes == (reg.note,)  # the INVALID gate says why itself: no second note
     clear = steady.analysed.regression
     assert clear is not None and clear.status is Status.FAIL  # on time: the code's
+    capsys.readouterr()
+    run_id, db = str(again.recorded.history_ids[0]), seeded.history.path
+    assert _cli("compare", run_id, "--json", "--db", db) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "INVALID" and doc["notes"] == [reg.note]
+    assert _cli("compare", run_id, "--gate", "--db", db) == 3  # as apply exits
