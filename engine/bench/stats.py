@@ -9,6 +9,9 @@ latencies, median 20 ms, log-sd 0.5, with a per-run multiplicative drift) and as
 - inconclusive: the regression gate says INCONCLUSIVE;
 
 and, with the candidate's latencies 25% slower, how often the gate FAILS (power).
+``--priors`` prints instead what the one-run drift prior (``StatsConfig.assumed_drift``)
+does where it stands alone, one run a side: the gate's false alarms and power against
+the true drift, for the old prior (5%) and the shipped one.
 Not a timing benchmark: the numbers are rates, reproducible with --seed.
 """
 
@@ -16,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.analysis.compare import compare
+from engine.analysis.compare import StatsConfig, compare
 from engine.analysis.hypothesis import Verdict, evaluate_hypothesis
-from engine.analysis.regression import check_regressions
+from engine.analysis.regression import GATE_CONFIG, check_regressions
 from engine.hotpath.native import Histogram
 from engine.result import JourneyResult, RunResult, Status, Validity
 from engine.spec.model import Expectation, Hypothesis, Target, Variant
@@ -105,15 +108,50 @@ def table(experiments: int, seed: int) -> str:
     return "\n".join(lines)
 
 
+OLD_PRIOR = 0.05
+"""The one-run drift prior before it was measured (docs/STATISTICS.md)."""
+TRUE_DRIFTS = (0.05, 0.075, 0.10)
+
+
+def _one_vs_one(rng: np.random.Generator, drift: float, config: StatsConfig) -> tuple[int, int]:
+    """(false alarm, 25% slowdown caught) of one experiment of one run a side."""
+    a, b = synthetic_runs(rng, 1, 10000, drift), synthetic_runs(rng, 1, 10000, drift)
+    slower = synthetic_runs(rng, 1, 10000, drift, median_s=0.025)
+    return (int(check_regressions(b, a, config=config).status is Status.FAIL),
+            int(check_regressions(slower, a, config=config).status is Status.FAIL))
+
+
+def prior_table(experiments: int, seed: int) -> str:
+    """False alarms / power of the gate with one run a side, by true drift and prior; each
+    prior sees the same random runs (one seed per true drift)."""
+    priors = (OLD_PRIOR, GATE_CONFIG.assumed_drift)
+    lines = ["| true drift | " + " | ".join(f"prior {p:.1%}: false alarm / 25% caught"
+                                             for p in priors) + " |",
+             "|---:|" + "---|" * len(priors)]
+    for k, drift in enumerate(TRUE_DRIFTS):
+        cells = []
+        for prior in priors:
+            rng, config = np.random.default_rng(seed + k), replace(GATE_CONFIG,
+                                                                    assumed_drift=prior)
+            counts = [_one_vs_one(rng, drift, config) for _ in range(experiments)]
+            alarms, caught = (sum(c[i] for c in counts) / experiments for i in (0, 1))
+            cells.append(f"{alarms:.1%} / {caught:.1%}")
+        lines.append(f"| {drift:.1%} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str]) -> int:
-    """Print the table; ``--experiments N`` per scenario (default 500), ``--seed S``."""
+    """Print the table; ``--experiments N`` per scenario (default 500), ``--seed S``,
+    ``--priors`` for the one-run prior's table instead."""
     parser = argparse.ArgumentParser(prog="python -m engine.bench stats")
     parser.add_argument("--experiments", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--priors", action="store_true")
     args = parser.parse_args(list(argv))
     print(f"{args.experiments} experiments per scenario, seed {args.seed}; lognormal "
           "latencies (median 20ms, log-sd 0.5), 0.2% errors")
-    print(table(args.experiments, args.seed))
+    print(prior_table(args.experiments, args.seed) if args.priors
+          else table(args.experiments, args.seed))
     return 0
 
 
