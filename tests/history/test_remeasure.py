@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -35,16 +36,21 @@ def _spec(tmp_path: Path, gates: str = GATE) -> Spec:
     return specs[0]
 
 
-@pytest.fixture
-def seeded(tmp_path: Path) -> Spec:
-    """A spec with three judged runs in its history, the probe at PROBE_NS in each."""
+def seed(tmp_path: Path, shape: Callable[[RunResult], RunResult] = lambda r: r) -> Spec:
+    """A spec with three judged runs in its history, the probe at PROBE_NS in each, each
+    run ``shape``d first."""
     spec, rng = _spec(tmp_path), np.random.default_rng(3)
     store = open_store(spec)
     assert isinstance(store, HistoryStore)
     with store:
         for k in range(3):
-            _apply(spec, _run(k, rng, 1.0, PROBE_NS), store)
+            _apply(spec, shape(_run(k, rng, 1.0, PROBE_NS)), store)
     return spec
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Spec:
+    return seed(tmp_path)
 
 
 def test_a_failing_run_on_a_slower_machine_is_measured_again(seeded: Spec) -> None:

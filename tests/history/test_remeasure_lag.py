@@ -17,7 +17,7 @@ from engine.history.store import HistoryStore
 from engine.result import RunResult, Status
 from engine.spec.model import Spec
 from tests.history.test_machine_speed_note import PROBE_NS, _apply, _cli, _run
-from tests.history.test_remeasure import _second, _spec
+from tests.history.test_remeasure import _second, seed
 
 BASE_LAG_S = 0.001
 """The generator's lag p99 in the seeded baseline runs."""
@@ -31,13 +31,7 @@ def _late(run: RunResult, lag_s: float = BASE_LAG_S) -> RunResult:
 @pytest.fixture
 def seeded(tmp_path: Path) -> Spec:
     """Three judged runs in the history, the probe at PROBE_NS, the lag at BASE_LAG_S."""
-    spec, rng = _spec(tmp_path), np.random.default_rng(3)
-    store = open_store(spec)
-    assert isinstance(store, HistoryStore)
-    with store:
-        for k in range(3):
-            _apply(spec, _late(_run(k, rng, 1.0, PROBE_NS)), store)
-    return spec
+    return seed(tmp_path, _late)
 
 
 def test_a_failing_run_whose_generator_ran_late_is_measured_again(seeded: Spec) -> None:
