@@ -302,11 +302,18 @@ def test_a_second_fail_on_a_machine_still_slower_is_invalid_in_apply_and_compare
     doc["specs"][0]["regression"]["invalid_cause"] = "run-invalid"  # the label is the field's
     assert 'type="MachineSlower"' not in junit.render(doc)
     assert 'type="RunInvalid"' in junit.render(doc)
+    compare_says_invalid(result, seeded, reg.note, capsys)
+
+
+def compare_says_invalid(result: Any, spec: Spec, note: str,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``compare`` replays the stored run of ``result`` (a SpecResult) as apply judged it:
+    INVALID with ``note`` alone, exit 3 with ``--gate``."""
     capsys.readouterr()
-    run_id, db = str(result.recorded.history_ids[0]), seeded.history.path
+    run_id, db = str(result.recorded.history_ids[0]), spec.history.path
     assert _cli("compare", run_id, "--json", "--db", db) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["status"] == "INVALID" and doc["notes"] == [reg.note]
+    assert doc["status"] == "INVALID" and doc["notes"] == [note]
     assert _cli("compare", run_id, "--gate", "--db", db) == 3  # as apply exits
     assert capsys.readouterr().out.count("cannot tell the code from the machine") == 1
 

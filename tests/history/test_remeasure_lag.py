@@ -6,7 +6,6 @@ charged to the target. The quick start's A-vs-A FAIL of user-lookup (p95 +97%, l
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,8 @@ from engine.history.record import open_store, remeasure
 from engine.history.store import HistoryStore
 from engine.result import RunResult, Status
 from engine.spec.model import Spec
-from tests.history.test_machine_speed_note import PROBE_NS, _apply, _cli, _run
-from tests.history.test_remeasure import _second, seed
+from tests.history.test_machine_speed_note import PROBE_NS, _apply, _run
+from tests.history.test_remeasure import _second, compare_says_invalid, seed
 
 BASE_LAG_S = 0.001
 """The generator's lag p99 in the seeded baseline runs."""
@@ -80,9 +79,4 @@ def test_a_second_fail_with_the_generator_late_again_is_invalid(
     assert reg.notes == (reg.note,)  # the INVALID gate says why itself: no second note
     clear = steady.analysed.regression
     assert clear is not None and clear.status is Status.FAIL  # on time: the code's
-    capsys.readouterr()
-    run_id, db = str(again.recorded.history_ids[0]), seeded.history.path
-    assert _cli("compare", run_id, "--json", "--db", db) == 0
-    doc = json.loads(capsys.readouterr().out)
-    assert doc["status"] == "INVALID" and doc["notes"] == [reg.note]
-    assert _cli("compare", run_id, "--gate", "--db", db) == 3  # as apply exits
+    compare_says_invalid(again, seeded, reg.note, capsys)
