@@ -97,8 +97,9 @@ class StatsConfig:
     (log scale, latency and closed-model throughput; open-model throughput is scheduled
     and error rates vary binomially, so they assume none). 7.5%: the drift the engine's
     own estimator finds in its A-vs-A histories of the demo on the dev VM, pooled over 27
-    degrees of freedom of six series (p50 7.4%; the first value, 5%, was a guess that let
-    a 1-vs-1 quick start FAIL checkout's p50 at +41% on the same commit)."""
+    degrees of freedom of six series (p50 7.4%, benchmarks/calibrate.py; the first value,
+    5%, was a guess that let a 1-vs-1 quick start FAIL checkout's p50 at +41% on the same
+    commit)."""
     prior_runs: float = 1.0
     """Where drift was measured, ``assumed_drift`` also counts as this many earlier runs
     (engine.analysis.drift.Prior): a two-run baseline is not judged on one degree of

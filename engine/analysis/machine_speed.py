@@ -64,7 +64,8 @@ REACHED = 0.10
 machine to count as the target's (``MachineSpeed.slower``). Measured: over 32 baseline
 runs of six A-vs-A series of the demo, the log of its main component's median moved with
 the log of the probe's at a slope of 0.18 (correlation 0.37), and the run's p50 with
-that component at 1.01. Half the measured slope leaves room for the component's own
+that component at 1.01 (benchmarks/calibrate.py; a later, noisier history read 0.12). About
+half the measured slope leaves room for the component's own
 noise, as the first value (0.5, half of an assumed slope of 1) meant to; at 0.5 a probe
 117% slower with the demo's db time +19% and p50 +41% on the same commit was said not to
 reach the target."""

@@ -98,8 +98,8 @@ def _why_again(spec: Spec, run: RunResult, store: HistoryStore) -> str:
         result = _regression(spec, here, selection)
     except (sqlite3.Error, HistoryError, OSError):
         return ""  # the analysis reads the history again and says what failed
-    if result.status not in (Status.FAIL, Status.INCONCLUSIVE) or not result.disturbance:
-        return ""
+    if result.status not in (Status.FAIL, Status.INCONCLUSIVE):
+        return ""  # the judged result asked the same disturbance() of the same runs
     return f"the regression gate was {result.status} on it while {result.disturbance}"
 
 

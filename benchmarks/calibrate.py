@@ -1,0 +1,97 @@
+"""The figures three of the regression gate's constants were measured from, read from
+history databases of A-vs-A applies (issue #14; docs/STATISTICS.md):
+
+- drift: the engine's own drift estimator (engine.analysis.drift.run_noise) over each
+  spec's valid baseline runs, pooled over the series by degrees of freedom: the one-run
+  prior ``StatsConfig.assumed_drift``;
+- slope: log of the target's main Server-Timing component's median against log of the
+  machine-speed probe's, each centred per series (``machine_speed.REACHED`` is about half);
+- lag: each baseline run's generator lag p99 over the median of the spec's earlier ones
+  (``generator_lag.LAG_TIMES``), and over their p50 (``LAG_SHARE``).
+
+Usage: ``python benchmarks/calibrate.py .perfopt/history.db [more.db ...]`` (the quick
+start's history after a few applies, or a power run's). Prints; changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+
+import numpy as np
+
+from engine.analysis.drift import run_noise
+from engine.analysis.groups import pool
+from engine.analysis.machine_speed import component_p50_ns, main_component, probe_ns
+from engine.analysis.metrics import metric_value
+from engine.history.store import HistoryStore
+from engine.result import RunResult
+
+
+def _series(db: str) -> dict[str, list[RunResult]]:
+    """Each spec's valid baseline runs of its own profile (no hypothesis, no set-aside), oldest first."""
+    with HistoryStore(db, create=False) as h:
+        rows = sorted(h.runs(limit=5000), key=lambda s: s.id)
+        out: dict[str, list[RunResult]] = {}
+        for s in rows:
+            if s.profile == "baseline" and not s.variant:
+                run = h.load_result(s.id)
+                if run.validity.valid:
+                    out.setdefault(f"{db}:{s.spec}", []).append(run)
+    return out
+
+
+def _drift(series: dict[str, list[RunResult]]) -> str:
+    num = df = 0.0
+    for runs in series.values():
+        if len(runs) >= 3:
+            n = run_noise((pool(runs, None),), "p50", np.random.default_rng(1))
+            num, df = num + n.df * max(0.0, n.s2 - n.mean_within), df + n.df
+    return f"p50 drift pooled {math.sqrt(num / df):.1%} over {df:g} df" if df else "no drift"
+
+
+def _slope(series: dict[str, list[RunResult]]) -> str:
+    xs: list[float] = []
+    ys: list[float] = []
+    for runs in series.values():
+        main = main_component(runs)
+        pts = [(probe_ns(r), component_p50_ns(r, main) if main else None) for r in runs]
+        good = [(math.log(p), math.log(c)) for p, c in pts if p and c]
+        if len(good) >= 2:
+            mx, my = statistics.fmean(g[0] for g in good), statistics.fmean(g[1] for g in good)
+            xs += [g[0] - mx for g in good]
+            ys += [g[1] - my for g in good]
+    if len(xs) < 3:
+        return "no slope"
+    x, y = np.array(xs), np.array(ys)
+    return (f"component ~ probe slope {float(x @ y / (x @ x)):.2f} "
+            f"(correlation {float(np.corrcoef(x, y)[0, 1]):.2f}, {len(xs)} runs)")
+
+
+def _lags(series: dict[str, list[RunResult]]) -> list[str]:
+    out = []
+    for name, runs in series.items():
+        for k in range(1, len(runs)):
+            before = [r.validity.schedule_lag_p99_s for r in runs[max(0, k - 5):k]]
+            p50s = [metric_value(r, "p50") or 0.0 for r in runs[max(0, k - 5):k]]
+            lag, base = runs[k].validity.schedule_lag_p99_s, statistics.median(before)
+            if base > 0:
+                out.append(f"{name} run {k + 1}: lag p99 {lag * 1e3:.2f} ms, "
+                           f"x{lag / base:.1f} the earlier runs', "
+                           f"{lag / statistics.median(p50s):.0%} of their p50")
+    return out
+
+
+def main(dbs: list[str]) -> int:
+    series: dict[str, list[RunResult]] = {}
+    for db in dbs:
+        series.update(_series(db))
+    print(_drift(series))
+    print(_slope(series))
+    print("\n".join(_lags(series)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
