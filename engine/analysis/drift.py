@@ -175,9 +175,8 @@ def posterior(noise: Noise, prior: Prior) -> tuple[float, float]:
 
     Only where drift was measured (df >= 1): with no group of two runs the caller's fixed
     floor stands for the drift. Without the prior a two-run baseline (df=1) drew s2 from
-    chi2(1), whose draws near 0 made intervals like -100%..+201935%. One pseudo-run
-    (``StatsConfig.prior_runs``): two made the 95% interval miss 8.4% of the time at 10%
-    true drift with three runs a side (`python -m engine.bench stats`)."""
+    chi2(1), whose draws near 0 made intervals like -100%..+201935%. Three pseudo-runs
+    (``StatsConfig.prior_runs``; its docstring says why not one or five)."""
     if noise.df <= 0 or prior.df <= 0:
         return noise.s2, noise.df
     nu = prior.df + noise.df

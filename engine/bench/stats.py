@@ -11,7 +11,9 @@ latencies, median 20 ms, log-sd 0.5, with a per-run multiplicative drift) and as
 and, with the candidate's latencies 25% slower, how often the gate FAILS (power).
 ``--priors`` prints instead what the one-run drift prior (``StatsConfig.assumed_drift``)
 does where it stands alone, one run a side: the gate's false alarms and power against
-the true drift, for the old prior (5%) and the shipped one.
+the true drift, for the old prior (5%) and the shipped one. ``--prior-runs N`` runs the
+main table with the drift prior weighed as N runs where drift was measured
+(``StatsConfig.prior_runs``; docs/STATISTICS.md compares 1, 3 and 5).
 Not a timing benchmark: the numbers are rates, reproducible with --seed.
 """
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.analysis.compare import StatsConfig, compare
-from engine.analysis.hypothesis import Verdict, evaluate_hypothesis
+from engine.analysis.hypothesis import Verdict, evaluate_hypothesis, sequential_config
 from engine.analysis.regression import GATE_CONFIG, check_regressions
 from engine.hotpath.native import Histogram
 from engine.result import JourneyResult, RunResult, Status, Validity
@@ -37,6 +39,7 @@ SCENARIOS: tuple[tuple[int, int, int, float], ...] = (
     (3, 3, 5000, 0.03),
     (3, 3, 5000, 0.10),
     (2, 2, 2000, 0.05),
+    (2, 1, 2000, 0.075),  # a fresh history's third apply: two baseline runs, one current
     (5, 1, 10000, 0.03),
     (1, 1, 10000, 0.00),
     (1, 1, 10000, 0.03),
@@ -76,31 +79,51 @@ class _Tally:
     power: int = 0
 
 
+@dataclass(frozen=True)
+class _Configs:
+    """The interval settings of the three questions, with the drift prior's weight."""
+
+    interval: StatsConfig
+    hypothesis: StatsConfig
+    gate: StatsConfig
+
+
+def configs(prior_runs: float | None = None) -> _Configs:
+    """The shipped settings, or with ``prior_runs`` pseudo-runs of drift prior instead."""
+    hyp = sequential_config(_NOOP) or StatsConfig()
+    if prior_runs is None:
+        return _Configs(StatsConfig(), hyp, GATE_CONFIG)
+    return _Configs(StatsConfig(prior_runs=prior_runs), replace(hyp, prior_runs=prior_runs),
+                    replace(GATE_CONFIG, prior_runs=prior_runs))
+
+
 def _experiment(rng: np.random.Generator, scenario: tuple[int, int, int, float],
-                tally: _Tally) -> None:
+                tally: _Tally, cfg: _Configs) -> None:
     ra, rb, n, drift = scenario
     a, b = synthetic_runs(rng, ra, n, drift), synthetic_runs(rng, rb, n, drift)
-    e = compare(a, b, "p95")
+    e = compare(a, b, "p95", config=cfg.interval)
     tally.miss += int(e.ci_low is not None and e.ci_high is not None
                       and (e.ci_low > 0 or e.ci_high < 0))
-    tally.confirm += int(evaluate_hypothesis(_NOOP, a, b).verdict is Verdict.CONFIRMED)
-    gate = check_regressions(b, a).status
+    verdict = evaluate_hypothesis(_NOOP, a, b, config=cfg.hypothesis).verdict
+    tally.confirm += int(verdict is Verdict.CONFIRMED)
+    gate = check_regressions(b, a, config=cfg.gate).status
     tally.alarm += int(gate is Status.FAIL)
     tally.inconclusive += int(gate is Status.INCONCLUSIVE)
     slower = synthetic_runs(rng, rb, n, drift, median_s=0.025)
-    tally.power += int(check_regressions(slower, a).status is Status.FAIL)
+    tally.power += int(check_regressions(slower, a, config=cfg.gate).status is Status.FAIL)
 
 
-def table(experiments: int, seed: int) -> str:
-    """The Markdown table of rates over ``experiments`` experiments per scenario."""
-    rng = np.random.default_rng(seed)
+def table(experiments: int, seed: int, prior_runs: float | None = None) -> str:
+    """The Markdown table of rates over ``experiments`` experiments per scenario, at the
+    shipped settings or with ``prior_runs`` pseudo-runs of drift prior."""
+    rng, cfg = np.random.default_rng(seed), configs(prior_runs)
     lines = ["| runs A | runs B | requests/run | drift | p95 CI miss | false confirm | "
              "false alarm | inconclusive | 25% p95 slowdown caught |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for scenario in SCENARIOS:
         t = _Tally()
         for _ in range(experiments):
-            _experiment(rng, scenario, t)
+            _experiment(rng, scenario, t, cfg)
         ra, rb, n, drift = scenario
         rates = [f"{x / experiments:.1%}" for x in (t.miss, t.confirm, t.alarm,
                                                      t.inconclusive, t.power)]
@@ -147,11 +170,15 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--experiments", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--priors", action="store_true")
+    parser.add_argument("--prior-runs", type=float, default=None,
+                        help="weigh the drift prior as this many runs (default: shipped)")
     args = parser.parse_args(list(argv))
+    weight = GATE_CONFIG.prior_runs if args.prior_runs is None else args.prior_runs
     print(f"{args.experiments} experiments per scenario, seed {args.seed}; lognormal "
-          "latencies (median 20ms, log-sd 0.5), 0.2% errors")
+          f"latencies (median 20ms, log-sd 0.5), 0.2% errors; drift prior "
+          f"{GATE_CONFIG.assumed_drift:.1%} worth {weight:g} run(s)")
     print(prior_table(args.experiments, args.seed) if args.priors
-          else table(args.experiments, args.seed))
+          else table(args.experiments, args.seed, args.prior_runs))
     return 0
 
 

@@ -450,7 +450,7 @@ def test_the_smallest_detectable_change_is_said_both_ways_for_a_log_scale_metric
     """H1's detail read 'smallest change this noise detects: 428.8%' beside a CONFIRMED -91%:
     the interval is symmetric in log, so the fall as detectable is 1 - 1/(1 + mde)."""
     rng = np.random.default_rng(14)
-    effect = compare(drifted_runs(rng, 2, 300, drift=0.3), drifted_runs(rng, 2, 300, drift=0.3),
+    effect = compare(drifted_runs(rng, 2, 300, drift=0.5), drifted_runs(rng, 2, 300, drift=0.5),
                      "p95", None)
     assert effect.mde is not None and effect.mde > 0.5
     fall = effect.mde / (1 + effect.mde)
