@@ -127,7 +127,7 @@ def table(experiments: int, seed: int, prior_runs: float | None = None) -> str:
         ra, rb, n, drift = scenario
         rates = [f"{x / experiments:.1%}" for x in (t.miss, t.confirm, t.alarm,
                                                      t.inconclusive, t.power)]
-        lines.append(f"| {ra} | {rb} | {n} | {drift:.0%} | " + " | ".join(rates) + " |")
+        lines.append(f"| {ra} | {rb} | {n} | {drift * 100:g}% | " + " | ".join(rates) + " |")
     return "\n".join(lines)
 
 
@@ -173,10 +173,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--prior-runs", type=float, default=None,
                         help="weigh the drift prior as this many runs (default: shipped)")
     args = parser.parse_args(list(argv))
+    if args.priors and args.prior_runs is not None:
+        parser.error("--prior-runs weighs a measured drift; --priors has one run a side")
     weight = GATE_CONFIG.prior_runs if args.prior_runs is None else args.prior_runs
     print(f"{args.experiments} experiments per scenario, seed {args.seed}; lognormal "
           f"latencies (median 20ms, log-sd 0.5), 0.2% errors; drift prior "
-          f"{GATE_CONFIG.assumed_drift:.1%} worth {weight:g} run(s)")
+          f"{GATE_CONFIG.assumed_drift:.1%} worth {weight:g} run(s) where drift was measured")
     print(prior_table(args.experiments, args.seed) if args.priors
           else table(args.experiments, args.seed, args.prior_runs))
     return 0

@@ -8,8 +8,21 @@ import io
 import re
 from contextlib import redirect_stdout
 
+import numpy as np
+
+from engine.analysis.compare import StatsConfig
 from engine.analysis.regression import GATE_CONFIG
-from engine.bench.stats import OLD_PRIOR, SCENARIOS, TRUE_DRIFTS, configs, main, prior_table
+from engine.bench.stats import (
+    OLD_PRIOR,
+    SCENARIOS,
+    TRUE_DRIFTS,
+    _Configs,
+    _experiment,
+    _Tally,
+    configs,
+    main,
+    prior_table,
+)
 
 
 def test_the_prior_table_compares_the_old_prior_with_the_shipped_one() -> None:
@@ -42,4 +55,21 @@ def test_the_main_table_runs_at_another_prior_weight() -> None:
         assert main(["--experiments", "1", "--seed", "3", "--prior-runs", "0"]) == 0
     head, *rows = out.getvalue().splitlines()
     assert f"drift prior {GATE_CONFIG.assumed_drift:.1%} worth 0 run(s)" in head
+    assert "| 2 | 1 | 2000 | 7.5% |" in out.getvalue()
     assert len(rows) == 2 + len(SCENARIOS)
+
+
+def test_each_experiment_asks_with_the_configs_it_is_given() -> None:
+    """The same random runs judged at the shipped settings and at permissive ones (no drift
+    assumed, 50% intervals): the planted 25% slowdown of one run a side is caught far more
+    often by the permissive gate, which only happens if ``_experiment`` uses ``cfg``."""
+    loose = StatsConfig(confidence=0.5, assumed_drift=0.0)
+    permissive = _Configs(loose, loose, loose)
+    tallies = []
+    for cfg in (configs(), permissive):
+        rng, tally = np.random.default_rng(8), _Tally()
+        for _ in range(6):
+            _experiment(rng, (1, 1, 2000, 0.0), tally, cfg)
+        tallies.append(tally)
+    assert tallies[1].power == 6 and tallies[1].power > tallies[0].power
+    assert tallies[1].miss >= tallies[0].miss

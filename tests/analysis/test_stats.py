@@ -58,7 +58,7 @@ def test_a_real_slowdown_has_an_interval_above_zero() -> None:
 
 def test_between_run_drift_widens_the_interval() -> None:
     """The measured spread alone (the default prior's pseudo-runs off: they add the
-    assumed 5% to both, which is the next tests' subject)."""
+    assumed drift to both, which is the next tests' subject)."""
     cfg = StatsConfig(prior_runs=0)
     calm = compare(_runs(1, 3, 5000, drift=0.0), _runs(2, 3, 5000, drift=0.0), "p50",
                    config=cfg)
@@ -94,7 +94,7 @@ def test_the_drift_prior_keeps_a_two_run_baseline_decidable() -> None:
         in with_prior.method
 
 
-def test_a_long_history_outweighs_the_drift_prior() -> None:
+def test_a_long_history_narrows_what_the_drift_prior_widens() -> None:
     """Steady runs (1% drift): with twenty of them measured the shipped prior's
     pseudo-runs leave the 95% interval inside the default p50 tolerance on each side
     (about +-7%, twice the bare interval); with three, they widen it about sixfold."""
