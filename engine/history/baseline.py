@@ -23,6 +23,7 @@ from engine.spec.model import BaselinePolicy
 
 __all__ = [
     "BASELINE_VERDICTS",
+    "JUDGED_KEY",
     "NOISE_RUNS",
     "REQUIRED_DAYS",
     "WINDOW_GRACE_S",
@@ -33,6 +34,9 @@ __all__ = [
 
 NOISE_RUNS = 20
 """At most this many earlier runs beyond the baseline inform the between-run noise."""
+JUDGED_KEY = "regression_gate"
+"""The key of the judged run's metadata that holds what the gate judged it with
+(engine.history.regression.judged_doc)."""
 DAY_S = 86400.0
 REQUIRED_DAYS = 7.0
 """The flow's step-1 criterion: "baseline metrics collected for at least 7 days"."""
@@ -115,17 +119,30 @@ def _with_noise_runs(store: HistoryStore, selection: BaselineSelection, spec_nam
     become the reference, but leaving failed runs out of the noise would cut the spread
     off at the top (a false alarm's run would never count), and a regressed run can only
     widen the interval (a far one among 10+ latency runs by at most 3.5 robust sd:
-    engine.analysis.blocks.tamed)."""
+    engine.analysis.blocks.tamed). Not a run the gate judged INVALID: measured twice on a
+    disturbed machine (a slower probe or a late generator, the second time too), so the
+    engine itself said it cannot tell that run's code from its machine; its spread is the
+    disturbance's, which the next disturbed run's own re-measure answers, and as noise it
+    widened every later interval (``_disturbed_twice``)."""
     taken = set(selection.run_ids) | set(exclude)
     before = selection.evaluated_at
     stored = store.runs(spec_name, None, profile=profile, status="COMPLETE")
     earlier = [r for r in stored if r.variant == variant and r.id not in taken
                and r.started_at <= before
                and (policy.other_hosts or r.host == fingerprint.hash)][:NOISE_RUNS]
-    loaded = [(r.id, store.load_result(r.id)) for r in earlier]
+    loaded = [(r.id, store.load_result(r.id)) for r in earlier
+              if not _disturbed_twice(store, r.id)]
     kept = [(i, res) for i, res in loaded if res.validity.valid]
     return replace(selection, noise_run_ids=tuple(i for i, _ in kept),
                    noise_runs=tuple(res for _, res in kept))
+
+
+def _disturbed_twice(store: HistoryStore, run_id: int) -> bool:
+    """Whether apply's regression gate judged the stored run INVALID. A valid run's gate is
+    INVALID only when it was measured again on a disturbed machine and disturbed again
+    (engine.analysis.regression; an invalid run is left out by its validity anyway)."""
+    doc = store.run_meta(run_id).get(JUDGED_KEY)
+    return isinstance(doc, dict) and doc.get("status") == str(Status.INVALID)
 
 
 def _eligible(run: StoredRun, variant: str, exclude: Collection[int]) -> bool:

@@ -22,17 +22,13 @@ from engine.analysis.regression import (
     journeys_checked,
     judge_regression,
 )
-from engine.history.baseline import BaselineSelection
+from engine.history.baseline import JUDGED_KEY, BaselineSelection
 from engine.history.guards import load_guards
 from engine.history.store import HistoryError, HistoryStore
 from engine.spec.model import Spec
 
 __all__ = ["JUDGED_KEY", "Judged", "Recheck", "guard_path", "judged", "judged_doc", "recheck",
            "regression_settings"]
-
-JUDGED_KEY = "regression_gate"
-"""The key of the judged run's metadata that holds what the gate judged it with."""
-
 
 def guard_path(spec: Spec) -> Path:
     """The guards file beside the spec's history database."""

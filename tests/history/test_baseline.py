@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.history.baseline import BaselineSelection, baseline_criterion, select_baseline
+from engine.history.baseline import (
+    JUDGED_KEY,
+    BaselineSelection,
+    baseline_criterion,
+    select_baseline,
+)
 from engine.history.store import HistoryStore
 from engine.result import Status
 from engine.spec.model import BaselinePolicy
@@ -134,3 +139,21 @@ def test_criterion_needs_more_than_one_run(store: HistoryStore) -> None:
 def test_empty_history_is_inconclusive_not_fail(store: HistoryStore) -> None:
     status, evidence = baseline_criterion(_select(store))
     assert status is Status.INCONCLUSIVE and "no eligible runs" in evidence
+
+
+def test_a_run_judged_invalid_for_a_disturbed_machine_is_not_noise(store: HistoryStore) -> None:
+    """A run measured twice on a disturbed machine (its gate INVALID) is stored FAIL: no
+    baseline, but it stayed in the drift estimate. In the power benchmark such a seed run
+    (p95 21.5 ms among runs at 10-12 ms) widened the next reps' intervals to -69%..+429%.
+    A run whose gate simply FAILed stays: its spread is the service's."""
+    ids = add_runs(store, [5, 4], now=NOW)
+    disturbed, failed = (history_run(9 + k, started_at=NOW - (3 - k) * DAY) for k in (0, 1))
+    kept = []
+    for run, status in ((disturbed, Status.INVALID), (failed, Status.FAIL)):
+        run_id = store.begin_run(SPEC, "hash1", run.profile, run.kind, run.variant, HOST, GIT,
+                                 started_at=run.started_at)
+        store.finish_run(run_id, run, "FAIL", extra={JUDGED_KEY: {"status": str(status)}})
+        kept.append(run_id)
+    sel = _select(store, BaselinePolicy(mode="last", last=1))
+    assert sel.run_ids == (ids[1],)
+    assert sel.noise_run_ids == (kept[1], ids[0])
