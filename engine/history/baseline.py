@@ -11,7 +11,7 @@ never silently dropped).
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -123,18 +123,31 @@ def _with_noise_runs(store: HistoryStore, selection: BaselineSelection, spec_nam
     disturbed machine (a slower probe or a late generator, the second time too), so the
     engine itself said it cannot tell that run's code from its machine; its spread is the
     disturbance's, which the next disturbed run's own re-measure answers, and as noise it
-    widened every later interval (``_disturbed_twice``)."""
+    widened every later interval (``_disturbed_twice``). The runs left out are replaced by
+    older ones, up to NOISE_RUNS."""
     taken = set(selection.run_ids) | set(exclude)
     before = selection.evaluated_at
     stored = store.runs(spec_name, None, profile=profile, status="COMPLETE")
-    earlier = [r for r in stored if r.variant == variant and r.id not in taken
+    earlier = (r for r in stored if r.variant == variant and r.id not in taken
                and r.started_at <= before
-               and (policy.other_hosts or r.host == fingerprint.hash)][:NOISE_RUNS]
-    loaded = [(r.id, store.load_result(r.id)) for r in earlier
-              if not _disturbed_twice(store, r.id)]
-    kept = [(i, res) for i, res in loaded if res.validity.valid]
+               and (policy.other_hosts or r.host == fingerprint.hash))
+    kept = _noise(store, earlier)
     return replace(selection, noise_run_ids=tuple(i for i, _ in kept),
                    noise_runs=tuple(res for _, res in kept))
+
+
+def _noise(store: HistoryStore, earlier: Iterable[StoredRun]) -> list[tuple[int, RunResult]]:
+    """The newest NOISE_RUNS of ``earlier`` that are valid and not ``_disturbed_twice``."""
+    kept: list[tuple[int, RunResult]] = []
+    for run in earlier:
+        if len(kept) == NOISE_RUNS:
+            break
+        if _disturbed_twice(store, run.id):
+            continue
+        result = store.load_result(run.id)
+        if result.validity.valid:
+            kept.append((run.id, result))
+    return kept
 
 
 def _disturbed_twice(store: HistoryStore, run_id: int) -> bool:

@@ -30,6 +30,7 @@ from engine.spec.model import Spec
 __all__ = ["JUDGED_KEY", "Judged", "Recheck", "guard_path", "judged", "judged_doc", "recheck",
            "regression_settings"]
 
+
 def guard_path(spec: Spec) -> Path:
     """The guards file beside the spec's history database."""
     return Path(spec.history.path).with_suffix(".guards.json")

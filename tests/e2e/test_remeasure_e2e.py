@@ -41,11 +41,16 @@ def _apply(tmp: Path, args: str = "",
 def _faster_baseline(db: Path, keep_timing: bool = False, by: int = 3) -> int:
     """Divide the stored probe medians ``by`` and, unless ``keep_timing``, drop the stored
     Server-Timing (the demo's own work would show that its machine was not slower: the probe
-    alone decides, as for a target without Server-Timing); the number of runs changed."""
+    alone decides, as for a target without Server-Timing); the number of runs changed.
+    The stored generator lag p99 is set to 1 s, so a late spell of our own generator on
+    this shared VM (lag p99 2.2 ms against 0.13 ms once made the probe test's run be
+    measured again) cannot be mistaken for the probe's doing: these tests are of the probe,
+    the lag rule's are in tests/history/test_remeasure_lag.py."""
     with sqlite3.connect(db) as con:
         cur = con.execute(
             "UPDATE runs SET meta = json_set(meta, '$.machine_speed.median_ns', "
-            "json_extract(meta, '$.machine_speed.median_ns') / ?) "
+            "json_extract(meta, '$.machine_speed.median_ns') / ?, "
+            "'$.validity.schedule_lag_p99_s', 1.0) "
             "WHERE json_extract(meta, '$.machine_speed.median_ns') IS NOT NULL", (by,))
         if not keep_timing:
             con.execute("UPDATE journeys SET server_timing = '{}'")

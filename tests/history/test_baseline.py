@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.regression import RegressionResult
 from engine.history.baseline import (
-    JUDGED_KEY,
+    NOISE_RUNS,
     BaselineSelection,
     baseline_criterion,
     select_baseline,
 )
+from engine.history.regression import judged_doc
 from engine.history.store import HistoryStore
 from engine.result import Status
 from engine.spec.model import BaselinePolicy
@@ -145,15 +147,18 @@ def test_a_run_judged_invalid_for_a_disturbed_machine_is_not_noise(store: Histor
     """A run measured twice on a disturbed machine (its gate INVALID) is stored FAIL: no
     baseline, but it stayed in the drift estimate. In the power benchmark such a seed run
     (p95 21.5 ms among runs at 10-12 ms) widened the next reps' intervals to -69%..+429%.
-    A run whose gate simply FAILed stays: its spread is the service's."""
-    ids = add_runs(store, [5, 4], now=NOW)
-    disturbed, failed = (history_run(9 + k, started_at=NOW - (3 - k) * DAY) for k in (0, 1))
+    A run whose gate simply FAILed stays: its spread is the service's. The judgement is
+    stored as apply stores it (``judged_doc``), and a run left out is replaced by an older
+    one up to NOISE_RUNS."""
+    ids = add_runs(store, [5 + k / 100 for k in range(NOISE_RUNS + 1)], now=NOW)  # newest first
     kept = []
-    for run, status in ((disturbed, Status.INVALID), (failed, Status.FAIL)):
+    for k, status in enumerate((Status.INVALID, Status.FAIL)):
+        run = history_run(90 + k, started_at=NOW - (3 - k) * DAY)
         run_id = store.begin_run(SPEC, "hash1", run.profile, run.kind, run.variant, HOST, GIT,
                                  started_at=run.started_at)
-        store.finish_run(run_id, run, "FAIL", extra={JUDGED_KEY: {"status": str(status)}})
+        judged = judged_doc(_select(store), RegressionResult(status, (), ()))
+        store.finish_run(run_id, run, "FAIL", extra=judged)
         kept.append(run_id)
     sel = _select(store, BaselinePolicy(mode="last", last=1))
-    assert sel.run_ids == (ids[1],)
-    assert sel.noise_run_ids == (kept[1], ids[0])
+    assert sel.run_ids == (ids[0],)
+    assert sel.noise_run_ids == (kept[1], *ids[1:NOISE_RUNS])  # ids[19] took the left-out place
