@@ -22,9 +22,9 @@ import sys
 import numpy as np
 
 from engine.analysis.drift import run_noise
+from engine.analysis.generator_lag import generator_lag
 from engine.analysis.groups import pool
 from engine.analysis.machine_speed import component_p50_ns, main_component, probe_ns
-from engine.analysis.metrics import metric_value
 from engine.history.store import HistoryStore
 from engine.result import RunResult
 
@@ -70,16 +70,16 @@ def _slope(series: dict[str, list[RunResult]]) -> str:
 
 
 def _lags(series: dict[str, list[RunResult]]) -> list[str]:
+    """Each run against up to five earlier ones, by the gate's own generator_lag (the same
+    medians, host and zero-lag exclusions the remeasure rule reads)."""
     out = []
     for name, runs in series.items():
         for k in range(1, len(runs)):
-            before = [r.validity.schedule_lag_p99_s for r in runs[max(0, k - 5):k]]
-            p50s = [metric_value(r, "p50") or 0.0 for r in runs[max(0, k - 5):k]]
-            lag, base = runs[k].validity.schedule_lag_p99_s, statistics.median(before)
-            if base > 0:
-                out.append(f"{name} run {k + 1}: lag p99 {lag * 1e3:.2f} ms, "
-                           f"x{lag / base:.1f} the earlier runs', "
-                           f"{lag / statistics.median(p50s):.0%} of their p50")
+            lag = generator_lag([runs[k]], runs[max(0, k - 5):k])
+            if lag is not None and lag.baseline_s > 0 and lag.latency_s > 0:
+                out.append(f"{name} run {k + 1}: lag p99 {lag.current_s * 1e3:.2f} ms, "
+                           f"x{lag.current_s / lag.baseline_s:.1f} the earlier runs', "
+                           f"{lag.current_s / lag.latency_s:.0%} of their p50")
     return out
 
 
