@@ -52,7 +52,7 @@ from engine.analysis.groups import (
     inverse,
     log_scale,
     pool,
-    rank_band,
+    run_band,
     run_centred,
     transform,
 )
@@ -152,9 +152,10 @@ class Effect:
     flagged_runs: tuple[str, ...] = ()
     """Disturbed runs, named so a reader can look at them ('before run 2')."""
     a_band: tuple[float, float] | None = None
-    """For a percentile: the before group's distribution-free interval of it, the values at
-    the ranks that bracket it (engine.analysis.groups.rank_band); a band spanning a gap says
-    the percentile has no stable value in these requests."""
+    """For a percentile: the before group's distribution-free interval of it at one run's
+    size, the values at the ranks that bracket it in a typical run
+    (engine.analysis.groups.run_band); a band spanning a gap says the percentile has no
+    stable value in a run of these requests."""
     b_band: tuple[float, float] | None = None
     """The same for the after group."""
 
@@ -225,7 +226,7 @@ def compare(a_runs: Sequence[RunResult], b_runs: Sequence[RunResult], metric: st
         metric, journey, a, b, None if a is None or b is None or a == 0 else b / a - 1.0,
         None, None, _size(ga, metric), _size(gb, metric), len(a_runs), len(b_runs),
         method="", diff=None if a is None or b is None else b - a, confidence=cfg.confidence,
-        a_band=rank_band(ga, metric, cfg.confidence), b_band=rank_band(gb, metric, cfg.confidence))
+        a_band=run_band(ga, metric, cfg.confidence), b_band=run_band(gb, metric, cfg.confidence))
     reason, needed = _shortfall((ga, gb), metric, cfg)
     if not reason and (a is None or b is None):
         reason = f"no {metric} data in a group (no requests or zero duration)"
