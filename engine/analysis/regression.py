@@ -38,7 +38,11 @@ from engine.analysis.regression_check import (
     label,
     mde_text,
     ms_text,
+    regression_message,
+    undecided,
 )
+from engine.analysis.regression_family import at_family_level, family_config
+from engine.analysis.regression_guard import guard_check
 from engine.analysis.regression_scope import between_journeys, holds_gate, not_judged
 from engine.analysis.regression_settings import Guard, RegressionSettings, journeys_checked
 from engine.result import InvalidCause, RunResult, Status, worst
@@ -207,12 +211,19 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     base = [r for r in baseline if r.validity.valid]
     tol = merge_tolerances(tolerances)
     earlier = noise_groups(noise_runs)
-    checks = [_sane(_check(current, base, metric, journey, limit, config, min_effect_s, earlier),
-                    "absolute" if metric in ABSOLUTE else "relative")
+    def check(metric: str, journey: str | None, limit: float, cfg: StatsConfig) -> RegressionCheck:
+        return _sane(_check(current, base, metric, journey, limit, cfg, min_effect_s, earlier),
+                     "absolute" if metric in ABSOLUTE else "relative")
+
+    checks = [check(metric, journey, limit, config)
               for journey in journeys for metric, limit in tol.items()]
+    family = family_config(config, journeys)
+    checks = [c if family is None or c.journey is None or c.status is not Status.FAIL
+              else at_family_level(check(c.metric, c.journey, c.tolerance, family), config, journeys)
+              for c in checks]
     named = set(tolerances or {})
     checks = between_journeys(checks, named)
-    checks += [_guard_check(current, g, config) for g in guards]  # finiteness checked inside
+    checks += [guard_check(current, g, config) for g in guards]  # finiteness checked inside
     checks = [c if holds_gate(c, named, config)
               else replace(not_judged(c, config), judged=False) for c in checks]
     status = worst((c.status for c in checks if c.judged), Status.PASS)
@@ -241,16 +252,16 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
            earlier: Sequence[Sequence[RunResult]] = ()) -> RegressionCheck:
     name = label(metric, journey)
     if not base:
-        return _inconclusive(metric, journey, tolerance, f"{name}: no baseline to compare with")
+        return undecided(metric, journey, tolerance, f"{name}: no baseline to compare with")
     effect = compare(base, current, metric, journey, config, earlier)
     space = "absolute" if metric in ABSOLUTE else "relative"
     point, lo, hi = _triple(effect, space)
     if effect.insufficient or point is None or lo is None or hi is None:
         why = effect.reason or "no interval (baseline value is 0)"
-        return _inconclusive(metric, journey, tolerance, f"{name}: {why}", effect)
+        return undecided(metric, journey, tolerance, f"{name}: {why}", effect)
     unbounded = interval_problem(lo, hi, space, sure_bad=True)  # non-finite; _sane: width
     if unbounded:
-        return _inconclusive(metric, journey, tolerance, f"{name}: {unbounded}", effect)
+        return undecided(metric, journey, tolerance, f"{name}: {unbounded}", effect)
     sign = bad_sign(metric)
     bad_point = sign * point
     bad_near, bad_far = sorted((sign * lo, sign * hi))
@@ -262,8 +273,8 @@ def _check(current: Sequence[RunResult], base: Sequence[RunResult], metric: str,
             + ("" if significant else
                f"; at most {ms_text(effect.diff_ci_high)} at the interval's far end")))
     if significant and bad_point > tolerance:
-        return _result(effect, space, tolerance, True, Status.FAIL, _regression_message(
-            name, metric, bad_point))
+        return _result(effect, space, tolerance, True, Status.FAIL,
+                       regression_message(name, bad_point))
     tol_text = _tol_text(metric, tolerance)
     if bad_point <= tolerance:
         return _within(name, effect, space, tolerance, significant, bad_far - bad_point,
@@ -335,11 +346,6 @@ def _triple(effect: Effect, space: str) -> tuple[float | None, float | None, flo
     return effect.change, effect.ci_low, effect.ci_high
 
 
-def _regression_message(name: str, metric: str, bad_amount: float) -> str:
-    """The verbatim flow message; error-rate degradation is in percentage points."""
-    return f"Performance regression detected: {name} degraded by {bad_amount * 100:.1f}%"
-
-
 def _fmt(x: float, space: str) -> str:
     return f"{x * 100:+.1f} points" if space == "absolute" else f"{x * 100:+.1f}%"
 
@@ -361,39 +367,3 @@ def _result(effect: Effect, space: str, tolerance: float, significant: bool, sta
     return RegressionCheck(effect.metric, effect.journey, effect.a_value, effect.b_value,
                            point, lo, hi, tolerance, significant, status, message, needed,
                            effect, improved)
-
-
-def _inconclusive(metric: str, journey: str | None, tolerance: float, message: str,
-                  effect: Effect | None = None) -> RegressionCheck:
-    return RegressionCheck(
-        metric, journey, effect.a_value if effect else None,
-        effect.b_value if effect else None, None, None, None, tolerance, False,
-        Status.INCONCLUSIVE, message, practical(effect.requests_needed) if effect else None,
-        effect)
-
-
-def _guard_check(current: Sequence[RunResult], guard: Guard,
-                 config: StatsConfig | None) -> RegressionCheck:
-    """The current value against a confirmed hypothesis's limit (interval of b alone)."""
-    name, cmp = label(guard.metric, guard.journey), guard.comparison
-    effect = compare(current, current, guard.metric, guard.journey, config)
-    value, lo, hi = effect.b_value, effect.b_ci_low, effect.b_ci_high
-    if effect.insufficient or value is None or lo is None or hi is None:
-        return _inconclusive(guard.metric, guard.journey, cmp.value,
-                             f"{name}: {effect.reason or 'no data'} ({guard.source})", effect)
-    unbounded = interval_problem(lo, hi, "value", sure_bad=True)
-    if unbounded:
-        return _inconclusive(guard.metric, guard.journey, cmp.value,
-                             f"{name}: {unbounded} ({guard.source})", effect)
-    violated_point = not cmp.holds(value)
-    violated_all = not cmp.holds(lo) and not cmp.holds(hi)
-    if violated_point and violated_all:
-        bad = abs(value - cmp.value) / cmp.value if cmp.value else 0.0
-        status, msg = Status.FAIL, _regression_message(name, guard.metric, bad)
-    elif cmp.holds(lo) and cmp.holds(hi):
-        status, msg = Status.PASS, f"{name}: still meets {cmp.text} ({guard.source})"
-    else:
-        status, msg = Status.INCONCLUSIVE, f"{name}: cannot tell whether {cmp.text} still " \
-                                           f"holds ({guard.source})"
-    return RegressionCheck(guard.metric, guard.journey, cmp.value, value, value, lo, hi,
-                           cmp.value, violated_all, status, msg, None, effect, guard=True)

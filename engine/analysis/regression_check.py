@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.compare import Effect, higher_is_better
+from engine.analysis.intervals import practical
 from engine.result import Status
 
-__all__ = ["ABSOLUTE", "RegressionCheck", "bad_sign", "label", "mde_text", "ms_text"]
+__all__ = ["ABSOLUTE", "RegressionCheck", "bad_sign", "label", "mde_text", "ms_text",
+           "regression_message", "undecided"]
 
 ABSOLUTE = frozenset({"error_rate", "availability"})
 """Metrics compared in absolute points (b - a): a relative change from 0 is undefined."""
@@ -58,7 +60,7 @@ class RegressionCheck:
     """Whether the check holds the gate (engine.analysis.regression_scope); when not, its
     message says why and what would make it count."""
     guard: bool = False
-    """A confirmed hypothesis kept as a check (engine.analysis.regression._guard_check): its
+    """A confirmed hypothesis kept as a check (engine.analysis.regression_guard): its
     change and interval are the current value, not a relative change."""
 
     def to_doc(self) -> dict[str, Any]:
@@ -90,3 +92,18 @@ def mde_text(effect: Effect) -> str:
     flagged = f"; disturbed run (counted in full): {', '.join(effect.flagged_runs)}" \
         if effect.flagged_runs else ""
     return f"; smallest change this noise detects: {amount}{flagged}"
+
+
+def regression_message(name: str, bad_amount: float) -> str:
+    """The verbatim flow message; error-rate degradation is in percentage points."""
+    return f"Performance regression detected: {name} degraded by {bad_amount * 100:.1f}%"
+
+
+def undecided(metric: str, journey: str | None, tolerance: float, message: str,
+              effect: Effect | None = None) -> RegressionCheck:
+    """An INCONCLUSIVE check with no interval to show (no data, no baseline, no bound)."""
+    return RegressionCheck(
+        metric, journey, effect.a_value if effect else None,
+        effect.b_value if effect else None, None, None, None, tolerance, False,
+        Status.INCONCLUSIVE, message, practical(effect.requests_needed) if effect else None,
+        effect)
