@@ -7,8 +7,11 @@ engine.analysis.compare) and the point change is within the tolerance; the messa
 the interval is still wider than the tolerance. No baseline, too little data, or a
 change beyond the tolerance that is not significant is INCONCLUSIVE, never PASS.
 
+In a spec of J >= 2 journeys a journey's FAIL must also hold at its share of the gate's
+error, 1 - 0.02 / J (engine.analysis.regression_family); PASS is decided at 98% throughout.
+
 Guards turn confirmed hypotheses into extra checks: the current value must keep
-meeting the hypothesis's expectation (see ``Guard``).
+meeting the hypothesis's expectation (see ``Guard``, engine.analysis.regression_guard).
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ error_rate (and availability): allowed absolute increase (decrease) in points, a
 
 GATE_CONFIG = StatsConfig(confidence=0.98)
 """The gate tests ~6 metrics at once and FAILS on any of them: 98% intervals (1% per
-metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md)."""
+metric and side) keep the family's A-vs-A false-alarm rate under 5% (docs/STATISTICS.md).
+A spec's journeys share that 1% for a FAIL (engine.analysis.regression_family)."""
 
 _NOTED = frozenset({Status.FAIL, Status.INCONCLUSIVE})
 """Verdicts the host, machine and lag notes are said beside: a PASS needs no excuse; an
@@ -203,7 +207,8 @@ def check_regressions(current: Sequence[RunResult], baseline: Sequence[RunResult
     """Compare ``current`` runs with ``baseline`` runs for every tolerated metric and
     journey (None = all journeys pooled), plus each guard. Invalid baseline runs are
     left out; an invalid current run makes the result INVALID. ``config`` defaults to
-    GATE_CONFIG."""
+    GATE_CONFIG; a journey's FAIL among two or more journeys is re-judged at its share of
+    ``config``'s error (engine.analysis.regression_family.family_config)."""
     config = config or GATE_CONFIG
     if any(not r.validity.valid for r in current):
         return RegressionResult(Status.INVALID, (), (), cause=InvalidCause.RUN_INVALID,

@@ -26,6 +26,7 @@ from dataclasses import replace
 from engine.analysis.compare import StatsConfig
 from engine.analysis.regression_check import RegressionCheck
 from engine.result import Status
+from engine.units import format_level
 
 __all__ = ["at_family_level", "family_config", "journey_count"]
 
@@ -44,11 +45,15 @@ def family_config(config: StatsConfig, journeys: Sequence[str | None]) -> StatsC
 def at_family_level(strict: RegressionCheck, config: StatsConfig,
                     journeys: Sequence[str | None]) -> RegressionCheck:
     """A journey's check that FAILed at the gate's level, as judged at the family's: a FAIL
-    that holds stands (shown at that level), anything else says why it is not one."""
+    that holds stands (shown at that level), anything else says why it is not one. Never a
+    PASS: the point does not depend on the level, and the same seeded resamples give a wider
+    interval that holds the narrower one, so only FAIL or INCONCLUSIVE can come back."""
+    assert strict.status is not Status.PASS, "a wider interval cannot PASS what a narrower FAILed"
     if strict.status is Status.FAIL or strict.effect is None:
         return strict
     return replace(strict, message=(
-        f"{strict.message}; at the gate's {config.confidence:.0%} its interval lay wholly on "
-        f"the bad side, but a journey's check FAILs only at {strict.effect.confidence:.2%} "
-        f"(its share of the gate's {(1.0 - config.confidence) / 2:.0%} per side among "
+        f"{strict.message}; at the gate's {format_level(config.confidence)} its interval lay "
+        f"wholly on the bad side, but a journey's check FAILs only at "
+        f"{format_level(strict.effect.confidence)} (its share of the gate's "
+        f"{format_level((1.0 - config.confidence) / 2)} per side among "
         f"{journey_count(journeys)} journeys)"))

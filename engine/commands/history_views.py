@@ -162,9 +162,14 @@ def _change(metric: str, value: float | None) -> str:
     return f"{value * 100:+.1f}%"
 
 
-def _check_row(check: RegressionCheck) -> list[str]:
+def _check_row(check: RegressionCheck, header: str) -> list[str]:
+    """One row of ``compare``'s table; an interval at another level than the column's
+    ``header`` (a journey's check re-judged at its share of the gate's error) says its own."""
     interval = "-" if check.ci_low is None or check.ci_high is None else \
         f"[{_change(check.metric, check.ci_low)}, {_change(check.metric, check.ci_high)}]"
+    if interval != "-" and check.effect is not None \
+            and f"{format_level(check.effect.confidence)} CI" != header:
+        interval += f" ({format_level(check.effect.confidence)})"
     sign = "-" if check.metric in ("throughput", "availability") else "+"
     tolerance = f"{sign}{check.tolerance * 100:.1f}" + (
         "pts" if check.metric in ("error_rate", "availability") else "%")
@@ -198,7 +203,7 @@ def compare_text(base: Sequence[StoredRun], b: StoredRun, checked: Recheck, host
         lines.append("note: the spec changed between the runs (spec hash differs)")
     headers = ("METRIC", "BASELINE", "CURRENT", "CHANGE", _ci_header(result), "TOLERANCE",
                "SIGNIFICANT", "STATUS")
-    lines += ["", table(headers, [_check_row(c) for c in result.checks]), ""]
+    lines += ["", table(headers, [_check_row(c, headers[4]) for c in result.checks]), ""]
     lines += list(result.messages)
     if str(result.status) == "FAIL":
         newest = max(base, key=lambda r: r.started_at, default=None)

@@ -118,6 +118,14 @@ def ci_label(items: Sequence[Mapping[str, Any]]) -> str:
     return f"{format_level(level)} CI" if level else "CI"
 
 
+def ci_level_note(item: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> str:
+    """' (99.3%)' after an interval whose level differs from its column's (``ci_label``): a
+    journey's check re-judged at its share of the gate's error (engine.analysis.
+    regression_family) under a '98% CI' header; '' otherwise."""
+    level, header = item.get("confidence"), ci_label(items)
+    return f" ({format_level(level)})" if level and f"{format_level(level)} CI" != header else ""
+
+
 def shown_status(status: str, judged: bool = True) -> str:
     """A regression check's status as every table shows it (Markdown, HTML, `compare`):
     'not judged' when it does not hold the gate (``judged`` false); an INCONCLUSIVE there

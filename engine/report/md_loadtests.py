@@ -8,6 +8,7 @@ from typing import Any
 from engine.report.fmt import (
     DASH,
     ci_label,
+    ci_level_note,
     fmt_bytes,
     fmt_change,
     fmt_num,
@@ -330,7 +331,8 @@ def monitoring(doc: Doc, spec: Doc) -> str:
                   fmt_value(c["metric"], c.get("baseline")),
                   fmt_value(c["metric"], c.get("current")),
                   fmt_change(c.get("change")), f"{fmt_change(c.get('ci_low'))} .. "
-                  f"{fmt_change(c.get('ci_high'))}", fmt_change(c.get("tolerance")),
+                  f"{fmt_change(c.get('ci_high'))}{ci_level_note(c, checks)}",
+                  fmt_change(c.get("tolerance")),
                   "yes" if c["significant"] else "no",
                   shown_status(c["status"], c.get("judged", True))] for c in checks]))
         cps = reg.get("changepoints") or []

@@ -380,7 +380,7 @@ def test_every_output_shows_a_check_that_steps_aside_as_not_judged() -> None:
     row = next(line for line in monitoring({}, {"regression": doc}).splitlines()
                if line.startswith("| p50 |"))
     assert row.rstrip().endswith("| not judged |")
-    assert _check_row(pooled)[-1] == "not judged"
+    assert _check_row(pooled, "98% CI")[-1] == "not judged"
     gate = regression_gate(Evidence(_outcome(), Analysed(regression=result)),
                            Gate("regression", "regression"))
     judged = sum(c.judged for c in result.checks)
