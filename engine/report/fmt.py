@@ -123,7 +123,9 @@ def ci_level_note(item: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -
     journey's check re-judged at its share of the gate's error (engine.analysis.
     regression_family) under a '98% CI' header; '' otherwise."""
     level, header = item.get("confidence"), ci_label(items)
-    return f" ({format_level(level)})" if level and f"{format_level(level)} CI" != header else ""
+    if not level or item.get("ci_low") is None or item.get("ci_high") is None:
+        return ""
+    return f" ({format_level(level)})" if f"{format_level(level)} CI" != header else ""
 
 
 def shown_status(status: str, judged: bool = True) -> str:

@@ -95,5 +95,7 @@ def test_every_table_gives_a_rejudged_interval_its_own_level() -> None:
     docs = [{"confidence": 0.98}, among.to_doc()]
     assert ci_label(docs) == "98% CI"
     assert ci_level_note(docs[1], docs) == " (99.3%)" and ci_level_note(docs[0], docs) == ""
+    no_interval = {**docs[1], "ci_low": None, "ci_high": None}
+    assert ci_level_note(no_interval, docs) == ""  # nothing to label
     assert _check_row(among, "98% CI")[4].endswith("(99.3%)")
     assert pooled.effect is not None and not _check_row(pooled, "98% CI")[4].endswith(")")
