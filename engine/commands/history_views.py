@@ -15,7 +15,7 @@ from engine.gates.actions import REGRESSION_ESCALATION, regression_action
 from engine.history.changepoint import ChangePoint, ChangePointView
 from engine.history.regression import Recheck
 from engine.history.store import Pin, StoredRun
-from engine.report.fmt import shown_status
+from engine.report.fmt import level_note, shown_status
 from engine.result import RunResult
 from engine.units import format_level
 
@@ -167,9 +167,8 @@ def _check_row(check: RegressionCheck, header: str) -> list[str]:
     ``header`` (a journey's check re-judged at its share of the gate's error) says its own."""
     interval = "-" if check.ci_low is None or check.ci_high is None else \
         f"[{_change(check.metric, check.ci_low)}, {_change(check.metric, check.ci_high)}]"
-    if interval != "-" and check.effect is not None \
-            and f"{format_level(check.effect.confidence)} CI" != header:
-        interval += f" ({format_level(check.effect.confidence)})"
+    if interval != "-" and check.effect is not None:
+        interval += level_note(check.effect.confidence, header)
     sign = "-" if check.metric in ("throughput", "availability") else "+"
     tolerance = f"{sign}{check.tolerance * 100:.1f}" + (
         "pts" if check.metric in ("error_rate", "availability") else "%")

@@ -9,8 +9,8 @@ from typing import Any
 from engine.units import format_level
 
 __all__ = [
-    "cell", "fmt_bytes", "fmt_change", "fmt_num", "fmt_pct", "fmt_rate", "fmt_s", "fmt_value",
-    "primary_runs", "shown_status", "target_output_tail",
+    "cell", "ci_label", "ci_level_note", "fmt_bytes", "fmt_change", "fmt_num", "fmt_pct",
+    "fmt_rate", "fmt_s", "fmt_value", "level_note", "primary_runs", "shown_status", "target_output_tail",
 ]
 
 TAIL_LINES = 10
@@ -122,10 +122,15 @@ def ci_level_note(item: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -
     """' (99.3%)' after an interval whose level differs from its column's (``ci_label``): a
     journey's check re-judged at its share of the gate's error (engine.analysis.
     regression_family) under a '98% CI' header; '' otherwise."""
-    level, header = item.get("confidence"), ci_label(items)
-    if not level or item.get("ci_low") is None or item.get("ci_high") is None:
+    if item.get("ci_low") is None or item.get("ci_high") is None:
         return ""
-    return f" ({format_level(level)})" if f"{format_level(level)} CI" != header else ""
+    return level_note(item.get("confidence"), ci_label(items))
+
+
+def level_note(level: float | None, header: str) -> str:
+    """' (99.3%)' when an interval's ``level`` is not its column ``header``'s ('98% CI'):
+    the one rule the report's tables (``ci_level_note``) and `compare` share."""
+    return f" ({format_level(level)})" if level and f"{format_level(level)} CI" != header else ""
 
 
 def shown_status(status: str, judged: bool = True) -> str:
