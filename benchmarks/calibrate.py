@@ -42,13 +42,22 @@ def _series(db: str) -> dict[str, list[RunResult]]:
     return out
 
 
-def _drift(series: dict[str, list[RunResult]]) -> str:
+def _drift(series: dict[str, list[RunResult]], metric: str = "p50",
+           journeys: bool = False) -> str:
+    """``metric``'s drift pooled by degrees of freedom over the series of 3+ runs: each
+    series' whole service, or with ``journeys`` each of its journeys instead."""
     num = df = 0.0
     for runs in series.values():
-        if len(runs) >= 3:
-            n = run_noise((pool(runs, None),), "p50", np.random.default_rng(1))
+        names = sorted({j.name for r in runs for j in r.journeys}) if journeys else [None]
+        for name in names if len(runs) >= 3 else []:
+            group = pool(runs, name)
+            if any(part.requests == 0 for part in group.per_run):
+                continue
+            n = run_noise((group,), metric, np.random.default_rng(1))
             num, df = num + n.df * max(0.0, n.s2 - n.mean_within), df + n.df
-    return f"p50 drift pooled {math.sqrt(num / df):.1%} over {df:g} df" if df else "no drift"
+    where = "journeys" if journeys else "whole service"
+    return (f"{metric} drift ({where}) pooled {math.sqrt(num / df):.1%} over {df:g} df"
+            if df else f"no {metric} drift ({where})")
 
 
 def _slope(series: dict[str, list[RunResult]]) -> str:
@@ -87,7 +96,9 @@ def main(dbs: list[str]) -> int:
     series: dict[str, list[RunResult]] = {}
     for db in dbs:
         series.update(_series(db))
-    print(_drift(series))
+    for metric in ("p50", "p95"):
+        print(_drift(series, metric))
+        print(_drift(series, metric, journeys=True))
     print(_slope(series))
     print("\n".join(_lags(series)))
     return 0

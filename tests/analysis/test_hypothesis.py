@@ -136,7 +136,8 @@ def test_confirmed_expectation_becomes_a_regression_guard() -> None:
     assert len(guards) == 1 and guards[0].comparison.op == "<="
     assert v.before is not None
     assert guards[0].comparison.value == pytest.approx(v.before * 0.5)
-    later_ok = check_regressions(_runs(3, 0.007, 1), _runs(2, 0.008), guards=guards)
+    # one current run: its p95 may drift by the tail prior (StatsConfig.tail_drift) too
+    later_ok = check_regressions(_runs(3, 0.005, 1), _runs(2, 0.008), guards=guards)
     eroded = check_regressions(_runs(4, 0.016, 1), _runs(2, 0.008), guards=guards)
     assert later_ok.checks[-1].status is Status.PASS
     assert eroded.checks[-1].status is Status.FAIL

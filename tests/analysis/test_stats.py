@@ -15,7 +15,12 @@ from engine.analysis.compare import StatsConfig, compare, samples_to_decide
 from engine.analysis.drift import run_noise
 from engine.analysis.groups import centre, point, pool
 from engine.analysis.intervals import interval_problem, span_problem
-from engine.analysis.regression import DEFAULT_TOLERANCES, RegressionCheck, check_regressions
+from engine.analysis.regression import (
+    DEFAULT_TOLERANCES,
+    GATE_CONFIG,
+    RegressionCheck,
+    check_regressions,
+)
 from engine.result import RunInterval, RunResult, Status
 from tests.support.runs import drifted_runs, histogram_ns, lognormal_ns, make_run
 
@@ -36,7 +41,8 @@ def test_order_statistic_draws_match_an_explicit_multinomial_bootstrap() -> None
     rank = int(np.ceil(0.95 * counts.sum()))
     idx = (np.cumsum(draws, axis=1) < rank).sum(axis=1)
     explicit = np.quantile(values[idx] * 1e-9, [0.025, 0.975])
-    effect = compare([run], [run], "p95", config=StatsConfig(assumed_drift=0.0, resamples=4000))
+    effect = compare([run], [run], "p95", config=StatsConfig(assumed_drift=0.0, tail_drift=0.0,
+                                                              resamples=4000))
     assert effect.b_ci_low == pytest.approx(explicit[0], rel=0.01)
     assert effect.b_ci_high == pytest.approx(explicit[1], rel=0.01)
 
@@ -51,9 +57,50 @@ def test_identical_groups_give_an_interval_around_zero() -> None:
 
 
 def test_a_real_slowdown_has_an_interval_above_zero() -> None:
-    effect = compare(_runs(1, 3, 5000), _runs(2, 3, 5000, median_s=0.025), "p95")
-    assert effect.change == pytest.approx(0.25, abs=0.06)
-    assert effect.ci_low is not None and effect.ci_low > 0.1
+    """The median's interval clears +10%; the p95's clears 0 only, for three runs a side
+    outweigh only part of a tail's drift prior (StatsConfig.tail_drift: 15% against 7.5%)."""
+    base, slower = _runs(1, 3, 5000), _runs(2, 3, 5000, median_s=0.025)
+    median, tail = compare(base, slower, "p50"), compare(base, slower, "p95")
+    assert median.change == pytest.approx(0.25, abs=0.06)
+    assert tail.change == pytest.approx(0.25, abs=0.06)
+    assert median.ci_low is not None and median.ci_low > 0.1
+    assert tail.ci_low is not None and 0.0 < tail.ci_low < median.ci_low
+    assert tail.drift_sd > median.drift_sd
+
+
+def _tail_moved(rng: np.random.Generator, scale: float) -> np.ndarray:
+    """20,000 lognormal latencies whose slowest 8% are ``scale`` times slower: the p95
+    moves by about ``scale``, the p50 not at all (queueing behind a slower neighbour)."""
+    values = np.sort(lognormal_ns(rng, 20_000, 0.002))
+    cut = int(values.size * 0.92)
+    values[cut:] = (values[cut:] * scale).astype(np.int64)
+    return values
+
+
+def test_a_tail_percentile_assumes_more_drift_than_the_median() -> None:
+    """One run a side cannot measure drift, so a prior stands for it: 7.5% for a median,
+    15% for p90 and above (StatsConfig.tail_drift, measured on the demo's A-vs-A runs:
+    p95 12-15%, p50 4%). With the median's prior a quick start's second apply FAILed
+    checkout's profile p95 at +93.4% [+16.9%, +183.6%] on the same commit; a tail that
+    moves by half with one run a side is now undecided, not a regression."""
+    cfg = StatsConfig()
+    assert cfg.drift_prior("p50") == cfg.drift_prior("mean") == cfg.assumed_drift == 0.075
+    assert cfg.drift_prior("p75") == cfg.assumed_drift
+    assert cfg.drift_prior("p90") == cfg.drift_prior("p95") == cfg.drift_prior("p999") \
+        == cfg.tail_drift == 0.15
+    rng = np.random.default_rng(7)
+    base, current = make_run(_tail_moved(rng, 1.0)), make_run(_tail_moved(rng, 1.5))
+    for metric, sd in (("p50", 0.075), ("p95", 0.15)):
+        effect = compare([base], [current], metric)
+        assert effect.drift_sd == pytest.approx(sd) and f"assumed sd {sd:g}" in effect.method
+    now = check_regressions([current], [base])
+    median_prior = dataclasses.replace(GATE_CONFIG, tail_drift=GATE_CONFIG.assumed_drift)
+    before = check_regressions([current], [base], config=median_prior)
+    p95_now, p95_before = (next(c for c in r.checks if c.metric == "p95") for r in (now, before))
+    assert p95_now.change == pytest.approx(0.5, abs=0.05)
+    assert p95_before.status is Status.FAIL
+    assert p95_now.status is Status.INCONCLUSIVE and not p95_now.significant
+    assert next(c for c in now.checks if c.metric == "p50").status is Status.PASS
 
 
 def test_between_run_drift_widens_the_interval() -> None:
@@ -90,7 +137,7 @@ def test_the_drift_prior_keeps_a_two_run_baseline_decidable() -> None:
     assert interval_problem(with_prior.ci_low, with_prior.ci_high) == ""
     assert with_prior.ci_low is not None and with_prior.ci_low < 0.0 < with_prior.ci_high
     shipped = StatsConfig()
-    assert f"prior of {shipped.prior_runs:g} runs at sd {shipped.assumed_drift:g}" \
+    assert f"prior of {shipped.prior_runs:g} runs at sd {shipped.drift_prior('p95'):g}" \
         in with_prior.method
 
 
