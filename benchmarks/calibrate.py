@@ -2,8 +2,9 @@
 history databases of A-vs-A applies (issue #14; docs/STATISTICS.md):
 
 - drift: the engine's own drift estimator (engine.analysis.drift.run_noise) over each
-  spec's valid baseline runs, pooled over the series by degrees of freedom: the one-run
-  prior ``StatsConfig.assumed_drift``;
+  spec's valid baseline runs, pooled over the series by degrees of freedom, of the p50 and
+  the p95, for the whole service and per journey: the one-run priors
+  ``StatsConfig.assumed_drift`` (median) and ``tail_drift`` (p90 and above);
 - slope: log of the target's main Server-Timing component's median against log of the
   machine-speed probe's, each centred per series (``machine_speed.REACHED`` is about half);
 - lag: each baseline run's generator lag p99 over the median of the spec's earlier ones

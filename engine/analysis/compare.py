@@ -30,7 +30,7 @@ Method (docs/STATISTICS.md says why): a two-level bootstrap.
    degrees of freedom to s2, so a baseline of three runs is not judged on df=2; a far
    latency run among 10+ of them is pulled in and costs a degree of freedom
    (engine.analysis.blocks.tamed).
-   With no group of two runs a prior (``assumed_drift``) is used.
+   With no group of two runs a prior (``StatsConfig.drift_prior``: 7.5%, 15% for a tail) is used.
 
 Percentile intervals of the resampled statistic give the CI. Everything is seeded.
 """

@@ -27,14 +27,15 @@ from engine.bench.stats import (
 
 def test_the_prior_table_compares_the_old_prior_with_the_shipped_one() -> None:
     lines = prior_table(experiments=3, seed=1).splitlines()
-    assert f"prior {OLD_PRIOR:.1%}" in lines[0] and f"prior {GATE_CONFIG.assumed_drift:.1%}" \
+    assert f"prior {OLD_PRIOR:.1%}: " in lines[0] and f"prior {GATE_CONFIG.assumed_drift:.1%}: " \
         in lines[0]
-    assert GATE_CONFIG.assumed_drift != OLD_PRIOR
+    assert f"tails {GATE_CONFIG.tail_drift:.1%} (shipped)" in lines[0]
+    assert GATE_CONFIG.assumed_drift != OLD_PRIOR != GATE_CONFIG.tail_drift
     rows = lines[2:]
     assert [r.split("|")[1].strip() for r in rows] == [f"{d:.1%}" for d in TRUE_DRIFTS]
     for row in rows:
         rates = [float(x) for x in re.findall(r"(\d+\.\d)%", row.split("|", 2)[2])]
-        assert len(rates) == 4 and all(0.0 <= r <= 100.0 for r in rates)
+        assert len(rates) == 6 and all(0.0 <= r <= 100.0 for r in rates)
         assert all(abs(r * 3 / 100 - round(r * 3 / 100)) < 0.01 for r in rates)  # k of 3
 
 
@@ -63,7 +64,7 @@ def test_each_experiment_asks_with_the_configs_it_is_given() -> None:
     """The same random runs judged at the shipped settings and at permissive ones (no drift
     assumed, 50% intervals): the planted 25% slowdown of one run a side is caught far more
     often by the permissive gate, which only happens if ``_experiment`` uses ``cfg``."""
-    loose = StatsConfig(confidence=0.5, assumed_drift=0.0)
+    loose = StatsConfig(confidence=0.5, assumed_drift=0.0, tail_drift=0.0)
     permissive = _Configs(loose, loose, loose)
     tallies = []
     for cfg in (configs(), permissive):

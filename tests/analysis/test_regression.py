@@ -44,6 +44,12 @@ def test_a_50pct_p95_slowdown_fails_with_the_flow_message() -> None:
     assert p95.ci_low is not None and p95.ci_low > 0
     assert p95.message.startswith("Performance regression detected: p95 degraded by ")
     assert p95.message.endswith("%") and p95.message in result.messages
+    # at 25% the p95 check is undecided (its interval reaches below 0); the gate still FAILs
+    # the slowdown on its p50, whose prior is the median's 7.5%
+    quarter = check_regressions(_runs(2, 1, median_s=0.025), _runs(1, 5))
+    by_metric = {c.metric: c for c in quarter.checks if c.journey is None}
+    assert by_metric["p95"].status is Status.INCONCLUSIVE and not by_metric["p95"].significant
+    assert by_metric["p50"].status is Status.FAIL and quarter.status is Status.FAIL
 
 
 def test_same_variant_is_not_flagged() -> None:

@@ -31,8 +31,8 @@ def cli(*argv: str) -> int:
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     """Runs 1-3 same service (PASS), 4 a 40% slowdown (FAIL), 5 on another host. One run a
-    side leaves drift to the prior (7.5%): a 98% interval of +-25% or so, so 40% is what a
-    one-run comparison can flag."""
+    side leaves drift to the prior (7.5% at p50): a 98% interval of +-25% or so, so 40% is
+    what a one-run comparison can flag on the p50 (a p95's prior is 15%: about +-50%)."""
     path = tmp_path / "history.db"
     here = host_fingerprint()
     with HistoryStore(path) as store:
