@@ -94,18 +94,18 @@ class StatsConfig:
     """Minimum between-run standard deviation assumed (log scale; 0.02 = 2%)."""
     assumed_drift: float = 0.075
     """Between-run standard deviation assumed when no group has two runs to measure it
-    (log scale, latency and closed-model throughput; open-model throughput is scheduled
-    and error rates vary binomially, so they assume none). 7.5%: the drift the engine's
-    own estimator finds in its A-vs-A histories of the demo on the dev VM, pooled over 27
-    degrees of freedom of six series (p50 7.4%, benchmarks/calibrate.py; the first value,
-    5%, was a guess that let a 1-vs-1 quick start FAIL checkout's p50 at +41% on the same
-    commit)."""
+    (log scale, latency below p90 -- ``tail_drift`` above -- and closed-model throughput;
+    open-model throughput is scheduled and error rates vary binomially, so they assume
+    none). 7.5%: the drift the engine's own estimator finds in its A-vs-A histories of the
+    demo on the dev VM, pooled over 27 degrees of freedom of six series (p50 7.4%,
+    benchmarks/calibrate.py; the first value, 5%, was a guess that let a 1-vs-1 quick start
+    FAIL checkout's p50 at +41% on the same commit)."""
     tail_drift: float = 0.15
     """``assumed_drift`` for a tail percentile (p90 and above, ``drift_prior``). A tail
     moves more between identical runs than a median: with the open model's evenly spaced
     arrivals a request queues only when the one before it outlasts the spacing, so a few
-    percent on the service time moves a p95 by tens. Measured 2026-12-02 over 25 A-vs-A
-    runs of the demo's specs (``python benchmarks/calibrate.py DB...``): p95 drift 12.4%
+    percent on the service time moves a p95 by tens. Measured 2026-12-02 over 31 A-vs-A
+    runs (25 df) of the demo's specs (``python benchmarks/calibrate.py DB...``): p95 drift 12.4%
     whole service, 14.9% per journey, beside p50's 4.1-4.2%; with 7.5% a quick start's
     second apply FAILed checkout's profile p95 at +93.4% [+16.9%, +183.6%] (1.31 -> 2.54 ms,
     the same commit) where its p50 read +5.8%."""

@@ -185,6 +185,7 @@ def test_compare_json_and_tolerance_override(db: str, capsys: pytest.CaptureFixt
     assert checks["p50"]["tolerance"] == 0.5 and checks["p95"]["tolerance"] == 0.4
     # +40%, significant, but within the overridden tolerance: not a regression
     assert checks["p50"]["status"] != "FAIL" and checks["p50"]["ci_low"] > 0
+    assert checks["p95"]["status"] != "FAIL" and checks["p99"]["tolerance"] == 0.5
     assert cli("compare", "1", "4", "--tolerance", "p95", "--db", db) == 2
     assert "expected METRIC=FRACTION" in capsys.readouterr().err
 
