@@ -49,8 +49,10 @@ def _drift(series: dict[str, list[RunResult]], metric: str = "p50",
     series' whole service, or with ``journeys`` each of its journeys instead."""
     num = df = 0.0
     for runs in series.values():
+        if len(runs) < 3:
+            continue
         names = sorted({j.name for r in runs for j in r.journeys}) if journeys else [None]
-        for name in names if len(runs) >= 3 else []:
+        for name in names:
             group = pool(runs, name)
             if any(part.requests == 0 for part in group.per_run):
                 continue

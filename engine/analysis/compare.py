@@ -56,7 +56,7 @@ from engine.analysis.groups import (
     run_centred,
     transform,
 )
-from engine.analysis.metrics import is_latency, percentile_of
+from engine.analysis.metrics import is_latency, percentile_level
 from engine.result import RunResult
 
 __all__ = [
@@ -121,9 +121,8 @@ class StatsConfig:
 
     def drift_prior(self, metric: str) -> float:
         """The drift sd assumed for ``metric``: ``tail_drift`` for p90 and above."""
-        tail = is_latency(metric) and metric not in ("max", "mean") \
-            and percentile_of(metric) >= 90.0
-        return self.tail_drift if tail else self.assumed_drift
+        return self.tail_drift if (percentile_level(metric) or 0.0) >= 90.0 \
+            else self.assumed_drift
 
 
 @dataclass(frozen=True)
@@ -186,10 +185,9 @@ def _size(g: Group, metric: str) -> int:
 def requests_required(metric: str, cfg: StatsConfig) -> int:
     """Requests a group needs before its metric gets an interval."""
     need = cfg.min_requests
-    if metric not in ("max", "mean") and is_latency(metric):
-        p = percentile_of(metric)
-        if p < 100.0:
-            need = max(need, math.ceil(cfg.min_tail / (1.0 - p / 100.0) - 1e-9))
+    p = percentile_level(metric)
+    if p is not None and p < 100.0:
+        need = max(need, math.ceil(cfg.min_tail / (1.0 - p / 100.0) - 1e-9))
     return need
 
 

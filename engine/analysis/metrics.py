@@ -19,6 +19,7 @@ __all__ = [
     "latency_value",
     "merged_response",
     "metric_value",
+    "percentile_level",
     "percentile_of",
     "tail_samples_needed",
 ]
@@ -41,6 +42,13 @@ def percentile_of(metric: str) -> float:
     if "." not in digits and len(digits) > 2 and digits.startswith("99"):
         return float(digits[:2] + "." + digits[2:])
     return float(digits)
+
+
+def percentile_level(metric: str) -> float | None:
+    """``p95`` -> 95.0 like ``percentile_of``; None for a metric that is no percentile (max,
+    mean, throughput, error_rate, availability): the one test of "is it a pNN" that the
+    rules keyed on a percentile's level share."""
+    return percentile_of(metric) if _PCT_RE.match(metric) else None
 
 
 def merged_response(run: RunResult, journey: str | None = None) -> Histogram:

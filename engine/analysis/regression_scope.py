@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from engine.analysis.compare import StatsConfig, requests_required
 from engine.analysis.intervals import interval_problem, span_problem
-from engine.analysis.metrics import is_latency, percentile_of
+from engine.analysis.metrics import percentile_level
 from engine.analysis.regression_check import RegressionCheck, bad_sign, label, ms_text
 from engine.result import Status
 
@@ -62,7 +62,7 @@ def _steps_aside(check: RegressionCheck,
                  checks: Sequence[RegressionCheck]) -> RegressionCheck | None:
     lo, hi = check.ci_low, check.ci_high
     if (check.journey is not None or check.status is not Status.INCONCLUSIVE
-            or not is_latency(check.metric) or check.metric in ("mean", "max")
+            or percentile_level(check.metric) is None
             or lo is None or hi is None
             or interval_problem(lo, hi, "relative", sure_bad=True)  # not finite: no
             or not too_wide(check)):  # it could decide: no
@@ -113,8 +113,7 @@ def holds_gate(check: RegressionCheck, named: Collection[str], cfg: StatsConfig)
         return True
     if check.metric == "max":
         return not (check.effect is not None and check.effect.insufficient)
-    beyond_p95 = is_latency(check.metric) and check.metric != "mean" \
-        and percentile_of(check.metric) > 95.0
+    beyond_p95 = (percentile_level(check.metric) or 0.0) > 95.0
     small_part = check.journey is not None or beyond_p95  # a journey's share, or a far tail
     return not (small_part and (_current_too_small(check, cfg) or bool(_gap_in_baseline(check))))
 

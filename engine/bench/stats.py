@@ -12,8 +12,8 @@ and, with the candidate's latencies 25% slower, how often the gate FAILS (power)
 ``--priors`` prints instead what the one-run drift prior does where it stands alone, one
 run a side: the gate's false alarms and power against the true drift, for the old prior
 (5% on every metric), the median's 7.5% on every metric, and the shipped split (7.5%, and
-``StatsConfig.tail_drift`` for p90 and above). ``--prior-runs N`` runs the main table with the drift prior
-weighed as N runs where drift was measured (``StatsConfig.prior_runs``;
+``StatsConfig.tail_drift`` for p90 and above). ``--prior-runs N`` runs the main table with
+the drift prior weighed as N runs where drift was measured (``StatsConfig.prior_runs``;
 docs/STATISTICS.md compares 1, 3 and 5).
 Not a timing benchmark: the numbers are rates, reproducible with --seed.
 """

@@ -15,6 +15,7 @@ from engine.analysis.compare import StatsConfig, compare, samples_to_decide
 from engine.analysis.drift import run_noise
 from engine.analysis.groups import centre, point, pool
 from engine.analysis.intervals import interval_problem, span_problem
+from engine.analysis.metrics import percentile_level
 from engine.analysis.regression import (
     DEFAULT_TOLERANCES,
     GATE_CONFIG,
@@ -88,6 +89,8 @@ def test_a_tail_percentile_assumes_more_drift_than_the_median() -> None:
     assert cfg.drift_prior("p75") == cfg.drift_prior("max") == cfg.assumed_drift
     assert cfg.drift_prior("throughput") == cfg.assumed_drift  # closed-model throughput's
     assert cfg.drift_prior("p99.9") == cfg.tail_drift
+    assert [percentile_level(m) for m in ("p95", "p999", "max", "mean", "error_rate")] \
+        == [95.0, 99.9, None, None, None]
     assert cfg.drift_prior("p90") == cfg.drift_prior("p95") == cfg.drift_prior("p999") \
         == cfg.tail_drift == 0.15
     rng = np.random.default_rng(7)
